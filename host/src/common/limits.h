@@ -1,0 +1,21 @@
+// Every length that comes from a guest or from the network is capped by a constant here,
+// so a hostile input cannot make the host allocate or copy without bound.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wop::limits {
+
+// Largest .wasm file the host will read and compile.
+inline constexpr size_t kMaxModuleBytes = 64u << 20;
+// Largest input the host copies into a guest in one call, and largest output it reads back.
+inline constexpr uint32_t kMaxGuestCallBytes = 16u << 20;
+// Largest single write a guest may send to its stdout/stderr (WASI fd_write), per call.
+inline constexpr uint32_t kMaxGuestLogWriteBytes = 64u << 10;
+// Largest number of iovecs in one WASI fd_write.
+inline constexpr uint32_t kMaxGuestIovecs = 64;
+// Bytes of guest stdout/stderr kept per instance; the rest is counted and dropped.
+inline constexpr size_t kMaxGuestLogBufferBytes = 256u << 10;
+
+}  // namespace wop::limits

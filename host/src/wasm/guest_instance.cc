@@ -1,0 +1,132 @@
+#include "wasm/guest_instance.h"
+
+#include <any>
+
+#include "common/limits.h"
+#include "wasm/guest_memory.h"
+#include "wasm/wasi_shim.h"
+
+namespace wop::wasm {
+namespace {
+
+using common::Status;
+using common::StatusCode;
+
+Status trapStatus(const wasmtime::TrapError& error, const std::string& what,
+                  std::chrono::milliseconds limit) {
+  if (const auto* trap = std::get_if<wasmtime::Trap>(&error.data)) {
+    if (trap->code() == WASMTIME_TRAP_CODE_INTERRUPT) {
+      return Status(StatusCode::kDeadlineExceeded,
+                    what + " exceeded its time limit of " + std::to_string(limit.count()) + " ms");
+    }
+  }
+  return Status(StatusCode::kAborted, what + " trapped: " + error.message());
+}
+
+}  // namespace
+
+common::Result<GuestInstance> GuestInstance::create(Engine& engine, const GuestModule& module,
+                                                    InstanceLimits limits) {
+  auto state = std::make_unique<GuestState>();
+  state->name = module.name();
+  wasmtime::Store store(engine.raw());
+  store.limiter(static_cast<int64_t>(limits.maxMemoryBytes), /*table_elements=*/-1,
+                /*instances=*/1, /*tables=*/-1, /*memories=*/1);
+  store.context().set_data(state.get());
+
+  wasmtime::Linker linker(engine.raw());
+  if (auto status = defineWasiShim(linker); !status.isOk()) return status;
+
+  GuestInstance instance(engine, limits, std::move(state), std::move(store));
+  const std::string context = "instantiating " + module.name();
+  instance.store_.context().set_epoch_deadline(engine.ticksFor(limits.maxEntryTime));
+  auto created = linker.instantiate(instance.store_, module.raw());
+  if (!created) return trapStatus(created.err(), context, limits.maxEntryTime);
+  instance.instance_ = created.unwrap();
+
+  if (module.exportsFunction("_initialize")) {
+    auto init = instance.enter("_initialize", {});
+    if (!init) return init.status().withContext(context);
+  }
+  return instance;
+}
+
+common::Result<wasmtime::Func> GuestInstance::exportedFunc(std::string_view name) {
+  auto exported = instance_->get(store_, name);
+  auto* func = exported ? std::get_if<wasmtime::Func>(&*exported) : nullptr;
+  if (func == nullptr) {
+    return Status(StatusCode::kNotFound,
+                  state_->name + " exports no function named " + std::string(name));
+  }
+  return *func;
+}
+
+common::Result<std::vector<wasmtime::Val>> GuestInstance::enter(
+    std::string_view name, const std::vector<wasmtime::Val>& args) {
+  auto func = exportedFunc(name);
+  if (!func) return func.status();
+  store_.context().set_epoch_deadline(engine_->ticksFor(limits_.maxEntryTime));
+  auto results = func->call(store_, args);
+  if (!results) {
+    return trapStatus(results.err(), state_->name + " in " + std::string(name),
+                      limits_.maxEntryTime);
+  }
+  return results.unwrap();
+}
+
+common::Result<std::string> GuestInstance::callWithBytes(std::string_view exportName,
+                                                         std::string_view input) {
+  if (input.size() > limits::kMaxGuestCallBytes) {
+    return Status(StatusCode::kResourceExhausted, "input of " + std::to_string(input.size()) +
+                                                      " bytes is above the limit of " +
+                                                      std::to_string(limits::kMaxGuestCallBytes));
+  }
+  const auto len = static_cast<int32_t>(input.size());
+  auto allocated = enter("wop_alloc", {wasmtime::Val(len)});
+  if (!allocated) return allocated.status();
+  if (allocated->size() != 1 || allocated->front().kind() != wasmtime::ValKind::I32) {
+    return Status(StatusCode::kFailedPrecondition, state_->name + ": wop_alloc must return an i32");
+  }
+  const auto inputPtr = static_cast<uint32_t>(allocated->front().i32());
+
+  auto memoryExport = instance_->get(store_, "memory");
+  auto* memory = std::get_if<wasmtime::Memory>(&*memoryExport);
+  {
+    auto data = memory->data(store_);
+    GuestMemory view(std::span<uint8_t>(data.data(), data.size()));
+    std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+    if (!view.write(inputPtr, bytes)) {
+      return Status(StatusCode::kFailedPrecondition,
+                    state_->name + ": wop_alloc returned a pointer outside its memory");
+    }
+  }
+
+  auto results = enter(exportName, {wasmtime::Val(static_cast<int32_t>(inputPtr)), wasmtime::Val(len)});
+  if (!results) return results.status();
+  if (results->size() != 1 || results->front().kind() != wasmtime::ValKind::I64) {
+    return Status(StatusCode::kFailedPrecondition,
+                  state_->name + ": " + std::string(exportName) + " must return an i64");
+  }
+  const int64_t packed = results->front().i64();
+  if (packed < 0) {
+    return Status(StatusCode::kInvalidArgument, state_->name + " returned error " +
+                                                    std::to_string(packed) + ": " + state_->output);
+  }
+  const auto outPtr = static_cast<uint32_t>(static_cast<uint64_t>(packed) >> 32);
+  const auto outLen = static_cast<uint32_t>(packed & 0xffffffffu);
+  if (outLen > limits::kMaxGuestCallBytes) {
+    return Status(StatusCode::kResourceExhausted, state_->name + " returned " +
+                                                      std::to_string(outLen) +
+                                                      " bytes, above the limit");
+  }
+  auto data = memory->data(store_);  // fresh view: the call may have grown memory
+  GuestMemory view(std::span<uint8_t>(data.data(), data.size()));
+  auto output = view.readString(outPtr, outLen);
+  if (!output) {
+    return Status(StatusCode::kFailedPrecondition,
+                  state_->name + " returned an output range outside its memory");
+  }
+  return std::string(*output);
+}
+
+}  // namespace wop::wasm

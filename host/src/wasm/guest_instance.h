@@ -1,0 +1,63 @@
+// One running instance of a guest module in its own Wasmtime store, with a memory cap and a
+// time limit on every entry into the guest. A trap, a timeout or a broken calling contract
+// comes back as a Status; the host process is never at risk.
+//
+// Call convention of callWithBytes (used by the sample guests and the `call` CLI command):
+//   the guest exports wop_alloc(len: i32) -> ptr: i32, and FUNC(ptr: i32, len: i32) -> i64.
+//   The host allocates and copies the input in, calls FUNC; a result >= 0 packs the output
+//   as (ptr << 32 | len), a negative result is the guest's error code (its stderr says why).
+//
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <wasmtime.hh>
+
+#include "common/status.h"
+#include "wasm/engine.h"
+#include "wasm/guest_module.h"
+#include "wasm/guest_state.h"
+
+namespace wop::wasm {
+
+struct InstanceLimits {
+  uint64_t maxMemoryBytes = 64u << 20;
+  std::chrono::milliseconds maxEntryTime{1000};  // per entry into the guest
+};
+
+class GuestInstance {
+ public:
+  // Instantiates module and runs its reactor initialiser (_initialize) if it has one.
+  static common::Result<GuestInstance> create(Engine& engine, const GuestModule& module,
+                                              InstanceLimits limits);
+
+  GuestInstance(GuestInstance&&) = default;
+  GuestInstance& operator=(GuestInstance&&) = default;
+
+  common::Result<std::string> callWithBytes(std::string_view exportName, std::string_view input);
+
+  // What the guest wrote to stdout/stderr so far.
+  const GuestState& state() const { return *state_; }
+
+ private:
+  GuestInstance(Engine& engine, InstanceLimits limits, std::unique_ptr<GuestState> state,
+                wasmtime::Store store)
+      : engine_(&engine), limits_(limits), state_(std::move(state)), store_(std::move(store)) {}
+
+  common::Result<wasmtime::Func> exportedFunc(std::string_view name);
+  common::Result<std::vector<wasmtime::Val>> enter(std::string_view name,
+                                                   const std::vector<wasmtime::Val>& args);
+
+  Engine* engine_;
+  InstanceLimits limits_;
+  std::unique_ptr<GuestState> state_;  // the store's data points here; stable across moves
+  wasmtime::Store store_;
+  std::optional<wasmtime::Instance> instance_;
+};
+
+}  // namespace wop::wasm

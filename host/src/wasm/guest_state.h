@@ -1,0 +1,27 @@
+// Host-side state of one guest instance, reached from host calls through the store's data
+// (never through thread-local or global state).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "common/limits.h"
+
+namespace wop::wasm {
+
+struct GuestState {
+  std::string name;  // the operator or module name, for messages
+
+  // What the guest wrote to stdout/stderr, capped; beyond the cap bytes are only counted.
+  std::string output;
+  size_t droppedOutputBytes = 0;
+
+  void appendOutput(std::string_view bytes) {
+    const size_t room = limits::kMaxGuestLogBufferBytes - std::min(output.size(), limits::kMaxGuestLogBufferBytes);
+    const size_t kept = std::min(room, bytes.size());
+    output.append(bytes.substr(0, kept));
+    droppedOutputBytes += bytes.size() - kept;
+  }
+};
+
+}  // namespace wop::wasm

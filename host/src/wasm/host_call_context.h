@@ -1,0 +1,38 @@
+// What a host function needs from its caller: the calling guest's state (from the store's
+// data) and a checked view of its memory. Built on entry to each host call and dropped on
+// return; it must not outlive the call.
+#pragma once
+
+#include <any>
+#include <optional>
+#include <span>
+#include <variant>
+
+#include <wasmtime.hh>
+
+#include "wasm/guest_memory.h"
+#include "wasm/guest_state.h"
+
+namespace wop::wasm {
+
+class HostCallContext {
+ public:
+  explicit HostCallContext(wasmtime::Caller& caller) : caller_(caller) {}
+
+  GuestState& state() { return *std::any_cast<GuestState*>(caller_.context().get_data()); }
+
+  // The guest's exported "memory", or nullopt if it exports none.
+  std::optional<GuestMemory> memory() {
+    auto exported = caller_.get_export("memory");
+    if (!exported) return std::nullopt;
+    auto* memory = std::get_if<wasmtime::Memory>(&*exported);
+    if (memory == nullptr) return std::nullopt;
+    auto data = memory->data(caller_.context());
+    return GuestMemory(std::span<uint8_t>(data.data(), data.size()));
+  }
+
+ private:
+  wasmtime::Caller& caller_;
+};
+
+}  // namespace wop::wasm

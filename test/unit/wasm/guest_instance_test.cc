@@ -1,0 +1,191 @@
+#include "wasm/guest_instance.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "wat_test_support.h"
+
+namespace wop::wasm {
+namespace {
+
+using common::StatusCode;
+using ::testing::HasSubstr;
+
+constexpr const char* kConfigMap = R"({
+  "apiVersion": "v1", "kind": "ConfigMap",
+  "metadata": {"name": "settings", "namespace": "default", "labels": {"app": "demo"}},
+  "data": {"mode": "fast", "unicode": "gr\u00fc\u00dfe"}
+})";
+
+class GuestInstanceTest : public ::testing::Test {
+ protected:
+  common::Result<GuestInstance> instantiateWat(std::string_view wat, InstanceLimits limits = {}) {
+    auto module = compileWat(engine_, wat);
+    if (!module) return module.status();
+    return GuestInstance::create(engine_, *module, limits);
+  }
+
+  Engine engine_;
+};
+
+TEST_F(GuestInstanceTest, SampleGuestRoundTripsAKubernetesObject) {
+  auto module = GuestModule::compileFile(engine_, WOP_JSON_ROUNDTRIP_WASM);
+  ASSERT_TRUE(module) << module.status().toString();
+  auto instance = GuestInstance::create(engine_, *module, {});
+  ASSERT_TRUE(instance) << instance.status().toString();
+
+  auto output = instance->callWithBytes("roundtrip", kConfigMap);
+  ASSERT_TRUE(output) << output.status().toString();
+
+  auto expected = nlohmann::json::parse(kConfigMap);
+  expected["metadata"]["annotations"]["wasm-operator.dev/seen-by"] = "json-roundtrip";
+  EXPECT_EQ(nlohmann::json::parse(*output), expected);
+}
+
+TEST_F(GuestInstanceTest, SampleGuestKeepsWorkingAcrossManyCalls) {
+  auto module = GuestModule::compileFile(engine_, WOP_JSON_ROUNDTRIP_WASM);
+  ASSERT_TRUE(module);
+  auto instance = GuestInstance::create(engine_, *module, {});
+  ASSERT_TRUE(instance);
+  for (int i = 0; i < 200; ++i) {
+    auto output = instance->callWithBytes("roundtrip", kConfigMap);
+    ASSERT_TRUE(output) << "call " << i << ": " << output.status().toString();
+  }
+}
+
+TEST_F(GuestInstanceTest, SampleGuestRejectsMalformedJsonWithItsReason) {
+  auto module = GuestModule::compileFile(engine_, WOP_JSON_ROUNDTRIP_WASM);
+  ASSERT_TRUE(module);
+  auto instance = GuestInstance::create(engine_, *module, {});
+  ASSERT_TRUE(instance);
+  auto output = instance->callWithBytes("roundtrip", R"({"apiVersion": "v1", "kind": )");
+  ASSERT_FALSE(output);
+  EXPECT_THAT(output.status().message(), HasSubstr("input is not valid JSON"));
+
+  auto noName = instance->callWithBytes("roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{}})");
+  ASSERT_FALSE(noName);
+  EXPECT_THAT(noName.status().message(), HasSubstr("no metadata.name"));
+}
+
+TEST_F(GuestInstanceTest, AnInfiniteLoopHitsTheTimeLimit) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "spin") (param i32 i32) (result i64) (loop br 0) i64.const 0)))",
+                                 {.maxEntryTime = std::chrono::milliseconds(50)});
+  ASSERT_TRUE(instance) << instance.status().toString();
+  const auto started = std::chrono::steady_clock::now();
+  auto output = instance->callWithBytes("spin", "x");
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(output);
+  EXPECT_EQ(output.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(output.status().message(), HasSubstr("exceeded its time limit of 50 ms"));
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+TEST_F(GuestInstanceTest, AnInfiniteLoopInTheInitialiserFailsInstantiation) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func (export "_initialize") (loop br 0))))",
+                                 {.maxEntryTime = std::chrono::milliseconds(50)});
+  ASSERT_FALSE(instance);
+  EXPECT_EQ(instance.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(GuestInstanceTest, MemoryGrowthStopsAtTheCap) {
+  // Grows by one page (64 KiB) until memory.grow fails, then returns the page count.
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "grow") (param i32 i32) (result i64)
+        (loop $again
+          (if (i32.ne (memory.grow (i32.const 1)) (i32.const -1)) (then (br $again))))
+        (i64.extend_i32_u (memory.size)))))",
+                                 {.maxMemoryBytes = 2u << 20});
+  ASSERT_TRUE(instance) << instance.status().toString();
+  auto output = instance->callWithBytes("grow", "");
+  // The packed result is (ptr << 32 | len) = pages; len = 32 pages = 2 MiB, read from ptr 0.
+  ASSERT_TRUE(output) << output.status().toString();
+  EXPECT_EQ(output->size(), 32u);
+}
+
+TEST_F(GuestInstanceTest, ADeclaredMemoryAboveTheCapFailsInstantiation) {
+  auto instance = instantiateWat(R"((module (memory (export "memory") 64)))",
+                                 {.maxMemoryBytes = 1u << 20});
+  ASSERT_FALSE(instance);
+  EXPECT_THAT(instance.status().message(), HasSubstr("instantiating test.wat"));
+}
+
+TEST_F(GuestInstanceTest, ATrapIsReportedWithItsReason) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "crash") (param i32 i32) (result i64) unreachable)))");
+  ASSERT_TRUE(instance);
+  auto output = instance->callWithBytes("crash", "x");
+  ASSERT_FALSE(output);
+  EXPECT_EQ(output.status().code(), StatusCode::kAborted);
+  EXPECT_THAT(output.status().message(), HasSubstr("unreachable"));
+}
+
+TEST_F(GuestInstanceTest, AnOutputRangeOutsideMemoryIsRefused) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "lie") (param i32 i32) (result i64) i64.const 0x0000fff0_00001000)))");
+  ASSERT_TRUE(instance);
+  auto output = instance->callWithBytes("lie", "x");
+  ASSERT_FALSE(output);
+  EXPECT_THAT(output.status().message(), HasSubstr("outside its memory"));
+}
+
+TEST_F(GuestInstanceTest, AnAllocationOutsideMemoryIsRefused) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 65535)
+      (func (export "f") (param i32 i32) (result i64) i64.const 0)))");
+  ASSERT_TRUE(instance);
+  auto output = instance->callWithBytes("f", "four");
+  ASSERT_FALSE(output);
+  EXPECT_THAT(output.status().message(), HasSubstr("wop_alloc returned a pointer outside"));
+}
+
+TEST_F(GuestInstanceTest, WasiWritesAreCapturedAndBadPointersGetAnError) {
+  // fd_write with a valid iovec ("hi\n" at 100), then with an iovec pointing past memory:
+  // the second must return EFAULT (21), not crash. The result packs both errnos.
+  auto instance = instantiateWat(R"((module
+      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 100) "hi\n")
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "write") (param i32 i32) (result i64)
+        (i32.store (i32.const 8) (i32.const 100))
+        (i32.store (i32.const 12) (i32.const 3))
+        (i32.store (i32.const 16) (i32.const 65530))
+        (i32.store (i32.const 20) (i32.const 100))
+        (i64.or
+          (i64.shl (i64.extend_i32_u (call $fd_write (i32.const 2) (i32.const 8) (i32.const 1) (i32.const 24))) (i64.const 32))
+          (i64.extend_i32_u (call $fd_write (i32.const 2) (i32.const 16) (i32.const 1) (i32.const 24)))))))");
+  ASSERT_TRUE(instance) << instance.status().toString();
+  auto output = instance->callWithBytes("write", "");
+  // ptr = errno of the good write (0), len = errno of the bad one (21): 21 bytes from 0.
+  ASSERT_TRUE(output) << output.status().toString();
+  EXPECT_EQ(output->size(), 21u);
+  EXPECT_EQ(instance->state().output, "hi\n");
+}
+
+TEST_F(GuestInstanceTest, ProcExitIsATrapNamingTheCode) {
+  auto instance = instantiateWat(R"((module
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "quit") (param i32 i32) (result i64) (call $exit (i32.const 3)) i64.const 0)))");
+  ASSERT_TRUE(instance);
+  auto output = instance->callWithBytes("quit", "");
+  ASSERT_FALSE(output);
+  EXPECT_THAT(output.status().message(), HasSubstr("proc_exit(3)"));
+}
+
+}  // namespace
+}  // namespace wop::wasm

@@ -1,7 +1,8 @@
 # wop_add_wasm_module(<name> SOURCES <files...> [DEFINES <defs...>])
 #
 # Builds <name>.wasm from C++ sources with clang for wasm32-wasi as a reactor (the host calls
-# _initialize once; state survives between entries), without exceptions, into
+# _initialize once; state survives between entries), without exceptions and without debug
+# info (the name section stays, so traps name functions), into
 # ${CMAKE_BINARY_DIR}/wasm/<name>.wasm. Creates target <name> and sets <name>_WASM to the path.
 find_program(WOP_WASM_CXX NAMES clang++-${WOP_LLVM_MAJOR} REQUIRED)
 find_path(WOP_NLOHMANN_INCLUDE nlohmann/json.hpp REQUIRED)
@@ -44,7 +45,8 @@ function(wop_add_wasm_module name)
   add_custom_command(
     OUTPUT "${output}"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/wasm"
-    COMMAND ${WOP_WASM_CXX} --target=wasm32-wasi -mexec-model=reactor ${objects} -o "${output}"
+    COMMAND ${WOP_WASM_CXX} --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-debug
+            ${objects} -o "${output}"
     DEPENDS ${objects}
     COMMENT "Linking wasm guest ${name}"
     VERBATIM)

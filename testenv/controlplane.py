@@ -34,8 +34,12 @@ import time
 import urllib.error
 import urllib.request
 
-READY_TIMEOUT_S = 90
+# How long each component may take to become ready (overridable for tests of this script).
+READY_TIMEOUT_S = int(os.environ.get("WOP_CONTROLPLANE_READY_TIMEOUT", "90"))
 STOP_TIMEOUT_S = 15
+# kube-apiserver drains for up to a minute on SIGTERM; a test control plane has nothing worth
+# draining, so the Kubernetes components get a short grace before SIGKILL (etcd the full one).
+KUBE_STOP_GRACE_S = 2
 SERVICE_CIDR = "10.0.0.0/24"
 SERVICE_IP = "10.0.0.1"  # first address of SERVICE_CIDR: the kubernetes Service
 
@@ -378,11 +382,12 @@ def server_pids(state, with_cm=False):
 
 
 def stop_state(state):
-    order = ["watchdog", "kube-controller-manager", "kube-apiserver", "etcd"]
-    for name in order:
+    order = [("watchdog", STOP_TIMEOUT_S), ("kube-controller-manager", KUBE_STOP_GRACE_S),
+             ("kube-apiserver", KUBE_STOP_GRACE_S), ("etcd", STOP_TIMEOUT_S)]
+    for name, grace in order:
         if name == "watchdog" and state["pids"].get(name) == os.getppid():
             continue  # the watchdog itself is stopping us
-        kill_group(state["pids"].get(name))
+        kill_group(state["pids"].get(name), grace)
     shutil.rmtree(state["dir"], ignore_errors=True)
 
 
@@ -408,7 +413,7 @@ def status(args):
 def restart_apiserver(args):
     d = os.path.abspath(args.dir)
     state = load_state(d)
-    kill_group(state["pids"].get("kube-apiserver"))
+    kill_group(state["pids"].get("kube-apiserver"), KUBE_STOP_GRACE_S)
     state["pids"]["kube-apiserver"] = spawn(d, "kube-apiserver", apiserver_argv(state))
     save_state(d, state)
     wait_until("kube-apiserver", lambda: apiserver_ready(state), server_pids(state), d)

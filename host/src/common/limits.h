@@ -18,4 +18,17 @@ inline constexpr uint32_t kMaxGuestIovecs = 64;
 // Bytes of guest stdout/stderr kept per instance; the rest is counted and dropped.
 inline constexpr size_t kMaxGuestLogBufferBytes = 256u << 10;
 
+// Kubernetes API traffic.
+// Largest kubeconfig file (or in-cluster token/CA file) we read.
+inline constexpr size_t kMaxKubeconfigBytes = 4u << 20;
+// Largest stdout an exec credential plugin may print.
+inline constexpr size_t kMaxExecCredentialBytes = 1u << 20;
+// Largest single event on a watch stream; etcd caps objects near 1.5 MiB, with headroom for
+// the event envelope and JSON escaping.
+inline constexpr size_t kMaxWatchEventBytes = 16u << 20;
+// Largest body of a non-streaming response (a LIST page); pages are requested with a limit.
+inline constexpr size_t kMaxResponseBytes = 256u << 20;
+// Largest request body we send (an object or a patch).
+inline constexpr size_t kMaxRequestBytes = 16u << 20;
+
 }  // namespace wop::limits

@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -45,17 +46,26 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-// A value or the Status that explains why there is none. Never holds an ok Status.
-template <typename T>
+// A value or the error that explains why there is none (a Status unless a layer has a richer
+// error type, e.g. kube::ApiError). Never holds an ok Status.
+template <typename T, typename E = Status>
 class [[nodiscard]] Result {
  public:
   Result(T value) : data_(std::move(value)) {}
-  Result(Status status) : data_(std::move(status)) { assert(!std::get<Status>(data_).isOk()); }
+  Result(E error) : data_(std::move(error)) {
+    if constexpr (std::is_same_v<E, Status>) assert(!std::get<Status>(data_).isOk());
+  }
 
   bool isOk() const { return std::holds_alternative<T>(data_); }
   explicit operator bool() const { return isOk(); }
 
-  const Status& status() const {
+  // The error; only valid when !isOk().
+  const E& error() const { return std::get<E>(data_); }
+
+  // For Result<T, Status>: the Status, or Ok when there is a value.
+  const Status& status() const
+    requires std::is_same_v<E, Status>
+  {
     static const Status kOkStatus;
     return isOk() ? kOkStatus : std::get<Status>(data_);
   }
@@ -70,7 +80,7 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
 
  private:
-  std::variant<T, Status> data_;
+  std::variant<T, E> data_;
 };
 
 }  // namespace wop::common

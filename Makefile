@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench clean
+.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube clean
 
 all: build
 
@@ -49,8 +49,11 @@ test-sanitize: setup
 	@cd $(BUILD)-sanitize && ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit $(CTEST_FLAGS)
 
-bench: build
-	@echo "no benchmarks yet: the runtime and swap issues add them (bench/)"
+# Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots).
+bench: bench-kube
+
+bench-kube: build
+	@python3 bench/kube/run.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

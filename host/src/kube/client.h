@@ -1,0 +1,124 @@
+// The Kubernetes API client: requests built by request.h, sent by an HttpTransport, with the
+// credentials of the ClientConfig, per-request impersonation (each operator acts as its own
+// ServiceAccount), a QPS/burst limiter, and retries with jittered backoff on 429/5xx/timeouts
+// and connection errors (honouring Retry-After). Non-2xx answers become typed ApiErrors.
+//
+// Objects go in and come out as JSON text, the wire format; callers parse what they need.
+//
+// Thread-safety: every method may be called from any thread. Blocking methods must not be
+// called on the transport's I/O thread (they return an error there); use executeAsync.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/token_bucket.h"
+#include "kube/api_error.h"
+#include "kube/credentials.h"
+#include "kube/http_transport.h"
+#include "kube/kubeconfig.h"
+#include "kube/request.h"
+
+namespace wop::kube {
+
+class Discovery;
+
+struct ClientOptions {
+  // One host serves many operators, so the defaults are controller-runtime's scaled up;
+  // qps <= 0 disables the limiter.
+  double qps = 50;
+  int burst = 100;
+  int maxRetries = 5;
+  std::chrono::milliseconds retryBaseDelay{100};
+  std::chrono::milliseconds retryMaxDelay{10'000};
+  std::chrono::milliseconds requestTimeout{30'000};
+};
+
+struct RequestOptions {
+  std::string impersonateUser;  // e.g. system:serviceaccount:ops:ring-0
+  std::vector<std::string> impersonateGroups;
+};
+
+struct ClientCounters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> retries{0};
+  std::atomic<uint64_t> watchesStarted{0};
+};
+
+class Client {
+ public:
+  // Production: a CurlTransport for config.
+  explicit Client(ClientConfig config, ClientOptions options = {},
+                  common::Clock& clock = common::SystemClock::instance());
+  // Tests: any transport (a fake).
+  Client(ClientConfig config, std::unique_ptr<HttpTransport> transport, ClientOptions options,
+         common::Clock& clock);
+  ~Client();
+
+  const ClientConfig& config() const { return config_; }
+  HttpTransport& transport() { return *transport_; }
+  Discovery& discovery() { return *discovery_; }
+  const ClientCounters& counters() const { return counters_; }
+
+  using ResponseCallback = std::function<void(ApiResult<HttpResponse>)>;
+
+  // Sends with auth, limiter and retries; done runs on the I/O thread with the 2xx response
+  // or the ApiError of the last attempt.
+  void executeAsync(HttpRequest request, const RequestOptions& options, ResponseCallback done);
+  ApiResult<HttpResponse> execute(HttpRequest request, const RequestOptions& options = {});
+
+  // Starts a watch (no retries: the informer owns reconnecting). Errors before the stream
+  // starts (credentials) come through onDone.
+  std::unique_ptr<StreamHandle> watch(HttpRequest request, const RequestOptions& options,
+                                      StreamCallbacks callbacks);
+
+  ApiResult<std::string> get(const ResourceInfo& resource, const std::string& ns,
+                             const std::string& name, const RequestOptions& options = {});
+  // One page of a LIST, as the server sent it (a *List object).
+  ApiResult<std::string> list(const ResourceInfo& resource, const std::string& ns,
+                              const ListOptions& listOptions, const RequestOptions& options = {});
+  ApiResult<std::string> create(const ResourceInfo& resource, const std::string& ns,
+                                std::string object, const WriteOptions& writeOptions = {},
+                                const RequestOptions& options = {});
+  ApiResult<std::string> update(const ResourceInfo& resource, const std::string& ns,
+                                const std::string& name, std::string object,
+                                const WriteOptions& writeOptions = {},
+                                const RequestOptions& options = {});
+  ApiResult<std::string> updateStatus(const ResourceInfo& resource, const std::string& ns,
+                                      const std::string& name, std::string object,
+                                      const WriteOptions& writeOptions = {},
+                                      const RequestOptions& options = {});
+  ApiResult<std::string> patch(const ResourceInfo& resource, const std::string& ns,
+                               const std::string& name, PatchType type, std::string patch,
+                               const PatchOptions& patchOptions = {},
+                               const RequestOptions& options = {},
+                               const std::string& subresource = "");
+  // Returns the server's answer: the object (with deletionTimestamp, if finalizers hold it)
+  // or a Status.
+  ApiResult<std::string> remove(const ResourceInfo& resource, const std::string& ns,
+                                const std::string& name, const DeleteOptions& deleteOptions = {},
+                                const RequestOptions& options = {});
+
+ private:
+  struct Attempt;
+  void startAttempt(std::shared_ptr<Attempt> attempt);
+  void onAttemptDone(std::shared_ptr<Attempt> attempt, ApiResult<HttpResponse> result);
+  ApiResult<RequestAuth> authFor(const RequestOptions& options);
+  ApiResult<std::string> bodyOf(ApiResult<HttpResponse> response);
+
+  ClientConfig config_;
+  ClientOptions options_;
+  common::Clock& clock_;
+  std::unique_ptr<CredentialSource> credentials_;
+  std::unique_ptr<HttpTransport> transport_;
+  common::TokenBucket limiter_;
+  ClientCounters counters_;
+  std::unique_ptr<Discovery> discovery_;
+};
+
+}  // namespace wop::kube

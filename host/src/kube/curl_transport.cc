@@ -1,0 +1,400 @@
+#include "kube/curl_transport.h"
+
+#include <algorithm>
+#include <cstring>
+#include <future>
+
+#include "common/limits.h"
+
+namespace wop::kube {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long curl_multi_poll may sleep when there is nothing to do; bounds timer latency only
+// if a wakeup were lost (it is not: post() wakes the loop).
+constexpr int kMaxPollMs = 1000;
+// Default timeout of a non-streaming request without its own.
+constexpr std::chrono::milliseconds kDefaultRequestTimeout{60'000};
+constexpr long kConnectTimeoutMs = 10'000;
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+void ensureCurlGlobal() {
+  static CurlGlobal global;  // curl_global_init is not thread-safe: run it once
+}
+
+bool is2xx(int status) { return status >= 200 && status < 300; }
+
+// Splits "https://host:port" into host and port for CURLOPT_CONNECT_TO.
+bool splitServer(const std::string& server, std::string& scheme, std::string& host,
+                 std::string& port) {
+  const auto schemeEnd = server.find("://");
+  if (schemeEnd == std::string::npos) return false;
+  scheme = server.substr(0, schemeEnd);
+  std::string rest = server.substr(schemeEnd + 3);
+  const auto slash = rest.find('/');
+  if (slash != std::string::npos) rest = rest.substr(0, slash);
+  const auto colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find(']', colon) == std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  } else {
+    host = rest;
+    port = scheme == "https" ? "443" : "80";
+  }
+  return true;
+}
+
+}  // namespace
+
+struct CurlTransport::Transfer {
+  uint64_t id = 0;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy{nullptr, curl_easy_cleanup};
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers{nullptr, curl_slist_free_all};
+  std::string url;
+  std::string connectTo;
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connectToList{nullptr,
+                                                                           curl_slist_free_all};
+  std::string requestBody;
+  std::string certPem, keyPem;  // must outlive the easy handle's use of them
+
+  int status = 0;
+  std::string body;
+  std::optional<std::string> retryAfter;
+  bool tooLarge = false;
+
+  bool streaming = false;
+  bool statusReported = false;
+  StreamCallbacks callbacks;
+  ResponseCallback done;
+  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  TransportCounters* counters = nullptr;
+};
+
+namespace {
+
+class CurlStreamHandle final : public StreamHandle {
+ public:
+  CurlStreamHandle(std::function<void()> cancelFn, std::shared_ptr<std::atomic<bool>> cancelled)
+      : cancelFn_(std::move(cancelFn)), cancelled_(std::move(cancelled)) {}
+  ~CurlStreamHandle() override { cancel(); }
+  void cancel() override {
+    if (cancelled_->exchange(true)) return;
+    cancelFn_();
+  }
+
+ private:
+  std::function<void()> cancelFn_;
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+};
+
+size_t onHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<CurlTransport::Transfer*>(user);
+  const size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  constexpr std::string_view kRetryAfter = "retry-after:";
+  if (line.size() > kRetryAfter.size()) {
+    std::string lower(line.substr(0, kRetryAfter.size()));
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower == kRetryAfter) {
+      std::string value(line.substr(kRetryAfter.size()));
+      value.erase(0, value.find_first_not_of(" \t"));
+      value.erase(value.find_last_not_of(" \t\r\n") + 1);
+      transfer->retryAfter = value;
+    }
+  }
+  // The blank line ends a header block; the last block before the body has the final status.
+  if (line == "\r\n" || line == "\n") {
+    long code = 0;
+    curl_easy_getinfo(transfer->easy.get(), CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 200) {  // skip 1xx interim responses
+      transfer->status = static_cast<int>(code);
+      if (transfer->streaming && !transfer->statusReported && !transfer->cancelled->load()) {
+        transfer->statusReported = true;
+        if (transfer->callbacks.onStatus) transfer->callbacks.onStatus(transfer->status);
+      }
+    }
+  }
+  return bytes;
+}
+
+size_t onBody(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<CurlTransport::Transfer*>(user);
+  const size_t bytes = size * count;
+  transfer->counters->bytesReceived += bytes;
+  if (transfer->streaming && is2xx(transfer->status)) {
+    if (transfer->cancelled->load()) return 0;  // aborts the transfer
+    if (transfer->callbacks.onData) transfer->callbacks.onData(std::string_view(data, bytes));
+    return bytes;
+  }
+  if (transfer->body.size() + bytes > limits::kMaxResponseBytes) {
+    transfer->tooLarge = true;
+    return 0;
+  }
+  transfer->body.append(data, bytes);
+  return bytes;
+}
+
+}  // namespace
+
+CurlTransport::CurlTransport(const ClientConfig& config) : config_(config) {
+  ensureCurlGlobal();
+  multi_.reset(curl_multi_init());
+  curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  thread_ = std::thread([this] { runLoop(); });
+  threadId_ = thread_.get_id();
+}
+
+CurlTransport::~CurlTransport() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  curl_multi_wakeup(multi_.get());
+  thread_.join();
+}
+
+bool CurlTransport::onIoThread() const { return std::this_thread::get_id() == threadId_; }
+
+void CurlTransport::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mutex_);
+    posted_.push_back(std::move(fn));
+  }
+  curl_multi_wakeup(multi_.get());
+}
+
+void CurlTransport::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+  const auto due = Clock::now() + delay;
+  post([this, due, fn = std::move(fn)]() mutable { timers_.emplace(due, std::move(fn)); });
+}
+
+namespace {
+
+std::shared_ptr<CurlTransport::Transfer> makeTransfer(const ClientConfig& config,
+                                                      const HttpRequest& request,
+                                                      const RequestAuth& auth) {
+  auto transfer = std::make_shared<CurlTransport::Transfer>();
+  transfer->easy.reset(curl_easy_init());
+  CURL* easy = transfer->easy.get();
+  transfer->streaming = request.streaming;
+
+  std::string scheme, host, port;
+  std::string base = config.server;
+  if (!config.tlsServerName.empty() && splitServer(config.server, scheme, host, port)) {
+    // Connect to the real address but name tlsServerName in SNI and certificate checks.
+    base = scheme + "://" + config.tlsServerName + ":" + port;
+    transfer->connectTo = config.tlsServerName + ":" + port + ":" + host + ":" + port;
+    transfer->connectToList.reset(curl_slist_append(nullptr, transfer->connectTo.c_str()));
+    curl_easy_setopt(easy, CURLOPT_CONNECT_TO, transfer->connectToList.get());
+  }
+  transfer->url = base + request.path;
+  curl_easy_setopt(easy, CURLOPT_URL, transfer->url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);  // prefer multiplexing over a new connection
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
+  if (!request.streaming) {
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(request.timeout.value_or(kDefaultRequestTimeout).count()));
+  }
+
+  if (!config.caPem.empty()) {
+    curl_blob ca{const_cast<char*>(config.caPem.data()), config.caPem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &ca);
+  }
+  if (config.insecureSkipTlsVerify) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!auth.credentials.clientCertPem.empty()) {
+    transfer->certPem = auth.credentials.clientCertPem;
+    transfer->keyPem = auth.credentials.clientKeyPem;
+    curl_blob cert{transfer->certPem.data(), transfer->certPem.size(), CURL_BLOB_COPY};
+    curl_blob key{transfer->keyPem.data(), transfer->keyPem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &key);
+    curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, ("Accept: " + request.accept).c_str());
+  headers = curl_slist_append(headers, "User-Agent: wasm-operator/0.1");
+  if (!auth.credentials.bearerToken.empty()) {
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + auth.credentials.bearerToken).c_str());
+  }
+  if (!auth.impersonateUser.empty()) {
+    headers = curl_slist_append(headers, ("Impersonate-User: " + auth.impersonateUser).c_str());
+    for (const auto& group : auth.impersonateGroups) {
+      headers = curl_slist_append(headers, ("Impersonate-Group: " + group).c_str());
+    }
+  }
+  for (const auto& [name, value] : request.headers) {
+    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  }
+  if (!request.contentType.empty()) {
+    headers = curl_slist_append(headers, ("Content-Type: " + request.contentType).c_str());
+  }
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  transfer->headers.reset(headers);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+
+  if (request.method != "GET") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "PATCH") {
+    transfer->requestBody = request.body;
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->requestBody.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(transfer->requestBody.size()));
+  }
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+  return transfer;
+}
+
+}  // namespace
+
+void CurlTransport::send(const HttpRequest& request, const RequestAuth& auth,
+                         ResponseCallback done) {
+  auto transfer = makeTransfer(config_, request, auth);
+  transfer->done = std::move(done);
+  transfer->counters = &counters_;
+  counters_.requestsStarted++;
+  post([this, transfer] { start(transfer); });
+}
+
+std::unique_ptr<StreamHandle> CurlTransport::stream(const HttpRequest& request,
+                                                    const RequestAuth& auth,
+                                                    StreamCallbacks callbacks) {
+  auto transfer = makeTransfer(config_, request, auth);
+  transfer->callbacks = std::move(callbacks);
+  transfer->counters = &counters_;
+  counters_.streamsStarted++;
+  const uint64_t id = nextId_++;
+  transfer->id = id;
+  auto cancelled = transfer->cancelled;
+  post([this, transfer] { start(transfer); });
+  return std::make_unique<CurlStreamHandle>([this, id] { post([this, id] { cancelTransfer(id); }); },
+                                            cancelled);
+}
+
+void CurlTransport::start(std::shared_ptr<Transfer> transfer) {
+  if (transfer->id == 0) transfer->id = nextId_++;
+  if (transfer->cancelled->load()) return;
+  if (transfer->streaming) counters_.streamsActive++;
+  curl_multi_add_handle(multi_.get(), transfer->easy.get());
+  transfers_[transfer->id] = std::move(transfer);
+}
+
+void CurlTransport::cancelTransfer(uint64_t id) {
+  auto it = transfers_.find(id);
+  if (it == transfers_.end()) return;
+  curl_multi_remove_handle(multi_.get(), it->second->easy.get());
+  if (it->second->streaming) counters_.streamsActive--;
+  transfers_.erase(it);
+}
+
+void CurlTransport::finish(CURL* easy, CURLcode code) {
+  Transfer* raw = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
+  auto it = transfers_.find(raw->id);
+  if (it == transfers_.end()) return;
+  std::shared_ptr<Transfer> transfer = std::move(it->second);
+  transfers_.erase(it);
+  curl_multi_remove_handle(multi_.get(), easy);
+  if (transfer->streaming) counters_.streamsActive--;
+
+  std::optional<ApiError> error;
+  if (transfer->tooLarge) {
+    error = decodeError("response larger than " + std::to_string(limits::kMaxResponseBytes) + " bytes");
+  } else if (code == CURLE_OPERATION_TIMEDOUT) {
+    error = ApiError{ApiReason::kTimeout, 0, std::string("request timed out: ") + curl_easy_strerror(code), {}};
+  } else if (code != CURLE_OK) {
+    error = transportError(std::string(curl_easy_strerror(code)) + " (" + transfer->url + ")");
+  }
+
+  if (transfer->streaming) {
+    if (transfer->cancelled->load()) return;
+    if (!error && !is2xx(transfer->status)) {
+      error = apiErrorFromResponse(transfer->status, transfer->body, transfer->retryAfter);
+    }
+    if (transfer->callbacks.onDone) transfer->callbacks.onDone(error);
+    return;
+  }
+  if (error) {
+    transfer->done(std::move(*error));
+    return;
+  }
+  transfer->done(HttpResponse{transfer->status, std::move(transfer->body), transfer->retryAfter});
+}
+
+void CurlTransport::runDueTimers() {
+  const auto now = Clock::now();
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    auto fn = std::move(timers_.begin()->second);
+    timers_.erase(timers_.begin());
+    fn();
+  }
+}
+
+void CurlTransport::runLoop() {
+  for (;;) {
+    std::vector<std::function<void()>> work;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+      work.swap(posted_);
+    }
+    for (auto& fn : work) fn();
+    runDueTimers();
+
+    int running = 0;
+    curl_multi_perform(multi_.get(), &running);
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_.get(), &queued)) {
+      if (message->msg == CURLMSG_DONE) finish(message->easy_handle, message->data.result);
+    }
+
+    int timeoutMs = kMaxPollMs;
+    if (!timers_.empty()) {
+      const auto untilNext = std::chrono::duration_cast<std::chrono::milliseconds>(
+          timers_.begin()->first - Clock::now());
+      timeoutMs = static_cast<int>(std::clamp<int64_t>(untilNext.count(), 0, kMaxPollMs));
+    }
+    curl_multi_poll(multi_.get(), nullptr, 0, timeoutMs, nullptr);
+  }
+  // Shutting down: work posted meanwhile still runs (so every request is registered), then
+  // requests still waiting get an error (a blocked sendAndWait must return); streams end
+  // silently, their owners are going away too.
+  std::vector<std::function<void()>> work;
+  {
+    std::lock_guard lock(mutex_);
+    work.swap(posted_);
+  }
+  for (auto& fn : work) fn();
+  for (auto& [id, transfer] : transfers_) {
+    curl_multi_remove_handle(multi_.get(), transfer->easy.get());
+    if (!transfer->streaming && transfer->done) transfer->done(transportError("transport shut down"));
+  }
+  transfers_.clear();
+  timers_.clear();
+}
+
+ApiResult<HttpResponse> HttpTransport::sendAndWait(const HttpRequest& request,
+                                                   const RequestAuth& auth) {
+  if (onIoThread()) return transportError("sendAndWait called on the I/O thread (would deadlock)");
+  auto promise = std::make_shared<std::promise<ApiResult<HttpResponse>>>();
+  auto future = promise->get_future();
+  send(request, auth, [promise](ApiResult<HttpResponse> result) { promise->set_value(std::move(result)); });
+  return future.get();
+}
+
+}  // namespace wop::kube

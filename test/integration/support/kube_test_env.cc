@@ -1,0 +1,52 @@
+#include "support/kube_test_env.h"
+
+#include <cstdlib>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "kube/kubeconfig.h"
+#include "support/test_kube_client.h"
+
+namespace wop::testing {
+
+const kube::ResourceInfo kConfigMaps{{"", "v1", "configmaps"}, "ConfigMap", true};
+const kube::ResourceInfo kSecrets{{"", "v1", "secrets"}, "Secret", true};
+const kube::ResourceInfo kNamespaces{{"", "v1", "namespaces"}, "Namespace", false};
+const kube::ResourceInfo kDeployments{{"apps", "v1", "deployments"}, "Deployment", true};
+
+std::unique_ptr<kube::Client> adminClient(kube::ClientOptions options) {
+  kube::KubeconfigOptions kubeconfig;
+  kubeconfig.explicitPath = testenvDir() + "/kubeconfig";
+  auto config = kube::loadKubeconfig(kubeconfig);
+  EXPECT_TRUE(config) << config.status().toString();
+  if (!config) return nullptr;
+  return std::make_unique<kube::Client>(*config, options);
+}
+
+void ensureNamespace(kube::Client& client, const std::string& name) {
+  nlohmann::json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+  auto created = client.create(kNamespaces, "", ns.dump());
+  if (!created) {
+    ASSERT_EQ(created.error().reason, kube::ApiReason::kAlreadyExists) << created.error().toString();
+  }
+}
+
+int controlPlane(const std::string& command) {
+  const std::string line = "python3 " + std::string(WOP_SOURCE_DIR) + "/testenv/controlplane.py " +
+                           command + " --dir " + testenvDir();
+  return std::system(line.c_str());
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+nlohmann::json parseJson(const std::string& text) { return nlohmann::json::parse(text, nullptr, false); }
+
+}  // namespace wop::testing

@@ -1,0 +1,36 @@
+// Helpers for integration tests of the Kubernetes client and cache against the control plane
+// of the CTest fixture (WOP_TESTENV_DIR).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/client.h"
+
+namespace wop::testing {
+
+// A client for the fixture's admin kubeconfig; qps 0 by default so setup loops run at full speed.
+std::unique_ptr<kube::Client> adminClient(kube::ClientOptions options = {.qps = 0});
+
+// Creates the namespace if it does not exist (and waits until it is not terminating).
+void ensureNamespace(kube::Client& client, const std::string& name);
+
+// Runs `testenv/controlplane.py <command> --dir WOP_TESTENV_DIR`; returns its exit code.
+int controlPlane(const std::string& command);
+
+// Polls condition every 20 ms until it holds or timeout passes; returns whether it held.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+nlohmann::json parseJson(const std::string& text);
+
+extern const kube::ResourceInfo kConfigMaps;
+extern const kube::ResourceInfo kSecrets;
+extern const kube::ResourceInfo kNamespaces;
+extern const kube::ResourceInfo kDeployments;
+
+}  // namespace wop::testing

@@ -30,5 +30,7 @@ inline constexpr size_t kMaxWatchEventBytes = 16u << 20;
 inline constexpr size_t kMaxResponseBytes = 256u << 20;
 // Largest request body we send (an object or a patch).
 inline constexpr size_t kMaxRequestBytes = 16u << 20;
+// Largest error response body parsed as a metav1.Status; a longer one is only quoted.
+inline constexpr size_t kMaxApiErrorBodyBytes = 1u << 20;
 
 }  // namespace wop::limits

@@ -43,7 +43,9 @@ struct ApiError {
   std::string message;  // the server's message, or what went wrong locally
   std::optional<int> retryAfterSeconds;  // from Retry-After or details.retryAfterSeconds
 
-  // 429, 5xx (except 501), timeouts and transport errors: worth retrying with backoff.
+  // Worth retrying with backoff: 429, 503, 504, timeouts, transport errors, and any other 5xx
+  // that came with a retry delay (as client-go does; a bare 500 is usually a server bug that a
+  // retry would repeat).
   bool isRetryable() const;
   // "NotFound (404): testresources.bench.wasm-operator.dev \"x\" not found"
   std::string toString() const;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,13 +43,29 @@ class WatchDecoder {
   size_t bufferedBytes() const;
 
  private:
+  // The simdjson parser lives in the .cc so this header stays light; created on the first event
+  // and reused (with its buffers) for every later one.
+  struct JsonParser;
+  struct JsonParserDeleter {
+    void operator()(JsonParser* parser) const;
+  };
+
+  common::Status consume(std::string_view bytes, std::vector<WatchEvent>& out);
+  size_t scanToEventEnd(std::string_view bytes, size_t pos);
+  common::Status decodeEvent(std::string_view json, std::vector<WatchEvent>& out);
+
   size_t maxEventBytes_;
-  // Implementation state (scan position, depth, in-string flags) as the implementer needs.
+  // The start of the event in progress, kept only across feeds; each byte is scanned once.
   std::string buffer_;
-  size_t scanned_ = 0;
-  int depth_ = 0;
+  // Nesting of {} and [] in the event in progress; 0 between events.
+  size_t depth_ = 0;
   bool inString_ = false;
   bool escaped_ = false;
+  // Bytes fed so far, to say where a stream went wrong.
+  size_t streamOffset_ = 0;
+  // The first error; every later feed returns it.
+  common::Status failure_;
+  std::unique_ptr<JsonParser, JsonParserDeleter> parser_;
 };
 
 }  // namespace wop::kube

@@ -190,10 +190,10 @@ nlohmann::json benchEventsLive(const std::string& kubeconfig, int writers, doubl
   wop::kube::Client client(*config, {.qps = 0});
   const wop::kube::ResourceInfo configMaps{{"", "v1", "configmaps"}, "ConfigMap", true};
   const std::string ns = "bench-informer";
-  client.create({{"", "v1", "namespaces"}, "Namespace", false}, "",
+  (void)client.create({{"", "v1", "namespaces"}, "Namespace", false}, "",
                 R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench-informer"}})");
   for (int w = 0; w < writers; ++w) {
-    client.create(configMaps, ns,
+    (void)client.create(configMaps, ns,
                   nlohmann::json({{"metadata", {{"name", "cm-" + std::to_string(w)}}}, {"data", {{"n", "0"}}}}).dump());
   }
   auto informer = wop::cache::Informer::create(client, {configMaps, ns, "", "", false});

@@ -23,6 +23,8 @@ inline constexpr size_t kMaxGuestLogBufferBytes = 256u << 10;
 inline constexpr size_t kMaxKubeconfigBytes = 4u << 20;
 // Largest stdout an exec credential plugin may print.
 inline constexpr size_t kMaxExecCredentialBytes = 1u << 20;
+// Stderr of an exec credential plugin kept for the error message; the rest is dropped.
+inline constexpr size_t kMaxExecStderrBytes = 64u << 10;
 // Largest single event on a watch stream; etcd caps objects near 1.5 MiB, with headroom for
 // the event envelope and JSON escaping.
 inline constexpr size_t kMaxWatchEventBytes = 16u << 20;

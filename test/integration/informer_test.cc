@@ -88,7 +88,7 @@ class InformerTest : public ::testing::Test {
 };
 
 TEST_F(InformerTest, SyncsThenFollowsAddsUpdatesAndDeletes) {
-  client_->remove(kConfigMaps, ns_, "followed");
+  removeIfPresent(*client_, kConfigMaps, ns_, "followed");
   auto informer = Informer::create(*client_, key(ns_));
   Recorder recorder;
   informer->addHandlers(recorder.handlers());
@@ -227,8 +227,8 @@ TEST_F(InformerTest, MetadataOnlyAndTransformKeepLessInMemory) {
 }
 
 TEST_F(InformerTest, IndexesByOwnerAndSeesGarbageCollection) {
-  client_->remove(kConfigMaps, ns_, "parent");
-  client_->remove(kConfigMaps, ns_, "child");
+  removeIfPresent(*client_, kConfigMaps, ns_, "parent");
+  removeIfPresent(*client_, kConfigMaps, ns_, "child");
   auto parent = parseJson(*client_->create(kConfigMaps, ns_, configMap(ns_, "parent").dump()));
   auto child = configMap(ns_, "child");
   child["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
@@ -252,8 +252,8 @@ TEST_F(InformerTest, IndexesByOwnerAndSeesGarbageCollection) {
 
 // Restarts and compaction touch the whole control plane; they run last (see CMake: RUN_SERIAL).
 TEST_F(InformerTest, SurvivesAnApiServerRestart) {
-  client_->remove(kConfigMaps, ns_, "before-restart");
-  client_->remove(kConfigMaps, ns_, "after-restart");
+  removeIfPresent(*client_, kConfigMaps, ns_, "before-restart");
+  removeIfPresent(*client_, kConfigMaps, ns_, "after-restart");
   put("before-restart", {{"v", "1"}});
   auto informer = Informer::create(*client_, key(ns_), {.backoffBase = std::chrono::milliseconds(100),
                                                          .backoffMax = std::chrono::seconds(2)});
@@ -289,7 +289,7 @@ TEST_F(InformerTest, RelistsAfterGoneAndConverges) {
   const std::string elsewhere = "informer-test-elsewhere";
   ensureNamespace(*client_, elsewhere);
   for (int i = 0; i < 20; ++i) {
-    client_->remove(kConfigMaps, elsewhere, "churn-" + std::to_string(i));
+    removeIfPresent(*client_, kConfigMaps, elsewhere, "churn-" + std::to_string(i));
     ASSERT_TRUE(client_->create(kConfigMaps, elsewhere, configMap(elsewhere, "churn-" + std::to_string(i)).dump()));
   }
   ASSERT_EQ(controlPlane("compact"), 0);

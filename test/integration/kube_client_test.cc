@@ -31,7 +31,7 @@ class KubeClientTest : public ::testing::Test {
 
 TEST_F(KubeClientTest, CreatesReadsUpdatesPatchesAndDeletesAConfigMap) {
   auto& c = *client_;
-  c.remove(kConfigMaps, ns_, "crud", {.gracePeriodSeconds = 0});
+  removeIfPresent(c, kConfigMaps, ns_, "crud");
   auto created = c.create(kConfigMaps, ns_, configMap(ns_, "crud", {{"a", "1"}}).dump());
   ASSERT_TRUE(created) << created.error().toString();
 
@@ -67,7 +67,7 @@ TEST_F(KubeClientTest, CreatesReadsUpdatesPatchesAndDeletesAConfigMap) {
 
 TEST_F(KubeClientTest, AStaleUpdateIsAConflictAndADuplicateCreateAlreadyExists) {
   auto& c = *client_;
-  c.remove(kConfigMaps, ns_, "stale");
+  removeIfPresent(c, kConfigMaps, ns_, "stale");
   ASSERT_TRUE(c.create(kConfigMaps, ns_, configMap(ns_, "stale", {{"v", "1"}}).dump()));
   auto duplicate = c.create(kConfigMaps, ns_, configMap(ns_, "stale", {{"v", "1"}}).dump());
   ASSERT_FALSE(duplicate);
@@ -86,7 +86,7 @@ TEST_F(KubeClientTest, AStaleUpdateIsAConflictAndADuplicateCreateAlreadyExists) 
 
 TEST_F(KubeClientTest, DeletePreconditionsAndPropagationAreHonoured) {
   auto& c = *client_;
-  c.remove(kConfigMaps, ns_, "guarded");
+  removeIfPresent(c, kConfigMaps, ns_, "guarded");
   ASSERT_TRUE(c.create(kConfigMaps, ns_, configMap(ns_, "guarded", {}).dump()));
   auto wrongUid = c.remove(kConfigMaps, ns_, "guarded", {.preconditionUid = "not-the-uid"});
   ASSERT_FALSE(wrongUid);
@@ -98,7 +98,7 @@ TEST_F(KubeClientTest, DeletePreconditionsAndPropagationAreHonoured) {
 
 TEST_F(KubeClientTest, ServerSideApplyByTwoFieldManagers) {
   auto& c = *client_;
-  c.remove(kConfigMaps, ns_, "applied");
+  removeIfPresent(c, kConfigMaps, ns_, "applied");
   const std::string byAlice = configMap(ns_, "applied", {{"owner", "alice"}}).dump();
   ASSERT_TRUE(c.patch(kConfigMaps, ns_, "applied", PatchType::kApply, byAlice, {.fieldManager = "alice"}));
 
@@ -172,7 +172,7 @@ TEST_F(KubeClientTest, DiscoveryFindsACrdInstalledAfterStart) {
   ensureNamespace(c, "client-test-crd");
   nlohmann::json widget = {{"apiVersion", "late.wasm-operator.dev/v1"}, {"kind", "Widget"},
                            {"metadata", {{"name", "w1"}}}, {"spec", {{"nonce", 5}}}};
-  c.remove(*found, "client-test-crd", "w1");
+  removeIfPresent(c, *found, "client-test-crd", "w1");
   auto stored = kube::ApiResult<std::string>(kube::decodeError("none"));
   ASSERT_TRUE(eventually([&] { return static_cast<bool>(stored = c.create(*found, "client-test-crd", widget.dump())); }))
       << stored.error().toString();

@@ -32,6 +32,19 @@ void ensureNamespace(kube::Client& client, const std::string& name) {
   }
 }
 
+void removeIfPresent(kube::Client& client, const kube::ResourceInfo& resource,
+                     const std::string& ns, const std::string& name) {
+  auto removed = client.remove(resource, ns, name, {.gracePeriodSeconds = 0});
+  if (!removed) {
+    ASSERT_EQ(removed.error().reason, kube::ApiReason::kNotFound) << removed.error().toString();
+    return;
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto got = client.get(resource, ns, name);
+    return !got && got.error().reason == kube::ApiReason::kNotFound;
+  })) << ns << "/" << name << " not deleted";
+}
+
 int controlPlane(const std::string& command) {
   const std::string line = "python3 " + std::string(WOP_SOURCE_DIR) + "/testenv/controlplane.py " +
                            command + " --dir " + testenvDir();

@@ -19,6 +19,11 @@ std::unique_ptr<kube::Client> adminClient(kube::ClientOptions options = {.qps = 
 // Creates the namespace if it does not exist (and waits until it is not terminating).
 void ensureNamespace(kube::Client& client, const std::string& name);
 
+// Deletes the object if it exists (leftovers of an earlier run on this control plane) and
+// waits until it is gone.
+void removeIfPresent(kube::Client& client, const kube::ResourceInfo& resource,
+                     const std::string& ns, const std::string& name);
+
 // Runs `testenv/controlplane.py <command> --dir WOP_TESTENV_DIR`; returns its exit code.
 int controlPlane(const std::string& command);
 

@@ -49,11 +49,12 @@ test-sanitize: setup
 	@cd $(BUILD)-sanitize && ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit $(CTEST_FLAGS)
 
-# Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots).
+# Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots). They run on
+# Debian's python3, which has the python3-matplotlib that setup installs.
 bench: bench-kube
 
 bench-kube: build
-	@python3 bench/kube/run.py --build $(BUILD)
+	@/usr/bin/python3 bench/kube/run.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,160 @@
+/* wasm-operator ABI, version 1: the whole interface between the host and an operator module.
+ *
+ * One header for both sides: the host includes it for the names and numbers; guests include
+ * it for the import and export declarations (the SDK hides them in one glue file). Only
+ * <stdint.h>. docs/abi.md explains every function: who allocates, who frees, lifetimes, limits.
+ *
+ * Conventions
+ *   - Pointers are offsets into the guest's linear memory (wasm32: uint32_t); lengths are
+ *     bytes. The host checks every (ptr, len) against the memory size.
+ *   - Objects and requests cross as JSON text (the Kubernetes wire format), UTF-8, not
+ *     NUL-terminated.
+ *   - Host calls return a wop_status (negative: an error; 0: ok; positive: a token).
+ *   - Host -> guest data: the host calls the guest's wop_alloc to get a buffer, writes into
+ *     it and passes (ptr, len); the guest owns that buffer and frees it (free()).
+ *   - Nothing blocks: a host call that needs the API server returns a token at once; the
+ *     answer arrives later through the wop_on_complete export. The SDK turns this into C++20
+ *     coroutines, so reconcile code reads top to bottom.
+ */
+#ifndef WOP_ABI_H
+#define WOP_ABI_H
+
+#include <stdint.h>
+
+#define WOP_ABI_VERSION 1
+/* A module declares its ABI version by exporting a function with this exact name. The host
+ * refuses a module without it, or with only a marker of an unknown version. */
+#define WOP_ABI_MARKER "wop_abi_version_1"
+#define WOP_ABI_MARKER_PREFIX "wop_abi_version_"
+#define WOP_IMPORT_MODULE "wop"
+
+/* ------------------------------------------------------------------ status codes */
+typedef int32_t wop_status;
+enum {
+  WOP_OK = 0,
+  WOP_ERR_INVALID_ARGUMENT = -1, /* malformed JSON, unknown verb, bad enum value */
+  WOP_ERR_OUT_OF_BOUNDS = -2,    /* a (ptr, len) outside guest memory: a broken contract */
+  WOP_ERR_NOT_FOUND = -3,        /* no such object in the cache, no such token */
+  WOP_ERR_FORBIDDEN = -4,        /* the operator's ServiceAccount may not do this */
+  WOP_ERR_LIMIT = -5,            /* a named limit was hit (length, pending calls, keys) */
+  WOP_ERR_UNAVAILABLE = -6,      /* the host cannot do it now (e.g. cache not synced) */
+  WOP_ERR_BAD_STATE = -7,        /* wrong time to call (e.g. wop_declare after init) */
+  WOP_ERR_ALLOC_FAILED = -8      /* the guest's wop_alloc returned 0 or an invalid range */
+};
+
+/* ------------------------------------------------------------------ log levels */
+enum { WOP_LOG_DEBUG = 0, WOP_LOG_INFO = 1, WOP_LOG_WARN = 2, WOP_LOG_ERROR = 3 };
+
+/* ------------------------------------------------------------------ reconcile outcomes */
+enum {
+  WOP_RECONCILE_DONE = 0,          /* success: forget the key until something changes */
+  WOP_RECONCILE_REQUEUE_AFTER = 1, /* success, but look again after requeue_after_ms */
+  WOP_RECONCILE_ERROR = 2          /* failure: retry with per-key exponential backoff */
+};
+
+/* ------------------------------------------------------------------ limits (bytes unless named) */
+#define WOP_MAX_DECLARATION_BYTES (64u * 1024u)
+#define WOP_MAX_REQUEST_BYTES (4u * 1024u * 1024u) /* one API call's JSON request */
+#define WOP_MAX_LOG_BYTES (16u * 1024u)            /* one log line; longer is truncated */
+#define WOP_MAX_KEY_BYTES 512u                     /* "namespace/name" */
+#define WOP_MAX_PENDING_CALLS 64u                  /* API calls in flight per operator */
+#define WOP_MAX_CONTROLLERS 16u                    /* per operator */
+#define WOP_MAX_EMITTED_KEYS 1024u                 /* keys one wop_map call may emit */
+
+#ifdef __wasm__
+#define WOP_IMPORT(name) __attribute__((import_module(WOP_IMPORT_MODULE), import_name(#name)))
+#define WOP_EXPORT(name) __attribute__((export_name(#name)))
+#else
+#define WOP_IMPORT(name)
+#define WOP_EXPORT(name)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ================================================================== host functions (imports)
+ * Declared for guests; the host implements them in host/src/hostcalls/. */
+#ifdef __wasm__
+
+/* Writes one log line, attributed to the operator. */
+WOP_IMPORT(log) void wop_log(int32_t level, uint32_t msg_ptr, uint32_t msg_len);
+
+/* The operator's configuration (the `config` of its definition) as JSON: the host allocates
+ * with wop_alloc and writes (ptr, len) to *out_ptr, *out_len. "{}" if none. */
+WOP_IMPORT(config_get) wop_status wop_config_get(uint32_t out_ptr, uint32_t out_len);
+
+/* Declares a controller (only during wop_init). JSON:
+ *   {"name": "ring",
+ *    "for": {"apiVersion": "...", "kind": "...", "namespace": "", "labelSelector": "",
+ *            "predicates": ["GenerationChanged" | "LabelsChanged" | "AnnotationsChanged"]},
+ *    "owns": [{"apiVersion", "kind", "namespace", "labelSelector"}],   -> owner's key
+ *    "watches": [{"apiVersion", "kind", "namespace", "labelSelector",
+ *                 "mapTo": "self" | "owner" | "function"}],              -> see wop_map
+ *    "maxConcurrentReconciles": 1, "resyncSeconds": 0}
+ * Returns the controller id (>= 0) or an error. */
+WOP_IMPORT(declare) wop_status wop_declare(uint32_t json_ptr, uint32_t json_len);
+
+/* Reads from the host's informer cache (synchronous, served from memory). Request JSON:
+ *   {"apiVersion", "kind", "namespace", "name"}                       -> the object
+ *   {"apiVersion", "kind", "namespace", "labelSelector"} (no "name")  -> {"items": [...]}
+ * Only kinds the operator declared are cached. The result is written like wop_config_get. */
+WOP_IMPORT(cache_read) wop_status wop_cache_read(uint32_t req_ptr, uint32_t req_len,
+                                                 uint32_t out_ptr, uint32_t out_len);
+
+/* Starts an API call; returns a token (> 0) at once, or an error. Request JSON:
+ *   {"verb": "get" | "list" | "create" | "update" | "updateStatus" | "patch" | "apply" |
+ *             "delete" | "event",
+ *    "apiVersion", "kind", "namespace", "name", "body": <object or patch>,
+ *    "patchType": "merge" | "json" | "strategic", "fieldManager", "force": bool,
+ *    "propagationPolicy", "labelSelector"}
+ * "event" body: {"involvedObject": {...ref...}, "type": "Normal"|"Warning", "reason", "message"}.
+ * The call is made as the operator's ServiceAccount. Its answer comes via wop_on_complete. */
+WOP_IMPORT(api_call) wop_status wop_api_call(uint32_t req_ptr, uint32_t req_len);
+
+/* Ends the reconcile started by wop_reconcile(reconcile_id, ...). outcome is a
+ * WOP_RECONCILE_*; requeue_after_ms is used with WOP_RECONCILE_REQUEUE_AFTER (and as a
+ * minimum delay with ERROR if > 0); (msg_ptr, msg_len) explains an error (may be 0, 0). */
+WOP_IMPORT(reconcile_done) wop_status wop_reconcile_done(uint32_t reconcile_id, int32_t outcome,
+                                                         int64_t requeue_after_ms,
+                                                         uint32_t msg_ptr, uint32_t msg_len);
+
+/* From inside wop_map only: one key ("namespace/name") to reconcile. */
+WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len);
+
+#endif /* __wasm__ */
+
+/* ================================================================== guest functions (exports)
+ * Every operator module exports these (the SDK provides them). */
+
+/* The version marker (WOP_ABI_MARKER); never called. */
+/*   void wop_abi_version_1(void); */
+
+/* Allocates len bytes the host will fill; returns 0 on failure. The guest frees them. */
+/*   uint32_t wop_alloc(uint32_t len); */
+
+/* Called once after _initialize: declare controllers (wop_declare). Returns WOP_OK. */
+/*   int32_t wop_init(void); */
+
+/* Reconciles key (the host-written buffer at key_ptr, owned by the guest) of controller_id.
+ * Must eventually call wop_reconcile_done(reconcile_id, ...), now or after API calls
+ * complete. Returns WOP_OK (even if the reconcile is still waiting). */
+/*   int32_t wop_reconcile(uint32_t reconcile_id, uint32_t controller_id,
+ *                         uint32_t key_ptr, uint32_t key_len); */
+
+/* Delivers the answer to the API call `token`: http_status (200, 201, 404, 409, ...) or, when
+ * no HTTP answer exists, a negative wop_status; (body_ptr, body_len) is the response body (an
+ * object, a list or a metav1.Status), host-allocated, owned by the guest. */
+/*   int32_t wop_on_complete(uint32_t token, int32_t http_status,
+ *                           uint32_t body_ptr, uint32_t body_len); */
+
+/* For watches declared with "mapTo": "function": maps a changed object to keys by calling
+ * wop_emit_key. (obj_ptr, obj_len) is host-allocated, owned by the guest. */
+/*   int32_t wop_map(uint32_t controller_id, uint32_t watch_index,
+ *                   uint32_t obj_ptr, uint32_t obj_len); */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WOP_ABI_H */

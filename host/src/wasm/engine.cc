@@ -27,6 +27,11 @@ Engine::~Engine() {
   ticker_.join();
 }
 
+std::string Engine::fingerprint() const {
+  // Everything makeConfig() sets that changes generated code, plus the Wasmtime version.
+  return std::string("wasmtime") + WOP_WASMTIME_VERSION + "-epoch-speed";
+}
+
 uint64_t Engine::ticksFor(std::chrono::milliseconds limit) const {
   const auto tick = options_.epochTick.count() > 0 ? options_.epochTick.count() : 1;
   const auto ticks = (limit.count() + tick - 1) / tick;

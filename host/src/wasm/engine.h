@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <stop_token>
 #include <thread>
 
@@ -29,6 +30,10 @@ class Engine {
 
   wasmtime::Engine& raw() { return engine_; }
   const EngineOptions& options() const { return options_; }
+
+  // Identifies the engine configuration and Wasmtime version: precompiled artifacts made by
+  // one fingerprint are only valid for the same.
+  std::string fingerprint() const;
 
   // Converts a time limit to epoch ticks, rounding up, at least one.
   uint64_t ticksFor(std::chrono::milliseconds limit) const;

@@ -25,30 +25,83 @@ Status trapStatus(const wasmtime::TrapError& error, const std::string& what,
 
 }  // namespace
 
-common::Result<GuestInstance> GuestInstance::create(Engine& engine, const GuestModule& module,
-                                                    InstanceLimits limits) {
-  auto state = std::make_unique<GuestState>();
-  state->name = module.name();
+namespace {
+
+wasmtime::Store makeStore(Engine& engine, GuestState* state, const InstanceLimits& limits) {
   wasmtime::Store store(engine.raw());
   store.limiter(static_cast<int64_t>(limits.maxMemoryBytes), /*table_elements=*/-1,
                 /*instances=*/1, /*tables=*/-1, /*memories=*/1);
-  store.context().set_data(state.get());
+  store.context().set_data(state);
+  store.context().set_epoch_deadline(engine.ticksFor(limits.maxEntryTime));
+  return store;
+}
 
-  wasmtime::Linker linker(engine.raw());
-  if (auto status = defineWasiShim(linker); !status.isOk()) return status;
+}  // namespace
 
-  GuestInstance instance(engine, limits, std::move(state), std::move(store));
+common::Result<GuestInstance> GuestInstance::finishCreate(
+    GuestInstance instance, const GuestModule& module,
+    wasmtime::TrapResult<wasmtime::Instance> created) {
   const std::string context = "instantiating " + module.name();
-  instance.store_.context().set_epoch_deadline(engine.ticksFor(limits.maxEntryTime));
-  auto created = linker.instantiate(instance.store_, module.raw());
-  if (!created) return trapStatus(created.err(), context, limits.maxEntryTime);
+  if (!created) return trapStatus(created.err(), context, instance.limits_.maxEntryTime);
   instance.instance_ = created.unwrap();
-
   if (module.exportsFunction("_initialize")) {
     auto init = instance.enter("_initialize", {});
     if (!init) return init.status().withContext(context);
   }
   return instance;
+}
+
+common::Result<GuestInstance> GuestInstance::create(Engine& engine, const GuestModule& module,
+                                                    InstanceLimits limits) {
+  auto state = std::make_unique<GuestState>();
+  state->name = module.name();
+  wasmtime::Store store = makeStore(engine, state.get(), limits);
+  wasmtime::Linker linker(engine.raw());
+  if (auto status = defineWasiShim(linker); !status.isOk()) return status;
+  GuestInstance instance(engine, limits, std::move(state), std::move(store));
+  auto created = linker.instantiate(instance.store_, module.raw());
+  return finishCreate(std::move(instance), module, std::move(created));
+}
+
+common::Result<GuestInstance> GuestInstance::create(Engine& engine, const PreparedModule& module,
+                                                    InstanceLimits limits, void* embedder) {
+  auto state = std::make_unique<GuestState>();
+  state->name = module.module().name();
+  state->embedder = embedder;
+  wasmtime::Store store = makeStore(engine, state.get(), limits);
+  GuestInstance instance(engine, limits, std::move(state), std::move(store));
+  auto created = module.instantiate(instance.store_);
+  return finishCreate(std::move(instance), module.module(), std::move(created));
+}
+
+uint64_t GuestInstance::memoryBytes() {
+  auto exported = instance_->get(store_, "memory");
+  auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
+  return memory ? memory->data(store_).size() : 0;
+}
+
+common::Result<uint32_t> GuestInstance::copyIn(std::string_view bytes) {
+  if (bytes.size() > limits::kMaxGuestCallBytes) {
+    return Status(StatusCode::kResourceExhausted, std::to_string(bytes.size()) +
+                                                      " bytes for the guest is above the limit");
+  }
+  auto allocated = enter("wop_alloc", {wasmtime::Val(static_cast<int32_t>(bytes.size()))});
+  if (!allocated) return allocated.status();
+  if (allocated->size() != 1 || allocated->front().kind() != wasmtime::ValKind::I32) {
+    return Status(StatusCode::kFailedPrecondition, state_->name + ": wop_alloc must return an i32");
+  }
+  const auto ptr = static_cast<uint32_t>(allocated->front().i32());
+  auto exported = instance_->get(store_, "memory");
+  auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
+  if (memory == nullptr) return Status(StatusCode::kFailedPrecondition, state_->name + " has no memory");
+  auto data = memory->data(store_);
+  GuestMemory view(std::span<uint8_t>(data.data(), data.size()));
+  std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (ptr == 0 || !view.write(ptr, span)) {
+    return Status(StatusCode::kFailedPrecondition,
+                  state_->name + ": wop_alloc returned a pointer outside its memory");
+  }
+  return ptr;
 }
 
 common::Result<wasmtime::Func> GuestInstance::exportedFunc(std::string_view name) {
@@ -82,26 +135,12 @@ common::Result<std::string> GuestInstance::callWithBytes(std::string_view export
                                                       std::to_string(limits::kMaxGuestCallBytes));
   }
   const auto len = static_cast<int32_t>(input.size());
-  auto allocated = enter("wop_alloc", {wasmtime::Val(len)});
-  if (!allocated) return allocated.status();
-  if (allocated->size() != 1 || allocated->front().kind() != wasmtime::ValKind::I32) {
-    return Status(StatusCode::kFailedPrecondition, state_->name + ": wop_alloc must return an i32");
-  }
-  const auto inputPtr = static_cast<uint32_t>(allocated->front().i32());
-
+  auto inputPtr = copyIn(input);
+  if (!inputPtr) return inputPtr.status();
   auto memoryExport = instance_->get(store_, "memory");
   auto* memory = std::get_if<wasmtime::Memory>(&*memoryExport);
-  {
-    auto data = memory->data(store_);
-    GuestMemory view(std::span<uint8_t>(data.data(), data.size()));
-    std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(input.data()), input.size());
-    if (!view.write(inputPtr, bytes)) {
-      return Status(StatusCode::kFailedPrecondition,
-                    state_->name + ": wop_alloc returned a pointer outside its memory");
-    }
-  }
 
-  auto results = enter(exportName, {wasmtime::Val(static_cast<int32_t>(inputPtr)), wasmtime::Val(len)});
+  auto results = enter(exportName, {wasmtime::Val(static_cast<int32_t>(*inputPtr)), wasmtime::Val(len)});
   if (!results) return results.status();
   if (results->size() != 1 || results->front().kind() != wasmtime::ValKind::I64) {
     return Status(StatusCode::kFailedPrecondition,

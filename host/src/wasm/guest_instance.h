@@ -20,6 +20,7 @@
 
 #include "common/status.h"
 #include "wasm/engine.h"
+#include "wasm/guest_linker.h"
 #include "wasm/guest_module.h"
 #include "wasm/guest_state.h"
 
@@ -32,9 +33,14 @@ struct InstanceLimits {
 
 class GuestInstance {
  public:
-  // Instantiates module and runs its reactor initialiser (_initialize) if it has one.
+  // Instantiates module with the WASI shim only and runs its reactor initialiser
+  // (_initialize) if it has one.
   static common::Result<GuestInstance> create(Engine& engine, const GuestModule& module,
                                               InstanceLimits limits);
+  // Instantiates a module prepared against a GuestLinker; embedder becomes
+  // GuestState::embedder before any guest code runs.
+  static common::Result<GuestInstance> create(Engine& engine, const PreparedModule& module,
+                                              InstanceLimits limits, void* embedder);
 
   GuestInstance(GuestInstance&&) = default;
   GuestInstance& operator=(GuestInstance&&) = default;
@@ -43,15 +49,25 @@ class GuestInstance {
 
   // What the guest wrote to stdout/stderr so far.
   const GuestState& state() const { return *state_; }
+  GuestState& state() { return *state_; }
+
+  // Calls an exported function with the entry time limit; a trap, a timeout or a missing
+  // export comes back as a Status.
+  common::Result<std::vector<wasmtime::Val>> enter(std::string_view name,
+                                                   const std::vector<wasmtime::Val>& args);
+  // Copies bytes into a buffer from the guest's wop_alloc; returns its address.
+  common::Result<uint32_t> copyIn(std::string_view bytes);
+  // Current size of the guest's linear memory.
+  uint64_t memoryBytes();
 
  private:
   GuestInstance(Engine& engine, InstanceLimits limits, std::unique_ptr<GuestState> state,
                 wasmtime::Store store)
       : engine_(&engine), limits_(limits), state_(std::move(state)), store_(std::move(store)) {}
 
+  static common::Result<GuestInstance> finishCreate(GuestInstance instance, const GuestModule& module,
+                                                    wasmtime::TrapResult<wasmtime::Instance> created);
   common::Result<wasmtime::Func> exportedFunc(std::string_view name);
-  common::Result<std::vector<wasmtime::Val>> enter(std::string_view name,
-                                                   const std::vector<wasmtime::Val>& args);
 
   Engine* engine_;
   InstanceLimits limits_;

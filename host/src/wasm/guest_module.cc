@@ -27,9 +27,12 @@ Status checkHeader(std::span<const uint8_t> bytes) {
   return Status::ok();
 }
 
-Status checkImports(const wasmtime::Module& module) {
+Status checkImports(const wasmtime::Module& module, const ModuleRequirements& requirements) {
   for (const auto& import : module.imports()) {
-    if (!isWasiShimImport(import.module(), import.name())) {
+    const bool provided = isWasiShimImport(import.module(), import.name()) ||
+                          (requirements.providesImport &&
+                           requirements.providesImport(import.module(), import.name()));
+    if (!provided) {
       return Status(StatusCode::kFailedPrecondition,
                     "imports " + std::string(import.module()) + "." + std::string(import.name()) +
                         ", which the host does not provide");
@@ -38,17 +41,74 @@ Status checkImports(const wasmtime::Module& module) {
   return Status::ok();
 }
 
-Status checkExports(const wasmtime::Module& module) {
+bool hasExport(const wasmtime::Module& module, std::string_view name) {
   for (const auto& exported : module.exports()) {
-    if (exported.name() == "memory") return Status::ok();
+    if (exported.name() == name) return true;
   }
-  return Status(StatusCode::kFailedPrecondition, "exports no linear memory named \"memory\"");
+  return false;
+}
+
+Status checkAbiMarker(const wasmtime::Module& module, const ModuleRequirements& requirements) {
+  if (requirements.abiMarker.empty() || hasExport(module, requirements.abiMarker)) return Status::ok();
+  for (const auto& exported : module.exports()) {
+    if (!requirements.abiMarkerPrefix.empty() && exported.name().starts_with(requirements.abiMarkerPrefix)) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "declares ABI version " +
+                        std::string(exported.name().substr(requirements.abiMarkerPrefix.size())) +
+                        " (exports " + std::string(exported.name()) + "), but this host speaks " +
+                        requirements.abiMarker.substr(requirements.abiMarkerPrefix.size()) +
+                        "; rebuild the operator with a matching SDK");
+    }
+  }
+  return Status(StatusCode::kFailedPrecondition,
+                "exports no ABI marker " + requirements.abiMarker +
+                    ": not a wasm-operator module (build it with the SDK)");
+}
+
+Status checkExports(const wasmtime::Module& module, const ModuleRequirements& requirements) {
+  if (!hasExport(module, "memory")) {
+    return Status(StatusCode::kFailedPrecondition, "exports no linear memory named \"memory\"");
+  }
+  if (auto status = checkAbiMarker(module, requirements); !status.isOk()) return status;
+  for (const auto& name : requirements.requiredExports) {
+    if (!hasExport(module, name)) {
+      return Status(StatusCode::kFailedPrecondition, "does not export " + name);
+    }
+  }
+  return Status::ok();
+}
+
+Status checkMemory(const wasmtime::Module& module, const ModuleRequirements& requirements) {
+  if (requirements.maxMemoryBytes == 0) return Status::ok();
+  for (const auto& exported : module.exports()) {
+    auto type = wasmtime::ExternType::from_export(exported);
+    if (const auto* memory = std::get_if<wasmtime::MemoryType::Ref>(&type)) {
+      const uint64_t initial = memory->min() * 65536;
+      if (initial > requirements.maxMemoryBytes) {
+        return Status(StatusCode::kResourceExhausted,
+                      "declares " + std::to_string(initial >> 20) + " MiB of initial memory, above " +
+                          "its limit of " + std::to_string(requirements.maxMemoryBytes >> 20) + " MiB");
+      }
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace
 
+common::Result<GuestModule> GuestModule::fromCompiled(wasmtime::Module module,
+                                                      const std::string& name,
+                                                      const ModuleRequirements& requirements) {
+  const std::string context = "loading module " + name;
+  if (auto status = checkImports(module, requirements); !status.isOk()) return status.withContext(context);
+  if (auto status = checkExports(module, requirements); !status.isOk()) return status.withContext(context);
+  if (auto status = checkMemory(module, requirements); !status.isOk()) return status.withContext(context);
+  return GuestModule(name, std::move(module));
+}
+
 common::Result<GuestModule> GuestModule::compile(Engine& engine, std::span<const uint8_t> bytes,
-                                                 const std::string& name) {
+                                                 const std::string& name,
+                                                 const ModuleRequirements& requirements) {
   const std::string context = "loading module " + name;
   if (bytes.size() > limits::kMaxModuleBytes) {
     return Status(StatusCode::kResourceExhausted,
@@ -64,16 +124,14 @@ common::Result<GuestModule> GuestModule::compile(Engine& engine, std::span<const
     return Status(StatusCode::kInvalidArgument, "invalid module: " + compiled.err().message())
         .withContext(context);
   }
-  wasmtime::Module module = compiled.unwrap();
-  if (auto status = checkImports(module); !status.isOk()) return status.withContext(context);
-  if (auto status = checkExports(module); !status.isOk()) return status.withContext(context);
-  return GuestModule(name, std::move(module));
+  return fromCompiled(compiled.unwrap(), name, requirements);
 }
 
-common::Result<GuestModule> GuestModule::compileFile(Engine& engine, const std::string& path) {
+common::Result<GuestModule> GuestModule::compileFile(Engine& engine, const std::string& path,
+                                                     const ModuleRequirements& requirements) {
   auto bytes = common::readFileBytes(path, limits::kMaxModuleBytes);
   if (!bytes) return bytes.status().withContext("loading module " + path);
-  return compile(engine, *bytes, path);
+  return compile(engine, *bytes, path, requirements);
 }
 
 bool GuestModule::exportsFunction(std::string_view name) const {

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <wasmtime.hh>
 
@@ -16,12 +19,31 @@
 
 namespace wop::wasm {
 
+// What the embedder requires of a module beyond being valid Wasm. The wasm layer knows no
+// ABI; the layer that does (hostcalls) fills this in.
+struct ModuleRequirements {
+  // Imports the host provides besides the WASI shim; null: none.
+  std::function<bool(std::string_view module, std::string_view name)> providesImport;
+  // The module must export a function named abiMarker; an export that starts with
+  // abiMarkerPrefix but differs names an unknown ABI version. Empty: no check.
+  std::string abiMarker;
+  std::string abiMarkerPrefix;
+  std::vector<std::string> requiredExports;
+  // Refuse a module whose memory starts larger than this (0: no limit).
+  uint64_t maxMemoryBytes = 0;
+};
+
 class GuestModule {
  public:
   // name is used in messages only (usually the file name or operator name).
   static common::Result<GuestModule> compile(Engine& engine, std::span<const uint8_t> bytes,
-                                             const std::string& name);
-  static common::Result<GuestModule> compileFile(Engine& engine, const std::string& path);
+                                             const std::string& name,
+                                             const ModuleRequirements& requirements = {});
+  static common::Result<GuestModule> compileFile(Engine& engine, const std::string& path,
+                                                 const ModuleRequirements& requirements = {});
+  // Checks an already compiled module (e.g. one loaded from the artifact cache).
+  static common::Result<GuestModule> fromCompiled(wasmtime::Module module, const std::string& name,
+                                                  const ModuleRequirements& requirements);
 
   const std::string& name() const { return name_; }
   const wasmtime::Module& raw() const { return module_; }

@@ -12,6 +12,10 @@ namespace wop::wasm {
 struct GuestState {
   std::string name;  // the operator or module name, for messages
 
+  // Set by the layer that defines the embedder's host functions (hostcalls) to its own
+  // per-instance context; the wasm layer never looks inside.
+  void* embedder = nullptr;
+
   // What the guest wrote to stdout/stderr, capped; beyond the cap bytes are only counted.
   std::string output;
   size_t droppedOutputBytes = 0;

@@ -1,6 +1,8 @@
-// wasm-operator: the host binary. Today it has the commands the foundation needs; `run`
-// (operators from a config) comes with the runtime.
+// wasm-operator: the host binary.
 //
+//   wasm-operator run --operators FILE_OR_FOLDER [--kubeconfig K] [--context C] [--workers N]
+//                     [--artifact-dir D] [--status-file F]
+//       Runs the operators defined there until SIGINT/SIGTERM (see server/run_command.h).
 //   wasm-operator version
 //   wasm-operator call --module M.wasm --export NAME [--timeout-ms N] [--max-memory-mib N]
 //       Loads M.wasm, passes standard input to NAME (see GuestInstance::callWithBytes) and
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "server/run_command.h"
 #include "wasm/engine.h"
 #include "wasm/guest_instance.h"
 #include "wasm/guest_module.h"
@@ -20,7 +23,9 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wasm-operator version\n"
+    "usage: wasm-operator run --operators FILE_OR_FOLDER [--kubeconfig K] [--context C] "
+    "[--workers N] [--artifact-dir D] [--status-file F]\n"
+    "       wasm-operator version\n"
     "       wasm-operator call --module M.wasm --export NAME [--timeout-ms N] "
     "[--max-memory-mib N]\n";
 
@@ -85,5 +90,6 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   if (!parseFlags(argc, argv, 2, flags)) return fail(std::string("malformed flags\n") + kUsage);
   if (command == "call") return runCall(flags);
+  if (command == "run") return wop::server::runCommand(flags);
   return fail("unknown command " + command + "\n" + kUsage);
 }

@@ -1,0 +1,93 @@
+#include "runtime/declaration.h"
+
+#include <nlohmann/json.hpp>
+
+namespace wop::runtime {
+namespace {
+
+using common::Status;
+using common::StatusCode;
+using Json = nlohmann::json;
+
+constexpr int kMaxConcurrentReconciles = 64;
+constexpr int kMaxWatchesPerController = 16;
+
+Status invalid(const std::string& field, const std::string& what) {
+  return Status(StatusCode::kInvalidArgument, "declaration: " + field + " " + what);
+}
+
+std::string text(const Json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string& field, MapTo defaultMap) {
+  if (!json.is_object()) return invalid(field, "must be an object");
+  WatchDeclaration watch;
+  watch.apiVersion = text(json, "apiVersion");
+  watch.kind = text(json, "kind");
+  watch.ns = text(json, "namespace");
+  watch.labelSelector = text(json, "labelSelector");
+  watch.mapTo = defaultMap;
+  if (watch.apiVersion.empty()) return invalid(field + ".apiVersion", "is required");
+  if (watch.kind.empty()) return invalid(field + ".kind", "is required");
+  if (auto mapTo = json.find("mapTo"); mapTo != json.end()) {
+    const std::string value = mapTo->is_string() ? mapTo->get<std::string>() : "";
+    if (value == "self") watch.mapTo = MapTo::kSelf;
+    else if (value == "owner") watch.mapTo = MapTo::kOwner;
+    else if (value == "function") watch.mapTo = MapTo::kFunction;
+    else return invalid(field + ".mapTo", "must be \"self\", \"owner\" or \"function\"");
+  }
+  if (auto predicates = json.find("predicates"); predicates != json.end()) {
+    if (!predicates->is_array()) return invalid(field + ".predicates", "must be an array of names");
+    for (const auto& name : *predicates) {
+      if (!name.is_string()) return invalid(field + ".predicates", "must be an array of names");
+      watch.predicates.push_back(name.get<std::string>());
+    }
+  }
+  return watch;
+}
+
+Status parseList(const Json& json, const char* field, MapTo defaultMap, std::vector<WatchDeclaration>& out) {
+  auto list = json.find(field);
+  if (list == json.end()) return Status::ok();
+  if (!list->is_array()) return invalid(field, "must be an array");
+  if (list->size() > kMaxWatchesPerController) return invalid(field, "has too many entries");
+  for (size_t i = 0; i < list->size(); ++i) {
+    auto watch = parseWatch((*list)[i], std::string(field) + "[" + std::to_string(i) + "]", defaultMap);
+    if (!watch) return watch.status();
+    out.push_back(std::move(*watch));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+common::Result<ControllerDeclaration> parseDeclaration(std::string_view text_) {
+  auto json = Json::parse(text_, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return invalid("", "is not a JSON object");
+  ControllerDeclaration declaration;
+  declaration.name = text(json, "name");
+  if (declaration.name.empty()) return invalid("name", "is required");
+  auto primary = json.find("for");
+  if (primary == json.end()) return invalid("for", "is required");
+  auto watch = parseWatch(*primary, "for", MapTo::kSelf);
+  if (!watch) return watch.status();
+  declaration.primary = std::move(*watch);
+  if (auto status = parseList(json, "owns", MapTo::kOwner, declaration.owns); !status.isOk()) return status;
+  for (auto& owned : declaration.owns) owned.mapTo = MapTo::kOwner;
+  if (auto status = parseList(json, "watches", MapTo::kSelf, declaration.watches); !status.isOk()) return status;
+  if (auto it = json.find("maxConcurrentReconciles"); it != json.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > kMaxConcurrentReconciles) {
+      return invalid("maxConcurrentReconciles", "must be an integer from 1 to 64");
+    }
+    declaration.maxConcurrentReconciles = it->get<int>();
+  }
+  if (auto it = json.find("resyncSeconds"); it != json.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) return invalid("resyncSeconds", "must be >= 0");
+    declaration.resyncSeconds = it->get<int>();
+  }
+  return declaration;
+}
+
+}  // namespace wop::runtime

@@ -1,0 +1,126 @@
+#include "runtime/guest_api_request.h"
+
+#include <chrono>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace wop::runtime {
+namespace {
+
+using common::Status;
+using common::StatusCode;
+using Json = nlohmann::json;
+
+Status invalid(const std::string& what) { return Status(StatusCode::kInvalidArgument, "api call: " + what); }
+
+bool needsName(const std::string& verb) {
+  return verb == "get" || verb == "update" || verb == "updateStatus" || verb == "patch" ||
+         verb == "apply" || verb == "delete";
+}
+
+bool needsBody(const std::string& verb) {
+  return verb == "create" || verb == "update" || verb == "updateStatus" || verb == "patch" ||
+         verb == "apply" || verb == "event";
+}
+
+std::string nowRfc3339() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+common::Result<std::string> eventObject(const GuestApiRequest& request, const std::string& operatorName) {
+  auto body = Json::parse(request.body, nullptr, false);
+  if (!body.is_object()) return invalid("event body must be an object");
+  auto involved = body.find("involvedObject");
+  if (involved == body.end() || !involved->is_object() || !involved->contains("name")) {
+    return invalid("event body needs involvedObject with a name");
+  }
+  const std::string type = body.value("type", "Normal");
+  if (type != "Normal" && type != "Warning") return invalid("event type must be Normal or Warning");
+  const std::string name = (*involved)["name"].is_string() ? (*involved)["name"].get<std::string>() : "object";
+  const std::string now = nowRfc3339();
+  Json event = {
+      {"apiVersion", "v1"}, {"kind", "Event"},
+      {"metadata", {{"generateName", name + "."}, {"namespace", request.ns}}},
+      {"involvedObject", *involved}, {"type", type},
+      {"reason", body.value("reason", "")}, {"message", body.value("message", "")},
+      {"source", {{"component", operatorName}}}, {"reportingComponent", operatorName},
+      {"firstTimestamp", now}, {"lastTimestamp", now}, {"count", 1},
+  };
+  return event.dump();
+}
+
+}  // namespace
+
+common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
+  auto json = Json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return invalid("request is not a JSON object");
+  auto str = [&](const char* field) {
+    auto it = json.find(field);
+    return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  GuestApiRequest request;
+  request.verb = str("verb");
+  request.apiVersion = str("apiVersion");
+  request.kind = str("kind");
+  request.ns = str("namespace");
+  request.name = str("name");
+  request.fieldManager = str("fieldManager");
+  request.propagationPolicy = str("propagationPolicy");
+  request.labelSelector = str("labelSelector");
+  if (auto it = json.find("patchType"); it != json.end() && it->is_string()) request.patchType = it->get<std::string>();
+  if (auto it = json.find("force"); it != json.end() && it->is_boolean()) request.force = it->get<bool>();
+  if (auto it = json.find("body"); it != json.end()) request.body = it->dump();
+
+  static const std::vector<std::string> kVerbs = {"get", "list", "create", "update", "updateStatus",
+                                                  "patch", "apply", "delete", "event"};
+  if (std::find(kVerbs.begin(), kVerbs.end(), request.verb) == kVerbs.end()) {
+    return invalid("unknown verb \"" + request.verb + "\"");
+  }
+  if (request.verb != "event" && (request.apiVersion.empty() || request.kind.empty())) {
+    return invalid("apiVersion and kind are required");
+  }
+  if (needsName(request.verb) && request.name.empty()) return invalid(request.verb + " needs a name");
+  if (needsBody(request.verb) && request.body.empty()) return invalid(request.verb + " needs a body");
+  if (request.patchType != "merge" && request.patchType != "json" && request.patchType != "strategic") {
+    return invalid("patchType must be merge, json or strategic");
+  }
+  return request;
+}
+
+common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
+                                                const kube::ResourceInfo& resource,
+                                                const std::string& operatorName) {
+  const std::string manager = request.fieldManager.empty() ? operatorName : request.fieldManager;
+  const auto& verb = request.verb;
+  if (verb == "get") return kube::getRequest(resource, request.ns, request.name);
+  if (verb == "list") return kube::listRequest(resource, request.ns, {.labelSelector = request.labelSelector});
+  if (verb == "create") return kube::createRequest(resource, request.ns, request.body, {.fieldManager = manager});
+  if (verb == "update") return kube::updateRequest(resource, request.ns, request.name, request.body, {.fieldManager = manager});
+  if (verb == "updateStatus") {
+    return kube::updateRequest(resource, request.ns, request.name, request.body, {.fieldManager = manager}, "status");
+  }
+  if (verb == "patch") {
+    const auto type = request.patchType == "json"        ? kube::PatchType::kJsonPatch
+                      : request.patchType == "strategic" ? kube::PatchType::kStrategicMerge
+                                                         : kube::PatchType::kJsonMerge;
+    return kube::patchRequest(resource, request.ns, request.name, type, request.body, {.fieldManager = manager});
+  }
+  if (verb == "apply") {
+    return kube::patchRequest(resource, request.ns, request.name, kube::PatchType::kApply, request.body,
+                              {.fieldManager = manager, .force = request.force});
+  }
+  if (verb == "delete") {
+    return kube::deleteRequest(resource, request.ns, request.name, {.propagationPolicy = request.propagationPolicy});
+  }
+  auto event = eventObject(request, operatorName);
+  if (!event) return event.status();
+  return kube::createRequest(resource, request.ns, std::move(*event));
+}
+
+}  // namespace wop::runtime

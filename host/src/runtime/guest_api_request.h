@@ -1,0 +1,36 @@
+// An API call as a guest asks for it (ABI v1 wop_api_call JSON), validated, and turned into
+// the HTTP request the client sends.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "kube/request.h"
+
+namespace wop::runtime {
+
+struct GuestApiRequest {
+  std::string verb;  // get list create update updateStatus patch apply delete event
+  std::string apiVersion;
+  std::string kind;
+  std::string ns;
+  std::string name;
+  std::string body;  // JSON text of "body", if any
+  std::string patchType = "merge";
+  std::string fieldManager;
+  bool force = false;
+  std::string propagationPolicy;
+  std::string labelSelector;
+};
+
+// Errors name the field.
+common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view json);
+
+// The HTTP request for request against resource. operatorName becomes the default field
+// manager and the Event source. For "event" the resource must be core/v1 events.
+common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
+                                                const kube::ResourceInfo& resource,
+                                                const std::string& operatorName);
+
+}  // namespace wop::runtime

@@ -1,0 +1,613 @@
+#include "runtime/operator.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/backoff.h"
+#include "runtime/guest_api_request.h"
+#include "runtime/operator_host.h"
+#include "wop_abi.h"
+
+namespace wop::runtime {
+namespace {
+
+using common::Status;
+using common::StatusCode;
+using hostcalls::HostCallError;
+using Json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+// Entries per slice before the worker moves on to the next operator (fairness).
+constexpr int kEntriesPerSlice = 16;
+// An operator that ran this long since its last restart has its restart backoff reset.
+constexpr auto kHealthyAfter = std::chrono::seconds(60);
+
+HostCallError hostError(wop_status code, std::string message) { return {code, std::move(message)}; }
+
+// Equality-based label selectors ("a=b,c==d,e!=f,g,!h") against cached labels.
+bool matchesSelector(const cache::CachedObject& object, const std::string& selector, bool* valid) {
+  *valid = true;
+  size_t start = 0;
+  while (start <= selector.size()) {
+    size_t end = selector.find(',', start);
+    if (end == std::string::npos) end = selector.size();
+    std::string term = selector.substr(start, end - start);
+    start = end + 1;
+    term.erase(0, term.find_first_not_of(' '));
+    term.erase(term.find_last_not_of(' ') + 1);
+    if (term.empty()) {
+      if (end == selector.size()) break;
+      continue;
+    }
+    if (term.find(" in ") != std::string::npos || term.find(" notin ") != std::string::npos) {
+      *valid = false;
+      return false;
+    }
+    if (term[0] == '!') {
+      if (object.label(term.substr(1))) return false;
+      continue;
+    }
+    const auto notEqual = term.find("!=");
+    const auto equal = term.find('=');
+    if (notEqual != std::string::npos) {
+      const auto* value = object.label(term.substr(0, notEqual));
+      if (value && *value == term.substr(notEqual + 2)) return false;
+    } else if (equal != std::string::npos) {
+      const size_t valueStart = term.compare(equal, 2, "==") == 0 ? equal + 2 : equal + 1;
+      const auto* value = object.label(term.substr(0, equal));
+      if (!value || *value != term.substr(valueStart)) return false;
+    } else if (!object.label(term)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* operatorStateName(OperatorState state) {
+  switch (state) {
+    case OperatorState::kStarting: return "Starting";
+    case OperatorState::kRunning: return "Running";
+    case OperatorState::kBackoff: return "Backoff";
+    case OperatorState::kRefused: return "Refused";
+    case OperatorState::kStopped: return "Stopped";
+  }
+  return "Unknown";
+}
+
+Operator::Operator(OperatorHost& host, OperatorSpec spec, wasm::PreparedModule module)
+    : host_(host), spec_(std::move(spec)), module_(std::move(module)) {
+  stats_.name = spec_.name;
+}
+
+Operator::~Operator() = default;
+
+kube::RequestOptions Operator::identity() const {
+  if (spec_.serviceAccountName.empty()) return {};
+  const std::string& ns = spec_.serviceAccountNamespace;
+  return {.impersonateUser = "system:serviceaccount:" + ns + ":" + spec_.serviceAccountName,
+          .impersonateGroups = {"system:serviceaccounts", "system:serviceaccounts:" + ns,
+                                "system:authenticated"}};
+}
+
+// ------------------------------------------------------------------------------ lifecycle
+
+common::Status Operator::instantiate() {
+  violation_.reset();
+  auto instance = wasm::GuestInstance::create(host_.engine(), module_,
+                                              {spec_.maxMemoryBytes, spec_.entryTimeout},
+                                              static_cast<hostcalls::OperatorServices*>(this));
+  if (!instance) return instance.status();
+  instance_.emplace(std::move(*instance));
+  declaring_.clear();
+  initializing_ = true;
+  auto init = instance_->enter("wop_init", {});
+  initializing_ = false;
+  if (!init) return init.status().withContext("wop_init");
+  if (violation_) return Status(StatusCode::kFailedPrecondition, "wop_init broke the ABI contract: " + *violation_);
+  if (init->size() != 1 || init->front().kind() != wasmtime::ValKind::I32 || init->front().i32() != WOP_OK) {
+    return Status(StatusCode::kFailedPrecondition, "wop_init did not return WOP_OK");
+  }
+  if (declaring_.empty()) return Status(StatusCode::kFailedPrecondition, "wop_init declared no controller");
+  return Status::ok();
+}
+
+common::Status Operator::start() {
+  state_ = OperatorState::kStarting;
+  generation_++;
+  auto status = instantiate();
+  if (!status.isOk()) {
+    fail("start failed: " + status.message());
+    return Status::ok();  // not a refusal: retried with backoff
+  }
+  if (controllers_.empty()) {
+    if (auto setUp = setUpControllers(std::move(declaring_)); !setUp.isOk()) {
+      state_ = OperatorState::kRefused;
+      instance_.reset();
+      {
+        std::lock_guard lock(mutex_);
+        stats_.lastError = setUp.message();
+      }
+      log(WOP_LOG_ERROR, "refused: " + setUp.message());
+      return setUp;
+    }
+  } else if (declaring_.size() != controllers_.size()) {
+    fail("declared " + std::to_string(declaring_.size()) + " controllers after a restart, " +
+         std::to_string(controllers_.size()) + " before");
+    return Status::ok();
+  } else {
+    requeueEverything();  // level-triggered: whatever happened meanwhile is looked at again
+  }
+  healthySince_ = SteadyClock::now();
+  state_ = OperatorState::kRunning;
+  log(WOP_LOG_INFO, "running (" + std::to_string(controllers_.size()) + " controller(s), memory " +
+                        std::to_string(instance_->memoryBytes() >> 10) + " KiB)");
+  return Status::ok();
+}
+
+void Operator::stop() {
+  state_ = OperatorState::kStopped;
+  for (auto& controller : controllers_) {
+    for (auto& watch : controller->watches) watch.subscription.reset();
+    controller->queue->shutDown();
+  }
+}
+
+common::Status Operator::setUpControllers(std::vector<ControllerDeclaration> declarations) {
+  auto& discovery = host_.client().discovery();
+  std::vector<std::unique_ptr<Controller>> controllers;
+  for (auto& declaration : declarations) {
+    auto controller = std::make_unique<Controller>();
+    auto filter = UpdateFilter::parse(std::vector<std::string_view>(
+        declaration.primary.predicates.begin(), declaration.primary.predicates.end()));
+    if (!filter) return filter.status().withContext("controller " + declaration.name);
+    controller->filter = std::move(*filter);
+    controller->queue = std::make_unique<WorkQueue>(common::SystemClock::instance(), host_.options().queueLimits);
+    std::vector<WatchDeclaration> all = {declaration.primary};
+    all.insert(all.end(), declaration.owns.begin(), declaration.owns.end());
+    all.insert(all.end(), declaration.watches.begin(), declaration.watches.end());
+    for (auto& watchDeclaration : all) {
+      auto resource = discovery.forKind(watchDeclaration.apiVersion, watchDeclaration.kind);
+      if (!resource) {
+        return Status(StatusCode::kFailedPrecondition, "controller " + declaration.name + ": " +
+                                                           watchDeclaration.apiVersion + " " +
+                                                           watchDeclaration.kind + ": " +
+                                                           resource.error().toString());
+      }
+      Watch watch{watchDeclaration, *resource, {}};
+      if (host_.options().checkPermissions) {
+        if (auto allowed = checkPermissions(watch); !allowed.isOk()) {
+          return allowed.withContext("controller " + declaration.name);
+        }
+      }
+      controller->watches.push_back(std::move(watch));
+    }
+    controller->declaration = std::move(declaration);
+    controllers.push_back(std::move(controller));
+  }
+  controllers_ = std::move(controllers);
+  // Subscribe only once everything is validated; events may arrive at once (I/O thread).
+  std::weak_ptr<Operator> weak = weak_from_this();
+  for (size_t c = 0; c < controllers_.size(); ++c) {
+    for (size_t w = 0; w < controllers_[c]->watches.size(); ++w) {
+      auto& watch = controllers_[c]->watches[w];
+      cache::InformerKey key{watch.resource, watch.declaration.ns, watch.declaration.labelSelector, "", false};
+      cache::Handlers handlers{
+          [weak, c, w](const cache::ObjectPtr& o) { if (auto self = weak.lock()) self->onEvent(c, w, nullptr, o); },
+          [weak, c, w](const cache::ObjectPtr& b, const cache::ObjectPtr& a) {
+            if (auto self = weak.lock()) self->onEvent(c, w, b, a);
+          },
+          [weak, c, w](const cache::ObjectPtr& o) { if (auto self = weak.lock()) self->onEvent(c, w, o, nullptr); }};
+      watch.subscription = host_.informers().subscribe(key, std::move(handlers));
+    }
+  }
+  return Status::ok();
+}
+
+common::Status Operator::checkPermissions(const Watch& watch) {
+  const auto id = identity();
+  if (id.impersonateUser.empty()) return Status::ok();
+  for (const char* verb : {"list", "watch"}) {
+    Json review = {{"apiVersion", "authorization.k8s.io/v1"}, {"kind", "SubjectAccessReview"},
+                   {"spec", {{"user", id.impersonateUser}, {"groups", id.impersonateGroups},
+                             {"resourceAttributes", {{"namespace", watch.declaration.ns}, {"verb", verb},
+                                                     {"group", watch.resource.gvr.group},
+                                                     {"resource", watch.resource.gvr.resource}}}}}};
+    kube::HttpRequest request = kube::createRequest(
+        {{"authorization.k8s.io", "v1", "subjectaccessreviews"}, "SubjectAccessReview", false}, "", review.dump());
+    auto response = host_.client().execute(std::move(request));
+    if (!response) {
+      return Status(StatusCode::kUnavailable, "cannot check permissions: " + response.error().toString());
+    }
+    auto answer = Json::parse(response->body, nullptr, false);
+    const bool allowed = answer.is_object() && answer.contains("status") && answer["status"].value("allowed", false);
+    if (!allowed) {
+      const std::string where = watch.declaration.ns.empty() ? "cluster-wide" : "in namespace " + watch.declaration.ns;
+      return Status(StatusCode::kFailedPrecondition,
+                    "ServiceAccount " + spec_.serviceAccountNamespace + "/" + spec_.serviceAccountName +
+                        " may not " + verb + " " + watch.resource.gvr.resource + " " + where +
+                        ", which the operator declared it watches; grant it with RBAC");
+    }
+  }
+  return Status::ok();
+}
+
+void Operator::fail(const std::string& reason) {
+  const auto restarts = consecutiveRestarts_;
+  if (SteadyClock::now() - healthySince_ > kHealthyAfter) consecutiveRestarts_ = 0;
+  consecutiveRestarts_++;
+  const auto delay = common::jitteredBackoff(std::min(restarts, 20), host_.options().restartBackoffBase,
+                                             host_.options().restartBackoffMax, common::randomUnit());
+  instance_.reset();
+  generation_++;
+  pendingCalls_ = 0;
+  // Reconciles in flight on the dead instance are retried on the next one.
+  for (auto& [id, inFlight] : reconciles_) {
+    auto& controller = *controllers_[inFlight.controller];
+    controller.queue->done(inFlight.key);
+    controller.queue->add(inFlight.key);
+    controller.inFlight--;
+  }
+  reconciles_.clear();
+  {
+    std::lock_guard lock(mutex_);
+    completions_.clear();
+    mapRequests_.clear();
+    stats_.restarts++;
+    stats_.lastError = reason;
+  }
+  state_ = OperatorState::kBackoff;
+  restartAt_ = SteadyClock::now() + delay;
+  log(WOP_LOG_ERROR, "failed: " + reason + "; restarting on a fresh instance in " +
+                         std::to_string(delay.count()) + " ms");
+  host_.wakeAt(shared_from_this(), restartAt_);
+}
+
+bool Operator::entryFailed(const Status& status, const char* what) {
+  if (!status.isOk()) {
+    fail(std::string(what) + ": " + status.message());
+    return true;
+  }
+  if (violation_) {
+    fail(std::string(what) + " broke the ABI contract: " + *violation_);
+    return true;
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------------------ events
+
+void Operator::onEvent(size_t c, size_t w, const cache::ObjectPtr& before, const cache::ObjectPtr& after) {
+  if (state_ == OperatorState::kStopped || state_ == OperatorState::kRefused) return;
+  auto& controller = *controllers_[c];
+  const auto& watch = controller.watches[w];
+  const cache::ObjectPtr& object = after ? after : before;
+  if (w == 0 && before && after && !controller.filter.passes(before, after)) return;
+  if (!(w == 0) && before && after && !contentChanged(*before, *after)) return;
+  switch (watch.declaration.mapTo) {
+    case MapTo::kSelf:
+      enqueue(c, object->key());
+      break;
+    case MapTo::kOwner:
+      if (auto key = mapToKey(KeyMapping::owner(controller.declaration.primary.kind), *object)) enqueue(c, *key);
+      break;
+    case MapTo::kFunction: {
+      std::lock_guard lock(mutex_);
+      mapRequests_.push_back({c, w, object->json});
+      break;
+    }
+  }
+  host_.schedule(shared_from_this());
+}
+
+void Operator::enqueue(size_t c, const std::string& key) {
+  {
+    std::lock_guard lock(mutex_);
+    enqueuedAt_.try_emplace(std::to_string(c) + "/" + key, SteadyClock::now());
+  }
+  controllers_[c]->queue->add(key);
+}
+
+void Operator::requeueEverything() {
+  for (size_t c = 0; c < controllers_.size(); ++c) {
+    const auto& informer = controllers_[c]->watches[0].subscription.informer();
+    if (!informer) continue;
+    for (const auto& object : informer->store().list()) controllers_[c]->queue->add(object->key());
+  }
+}
+
+// ------------------------------------------------------------------------------ slices
+
+bool Operator::runSlice() {
+  const auto state = state_.load();
+  if (state == OperatorState::kStopped || state == OperatorState::kRefused) return false;
+  if (state == OperatorState::kBackoff) {
+    if (SteadyClock::now() < restartAt_) return false;
+    (void)start();
+    if (state_ != OperatorState::kRunning) return false;
+  }
+  int entries = 0;
+  while (entries < kEntriesPerSlice && state_ == OperatorState::kRunning) {
+    std::optional<Completion> completion;
+    std::optional<MapRequest> mapRequest;
+    {
+      std::lock_guard lock(mutex_);
+      if (!completions_.empty()) {
+        completion = std::move(completions_.front());
+        completions_.pop_front();
+      } else if (!mapRequests_.empty()) {
+        mapRequest = std::move(mapRequests_.front());
+        mapRequests_.pop_front();
+      }
+    }
+    if (completion) {
+      if (deliverCompletion(std::move(*completion))) ++entries;
+      continue;
+    }
+    if (mapRequest) {
+      deliverMapRequest(std::move(*mapRequest));
+      ++entries;
+      continue;
+    }
+    // Start reconciles, round robin over this operator's controllers.
+    bool started = false;
+    for (size_t i = 0; i < controllers_.size() && !started; ++i) {
+      const size_t c = (nextController_ + i) % controllers_.size();
+      auto& controller = *controllers_[c];
+      if (controller.inFlight >= controller.declaration.maxConcurrentReconciles) continue;
+      auto key = controller.queue->pop();
+      if (!key) continue;
+      nextController_ = c + 1;
+      startReconcile(c, *key);
+      started = true;
+      ++entries;
+    }
+    if (!started) break;
+  }
+  scheduleNextDue();
+  if (state_ != OperatorState::kRunning) return false;
+  std::lock_guard lock(mutex_);
+  stats_.memoryBytes = instance_ ? instance_->memoryBytes() : 0;
+  if (!completions_.empty() || !mapRequests_.empty()) return true;
+  for (const auto& controller : controllers_) {
+    if (controller->inFlight < controller->declaration.maxConcurrentReconciles && controller->queue->hasReady()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Operator::scheduleNextDue() {
+  std::optional<SteadyClock::time_point> due;
+  for (const auto& controller : controllers_) {
+    auto next = controller->queue->nextDue();
+    if (next && (!due || *next < *due)) due = *next;
+  }
+  if (due) host_.wakeAt(shared_from_this(), *due);
+}
+
+bool Operator::startReconcile(size_t c, const std::string& key) {
+  auto& controller = *controllers_[c];
+  const uint32_t id = nextReconcileId_++;
+  reconciles_[id] = {c, key};
+  controller.inFlight++;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = enqueuedAt_.find(std::to_string(c) + "/" + key);
+    if (it != enqueuedAt_.end()) {
+      host_.recordLatency(std::chrono::duration<double, std::milli>(SteadyClock::now() - it->second).count());
+      enqueuedAt_.erase(it);
+    }
+  }
+  auto keyPtr = instance_->copyIn(key);
+  if (entryFailed(keyPtr.status(), "copying a key in")) return false;
+  auto result = instance_->enter("wop_reconcile", {wasmtime::Val(static_cast<int32_t>(id)),
+                                                   wasmtime::Val(static_cast<int32_t>(c)),
+                                                   wasmtime::Val(static_cast<int32_t>(*keyPtr)),
+                                                   wasmtime::Val(static_cast<int32_t>(key.size()))});
+  return !entryFailed(result.status(), "wop_reconcile");
+}
+
+bool Operator::deliverCompletion(Completion completion) {
+  if (completion.generation != generation_) return false;  // for an instance that is gone
+  pendingCalls_--;
+  auto bodyPtr = instance_->copyIn(completion.body);
+  if (entryFailed(bodyPtr.status(), "copying a response in")) return true;
+  auto result = instance_->enter("wop_on_complete", {wasmtime::Val(static_cast<int32_t>(completion.token)),
+                                                     wasmtime::Val(completion.status),
+                                                     wasmtime::Val(static_cast<int32_t>(*bodyPtr)),
+                                                     wasmtime::Val(static_cast<int32_t>(completion.body.size()))});
+  entryFailed(result.status(), "wop_on_complete");
+  return true;
+}
+
+bool Operator::deliverMapRequest(MapRequest request) {
+  auto objectPtr = instance_->copyIn(request.objectJson);
+  if (entryFailed(objectPtr.status(), "copying an object in")) return false;
+  mapping_ = true;
+  mappedKeys_.clear();
+  auto result = instance_->enter("wop_map", {wasmtime::Val(static_cast<int32_t>(request.controller)),
+                                             wasmtime::Val(static_cast<int32_t>(request.watch)),
+                                             wasmtime::Val(static_cast<int32_t>(*objectPtr)),
+                                             wasmtime::Val(static_cast<int32_t>(request.objectJson.size()))});
+  mapping_ = false;
+  if (entryFailed(result.status(), "wop_map")) return false;
+  for (const auto& key : mappedKeys_) enqueue(request.controller, key);
+  return true;
+}
+
+// ------------------------------------------------------------------------------ host calls
+
+void Operator::log(int32_t level, std::string_view message) { host_.log(spec_.name, level, std::string(message)); }
+
+hostcalls::HostResult<int32_t> Operator::declare(std::string_view json) {
+  if (!initializing_) return hostError(WOP_ERR_BAD_STATE, "wop_declare is only allowed during wop_init");
+  if (declaring_.size() >= WOP_MAX_CONTROLLERS) return hostError(WOP_ERR_LIMIT, "too many controllers");
+  auto declaration = parseDeclaration(json);
+  if (!declaration) return hostError(WOP_ERR_INVALID_ARGUMENT, declaration.status().message());
+  declaring_.push_back(std::move(*declaration));
+  return static_cast<int32_t>(declaring_.size() - 1);
+}
+
+const Operator::Watch* Operator::findWatch(const std::string& apiVersion, const std::string& kind,
+                                           const std::string& ns) const {
+  for (const auto& controller : controllers_) {
+    for (const auto& watch : controller->watches) {
+      const auto& d = watch.declaration;
+      if (d.apiVersion == apiVersion && d.kind == kind && (d.ns.empty() || d.ns == ns) && d.labelSelector.empty()) {
+        return &watch;
+      }
+    }
+  }
+  // A label-selected watch only holds part of the kind: use it only when nothing wider exists.
+  for (const auto& controller : controllers_) {
+    for (const auto& watch : controller->watches) {
+      const auto& d = watch.declaration;
+      if (d.apiVersion == apiVersion && d.kind == kind && (d.ns.empty() || d.ns == ns)) return &watch;
+    }
+  }
+  return nullptr;
+}
+
+hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJson) {
+  auto request = Json::parse(requestJson, nullptr, false);
+  if (!request.is_object()) return hostError(WOP_ERR_INVALID_ARGUMENT, "request is not a JSON object");
+  const std::string apiVersion = request.value("apiVersion", "");
+  const std::string kind = request.value("kind", "");
+  const std::string ns = request.value("namespace", "");
+  const auto* watch = findWatch(apiVersion, kind, ns);
+  if (watch == nullptr) {
+    return hostError(WOP_ERR_FORBIDDEN, apiVersion + " " + kind + (ns.empty() ? "" : " in " + ns) +
+                                            " is not declared by this operator, so it is not cached for it");
+  }
+  const auto& informer = watch->subscription.informer();
+  if (!informer || !informer->hasSynced()) return hostError(WOP_ERR_UNAVAILABLE, "cache not synced yet");
+  if (request.contains("name")) {
+    const std::string name = request.value("name", "");
+    auto object = informer->store().get(ns.empty() || !watch->resource.namespaced ? name : ns + "/" + name);
+    if (!object) return hostError(WOP_ERR_NOT_FOUND, "not found");
+    return object->json;
+  }
+  const std::string selector = request.value("labelSelector", "");
+  std::string out = "{\"items\":[";
+  bool first = true;
+  for (const auto& object : informer->store().list(ns)) {
+    bool valid = true;
+    if (!selector.empty() && !matchesSelector(*object, selector, &valid)) {
+      if (!valid) return hostError(WOP_ERR_INVALID_ARGUMENT, "set-based selectors are not supported in cache reads");
+      continue;
+    }
+    if (!first) out += ',';
+    first = false;
+    out += object->json;
+  }
+  out += "]}";
+  return out;
+}
+
+hostcalls::HostResult<uint32_t> Operator::apiCall(std::string_view requestJson) {
+  if (pendingCalls_ >= static_cast<int>(WOP_MAX_PENDING_CALLS)) {
+    return hostError(WOP_ERR_LIMIT, "more than " + std::to_string(WOP_MAX_PENDING_CALLS) + " API calls in flight");
+  }
+  auto request = parseGuestApiRequest(requestJson);
+  if (!request) return hostError(WOP_ERR_INVALID_ARGUMENT, request.status().message());
+  auto resource = request->verb == "event"
+                      ? kube::ApiResult<kube::ResourceInfo>(kube::ResourceInfo{{"", "v1", "events"}, "Event", true})
+                      : host_.client().discovery().forKind(request->apiVersion, request->kind);
+  if (!resource) return hostError(WOP_ERR_NOT_FOUND, resource.error().toString());
+  auto http = toHttpRequest(*request, *resource, spec_.name);
+  if (!http) return hostError(WOP_ERR_INVALID_ARGUMENT, http.status().message());
+  const uint32_t token = nextToken_++;
+  const uint64_t generation = generation_;
+  pendingCalls_++;
+  {
+    std::lock_guard lock(mutex_);
+    stats_.apiCalls++;
+  }
+  std::weak_ptr<Operator> weak = weak_from_this();
+  host_.client().executeAsync(std::move(*http), identity(), [weak, token, generation](kube::ApiResult<kube::HttpResponse> result) {
+    auto self = weak.lock();
+    if (!self) return;
+    Completion completion{generation, token, 0, {}};
+    if (result) {
+      completion.status = result->status;
+      completion.body = std::move(result->body);
+    } else {
+      const auto& error = result.error();
+      completion.status = error.httpStatus != 0 ? error.httpStatus : WOP_ERR_UNAVAILABLE;
+      completion.body = Json({{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+                              {"reason", kube::apiReasonName(error.reason)}, {"message", error.message},
+                              {"code", error.httpStatus}}).dump();
+    }
+    {
+      std::lock_guard lock(self->mutex_);
+      self->completions_.push_back(std::move(completion));
+    }
+    self->host_.schedule(self);
+  });
+  return token;
+}
+
+hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int32_t outcome,
+                                                       int64_t requeueAfterMs, std::string_view message) {
+  auto it = reconciles_.find(reconcileId);
+  if (it == reconciles_.end()) {
+    return hostError(WOP_ERR_NOT_FOUND, "no reconcile " + std::to_string(reconcileId) + " in flight");
+  }
+  if (outcome < WOP_RECONCILE_DONE || outcome > WOP_RECONCILE_ERROR) {
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "unknown outcome " + std::to_string(outcome));
+  }
+  auto [c, key] = it->second;
+  reconciles_.erase(it);
+  auto& controller = *controllers_[c];
+  controller.inFlight--;
+  auto& queue = *controller.queue;
+  queue.done(key);
+  const auto requeueAfter = std::chrono::milliseconds(std::max<int64_t>(0, requeueAfterMs));
+  {
+    std::lock_guard lock(mutex_);
+    stats_.reconciles++;
+    if (outcome == WOP_RECONCILE_ERROR) stats_.reconcileErrors++;
+  }
+  switch (outcome) {
+    case WOP_RECONCILE_DONE:
+      queue.forget(key);
+      break;
+    case WOP_RECONCILE_REQUEUE_AFTER:
+      queue.forget(key);
+      queue.addAfter(key, requeueAfter);
+      break;
+    case WOP_RECONCILE_ERROR:
+      log(WOP_LOG_WARN, "reconcile of " + key + " failed: " + std::string(message));
+      if (requeueAfter.count() > 0) {
+        queue.addAfter(key, requeueAfter);
+      } else {
+        queue.addRateLimited(key);
+      }
+      break;
+  }
+  return WOP_OK;
+}
+
+hostcalls::HostResult<int32_t> Operator::emitKey(std::string_view key) {
+  if (!mapping_) return hostError(WOP_ERR_BAD_STATE, "wop_emit_key is only allowed inside wop_map");
+  if (mappedKeys_.size() >= WOP_MAX_EMITTED_KEYS) return hostError(WOP_ERR_LIMIT, "too many keys");
+  auto parsed = parseKey(key);
+  if (!parsed) return hostError(WOP_ERR_INVALID_ARGUMENT, parsed.status().message());
+  mappedKeys_.push_back(parsed->toString());
+  return WOP_OK;
+}
+
+void Operator::contractViolation(std::string what) {
+  if (!violation_) violation_ = std::move(what);
+}
+
+OperatorStats Operator::stats() const {
+  std::lock_guard lock(mutex_);
+  OperatorStats stats = stats_;
+  stats.state = state_;
+  for (const auto& controller : controllers_) stats.queuedKeys += controller->queue->readyCount();
+  return stats;
+}
+
+}  // namespace wop::runtime

@@ -1,0 +1,159 @@
+// One operator: its module instance, the controllers it declared, their work queues and
+// informer subscriptions, and its API calls in flight. The only place its guest is entered is
+// runSlice(), which the host's workers call for one operator at a time.
+//
+// Failure model: a trap, a timeout or a broken ABI contract drops the instance and restarts
+// the operator on a fresh one after an exponential backoff; since reconciles are
+// level-triggered, every key of its controllers is queued again, so nothing is lost. The
+// other operators never notice.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/shared_informers.h"
+#include "hostcalls/operator_services.h"
+#include "kube/client.h"
+#include "runtime/declaration.h"
+#include "runtime/key_mapping.h"
+#include "runtime/operator_spec.h"
+#include "runtime/predicates.h"
+#include "runtime/work_queue.h"
+#include "wasm/guest_instance.h"
+#include "wasm/guest_linker.h"
+
+namespace wop::runtime {
+
+class OperatorHost;
+
+enum class OperatorState { kStarting, kRunning, kBackoff, kRefused, kStopped };
+const char* operatorStateName(OperatorState state);
+
+struct OperatorStats {
+  std::string name;
+  OperatorState state = OperatorState::kStarting;
+  uint64_t reconciles = 0;        // finished reconciles (any outcome)
+  uint64_t reconcileErrors = 0;   // outcome ERROR
+  uint64_t apiCalls = 0;
+  uint64_t restarts = 0;
+  uint64_t queuedKeys = 0;
+  uint64_t memoryBytes = 0;       // linear memory of the live instance
+  std::string lastError;
+};
+
+class Operator final : public hostcalls::OperatorServices,
+                       public std::enable_shared_from_this<Operator> {
+ public:
+  Operator(OperatorHost& host, OperatorSpec spec, wasm::PreparedModule module);
+  ~Operator() override;
+
+  const std::string& name() const { return spec_.name; }
+
+  // Instantiates and initialises the guest; the first successful start also resolves the
+  // declared kinds, checks the ServiceAccount's permissions and subscribes to informers.
+  // Returns an error only when the operator is refused (it will not be retried).
+  common::Status start();
+  void stop();
+
+  // Worker entry point: delivers completions, starts due reconciles, handles restarts.
+  // Returns true if more work is ready now.
+  bool runSlice();
+
+  OperatorStats stats() const;
+
+  // hostcalls::OperatorServices
+  void log(int32_t level, std::string_view message) override;
+  std::string config() override { return spec_.configJson; }
+  hostcalls::HostResult<int32_t> declare(std::string_view declarationJson) override;
+  hostcalls::HostResult<std::string> cacheRead(std::string_view requestJson) override;
+  hostcalls::HostResult<uint32_t> apiCall(std::string_view requestJson) override;
+  hostcalls::HostResult<int32_t> reconcileDone(uint32_t reconcileId, int32_t outcome,
+                                               int64_t requeueAfterMs, std::string_view message) override;
+  hostcalls::HostResult<int32_t> emitKey(std::string_view key) override;
+  void contractViolation(std::string what) override;
+
+ private:
+  struct Watch {
+    WatchDeclaration declaration;
+    kube::ResourceInfo resource;
+    cache::Subscription subscription;
+  };
+  struct Controller {
+    ControllerDeclaration declaration;
+    std::unique_ptr<WorkQueue> queue;
+    UpdateFilter filter;
+    std::vector<Watch> watches;  // [0] is the primary resource, then owns, then watches
+    int inFlight = 0;
+  };
+  struct Completion {
+    uint64_t generation;
+    uint32_t token;
+    int32_t status;
+    std::string body;
+  };
+  struct MapRequest {
+    size_t controller;
+    size_t watch;
+    std::string objectJson;
+  };
+  struct InFlight {
+    size_t controller;
+    std::string key;
+  };
+
+  common::Status instantiate();
+  common::Status setUpControllers(std::vector<ControllerDeclaration> declarations);
+  common::Status checkPermissions(const Watch& watch);
+  void onEvent(size_t controller, size_t watch, const cache::ObjectPtr& before, const cache::ObjectPtr& after);
+  void enqueue(size_t controller, const std::string& key);
+  void requeueEverything();
+  bool deliverCompletion(Completion completion);
+  bool deliverMapRequest(MapRequest request);
+  bool startReconcile(size_t controller, const std::string& key);
+  bool entryFailed(const common::Status& status, const char* what);
+  void fail(const std::string& reason);
+  void scheduleNextDue();
+  const Watch* findWatch(const std::string& apiVersion, const std::string& kind, const std::string& ns) const;
+  kube::RequestOptions identity() const;
+
+  OperatorHost& host_;
+  const OperatorSpec spec_;
+  const wasm::PreparedModule module_;
+
+  // Worker-only state (one worker at a time, or start() before the operator is scheduled):
+  std::optional<wasm::GuestInstance> instance_;
+  std::vector<ControllerDeclaration> declaring_;  // collected during wop_init
+  bool initializing_ = false;
+  bool mapping_ = false;
+  std::vector<std::string> mappedKeys_;
+  std::optional<std::string> violation_;
+  std::map<uint32_t, InFlight> reconciles_;  // by reconcile id
+  uint32_t nextReconcileId_ = 1;
+  size_t nextController_ = 0;  // round robin within the operator
+  int consecutiveRestarts_ = 0;
+  std::chrono::steady_clock::time_point restartAt_;
+  std::chrono::steady_clock::time_point healthySince_;
+
+  // Shared with the I/O thread:
+  std::vector<std::unique_ptr<Controller>> controllers_;  // fixed after the first start
+  std::atomic<uint64_t> generation_{0};  // instance generation; stale completions are dropped
+  std::atomic<uint32_t> nextToken_{1};
+  std::atomic<int> pendingCalls_{0};
+  std::atomic<OperatorState> state_{OperatorState::kStarting};
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::deque<Completion> completions_;
+  std::deque<MapRequest> mapRequests_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> enqueuedAt_;  // "c/key"
+  OperatorStats stats_;
+};
+
+}  // namespace wop::runtime

@@ -1,0 +1,209 @@
+#include "runtime/operator_host.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "hostcalls/abi_v1.h"
+#include "wop_abi.h"
+
+namespace wop::runtime {
+namespace {
+
+using common::Status;
+using common::StatusCode;
+
+constexpr size_t kMaxLatencySamples = 1'000'000;
+
+std::string defaultArtifactDirectory() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  const std::string base = xdg && *xdg ? xdg : std::string(home ? home : "/tmp") + "/.cache";
+  return base + "/wasm-operator/artifacts";
+}
+
+const char* levelName(int32_t level) {
+  switch (level) {
+    case WOP_LOG_DEBUG: return "debug";
+    case WOP_LOG_INFO: return "info";
+    case WOP_LOG_WARN: return "warn";
+    default: return "error";
+  }
+}
+
+// Quotes a log value when it needs it, so every line stays one logfmt record.
+std::string logValue(const std::string& text) {
+  if (!text.empty() && text.find_first_of(" \"=\n\t") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+LogSink stderrLogSink() {
+  return [](const LogRecord& record) {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char time[32];
+    std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::fprintf(stderr, "%s.%03lldZ level=%s operator=%s msg=%s\n", time, static_cast<long long>(millis),
+                 levelName(record.level), record.operatorName.empty() ? "-" : record.operatorName.c_str(),
+                 logValue(record.message).c_str());
+  };
+}
+
+OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink log)
+    : client_(client),
+      options_(std::move(options)),
+      logSink_(std::move(log)),
+      modules_(engine_, options_.artifactDirectory.empty() ? defaultArtifactDirectory()
+                                                           : options_.artifactDirectory),
+      informers_(client) {
+  auto linker = wasm::GuestLinker::create(engine_, hostcalls::defineAbiV1);
+  if (!linker) {
+    // Defining our own host functions cannot fail unless the build is broken.
+    this->log("", WOP_LOG_ERROR, "cannot define the ABI: " + linker.status().message());
+    std::abort();
+  }
+  linker_ = std::move(*linker);
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this](std::stop_token stop) { workerLoop(stop); });
+  }
+}
+
+OperatorHost::~OperatorHost() {
+  for (auto& worker : workers_) worker.request_stop();
+  readyCv_.notify_all();
+  workers_.clear();  // joins
+  std::lock_guard lock(mutex_);
+  for (auto& [name, op] : operators_) op->stop();
+  operators_.clear();
+  ready_.clear();
+}
+
+void OperatorHost::log(const std::string& operatorName, int32_t level, const std::string& message) {
+  std::lock_guard lock(logMutex_);
+  logSink_({operatorName, level, message});
+}
+
+common::Status OperatorHost::add(const OperatorSpec& spec) {
+  if (spec.name.empty()) return Status(StatusCode::kInvalidArgument, "an operator needs a name");
+  {
+    std::lock_guard lock(mutex_);
+    if (operators_.contains(spec.name)) {
+      return Status(StatusCode::kInvalidArgument, "operator " + spec.name + " already exists");
+    }
+  }
+  auto module = modules_.load(spec.modulePath, hostcalls::abiV1Requirements(spec.maxMemoryBytes));
+  if (!module) return module.status().withContext("operator " + spec.name);
+  auto prepared = linker_->prepare(*module);
+  if (!prepared) return prepared.status().withContext("operator " + spec.name);
+  auto op = std::make_shared<Operator>(*this, spec, std::move(*prepared));
+  {
+    std::lock_guard lock(mutex_);
+    operators_[spec.name] = op;
+  }
+  if (auto status = op->start(); !status.isOk()) {
+    std::lock_guard lock(mutex_);
+    operators_.erase(spec.name);
+    return status.withContext("operator " + spec.name);
+  }
+  schedule(op);
+  return Status::ok();
+}
+
+void OperatorHost::remove(const std::string& name) {
+  std::shared_ptr<Operator> op;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = operators_.find(name);
+    if (it == operators_.end()) return;
+    op = it->second;
+    operators_.erase(it);
+  }
+  op->stop();
+}
+
+std::vector<OperatorStats> OperatorHost::stats() const {
+  std::vector<std::shared_ptr<Operator>> ops;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, op] : operators_) ops.push_back(op);
+  }
+  std::vector<OperatorStats> out;
+  for (const auto& op : ops) out.push_back(op->stats());
+  return out;
+}
+
+std::vector<double> OperatorHost::takeLatencySamples() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(latency_, {});
+}
+
+void OperatorHost::recordLatency(double ms) {
+  std::lock_guard lock(mutex_);
+  if (latency_.size() < kMaxLatencySamples) latency_.push_back(ms);
+}
+
+void OperatorHost::schedule(const std::shared_ptr<Operator>& op) {
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = queued_.try_emplace(op.get(), false);
+    if (!inserted) {
+      it->second = true;  // queued or running: run it once more after this turn
+      return;
+    }
+    ready_.push_back(op);
+  }
+  readyCv_.notify_one();
+}
+
+void OperatorHost::wakeAt(const std::shared_ptr<Operator>& op, std::chrono::steady_clock::time_point when) {
+  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(when - std::chrono::steady_clock::now());
+  std::weak_ptr<Operator> weak = op;
+  client_.transport().schedule(std::max(delay, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1),
+                               [this, weak] {
+                                 if (auto op = weak.lock()) schedule(op);
+                               });
+}
+
+void OperatorHost::workerLoop(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    std::shared_ptr<Operator> op;
+    {
+      std::unique_lock lock(mutex_);
+      readyCv_.wait(lock, stop, [this] { return !ready_.empty(); });
+      if (stop.stop_requested()) return;
+      op = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    bool more = op->runSlice();
+    {
+      std::lock_guard lock(mutex_);
+      auto it = queued_.find(op.get());
+      const bool again = it != queued_.end() && it->second;
+      if (more || again) {
+        if (it != queued_.end()) it->second = false;
+        ready_.push_back(op);  // to the back: others get their turn first
+      } else {
+        queued_.erase(op.get());
+      }
+      more = more || again;
+    }
+    if (more) readyCv_.notify_one();
+  }
+}
+
+}  // namespace wop::runtime

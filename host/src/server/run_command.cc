@@ -1,0 +1,110 @@
+#include "server/run_command.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/client.h"
+#include "kube/kubeconfig.h"
+#include "runtime/operator_host.h"
+#include "server/operator_definitions.h"
+#include "wop_abi.h"
+
+namespace wop::server {
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "wasm-operator: " << message << "\n";
+  return 1;
+}
+
+common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std::string>& flags) {
+  auto options = kube::kubeconfigOptionsFromEnvironment();
+  if (auto it = flags.find("kubeconfig"); it != flags.end()) options.explicitPath = it->second;
+  if (auto it = flags.find("context"); it != flags.end()) options.contextOverride = it->second;
+  auto inCluster = kube::inClusterOptionsFromEnvironment();
+  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() && !inCluster.serviceHost.empty()) {
+    return kube::loadInCluster(inCluster);
+  }
+  return kube::loadKubeconfig(options);
+}
+
+nlohmann::json statusJson(runtime::OperatorHost& host) {
+  nlohmann::json operators = nlohmann::json::array();
+  for (const auto& s : host.stats()) {
+    operators.push_back({{"name", s.name}, {"state", runtime::operatorStateName(s.state)},
+                         {"reconciles", s.reconciles}, {"reconcileErrors", s.reconcileErrors},
+                         {"apiCalls", s.apiCalls}, {"restarts", s.restarts}, {"queuedKeys", s.queuedKeys},
+                         {"memoryBytes", s.memoryBytes}, {"lastError", s.lastError}});
+  }
+  return {{"operators", operators}, {"hostResidentBytes", residentBytes()}};
+}
+
+void writeStatus(const std::string& path, const nlohmann::json& status) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << status.dump(2) << "\n";
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace
+
+size_t residentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+int runCommand(const std::map<std::string, std::string>& flags) {
+  auto operatorsPath = flags.find("operators");
+  if (operatorsPath == flags.end()) return fail("run needs --operators FILE_OR_FOLDER");
+  auto specs = loadOperatorDefinitions(operatorsPath->second);
+  if (!specs) return fail(specs.status().message());
+  auto config = clientConfig(flags);
+  if (!config) return fail(config.status().message());
+
+  // Block the signals in every thread; this one waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  runtime::HostOptions options;
+  if (auto it = flags.find("workers"); it != flags.end()) options.workers = std::max(1, std::atoi(it->second.c_str()));
+  if (auto it = flags.find("artifact-dir"); it != flags.end()) options.artifactDirectory = it->second;
+  kube::Client client(*config);
+  runtime::OperatorHost host(client, options);
+  host.log("", WOP_LOG_INFO, "connected to " + config->server + " (" + config->source + ")");
+
+  int refused = 0;
+  for (const auto& spec : *specs) {
+    if (auto status = host.add(spec); !status.isOk()) {
+      host.log("", WOP_LOG_ERROR, status.message());
+      ++refused;
+    }
+  }
+  host.log("", WOP_LOG_INFO, std::to_string(specs->size() - refused) + " operator(s) running, " +
+                                 std::to_string(refused) + " refused");
+  const auto statusFile = flags.find("status-file");
+  for (;;) {
+    timespec timeout{1, 0};
+    const int signal = sigtimedwait(&signals, nullptr, &timeout);
+    if (statusFile != flags.end()) writeStatus(statusFile->second, statusJson(host));
+    if (signal == SIGINT || signal == SIGTERM) break;
+  }
+  const auto summary = statusJson(host);
+  host.log("", WOP_LOG_INFO, "shutting down: " + summary.dump());
+  return 0;
+}
+
+}  // namespace wop::server

@@ -1,0 +1,16 @@
+// `wasm-operator run`: runs the operators of a definitions file or folder against a cluster
+// until SIGINT/SIGTERM, then prints a summary.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace wop::server {
+
+// flags: kubeconfig, context, operators (required), workers, artifact-dir, status-file.
+int runCommand(const std::map<std::string, std::string>& flags);
+
+// Resident memory of this process in bytes (VmRSS).
+size_t residentBytes();
+
+}  // namespace wop::server

@@ -1,0 +1,123 @@
+#include "wasm/module_cache.h"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/file.h"
+#include "common/limits.h"
+
+namespace wop::wasm {
+namespace {
+
+using common::Status;
+using common::StatusCode;
+
+std::string hex(const unsigned char* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < size; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 0xf];
+  }
+  return out;
+}
+
+Status writeAtomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) {
+      std::remove(tmp.c_str());
+      return Status(StatusCode::kUnavailable, "cannot write " + tmp);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Status(StatusCode::kUnavailable, "cannot rename " + tmp + " to " + path);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string sha256Hex(std::span<const uint8_t> bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  return hex(digest, length);
+}
+
+ModuleCache::ModuleCache(Engine& engine, std::string directory)
+    : engine_(engine), directory_(std::move(directory)) {
+  std::error_code error;
+  std::filesystem::create_directories(directory_, error);
+  ::chmod(directory_.c_str(), 0700);
+}
+
+ModuleCacheCounters ModuleCache::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+common::Result<wasmtime::Module> ModuleCache::compiledModule(const std::string& path,
+                                                             const std::string& key,
+                                                             std::span<const uint8_t> bytes) {
+  const std::string artifact = directory_ + "/" + key + ".cwasm";
+  if (std::filesystem::exists(artifact)) {
+    auto mapped = wasmtime::Module::deserialize_file(engine_.raw(), artifact);
+    if (mapped) {
+      std::lock_guard lock(mutex_);
+      counters_.loadedFromDisk++;
+      return mapped.unwrap();
+    }
+    // Unreadable or from another build: compile afresh and replace it.
+    std::remove(artifact.c_str());
+  }
+  // Validate and compile through GuestModule's checks of the raw bytes first (header, size).
+  auto checked = GuestModule::compile(engine_, bytes, path);
+  if (!checked) return checked.status();
+  auto serialized = checked->raw().serialize();
+  if (serialized) {
+    if (writeAtomically(artifact, serialized.unwrap()).isOk()) {
+      auto mapped = wasmtime::Module::deserialize_file(engine_.raw(), artifact);
+      if (mapped) {
+        std::lock_guard lock(mutex_);
+        counters_.compiled++;
+        return mapped.unwrap();
+      }
+    }
+  }
+  // A full disk or a read-only cache costs memory, not correctness: use the compiled module.
+  std::lock_guard lock(mutex_);
+  counters_.compiled++;
+  return checked->raw();
+}
+
+common::Result<GuestModule> ModuleCache::load(const std::string& path,
+                                              const ModuleRequirements& requirements) {
+  auto bytes = common::readFileBytes(path, limits::kMaxModuleBytes);
+  if (!bytes) return bytes.status().withContext("loading module " + path);
+  const std::string key = sha256Hex(*bytes) + "-" + engine_.fingerprint();
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = loaded_.find(key); it != loaded_.end()) {
+      counters_.sharedInMemory++;
+      return GuestModule::fromCompiled(it->second, path, requirements);
+    }
+  }
+  auto module = compiledModule(path, key, *bytes);
+  if (!module) return module.status();
+  {
+    std::lock_guard lock(mutex_);
+    loaded_.emplace(key, *module);
+  }
+  return GuestModule::fromCompiled(std::move(*module), path, requirements);
+}
+
+}  // namespace wop::wasm

@@ -1,0 +1,52 @@
+// Compiles each module once. Artifacts (Wasmtime's precompiled native code) are kept in a
+// private folder, keyed by the module's SHA-256, the engine configuration and the Wasmtime
+// version, and later loads map them from disk (no recompilation on restart; code pages are
+// file-backed, so they can be shared and dropped under memory pressure). In memory, loading
+// the same bytes twice shares one compiled module.
+//
+// The folder must be private to the host: a precompiled artifact is native code, and loading
+// one written by anybody else would run their code. It is created with mode 0700.
+//
+// Thread-safety: load may be called concurrently.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "common/status.h"
+#include "wasm/engine.h"
+#include "wasm/guest_module.h"
+
+namespace wop::wasm {
+
+struct ModuleCacheCounters {
+  uint64_t compiled = 0;      // compiled from Wasm (artifact written)
+  uint64_t loadedFromDisk = 0;  // mapped from an artifact
+  uint64_t sharedInMemory = 0;  // same bytes already loaded in this process
+};
+
+class ModuleCache {
+ public:
+  ModuleCache(Engine& engine, std::string directory);
+
+  common::Result<GuestModule> load(const std::string& path, const ModuleRequirements& requirements);
+
+  ModuleCacheCounters counters() const;
+  const std::string& directory() const { return directory_; }
+
+ private:
+  common::Result<wasmtime::Module> compiledModule(const std::string& path, const std::string& key,
+                                                  std::span<const uint8_t> bytes);
+
+  Engine& engine_;
+  std::string directory_;
+  mutable std::mutex mutex_;
+  std::map<std::string, wasmtime::Module> loaded_;  // by artifact key
+  ModuleCacheCounters counters_;
+};
+
+// Hex SHA-256 of bytes.
+std::string sha256Hex(std::span<const uint8_t> bytes);
+
+}  // namespace wop::wasm

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 namespace wop::runtime {
 namespace {
@@ -146,6 +151,41 @@ TEST_F(FairSchedulerTest, NextDueIsTheEarliestOverAllQueues) {
   auto work = scheduler_.next();
   ASSERT_TRUE(work);
   EXPECT_EQ(work->queueId, "b");
+}
+
+TEST_F(FairSchedulerTest, WorkersOnManyThreadsNeverRunOneKeyTwiceAtOnce) {
+  WorkQueue a(clock_), b(clock_);
+  ASSERT_TRUE(scheduler_.registerQueue("a", a, 4).isOk());
+  ASSERT_TRUE(scheduler_.registerQueue("b", b, 4).isOk());
+  std::mutex mutex;
+  std::set<std::string> running;
+  std::atomic<bool> twice{false};
+  std::atomic<int> reconciles{0};
+  auto worker = [&](int seed) {
+    for (int i = 0; i < 2000; ++i) {
+      WorkQueue& queue = (i + seed) % 2 ? a : b;
+      queue.add("k" + std::to_string((i * 7 + seed) % 5));
+      auto work = scheduler_.next();
+      if (!work) continue;
+      const std::string id = work->queueId + "/" + work->key;
+      {
+        std::lock_guard lock(mutex);
+        if (!running.insert(id).second) twice = true;
+      }
+      ++reconciles;
+      {
+        std::lock_guard lock(mutex);
+        running.erase(id);
+      }
+      scheduler_.finished(work->queueId, work->key);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int seed = 0; seed < 4; ++seed) threads.emplace_back(worker, seed);
+  for (auto& thread : threads) thread.join();
+  EXPECT_FALSE(twice);
+  EXPECT_GT(reconciles.load(), 0);
+  EXPECT_EQ(scheduler_.inFlight("a") + scheduler_.inFlight("b"), 0);
 }
 
 }  // namespace

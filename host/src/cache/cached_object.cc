@@ -36,22 +36,59 @@ void appendQuoted(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// Byte ranges of the serialized JSON that the hashes treat specially, found while writing it.
+struct Spans {
+  size_t resourceVersionBegin = 0, resourceVersionEnd = 0;  // the member, with its comma
+  size_t annotationsBegin = 0, annotationsEnd = 0;          // the value
+};
+
 // Writes metadata without managedFields.
-void appendMetadata(std::string& out, simdjson::dom::object metadata, bool dropManagedFields) {
+void appendMetadata(std::string& out, simdjson::dom::object metadata, bool dropManagedFields,
+                    Spans& spans) {
   out += '{';
   bool first = true;
   for (auto [key, value] : metadata) {
     if (dropManagedFields && key == "managedFields") continue;
+    const size_t memberBegin = out.size();
     if (!first) out += ',';
     first = false;
     appendQuoted(out, key);
     out += ':';
+    const size_t valueBegin = out.size();
     out += simdjson::to_string(value);
+    if (key == "resourceVersion") {
+      spans.resourceVersionBegin = memberBegin;
+      spans.resourceVersionEnd = out.size();
+    } else if (key == "annotations") {
+      spans.annotationsBegin = valueBegin;
+      spans.annotationsEnd = out.size();
+    }
   }
   out += '}';
 }
 
-std::string serialize(simdjson::dom::object object, const DecodeOptions& options) {
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
+uint64_t fnv1a(std::string_view bytes, uint64_t hash = kFnvOffset) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= kFnvPrime;
+  }
+  return hash;
+}
+
+void computeHashes(CachedObject& object, const Spans& spans) {
+  const std::string_view json = object.json;
+  object.contentHash = fnv1a(json.substr(spans.resourceVersionEnd),
+                             fnv1a(json.substr(0, spans.resourceVersionBegin)));
+  const std::string_view annotations =
+      json.substr(spans.annotationsBegin, spans.annotationsEnd - spans.annotationsBegin);
+  // {} and no annotations hash alike (0): dropping an empty map changes nothing.
+  if (!annotations.empty() && annotations != "{}") object.annotationsHash = fnv1a(annotations);
+}
+
+std::string serialize(simdjson::dom::object object, const DecodeOptions& options, Spans& spans) {
   std::string out = "{";
   bool first = true;
   auto comma = [&] {
@@ -75,7 +112,7 @@ std::string serialize(simdjson::dom::object object, const DecodeOptions& options
     out += ':';
     simdjson::dom::object metadata;
     if (key == "metadata" && value.get(metadata) == simdjson::SUCCESS) {
-      appendMetadata(out, metadata, options.dropManagedFields);
+      appendMetadata(out, metadata, options.dropManagedFields, spans);
     } else {
       out += simdjson::to_string(value);
     }
@@ -152,8 +189,10 @@ common::Result<ObjectPtr> decodeObject(simdjson::dom::element element, const Dec
   cached->deleting = metadata["deletionTimestamp"].get(deletion) == simdjson::SUCCESS;
   decodeLabels(metadata, *cached);
   decodeOwners(metadata, *cached);
-  cached->json = serialize(object, options);
+  Spans spans;
+  cached->json = serialize(object, options, spans);
   cached->json.shrink_to_fit();
+  computeHashes(*cached, spans);
   return ObjectPtr(std::move(cached));
 }
 

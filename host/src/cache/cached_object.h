@@ -33,6 +33,11 @@ struct CachedObject {
   std::vector<std::pair<std::string, std::string>> labels;  // sorted by key
   std::vector<OwnerReference> owners;
   std::string json;
+  // FNV-1a 64 hashes computed once at decode, so predicates compare two versions without
+  // parsing: of json without the metadata.resourceVersion member (equal: nothing else
+  // changed), and of metadata.annotations' JSON (0 if there are none).
+  uint64_t contentHash = 0;
+  uint64_t annotationsHash = 0;
 
   // "namespace/name", or "name" for cluster-scoped objects: the work-queue key.
   std::string key() const { return ns.empty() ? name : ns + "/" + name; }

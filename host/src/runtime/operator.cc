@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/backoff.h"
+#include "kube/discovery.h"
 #include "runtime/guest_api_request.h"
 #include "runtime/operator_host.h"
 #include "wop_abi.h"

@@ -1,6 +1,8 @@
 #include "cache/cached_object.h"
 
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace wop::cache {
@@ -81,6 +83,53 @@ TEST(CachedObject, RefusesObjectsWithoutAName) {
   EXPECT_FALSE(decodeObjectJson(parser, R"({"kind":"Pod"})", {}));
   EXPECT_FALSE(decodeObjectJson(parser, R"([1,2])", {}));
   EXPECT_FALSE(decodeObjectJson(parser, R"({"metadata":)", {}));
+}
+
+// The hashes predicates compare: decode a variant of kPod changed by edit.
+ObjectPtr decodeEdited(const std::function<void(nlohmann::json&)>& edit) {
+  auto document = nlohmann::json::parse(kPod);
+  edit(document);
+  simdjson::dom::parser parser;
+  auto object = decodeObjectJson(parser, document.dump(), {});
+  EXPECT_TRUE(object) << object.status().toString();
+  return object ? *object : nullptr;
+}
+
+TEST(CachedObject, ContentHashIgnoresOnlyTheResourceVersion) {
+  auto original = decodeEdited([](auto&) {});
+  auto newVersion = decodeEdited([](auto& o) { o["metadata"]["resourceVersion"] = "43"; });
+  auto newImage = decodeEdited([](auto& o) { o["spec"]["containers"][0]["image"] = "caddy"; });
+  auto newStatus = decodeEdited([](auto& o) { o["status"] = {{"phase", "Running"}}; });
+  ASSERT_TRUE(original && newVersion && newImage && newStatus);
+  EXPECT_NE(original->contentHash, 0u);
+  EXPECT_EQ(original->contentHash, newVersion->contentHash);
+  EXPECT_NE(original->contentHash, newImage->contentHash);
+  EXPECT_NE(original->contentHash, newStatus->contentHash);
+}
+
+TEST(CachedObject, ContentHashIgnoresManagedFieldsWhenTheyAreDropped) {
+  auto original = decodeEdited([](auto&) {});
+  auto otherManager = decodeEdited([](auto& o) {
+    o["metadata"]["managedFields"][0]["manager"] = "helm";
+    o["metadata"]["resourceVersion"] = "44";
+  });
+  ASSERT_TRUE(original && otherManager);
+  EXPECT_EQ(original->contentHash, otherManager->contentHash);
+}
+
+TEST(CachedObject, AnnotationsHashChangesWithTheAnnotationsOnly) {
+  auto original = decodeEdited([](auto&) {});
+  auto relabeled = decodeEdited([](auto& o) { o["metadata"]["labels"]["tier"] = "db"; });
+  auto annotated = decodeEdited([](auto& o) { o["metadata"]["annotations"]["extra"] = "1"; });
+  auto none = decodeEdited([](auto& o) { o["metadata"].erase("annotations"); });
+  auto empty =
+      decodeEdited([](auto& o) { o["metadata"]["annotations"] = nlohmann::json::object(); });
+  ASSERT_TRUE(original && relabeled && annotated && none && empty);
+  EXPECT_NE(original->annotationsHash, 0u);
+  EXPECT_EQ(original->annotationsHash, relabeled->annotationsHash);
+  EXPECT_NE(original->annotationsHash, annotated->annotationsHash);
+  EXPECT_EQ(none->annotationsHash, 0u);
+  EXPECT_EQ(empty->annotationsHash, 0u);
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ TEST_F(GuestInstanceTest, SampleGuestRejectsMalformedJsonWithItsReason) {
 TEST_F(GuestInstanceTest, AnInfiniteLoopHitsTheTimeLimit) {
   auto instance = instantiateWat(R"((module
       (memory (export "memory") 1)
-      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 1024)
       (func (export "spin") (param i32 i32) (result i64) (loop br 0) i64.const 0)))",
                                  {.maxEntryTime = std::chrono::milliseconds(50)});
   ASSERT_TRUE(instance) << instance.status().toString();
@@ -97,7 +97,7 @@ TEST_F(GuestInstanceTest, MemoryGrowthStopsAtTheCap) {
   // Grows by one page (64 KiB) until memory.grow fails, then returns the page count.
   auto instance = instantiateWat(R"((module
       (memory (export "memory") 1)
-      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 1024)
       (func (export "grow") (param i32 i32) (result i64)
         (loop $again
           (if (i32.ne (memory.grow (i32.const 1)) (i32.const -1)) (then (br $again))))
@@ -120,7 +120,7 @@ TEST_F(GuestInstanceTest, ADeclaredMemoryAboveTheCapFailsInstantiation) {
 TEST_F(GuestInstanceTest, ATrapIsReportedWithItsReason) {
   auto instance = instantiateWat(R"((module
       (memory (export "memory") 1)
-      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 1024)
       (func (export "crash") (param i32 i32) (result i64) unreachable)))");
   ASSERT_TRUE(instance);
   auto output = instance->callWithBytes("crash", "x");
@@ -132,7 +132,7 @@ TEST_F(GuestInstanceTest, ATrapIsReportedWithItsReason) {
 TEST_F(GuestInstanceTest, AnOutputRangeOutsideMemoryIsRefused) {
   auto instance = instantiateWat(R"((module
       (memory (export "memory") 1)
-      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 1024)
       (func (export "lie") (param i32 i32) (result i64) i64.const 0x0000fff0_00001000)))");
   ASSERT_TRUE(instance);
   auto output = instance->callWithBytes("lie", "x");
@@ -158,7 +158,7 @@ TEST_F(GuestInstanceTest, WasiWritesAreCapturedAndBadPointersGetAnError) {
       (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
       (memory (export "memory") 1)
       (data (i32.const 100) "hi\n")
-      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 1024)
       (func (export "write") (param i32 i32) (result i64)
         (i32.store (i32.const 8) (i32.const 100))
         (i32.store (i32.const 12) (i32.const 3))
@@ -179,7 +179,7 @@ TEST_F(GuestInstanceTest, ProcExitIsATrapNamingTheCode) {
   auto instance = instantiateWat(R"((module
       (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
       (memory (export "memory") 1)
-      (func (export "wop_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "wop_alloc") (param i32) (result i32) i32.const 1024)
       (func (export "quit") (param i32 i32) (result i64) (call $exit (i32.const 3)) i64.const 0)))");
   ASSERT_TRUE(instance);
   auto output = instance->callWithBytes("quit", "");

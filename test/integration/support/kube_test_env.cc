@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "common/file.h"
+#include "kube/discovery.h"
 #include "kube/kubeconfig.h"
+#include "server/yaml_json.h"
 #include "support/test_kube_client.h"
 
 namespace wop::testing {
@@ -43,6 +46,31 @@ void removeIfPresent(kube::Client& client, const kube::ResourceInfo& resource,
     auto got = client.get(resource, ns, name);
     return !got && got.error().reason == kube::ApiReason::kNotFound;
   })) << ns << "/" << name << " not deleted";
+}
+
+void applyManifests(kube::Client& client, const std::string& path) {
+  auto bytes = common::readFileBytes(path, 1 << 20);
+  ASSERT_TRUE(bytes) << bytes.status().toString();
+  auto documents = server::parseYamlDocuments(std::string(bytes->begin(), bytes->end()), path);
+  ASSERT_TRUE(documents) << documents.status().toString();
+  for (const auto& document : *documents) {
+    auto resource = client.discovery().forKind(document["apiVersion"], document["kind"]);
+    ASSERT_TRUE(resource) << resource.error().toString();
+    const std::string ns = document["metadata"].value("namespace", "");
+    auto created = client.create(*resource, ns, document.dump());
+    if (!created) ASSERT_EQ(created.error().reason, kube::ApiReason::kAlreadyExists) << created.error().toString();
+    if (document["kind"] == "CustomResourceDefinition") {
+      const std::string name = document["metadata"]["name"];
+      ASSERT_TRUE(eventually([&] {
+        auto crd = client.get(*resource, "", name);
+        if (!crd) return false;
+        for (const auto& c : parseJson(*crd)["status"].value("conditions", nlohmann::json::array())) {
+          if (c.value("type", "") == "Established" && c.value("status", "") == "True") return true;
+        }
+        return false;
+      })) << name << " not Established";
+    }
+  }
 }
 
 int controlPlane(const std::string& command) {

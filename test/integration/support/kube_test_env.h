@@ -24,6 +24,10 @@ void ensureNamespace(kube::Client& client, const std::string& name);
 void removeIfPresent(kube::Client& client, const kube::ResourceInfo& resource,
                      const std::string& ns, const std::string& name);
 
+// Creates every object of a YAML manifest (already existing ones are left as they are); waits
+// for CRDs to be Established.
+void applyManifests(kube::Client& client, const std::string& path);
+
 // Runs `testenv/controlplane.py <command> --dir WOP_TESTENV_DIR`; returns its exit code.
 int controlPlane(const std::string& command);
 

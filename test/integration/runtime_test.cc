@@ -1,0 +1,265 @@
+// The operator runtime against the real control plane: the example operators reconciling,
+// identities enforced by RBAC, and hostile guests failing alone while a good operator keeps
+// working beside them.
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <wasmtime.hh>
+
+#include "runtime/operator_host.h"
+#include "support/kube_test_env.h"
+
+namespace wop::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using runtime::OperatorSpec;
+
+const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
+
+// Keeps every log line (and echoes it for failing tests' output).
+struct LogCapture {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  runtime::LogSink sink() {
+    auto echo = runtime::stderrLogSink();
+    return [this, echo](const runtime::LogRecord& record) {
+      echo(record);
+      std::lock_guard lock(mutex);
+      lines.push_back(record.operatorName + ": " + record.message);
+    };
+  }
+  bool contains(const std::string& text) {
+    std::lock_guard lock(mutex);
+    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
+  }
+};
+
+std::string wasm(const std::string& name) { return std::string(WOP_WASM_DIR) + "/" + name + ".wasm"; }
+
+// Compiles a .wat guest of the source tree into a .wasm file in dir.
+std::string watModule(const std::string& relativePath, const std::string& dir) {
+  std::ifstream in(std::string(WOP_SOURCE_DIR) + "/" + relativePath);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = wasmtime::wat2wasm(text);
+  EXPECT_TRUE(bytes) << relativePath << ": " << bytes.err().message();
+  const std::string out = dir + "/" + std::filesystem::path(relativePath).stem().string() + ".wasm";
+  std::ofstream file(out, std::ios::binary);
+  auto data = bytes.unwrap();
+  file.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  return out;
+}
+
+nlohmann::json testResource(const std::string& ns, const std::string& name, int64_t nonce) {
+  return {{"apiVersion", "bench.wasm-operator.dev/v1"}, {"kind", "TestResource"},
+          {"metadata", {{"name", name}, {"namespace", ns}}}, {"spec", {{"nonce", nonce}}}};
+}
+
+int64_t nonceIn(kube::Client& client, const std::string& ns, const std::string& name) {
+  auto object = client.get(kTestResources, ns, name);
+  if (!object) return -1;
+  return parseJson(*object)["spec"].value("nonce", int64_t{-1});
+}
+
+runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::string& name) {
+  for (const auto& s : host.stats()) {
+    if (s.name == name) return s;
+  }
+  return {};
+}
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client_ = adminClient();
+    ASSERT_NE(client_, nullptr);
+    applyManifests(*client_, std::string(WOP_SOURCE_DIR) + "/deploy/crds/testresources.yaml");
+    applyManifests(*client_, std::string(WOP_SOURCE_DIR) + "/deploy/rbac/example-operators.yaml");
+    artifacts_ = std::filesystem::temp_directory_path() / ("wop-artifacts-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(artifacts_);
+    host_ = std::make_unique<runtime::OperatorHost>(
+        *client_, runtime::HostOptions{.workers = 2, .artifactDirectory = artifacts_.string(),
+                                       .restartBackoffBase = std::chrono::milliseconds(200),
+                                       .restartBackoffMax = std::chrono::seconds(2)},
+        logs_.sink());
+  }
+  void TearDown() override {
+    host_.reset();
+    std::filesystem::remove_all(artifacts_);
+  }
+
+  // A ring of n operators over namespaces <prefix>-0 .. <prefix>-(n-1).
+  void startRing(const std::string& prefix, int n) {
+    for (int i = 0; i < n; ++i) ensureNamespace(*client_, prefix + "-" + std::to_string(i));
+    for (int i = 0; i < n; ++i) {
+      nlohmann::json config = {{"inputNamespace", prefix + "-" + std::to_string(i)},
+                               {"outputNamespace", prefix + "-" + std::to_string((i + 1) % n)}};
+      OperatorSpec spec{.name = prefix + "-op-" + std::to_string(i), .modulePath = wasm("ring"),
+                        .serviceAccountNamespace = "wasm-operators-ring",
+                        .serviceAccountName = "ring-" + std::to_string(i), .configJson = config.dump()};
+      auto added = host_->add(spec);
+      ASSERT_TRUE(added.isOk()) << added.toString();
+    }
+  }
+
+  void setNonce(const std::string& ns, const std::string& name, int64_t nonce) {
+    auto patched = client_->patch(kTestResources, ns, name, kube::PatchType::kJsonMerge,
+                                  nlohmann::json({{"spec", {{"nonce", nonce}}}}).dump());
+    if (!patched && patched.error().reason == kube::ApiReason::kNotFound) {
+      auto created = client_->create(kTestResources, ns, testResource(ns, name, nonce).dump());
+      ASSERT_TRUE(created) << created.error().toString();
+      return;
+    }
+    ASSERT_TRUE(patched) << patched.error().toString();
+  }
+
+  std::unique_ptr<kube::Client> client_;
+  std::filesystem::path artifacts_;
+  LogCapture logs_;
+  std::unique_ptr<runtime::OperatorHost> host_;
+};
+
+TEST_F(RuntimeTest, RingOperatorsCarryTheNonceAroundTheRing) {
+  startRing("rt-ring", 3);
+  setNonce("rt-ring-0", "token", 1);
+  ASSERT_TRUE(eventually([&] { return nonceIn(*client_, "rt-ring-2", "token") == 1; }));
+  setNonce("rt-ring-0", "token", 5);
+  ASSERT_TRUE(eventually([&] {
+    return nonceIn(*client_, "rt-ring-1", "token") == 5 && nonceIn(*client_, "rt-ring-2", "token") == 5;
+  }));
+  for (int i = 0; i < 3; ++i) {
+    auto stats = statsOf(*host_, "rt-ring-op-" + std::to_string(i));
+    EXPECT_EQ(stats.state, runtime::OperatorState::kRunning);
+    EXPECT_GE(stats.reconciles, 1u);
+    EXPECT_EQ(stats.restarts, 0u);
+  }
+  EXPECT_FALSE(host_->takeLatencySamples().empty());
+}
+
+TEST_F(RuntimeTest, ReplicatorCopiesKeepsInSyncAndCleansUp) {
+  for (const char* ns : {"rt-repl-src", "rt-repl-a", "rt-repl-b"}) ensureNamespace(*client_, ns);
+  ASSERT_TRUE(host_->add({.name = "replicator", .modulePath = wasm("replicator"),
+                          .serviceAccountNamespace = "wasm-operators", .serviceAccountName = "replicator"})
+                  .isOk());
+  removeIfPresent(*client_, kConfigMaps, "rt-repl-src", "settings");
+  nlohmann::json source = {
+      {"apiVersion", "v1"}, {"kind", "ConfigMap"},
+      {"metadata", {{"name", "settings"}, {"namespace", "rt-repl-src"},
+                    {"labels", {{"replicator.wasm-operator.dev/replicate", "true"}}},
+                    {"annotations", {{"replicator.wasm-operator.dev/to", "rt-repl-a,rt-repl-b"}}}}},
+      {"data", {{"mode", "fast"}}}};
+  ASSERT_TRUE(client_->create(kConfigMaps, "rt-repl-src", source.dump()));
+  auto dataIn = [&](const std::string& ns) -> std::string {
+    auto copy = client_->get(kConfigMaps, ns, "settings");
+    return copy ? parseJson(*copy)["data"].value("mode", "") : "";
+  };
+  ASSERT_TRUE(eventually([&] { return dataIn("rt-repl-a") == "fast" && dataIn("rt-repl-b") == "fast"; }));
+
+  ASSERT_TRUE(client_->patch(kConfigMaps, "rt-repl-src", "settings", kube::PatchType::kJsonMerge,
+                             R"({"data":{"mode":"safe"}})"));
+  ASSERT_TRUE(eventually([&] { return dataIn("rt-repl-a") == "safe" && dataIn("rt-repl-b") == "safe"; }));
+
+  ASSERT_TRUE(client_->remove(kConfigMaps, "rt-repl-src", "settings"));
+  ASSERT_TRUE(eventually([&] {
+    auto a = client_->get(kConfigMaps, "rt-repl-a", "settings");
+    auto b = client_->get(kConfigMaps, "rt-repl-b", "settings");
+    auto src = client_->get(kConfigMaps, "rt-repl-src", "settings");
+    return !a && !b && !src;  // copies gone, then the finalizer released the source
+  }));
+  EXPECT_EQ(statsOf(*host_, "replicator").restarts, 0u);
+}
+
+TEST_F(RuntimeTest, AnOperatorThatMayNotWatchSecretsIsRefusedAtLoad) {
+  auto added = host_->add({.name = "replicator-without-secrets", .modulePath = wasm("replicator"),
+                           .serviceAccountNamespace = "wasm-operators", .serviceAccountName = "configmaps-only"});
+  ASSERT_FALSE(added.isOk());
+  EXPECT_THAT(added.message(), HasSubstr("may not list secrets"));
+  EXPECT_THAT(added.message(), HasSubstr("wasm-operators/configmaps-only"));
+}
+
+TEST_F(RuntimeTest, AnOperatorCannotReadOrWriteSecretsWithoutRights) {
+  ensureNamespace(*client_, "rt-identity");
+  const std::string dir = artifacts_.string();
+  ASSERT_TRUE(host_->add({.name = "secret-writer", .modulePath = watModule("test/guests/identity/secret_writer.wat", dir),
+                          .serviceAccountNamespace = "wasm-operators", .serviceAccountName = "configmaps-only"})
+                  .isOk());
+  nlohmann::json trigger = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                            {"metadata", {{"name", "go"}, {"namespace", "rt-identity"}, {"labels", {{"secret-writer", "yes"}}}}}};
+  removeIfPresent(*client_, kConfigMaps, "rt-identity", "go");
+  ASSERT_TRUE(client_->create(kConfigMaps, "rt-identity", trigger.dump()));
+  ASSERT_TRUE(eventually([&] { return logs_.contains("secret write forbidden"); }));
+  EXPECT_TRUE(logs_.contains("secret cache read forbidden"));
+  EXPECT_FALSE(logs_.contains("secret write allowed"));
+  EXPECT_FALSE(client_->get(kSecrets, "rt-identity", "stolen"));
+}
+
+TEST_F(RuntimeTest, ModulesThatAreNotOperatorsAreRefusedWithTheReason) {
+  const std::string dir = artifacts_.string();
+  auto wrongAbi = host_->add({.name = "wrong-abi", .modulePath = watModule("test/guests/hostile/wrong_abi.wat", dir)});
+  ASSERT_FALSE(wrongAbi.isOk());
+  EXPECT_THAT(wrongAbi.message(), HasSubstr("declares ABI version 99"));
+
+  const std::string text = dir + "/not-wasm.wasm";
+  std::ofstream(text) << "#!/bin/sh\n";
+  auto notWasm = host_->add({.name = "not-wasm", .modulePath = text});
+  ASSERT_FALSE(notWasm.isOk());
+  EXPECT_THAT(notWasm.message(), HasSubstr("not a WebAssembly module"));
+
+  auto json = host_->add({.name = "json-roundtrip", .modulePath = wasm("json_roundtrip")});
+  ASSERT_FALSE(json.isOk());
+  EXPECT_THAT(json.message(), HasSubstr("exports no ABI marker wop_abi_version_1"));
+}
+
+struct HostileCase {
+  const char* guest;
+  const char* reason;  // what the operator's failure must say
+};
+
+class HostileGuestTest : public RuntimeTest, public ::testing::WithParamInterface<HostileCase> {};
+
+TEST_P(HostileGuestTest, FailsAloneWhileAGoodOperatorKeepsReconciling) {
+  const auto& param = GetParam();
+  std::string prefix = std::string("rt-h-") + param.guest;
+  std::replace(prefix.begin(), prefix.end(), '_', '-');
+  startRing(prefix, 2);
+  const std::string name = std::string("hostile-") + param.guest;
+  auto added = host_->add({.name = name, .modulePath = watModule(std::string("test/guests/hostile/") + param.guest + ".wat",
+                                                                 artifacts_.string()),
+                           .maxMemoryBytes = 8u << 20, .entryTimeout = std::chrono::milliseconds(100)});
+  ASSERT_TRUE(added.isOk()) << added.toString();
+  ensureNamespace(*client_, prefix + "-0");
+  nlohmann::json target = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                           {"metadata", {{"name", "poke"}, {"namespace", prefix + "-0"},
+                                         {"labels", {{"hostile.wasm-operator.dev/target", "yes"}}}}}};
+  removeIfPresent(*client_, kConfigMaps, prefix + "-0", "poke");
+  ASSERT_TRUE(client_->create(kConfigMaps, prefix + "-0", target.dump()));
+
+  // The good ring keeps passing nonces while the hostile one fails and restarts.
+  for (int nonce = 1; nonce <= 3; ++nonce) {
+    setNonce(prefix + "-0", "token", nonce);
+    ASSERT_TRUE(eventually([&] { return nonceIn(*client_, prefix + "-1", "token") == nonce; }))
+        << "the good operator stopped reconciling next to " << param.guest;
+  }
+  ASSERT_TRUE(eventually([&] { return statsOf(*host_, name).restarts >= 1; }))
+      << name << " never failed; last error: " << statsOf(*host_, name).lastError;
+  auto stats = statsOf(*host_, name);
+  EXPECT_THAT(stats.lastError, HasSubstr(param.reason));
+  EXPECT_EQ(statsOf(*host_, prefix + "-op-0").restarts, 0u);
+  EXPECT_EQ(statsOf(*host_, prefix + "-op-1").restarts, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Guests, HostileGuestTest,
+    ::testing::Values(HostileCase{"spin_reconcile", "exceeded its time limit of 100 ms"},
+                      HostileCase{"spin_init", "exceeded its time limit of 100 ms"},
+                      HostileCase{"grow_memory", "trapped"},
+                      HostileCase{"bad_pointers", "outside its"},
+                      HostileCase{"huge_length", "outside its"},
+                      HostileCase{"trap", "unreachable"}),
+    [](const auto& info) { return std::string(info.param.guest); });
+
+}  // namespace
+}  // namespace wop::testing

@@ -74,14 +74,13 @@ bool inSync(const json& copy, const json& desired) {
 class Replicator : public Operator {
  public:
   std::vector<Controller> controllers(const Config&) override {
-    std::vector<Controller> controllers;
-    for (Kind kind : {kinds::ConfigMap, kinds::Secret}) {
-      controllers.push_back(
-          Controller(std::string("replicator-") + std::string(kind.kind))
-              .For(kind, "", std::string(kReplicate) + "=true")
-              .Watches(kind, "", kSource, sourceOfCopy));  // a copy changed: its source's key
-    }
-    return controllers;
+    auto replicate = [](const char* name, Kind kind) {
+      return Controller(name)
+          .For(kind, "", std::string(kReplicate) + "=true")
+          .Watches(kind, "", kSource, sourceOfCopy);  // a copy changed: its source's key
+    };
+    return {replicate("replicator-configmaps", kinds::ConfigMap),
+            replicate("replicator-secrets", kinds::Secret)};
   }
 
   Task<Result> reconcile(Context& ctx, const Request& req) override {

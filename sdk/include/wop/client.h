@@ -1,0 +1,75 @@
+// Client: reads from the host's informer cache (synchronous) and calls to the API server
+// (awaitable Calls). All calls run as the operator's ServiceAccount.
+//
+//   auto cm = ctx.client.get(kinds::ConfigMap, req.ns, req.name);        // cache
+//   Response r = co_await ctx.client.apply(copy, "replicator");          // server-side apply
+//
+// The cache only holds kinds the operator declared (For/Owns/Watches), within the declared
+// namespaces and selectors. Writes take the object's apiVersion, kind, namespace and name from
+// the object itself.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "wop/call.h"
+#include "wop/kind.h"
+
+namespace wop::sdk {
+
+namespace detail {
+class Runtime;
+}
+
+using nlohmann::json;
+
+enum class PatchType { Merge, Json, Strategic };
+
+class Client {
+ public:
+  explicit Client(detail::Runtime& runtime) : runtime_(runtime) {}
+
+  // ---- cache reads: nullopt / empty if absent (or not cached: logged as a warning)
+  std::optional<json> get(Kind kind, std::string_view ns, std::string_view name) const;
+  std::vector<json> list(Kind kind, std::string_view ns, std::string_view labelSelector = "") const;
+
+  // ---- API calls (awaitable)
+  Call getLive(Kind kind, std::string_view ns, std::string_view name);
+  Call listLive(Kind kind, std::string_view ns, std::string_view labelSelector = "");
+  Call create(const json& object);
+  Call update(const json& object);
+  Call updateStatus(const json& object);
+  Call patch(Kind kind, std::string_view ns, std::string_view name, const json& patch,
+             PatchType type = PatchType::Merge);
+  // Patches `object` (its apiVersion, kind, namespace and name).
+  Call patch(const json& object, const json& patch, PatchType type = PatchType::Merge);
+  // Server-side apply: `object` is the whole intent of fieldManager.
+  Call apply(const json& object, std::string_view fieldManager, bool force = true);
+  // propagationPolicy: "" (the server's default), "Foreground", "Background" or "Orphan".
+  Call remove(Kind kind, std::string_view ns, std::string_view name,
+              std::string_view propagationPolicy = "");
+  Call remove(const json& object, std::string_view propagationPolicy = "");
+
+  // ---- helpers
+  // type: "Normal" or "Warning"; reason: UpperCamelCase; message: one sentence.
+  Call recordEvent(const json& object, std::string_view type, std::string_view reason,
+                   std::string_view message);
+  // Adds / removes a finalizer with a merge patch guarded by resourceVersion; completes at once
+  // (status 200, body = the object) when there is nothing to change. The response body is the
+  // updated object.
+  Call addFinalizer(const json& object, std::string_view finalizer);
+  Call removeFinalizer(const json& object, std::string_view finalizer);
+
+  // Sends any request of the wop_api_call JSON shape (see wop_abi.h).
+  Call send(const json& request);
+
+ private:
+  std::optional<std::string> cacheRead(const json& request) const;
+  detail::Runtime& runtime_;
+};
+
+}  // namespace wop::sdk

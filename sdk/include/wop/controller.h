@@ -1,0 +1,85 @@
+// Controller: the declaration of one controller (what it reconciles and what wakes it), as a
+// builder in the style of controller-runtime:
+//
+//   Controller("replicator")
+//       .For(kinds::ConfigMap, "", "replicator.wasm-operator.dev/replicate=true")
+//       .Watches(kinds::ConfigMap, "", "replicator.wasm-operator.dev/source", sourceOfCopy)
+//       .maxConcurrentReconciles(2);
+//
+// The host does the watching and filtering (DESIGN.md); the declaration is sent once, as JSON,
+// through wop_declare in wop_init. Only watches mapped by a function run guest code per event.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "wop/kind.h"
+
+namespace wop::sdk {
+
+class Reconciler;
+
+enum class Predicate { GenerationChanged, LabelsChanged, AnnotationsChanged };
+
+// Where an event on a watched object leads: the object's own key, its controller owner's key,
+// or the keys a mapper function returns (run in the guest, through wop_map).
+enum class MapTo { Self, Owner, Function };
+
+// Maps a changed object to the keys ("namespace/name") to reconcile.
+using Mapper = std::function<std::vector<std::string>(const nlohmann::json& object)>;
+
+struct WatchedResource {
+  std::string apiVersion;
+  std::string kind;
+  std::string ns;  // "" = all namespaces
+  std::string labelSelector;
+};
+
+class Controller {
+ public:
+  explicit Controller(std::string name) : name_(std::move(name)) {}
+
+  // The primary resource: its events lead to its own key.
+  Controller& For(Kind kind, std::string ns = "", std::string labelSelector = "",
+                  std::vector<Predicate> predicates = {});
+  // Objects this controller creates, with a controller ownerReference back to the primary.
+  Controller& Owns(Kind kind, std::string ns = "", std::string labelSelector = "");
+  // Any other resource; MapTo::Function needs the mapper overload.
+  Controller& Watches(Kind kind, std::string ns, std::string labelSelector, MapTo mapTo);
+  Controller& Watches(Kind kind, std::string ns, std::string labelSelector, Mapper mapper);
+  Controller& maxConcurrentReconciles(int count);
+  Controller& resyncSeconds(int64_t seconds);
+  // Reconcile with another Reconciler than the operator itself (which must outlive the
+  // operator: in practice a member of it).
+  Controller& reconcileWith(Reconciler& reconciler);
+
+  const std::string& name() const { return name_; }
+  const WatchedResource& forResource() const { return for_; }
+  Reconciler* reconciler() const { return reconciler_; }
+  // The mapper of watches[index], or null if that watch is not mapped by a function.
+  const Mapper* mapper(size_t watchIndex) const;
+
+  // The wop_declare JSON (see wop_abi.h).
+  nlohmann::json declaration() const;
+
+ private:
+  struct Watch {
+    WatchedResource resource;
+    MapTo mapTo;
+    Mapper mapper;
+  };
+  std::string name_;
+  WatchedResource for_;
+  std::vector<Predicate> predicates_;
+  std::vector<WatchedResource> owns_;
+  std::vector<Watch> watches_;
+  int maxConcurrentReconciles_ = 1;
+  int64_t resyncSeconds_ = 0;
+  Reconciler* reconciler_ = nullptr;
+};
+
+}  // namespace wop::sdk

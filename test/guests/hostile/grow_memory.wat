@@ -1,0 +1,65 @@
+;; grow_memory: wop_reconcile grows memory a page at a time until memory.grow fails (the host's cap),
+;; then allocates 4 KiB blocks until wop_alloc returns 0, then traps.
+;; Hostile guest for the host's tests (test/guests/hostile/README.md): raw ABI, no SDK.
+(module
+  (import "wop" "log" (func $log (param i32 i32 i32)))
+  (import "wop" "config_get" (func $config_get (param i32 i32) (result i32)))
+  (import "wop" "declare" (func $declare (param i32 i32) (result i32)))
+  (import "wop" "cache_read" (func $cache_read (param i32 i32 i32 i32) (result i32)))
+  (import "wop" "api_call" (func $api_call (param i32 i32) (result i32)))
+  (import "wop" "reconcile_done" (func $reconcile_done (param i32 i32 i64 i32 i32) (result i32)))
+  (import "wop" "emit_key" (func $emit_key (param i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  ;; Bump allocator: never frees; 0 when the current memory is full (it does not grow).
+  (func $alloc (export "wop_alloc") (param $len i32) (result i32)
+    (local $start i32)
+    (local.set $start (global.get $heap))
+    (if (i64.gt_u (i64.add (i64.extend_i32_u (local.get $start)) (i64.extend_i32_u (local.get $len)))
+                  (i64.mul (i64.extend_i32_u (memory.size)) (i64.const 65536)))
+      (then (return (i32.const 0))))
+    (global.set $heap (i32.add (local.get $start) (local.get $len)))
+    (local.get $start))
+  (func (export "wop_on_complete") (param i32 i32 i32 i32) (result i32) (i32.const 0))
+  ;; Logs "<name>: <status>" at info level, with valid pointers: the line is built at 8192.
+  (func $report (param $name i32) (param $len i32) (param $status i32)
+    (local $n i64) (local $end i32) (local $digits i32) (local $out i32)
+    (memory.copy (i32.const 8192) (local.get $name) (local.get $len))
+    (local.set $out (i32.add (i32.const 8192) (local.get $len)))
+    (i32.store8 (local.get $out) (i32.const 58))
+    (i32.store8 (i32.add (local.get $out) (i32.const 1)) (i32.const 32))
+    (local.set $out (i32.add (local.get $out) (i32.const 2)))
+    (local.set $n (i64.extend_i32_s (local.get $status)))
+    (if (i64.lt_s (local.get $n) (i64.const 0))
+      (then (i32.store8 (local.get $out) (i32.const 45))
+            (local.set $out (i32.add (local.get $out) (i32.const 1)))
+            (local.set $n (i64.sub (i64.const 0) (local.get $n)))))
+    ;; digits backwards into 8176..8191, then copied after the name
+    (local.set $end (i32.const 8192))
+    (local.set $digits (i32.const 8192))
+    (loop $next
+      (local.set $digits (i32.sub (local.get $digits) (i32.const 1)))
+      (i32.store8 (local.get $digits)
+                  (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $n) (i64.const 10)))))
+      (local.set $n (i64.div_u (local.get $n) (i64.const 10)))
+      (br_if $next (i64.ne (local.get $n) (i64.const 0))))
+    (memory.copy (local.get $out) (local.get $digits) (i32.sub (local.get $end) (local.get $digits)))
+    (local.set $out (i32.add (local.get $out) (i32.sub (local.get $end) (local.get $digits))))
+    (call $log (i32.const 1) (i32.const 8192) (i32.sub (local.get $out) (i32.const 8192))))
+  (data (i32.const 1024) "{\"name\":\"hostile\",\"for\":{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"namespace\":\"\",\"labelSelector\":\"hostile.wasm-operator.dev/target\",\"predicates\":[]},\"owns\":[],\"watches\":[],\"maxConcurrentReconciles\":1,\"resyncSeconds\":0}")
+  (func (export "wop_abi_version_1"))
+  (func (export "wop_init") (result i32)
+    (drop (call $declare (i32.const 1024) (i32.const 214)))
+    (i32.const 0))
+  (func (export "wop_reconcile") (param $id i32) (param $controller i32) (param $key i32) (param $key_len i32) (result i32)
+    (block $full
+      (loop $grow
+        (br_if $full (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
+        (br $grow)))
+    (block $exhausted
+      (loop $allocate
+        (br_if $exhausted (i32.eqz (call $alloc (i32.const 4096))))
+        (br $allocate)))
+    (unreachable)
+    (i32.const 0))
+)

@@ -1,0 +1,94 @@
+#include "wop/client.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_host.h"
+#include "wop/runtime.h"
+
+namespace wop::sdk {
+namespace {
+
+using testing::FakeHost;
+
+class SdkClient : public ::testing::Test {
+ protected:
+  // Sends the call and returns the request the host got (the call stays pending).
+  json sent(Call call) {
+    start(std::move(call));
+    return host_.calls.back();
+  }
+  static detail::Detached start(Call call) { co_await std::move(call); }
+
+  FakeHost host_;
+  detail::Runtime runtime_{host_};
+  Client& client_ = runtime_.client();
+  json object_ = json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
+      "metadata": {"namespace": "ns", "name": "web", "uid": "u-1", "resourceVersion": "3"}})");
+};
+
+TEST_F(SdkClient, ReadsObjectsAndListsFromTheCache) {
+  host_.putObject(object_);
+  host_.putList("apps/v1", "Deployment", "ns", "app=web", json::array({object_, object_}));
+  auto found = client_.get(kinds::Deployment, "ns", "web");
+  ASSERT_TRUE(found);
+  EXPECT_EQ((*found)["metadata"]["uid"], "u-1");
+  EXPECT_FALSE(client_.get(kinds::Deployment, "ns", "missing"));
+  EXPECT_EQ(client_.list(kinds::Deployment, "ns", "app=web").size(), 2u);
+  EXPECT_TRUE(client_.list(kinds::Deployment, "other").empty());
+  EXPECT_EQ(host_.cacheReads[0], json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
+      "namespace": "ns", "name": "web"})"));
+  EXPECT_FALSE(host_.cacheReads.back().contains("name")) << "a list has no name";
+}
+
+TEST_F(SdkClient, WritesTakeTheirTargetFromTheObject) {
+  for (auto [call, verb] : {std::pair{client_.create(object_), "create"},
+                            std::pair{client_.update(object_), "update"},
+                            std::pair{client_.updateStatus(object_), "updateStatus"}}) {
+    auto request = sent(std::move(call));
+    EXPECT_EQ(request["verb"], verb);
+    EXPECT_EQ(request["apiVersion"], "apps/v1");
+    EXPECT_EQ(request["kind"], "Deployment");
+    EXPECT_EQ(request["namespace"], "ns");
+    EXPECT_EQ(request["name"], "web");
+    EXPECT_EQ(request["body"], object_);
+  }
+}
+
+TEST_F(SdkClient, PatchApplyDeleteAndEvent) {
+  auto patch = sent(client_.patch(object_, {{"spec", {{"replicas", 2}}}}, PatchType::Strategic));
+  EXPECT_EQ(patch["patchType"], "strategic");
+  EXPECT_EQ(patch["body"]["spec"]["replicas"], 2);
+
+  auto apply = sent(client_.apply(object_, "me"));
+  EXPECT_EQ(apply["verb"], "apply");
+  EXPECT_EQ(apply["fieldManager"], "me");
+  EXPECT_EQ(apply["force"], true);
+
+  auto remove = sent(client_.remove(object_, "Foreground"));
+  EXPECT_EQ(remove["verb"], "delete");
+  EXPECT_EQ(remove["propagationPolicy"], "Foreground");
+  EXPECT_FALSE(sent(client_.remove(kinds::Pod, "ns", "p")).contains("propagationPolicy"));
+
+  auto event = sent(client_.recordEvent(object_, "Warning", "Broken", "it broke"));
+  EXPECT_EQ(event["verb"], "event");
+  EXPECT_EQ(event["namespace"], "ns");
+  EXPECT_EQ(event["body"], json::parse(R"({"involvedObject": {"apiVersion": "apps/v1",
+      "kind": "Deployment", "namespace": "ns", "name": "web", "uid": "u-1",
+      "resourceVersion": "3"}, "type": "Warning", "reason": "Broken", "message": "it broke"})"));
+
+  auto live = sent(client_.listLive(kinds::Pod, "ns", "app=web"));
+  EXPECT_EQ(live["verb"], "list");
+  EXPECT_EQ(live["labelSelector"], "app=web");
+  EXPECT_FALSE(live.contains("name"));
+}
+
+TEST_F(SdkClient, ACallIsSentOnlyWhenAwaited) {
+  {
+    auto call = client_.create(object_);
+    EXPECT_TRUE(host_.calls.empty());
+  }
+  EXPECT_TRUE(host_.calls.empty());
+}
+
+}  // namespace
+}  // namespace wop::sdk

@@ -1,0 +1,113 @@
+#include "wop/controller.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_host.h"
+#include "wop/reconciler.h"
+#include "wop/runtime.h"
+
+namespace wop::sdk {
+namespace {
+
+using nlohmann::json;
+using testing::FakeHost;
+
+constexpr Kind kTestResource{"bench.wasm-operator.dev/v1", "TestResource"};
+
+TEST(SdkController, DeclarationHasEveryFieldOfTheAbi) {
+  auto declaration = Controller("ring")
+                         .For(kTestResource, "ring-0", "", {Predicate::GenerationChanged})
+                         .Owns(kinds::ConfigMap, "ring-0", "app=x")
+                         .Watches(kTestResource, "ring-1", "", MapTo::Owner)
+                         .Watches(kinds::Secret, "", "a=b",
+                                  [](const json&) { return std::vector<std::string>{}; })
+                         .maxConcurrentReconciles(4)
+                         .resyncSeconds(600)
+                         .declaration();
+  EXPECT_EQ(declaration, json::parse(R"({
+    "name": "ring",
+    "for": {"apiVersion": "bench.wasm-operator.dev/v1", "kind": "TestResource",
+            "namespace": "ring-0", "labelSelector": "", "predicates": ["GenerationChanged"]},
+    "owns": [{"apiVersion": "v1", "kind": "ConfigMap", "namespace": "ring-0",
+              "labelSelector": "app=x"}],
+    "watches": [{"apiVersion": "bench.wasm-operator.dev/v1", "kind": "TestResource",
+                 "namespace": "ring-1", "labelSelector": "", "mapTo": "owner"},
+                {"apiVersion": "v1", "kind": "Secret", "namespace": "",
+                 "labelSelector": "a=b", "mapTo": "function"}],
+    "maxConcurrentReconciles": 4, "resyncSeconds": 600})"));
+}
+
+TEST(SdkController, MinimalDeclarationHasDefaults) {
+  auto declaration = Controller("c").For(kinds::ConfigMap).declaration();
+  EXPECT_EQ(declaration["for"]["predicates"], json::array());
+  EXPECT_EQ(declaration["owns"], json::array());
+  EXPECT_EQ(declaration["watches"], json::array());
+  EXPECT_EQ(declaration["maxConcurrentReconciles"], 1);
+  EXPECT_EQ(declaration["resyncSeconds"], 0);
+}
+
+class Configured : public Operator {
+ public:
+  std::vector<Controller> controllers(const Config& config) override {
+    auto ns = config.string("namespace", "default");
+    return {Controller("first").For(kinds::ConfigMap, ns).Watches(
+                kinds::Secret, ns, "", MapTo::Function /* without mapper: no keys */),
+            Controller("second")
+                .For(kinds::Secret, ns)
+                .Watches(kinds::ConfigMap, "", "", [](const json& object) {
+                  return std::vector<std::string>{"x/" + object["metadata"]["name"].get<std::string>(),
+                                                  "y/z"};
+                })};
+  }
+  Task<Result> reconcile(Context&, const Request&) override { co_return Result::done(); }
+};
+
+TEST(SdkController, InitReadsConfigAndDeclaresEachController) {
+  FakeHost host;
+  host.config = R"({"namespace": "team-a"})";
+  host.nextControllerId = 10;
+  detail::Runtime runtime(host);
+  Configured op;
+  ASSERT_EQ(runtime.init(op), WOP_OK);
+  ASSERT_EQ(host.declarations.size(), 2u);
+  EXPECT_EQ(host.declarations[0]["name"], "first");
+  EXPECT_EQ(host.declarations[0]["for"]["namespace"], "team-a");
+  EXPECT_EQ(host.declarations[1]["name"], "second");
+  EXPECT_EQ(runtime.config().string("namespace"), "team-a");
+}
+
+TEST(SdkController, MapRunsTheMapperOfTheDeclaredIdAndWatch) {
+  FakeHost host;
+  host.nextControllerId = 10;
+  detail::Runtime runtime(host);
+  Configured op;
+  ASSERT_EQ(runtime.init(op), WOP_OK);
+  EXPECT_EQ(runtime.map(11, 0, R"({"metadata":{"name":"n"}})"), WOP_OK);
+  EXPECT_EQ(host.emitted, (std::vector<std::string>{"x/n", "y/z"}));
+  EXPECT_EQ(runtime.map(10, 0, "{}"), WOP_ERR_INVALID_ARGUMENT);  // no mapper
+  EXPECT_EQ(runtime.map(11, 1, "{}"), WOP_ERR_INVALID_ARGUMENT);  // no such watch
+  EXPECT_EQ(runtime.map(11, 0, "not json"), WOP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(host.emitted.size(), 2u);
+}
+
+TEST(SdkController, InitStopsAtTheFirstRefusedDeclaration) {
+  FakeHost host;
+  host.declareStatus = WOP_ERR_LIMIT;
+  detail::Runtime runtime(host);
+  Configured op;
+  EXPECT_EQ(runtime.init(op), WOP_ERR_LIMIT);
+  EXPECT_EQ(host.declarations.size(), 1u);
+}
+
+TEST(SdkController, BadConfigFallsBackToEmpty) {
+  FakeHost host;
+  host.config = "[1,2";
+  detail::Runtime runtime(host);
+  Configured op;
+  ASSERT_EQ(runtime.init(op), WOP_OK);
+  EXPECT_EQ(host.declarations[0]["for"]["namespace"], "default");
+  EXPECT_EQ(runtime.config().integer("missing", 7), 7);
+}
+
+}  // namespace
+}  // namespace wop::sdk

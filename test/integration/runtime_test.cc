@@ -218,6 +218,8 @@ struct HostileCase {
   const char* reason;  // what the operator's failure must say
 };
 
+void PrintTo(const HostileCase& c, std::ostream* os) { *os << c.guest; }
+
 class HostileGuestTest : public RuntimeTest, public ::testing::WithParamInterface<HostileCase> {};
 
 TEST_P(HostileGuestTest, FailsAloneWhileAGoodOperatorKeepsReconciling) {

@@ -450,24 +450,52 @@ hostcalls::HostResult<int32_t> Operator::declare(std::string_view json) {
   return static_cast<int32_t>(declaring_.size() - 1);
 }
 
-const Operator::Watch* Operator::findWatch(const std::string& apiVersion, const std::string& kind,
-                                           const std::string& ns) const {
+namespace {
+
+std::vector<std::string> selectorTerms(const std::string& selector) {
+  std::vector<std::string> terms;
+  size_t start = 0;
+  while (start < selector.size()) {
+    size_t end = selector.find(',', start);
+    if (end == std::string::npos) end = selector.size();
+    std::string term = selector.substr(start, end - start);
+    term.erase(0, term.find_first_not_of(' '));
+    term.erase(term.find_last_not_of(' ') + 1);
+    if (!term.empty()) terms.push_back(term);
+    start = end + 1;
+  }
+  return terms;
+}
+
+// True if every object matching `requested` also matches `watched` (so the watch's store holds
+// all of them): each term of the watch is a term of the request, or an existence term whose
+// key the request pins to a value.
+bool selectorImplies(const std::string& requested, const std::string& watched) {
+  const auto asked = selectorTerms(requested);
+  for (const auto& term : selectorTerms(watched)) {
+    const bool implied = std::any_of(asked.begin(), asked.end(), [&](const std::string& a) {
+      return a == term || (term.find_first_of("=!") == std::string::npos && a.rfind(term + "=", 0) == 0);
+    });
+    if (!implied) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<const Operator::Watch*> Operator::findWatches(const std::string& apiVersion, const std::string& kind,
+                                                          const std::string& ns) const {
+  // Unselected watches first: they hold everything of the kind.
+  std::vector<const Watch*> unselected, selected;
   for (const auto& controller : controllers_) {
     for (const auto& watch : controller->watches) {
       const auto& d = watch.declaration;
-      if (d.apiVersion == apiVersion && d.kind == kind && (d.ns.empty() || d.ns == ns) && d.labelSelector.empty()) {
-        return &watch;
-      }
+      if (d.apiVersion != apiVersion || d.kind != kind || (!d.ns.empty() && d.ns != ns)) continue;
+      (d.labelSelector.empty() ? unselected : selected).push_back(&watch);
     }
   }
-  // A label-selected watch only holds part of the kind: use it only when nothing wider exists.
-  for (const auto& controller : controllers_) {
-    for (const auto& watch : controller->watches) {
-      const auto& d = watch.declaration;
-      if (d.apiVersion == apiVersion && d.kind == kind && (d.ns.empty() || d.ns == ns)) return &watch;
-    }
-  }
-  return nullptr;
+  unselected.insert(unselected.end(), selected.begin(), selected.end());
+  return unselected;
 }
 
 hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJson) {
@@ -476,23 +504,37 @@ hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJ
   const std::string apiVersion = request.value("apiVersion", "");
   const std::string kind = request.value("kind", "");
   const std::string ns = request.value("namespace", "");
-  const auto* watch = findWatch(apiVersion, kind, ns);
-  if (watch == nullptr) {
+  const auto watches = findWatches(apiVersion, kind, ns);
+  if (watches.empty()) {
     return hostError(WOP_ERR_FORBIDDEN, apiVersion + " " + kind + (ns.empty() ? "" : " in " + ns) +
                                             " is not declared by this operator, so it is not cached for it");
   }
-  const auto& informer = watch->subscription.informer();
-  if (!informer || !informer->hasSynced()) return hostError(WOP_ERR_UNAVAILABLE, "cache not synced yet");
+  for (const auto* watch : watches) {
+    const auto& informer = watch->subscription.informer();
+    if (!informer || !informer->hasSynced()) return hostError(WOP_ERR_UNAVAILABLE, "cache not synced yet");
+  }
   if (request.contains("name")) {
     const std::string name = request.value("name", "");
-    auto object = informer->store().get(ns.empty() || !watch->resource.namespaced ? name : ns + "/" + name);
-    if (!object) return hostError(WOP_ERR_NOT_FOUND, "not found");
-    return object->json;
+    for (const auto* watch : watches) {
+      const std::string key = ns.empty() || !watch->resource.namespaced ? name : ns + "/" + name;
+      if (auto object = watch->subscription.informer()->store().get(key)) return object->json;
+    }
+    return hostError(WOP_ERR_NOT_FOUND, "not found");
   }
   const std::string selector = request.value("labelSelector", "");
+  const Watch* source = nullptr;
+  for (const auto* watch : watches) {
+    if (selectorImplies(selector, watch->declaration.labelSelector)) {
+      source = watch;
+      break;
+    }
+  }
+  if (source == nullptr) {
+    return hostError(WOP_ERR_FORBIDDEN, "no declared watch of " + kind + " covers the selector \"" + selector + "\"");
+  }
   std::string out = "{\"items\":[";
   bool first = true;
-  for (const auto& object : informer->store().list(ns)) {
+  for (const auto& object : source->subscription.informer()->store().list(ns)) {
     bool valid = true;
     if (!selector.empty() && !matchesSelector(*object, selector, &valid)) {
       if (!valid) return hostError(WOP_ERR_INVALID_ARGUMENT, "set-based selectors are not supported in cache reads");

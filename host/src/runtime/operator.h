@@ -121,7 +121,9 @@ class Operator final : public hostcalls::OperatorServices,
   bool entryFailed(const common::Status& status, const char* what);
   void fail(const std::string& reason);
   void scheduleNextDue();
-  const Watch* findWatch(const std::string& apiVersion, const std::string& kind, const std::string& ns) const;
+  // Declared watches that can hold objects of this kind in ns, unselected ones first.
+  std::vector<const Watch*> findWatches(const std::string& apiVersion, const std::string& kind,
+                                        const std::string& ns) const;
   kube::RequestOptions identity() const;
 
   OperatorHost& host_;

@@ -106,9 +106,8 @@ common::Result<GuestModule> GuestModule::fromCompiled(wasmtime::Module module,
   return GuestModule(name, std::move(module));
 }
 
-common::Result<GuestModule> GuestModule::compile(Engine& engine, std::span<const uint8_t> bytes,
-                                                 const std::string& name,
-                                                 const ModuleRequirements& requirements) {
+common::Result<wasmtime::Module> GuestModule::compileBytes(Engine& engine, std::span<const uint8_t> bytes,
+                                                           const std::string& name) {
   const std::string context = "loading module " + name;
   if (bytes.size() > limits::kMaxModuleBytes) {
     return Status(StatusCode::kResourceExhausted,
@@ -124,7 +123,15 @@ common::Result<GuestModule> GuestModule::compile(Engine& engine, std::span<const
     return Status(StatusCode::kInvalidArgument, "invalid module: " + compiled.err().message())
         .withContext(context);
   }
-  return fromCompiled(compiled.unwrap(), name, requirements);
+  return compiled.unwrap();
+}
+
+common::Result<GuestModule> GuestModule::compile(Engine& engine, std::span<const uint8_t> bytes,
+                                                 const std::string& name,
+                                                 const ModuleRequirements& requirements) {
+  auto compiled = compileBytes(engine, bytes, name);
+  if (!compiled) return compiled.status();
+  return fromCompiled(std::move(*compiled), name, requirements);
 }
 
 common::Result<GuestModule> GuestModule::compileFile(Engine& engine, const std::string& path,

@@ -79,10 +79,9 @@ common::Result<wasmtime::Module> ModuleCache::compiledModule(const std::string& 
     // Unreadable or from another build: compile afresh and replace it.
     std::remove(artifact.c_str());
   }
-  // Validate and compile through GuestModule's checks of the raw bytes first (header, size).
-  auto checked = GuestModule::compile(engine_, bytes, path);
+  auto checked = GuestModule::compileBytes(engine_, bytes, path);
   if (!checked) return checked.status();
-  auto serialized = checked->raw().serialize();
+  auto serialized = checked->serialize();
   if (serialized) {
     if (writeAtomically(artifact, serialized.unwrap()).isOk()) {
       auto mapped = wasmtime::Module::deserialize_file(engine_.raw(), artifact);
@@ -96,7 +95,7 @@ common::Result<wasmtime::Module> ModuleCache::compiledModule(const std::string& 
   // A full disk or a read-only cache costs memory, not correctness: use the compiled module.
   std::lock_guard lock(mutex_);
   counters_.compiled++;
-  return checked->raw();
+  return std::move(*checked);
 }
 
 common::Result<GuestModule> ModuleCache::load(const std::string& path,

@@ -107,7 +107,7 @@ WOP_IMPORT(cache_read) wop_status wop_cache_read(uint32_t req_ptr, uint32_t req_
  *             "delete" | "event",
  *    "apiVersion", "kind", "namespace", "name", "body": <object or patch>,
  *    "patchType": "merge" | "json" | "strategic", "fieldManager", "force": bool,
- *    "propagationPolicy", "labelSelector"}
+ *    "propagationPolicy", "labelSelector", "resourceVersion", "resourceVersionMatch"}
  * "event" body: {"involvedObject": {...ref...}, "type": "Normal"|"Warning", "reason", "message"}.
  * The call is made as the operator's ServiceAccount. Its answer comes via wop_on_complete. */
 WOP_IMPORT(api_call) wop_status wop_api_call(uint32_t req_ptr, uint32_t req_len);

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
-"""`make demo` (foundation stage): starts the local control plane, installs the TestResource
-CRD, creates an object, hands that object as the API server returned it to a C++ guest
-compiled to wasm32-wasi and run by the host binary through Wasmtime, and prints a summary.
-The runtime issue turns this into the real demo (operators reconciling).
+"""`make demo`: a local control plane, one wasm-operator host running the example operators
+(a ring of three `ring` operators, the `replicator`, and one deliberately broken operator), sample
+objects being reconciled, and a readable summary.
 
   demo.py --build BUILD_DIR [--keep]   --keep leaves the control plane running
 """
@@ -11,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,8 +33,41 @@ def read_deps(build):
 def run(argv, **kwargs):
     result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
-        sys.exit(f"demo: {' '.join(argv[:3])} ... failed: {result.stderr.strip()}")
+        sys.exit(f"demo: {' '.join(os.path.basename(a) for a in argv[:3])} ... failed: {result.stderr.strip()}")
     return result.stdout
+
+
+def wait_for(what, check, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return time.monotonic()
+        except (subprocess.CalledProcessError, json.JSONDecodeError, KeyError, OSError, StopIteration):
+            pass
+        time.sleep(0.1)
+    sys.exit(f"demo: gave up waiting for {what} after {timeout} s")
+
+
+def definitions(build, ring_size):
+    docs = []
+    for i in range(ring_size):
+        docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
+                     "metadata": {"name": f"ring-{i}"},
+                     "spec": {"module": os.path.join(build, "wasm", "ring.wasm"),
+                              "serviceAccount": f"wasm-operators-ring/ring-{i}",
+                              "config": {"inputNamespace": f"demo-ring-{i}",
+                                         "outputNamespace": f"demo-ring-{(i + 1) % ring_size}"}}})
+    docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
+                 "metadata": {"name": "replicator"},
+                 "spec": {"module": os.path.join(build, "wasm", "replicator.wasm"),
+                          "serviceAccount": "wasm-operators/replicator"}})
+    docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
+                 "metadata": {"name": "broken"},
+                 "spec": {"module": os.path.join(ROOT, "test", "guests", "hostile", "trap.wat"),
+                          "limits": {"memoryMiB": 16, "entryTimeoutMs": 200}}})
+    # JSON documents are YAML documents.
+    return "\n---\n".join(json.dumps(d) for d in docs) + "\n"
 
 
 def main():
@@ -44,58 +77,103 @@ def main():
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     deps = read_deps(build)
-    kubectl = os.path.join(deps["WOP_KUBE_BIN"], "kubectl")
-    host = os.path.join(build, "host", "wasm-operator")
-    guest = os.path.join(build, "wasm", "json_roundtrip.wasm")
+    host_binary = os.path.join(build, "host", "wasm-operator")
+    ring_size = 3
 
-    plane = tempfile.mkdtemp(prefix="wop-demo-")
-    print(f"Starting a local control plane (etcd {deps['WOP_ETCD_VERSION']}, "
-          f"kube-apiserver and kube-controller-manager {deps['WOP_KUBERNETES_VERSION']}) ...")
+    work = tempfile.mkdtemp(prefix="wop-demo-")
+    plane = os.path.join(work, "controlplane")
+    print(f"1. Starting a local control plane (etcd {deps['WOP_ETCD_VERSION']}, kube-apiserver and "
+          f"kube-controller-manager {deps['WOP_KUBERNETES_VERSION']}) ...")
     started = time.monotonic()
-    run([sys.executable, CONTROLPLANE, "start", "--replace", "--dir", plane,
-         "--bin", deps["WOP_KUBE_BIN"], "--owner-pid", str(os.getpid())])
-    startup_s = time.monotonic() - started
+    run([sys.executable, CONTROLPLANE, "start", "--dir", plane, "--bin", deps["WOP_KUBE_BIN"],
+         "--owner-pid", str(os.getpid())])
+    print(f"   ready in {time.monotonic() - started:.1f} s")
     kubeconfig = os.path.join(plane, "kubeconfig")
-    kc = [kubectl, "--kubeconfig", kubeconfig]
+    kc = [os.path.join(deps["WOP_KUBE_BIN"], "kubectl"), "--kubeconfig", kubeconfig]
+    host = None
     try:
-        run(kc + ["apply", "-f", os.path.join(ROOT, "deploy", "crds", "testresources.yaml")])
-        run(kc + ["wait", "--for=condition=Established", "--timeout=60s",
-                  "crd/testresources.bench.wasm-operator.dev"])
-        run(kc + ["create", "namespace", "ring-0"])
-        manifest = {"apiVersion": "bench.wasm-operator.dev/v1", "kind": "TestResource",
-                    "metadata": {"name": "hello", "namespace": "ring-0"}, "spec": {"nonce": 1}}
-        run(kc + ["apply", "-f", "-"], input=json.dumps(manifest))
-        stored = run(kc + ["get", "-n", "ring-0", "testresource", "hello", "-o", "json"])
+        run(kc + ["apply", "-f", os.path.join(ROOT, "deploy", "crds", "testresources.yaml"),
+                  "-f", os.path.join(ROOT, "deploy", "rbac", "example-operators.yaml")])
+        run(kc + ["wait", "--for=condition=Established", "crd/testresources.bench.wasm-operator.dev"])
+        for ns in [f"demo-ring-{i}" for i in range(ring_size)] + ["demo-source", "demo-team-a", "demo-team-b"]:
+            run(kc + ["create", "namespace", ns])
 
-        called = time.monotonic()
-        output = run([host, "call", "--module", guest, "--export", "roundtrip"], input=stored)
-        call_ms = (time.monotonic() - called) * 1000
-        annotated = json.loads(output)
-        version = run([host, "version"]).strip()
-        denied = subprocess.run(
-            [kubectl, "--kubeconfig", os.path.join(plane, "kubeconfig-unprivileged"),
-             "get", "secrets", "-n", "default"], capture_output=True, text=True)
+        defs = os.path.join(work, "operators.yaml")
+        with open(defs, "w") as f:
+            f.write(definitions(build, ring_size))
+        status_file = os.path.join(work, "status.json")
+        log_path = os.path.join(work, "host.log")
+        print(f"2. Starting one wasm-operator host with {ring_size + 2} operators (log: {log_path}) ...")
+        log = open(log_path, "w")
+        host = subprocess.Popen([host_binary, "run", "--kubeconfig", kubeconfig, "--operators", defs,
+                                 "--status-file", status_file], stdout=log, stderr=subprocess.STDOUT)
+        wait_for("the host", lambda: len(json.load(open(status_file))["operators"]) == ring_size + 2)
 
-        print()
-        print("wasm-operator demo (foundation)")
-        print("-------------------------------")
-        print(f"host binary        : {version}")
-        print(f"control plane      : ready in {startup_s:.1f} s, kubeconfig {kubeconfig}")
-        print(f"CRD                : testresources.bench.wasm-operator.dev Established")
-        print(f"object             : ring-0/hello nonce={annotated['spec']['nonce']} "
-              f"resourceVersion={annotated['metadata']['resourceVersion']}")
-        print(f"wasm guest         : {os.path.basename(guest)} ({os.path.getsize(guest)} bytes) "
-              f"parsed and re-serialised the object in {call_ms:.0f} ms (process start included)")
-        print(f"guest annotation   : wasm-operator.dev/seen-by="
-              f"{annotated['metadata']['annotations']['wasm-operator.dev/seen-by']}")
-        print(f"RBAC               : unprivileged user denied secrets: "
-              f"{'yes' if denied.returncode != 0 and 'forbidden' in denied.stderr else 'NO'}")
+        print("3. Ring: writing nonce 1, then 2, into demo-ring-0/token ...")
+        for nonce in (1, 2):
+            manifest = {"apiVersion": "bench.wasm-operator.dev/v1", "kind": "TestResource",
+                        "metadata": {"name": "token", "namespace": "demo-ring-0"}, "spec": {"nonce": nonce}}
+            written = time.monotonic()
+            run(kc + ["apply", "-f", "-"], input=json.dumps(manifest))
+            last = f"demo-ring-{ring_size - 1}"
+            done = wait_for(f"nonce {nonce} in {last}", lambda: json.loads(
+                run(kc + ["get", "-n", last, "testresource", "token", "-o", "json"]))["spec"]["nonce"] == nonce)
+            print(f"   nonce {nonce} reached {last} after {(done - written) * 1000:.0f} ms")
+
+        print("4. Replicator: a ConfigMap labelled for replication into demo-team-a and demo-team-b ...")
+        source = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "shared-settings", "namespace": "demo-source",
+                               "labels": {"replicator.wasm-operator.dev/replicate": "true"},
+                               "annotations": {"replicator.wasm-operator.dev/to": "demo-team-a,demo-team-b"}},
+                  "data": {"log-level": "info"}}
+        run(kc + ["apply", "-f", "-"], input=json.dumps(source))
+        copies = lambda: [json.loads(run(kc + ["get", "-n", ns, "configmap", "shared-settings", "-o", "json"]))
+                          for ns in ("demo-team-a", "demo-team-b")]  # noqa: E731
+        wait_for("the copies", lambda: all(c["data"]["log-level"] == "info" for c in copies()))
+        print("   copied to demo-team-a and demo-team-b")
+        run(kc + ["patch", "-n", "demo-source", "configmap", "shared-settings", "--type=merge",
+                  "-p", '{"data":{"log-level":"debug"}}'])
+        wait_for("the copies to follow", lambda: all(c["data"]["log-level"] == "debug" for c in copies()))
+        print("   source changed to log-level=debug: copies followed")
+        run(kc + ["delete", "-n", "demo-source", "configmap", "shared-settings", "--wait=true"])
+        gone = subprocess.run(kc + ["get", "-n", "demo-team-a", "configmap", "shared-settings"], capture_output=True)
+        wait_for("the copies to be removed", lambda: subprocess.run(
+            kc + ["get", "-n", "demo-team-b", "configmap", "shared-settings"], capture_output=True).returncode != 0)
+        print(f"   source deleted: copies removed by the finalizer ({'yes' if gone.returncode != 0 else 'pending'})")
+
+        print("5. A broken operator (traps on every reconcile) gets work too ...")
+        poke = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "poke", "namespace": "demo-source",
+                             "labels": {"hostile.wasm-operator.dev/target": "yes"}}}
+        run(kc + ["apply", "-f", "-"], input=json.dumps(poke))
+        wait_for("the broken operator to fail", lambda: next(
+            o for o in json.load(open(status_file))["operators"] if o["name"] == "broken")["restarts"] >= 1)
+        print("   it failed and is restarting with backoff; the others were not affected")
+        time.sleep(1.2)  # one more status write
+        status = json.load(open(status_file))
     finally:
+        if host is not None:
+            host.send_signal(signal.SIGTERM)
+            try:
+                host.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                host.kill()
         if args.keep:
-            print(f"\ncontrol plane left running; stop it with:\n  python3 {CONTROLPLANE} stop --dir {plane}")
+            print(f"\ncontrol plane left running: python3 {CONTROLPLANE} stop --dir {plane}")
         else:
             subprocess.run([sys.executable, CONTROLPLANE, "stop", "--dir", plane])
-            print("control plane stopped")
+
+    print("\nwasm-operator demo: summary")
+    print("---------------------------")
+    print(f"{'operator':<12} {'state':<9} {'reconciles':>10} {'errors':>7} {'restarts':>8} {'memory':>8}  last error")
+    for o in sorted(status["operators"], key=lambda o: o["name"]):
+        error = (o["lastError"][:60] + "...") if len(o["lastError"]) > 60 else o["lastError"]
+        print(f"{o['name']:<12} {o['state']:<9} {o['reconciles']:>10} {o['reconcileErrors']:>7} {o['restarts']:>8} "
+              f"{o['memoryBytes'] // 1024:>6} KiB  {error}")
+    total = sum(o["reconciles"] for o in status["operators"])
+    print(f"\n{len(status['operators'])} operators in one host process, {total} reconciles; "
+          f"host resident memory {status['hostResidentBytes'] / 2**20:.1f} MiB")
+    print(f"host log: {os.path.join(work, 'host.log')}; control plane stopped")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
   request.fieldManager = str("fieldManager");
   request.propagationPolicy = str("propagationPolicy");
   request.labelSelector = str("labelSelector");
+  request.resourceVersion = str("resourceVersion");
+  request.resourceVersionMatch = str("resourceVersionMatch");
   if (auto it = json.find("patchType"); it != json.end() && it->is_string()) request.patchType = it->get<std::string>();
   if (auto it = json.find("force"); it != json.end() && it->is_boolean()) request.force = it->get<bool>();
   if (auto it = json.find("body"); it != json.end()) request.body = it->dump();
@@ -98,8 +100,16 @@ common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
                                                 const std::string& operatorName) {
   const std::string manager = request.fieldManager.empty() ? operatorName : request.fieldManager;
   const auto& verb = request.verb;
-  if (verb == "get") return kube::getRequest(resource, request.ns, request.name);
-  if (verb == "list") return kube::listRequest(resource, request.ns, {.labelSelector = request.labelSelector});
+  if (verb == "get") {
+    auto get = kube::getRequest(resource, request.ns, request.name);
+    if (!request.resourceVersion.empty()) get.path += "?resourceVersion=" + kube::urlEncode(request.resourceVersion);
+    return get;
+  }
+  if (verb == "list") {
+    return kube::listRequest(resource, request.ns, {.labelSelector = request.labelSelector,
+                                                    .resourceVersion = request.resourceVersion,
+                                                    .resourceVersionMatch = request.resourceVersionMatch});
+  }
   if (verb == "create") return kube::createRequest(resource, request.ns, request.body, {.fieldManager = manager});
   if (verb == "update") return kube::updateRequest(resource, request.ns, request.name, request.body, {.fieldManager = manager});
   if (verb == "updateStatus") {

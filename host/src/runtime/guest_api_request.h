@@ -22,6 +22,10 @@ struct GuestApiRequest {
   bool force = false;
   std::string propagationPolicy;
   std::string labelSelector;
+  // get/list only: read at or after this version (kube's resourceVersion semantics);
+  // resourceVersionMatch is NotOlderThan or Exact (list only).
+  std::string resourceVersion;
+  std::string resourceVersionMatch;
 };
 
 // Errors name the field.

@@ -100,6 +100,7 @@ common::Status Operator::instantiate() {
                                               static_cast<hostcalls::OperatorServices*>(this));
   if (!instance) return instance.status();
   instance_.emplace(std::move(*instance));
+  instance_->state().name = spec_.name;  // messages name the operator, not its file
   declaring_.clear();
   initializing_ = true;
   auto init = instance_->enter("wop_init", {});
@@ -201,8 +202,28 @@ common::Status Operator::setUpControllers(std::vector<ControllerDeclaration> dec
           [weak, c, w](const cache::ObjectPtr& o) { if (auto self = weak.lock()) self->onEvent(c, w, o, nullptr); }};
       watch.subscription = host_.informers().subscribe(key, std::move(handlers));
     }
+    scheduleResync(c);
   }
   return Status::ok();
+}
+
+void Operator::scheduleResync(size_t c) {
+  const int seconds = controllers_[c]->declaration.resyncSeconds;
+  if (seconds <= 0) return;
+  // controller-runtime's SyncPeriod: every key again, now and then, jittered by +-10% so
+  // operators started together do not resync together.
+  const auto period = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 * (0.9 + 0.2 * common::randomUnit())));
+  std::weak_ptr<Operator> weak = weak_from_this();
+  host_.client().transport().schedule(period, [weak, c] {
+    auto self = weak.lock();
+    if (!self || self->state_ == OperatorState::kStopped) return;
+    const auto& informer = self->controllers_[c]->watches[0].subscription.informer();
+    if (informer) {
+      for (const auto& object : informer->store().list()) self->controllers_[c]->queue->add(object->key());
+    }
+    self->host_.schedule(self);
+    self->scheduleResync(c);
+  });
 }
 
 common::Status Operator::checkPermissions(const Watch& watch) {

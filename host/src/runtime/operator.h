@@ -115,6 +115,7 @@ class Operator final : public hostcalls::OperatorServices,
   void onEvent(size_t controller, size_t watch, const cache::ObjectPtr& before, const cache::ObjectPtr& after);
   void enqueue(size_t controller, const std::string& key);
   void requeueEverything();
+  void scheduleResync(size_t controller);
   bool deliverCompletion(Completion completion);
   bool deliverMapRequest(MapRequest request);
   bool startReconcile(size_t controller, const std::string& key);

@@ -102,6 +102,15 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
                                               const ModuleRequirements& requirements) {
   auto bytes = common::readFileBytes(path, limits::kMaxModuleBytes);
   if (!bytes) return bytes.status().withContext("loading module " + path);
+  if (path.ends_with(".wat")) {
+    // WebAssembly text (handy for small test guests): converted, then treated like binary.
+    std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    auto binary = wasmtime::wat2wasm(text);
+    if (!binary) {
+      return Status(StatusCode::kInvalidArgument, "loading module " + path + ": " + binary.err().message());
+    }
+    bytes = binary.unwrap();
+  }
   const std::string key = sha256Hex(*bytes) + "-" + engine_.fingerprint();
   {
     std::lock_guard lock(mutex_);

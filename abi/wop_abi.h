@@ -90,7 +90,8 @@ WOP_IMPORT(config_get) wop_status wop_config_get(uint32_t out_ptr, uint32_t out_
  *            "predicates": ["GenerationChanged" | "LabelsChanged" | "AnnotationsChanged"]},
  *    "owns": [{"apiVersion", "kind", "namespace", "labelSelector"}],   -> owner's key
  *    "watches": [{"apiVersion", "kind", "namespace", "labelSelector",
- *                 "mapTo": "self" | "owner" | "function"}],              -> see wop_map
+ *                 "mapTo": "self" | "owner" | "function" | "none"}],     -> see wop_map
+ *    ("none": cached for wop_cache_read, never wakes the operator)
  *    "maxConcurrentReconciles": 1, "resyncSeconds": 0}
  * Returns the controller id (>= 0) or an error. */
 WOP_IMPORT(declare) wop_status wop_declare(uint32_t json_ptr, uint32_t json_len);

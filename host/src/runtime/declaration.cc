@@ -36,7 +36,8 @@ common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string&
     if (value == "self") watch.mapTo = MapTo::kSelf;
     else if (value == "owner") watch.mapTo = MapTo::kOwner;
     else if (value == "function") watch.mapTo = MapTo::kFunction;
-    else return invalid(field + ".mapTo", "must be \"self\", \"owner\" or \"function\"");
+    else if (value == "none") watch.mapTo = MapTo::kNone;
+    else return invalid(field + ".mapTo", "must be \"self\", \"owner\", \"function\" or \"none\"");
   }
   if (auto predicates = json.find("predicates"); predicates != json.end()) {
     if (!predicates->is_array()) return invalid(field + ".predicates", "must be an array of names");

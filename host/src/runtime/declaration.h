@@ -10,7 +10,8 @@
 
 namespace wop::runtime {
 
-enum class MapTo { kSelf, kOwner, kFunction };
+// kNone: cache the kind for reads, but its events wake nobody.
+enum class MapTo { kSelf, kOwner, kFunction, kNone };
 
 struct WatchDeclaration {
   std::string apiVersion;

@@ -318,6 +318,8 @@ void Operator::onEvent(size_t c, size_t w, const cache::ObjectPtr& before, const
       mapRequests_.push_back({c, w, object->json});
       break;
     }
+    case MapTo::kNone:
+      return;
   }
   host_.schedule(shared_from_this());
 }

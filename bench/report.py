@@ -1,17 +1,27 @@
-"""Shared helpers for benchmark reports: machine description, deps, plots."""
+"""Shared helpers for benchmark reports: machine description, deps, a control plane, plots."""
+import contextlib
 import os
 import platform
-import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "testenv"))
+from deps import read_deps  # noqa: E402,F401
 
 
-def read_deps(build):
-    deps = {}
-    with open(os.path.join(build, "deps.cmake")) as f:
-        for line in f:
-            m = re.match(r'set\((\w+) "([^"]*)"', line)
-            if m:
-                deps[m.group(1)] = m.group(2)
-    return deps
+@contextlib.contextmanager
+def control_plane(deps):
+    """A control plane of the benchmark's own; yields its kubeconfig path; always stopped."""
+    plane = tempfile.mkdtemp(prefix="wop-bench-")
+    controlplane = os.path.join(ROOT, "testenv", "controlplane.py")
+    subprocess.run([sys.executable, controlplane, "start", "--dir", plane, "--bin", deps["WOP_KUBE_BIN"],
+                    "--owner-pid", str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield os.path.join(plane, "kubeconfig")
+    finally:
+        subprocess.run([sys.executable, controlplane, "stop", "--dir", plane])
 
 
 def machine_summary():

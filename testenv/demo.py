@@ -9,7 +9,6 @@ objects being reconciled, and a readable summary.
 import argparse
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,17 +16,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "testenv"))
+from deps import read_deps  # noqa: E402
+
 CONTROLPLANE = os.path.join(ROOT, "testenv", "controlplane.py")
-
-
-def read_deps(build):
-    deps = {}
-    with open(os.path.join(build, "deps.cmake")) as f:
-        for line in f:
-            m = re.match(r'set\((\w+) "([^"]*)"', line)
-            if m:
-                deps[m.group(1)] = m.group(2)
-    return deps
 
 
 def run(argv, **kwargs):

@@ -7,15 +7,12 @@ bench/results/kube.json and docs/benchmarks/kube.md (with a plot).
 import argparse
 import json
 import os
-import platform
-import re
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from report import machine_summary, read_deps, write_plot  # noqa: E402
+from report import control_plane, machine_summary, read_deps, write_plot  # noqa: E402
 
 
 def main():
@@ -24,16 +21,9 @@ def main():
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     deps = read_deps(build)
-    plane = tempfile.mkdtemp(prefix="wop-bench-kube-")
-    controlplane = os.path.join(ROOT, "testenv", "controlplane.py")
-    subprocess.run([sys.executable, controlplane, "start", "--dir", plane, "--bin", deps["WOP_KUBE_BIN"],
-                    "--owner-pid", str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
-    try:
-        out = subprocess.run([os.path.join(build, "bench", "kube_bench"), "--kubeconfig",
-                              os.path.join(plane, "kubeconfig")], check=True, capture_output=True,
-                             text=True).stdout
-    finally:
-        subprocess.run([sys.executable, controlplane, "stop", "--dir", plane])
+    with control_plane(deps) as kubeconfig:
+        out = subprocess.run([os.path.join(build, "bench", "kube_bench"), "--kubeconfig", kubeconfig],
+                             check=True, capture_output=True, text=True).stdout
     result = json.loads(out)
     result["machine"] = machine_summary()
     result["versions"] = {"kubernetes": deps["WOP_KUBERNETES_VERSION"], "etcd": deps["WOP_ETCD_VERSION"]}

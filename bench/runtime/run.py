@@ -13,7 +13,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from report import machine_summary, read_deps  # noqa: E402
+from report import control_plane, machine_summary, read_deps  # noqa: E402
 
 
 def run_bench(build, kubeconfig, artifacts, *args):
@@ -47,14 +47,9 @@ def main():
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     deps = read_deps(build)
-    plane = tempfile.mkdtemp(prefix="wop-bench-runtime-")
     artifacts = tempfile.mkdtemp(prefix="wop-bench-artifacts-")
-    controlplane = os.path.join(ROOT, "testenv", "controlplane.py")
-    subprocess.run([sys.executable, controlplane, "start", "--dir", plane, "--bin", deps["WOP_KUBE_BIN"],
-                    "--owner-pid", str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
-    kubeconfig = os.path.join(plane, "kubeconfig")
-    kubectl = [os.path.join(deps["WOP_KUBE_BIN"], "kubectl"), "--kubeconfig", kubeconfig]
-    try:
+    with control_plane(deps) as kubeconfig:
+        kubectl = [os.path.join(deps["WOP_KUBE_BIN"], "kubectl"), "--kubeconfig", kubeconfig]
         for manifest in ("deploy/crds/testresources.yaml", "deploy/rbac/example-operators.yaml"):
             subprocess.run(kubectl + ["apply", "-f", os.path.join(ROOT, manifest)], check=True, capture_output=True)
         subprocess.run(kubectl + ["wait", "--for=condition=Established", "crd/testresources.bench.wasm-operator.dev"],
@@ -65,9 +60,7 @@ def main():
         rss = [run_bench(build, kubeconfig, artifacts, "rss", "--operators", str(n)) for n in (0, 10, 100)]
         latency = run_bench(build, kubeconfig, artifacts, "latency", "--ring", "10", "--cycles", "200")
         waiting = run_bench(build, kubeconfig, artifacts, "waiting", "--operators", "500")
-    finally:
-        subprocess.run([sys.executable, controlplane, "stop", "--dir", plane])
-        subprocess.run(["rm", "-rf", artifacts])
+    subprocess.run(["rm", "-rf", artifacts])
 
     result = {"rss": rss, "latency": latency, "waiting": waiting, "machine": machine_summary(),
               "versions": {"kubernetes": deps["WOP_KUBERNETES_VERSION"], "wasmtime": deps["WOP_WASMTIME_VERSION"]},

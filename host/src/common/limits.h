@@ -35,4 +35,8 @@ inline constexpr size_t kMaxRequestBytes = 16u << 20;
 // Largest error response body parsed as a metav1.Status; a longer one is only quoted.
 inline constexpr size_t kMaxApiErrorBodyBytes = 1u << 20;
 
+// Runtime.
+// Largest work-queue key ("namespace/name"); the ABI's WOP_MAX_KEY_BYTES is the same number.
+inline constexpr size_t kMaxKeyBytes = 512;
+
 }  // namespace wop::limits

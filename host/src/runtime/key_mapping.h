@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+
+#include "common/limits.h"
 #include <string_view>
 #include <utility>
 
@@ -16,7 +18,6 @@ namespace wop::runtime {
 
 // Longest key accepted: a namespace (63) and a name (253) with room to spare, small enough
 // that queues of guest-supplied keys stay cheap.
-inline constexpr size_t kMaxKeyBytes = 512;
 
 struct ObjectKey {
   std::string ns;  // empty for cluster-scoped objects
@@ -26,7 +27,7 @@ struct ObjectKey {
   bool operator==(const ObjectKey&) const = default;
 };
 
-// Accepts "name" or "ns/name": at most kMaxKeyBytes, a namespace that is a DNS label
+// Accepts "name" or "ns/name": at most limits::kMaxKeyBytes, a namespace that is a DNS label
 // ([a-z0-9-], at most 63, alphanumeric at both ends), a non-empty name with no '/', no control
 // characters and not "." or ".." (the API server's path segment rule). kInvalidArgument
 // otherwise, saying which rule failed.

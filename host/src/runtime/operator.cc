@@ -344,7 +344,12 @@ void Operator::requeueEverything() {
 
 bool Operator::runSlice() {
   const auto state = state_.load();
-  if (state == OperatorState::kStopped || state == OperatorState::kRefused) return false;
+  // Starting: start() is still running on another thread (add() runs the first start); it
+  // schedules the operator when done, and the guest must not be entered twice at once.
+  if (state == OperatorState::kStopped || state == OperatorState::kRefused ||
+      state == OperatorState::kStarting) {
+    return false;
+  }
   if (state == OperatorState::kBackoff) {
     if (SteadyClock::now() < restartAt_) return false;
     (void)start();

@@ -68,7 +68,7 @@ TEST(KeyMapping, RefusesMalformedKeys) {
 }
 
 TEST(KeyMapping, LimitsKeysToFiveHundredTwelveBytes) {
-  const std::string longest = "shop/" + std::string(kMaxKeyBytes - 5, 'n');
+  const std::string longest = "shop/" + std::string(limits::kMaxKeyBytes - 5, 'n');
   EXPECT_TRUE(parseKey(longest));
   auto tooLong = parseKey(longest + "n");
   ASSERT_FALSE(tooLong);

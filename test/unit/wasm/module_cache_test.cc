@@ -1,0 +1,87 @@
+#include "wasm/module_cache.h"
+
+#include "wasm/guest_instance.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace wop::wasm {
+namespace {
+
+class ModuleCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("wop-module-cache-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::vector<std::filesystem::path> artifacts() const {
+    std::vector<std::filesystem::path> found;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) found.push_back(entry.path());
+    return found;
+  }
+
+  std::filesystem::path dir_;
+  Engine engine_;
+};
+
+TEST_F(ModuleCacheTest, CompilesOnceThenMapsTheArtifactAfterARestart) {
+  {
+    ModuleCache cache(engine_, dir_.string());
+    auto module = cache.load(WOP_JSON_ROUNDTRIP_WASM, {});
+    ASSERT_TRUE(module) << module.status().toString();
+    EXPECT_EQ(cache.counters().compiled, 1u);
+    auto again = cache.load(WOP_JSON_ROUNDTRIP_WASM, {});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(cache.counters().sharedInMemory, 1u);
+  }
+  ASSERT_EQ(artifacts().size(), 1u);
+  EXPECT_EQ(std::filesystem::status(dir_).permissions() & std::filesystem::perms::others_all,
+            std::filesystem::perms::none);
+
+  ModuleCache restarted(engine_, dir_.string());  // a new host process: nothing in memory
+  auto module = restarted.load(WOP_JSON_ROUNDTRIP_WASM, {});
+  ASSERT_TRUE(module) << module.status().toString();
+  EXPECT_EQ(restarted.counters().loadedFromDisk, 1u);
+  EXPECT_EQ(restarted.counters().compiled, 0u);
+  auto instance = GuestInstance::create(engine_, *module, {});
+  ASSERT_TRUE(instance);
+  EXPECT_TRUE(instance->callWithBytes("roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})"));
+}
+
+TEST_F(ModuleCacheTest, ACorruptArtifactIsReplacedNotTrusted) {
+  {
+    ModuleCache cache(engine_, dir_.string());
+    ASSERT_TRUE(cache.load(WOP_JSON_ROUNDTRIP_WASM, {}));
+  }
+  const auto artifact = artifacts().at(0);
+  std::ofstream(artifact, std::ios::binary | std::ios::trunc) << "garbage, not an artifact";
+  ModuleCache cache(engine_, dir_.string());
+  auto module = cache.load(WOP_JSON_ROUNDTRIP_WASM, {});
+  ASSERT_TRUE(module) << module.status().toString();
+  EXPECT_EQ(cache.counters().compiled, 1u);
+  EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
+}
+
+TEST_F(ModuleCacheTest, RequirementsAreCheckedOnEveryLoad) {
+  ModuleCache cache(engine_, dir_.string());
+  ModuleRequirements operatorAbi;
+  operatorAbi.abiMarker = "wop_abi_version_1";
+  operatorAbi.abiMarkerPrefix = "wop_abi_version_";
+  auto refused = cache.load(WOP_JSON_ROUNDTRIP_WASM, operatorAbi);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("exports no ABI marker"));
+}
+
+TEST(Sha256, MatchesAKnownDigest) {
+  const std::string abc = "abc";
+  EXPECT_EQ(sha256Hex({reinterpret_cast<const uint8_t*>(abc.data()), abc.size()}),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace wop::wasm

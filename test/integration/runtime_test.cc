@@ -213,6 +213,18 @@ TEST_F(RuntimeTest, ModulesThatAreNotOperatorsAreRefusedWithTheReason) {
   EXPECT_THAT(json.message(), HasSubstr("exports no ABI marker wop_abi_version_1"));
 }
 
+TEST_F(RuntimeTest, ResyncQueuesKeysAgainWithoutAnyChange) {
+  ensureNamespace(*client_, "rt-resync");
+  nlohmann::json object = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                           {"metadata", {{"name", "steady"}, {"namespace", "rt-resync"}, {"labels", {{"resync", "yes"}}}}}};
+  removeIfPresent(*client_, kConfigMaps, "rt-resync", "steady");
+  ASSERT_TRUE(client_->create(kConfigMaps, "rt-resync", object.dump()));
+  ASSERT_TRUE(host_->add({.name = "resync", .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/resync.wat"}).isOk());
+  // One reconcile for the add, then one per period (1 s +-10%) with nothing changing.
+  EXPECT_TRUE(eventually([&] { return statsOf(*host_, "resync").reconciles >= 4; }, std::chrono::seconds(10)))
+      << statsOf(*host_, "resync").reconciles << " reconciles";
+}
+
 struct HostileCase {
   const char* guest;
   const char* reason;  // what the operator's failure must say

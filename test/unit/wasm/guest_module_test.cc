@@ -90,3 +90,33 @@ TEST_F(GuestModuleTest, NamesAMissingFile) {
 
 }  // namespace
 }  // namespace wop::wasm
+
+namespace wop::wasm {
+namespace {
+
+TEST(GuestModuleRequirements, RefuseAnInitialMemoryAboveTheCapAtLoad) {
+  Engine engine;
+  auto bytes = wasmtime::wat2wasm(R"((module (memory (export "memory") 64)))");
+  ASSERT_TRUE(bytes);
+  ModuleRequirements requirements;
+  requirements.maxMemoryBytes = 1u << 20;
+  auto module = GuestModule::compile(engine, bytes.unwrap(), "big.wasm", requirements);
+  ASSERT_FALSE(module);
+  EXPECT_EQ(module.status().code(), common::StatusCode::kResourceExhausted);
+  EXPECT_THAT(module.status().message(), ::testing::HasSubstr("declares 4 MiB of initial memory, above its limit of 1 MiB"));
+}
+
+TEST(GuestModuleRequirements, NameTheMissingExport) {
+  Engine engine;
+  auto bytes = wasmtime::wat2wasm(R"((module (memory (export "memory") 1) (func (export "wop_abi_version_1"))))");
+  ASSERT_TRUE(bytes);
+  ModuleRequirements requirements;
+  requirements.abiMarker = "wop_abi_version_1";
+  requirements.requiredExports = {"wop_alloc"};
+  auto module = GuestModule::compile(engine, bytes.unwrap(), "partial.wasm", requirements);
+  ASSERT_FALSE(module);
+  EXPECT_THAT(module.status().message(), ::testing::HasSubstr("does not export wop_alloc"));
+}
+
+}  // namespace
+}  // namespace wop::wasm

@@ -71,6 +71,7 @@ TEST(SdkFinalizer, ClientPatchesOnlyWhenSomethingChanges) {
   EXPECT_EQ(host.calls[0]["patchType"], "merge");
   EXPECT_EQ(host.calls[0]["name"], "cm");
   EXPECT_EQ(host.calls[0]["body"]["metadata"]["finalizers"][1], "x/cleanup");
+  runtime.complete(1, 200, "{}");  // let the waiting coroutine finish (and free its frame)
 }
 
 TEST(SdkOwnerReference, SetControllerReferenceAddsOneController) {

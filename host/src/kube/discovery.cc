@@ -1,3 +1,4 @@
+#include "common/json_fields.h"
 #include "kube/discovery.h"
 
 #include <nlohmann/json.hpp>
@@ -26,12 +27,12 @@ ApiResult<std::vector<ResourceInfo>> parseApiResourceList(const std::string& api
   std::vector<ResourceInfo> infos;
   for (const auto& entry : *resources) {
     if (!entry.is_object()) continue;
-    const std::string name = entry.value("name", "");
+    const std::string name = common::stringField(entry, "name");
     if (name.empty() || name.find('/') != std::string::npos) continue;  // subresources
     ResourceInfo info;
     info.gvr = {gv.group, gv.version, name};
-    info.kind = entry.value("kind", "");
-    info.namespaced = entry.value("namespaced", false);
+    info.kind = common::stringField(entry, "kind");
+    info.namespaced = common::boolField(entry, "namespaced");
     infos.push_back(std::move(info));
   }
   return infos;

@@ -1,17 +1,18 @@
 #include "kube/kubeconfig.h"
 
 #include <sys/stat.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
+#include <optional>
 
 #include "common/base64.h"
 #include "common/file.h"
 #include "common/limits.h"
+#include "common/yaml.h"
 
 namespace wop::kube {
 namespace {
@@ -26,7 +27,7 @@ Status invalid(const std::string& where, const std::string& what) {
   return Status(StatusCode::kInvalidArgument, where + ": " + what);
 }
 
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+std::string inQuotes(const std::string& text) { return "\"" + text + "\""; }
 
 std::string folderOf(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -69,42 +70,59 @@ bool fileExists(const std::string& path) {
 }
 
 // ---------------------------------------------------------------- typed field access
-// yaml-cpp throws on type mismatches; these check first so errors say which field is wrong.
+// The document is JSON (converted from YAML); these check types first so errors say which
+// field is wrong, and never throw.
 
-bool isAbsent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
+using Json = nlohmann::json;
 
-Result<std::string> stringField(const YAML::Node& map, const char* key, const std::string& where) {
-  const YAML::Node node = map[key];
+const Json& field(const Json& map, const char* key) {
+  static const Json kNull;
+  if (!map.is_object()) return kNull;
+  auto it = map.find(key);
+  return it == map.end() ? kNull : *it;
+}
+
+bool isAbsent(const Json& node) { return node.is_null(); }
+
+// YAML scalars that look like numbers or booleans arrive typed; kubeconfig fields are strings.
+std::optional<std::string> scalarText(const Json& node) {
+  if (node.is_string()) return node.get<std::string>();
+  if (node.is_number() || node.is_boolean()) return node.dump();
+  return std::nullopt;
+}
+
+Result<std::string> stringField(const Json& map, const char* key, const std::string& where) {
+  const Json& node = field(map, key);
   if (isAbsent(node)) return std::string();
-  if (!node.IsScalar()) return invalid(where, std::string(key) + " must be a string");
-  return node.Scalar();
+  auto text = scalarText(node);
+  if (!text) return invalid(where, std::string(key) + " must be a string");
+  return *text;
 }
 
-Result<bool> boolField(const YAML::Node& map, const char* key, const std::string& where) {
-  const YAML::Node node = map[key];
+Result<bool> boolField(const Json& map, const char* key, const std::string& where) {
+  const Json& node = field(map, key);
   if (isAbsent(node)) return false;
-  bool value = false;
-  if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-    return invalid(where, std::string(key) + " must be true or false");
-  }
-  return value;
+  if (node.is_boolean()) return node.get<bool>();
+  if (node.is_string() && (node == "true" || node == "false")) return node == "true";
+  return invalid(where, std::string(key) + " must be true or false");
 }
 
-Result<std::vector<std::string>> stringListField(const YAML::Node& map, const char* key,
+Result<std::vector<std::string>> stringListField(const Json& map, const char* key,
                                                  const std::string& where) {
-  const YAML::Node node = map[key];
+  const Json& node = field(map, key);
   std::vector<std::string> values;
   if (isAbsent(node)) return values;
-  if (!node.IsSequence()) return invalid(where, std::string(key) + " must be a list of strings");
-  for (const YAML::Node& item : node) {
-    if (!item.IsScalar()) return invalid(where, std::string(key) + " must be a list of strings");
-    values.push_back(item.Scalar());
+  if (!node.is_array()) return invalid(where, std::string(key) + " must be a list of strings");
+  for (const Json& item : node) {
+    auto text = scalarText(item);
+    if (!text) return invalid(where, std::string(key) + " must be a list of strings");
+    values.push_back(*text);
   }
   return values;
 }
 
 // A PEM value from either "<key>" (a file) or "<key>-data" (base64); data wins, as in kubectl.
-Result<std::string> pemField(const YAML::Node& map, const std::string& key,
+Result<std::string> pemField(const Json& map, const std::string& key,
                              const std::string& where, const std::string& definingFile) {
   auto data = stringField(map, (key + "-data").c_str(), where);
   if (!data) return data.status();
@@ -127,7 +145,7 @@ Result<std::string> pemField(const YAML::Node& map, const std::string& key,
 
 // One named entry (cluster, user or context) and where it was defined, for messages.
 struct NamedEntry {
-  YAML::Node body;
+  Json body;
   std::string file;
   std::string where;  // kubeconfig <file>: users[1] (name "alice")
 };
@@ -143,35 +161,36 @@ struct MergedKubeconfig {
 std::string fileWhere(const std::string& path) { return "kubeconfig " + path; }
 
 // Adds the entries of one list (clusters, users, contexts) that no earlier file defined.
-Status mergeList(const YAML::Node& root, const char* list, const char* bodyKey,
+Status mergeList(const Json& root, const char* list, const char* bodyKey,
                  const std::string& path, std::map<std::string, NamedEntry>& into) {
-  const YAML::Node items = root[list];
+  const Json& items = field(root, list);
   if (isAbsent(items)) return Status::ok();
-  if (!items.IsSequence()) return invalid(fileWhere(path), std::string(list) + " must be a list");
+  if (!items.is_array()) return invalid(fileWhere(path), std::string(list) + " must be a list");
   size_t index = 0;
-  for (const YAML::Node& item : items) {
+  for (const Json& item : items) {
     std::string where = fileWhere(path) + ": " + list + "[" + std::to_string(index++) + "]";
-    if (!item.IsMap()) return invalid(where, "must be a map with name and " + std::string(bodyKey));
+    if (!item.is_object()) return invalid(where, "must be a map with name and " + std::string(bodyKey));
     auto name = stringField(item, "name", where);
     if (!name) return name.status();
     if (name->empty()) return invalid(where, "has no name");
-    where += " (name " + quoted(*name) + ")";
-    const YAML::Node body = item[bodyKey];
-    if (!isAbsent(body) && !body.IsMap()) {
+    where += " (name " + inQuotes(*name) + ")";
+    const Json& body = field(item, bodyKey);
+    if (!isAbsent(body) && !body.is_object()) {
       return invalid(where, std::string(bodyKey) + " must be a map");
     }
-    into.try_emplace(*name, NamedEntry{body.IsMap() ? body : YAML::Node(YAML::NodeType::Map), path,
-                                       std::move(where)});
+    into.try_emplace(*name, NamedEntry{body.is_object() ? body : Json::object(), path, std::move(where)});
   }
   return Status::ok();
 }
 
 Status mergeDocumentUnchecked(std::string_view yaml, const std::string& path,
                               MergedKubeconfig& merged) {
-  const YAML::Node root = YAML::Load(std::string(yaml));
+  auto documents = common::parseYamlDocuments(yaml, fileWhere(path));
+  if (!documents) return documents.status();
   merged.files.push_back(path);
-  if (isAbsent(root)) return Status::ok();  // an empty file is an empty config, as in kubectl
-  if (!root.IsMap()) return invalid(fileWhere(path), "the document must be a map");
+  if (documents->empty()) return Status::ok();  // an empty file is an empty config, as in kubectl
+  const Json& root = documents->front();
+  if (!root.is_object()) return invalid(fileWhere(path), "the document must be a map");
   if (Status s = mergeList(root, "clusters", "cluster", path, merged.clusters); !s.isOk()) return s;
   if (Status s = mergeList(root, "users", "user", path, merged.users); !s.isOk()) return s;
   if (Status s = mergeList(root, "contexts", "context", path, merged.contexts); !s.isOk()) return s;
@@ -181,7 +200,7 @@ Status mergeDocumentUnchecked(std::string_view yaml, const std::string& path,
   return Status::ok();
 }
 
-// yaml-cpp reports syntax errors (and some misuse) by throwing; nothing may escape.
+// Nothing may escape as an exception (nlohmann's, on a misuse we did not foresee).
 Status mergeDocument(std::string_view yaml, const std::string& path, MergedKubeconfig& merged) {
   if (yaml.size() > limits::kMaxKubeconfigBytes) {
     return Status(StatusCode::kResourceExhausted,
@@ -190,8 +209,6 @@ Status mergeDocument(std::string_view yaml, const std::string& path, MergedKubec
   }
   try {
     return mergeDocumentUnchecked(yaml, path, merged);
-  } catch (const YAML::Exception& e) {
-    return invalid(fileWhere(path), std::string("not valid YAML: ") + e.what());
   } catch (const std::exception& e) {
     return invalid(fileWhere(path), std::string("cannot be read: ") + e.what());
   }
@@ -200,7 +217,7 @@ Status mergeDocument(std::string_view yaml, const std::string& path, MergedKubec
 // ---------------------------------------------------------------- resolving one context
 
 Status applyCluster(const NamedEntry& entry, ClientConfig& config) {
-  const YAML::Node& body = entry.body;
+  const Json& body = entry.body;
   auto server = stringField(body, "server", entry.where);
   if (!server) return server.status();
   config.server = *server;
@@ -218,14 +235,14 @@ Status applyCluster(const NamedEntry& entry, ClientConfig& config) {
   return Status::ok();
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> execEnv(const YAML::Node& exec,
+Result<std::vector<std::pair<std::string, std::string>>> execEnv(const Json& exec,
                                                                  const std::string& where) {
   std::vector<std::pair<std::string, std::string>> env;
-  const YAML::Node list = exec["env"];
+  const Json& list = field(exec, "env");
   if (isAbsent(list)) return env;
-  if (!list.IsSequence()) return invalid(where, "exec.env must be a list of {name, value}");
-  for (const YAML::Node& item : list) {
-    if (!item.IsMap()) return invalid(where, "exec.env must be a list of {name, value}");
+  if (!list.is_array()) return invalid(where, "exec.env must be a list of {name, value}");
+  for (const Json& item : list) {
+    if (!item.is_object()) return invalid(where, "exec.env must be a list of {name, value}");
     auto name = stringField(item, "name", where);
     if (!name) return name.status();
     auto value = stringField(item, "value", where);
@@ -236,9 +253,9 @@ Result<std::vector<std::pair<std::string, std::string>>> execEnv(const YAML::Nod
   return env;
 }
 
-Result<ExecConfig> parseExec(const YAML::Node& exec, const std::string& where,
+Result<ExecConfig> parseExec(const Json& exec, const std::string& where,
                              const std::string& definingFile) {
-  if (!exec.IsMap()) return invalid(where, "exec must be a map");
+  if (!exec.is_object()) return invalid(where, "exec must be a map");
   ExecConfig config;
   auto apiVersion = stringField(exec, "apiVersion", where);
   auto command = stringField(exec, "command", where);
@@ -254,7 +271,7 @@ Result<ExecConfig> parseExec(const YAML::Node& exec, const std::string& where,
   }
   if (*apiVersion != "client.authentication.k8s.io/v1" &&
       *apiVersion != "client.authentication.k8s.io/v1beta1") {
-    return invalid(where, "exec.apiVersion " + quoted(*apiVersion) +
+    return invalid(where, "exec.apiVersion " + inQuotes(*apiVersion) +
                               " is not supported (use client.authentication.k8s.io/v1)");
   }
   if (command->empty()) return invalid(where, "exec.command is missing");
@@ -272,7 +289,7 @@ Result<ExecConfig> parseExec(const YAML::Node& exec, const std::string& where,
     return invalid(where, "exec.interactiveMode is Always, but wasm-operator has no terminal");
   }
   if (config.interactiveMode != "Never" && config.interactiveMode != "IfAvailable") {
-    return invalid(where, "exec.interactiveMode " + quoted(config.interactiveMode) +
+    return invalid(where, "exec.interactiveMode " + inQuotes(config.interactiveMode) +
                               " is not Never, IfAvailable or Always");
   }
   return config;
@@ -280,16 +297,16 @@ Result<ExecConfig> parseExec(const YAML::Node& exec, const std::string& where,
 
 // Fields kubectl accepts that we deliberately do not implement: refuse rather than ignore, so
 // a request never silently goes out with less authentication than the user configured.
-Status refuseUnsupportedAuth(const YAML::Node& body, const std::string& where) {
-  if (!isAbsent(body["auth-provider"])) {
+Status refuseUnsupportedAuth(const Json& body, const std::string& where) {
+  if (!isAbsent(field(body, "auth-provider"))) {
     return invalid(where,
                    "auth-provider is not supported; use an exec credential plugin "
                    "(users[].user.exec) instead");
   }
-  if (!isAbsent(body["username"]) || !isAbsent(body["password"])) {
+  if (!isAbsent(field(body, "username")) || !isAbsent(field(body, "password"))) {
     return invalid(where, "username/password (basic auth) is not supported");
   }
-  if (!isAbsent(body["as"]) || !isAbsent(body["as-groups"])) {
+  if (!isAbsent(field(body, "as")) || !isAbsent(field(body, "as-groups"))) {
     return invalid(where, "impersonation (as, as-groups) is not supported");
   }
   return Status::ok();
@@ -311,7 +328,7 @@ Status applyToken(const NamedEntry& entry, ClientConfig& config) {
 }
 
 Status applyUser(const NamedEntry& entry, ClientConfig& config) {
-  const YAML::Node& body = entry.body;
+  const Json& body = entry.body;
   if (Status s = refuseUnsupportedAuth(body, entry.where); !s.isOk()) return s;
   auto cert = pemField(body, "client-certificate", entry.where, entry.file);
   if (!cert) return cert.status();
@@ -324,7 +341,7 @@ Status applyUser(const NamedEntry& entry, ClientConfig& config) {
   config.clientCertPem = *cert;
   config.clientKeyPem = *key;
   if (Status s = applyToken(entry, config); !s.isOk()) return s;
-  const YAML::Node exec = body["exec"];
+  const Json& exec = field(body, "exec");
   if (isAbsent(exec)) return Status::ok();
   auto parsed = parseExec(exec, entry.where, entry.file);
   if (!parsed) return parsed.status();
@@ -348,7 +365,7 @@ Result<ClientConfig> resolveUnchecked(const MergedKubeconfig& merged,
   const auto context = merged.contexts.find(contextName);
   if (context == merged.contexts.end()) {
     return Status(StatusCode::kNotFound,
-                  filesWhere(merged) + ": context " + quoted(contextName) + " is not defined");
+                  filesWhere(merged) + ": context " + inQuotes(contextName) + " is not defined");
   }
   const NamedEntry& ctx = context->second;
   auto clusterName = stringField(ctx.body, "cluster", ctx.where);
@@ -360,7 +377,7 @@ Result<ClientConfig> resolveUnchecked(const MergedKubeconfig& merged,
   if (clusterName->empty()) return invalid(ctx.where, "cluster is missing");
   const auto cluster = merged.clusters.find(*clusterName);
   if (cluster == merged.clusters.end()) {
-    return invalid(ctx.where, "cluster " + quoted(*clusterName) + " is not defined");
+    return invalid(ctx.where, "cluster " + inQuotes(*clusterName) + " is not defined");
   }
   ClientConfig config;
   config.contextName = contextName;
@@ -370,7 +387,7 @@ Result<ClientConfig> resolveUnchecked(const MergedKubeconfig& merged,
   if (userName->empty()) return config;  // an anonymous context, which kubectl allows
   const auto user = merged.users.find(*userName);
   if (user == merged.users.end()) {
-    return invalid(ctx.where, "user " + quoted(*userName) + " is not defined");
+    return invalid(ctx.where, "user " + inQuotes(*userName) + " is not defined");
   }
   if (Status s = applyUser(user->second, config); !s.isOk()) return s;
   return config;

@@ -1,3 +1,4 @@
+#include "common/json_fields.h"
 #include "runtime/guest_api_request.h"
 
 #include <chrono>
@@ -40,7 +41,7 @@ common::Result<std::string> eventObject(const GuestApiRequest& request, const st
   if (involved == body.end() || !involved->is_object() || !involved->contains("name")) {
     return invalid("event body needs involvedObject with a name");
   }
-  const std::string type = body.value("type", "Normal");
+  const std::string type = common::stringField(body, "type", "Normal");
   if (type != "Normal" && type != "Warning") return invalid("event type must be Normal or Warning");
   const std::string name = (*involved)["name"].is_string() ? (*involved)["name"].get<std::string>() : "object";
   const std::string now = nowRfc3339();
@@ -48,7 +49,7 @@ common::Result<std::string> eventObject(const GuestApiRequest& request, const st
       {"apiVersion", "v1"}, {"kind", "Event"},
       {"metadata", {{"generateName", name + "."}, {"namespace", request.ns}}},
       {"involvedObject", *involved}, {"type", type},
-      {"reason", body.value("reason", "")}, {"message", body.value("message", "")},
+      {"reason", common::stringField(body, "reason")}, {"message", common::stringField(body, "message")},
       {"source", {{"component", operatorName}}}, {"reportingComponent", operatorName},
       {"firstTimestamp", now}, {"lastTimestamp", now}, {"count", 1},
   };

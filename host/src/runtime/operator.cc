@@ -1,3 +1,4 @@
+#include "common/json_fields.h"
 #include "runtime/operator.h"
 
 #include <nlohmann/json.hpp>
@@ -242,7 +243,7 @@ common::Status Operator::checkPermissions(const Watch& watch) {
       return Status(StatusCode::kUnavailable, "cannot check permissions: " + response.error().toString());
     }
     auto answer = Json::parse(response->body, nullptr, false);
-    const bool allowed = answer.is_object() && answer.contains("status") && answer["status"].value("allowed", false);
+    const bool allowed = answer.is_object() && answer.contains("status") && common::boolField(answer["status"], "allowed");
     if (!allowed) {
       const std::string where = watch.declaration.ns.empty() ? "cluster-wide" : "in namespace " + watch.declaration.ns;
       return Status(StatusCode::kFailedPrecondition,
@@ -529,9 +530,9 @@ std::vector<const Operator::Watch*> Operator::findWatches(const std::string& api
 hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJson) {
   auto request = Json::parse(requestJson, nullptr, false);
   if (!request.is_object()) return hostError(WOP_ERR_INVALID_ARGUMENT, "request is not a JSON object");
-  const std::string apiVersion = request.value("apiVersion", "");
-  const std::string kind = request.value("kind", "");
-  const std::string ns = request.value("namespace", "");
+  const std::string apiVersion = common::stringField(request, "apiVersion");
+  const std::string kind = common::stringField(request, "kind");
+  const std::string ns = common::stringField(request, "namespace");
   const auto watches = findWatches(apiVersion, kind, ns);
   if (watches.empty()) {
     return hostError(WOP_ERR_FORBIDDEN, apiVersion + " " + kind + (ns.empty() ? "" : " in " + ns) +
@@ -542,14 +543,14 @@ hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJ
     if (!informer || !informer->hasSynced()) return hostError(WOP_ERR_UNAVAILABLE, "cache not synced yet");
   }
   if (request.contains("name")) {
-    const std::string name = request.value("name", "");
+    const std::string name = common::stringField(request, "name");
     for (const auto* watch : watches) {
       const std::string key = ns.empty() || !watch->resource.namespaced ? name : ns + "/" + name;
       if (auto object = watch->subscription.informer()->store().get(key)) return object->json;
     }
     return hostError(WOP_ERR_NOT_FOUND, "not found");
   }
-  const std::string selector = request.value("labelSelector", "");
+  const std::string selector = common::stringField(request, "labelSelector");
   const Watch* source = nullptr;
   for (const auto* watch : watches) {
     if (selectorImplies(selector, watch->declaration.labelSelector)) {

@@ -1,3 +1,4 @@
+#include "common/json_fields.h"
 #include "server/operator_definitions.h"
 
 #include <algorithm>
@@ -5,7 +6,7 @@
 
 #include "common/file.h"
 #include "common/limits.h"
-#include "server/yaml_json.h"
+#include "common/yaml.h"
 
 namespace wop::server {
 namespace {
@@ -24,7 +25,7 @@ Status invalid(const std::string& where, const std::string& what) {
 common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::string& where,
                                                const std::filesystem::path& folder) {
   if (!doc.is_object()) return invalid(where, "is not a mapping");
-  if (doc.value("kind", "") != "WasmOperator") return invalid(where, "kind must be WasmOperator");
+  if (common::stringField(doc, "kind") != "WasmOperator") return invalid(where, "kind must be WasmOperator");
   runtime::OperatorSpec spec;
   if (!doc.contains("metadata") || !doc["metadata"].is_object() || !doc["metadata"].contains("name") ||
       !doc["metadata"]["name"].is_string()) {
@@ -76,7 +77,7 @@ common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::strin
 
 common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(const std::string& yaml,
                                                                             const std::string& path) {
-  auto documents = parseYamlDocuments(yaml, path);
+  auto documents = common::parseYamlDocuments(yaml, path);
   if (!documents) return documents.status();
   const auto folder = std::filesystem::path(path).parent_path();
   std::vector<runtime::OperatorSpec> specs;

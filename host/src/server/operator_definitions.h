@@ -17,6 +17,8 @@
 #include "common/status.h"
 #include "runtime/operator_spec.h"
 
+#include <nlohmann/json.hpp>
+
 namespace wop::server {
 
 // Errors name the file, the document and the field.

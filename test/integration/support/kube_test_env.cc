@@ -8,7 +8,7 @@
 #include "common/file.h"
 #include "kube/discovery.h"
 #include "kube/kubeconfig.h"
-#include "server/yaml_json.h"
+#include "common/yaml.h"
 #include "support/test_kube_client.h"
 
 namespace wop::testing {
@@ -51,7 +51,7 @@ void removeIfPresent(kube::Client& client, const kube::ResourceInfo& resource,
 void applyManifests(kube::Client& client, const std::string& path) {
   auto bytes = common::readFileBytes(path, 1 << 20);
   ASSERT_TRUE(bytes) << bytes.status().toString();
-  auto documents = server::parseYamlDocuments(std::string(bytes->begin(), bytes->end()), path);
+  auto documents = common::parseYamlDocuments(std::string(bytes->begin(), bytes->end()), path);
   ASSERT_TRUE(documents) << documents.status().toString();
   for (const auto& document : *documents) {
     auto resource = client.discovery().forKind(document["apiVersion"], document["kind"]);

@@ -3,7 +3,10 @@
 #include <cstdlib>
 
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
+#include <fstream>
+#include <iterator>
+
+#include "common/yaml.h"
 
 namespace wop::testing {
 namespace {
@@ -13,53 +16,36 @@ size_t appendToString(char* data, size_t size, size_t count, void* out) {
   return size * count;
 }
 
-nlohmann::json yamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json object = nlohmann::json::object();
-      for (const auto& entry : node) object[entry.first.as<std::string>()] = yamlToJson(entry.second);
-      return object;
-    }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json array = nlohmann::json::array();
-      for (const auto& item : node) array.push_back(yamlToJson(item));
-      return array;
-    }
-    case YAML::NodeType::Scalar: {
-      // Plain scalars that read as numbers or booleans are typed; quoted ones stay strings.
-      const std::string text = node.Scalar();
-      if (node.Tag() != "!") {
-        if (text == "true" || text == "false") return text == "true";
-        char* end = nullptr;
-        const long long number = std::strtoll(text.c_str(), &end, 10);
-        if (!text.empty() && *end == '\0') return number;
-      }
-      return text;
-    }
-    default:
-      return nullptr;
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The named entry's body ("cluster", "user", "context") of a kubeconfig list.
+nlohmann::json entry(const nlohmann::json& config, const char* list, const char* body, const std::string& name) {
+  for (const auto& item : config[list]) {
+    if (item["name"] == name) return item[body];
   }
+  ADD_FAILURE() << "kubeconfig has no " << list << " entry " << name;
+  return nlohmann::json::object();
 }
 
 }  // namespace
 
 TestKubeClient::TestKubeClient(const std::string& kubeconfigPath) {
-  YAML::Node config = YAML::LoadFile(kubeconfigPath);
-  const std::string contextName = config["current-context"].as<std::string>();
-  YAML::Node context, cluster, user;
-  for (const auto& c : config["contexts"]) {
-    if (c["name"].as<std::string>() == contextName) context = c["context"];
+  auto documents = common::parseYamlDocuments(readFile(kubeconfigPath), kubeconfigPath);
+  if (!documents || documents->empty()) {
+    ADD_FAILURE() << "cannot read " << kubeconfigPath;
+    return;
   }
-  for (const auto& c : config["clusters"]) {
-    if (c["name"].as<std::string>() == context["cluster"].as<std::string>()) cluster = c["cluster"];
-  }
-  for (const auto& u : config["users"]) {
-    if (u["name"].as<std::string>() == context["user"].as<std::string>()) user = u["user"];
-  }
-  server_ = cluster["server"].as<std::string>();
-  caFile_ = cluster["certificate-authority"].as<std::string>();
-  certFile_ = user["client-certificate"].as<std::string>();
-  keyFile_ = user["client-key"].as<std::string>();
+  const auto& config = documents->front();
+  const auto context = entry(config, "contexts", "context", config["current-context"]);
+  const auto cluster = entry(config, "clusters", "cluster", context["cluster"]);
+  const auto user = entry(config, "users", "user", context["user"]);
+  server_ = cluster["server"];
+  caFile_ = cluster["certificate-authority"];
+  certFile_ = user["client-certificate"];
+  keyFile_ = user["client-key"];
 }
 
 HttpResponse TestKubeClient::get(const std::string& path) { return send("GET", path, "", ""); }
@@ -102,7 +88,11 @@ HttpResponse TestKubeClient::send(const std::string& method, const std::string& 
   return response;
 }
 
-nlohmann::json loadYamlAsJson(const std::string& path) { return yamlToJson(YAML::LoadFile(path)); }
+nlohmann::json loadYamlAsJson(const std::string& path) {
+  auto documents = common::parseYamlDocuments(readFile(path), path);
+  EXPECT_TRUE(documents && !documents->empty()) << path;
+  return documents && !documents->empty() ? documents->front() : nlohmann::json();
+}
 
 std::string testenvDir() {
   const char* dir = std::getenv("WOP_TESTENV_DIR");

@@ -1,8 +1,8 @@
-#include "common/json_fields.h"
 #include "kube/discovery.h"
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_fields.h"
 #include "kube/client.h"
 
 namespace wop::kube {

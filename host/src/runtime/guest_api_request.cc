@@ -1,10 +1,11 @@
-#include "common/json_fields.h"
 #include "runtime/guest_api_request.h"
 
 #include <chrono>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
+
+#include "common/json_fields.h"
 
 namespace wop::runtime {
 namespace {
@@ -134,4 +135,5 @@ common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
   return kube::createRequest(resource, request.ns, std::move(*event));
 }
 
-}  // namespace wop::runtime
+}  // namespace wop::runtime#include "common/json_fields.h"
+

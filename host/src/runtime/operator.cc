@@ -1,8 +1,8 @@
-#include "common/json_fields.h"
 #include "runtime/operator.h"
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_fields.h"
 #include "common/backoff.h"
 #include "kube/discovery.h"
 #include "runtime/guest_api_request.h"
@@ -25,21 +25,25 @@ constexpr auto kHealthyAfter = std::chrono::seconds(60);
 
 HostCallError hostError(wop_status code, std::string message) { return {code, std::move(message)}; }
 
-// Equality-based label selectors ("a=b,c==d,e!=f,g,!h") against cached labels.
-bool matchesSelector(const cache::CachedObject& object, const std::string& selector, bool* valid) {
-  *valid = true;
+std::vector<std::string> selectorTerms(const std::string& selector) {
+  std::vector<std::string> terms;
   size_t start = 0;
-  while (start <= selector.size()) {
+  while (start < selector.size()) {
     size_t end = selector.find(',', start);
     if (end == std::string::npos) end = selector.size();
     std::string term = selector.substr(start, end - start);
-    start = end + 1;
     term.erase(0, term.find_first_not_of(' '));
     term.erase(term.find_last_not_of(' ') + 1);
-    if (term.empty()) {
-      if (end == selector.size()) break;
-      continue;
-    }
+    if (!term.empty()) terms.push_back(term);
+    start = end + 1;
+  }
+  return terms;
+}
+
+// Equality-based label selectors ("a=b,c==d,e!=f,g,!h") against cached labels.
+bool matchesSelector(const cache::CachedObject& object, const std::string& selector, bool* valid) {
+  *valid = true;
+  for (const auto& term : selectorTerms(selector)) {
     if (term.find(" in ") != std::string::npos || term.find(" notin ") != std::string::npos) {
       *valid = false;
       return false;
@@ -218,10 +222,7 @@ void Operator::scheduleResync(size_t c) {
   host_.client().transport().schedule(period, [weak, c] {
     auto self = weak.lock();
     if (!self || self->state_ == OperatorState::kStopped) return;
-    const auto& informer = self->controllers_[c]->watches[0].subscription.informer();
-    if (informer) {
-      for (const auto& object : informer->store().list()) self->controllers_[c]->queue->add(object->key());
-    }
+    self->requeueAll(c);
     self->host_.schedule(self);
     self->scheduleResync(c);
   });
@@ -333,12 +334,14 @@ void Operator::enqueue(size_t c, const std::string& key) {
   controllers_[c]->queue->add(key);
 }
 
+void Operator::requeueAll(size_t c) {
+  const auto& informer = controllers_[c]->watches[0].subscription.informer();
+  if (!informer) return;
+  for (const auto& object : informer->store().list()) controllers_[c]->queue->add(object->key());
+}
+
 void Operator::requeueEverything() {
-  for (size_t c = 0; c < controllers_.size(); ++c) {
-    const auto& informer = controllers_[c]->watches[0].subscription.informer();
-    if (!informer) continue;
-    for (const auto& object : informer->store().list()) controllers_[c]->queue->add(object->key());
-  }
+  for (size_t c = 0; c < controllers_.size(); ++c) requeueAll(c);
 }
 
 // ------------------------------------------------------------------------------ slices
@@ -413,7 +416,13 @@ void Operator::scheduleNextDue() {
     auto next = controller->queue->nextDue();
     if (next && (!due || *next < *due)) due = *next;
   }
-  if (due) host_.wakeAt(shared_from_this(), *due);
+  if (!due) return;
+  // One timer per wake-up: a slice runs after every event, and each would otherwise add a
+  // timer for the same due time.
+  const auto now = SteadyClock::now();
+  if (pendingWake_ > now && pendingWake_ <= *due) return;
+  pendingWake_ = *due;
+  host_.wakeAt(shared_from_this(), *due);
 }
 
 bool Operator::startReconcile(size_t c, const std::string& key) {
@@ -480,21 +489,6 @@ hostcalls::HostResult<int32_t> Operator::declare(std::string_view json) {
 }
 
 namespace {
-
-std::vector<std::string> selectorTerms(const std::string& selector) {
-  std::vector<std::string> terms;
-  size_t start = 0;
-  while (start < selector.size()) {
-    size_t end = selector.find(',', start);
-    if (end == std::string::npos) end = selector.size();
-    std::string term = selector.substr(start, end - start);
-    term.erase(0, term.find_first_not_of(' '));
-    term.erase(term.find_last_not_of(' ') + 1);
-    if (!term.empty()) terms.push_back(term);
-    start = end + 1;
-  }
-  return terms;
-}
 
 // True if every object matching `requested` also matches `watched` (so the watch's store holds
 // all of them): each term of the watch is a term of the request, or an existence term whose

@@ -114,6 +114,7 @@ class Operator final : public hostcalls::OperatorServices,
   common::Status checkPermissions(const Watch& watch);
   void onEvent(size_t controller, size_t watch, const cache::ObjectPtr& before, const cache::ObjectPtr& after);
   void enqueue(size_t controller, const std::string& key);
+  void requeueAll(size_t controller);
   void requeueEverything();
   void scheduleResync(size_t controller);
   bool deliverCompletion(Completion completion);
@@ -144,6 +145,7 @@ class Operator final : public hostcalls::OperatorServices,
   int consecutiveRestarts_ = 0;
   std::chrono::steady_clock::time_point restartAt_;
   std::chrono::steady_clock::time_point healthySince_;
+  std::chrono::steady_clock::time_point pendingWake_;  // the wake-up timer already set
 
   // Shared with the I/O thread:
   std::vector<std::unique_ptr<Controller>> controllers_;  // fixed after the first start

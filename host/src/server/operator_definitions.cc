@@ -1,9 +1,9 @@
-#include "common/json_fields.h"
 #include "server/operator_definitions.h"
 
 #include <algorithm>
 #include <filesystem>
 
+#include "common/json_fields.h"
 #include "common/file.h"
 #include "common/limits.h"
 #include "common/yaml.h"

@@ -74,10 +74,17 @@ common::Result<GuestInstance> GuestInstance::create(Engine& engine, const Prepar
   return finishCreate(std::move(instance), module.module(), std::move(created));
 }
 
-uint64_t GuestInstance::memoryBytes() {
+std::optional<GuestMemory> GuestInstance::memoryView() {
   auto exported = instance_->get(store_, "memory");
   auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
-  return memory ? memory->data(store_).size() : 0;
+  if (memory == nullptr) return std::nullopt;
+  auto data = memory->data(store_);
+  return GuestMemory(std::span<uint8_t>(data.data(), data.size()));
+}
+
+uint64_t GuestInstance::memoryBytes() {
+  auto view = memoryView();
+  return view ? view->size() : 0;
 }
 
 common::Result<uint32_t> GuestInstance::copyIn(std::string_view bytes) {
@@ -91,13 +98,10 @@ common::Result<uint32_t> GuestInstance::copyIn(std::string_view bytes) {
     return Status(StatusCode::kFailedPrecondition, state_->name + ": wop_alloc must return an i32");
   }
   const auto ptr = static_cast<uint32_t>(allocated->front().i32());
-  auto exported = instance_->get(store_, "memory");
-  auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
-  if (memory == nullptr) return Status(StatusCode::kFailedPrecondition, state_->name + " has no memory");
-  auto data = memory->data(store_);
-  GuestMemory view(std::span<uint8_t>(data.data(), data.size()));
+  auto view = memoryView();  // after wop_alloc, which may have grown memory
+  if (!view) return Status(StatusCode::kFailedPrecondition, state_->name + " has no memory");
   std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  if (ptr == 0 || !view.write(ptr, span)) {
+  if (ptr == 0 || !view->write(ptr, span)) {
     return Status(StatusCode::kFailedPrecondition,
                   state_->name + ": wop_alloc returned a pointer outside its memory");
   }
@@ -137,8 +141,6 @@ common::Result<std::string> GuestInstance::callWithBytes(std::string_view export
   const auto len = static_cast<int32_t>(input.size());
   auto inputPtr = copyIn(input);
   if (!inputPtr) return inputPtr.status();
-  auto memoryExport = instance_->get(store_, "memory");
-  auto* memory = std::get_if<wasmtime::Memory>(&*memoryExport);
 
   auto results = enter(exportName, {wasmtime::Val(static_cast<int32_t>(*inputPtr)), wasmtime::Val(len)});
   if (!results) return results.status();
@@ -158,9 +160,8 @@ common::Result<std::string> GuestInstance::callWithBytes(std::string_view export
                                                       std::to_string(outLen) +
                                                       " bytes, above the limit");
   }
-  auto data = memory->data(store_);  // fresh view: the call may have grown memory
-  GuestMemory view(std::span<uint8_t>(data.data(), data.size()));
-  auto output = view.readString(outPtr, outLen);
+  auto view = memoryView();  // fresh view: the call may have grown memory
+  auto output = view ? view->readString(outPtr, outLen) : std::nullopt;
   if (!output) {
     return Status(StatusCode::kFailedPrecondition,
                   state_->name + " returned an output range outside its memory");

@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "wasm/engine.h"
 #include "wasm/guest_linker.h"
+#include "wasm/guest_memory.h"
 #include "wasm/guest_module.h"
 #include "wasm/guest_state.h"
 
@@ -68,6 +69,8 @@ class GuestInstance {
   static common::Result<GuestInstance> finishCreate(GuestInstance instance, const GuestModule& module,
                                                     wasmtime::TrapResult<wasmtime::Instance> created);
   common::Result<wasmtime::Func> exportedFunc(std::string_view name);
+  // A view of the exported memory, valid until the guest runs again (it may grow and move).
+  std::optional<GuestMemory> memoryView();
 
   Engine* engine_;
   InstanceLimits limits_;

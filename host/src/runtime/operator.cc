@@ -22,6 +22,8 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr int kEntriesPerSlice = 16;
 // An operator that ran this long since its last restart has its restart backoff reset.
 constexpr auto kHealthyAfter = std::chrono::seconds(60);
+// How often a started operator checks whether its informers have synced.
+constexpr auto kCacheSyncPoll = std::chrono::milliseconds(10);
 
 HostCallError hostError(wop_status code, std::string message) { return {code, std::move(message)}; }
 
@@ -81,8 +83,8 @@ const char* operatorStateName(OperatorState state) {
   return "Unknown";
 }
 
-Operator::Operator(OperatorHost& host, OperatorSpec spec, wasm::PreparedModule module)
-    : host_(host), spec_(std::move(spec)), module_(std::move(module)) {
+Operator::Operator(OperatorHost& host, OperatorSpec spec, std::shared_ptr<GuestFactory> guests)
+    : host_(host), spec_(std::move(spec)), guests_(std::move(guests)) {
   stats_.name = spec_.name;
 }
 
@@ -100,21 +102,15 @@ kube::RequestOptions Operator::identity() const {
 
 common::Status Operator::instantiate() {
   violation_.reset();
-  auto instance = wasm::GuestInstance::create(host_.engine(), module_,
-                                              {spec_.maxMemoryBytes, spec_.entryTimeout},
-                                              static_cast<hostcalls::OperatorServices*>(this));
-  if (!instance) return instance.status();
-  instance_.emplace(std::move(*instance));
-  instance_->state().name = spec_.name;  // messages name the operator, not its file
+  auto guest = guests_->create(*this);
+  if (!guest) return guest.status();
+  guest_ = std::move(*guest);
   declaring_.clear();
   initializing_ = true;
-  auto init = instance_->enter("wop_init", {});
+  auto init = guest_->init();
   initializing_ = false;
-  if (!init) return init.status().withContext("wop_init");
+  if (!init.isOk()) return init.withContext("wop_init");
   if (violation_) return Status(StatusCode::kFailedPrecondition, "wop_init broke the ABI contract: " + *violation_);
-  if (init->size() != 1 || init->front().kind() != wasmtime::ValKind::I32 || init->front().i32() != WOP_OK) {
-    return Status(StatusCode::kFailedPrecondition, "wop_init did not return WOP_OK");
-  }
   if (declaring_.empty()) return Status(StatusCode::kFailedPrecondition, "wop_init declared no controller");
   return Status::ok();
 }
@@ -130,7 +126,7 @@ common::Status Operator::start() {
   if (controllers_.empty()) {
     if (auto setUp = setUpControllers(std::move(declaring_)); !setUp.isOk()) {
       state_ = OperatorState::kRefused;
-      instance_.reset();
+      guest_.reset();
       {
         std::lock_guard lock(mutex_);
         stats_.lastError = setUp.message();
@@ -148,7 +144,7 @@ common::Status Operator::start() {
   healthySince_ = SteadyClock::now();
   state_ = OperatorState::kRunning;
   log(WOP_LOG_INFO, "running (" + std::to_string(controllers_.size()) + " controller(s), memory " +
-                        std::to_string(instance_->memoryBytes() >> 10) + " KiB)");
+                        std::to_string(guest_->memoryBytes() >> 10) + " KiB)");
   return Status::ok();
 }
 
@@ -262,7 +258,7 @@ void Operator::fail(const std::string& reason) {
   consecutiveRestarts_++;
   const auto delay = common::jitteredBackoff(std::min(restarts, 20), host_.options().restartBackoffBase,
                                              host_.options().restartBackoffMax, common::randomUnit());
-  instance_.reset();
+  guest_.reset();
   generation_++;
   pendingCalls_ = 0;
   // Reconciles in flight on the dead instance are retried on the next one.
@@ -360,6 +356,7 @@ bool Operator::runSlice() {
     if (state_ != OperatorState::kRunning) return false;
   }
   int entries = 0;
+  const bool mayReconcile = cachesSynced();
   while (entries < kEntriesPerSlice && state_ == OperatorState::kRunning) {
     std::optional<Completion> completion;
     std::optional<MapRequest> mapRequest;
@@ -382,6 +379,7 @@ bool Operator::runSlice() {
       ++entries;
       continue;
     }
+    if (!mayReconcile) break;
     // Start reconciles, round robin over this operator's controllers.
     bool started = false;
     for (size_t i = 0; i < controllers_.size() && !started; ++i) {
@@ -400,7 +398,7 @@ bool Operator::runSlice() {
   scheduleNextDue();
   if (state_ != OperatorState::kRunning) return false;
   std::lock_guard lock(mutex_);
-  stats_.memoryBytes = instance_ ? instance_->memoryBytes() : 0;
+  stats_.memoryBytes = guest_ ? guest_->memoryBytes() : 0;
   if (!completions_.empty() || !mapRequests_.empty()) return true;
   for (const auto& controller : controllers_) {
     if (controller->inFlight < controller->declaration.maxConcurrentReconciles && controller->queue->hasReady()) {
@@ -408,6 +406,23 @@ bool Operator::runSlice() {
     }
   }
   return false;
+}
+
+bool Operator::cachesSynced() {
+  if (cachesSynced_) return true;
+  for (const auto& controller : controllers_) {
+    for (const auto& watch : controller->watches) {
+      const auto& informer = watch.subscription.informer();
+      if (informer && !informer->hasSynced()) {
+        // Like controller-runtime's WaitForCacheSync: a reconcile must not read a cache that
+        // is still listing (it would see objects as missing). Look again shortly.
+        host_.wakeAt(shared_from_this(), SteadyClock::now() + kCacheSyncPoll);
+        return false;
+      }
+    }
+  }
+  cachesSynced_ = true;
+  return true;
 }
 
 void Operator::scheduleNextDue() {
@@ -438,39 +453,23 @@ bool Operator::startReconcile(size_t c, const std::string& key) {
       enqueuedAt_.erase(it);
     }
   }
-  auto keyPtr = instance_->copyIn(key);
-  if (entryFailed(keyPtr.status(), "copying a key in")) return false;
-  auto result = instance_->enter("wop_reconcile", {wasmtime::Val(static_cast<int32_t>(id)),
-                                                   wasmtime::Val(static_cast<int32_t>(c)),
-                                                   wasmtime::Val(static_cast<int32_t>(*keyPtr)),
-                                                   wasmtime::Val(static_cast<int32_t>(key.size()))});
-  return !entryFailed(result.status(), "wop_reconcile");
+  return !entryFailed(guest_->reconcile(id, static_cast<uint32_t>(c), key), "wop_reconcile");
 }
 
 bool Operator::deliverCompletion(Completion completion) {
   if (completion.generation != generation_) return false;  // for an instance that is gone
   pendingCalls_--;
-  auto bodyPtr = instance_->copyIn(completion.body);
-  if (entryFailed(bodyPtr.status(), "copying a response in")) return true;
-  auto result = instance_->enter("wop_on_complete", {wasmtime::Val(static_cast<int32_t>(completion.token)),
-                                                     wasmtime::Val(completion.status),
-                                                     wasmtime::Val(static_cast<int32_t>(*bodyPtr)),
-                                                     wasmtime::Val(static_cast<int32_t>(completion.body.size()))});
-  entryFailed(result.status(), "wop_on_complete");
+  entryFailed(guest_->complete(completion.token, completion.status, completion.body), "wop_on_complete");
   return true;
 }
 
 bool Operator::deliverMapRequest(MapRequest request) {
-  auto objectPtr = instance_->copyIn(request.objectJson);
-  if (entryFailed(objectPtr.status(), "copying an object in")) return false;
   mapping_ = true;
   mappedKeys_.clear();
-  auto result = instance_->enter("wop_map", {wasmtime::Val(static_cast<int32_t>(request.controller)),
-                                             wasmtime::Val(static_cast<int32_t>(request.watch)),
-                                             wasmtime::Val(static_cast<int32_t>(*objectPtr)),
-                                             wasmtime::Val(static_cast<int32_t>(request.objectJson.size()))});
+  auto status = guest_->map(static_cast<uint32_t>(request.controller), static_cast<uint32_t>(request.watch),
+                            request.objectJson);
   mapping_ = false;
-  if (entryFailed(result.status(), "wop_map")) return false;
+  if (entryFailed(status, "wop_map")) return false;
   for (const auto& key : mappedKeys_) enqueue(request.controller, key);
   return true;
 }

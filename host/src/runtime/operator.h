@@ -24,11 +24,10 @@
 #include "kube/client.h"
 #include "runtime/declaration.h"
 #include "runtime/key_mapping.h"
+#include "runtime/operator_guest.h"
 #include "runtime/operator_spec.h"
 #include "runtime/predicates.h"
 #include "runtime/work_queue.h"
-#include "wasm/guest_instance.h"
-#include "wasm/guest_linker.h"
 
 namespace wop::runtime {
 
@@ -45,14 +44,14 @@ struct OperatorStats {
   uint64_t apiCalls = 0;
   uint64_t restarts = 0;
   uint64_t queuedKeys = 0;
-  uint64_t memoryBytes = 0;       // linear memory of the live instance
+  uint64_t memoryBytes = 0;       // the live guest's memory (Wasm: linear memory)
   std::string lastError;
 };
 
 class Operator final : public hostcalls::OperatorServices,
                        public std::enable_shared_from_this<Operator> {
  public:
-  Operator(OperatorHost& host, OperatorSpec spec, wasm::PreparedModule module);
+  Operator(OperatorHost& host, OperatorSpec spec, std::shared_ptr<GuestFactory> guests);
   ~Operator() override;
 
   const std::string& name() const { return spec_.name; }
@@ -123,6 +122,8 @@ class Operator final : public hostcalls::OperatorServices,
   bool entryFailed(const common::Status& status, const char* what);
   void fail(const std::string& reason);
   void scheduleNextDue();
+  // True once every informer the operator subscribed to has listed; until then no reconcile starts.
+  bool cachesSynced();
   // Declared watches that can hold objects of this kind in ns, unselected ones first.
   std::vector<const Watch*> findWatches(const std::string& apiVersion, const std::string& kind,
                                         const std::string& ns) const;
@@ -130,10 +131,10 @@ class Operator final : public hostcalls::OperatorServices,
 
   OperatorHost& host_;
   const OperatorSpec spec_;
-  const wasm::PreparedModule module_;
+  const std::shared_ptr<GuestFactory> guests_;
 
   // Worker-only state (one worker at a time, or start() before the operator is scheduled):
-  std::optional<wasm::GuestInstance> instance_;
+  std::unique_ptr<OperatorGuest> guest_;
   std::vector<ControllerDeclaration> declaring_;  // collected during wop_init
   bool initializing_ = false;
   bool mapping_ = false;
@@ -143,6 +144,7 @@ class Operator final : public hostcalls::OperatorServices,
   uint32_t nextReconcileId_ = 1;
   size_t nextController_ = 0;  // round robin within the operator
   int consecutiveRestarts_ = 0;
+  bool cachesSynced_ = false;
   std::chrono::steady_clock::time_point restartAt_;
   std::chrono::steady_clock::time_point healthySince_;
   std::chrono::steady_clock::time_point pendingWake_;  // the wake-up timer already set

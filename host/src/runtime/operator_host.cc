@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "hostcalls/abi_v1.h"
+#include "runtime/wasm_operator_guest.h"
 #include "wop_abi.h"
 
 namespace wop::runtime {
@@ -110,10 +111,19 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   if (!module) return module.status().withContext("operator " + spec.name);
   auto prepared = linker_->prepare(*module);
   if (!prepared) return prepared.status().withContext("operator " + spec.name);
-  auto op = std::make_shared<Operator>(*this, spec, std::move(*prepared));
+  return add(spec, std::make_shared<WasmGuestFactory>(engine_, std::move(*prepared),
+                                                     wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout},
+                                                     spec.name));
+}
+
+common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests) {
+  if (spec.name.empty()) return Status(StatusCode::kInvalidArgument, "an operator needs a name");
+  auto op = std::make_shared<Operator>(*this, spec, std::move(guests));
   {
     std::lock_guard lock(mutex_);
-    operators_[spec.name] = op;
+    if (!operators_.try_emplace(spec.name, op).second) {
+      return Status(StatusCode::kInvalidArgument, "operator " + spec.name + " already exists");
+    }
   }
   if (auto status = op->start(); !status.isOk()) {
     std::lock_guard lock(mutex_);

@@ -61,6 +61,9 @@ class OperatorHost {
   // are invalid, or its ServiceAccount may not watch what it declared. A trap or timeout
   // during start is not a refusal: the operator retries with backoff.
   common::Status add(const OperatorSpec& spec);
+  // Adds an operator whose guests come from a factory of the caller's (spec.modulePath and
+  // the memory limit are not used): the ring benchmark's native operators.
+  common::Status add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests);
   void remove(const std::string& name);
 
   std::vector<OperatorStats> stats() const;

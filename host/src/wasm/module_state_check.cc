@@ -134,15 +134,26 @@ std::string hexByte(uint32_t value) {
 }
 
 enum class ValType : uint8_t {
-  kI32 = 0x7f, kI64 = 0x7e, kF32 = 0x7d, kF64 = 0x7c, kV128 = 0x7b,
-  kFuncRef = 0x70, kExternRef = 0x6f,
+  kI32 = 0x7f,
+  kI64 = 0x7e,
+  kF32 = 0x7d,
+  kF64 = 0x7c,
+  kV128 = 0x7b,
+  kFuncRef = 0x70,
+  kExternRef = 0x6f,
 };
 
 // The value types of MVP, SIMD and reference types; typed references (GC, function
 // references, exnref) are refused as undecodable.
 std::optional<ValType> toValType(uint8_t byte) {
   switch (byte) {
-    case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x7b: case 0x70: case 0x6f:
+    case 0x7f:
+    case 0x7e:
+    case 0x7d:
+    case 0x7c:
+    case 0x7b:
+    case 0x70:
+    case 0x6f:
       return static_cast<ValType>(byte);
     default:
       return std::nullopt;
@@ -151,13 +162,20 @@ std::optional<ValType> toValType(uint8_t byte) {
 
 const char* valTypeName(ValType type) {
   switch (type) {
-    case ValType::kI32: return "i32";
-    case ValType::kI64: return "i64";
-    case ValType::kF32: return "f32";
-    case ValType::kF64: return "f64";
-    case ValType::kV128: return "v128";
-    case ValType::kFuncRef: return "funcref";
-    case ValType::kExternRef: return "externref";
+    case ValType::kI32:
+      return "i32";
+    case ValType::kI64:
+      return "i64";
+    case ValType::kF32:
+      return "f32";
+    case ValType::kF64:
+      return "f64";
+    case ValType::kV128:
+      return "v128";
+    case ValType::kFuncRef:
+      return "funcref";
+    case ValType::kExternRef:
+      return "externref";
   }
   return "?";
 }
@@ -178,11 +196,10 @@ Status readValType(ByteReader& reader, ValType& out, std::string_view where) {
 Status readCount(ByteReader& reader, uint32_t cap, std::string_view what, uint32_t& out) {
   if (!reader.readU32(out)) return malformed(reader, what);
   if (out > cap || out > reader.remaining()) {
-    return {StatusCode::kInvalidArgument, "malformed module: " + std::string(what) + " " +
-                                              std::to_string(out) + " at offset " +
-                                              std::to_string(reader.offset()) +
-                                              " is larger than the bytes left or the limit of " +
-                                              std::to_string(cap)};
+    return {StatusCode::kInvalidArgument,
+            "malformed module: " + std::string(what) + " " + std::to_string(out) + " at offset " +
+                std::to_string(reader.offset()) +
+                " is larger than the bytes left or the limit of " + std::to_string(cap)};
   }
   return Status::ok();
 }
@@ -193,7 +210,8 @@ Status skipLimits(ByteReader& reader, uint8_t allowedFlags, std::string_view whe
   uint8_t flags = 0;
   if (!reader.readByte(flags)) return malformed(reader, where);
   if ((flags & ~allowedFlags) != 0) {
-    return notCapturable("unsupported limits flags " + hexByte(flags) + " in " + std::string(where));
+    return notCapturable("unsupported limits flags " + hexByte(flags) + " in " +
+                         std::string(where));
   }
   const int bounds = (flags & 0x01) ? 2 : 1;
   for (int i = 0; i < bounds; ++i) {
@@ -281,7 +299,8 @@ class ExpressionDecoder {
       return std::nullopt;
     }
     if (value < 0) return undecodable("unsupported block type " + std::to_string(value));
-    if (value >= typeCount_) return malformed("block type index " + std::to_string(value) + " out of range");
+    if (value >= typeCount_)
+      return malformed("block type index " + std::to_string(value) + " out of range");
     return std::nullopt;
   }
 
@@ -301,25 +320,61 @@ class ExpressionDecoder {
 
   MaybeProblem singleByte(uint8_t op) {
     switch (op) {
-      case 0x00: case 0x01: case 0x05: case 0x0f: case 0x1a: case 0x1b: case 0xd1:
+      case 0x00:
+      case 0x01:
+      case 0x05:
+      case 0x0f:
+      case 0x1a:
+      case 0x1b:
+      case 0xd1:
         return std::nullopt;
-      case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x20: case 0x21: case 0x22:
-      case 0x23: case 0x24: case 0x25: case 0x3f: case 0x40: case 0xd2:
+      case 0x0c:
+      case 0x0d:
+      case 0x10:
+      case 0x12:
+      case 0x20:
+      case 0x21:
+      case 0x22:
+      case 0x23:
+      case 0x24:
+      case 0x25:
+      case 0x3f:
+      case 0x40:
+      case 0xd2:
         return u32s(1);
-      case 0x11: case 0x13:  // call_indirect, return_call_indirect: type, table
+      case 0x11:
+      case 0x13:  // call_indirect, return_call_indirect: type, table
         return u32s(2);
-      case 0x0e: return brTable();
-      case 0x1c: return selectTypes();
-      case 0x26: return refuse(InstructionProblem::kChangesTable, "table.set");
-      case 0x41: return r_.skipSigned(32) ? std::nullopt : malformed("bad i32.const");
-      case 0x42: return r_.skipSigned(64) ? std::nullopt : malformed("bad i64.const");
-      case 0x43: return bytes(4);
-      case 0x44: return bytes(8);
-      case 0xd0: return refNull();
-      case 0xfc: return prefixFc();
-      case 0xfd: return prefixFd();
-      case 0xfe: return prefixFe();
-      case 0x06: case 0x07: case 0x08: case 0x09: case 0x0a: case 0x18: case 0x19: case 0x1f:
+      case 0x0e:
+        return brTable();
+      case 0x1c:
+        return selectTypes();
+      case 0x26:
+        return refuse(InstructionProblem::kChangesTable, "table.set");
+      case 0x41:
+        return r_.skipSigned(32) ? std::nullopt : malformed("bad i32.const");
+      case 0x42:
+        return r_.skipSigned(64) ? std::nullopt : malformed("bad i64.const");
+      case 0x43:
+        return bytes(4);
+      case 0x44:
+        return bytes(8);
+      case 0xd0:
+        return refNull();
+      case 0xfc:
+        return prefixFc();
+      case 0xfd:
+        return prefixFd();
+      case 0xfe:
+        return prefixFe();
+      case 0x06:
+      case 0x07:
+      case 0x08:
+      case 0x09:
+      case 0x0a:
+      case 0x18:
+      case 0x19:
+      case 0x1f:
         return undecodable("exception-handling opcode " + hexByte(op));
       default:
         break;
@@ -357,19 +412,37 @@ class ExpressionDecoder {
     uint32_t sub = 0;
     if (!r_.readU32(sub)) return malformed("bad 0xfc opcode");
     switch (sub) {
-      case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:  // trunc_sat
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+      case 4:
+      case 5:
+      case 6:
+      case 7:  // trunc_sat
         return std::nullopt;
-      case 8: return u32s(2);   // memory.init data, memory
-      case 10: return u32s(2);  // memory.copy memory, memory
-      case 11: return u32s(1);  // memory.fill memory
-      case 16: return u32s(1);  // table.size table
-      case 9: return refuse(InstructionProblem::kDropsSegment, "data.drop");
-      case 13: return refuse(InstructionProblem::kDropsSegment, "elem.drop");
-      case 12: return refuse(InstructionProblem::kChangesTable, "table.init");
-      case 14: return refuse(InstructionProblem::kChangesTable, "table.copy");
-      case 15: return refuse(InstructionProblem::kChangesTable, "table.grow");
-      case 17: return refuse(InstructionProblem::kChangesTable, "table.fill");
-      default: return undecodable("unknown opcode 0xfc " + hexByte(sub));
+      case 8:
+        return u32s(2);  // memory.init data, memory
+      case 10:
+        return u32s(2);  // memory.copy memory, memory
+      case 11:
+        return u32s(1);  // memory.fill memory
+      case 16:
+        return u32s(1);  // table.size table
+      case 9:
+        return refuse(InstructionProblem::kDropsSegment, "data.drop");
+      case 13:
+        return refuse(InstructionProblem::kDropsSegment, "elem.drop");
+      case 12:
+        return refuse(InstructionProblem::kChangesTable, "table.init");
+      case 14:
+        return refuse(InstructionProblem::kChangesTable, "table.copy");
+      case 15:
+        return refuse(InstructionProblem::kChangesTable, "table.grow");
+      case 17:
+        return refuse(InstructionProblem::kChangesTable, "table.fill");
+      default:
+        return undecodable("unknown opcode 0xfc " + hexByte(sub));
     }
   }
 
@@ -396,11 +469,12 @@ class ExpressionDecoder {
       if (auto problem = memArg()) return problem;
       return bytes(1);
     }
-    static constexpr std::array<uint16_t, 17> kUnassigned = {
-        0x9a, 0xa2, 0xa5, 0xa6, 0xaf, 0xb0, 0xb2, 0xb3, 0xb4,
-        0xbb, 0xc2, 0xc5, 0xc6, 0xcf, 0xd0, 0xd2, 0xd3};
-    const bool unassigned = sub > 0xff || sub == 0xd4 || sub == 0xe2 || sub == 0xee ||
-                            std::find(kUnassigned.begin(), kUnassigned.end(), sub) != kUnassigned.end();
+    static constexpr std::array<uint16_t, 17> kUnassigned = {0x9a, 0xa2, 0xa5, 0xa6, 0xaf, 0xb0,
+                                                             0xb2, 0xb3, 0xb4, 0xbb, 0xc2, 0xc5,
+                                                             0xc6, 0xcf, 0xd0, 0xd2, 0xd3};
+    const bool unassigned =
+        sub > 0xff || sub == 0xd4 || sub == 0xe2 || sub == 0xee ||
+        std::find(kUnassigned.begin(), kUnassigned.end(), sub) != kUnassigned.end();
     if (unassigned) return undecodable("unknown opcode 0xfd " + hexByte(sub));
     return std::nullopt;  // every other SIMD opcode has no immediate
   }
@@ -449,11 +523,13 @@ std::string describe(const char* kind, uint32_t index, const std::optional<ByteR
 // A name map (index, name)*; finds `wanted` if given.
 Status parseNameMap(ByteReader reader, std::string_view wanted, std::optional<uint32_t>* found) {
   uint32_t count = 0;
-  if (auto status = readCount(reader, UINT32_MAX, "name map count", count); !status.isOk()) return status;
+  if (auto status = readCount(reader, UINT32_MAX, "name map count", count); !status.isOk())
+    return status;
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t index = 0;
     std::string_view name;
-    if (!reader.readU32(index) || !reader.readName(name)) return malformed(reader, "name map entry");
+    if (!reader.readU32(index) || !reader.readName(name))
+      return malformed(reader, "name map entry");
     if (found && !*found && name == wanted) *found = index;
   }
   if (!reader.atEnd()) return malformed(reader, "name map end");
@@ -472,7 +548,8 @@ Status parseNameSection(ByteReader reader, Names& names) {
       if (auto status = parseNameMap(*body, {}, nullptr); !status.isOk()) return status;
       names.functions = body;
     } else if (id == 7 && !names.globals) {
-      if (auto status = parseNameMap(*body, "__stack_pointer", &names.stackPointerGlobal); !status.isOk()) {
+      if (auto status = parseNameMap(*body, "__stack_pointer", &names.stackPointerGlobal);
+          !status.isOk()) {
         return status;
       }
       names.globals = body;
@@ -510,9 +587,12 @@ class ModuleChecker {
     }
     using Parser = Status (ModuleChecker::*)(ByteReader);
     static constexpr std::array<std::pair<uint8_t, Parser>, 7> kParsers = {{
-        {1, &ModuleChecker::parseTypes},   {2, &ModuleChecker::parseImports},
-        {3, &ModuleChecker::parseFunctions}, {4, &ModuleChecker::parseTables},
-        {5, &ModuleChecker::parseMemories}, {6, &ModuleChecker::parseGlobals},
+        {1, &ModuleChecker::parseTypes},
+        {2, &ModuleChecker::parseImports},
+        {3, &ModuleChecker::parseFunctions},
+        {4, &ModuleChecker::parseTables},
+        {5, &ModuleChecker::parseMemories},
+        {6, &ModuleChecker::parseGlobals},
         {7, &ModuleChecker::parseExports},
     }};
     // Start, element, data count and data sections hold nothing that changes at run time once
@@ -534,7 +614,8 @@ class ModuleChecker {
   }
 
   Status locateSections(std::span<const uint8_t> wasm) {
-    static constexpr std::array<uint8_t, 8> kHeader = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    static constexpr std::array<uint8_t, 8> kHeader = {0x00, 0x61, 0x73, 0x6d,
+                                                       0x01, 0x00, 0x00, 0x00};
     if (wasm.size() < kHeader.size() || !std::equal(kHeader.begin(), kHeader.end(), wasm.begin())) {
       return {StatusCode::kInvalidArgument, "not a core WebAssembly module (bad magic or version)"};
     }
@@ -571,7 +652,8 @@ class ModuleChecker {
   }
 
   Status parseTypes(ByteReader reader) {
-    if (auto status = readCount(reader, kMaxTypes, "type count", typeCount_); !status.isOk()) return status;
+    if (auto status = readCount(reader, kMaxTypes, "type count", typeCount_); !status.isOk())
+      return status;
     for (uint32_t i = 0; i < typeCount_; ++i) {
       uint8_t form = 0;
       if (!reader.readByte(form)) return malformed(reader, "type");
@@ -584,7 +666,8 @@ class ModuleChecker {
         if (auto status = readCount(reader, UINT32_MAX, part, count); !status.isOk()) return status;
         for (uint32_t j = 0; j < count; ++j) {
           ValType ignored;
-          if (auto status = readValType(reader, ignored, "a function type"); !status.isOk()) return status;
+          if (auto status = readValType(reader, ignored, "a function type"); !status.isOk())
+            return status;
         }
       }
     }
@@ -593,7 +676,9 @@ class ModuleChecker {
 
   Status parseImports(ByteReader reader) {
     uint32_t count = 0;
-    if (auto status = readCount(reader, kMaxImportsOrExports, "import count", count); !status.isOk()) return status;
+    if (auto status = readCount(reader, kMaxImportsOrExports, "import count", count);
+        !status.isOk())
+      return status;
     for (uint32_t i = 0; i < count; ++i) {
       std::string_view module, field;
       uint8_t kind = 0;
@@ -608,11 +693,19 @@ class ModuleChecker {
           if (!reader.readU32(typeIndex)) return malformed(reader, "import " + who);
           ++importedFunctions_;
           break;
-        case 1: status = skipTableType(reader); break;
-        case 2: status = skipLimits(reader, 0x07, "memory limits"); break;
-        case 3: status = parseImportedGlobal(reader, who); break;
-        case 4: return notCapturable("imports an exception tag " + who);
-        default: return malformed(reader, "kind of import " + who);
+        case 1:
+          status = skipTableType(reader);
+          break;
+        case 2:
+          status = skipLimits(reader, 0x07, "memory limits");
+          break;
+        case 3:
+          status = parseImportedGlobal(reader, who);
+          break;
+        case 4:
+          return notCapturable("imports an exception tag " + who);
+        default:
+          return malformed(reader, "kind of import " + who);
       }
       if (!status.isOk()) return status;
     }
@@ -630,7 +723,8 @@ class ModuleChecker {
   }
 
   Status parseFunctions(ByteReader reader) {
-    if (auto status = readCount(reader, kMaxFunctions, "function count", definedFunctions_); !status.isOk()) {
+    if (auto status = readCount(reader, kMaxFunctions, "function count", definedFunctions_);
+        !status.isOk()) {
       return status;
     }
     for (uint32_t i = 0; i < definedFunctions_; ++i) {
@@ -642,7 +736,8 @@ class ModuleChecker {
 
   Status parseTables(ByteReader reader) {
     uint32_t count = 0;
-    if (auto status = readCount(reader, kMaxTablesOrMemories, "table count", count); !status.isOk()) return status;
+    if (auto status = readCount(reader, kMaxTablesOrMemories, "table count", count); !status.isOk())
+      return status;
     for (uint32_t i = 0; i < count; ++i) {
       if (auto status = skipTableType(reader); !status.isOk()) return status;
     }
@@ -651,7 +746,9 @@ class ModuleChecker {
 
   Status parseMemories(ByteReader reader) {
     uint32_t count = 0;
-    if (auto status = readCount(reader, kMaxTablesOrMemories, "memory count", count); !status.isOk()) return status;
+    if (auto status = readCount(reader, kMaxTablesOrMemories, "memory count", count);
+        !status.isOk())
+      return status;
     for (uint32_t i = 0; i < count; ++i) {
       if (auto status = skipLimits(reader, 0x07, "memory limits"); !status.isOk()) return status;
     }
@@ -660,7 +757,8 @@ class ModuleChecker {
 
   Status parseGlobals(ByteReader reader) {
     uint32_t count = 0;
-    if (auto status = readCount(reader, kMaxGlobals, "global count", count); !status.isOk()) return status;
+    if (auto status = readCount(reader, kMaxGlobals, "global count", count); !status.isOk())
+      return status;
     globals_.reserve(count);
     for (uint32_t i = 0; i < count; ++i) {
       const std::string who = "global " + std::to_string(importedGlobals_ + i);
@@ -678,7 +776,9 @@ class ModuleChecker {
 
   Status parseExports(ByteReader reader) {
     uint32_t count = 0;
-    if (auto status = readCount(reader, kMaxImportsOrExports, "export count", count); !status.isOk()) return status;
+    if (auto status = readCount(reader, kMaxImportsOrExports, "export count", count);
+        !status.isOk())
+      return status;
     for (uint32_t i = 0; i < count; ++i) {
       std::string_view name;
       uint8_t kind = 0;
@@ -710,7 +810,9 @@ class ModuleChecker {
     }
     ByteReader reader = *sections_[10];
     uint32_t count = 0;
-    if (auto status = readCount(reader, kMaxFunctions, "function body count", count); !status.isOk()) return status;
+    if (auto status = readCount(reader, kMaxFunctions, "function body count", count);
+        !status.isOk())
+      return status;
     if (count != definedFunctions_) {
       return {StatusCode::kInvalidArgument, "malformed module: " + std::to_string(count) +
                                                 " function bodies for " +
@@ -719,7 +821,8 @@ class ModuleChecker {
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t size = 0;
       std::optional<ByteReader> body;
-      if (!reader.readU32(size) || !reader.sub(size, body)) return malformed(reader, "function body size");
+      if (!reader.readU32(size) || !reader.sub(size, body))
+        return malformed(reader, "function body size");
       if (auto status = checkBody(*body, importedFunctions_ + i); !status.isOk()) return status;
     }
     return reader.atEnd() ? Status::ok() : malformed(reader, "end of the code section");
@@ -728,7 +831,8 @@ class ModuleChecker {
   Status checkBody(ByteReader body, uint32_t functionIndex) {
     const std::string who = describe("function", functionIndex, names_.functions);
     uint32_t groups = 0;
-    if (auto status = readCount(body, UINT32_MAX, "local group count", groups); !status.isOk()) return status;
+    if (auto status = readCount(body, UINT32_MAX, "local group count", groups); !status.isOk())
+      return status;
     uint64_t locals = 0;
     for (uint32_t g = 0; g < groups; ++g) {
       uint32_t count = 0;
@@ -736,11 +840,13 @@ class ModuleChecker {
       if (!body.readU32(count)) return malformed(body, "locals of " + who);
       locals += count;
       if (locals > kMaxLocals) {
-        return {StatusCode::kInvalidArgument, who + " declares more than " + std::to_string(kMaxLocals) + " locals"};
+        return {StatusCode::kInvalidArgument,
+                who + " declares more than " + std::to_string(kMaxLocals) + " locals"};
       }
       if (auto status = readValType(body, type, who); !status.isOk()) return status;
     }
-    if (auto problem = ExpressionDecoder(body, typeCount_).decode()) return problemStatus(*problem, who);
+    if (auto problem = ExpressionDecoder(body, typeCount_).decode())
+      return problemStatus(*problem, who);
     if (!body.atEnd()) return malformed(body, "end of " + who + " (bytes after its final end)");
     return Status::ok();
   }
@@ -765,8 +871,8 @@ class ModuleChecker {
       if (global.exported) {
         if (global.type == ValType::kV128 || global.type == ValType::kFuncRef ||
             global.type == ValType::kExternRef) {
-          return notCapturable("exported mutable global " + printable(global.exportName) + " is a " +
-                               valTypeName(global.type));
+          return notCapturable("exported mutable global " + printable(global.exportName) +
+                               " is a " + valTypeName(global.type));
         }
         state.exportedMutableGlobals.emplace_back(global.exportName);
         continue;

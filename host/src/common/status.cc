@@ -12,6 +12,7 @@ const char* statusCodeName(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return "DeadlineExceeded";
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kInternal: return "Internal";
+    case StatusCode::kDataLoss: return "DataLoss";
     case StatusCode::kAborted: return "Aborted";
   }
   return "Unknown";

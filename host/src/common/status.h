@@ -20,6 +20,7 @@ enum class StatusCode {
   kUnavailable,        // a dependency (the API server, the disk) cannot be reached now
   kInternal,           // a broken invariant of our own or of a dependency
   kAborted,            // the guest trapped
+  kDataLoss,           // stored data is missing, truncated or corrupt (a snapshot)
 };
 
 const char* statusCodeName(StatusCode code);

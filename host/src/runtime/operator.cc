@@ -88,7 +88,9 @@ Operator::Operator(OperatorHost& host, OperatorSpec spec, std::shared_ptr<GuestF
   stats_.name = spec_.name;
 }
 
-Operator::~Operator() = default;
+Operator::~Operator() {
+  if (snapshot_) snapshot_->discard();
+}
 
 kube::RequestOptions Operator::identity() const {
   if (spec_.serviceAccountName.empty()) return {};
@@ -102,6 +104,9 @@ kube::RequestOptions Operator::identity() const {
 
 common::Status Operator::instantiate() {
   violation_.reset();
+  restoredFromChain_ = false;
+  prefetched_ = false;
+  swappedOut_ = false;
   auto guest = guests_->create(*this);
   if (!guest) return guest.status();
   guest_ = std::move(*guest);
@@ -134,6 +139,7 @@ common::Status Operator::start() {
       log(WOP_LOG_ERROR, "refused: " + setUp.message());
       return setUp;
     }
+    setUpSwapping();
   } else if (declaring_.size() != controllers_.size()) {
     fail("declared " + std::to_string(declaring_.size()) + " controllers after a restart, " +
          std::to_string(controllers_.size()) + " before");
@@ -142,6 +148,11 @@ common::Status Operator::start() {
     requeueEverything();  // level-triggered: whatever happened meanwhile is looked at again
   }
   healthySince_ = SteadyClock::now();
+  idleSince_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    residentSince_ = healthySince_;
+  }
   state_ = OperatorState::kRunning;
   log(WOP_LOG_INFO, "running (" + std::to_string(controllers_.size()) + " controller(s), memory " +
                         std::to_string(guest_->memoryBytes() >> 10) + " KiB)");
@@ -323,9 +334,12 @@ void Operator::onEvent(size_t c, size_t w, const cache::ObjectPtr& before, const
 }
 
 void Operator::enqueue(size_t c, const std::string& key) {
+  const auto now = SteadyClock::now();
   {
     std::lock_guard lock(mutex_);
-    enqueuedAt_.try_emplace(std::to_string(c) + "/" + key, SteadyClock::now());
+    recordWake(now);
+    const WakeKind kind = swappedOut_ ? WakeKind::kSwapped : prefetched_ ? WakeKind::kPrefetched : WakeKind::kResident;
+    enqueuedAt_.try_emplace(std::to_string(c) + "/" + key, Enqueued{now, kind});
   }
   controllers_[c]->queue->add(key);
 }
@@ -354,6 +368,15 @@ bool Operator::runSlice() {
     if (SteadyClock::now() < restartAt_) return false;
     (void)start();
     if (state_ != OperatorState::kRunning) return false;
+  }
+  if (takeSnapshotFault() && state_ != OperatorState::kRunning) return false;
+  if (swappedOut_) {
+    const bool work = wantsGuest();
+    if (!work && !prefetchDue(SteadyClock::now())) {
+      scheduleNextDue();
+      return false;
+    }
+    if (!restore(/*prefetch=*/!work)) return false;
   }
   int entries = 0;
   const bool mayReconcile = cachesSynced();
@@ -397,15 +420,20 @@ bool Operator::runSlice() {
   }
   scheduleNextDue();
   if (state_ != OperatorState::kRunning) return false;
-  std::lock_guard lock(mutex_);
-  stats_.memoryBytes = guest_ ? guest_->memoryBytes() : 0;
-  if (!completions_.empty() || !mapRequests_.empty()) return true;
-  for (const auto& controller : controllers_) {
-    if (controller->inFlight < controller->declaration.maxConcurrentReconciles && controller->queue->hasReady()) {
-      return true;
+  const bool more = [&] {
+    std::lock_guard lock(mutex_);
+    stats_.memoryBytes = guest_ ? guest_->memoryBytes() : 0;
+    if (!completions_.empty() || !mapRequests_.empty()) return true;
+    for (const auto& controller : controllers_) {
+      if (controller->inFlight < controller->declaration.maxConcurrentReconciles && controller->queue->hasReady()) {
+        return true;
+      }
     }
-  }
-  return false;
+    return false;
+  }();
+  if (entries > 0) idleSince_.reset();
+  if (!more) considerSwapOut(reconciles_.empty() && pendingCalls_ == 0 && mayReconcile);
+  return more;
 }
 
 bool Operator::cachesSynced() {
@@ -449,7 +477,8 @@ bool Operator::startReconcile(size_t c, const std::string& key) {
     std::lock_guard lock(mutex_);
     auto it = enqueuedAt_.find(std::to_string(c) + "/" + key);
     if (it != enqueuedAt_.end()) {
-      host_.recordLatency(std::chrono::duration<double, std::milli>(SteadyClock::now() - it->second).count());
+      host_.recordLatency(std::chrono::duration<double, std::milli>(SteadyClock::now() - it->second.at).count(),
+                          it->second.kind);
       enqueuedAt_.erase(it);
     }
   }
@@ -671,6 +700,9 @@ OperatorStats Operator::stats() const {
   std::lock_guard lock(mutex_);
   OperatorStats stats = stats_;
   stats.state = state_;
+  if (!stats.swappedOut && state_ == OperatorState::kRunning) {
+    stats.residentSeconds += std::chrono::duration<double>(SteadyClock::now() - residentSince_).count();
+  }
   for (const auto& controller : controllers_) stats.queuedKeys += controller->queue->readyCount();
   return stats;
 }

@@ -27,6 +27,8 @@
 #include "runtime/operator_guest.h"
 #include "runtime/operator_spec.h"
 #include "runtime/predicates.h"
+#include "runtime/wake_predictor.h"
+#include "snapshot/operator_snapshot.h"
 #include "runtime/work_queue.h"
 
 namespace wop::runtime {
@@ -34,6 +36,10 @@ namespace wop::runtime {
 class OperatorHost;
 
 enum class OperatorState { kStarting, kRunning, kBackoff, kRefused, kStopped };
+
+// How a change found its operator: resident, swapped out (restored on the way to the reconcile),
+// or resident because a prediction restored it ahead of the change.
+enum class WakeKind { kResident, kSwapped, kPrefetched };
 const char* operatorStateName(OperatorState state);
 
 struct OperatorStats {
@@ -46,6 +52,19 @@ struct OperatorStats {
   uint64_t queuedKeys = 0;
   uint64_t memoryBytes = 0;       // the live guest's memory (Wasm: linear memory)
   std::string lastError;
+  // Swapping (operator_swap.cc)
+  bool swappable = false;         // swapping is on for it and its state can be captured
+  bool swappedOut = false;
+  uint64_t swapOuts = 0;
+  uint64_t restores = 0;          // of which prefetches: restored ahead of a predicted change
+  uint64_t prefetches = 0;
+  uint64_t snapshotFaults = 0;    // unusable snapshots: restarted fresh instead
+  uint64_t snapshotBytes = 0;     // data written by the last swap-out
+  uint64_t wakesResident = 0;     // changes that found the guest resident
+  uint64_t wakesSwapped = 0;      // changes that had to restore it
+  double residentSeconds = 0;     // time with a live guest since the first start
+  double lastRestoreMs = 0;
+  double lastSwapOutMs = 0;
 };
 
 class Operator final : public hostcalls::OperatorServices,
@@ -129,6 +148,18 @@ class Operator final : public hostcalls::OperatorServices,
                                         const std::string& ns) const;
   kube::RequestOptions identity() const;
 
+  // Swapping (operator_swap.cc). Worker-only, like the guest.
+  void setUpSwapping();
+  bool wantsGuest();
+  bool prefetchDue(std::chrono::steady_clock::time_point now);
+  void armPrefetch();
+  bool restore(bool prefetch);
+  void considerSwapOut(bool idle);
+  void swapOut();
+  void restartFromSnapshotFault(const std::string& reason);
+  bool takeSnapshotFault();
+  void recordWake(std::chrono::steady_clock::time_point now);
+
   OperatorHost& host_;
   const OperatorSpec spec_;
   const std::shared_ptr<GuestFactory> guests_;
@@ -148,6 +179,15 @@ class Operator final : public hostcalls::OperatorServices,
   std::chrono::steady_clock::time_point restartAt_;
   std::chrono::steady_clock::time_point healthySince_;
   std::chrono::steady_clock::time_point pendingWake_;  // the wake-up timer already set
+  std::unique_ptr<snapshot::OperatorSnapshot> snapshot_;  // null: never swapped
+  std::chrono::milliseconds idleAfter_{0};
+  bool predict_ = false;
+  bool restoredFromChain_ = false;  // the live guest's memory is the snapshot chain's mapping
+  bool prefetched_ = false;         // restored ahead of a prediction, no change since
+  std::optional<std::chrono::steady_clock::time_point> idleSince_;
+  std::chrono::steady_clock::time_point swapRetryAt_;   // after a failed swap-out
+  std::chrono::steady_clock::time_point swapCheckAt_;   // the swap-out check timer already set
+  std::atomic<bool> swappedOut_{false};
 
   // Shared with the I/O thread:
   std::vector<std::unique_ptr<Controller>> controllers_;  // fixed after the first start
@@ -159,7 +199,14 @@ class Operator final : public hostcalls::OperatorServices,
   mutable std::mutex mutex_;  // guards everything below
   std::deque<Completion> completions_;
   std::deque<MapRequest> mapRequests_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> enqueuedAt_;  // "c/key"
+  struct Enqueued {
+    std::chrono::steady_clock::time_point at;
+    WakeKind kind;
+  };
+  std::unordered_map<std::string, Enqueued> enqueuedAt_;  // "c/key"
+  WakePredictor predictor_;
+  std::chrono::steady_clock::time_point residentSince_;
+  std::optional<std::pair<uint64_t, std::string>> snapshotFault_;  // generation, reason
   OperatorStats stats_;
 };
 

@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "hostcalls/operator_services.h"
+#include "snapshot/operator_snapshot.h"
 
 namespace wop::runtime {
 
@@ -25,6 +26,13 @@ class OperatorGuest {
   virtual common::Status map(uint32_t controller, uint32_t watch, std::string_view objectJson) = 0;
   // Bytes of memory the guest's own state occupies (linear memory for Wasm).
   virtual uint64_t memoryBytes() = 0;
+  // Saves the guest's whole state, between entries, to snapshot (only guests whose factory is
+  // capturable). restoredFromChain: this guest was restored from snapshot and may save a delta.
+  virtual common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot, bool restoredFromChain) {
+    (void)snapshot;
+    (void)restoredFromChain;
+    return common::Status(common::StatusCode::kFailedPrecondition, "this guest cannot be snapshotted");
+  }
 };
 
 class GuestFactory {
@@ -32,6 +40,22 @@ class GuestFactory {
   virtual ~GuestFactory() = default;
   // A fresh guest whose host calls go to services, which must outlive it. Not yet initialised.
   virtual common::Result<std::unique_ptr<OperatorGuest>> create(hostcalls::OperatorServices& services) = 0;
+
+  // Ok if guests can be swapped out (their state captured between entries), else why not.
+  virtual common::Status capturable() const {
+    return common::Status(common::StatusCode::kFailedPrecondition, "its guests are not Wasm");
+  }
+  // What a snapshot must have been taken from to be restored by this factory.
+  virtual std::string identity() const { return {}; }
+  // A guest whose state is the snapshot's: a new instance with the plan mapped over its memory.
+  virtual common::Result<std::unique_ptr<OperatorGuest>> restore(hostcalls::OperatorServices& services,
+                                                                 const snapshot::OperatorSnapshot& snapshot,
+                                                                 const snapshot::RestorePlan& plan) {
+    (void)services;
+    (void)snapshot;
+    (void)plan;
+    return capturable();
+  }
 };
 
 }  // namespace wop::runtime

@@ -4,9 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
+
+#include <unistd.h>
 
 #include "hostcalls/abi_v1.h"
 #include "runtime/wasm_operator_guest.h"
+#include "snapshot/operator_snapshot.h"
 #include "wop_abi.h"
 
 namespace wop::runtime {
@@ -17,11 +21,11 @@ using common::StatusCode;
 
 constexpr size_t kMaxLatencySamples = 1'000'000;
 
-std::string defaultArtifactDirectory() {
+std::string defaultCacheDirectory() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
   const std::string base = xdg && *xdg ? xdg : std::string(home ? home : "/tmp") + "/.cache";
-  return base + "/wasm-operator/artifacts";
+  return base + "/wasm-operator";
 }
 
 const char* levelName(int32_t level) {
@@ -69,7 +73,7 @@ OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink lo
     : client_(client),
       options_(std::move(options)),
       logSink_(std::move(log)),
-      modules_(engine_, options_.artifactDirectory.empty() ? defaultArtifactDirectory()
+      modules_(engine_, options_.artifactDirectory.empty() ? defaultCacheDirectory() + "/artifacts"
                                                            : options_.artifactDirectory),
       informers_(client) {
   auto linker = wasm::GuestLinker::create(engine_, hostcalls::defineAbiV1);
@@ -79,6 +83,16 @@ OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink lo
     std::abort();
   }
   linker_ = std::move(*linker);
+  if (options_.swap.enabled) {
+    const std::string base = options_.swap.directory.empty() ? defaultCacheDirectory() + "/snapshots" : options_.swap.directory;
+    snapshotDirectory_ = base + "/host-" + std::to_string(::getpid());
+    if (auto prepared = snapshot::prepareSnapshotDirectory(base, snapshotDirectory_); !prepared.isOk()) {
+      // Swapping is an optimisation: without a folder the host runs every operator resident.
+      this->log("", WOP_LOG_WARN, "swapping is off: " + prepared.message());
+      snapshotDirectory_.clear();
+    }
+  }
+  background_ = std::jthread([this](std::stop_token stop) { backgroundLoop(stop); });
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this](std::stop_token stop) { workerLoop(stop); });
   }
@@ -88,10 +102,19 @@ OperatorHost::~OperatorHost() {
   for (auto& worker : workers_) worker.request_stop();
   readyCv_.notify_all();
   workers_.clear();  // joins
-  std::lock_guard lock(mutex_);
-  for (auto& [name, op] : operators_) op->stop();
-  operators_.clear();
-  ready_.clear();
+  background_.request_stop();
+  backgroundCv_.notify_all();
+  background_ = {};  // joins
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, op] : operators_) op->stop();
+    operators_.clear();
+    ready_.clear();
+  }
+  if (!snapshotDirectory_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(snapshotDirectory_, ignored);
+  }
 }
 
 void OperatorHost::log(const std::string& operatorName, int32_t level, const std::string& message) {
@@ -159,12 +182,59 @@ std::vector<OperatorStats> OperatorHost::stats() const {
 
 std::vector<double> OperatorHost::takeLatencySamples() {
   std::lock_guard lock(mutex_);
-  return std::exchange(latency_, {});
+  std::vector<double> out;
+  for (const auto& sample : latency_) out.push_back(sample.ms);
+  latency_.clear();
+  return out;
 }
 
-void OperatorHost::recordLatency(double ms) {
+std::vector<double> OperatorHost::takeLatencySamples(WakeKind kind) {
   std::lock_guard lock(mutex_);
-  if (latency_.size() < kMaxLatencySamples) latency_.push_back(ms);
+  std::vector<double> out;
+  std::erase_if(latency_, [&](const LatencySample& sample) {
+    if (sample.kind != kind) return false;
+    out.push_back(sample.ms);
+    return true;
+  });
+  return out;
+}
+
+void OperatorHost::recordLatency(double ms, WakeKind kind) {
+  std::lock_guard lock(mutex_);
+  if (latency_.size() < kMaxLatencySamples) latency_.push_back({ms, kind});
+}
+
+void OperatorHost::recordSwap(SwapEvent event, double ms) {
+  std::lock_guard lock(mutex_);
+  auto& samples = event == SwapEvent::kSwapOut ? swapOutMs_ : restoreMs_;
+  if (samples.size() < kMaxLatencySamples) samples.push_back(ms);
+}
+
+std::vector<double> OperatorHost::takeSwapSamples(SwapEvent event) {
+  std::lock_guard lock(mutex_);
+  return std::exchange(event == SwapEvent::kSwapOut ? swapOutMs_ : restoreMs_, {});
+}
+
+void OperatorHost::runInBackground(std::function<void()> job) {
+  {
+    std::lock_guard lock(backgroundMutex_);
+    backgroundJobs_.push_back(std::move(job));
+  }
+  backgroundCv_.notify_one();
+}
+
+void OperatorHost::backgroundLoop(std::stop_token stop) {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(backgroundMutex_);
+      backgroundCv_.wait(lock, stop, [this] { return !backgroundJobs_.empty(); });
+      if (stop.stop_requested()) return;
+      job = std::move(backgroundJobs_.front());
+      backgroundJobs_.pop_front();
+    }
+    job();
+  }
 }
 
 void OperatorHost::schedule(const std::shared_ptr<Operator>& op) {

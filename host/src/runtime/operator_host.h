@@ -40,6 +40,21 @@ using LogSink = std::function<void(const LogRecord&)>;
 // Writes "2026-11-29T20:00:00.123Z level=info operator=ring-0 msg=..." lines to stderr.
 LogSink stderrLogSink();
 
+// Swapping idle operators to disk (docs/swap.md).
+struct SwapOptions {
+  bool enabled = false;
+  // Where snapshots go; the host uses host-<pid> inside it and empties that at start.
+  // Default: $XDG_CACHE_HOME or ~/.cache, /wasm-operator/snapshots.
+  std::string directory;
+  // An operator with no work for this long is swapped out (unless prediction says it will be
+  // woken again too soon for that to pay).
+  std::chrono::milliseconds idleAfter{2000};
+  // Learn each operator's wake-ups, restore ahead of predicted ones, keep frequent ones resident.
+  bool predict = true;
+};
+
+enum class SwapEvent { kSwapOut, kRestore };
+
 struct HostOptions {
   int workers = 2;
   std::string artifactDirectory;  // default: $XDG_CACHE_HOME or ~/.cache, /wasm-operator/artifacts
@@ -47,6 +62,7 @@ struct HostOptions {
   std::chrono::milliseconds restartBackoffMax{300'000};
   bool checkPermissions = true;  // SubjectAccessReview of every declared watch at start
   RateLimits queueLimits;
+  SwapOptions swap;
 };
 
 class OperatorHost {
@@ -70,6 +86,7 @@ class OperatorHost {
   // Change-to-reconcile delays (ms) since the last call: from the informer event that queued
   // a key to the start of its reconcile.
   std::vector<double> takeLatencySamples();
+  std::vector<double> takeLatencySamples(WakeKind kind);
   int workerCount() const { return static_cast<int>(workers_.size()); }
 
   // For operators:
@@ -80,10 +97,18 @@ class OperatorHost {
   void log(const std::string& operatorName, int32_t level, const std::string& message);
   void schedule(const std::shared_ptr<Operator>& op);
   void wakeAt(const std::shared_ptr<Operator>& op, std::chrono::steady_clock::time_point when);
-  void recordLatency(double ms);
+  void recordLatency(double ms, WakeKind kind = WakeKind::kResident);
+  // Swap-out and restore durations (ms) since the last call, for benchmarks.
+  void recordSwap(SwapEvent event, double ms);
+  std::vector<double> takeSwapSamples(SwapEvent event);
+  // Runs job on the host's one background thread (snapshot checks), in order.
+  void runInBackground(std::function<void()> job);
+  // This host's own snapshot folder; empty when swapping is off.
+  const std::string& snapshotDirectory() const { return snapshotDirectory_; }
 
  private:
   void workerLoop(std::stop_token stop);
+  void backgroundLoop(std::stop_token stop);
 
   kube::Client& client_;
   const HostOptions options_;
@@ -99,7 +124,19 @@ class OperatorHost {
   std::map<std::string, std::shared_ptr<Operator>> operators_;
   std::deque<std::shared_ptr<Operator>> ready_;
   std::map<Operator*, bool> queued_;  // queued or running -> scheduled again meanwhile
-  std::vector<double> latency_;
+  struct LatencySample {
+    double ms;
+    WakeKind kind;
+  };
+  std::vector<LatencySample> latency_;
+  std::vector<double> swapOutMs_;
+  std::vector<double> restoreMs_;
+  std::string snapshotDirectory_;
+
+  std::mutex backgroundMutex_;
+  std::condition_variable_any backgroundCv_;
+  std::deque<std::function<void()>> backgroundJobs_;
+  std::jthread background_;
   std::vector<std::jthread> workers_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace wop::runtime {
@@ -19,6 +20,9 @@ struct OperatorSpec {
   std::string configJson = "{}";
   uint64_t maxMemoryBytes = 64ull << 20;
   std::chrono::milliseconds entryTimeout{1000};
+  // Swapping to disk when idle; unset: the host's default (HostOptions::swap).
+  std::optional<bool> swap;
+  std::optional<std::chrono::milliseconds> swapIdleAfter;
 };
 
 }  // namespace wop::runtime

@@ -1,5 +1,7 @@
 #include "runtime/wasm_operator_guest.h"
 
+#include <bit>
+
 #include "wop_abi.h"
 
 namespace wop::runtime {
@@ -52,11 +54,63 @@ Status WasmOperatorGuest::map(uint32_t controller, uint32_t watch, std::string_v
   return enterWithBytes("wop_map", controller, static_cast<int32_t>(watch), objectJson);
 }
 
+common::Result<snapshot::SaveResult> WasmOperatorGuest::saveTo(snapshot::OperatorSnapshot& snapshot,
+                                                                bool restoredFromChain) {
+  std::vector<snapshot::GlobalValue> globals;
+  for (const auto& name : capturedGlobals_) {
+    auto value = instance_.exportedGlobal(name);
+    if (!value) return Status(StatusCode::kFailedPrecondition, "exported global " + name + " is gone");
+    snapshot::GlobalValue saved{name, snapshot::GlobalKind::kI32, 0};
+    switch (value->kind()) {
+      case wasmtime::ValKind::I32: saved.bits = static_cast<uint32_t>(value->i32()); break;
+      case wasmtime::ValKind::I64: saved.kind = snapshot::GlobalKind::kI64; saved.bits = static_cast<uint64_t>(value->i64()); break;
+      case wasmtime::ValKind::F32: saved.kind = snapshot::GlobalKind::kF32; saved.bits = std::bit_cast<uint32_t>(value->f32()); break;
+      case wasmtime::ValKind::F64: saved.kind = snapshot::GlobalKind::kF64; saved.bits = std::bit_cast<uint64_t>(value->f64()); break;
+      default: return Status(StatusCode::kFailedPrecondition, "exported global " + name + " has a type snapshots do not hold");
+    }
+    globals.push_back(std::move(saved));
+  }
+  return snapshot.save(instance_.memory(), globals, restoredFromChain);
+}
+
+Status WasmOperatorGuest::restoreGlobals(const std::vector<snapshot::GlobalValue>& globals) {
+  for (const auto& g : globals) {
+    wasmtime::Val value(static_cast<int32_t>(g.bits));
+    switch (g.kind) {
+      case snapshot::GlobalKind::kI32: break;
+      case snapshot::GlobalKind::kI64: value = wasmtime::Val(static_cast<int64_t>(g.bits)); break;
+      case snapshot::GlobalKind::kF32: value = wasmtime::Val(std::bit_cast<float>(static_cast<uint32_t>(g.bits))); break;
+      case snapshot::GlobalKind::kF64: value = wasmtime::Val(std::bit_cast<double>(g.bits)); break;
+    }
+    if (auto status = instance_.setExportedGlobal(g.name, value); !status.isOk()) return status;
+  }
+  return Status::ok();
+}
+
+std::vector<std::string> WasmGuestFactory::capturedGlobals() const {
+  const auto& state = module_.module().capturableState();
+  return state ? state->exportedMutableGlobals : std::vector<std::string>{};
+}
+
 common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::create(hostcalls::OperatorServices& services) {
   auto instance = wasm::GuestInstance::create(engine_, module_, limits_, &services);
   if (!instance) return instance.status();
   instance->state().name = name_;
-  return std::unique_ptr<OperatorGuest>(std::make_unique<WasmOperatorGuest>(std::move(*instance)));
+  return std::unique_ptr<OperatorGuest>(std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals()));
+}
+
+common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::restore(hostcalls::OperatorServices& services,
+                                                                         const snapshot::OperatorSnapshot& snapshot,
+                                                                         const snapshot::RestorePlan& plan) {
+  // No _initialize: its effects are in the snapshot, which replaces the whole memory.
+  auto instance = wasm::GuestInstance::create(engine_, module_, limits_, &services, /*runInitializer=*/false);
+  if (!instance) return instance.status();
+  instance->state().name = name_;
+  if (auto grown = instance->growMemoryTo(plan.memoryBytes()); !grown.isOk()) return grown;
+  if (auto mapped = snapshot.map(plan, instance->memory().data()); !mapped.isOk()) return mapped;
+  auto guest = std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals());
+  if (auto globals = guest->restoreGlobals(plan.globals()); !globals.isOk()) return globals;
+  return std::unique_ptr<OperatorGuest>(std::move(guest));
 }
 
 }  // namespace wop::runtime

@@ -40,11 +40,11 @@ wasmtime::Store makeStore(Engine& engine, GuestState* state, const InstanceLimit
 
 common::Result<GuestInstance> GuestInstance::finishCreate(
     GuestInstance instance, const GuestModule& module,
-    wasmtime::TrapResult<wasmtime::Instance> created) {
+    wasmtime::TrapResult<wasmtime::Instance> created, bool runInitializer) {
   const std::string context = "instantiating " + module.name();
   if (!created) return trapStatus(created.err(), context, instance.limits_.maxEntryTime);
   instance.instance_ = created.unwrap();
-  if (module.exportsFunction("_initialize")) {
+  if (runInitializer && module.exportsFunction("_initialize")) {
     auto init = instance.enter("_initialize", {});
     if (!init) return init.status().withContext(context);
   }
@@ -64,22 +64,68 @@ common::Result<GuestInstance> GuestInstance::create(Engine& engine, const GuestM
 }
 
 common::Result<GuestInstance> GuestInstance::create(Engine& engine, const PreparedModule& module,
-                                                    InstanceLimits limits, void* embedder) {
+                                                    InstanceLimits limits, void* embedder,
+                                                    bool runInitializer) {
   auto state = std::make_unique<GuestState>();
   state->name = module.module().name();
   state->embedder = embedder;
   wasmtime::Store store = makeStore(engine, state.get(), limits);
   GuestInstance instance(engine, limits, std::move(state), std::move(store));
   auto created = module.instantiate(instance.store_);
-  return finishCreate(std::move(instance), module.module(), std::move(created));
+  return finishCreate(std::move(instance), module.module(), std::move(created), runInitializer);
 }
 
-std::optional<GuestMemory> GuestInstance::memoryView() {
+std::optional<wasmtime::Memory> GuestInstance::exportedMemory() {
   auto exported = instance_->get(store_, "memory");
   auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
   if (memory == nullptr) return std::nullopt;
+  return *memory;
+}
+
+std::optional<GuestMemory> GuestInstance::memoryView() {
+  auto span = memory();
+  if (span.data() == nullptr) return std::nullopt;
+  return GuestMemory(span);
+}
+
+std::span<uint8_t> GuestInstance::memory() {
+  auto memory = exportedMemory();
+  if (!memory) return {};
   auto data = memory->data(store_);
-  return GuestMemory(std::span<uint8_t>(data.data(), data.size()));
+  return std::span<uint8_t>(data.data(), data.size());
+}
+
+Status GuestInstance::growMemoryTo(uint64_t bytes) {
+  auto memory = exportedMemory();
+  if (!memory) return Status(StatusCode::kFailedPrecondition, state_->name + " has no memory");
+  constexpr uint64_t kWasmPage = 65536;
+  const uint64_t current = memory->size(store_);  // in Wasm pages
+  const uint64_t wanted = (bytes + kWasmPage - 1) / kWasmPage;
+  if (wanted <= current) return Status::ok();
+  auto grown = memory->grow(store_, wanted - current);
+  if (!grown) {
+    return Status(StatusCode::kResourceExhausted, state_->name + ": cannot grow memory to " + std::to_string(bytes) +
+                                                      " bytes: " + grown.err().message());
+  }
+  return Status::ok();
+}
+
+std::optional<wasmtime::Val> GuestInstance::exportedGlobal(std::string_view name) {
+  auto exported = instance_->get(store_, name);
+  auto* global = exported ? std::get_if<wasmtime::Global>(&*exported) : nullptr;
+  if (global == nullptr) return std::nullopt;
+  return global->get(store_);
+}
+
+Status GuestInstance::setExportedGlobal(std::string_view name, const wasmtime::Val& value) {
+  auto exported = instance_->get(store_, name);
+  auto* global = exported ? std::get_if<wasmtime::Global>(&*exported) : nullptr;
+  if (global == nullptr) {
+    return Status(StatusCode::kNotFound, state_->name + " exports no global named " + std::string(name));
+  }
+  auto set = global->set(store_, value);
+  if (!set) return Status(StatusCode::kFailedPrecondition, state_->name + ": setting global " + std::string(name) + ": " + set.err().message());
+  return Status::ok();
 }
 
 uint64_t GuestInstance::memoryBytes() {

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,8 +42,11 @@ class GuestInstance {
                                               InstanceLimits limits);
   // Instantiates a module prepared against a GuestLinker; embedder becomes
   // GuestState::embedder before any guest code runs.
+  // runInitializer false: skip _initialize, for an instance whose memory is about to be
+  // replaced by a snapshot taken after its initialiser ran.
   static common::Result<GuestInstance> create(Engine& engine, const PreparedModule& module,
-                                              InstanceLimits limits, void* embedder);
+                                              InstanceLimits limits, void* embedder,
+                                              bool runInitializer = true);
 
   GuestInstance(GuestInstance&&) = default;
   GuestInstance& operator=(GuestInstance&&) = default;
@@ -60,6 +65,13 @@ class GuestInstance {
   common::Result<uint32_t> copyIn(std::string_view bytes);
   // Current size of the guest's linear memory.
   uint64_t memoryBytes();
+  // The guest's linear memory, for snapshots; valid until the guest runs again (it may grow).
+  std::span<uint8_t> memory();
+  // Grows the linear memory to at least bytes (within the memory limit).
+  common::Status growMemoryTo(uint64_t bytes);
+  // Exported globals by name, for snapshots.
+  std::optional<wasmtime::Val> exportedGlobal(std::string_view name);
+  common::Status setExportedGlobal(std::string_view name, const wasmtime::Val& value);
 
  private:
   GuestInstance(Engine& engine, InstanceLimits limits, std::unique_ptr<GuestState> state,
@@ -67,7 +79,9 @@ class GuestInstance {
       : engine_(&engine), limits_(limits), state_(std::move(state)), store_(std::move(store)) {}
 
   static common::Result<GuestInstance> finishCreate(GuestInstance instance, const GuestModule& module,
-                                                    wasmtime::TrapResult<wasmtime::Instance> created);
+                                                    wasmtime::TrapResult<wasmtime::Instance> created,
+                                                    bool runInitializer = true);
+  std::optional<wasmtime::Memory> exportedMemory();
   common::Result<wasmtime::Func> exportedFunc(std::string_view name);
   // A view of the exported memory, valid until the guest runs again (it may grow and move).
   std::optional<GuestMemory> memoryView();

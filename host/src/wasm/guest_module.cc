@@ -148,4 +148,9 @@ bool GuestModule::exportsFunction(std::string_view name) const {
   return false;
 }
 
+void GuestModule::setOrigin(std::string identity, common::Result<CapturableState> capturable) {
+  identity_ = std::move(identity);
+  capturable_ = std::make_shared<const common::Result<CapturableState>>(std::move(capturable));
+}
+
 }  // namespace wop::wasm

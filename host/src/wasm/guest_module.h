@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 
 #include "common/status.h"
 #include "wasm/engine.h"
+#include "wasm/module_state_check.h"
 
 namespace wop::wasm {
 
@@ -52,12 +54,23 @@ class GuestModule {
   const wasmtime::Module& raw() const { return module_; }
   bool exportsFunction(std::string_view name) const;
 
+  // Where the module came from, set by the ModuleCache: its SHA-256 with the engine's
+  // fingerprint (a snapshot must match it), and whether its state between entries can be
+  // snapshotted (module_state_check.h). Modules not loaded through a cache are never swapped.
+  const std::string& identity() const { return identity_; }
+  const common::Result<CapturableState>& capturableState() const { return *capturable_; }
+  void setOrigin(std::string identity, common::Result<CapturableState> capturable);
+
  private:
   GuestModule(std::string name, wasmtime::Module module)
       : name_(std::move(name)), module_(std::move(module)) {}
 
   std::string name_;
   wasmtime::Module module_;
+  std::string identity_;
+  std::shared_ptr<const common::Result<CapturableState>> capturable_ =
+      std::make_shared<const common::Result<CapturableState>>(
+          common::Status(common::StatusCode::kFailedPrecondition, "its origin is unknown"));
 };
 
 }  // namespace wop::wasm

@@ -112,11 +112,15 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
     bytes = binary.unwrap();
   }
   const std::string key = sha256Hex(*bytes) + "-" + engine_.fingerprint();
+  auto withOrigin = [&](common::Result<GuestModule> module) {
+    if (module) module->setOrigin(key, checkCapturableState(*bytes));
+    return module;
+  };
   {
     std::lock_guard lock(mutex_);
     if (auto it = loaded_.find(key); it != loaded_.end()) {
       counters_.sharedInMemory++;
-      return GuestModule::fromCompiled(it->second, path, requirements);
+      return withOrigin(GuestModule::fromCompiled(it->second, path, requirements));
     }
   }
   auto module = compiledModule(path, key, *bytes);
@@ -125,7 +129,7 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
     std::lock_guard lock(mutex_);
     loaded_.emplace(key, *module);
   }
-  return GuestModule::fromCompiled(std::move(*module), path, requirements);
+  return withOrigin(GuestModule::fromCompiled(std::move(*module), path, requirements));
 }
 
 }  // namespace wop::wasm

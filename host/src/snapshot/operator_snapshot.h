@@ -1,0 +1,112 @@
+// The snapshot of one operator's guest: a chain of layer files (layer_format.h) in a folder of
+// its own. Saving writes a full layer, or, when the memory is still the mapping a restore made
+// from this chain, a delta of only the pages written since; restoring maps the chain
+// copy-on-write over a fresh instance's memory, so its cost does not grow with memory size.
+//
+// Files are written to a temporary name and renamed, so a layer is either whole or absent, and
+// a failed save (a full disk) leaves the previous chain untouched. Files are never changed in
+// place: a mapping of an older layer keeps seeing the bytes it mapped.
+//
+// What stays in memory per swapped-out operator is this object: the chain's sequence numbers
+// and header checksums.
+//
+// Thread-safety: one thread at a time, except verifyData, which only reads files.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "snapshot/layer_format.h"
+
+namespace wop::snapshot {
+
+struct SaveResult {
+  bool full = false;           // a full layer (else a delta)
+  uint64_t bytesWritten = 0;   // data bytes written (zero pages are holes)
+  size_t layers = 0;           // layers in the chain now
+};
+
+// A checked chain, ready to map: its files stay open until the plan is dropped.
+class RestorePlan {
+ public:
+  RestorePlan() = default;
+  RestorePlan(RestorePlan&&) noexcept;
+  RestorePlan& operator=(RestorePlan&&) noexcept;
+  ~RestorePlan();
+
+  uint64_t memoryBytes() const { return layers_.empty() ? 0 : layers_.back().header.memoryBytes; }
+  const std::vector<GlobalValue>& globals() const { return layers_.back().header.globals; }
+
+ private:
+  friend class OperatorSnapshot;
+  struct Layer {
+    int fd = -1;
+    std::string path;
+    LayerHeader header;
+  };
+  std::vector<Layer> layers_;  // base first
+};
+
+class OperatorSnapshot {
+ public:
+  // directory: this operator's own folder (created 0700 if missing). moduleIdentity: what a
+  // snapshot must have been taken from to be restored.
+  OperatorSnapshot(std::string directory, std::string moduleIdentity);
+
+  // memory: page aligned, a multiple of kPageBytes. restoredFromChain: memory is the mapping
+  // map() made from this chain (and the pages nobody wrote are still the chain's).
+  common::Result<SaveResult> save(std::span<uint8_t> memory, const std::vector<GlobalValue>& globals,
+                                  bool restoredFromChain);
+  // Opens and checks every layer: present, the right format version, header checksums, module
+  // identity, sizes (truncation), links between layers. Errors name the layer and the fault.
+  common::Result<RestorePlan> open() const;
+  // Maps the plan's layers over memory, which must be at least plan.memoryBytes() long. On an
+  // error, memory is partly replaced: drop the instance.
+  common::Status map(const RestorePlan& plan, uint8_t* memory) const;
+  // Reads all data of the plan's layers back and compares data checksums: O(snapshot size), so
+  // it runs after a restore, off the path to the guest (on any thread: the plan's files stay
+  // open, so later saves that remove them do not matter).
+  static common::Status verifyData(const RestorePlan& plan);
+  // Removes the files; the next save is full.
+  void discard();
+
+  bool empty() const { return chain_.empty(); }
+  size_t layers() const { return chain_.size(); }
+  const std::string& directory() const { return directory_; }
+
+ private:
+  struct Link {
+    uint64_t sequence;
+    uint64_t headerChecksum;
+  };
+  std::string pathOf(uint64_t sequence) const;
+  common::Result<Link> writeLayer(LayerHeader header, std::span<const uint8_t> memory, uint64_t* bytesWritten);
+  void removeUnreferenced(uint64_t keepFrom) const;
+
+  const std::string directory_;
+  const std::string moduleIdentity_;
+  std::vector<Link> chain_;  // base first
+  uint64_t nextSequence_ = 1;
+};
+
+// Layers in a chain before the next save is a full one (restore maps each layer's runs).
+constexpr size_t kMaxLayers = 8;
+// Runs in a delta before the next save is a full one (each run is one mapping).
+constexpr size_t kMaxDeltaRuns = 256;
+
+}  // namespace wop::snapshot
+
+namespace wop::snapshot {
+
+// Creates the host's own snapshot folder `own` (base/host-<pid>; mode 0700: snapshots hold
+// guest memory), empty, and removes the folders of hosts in base that are no longer running.
+// Snapshots do not outlive the host process that wrote them: after a restart every operator
+// starts from a fresh instance and reconciles everything again, as controllers do after a
+// restart, so nothing stale is ever restored.
+common::Status prepareSnapshotDirectory(const std::string& base, const std::string& own);
+
+}  // namespace wop::snapshot

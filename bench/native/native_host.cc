@@ -29,7 +29,8 @@ int32_t NativeHost::configGet(std::string* out) {
 }
 
 int32_t NativeHost::declare(std::string_view declaration) {
-  if (auto status = checkLength("wop_declare", declaration, WOP_MAX_DECLARATION_BYTES); status != WOP_OK) {
+  if (auto status = checkLength("wop_declare", declaration, WOP_MAX_DECLARATION_BYTES);
+      status != WOP_OK) {
     return status;
   }
   auto id = services_.declare(declaration);
@@ -37,13 +38,15 @@ int32_t NativeHost::declare(std::string_view declaration) {
 }
 
 int32_t NativeHost::cacheRead(std::string_view request, std::string* out) {
-  if (auto status = checkLength("wop_cache_read", request, WOP_MAX_REQUEST_BYTES); status != WOP_OK) {
+  if (auto status = checkLength("wop_cache_read", request, WOP_MAX_REQUEST_BYTES);
+      status != WOP_OK) {
     return status;
   }
   auto object = services_.cacheRead(request);
   if (!object) {
     // A miss is an answer, not a problem: not logged.
-    return object.error().code == WOP_ERR_NOT_FOUND ? WOP_ERR_NOT_FOUND : fail("wop_cache_read", object.error());
+    return object.error().code == WOP_ERR_NOT_FOUND ? WOP_ERR_NOT_FOUND
+                                                    : fail("wop_cache_read", object.error());
   }
   *out = std::move(*object);
   return WOP_OK;
@@ -59,7 +62,8 @@ int32_t NativeHost::apiCall(std::string_view request) {
 
 int32_t NativeHost::reconcileDone(uint32_t reconcileId, int32_t outcome, int64_t requeueAfterMs,
                                   std::string_view message) {
-  if (auto status = checkLength("wop_reconcile_done", message, WOP_MAX_LOG_BYTES); status != WOP_OK) {
+  if (auto status = checkLength("wop_reconcile_done", message, WOP_MAX_LOG_BYTES);
+      status != WOP_OK) {
     return status;
   }
   auto done = services_.reconcileDone(reconcileId, outcome, requeueAfterMs, message);
@@ -67,7 +71,8 @@ int32_t NativeHost::reconcileDone(uint32_t reconcileId, int32_t outcome, int64_t
 }
 
 int32_t NativeHost::emitKey(std::string_view key) {
-  if (auto status = checkLength("wop_emit_key", key, WOP_MAX_KEY_BYTES); status != WOP_OK) return status;
+  if (auto status = checkLength("wop_emit_key", key, WOP_MAX_KEY_BYTES); status != WOP_OK)
+    return status;
   auto emitted = services_.emitKey(key);
   return emitted ? WOP_OK : fail("wop_emit_key", emitted.error());
 }

@@ -26,7 +26,8 @@ class NativeOperatorGuest final : public runtime::OperatorGuest {
       : operator_(std::move(op)), host_(services), runtime_(host_) {}
 
   common::Status init() override;
-  common::Status reconcile(uint32_t reconcileId, uint32_t controller, std::string_view key) override;
+  common::Status reconcile(uint32_t reconcileId, uint32_t controller,
+                           std::string_view key) override;
   common::Status complete(uint32_t token, int32_t httpStatus, std::string_view body) override;
   common::Status map(uint32_t controller, uint32_t watch, std::string_view objectJson) override;
   // There is no linear memory, and the operator's heap is the process's, which no allocator
@@ -37,7 +38,8 @@ class NativeOperatorGuest final : public runtime::OperatorGuest {
   // Runs one entry with this guest's Host as the SDK's ambient one (restored after), and
   // turns an exception, which must not reach the runtime's worker, into an error: the
   // native counterpart of a trap.
-  common::Status enter(const char* name, const std::function<int32_t()>& entry, int32_t* status = nullptr);
+  common::Status enter(const char* name, const std::function<int32_t()>& entry,
+                       int32_t* status = nullptr);
 
   std::unique_ptr<sdk::Operator> operator_;
   NativeHost host_;
@@ -48,9 +50,11 @@ class NativeGuestFactory final : public runtime::GuestFactory {
  public:
   // makeOperator builds a fresh operator object for each guest (a restart gets a new one, as
   // a Wasm restart gets a fresh instance).
-  explicit NativeGuestFactory(OperatorMaker makeOperator) : makeOperator_(std::move(makeOperator)) {}
+  explicit NativeGuestFactory(OperatorMaker makeOperator)
+      : makeOperator_(std::move(makeOperator)) {}
 
-  common::Result<std::unique_ptr<runtime::OperatorGuest>> create(hostcalls::OperatorServices& services) override;
+  common::Result<std::unique_ptr<runtime::OperatorGuest>> create(
+      hostcalls::OperatorServices& services) override;
 
  private:
   const OperatorMaker makeOperator_;

@@ -19,10 +19,9 @@
 #include <charconv>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
@@ -66,13 +65,15 @@ common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std:
   if (auto it = flags.find("kubeconfig"); it != flags.end()) options.explicitPath = it->second;
   if (auto it = flags.find("context"); it != flags.end()) options.contextOverride = it->second;
   auto inCluster = kube::inClusterOptionsFromEnvironment();
-  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() && !inCluster.serviceHost.empty()) {
+  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() &&
+      !inCluster.serviceHost.empty()) {
     return kube::loadInCluster(inCluster);
   }
   return kube::loadKubeconfig(options);
 }
 
-runtime::OperatorSpec ringSpec(std::string name, const std::string& input, const std::string& output) {
+runtime::OperatorSpec ringSpec(std::string name, const std::string& input,
+                               const std::string& output) {
   runtime::OperatorSpec spec;
   spec.name = std::move(name);
   spec.configJson = nlohmann::json{{"inputNamespace", input}, {"outputNamespace", output}}.dump();
@@ -80,7 +81,8 @@ runtime::OperatorSpec ringSpec(std::string name, const std::string& input, const
 }
 
 // The operators this invocation runs, or an error message.
-common::Result<std::vector<runtime::OperatorSpec>> ringSpecs(const std::map<std::string, std::string>& flags) {
+common::Result<std::vector<runtime::OperatorSpec>> ringSpecs(
+    const std::map<std::string, std::string>& flags) {
   using common::Status;
   using common::StatusCode;
   auto ring = flags.find("ring");
@@ -90,10 +92,12 @@ common::Result<std::vector<runtime::OperatorSpec>> ringSpecs(const std::map<std:
   if (ring != flags.end()) {
     long n = 0;
     if (input != flags.end() || output != flags.end()) {
-      return Status(StatusCode::kInvalidArgument, "--ring excludes --input-namespace/--output-namespace");
+      return Status(StatusCode::kInvalidArgument,
+                    "--ring excludes --input-namespace/--output-namespace");
     }
     if (!parseCount(ring->second, kMaxRing, n)) {
-      return Status(StatusCode::kInvalidArgument, "--ring must be an integer from 1 to " + std::to_string(kMaxRing));
+      return Status(StatusCode::kInvalidArgument,
+                    "--ring must be an integer from 1 to " + std::to_string(kMaxRing));
     }
     for (long i = 0; i < n; ++i) {
       const std::string name = "ring-" + std::to_string(i);
@@ -102,10 +106,12 @@ common::Result<std::vector<runtime::OperatorSpec>> ringSpecs(const std::map<std:
     return specs;
   }
   if (input == flags.end() || output == flags.end()) {
-    return Status(StatusCode::kInvalidArgument, "needs --ring N, or --input-namespace and --output-namespace");
+    return Status(StatusCode::kInvalidArgument,
+                  "needs --ring N, or --input-namespace and --output-namespace");
   }
   auto name = flags.find("name");
-  specs.push_back(ringSpec(name != flags.end() ? name->second : input->second, input->second, output->second));
+  specs.push_back(
+      ringSpec(name != flags.end() ? name->second : input->second, input->second, output->second));
   return specs;
 }
 
@@ -130,7 +136,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   runtime::HostOptions options;
-  if (auto it = flags.find("workers"); it != flags.end()) options.workers = std::max(1, std::atoi(it->second.c_str()));
+  if (auto it = flags.find("workers"); it != flags.end())
+    options.workers = std::max(1, std::atoi(it->second.c_str()));
   kube::Client client(*config);
   runtime::OperatorHost host(client, options);
   host.log("", WOP_LOG_INFO, "connected to " + config->server + " (" + config->source + ")");
@@ -146,9 +153,10 @@ int main(int argc, char** argv) {
   }
   int running = 0;
   for (const auto& stats : host.stats()) running += stats.state == runtime::OperatorState::kRunning;
-  host.log("", WOP_LOG_INFO, std::to_string(running) + " native operator(s) running, " +
-                                 std::to_string(refused) + " refused, " +
-                                 std::to_string(specs->size() - refused - running) + " starting or in backoff");
+  host.log("", WOP_LOG_INFO,
+           std::to_string(running) + " native operator(s) running, " + std::to_string(refused) +
+               " refused, " + std::to_string(specs->size() - refused - running) +
+               " starting or in backoff");
 
   for (;;) {
     const int signal = sigwaitinfo(&signals, nullptr);

@@ -37,7 +37,9 @@ class NativeOperatorGuest final : public runtime::OperatorGuest {
  private:
   // Runs one entry with this guest's Host as the SDK's ambient one (restored after), and
   // turns an exception, which must not reach the runtime's worker, into an error: the
-  // native counterpart of a trap.
+  // native counterpart of a trap. Only exceptions outside the SDK's coroutines (e.g. from
+  // controllers() or a mapper) get here; one inside a reconcile aborts the process, since
+  // the SDK's promises abort on unhandled exceptions (they are built for -fno-exceptions).
   common::Status enter(const char* name, const std::function<int32_t()>& entry,
                        int32_t* status = nullptr);
 

@@ -3,8 +3,16 @@
 namespace wop::sdk::detail {
 
 namespace {
+#ifdef __wasm__
+// A wasm guest has one thread and one operator: a plain global, set once by wop_init.
 Host* currentHost = nullptr;
-}
+#else
+// Natively (tests, the ring benchmark's native operators) one process may hold many
+// operators, entered by several threads at once; whoever enters one sets its Host for the
+// duration of the entry (bench/native/native_operator_guest.cc), on that thread only.
+thread_local Host* currentHost = nullptr;
+#endif
+}  // namespace
 
 Host* host() { return currentHost; }
 void setHost(Host* host) { currentHost = host; }

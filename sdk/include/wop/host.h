@@ -30,7 +30,10 @@ class Host {
 };
 
 // The Host the SDK's free functions (log::*) use. Set by the glue in wasm, by tests natively.
-// A guest has one thread and one operator, so one pointer is its whole ambient state.
+// A wasm guest has one thread and one operator, so one pointer is its whole ambient state.
+// Natively the pointer is per thread: a process hosting several native operators sets it
+// around every entry into one (and restores it after), so concurrent entries of different
+// operators on different threads each log to their own Host.
 Host* host();
 void setHost(Host* host);
 

@@ -25,6 +25,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: wasm-operator run --operators FILE_OR_FOLDER [--kubeconfig K] [--context C] "
     "[--workers N] [--artifact-dir D] [--status-file F]\n"
+    "           [--swap on|off] [--swap-dir D] [--swap-idle-ms N] [--swap-predict on|off]\n"
     "       wasm-operator version\n"
     "       wasm-operator call --module M.wasm --export NAME [--timeout-ms N] "
     "[--max-memory-mib N]\n";

@@ -15,6 +15,7 @@ using common::Status;
 using common::StatusCode;
 using Json = nlohmann::json;
 
+constexpr int64_t kMaxSwapIdleMs = 86'400'000;  // a day
 constexpr uint64_t kMaxMemoryMiB = 4096;
 constexpr int64_t kMaxEntryTimeoutMs = 60'000;
 
@@ -68,6 +69,21 @@ common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::strin
         return invalid(named, "spec.limits.entryTimeoutMs must be an integer from 1 to 60000");
       }
       spec.entryTimeout = std::chrono::milliseconds(limits["entryTimeoutMs"].get<int64_t>());
+    }
+  }
+  if (body.contains("swap")) {
+    const Json& swap = body["swap"];
+    if (!swap.is_object()) return invalid(named, "spec.swap must be a mapping");
+    if (swap.contains("enabled")) {
+      if (!swap["enabled"].is_boolean()) return invalid(named, "spec.swap.enabled must be true or false");
+      spec.swap = swap["enabled"].get<bool>();
+    }
+    if (swap.contains("idleAfterMs")) {
+      if (!swap["idleAfterMs"].is_number_integer() || swap["idleAfterMs"].get<int64_t>() < 0 ||
+          swap["idleAfterMs"].get<int64_t>() > kMaxSwapIdleMs) {
+        return invalid(named, "spec.swap.idleAfterMs must be an integer from 0 to 86400000");
+      }
+      spec.swapIdleAfter = std::chrono::milliseconds(swap["idleAfterMs"].get<int64_t>());
     }
   }
   return spec;

@@ -39,7 +39,13 @@ nlohmann::json statusJson(runtime::OperatorHost& host) {
     operators.push_back({{"name", s.name}, {"state", runtime::operatorStateName(s.state)},
                          {"reconciles", s.reconciles}, {"reconcileErrors", s.reconcileErrors},
                          {"apiCalls", s.apiCalls}, {"restarts", s.restarts}, {"queuedKeys", s.queuedKeys},
-                         {"memoryBytes", s.memoryBytes}, {"lastError", s.lastError}});
+                         {"memoryBytes", s.memoryBytes}, {"lastError", s.lastError},
+                         {"swap", {{"swappable", s.swappable}, {"swappedOut", s.swappedOut}, {"swapOuts", s.swapOuts},
+                                   {"restores", s.restores}, {"prefetches", s.prefetches},
+                                   {"snapshotFaults", s.snapshotFaults}, {"snapshotBytes", s.snapshotBytes},
+                                   {"wakesResident", s.wakesResident}, {"wakesSwapped", s.wakesSwapped},
+                                   {"residentSeconds", s.residentSeconds}, {"lastRestoreMs", s.lastRestoreMs},
+                                   {"lastSwapOutMs", s.lastSwapOutMs}}}});
   }
   return {{"operators", operators}, {"hostResidentBytes", residentBytes()}};
 }
@@ -51,6 +57,33 @@ void writeStatus(const std::string& path, const nlohmann::json& status) {
     out << status.dump(2) << "\n";
   }
   std::rename(tmp.c_str(), path.c_str());
+}
+
+// --swap on|off (default on), --swap-dir D, --swap-idle-ms N (default 2000), --swap-predict on|off.
+common::Result<runtime::SwapOptions> swapOptions(const std::map<std::string, std::string>& flags) {
+  runtime::SwapOptions swap;
+  swap.enabled = true;
+  auto onOff = [&](const char* name, bool* value) -> common::Status {
+    auto it = flags.find(name);
+    if (it == flags.end()) return common::Status::ok();
+    if (it->second != "on" && it->second != "off") {
+      return common::Status(common::StatusCode::kInvalidArgument, std::string("--") + name + " must be on or off");
+    }
+    *value = it->second == "on";
+    return common::Status::ok();
+  };
+  if (auto s = onOff("swap", &swap.enabled); !s.isOk()) return s;
+  if (auto s = onOff("swap-predict", &swap.predict); !s.isOk()) return s;
+  if (auto it = flags.find("swap-dir"); it != flags.end()) swap.directory = it->second;
+  if (auto it = flags.find("swap-idle-ms"); it != flags.end()) {
+    char* end = nullptr;
+    const long long ms = std::strtoll(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || ms < 0 || ms > 86'400'000) {
+      return common::Status(common::StatusCode::kInvalidArgument, "--swap-idle-ms must be milliseconds from 0 to 86400000");
+    }
+    swap.idleAfter = std::chrono::milliseconds(ms);
+  }
+  return swap;
 }
 
 }  // namespace
@@ -82,6 +115,12 @@ int runCommand(const std::map<std::string, std::string>& flags) {
   runtime::HostOptions options;
   if (auto it = flags.find("workers"); it != flags.end()) options.workers = std::max(1, std::atoi(it->second.c_str()));
   if (auto it = flags.find("artifact-dir"); it != flags.end()) options.artifactDirectory = it->second;
+  if (auto swap = swapOptions(flags); swap) {
+    options.swap = *swap;
+  } else {
+    std::cerr << "wasm-operator: " << swap.status().message() << "\n";
+    return 2;
+  }
   kube::Client client(*config);
   runtime::OperatorHost host(client, options);
   host.log("", WOP_LOG_INFO, "connected to " + config->server + " (" + config->source + ")");

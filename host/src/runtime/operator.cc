@@ -269,21 +269,9 @@ void Operator::fail(const std::string& reason) {
   consecutiveRestarts_++;
   const auto delay = common::jitteredBackoff(std::min(restarts, 20), host_.options().restartBackoffBase,
                                              host_.options().restartBackoffMax, common::randomUnit());
-  guest_.reset();
-  generation_++;
-  pendingCalls_ = 0;
-  // Reconciles in flight on the dead instance are retried on the next one.
-  for (auto& [id, inFlight] : reconciles_) {
-    auto& controller = *controllers_[inFlight.controller];
-    controller.queue->done(inFlight.key);
-    controller.queue->add(inFlight.key);
-    controller.inFlight--;
-  }
-  reconciles_.clear();
+  dropInstance();
   {
     std::lock_guard lock(mutex_);
-    completions_.clear();
-    mapRequests_.clear();
     stats_.restarts++;
     stats_.lastError = reason;
   }
@@ -292,6 +280,23 @@ void Operator::fail(const std::string& reason) {
   log(WOP_LOG_ERROR, "failed: " + reason + "; restarting on a fresh instance in " +
                          std::to_string(delay.count()) + " ms");
   host_.wakeAt(shared_from_this(), restartAt_);
+}
+
+void Operator::dropInstance() {
+  guest_.reset();
+  generation_++;
+  pendingCalls_ = 0;
+  // Reconciles in flight on the dropped instance are retried on the next one.
+  for (auto& [id, inFlight] : reconciles_) {
+    auto& controller = *controllers_[inFlight.controller];
+    controller.queue->done(inFlight.key);
+    controller.queue->add(inFlight.key);
+    controller.inFlight--;
+  }
+  reconciles_.clear();
+  std::lock_guard lock(mutex_);
+  completions_.clear();
+  mapRequests_.clear();
 }
 
 bool Operator::entryFailed(const Status& status, const char* what) {

@@ -140,6 +140,8 @@ class Operator final : public hostcalls::OperatorServices,
   bool startReconcile(size_t controller, const std::string& key);
   bool entryFailed(const common::Status& status, const char* what);
   void fail(const std::string& reason);
+  // Drops the guest and everything in flight on it; its reconciles are queued again.
+  void dropInstance();
   void scheduleNextDue();
   // True once every informer the operator subscribed to has listed; until then no reconcile starts.
   bool cachesSynced();

@@ -149,7 +149,7 @@ bool Operator::takeSnapshotFault() {
 void Operator::restartFromSnapshotFault(const std::string& reason) {
   log(WOP_LOG_WARN, reason + "; starting from a fresh instance and queueing every key again");
   snapshot_->discard();
-  guest_.reset();
+  dropInstance();
   {
     std::lock_guard lock(mutex_);
     stats_.snapshotFaults++;

@@ -1,0 +1,286 @@
+// Swapping idle operators to disk, against the real control plane: state survives many swap
+// cycles, every kind of damaged snapshot is detected and costs nothing but a fresh start, a full
+// disk leaves the operator resident, and a ring of swapping operators loses no change.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "runtime/operator_host.h"
+#include "snapshot/layer_format.h"
+#include "support/kube_test_env.h"
+
+namespace wop::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using runtime::OperatorSpec;
+
+const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
+constexpr const char* kCountAnnotation = "counter.wasm-operator.dev/count";
+
+struct LogCapture {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  runtime::LogSink sink() {
+    auto echo = runtime::stderrLogSink();
+    return [this, echo](const runtime::LogRecord& record) {
+      echo(record);
+      std::lock_guard lock(mutex);
+      lines.push_back(record.operatorName + ": " + record.message);
+    };
+  }
+  bool contains(const std::string& text) {
+    std::lock_guard lock(mutex);
+    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
+  }
+};
+
+runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::string& name) {
+  for (const auto& s : host.stats()) {
+    if (s.name == name) return s;
+  }
+  return {};
+}
+
+class SwapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client_ = adminClient();
+    ASSERT_NE(client_, nullptr);
+    applyManifests(*client_, std::string(WOP_SOURCE_DIR) + "/deploy/crds/testresources.yaml");
+    applyManifests(*client_, std::string(WOP_SOURCE_DIR) + "/deploy/rbac/example-operators.yaml");
+    scratch_ = fs::temp_directory_path() / ("wop-swap-test-" + std::to_string(::getpid()));
+    fs::create_directories(scratch_ / "artifacts");
+  }
+  void TearDown() override {
+    host_.reset();
+    if (mounted_) ::umount2(swapDirectory().c_str(), MNT_DETACH);
+    fs::remove_all(scratch_);
+  }
+
+  fs::path swapDirectory() const { return scratch_ / "snapshots"; }
+
+  // predict off and no idle period: every operator swaps out as soon as it has nothing to do.
+  void startHost(bool predict = false, std::chrono::milliseconds idleAfter = std::chrono::milliseconds(0)) {
+    runtime::HostOptions options{.workers = 2, .artifactDirectory = (scratch_ / "artifacts").string(),
+                                 .restartBackoffBase = std::chrono::milliseconds(100),
+                                 .restartBackoffMax = std::chrono::seconds(1)};
+    options.swap = {.enabled = true, .directory = swapDirectory().string(), .idleAfter = idleAfter, .predict = predict};
+    host_ = std::make_unique<runtime::OperatorHost>(*client_, options, logs_.sink());
+  }
+
+  // A counter operator watching the ConfigMap "tally" in ns (by label: the namespace has others).
+  void startCounter(const std::string& name, const std::string& ns) {
+    ensureNamespace(*client_, ns);
+    removeIfPresent(*client_, kConfigMaps, ns, "tally");
+    OperatorSpec spec{.name = name, .modulePath = std::string(WOP_WASM_DIR) + "/counter.wasm",
+                      .configJson = nlohmann::json({{"namespace", ns}, {"labelSelector", "swap-test=tally"}}).dump()};
+    auto added = host_->add(spec);
+    ASSERT_TRUE(added.isOk()) << added.toString();
+    nlohmann::json tally = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                            {"metadata", {{"name", "tally"}, {"namespace", ns}, {"labels", {{"tick", "0"}, {"swap-test", "tally"}}}}}};
+    ASSERT_TRUE(client_->create(kConfigMaps, ns, tally.dump()));
+    ASSERT_TRUE(eventually([&] { return count(ns) == 1; }));
+  }
+
+  // The counter's reconcile count as it last wrote it; -1 before its first write.
+  int64_t count(const std::string& ns) {
+    auto object = client_->get(kConfigMaps, ns, "tally");
+    if (!object) return -1;
+    auto json = parseJson(*object);
+    auto annotations = json["metadata"].value("annotations", nlohmann::json::object());
+    return annotations.contains(kCountAnnotation) ? std::stoll(annotations[kCountAnnotation].get<std::string>()) : -1;
+  }
+
+  void tick(const std::string& ns, int value) {
+    auto patched = client_->patch(kConfigMaps, ns, "tally", kube::PatchType::kJsonMerge,
+                                  nlohmann::json({{"metadata", {{"labels", {{"tick", std::to_string(value)}}}}}}).dump());
+    ASSERT_TRUE(patched) << patched.error().toString();
+  }
+
+  bool swappedOut(const std::string& name) { return statsOf(*host_, name).swappedOut; }
+
+  // The layer files of an operator's snapshot chain, oldest (the full layer) first.
+  std::vector<fs::path> layers(const std::string& name) {
+    std::vector<std::pair<uint64_t, fs::path>> found;
+    for (const auto& entry : fs::directory_iterator(fs::path(host_->snapshotDirectory()) / name)) {
+      if (entry.path().extension() == ".snap") found.emplace_back(std::stoull(entry.path().stem().string()), entry.path());
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<fs::path> out;
+    for (auto& [sequence, path] : found) out.push_back(path);
+    return out;
+  }
+
+  std::unique_ptr<kube::Client> client_;
+  fs::path scratch_;
+  bool mounted_ = false;
+  LogCapture logs_;
+  std::unique_ptr<runtime::OperatorHost> host_;
+};
+
+TEST_F(SwapTest, AnOperatorCountingInMemoryKeepsCountingAcross100SwapCycles) {
+  startHost();
+  startCounter("swap-counter", "swap-count");
+  for (int i = 1; i <= 100; ++i) {
+    ASSERT_TRUE(eventually([&] { return swappedOut("swap-counter"); })) << "cycle " << i;
+    tick("swap-count", i);
+    ASSERT_TRUE(eventually([&] { return count("swap-count") == i + 1; })) << "cycle " << i << ": count " << count("swap-count");
+  }
+  const auto stats = statsOf(*host_, "swap-counter");
+  EXPECT_GE(stats.swapOuts, 100u);
+  EXPECT_GE(stats.restores, 100u);
+  EXPECT_GE(stats.wakesSwapped, 100u);
+  EXPECT_EQ(stats.snapshotFaults, 0u);
+  EXPECT_EQ(stats.restarts, 0u);
+  EXPECT_FALSE(host_->takeLatencySamples(runtime::WakeKind::kSwapped).empty());
+}
+
+struct Damage {
+  const char* name;
+  void (*apply)(const fs::path& layer);
+  const char* expectedMessage;
+  bool toFullLayer = false;  // else to the newest delta
+};
+
+snapshot::LayerHeader headerOf(const fs::path& layer) {
+  std::ifstream in(layer, std::ios::binary);
+  std::vector<uint8_t> bytes(65536);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  auto header = snapshot::parseLayerHeader(bytes);
+  EXPECT_TRUE(header) << header.status().toString();
+  return header ? *header : snapshot::LayerHeader{};
+}
+
+void writeByte(const fs::path& layer, uint64_t offset, uint8_t value) {
+  std::fstream file(layer, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.put(static_cast<char>(value));
+}
+
+const Damage kDamages[] = {
+    {"missing", [](const fs::path& layer) { fs::remove(layer); }, "is missing"},
+    {"truncated",
+     [](const fs::path& layer) { fs::resize_file(layer, headerOf(layer).dataOffset + 4096); }, "is truncated"},
+    {"corrupt_header", [](const fs::path& layer) { writeByte(layer, 40, 0x5a); }, "header checksum mismatch"},
+    {"wrong_version", [](const fs::path& layer) { writeByte(layer, 8, 7); }, "format version 7"},
+    // A byte in the last page of memory (free heap, a hole in the full layer): the guest never
+    // reads it, so only the data checksum, checked after the restore, can tell.
+    {"corrupt_data",
+     [](const fs::path& layer) {
+       const auto header = headerOf(layer);
+       writeByte(layer, header.dataOffset + header.memoryBytes - 100, 0xa5);
+     },
+     "bad data checksum", true},
+};
+
+class SwapFaultTest : public SwapTest, public ::testing::WithParamInterface<Damage> {};
+
+TEST_P(SwapFaultTest, ADamagedSnapshotMeansAFreshInstanceAndNoLostChange) {
+  const Damage& damage = GetParam();
+  std::string name = std::string("swap-fault-") + damage.name;
+  std::replace(name.begin(), name.end(), '_', '-');  // a Kubernetes name
+  const std::string ns = name;
+  startHost();
+  startCounter(name, ns);
+  for (int i = 1; i <= 2; ++i) {  // a chain of a full layer and deltas
+    ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
+    tick(ns, i);
+    ASSERT_TRUE(eventually([&] { return count(ns) == i + 1; }));
+  }
+  ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
+  const auto chain = layers(name);
+  ASSERT_GE(chain.size(), 2u);  // a full layer and deltas
+  damage.apply(damage.toFullLayer ? chain.front() : chain.back());
+  tick(ns, 100);
+  // A fresh instance counts from 1 again: the change was reconciled by it, not lost.
+  ASSERT_TRUE(eventually([&] { return statsOf(*host_, name).snapshotFaults == 1 && count(ns) >= 1 && count(ns) <= 2; }))
+      << "count " << count(ns) << ", faults " << statsOf(*host_, name).snapshotFaults;
+  EXPECT_TRUE(logs_.contains(damage.expectedMessage));
+  EXPECT_TRUE(logs_.contains("starting from a fresh instance and queueing every key again"));
+  // And it goes on swapping and counting.
+  ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
+  const auto before = count(ns);
+  tick(ns, 101);
+  ASSERT_TRUE(eventually([&] { return count(ns) == before + 1; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Damages, SwapFaultTest, ::testing::ValuesIn(kDamages),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(SwapTest, AFullDiskLeavesTheOperatorResidentAndReconciling) {
+  fs::create_directories(swapDirectory());
+  if (::mount("tmpfs", swapDirectory().c_str(), "tmpfs", 0, "size=256k,mode=0700") != 0) {
+    GTEST_SKIP() << "needs root to mount a small tmpfs: " << std::strerror(errno);
+  }
+  mounted_ = true;
+  {
+    // Fill it, leaving no room for a snapshot.
+    std::ofstream filler(swapDirectory() / "filler", std::ios::binary);
+    std::vector<char> block(4096, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  startHost();
+  startCounter("swap-full-disk", "swap-full-disk");
+  ASSERT_TRUE(eventually([&] { return logs_.contains("staying resident: cannot swap out"); }));
+  EXPECT_FALSE(swappedOut("swap-full-disk"));
+  tick("swap-full-disk", 1);
+  ASSERT_TRUE(eventually([&] { return count("swap-full-disk") == 2; }));
+  EXPECT_EQ(statsOf(*host_, "swap-full-disk").swapOuts, 0u);
+}
+
+TEST_F(SwapTest, ARingOfSwappingOperatorsLosesNoChange) {
+  startHost(/*predict=*/true, std::chrono::milliseconds(0));
+  constexpr int kOperators = 6;
+  for (int i = 0; i < kOperators; ++i) ensureNamespace(*client_, "swap-ring-" + std::to_string(i));
+  for (int i = 0; i < kOperators; ++i) {
+    nlohmann::json config = {{"inputNamespace", "swap-ring-" + std::to_string(i)},
+                             {"outputNamespace", "swap-ring-" + std::to_string((i + 1) % kOperators)}};
+    OperatorSpec spec{.name = "swap-ring-op-" + std::to_string(i), .modulePath = std::string(WOP_WASM_DIR) + "/ring.wasm",
+                      .configJson = config.dump()};
+    ASSERT_TRUE(host_->add(spec).isOk());
+  }
+  auto nonceIn = [&](const std::string& ns, const std::string& name) -> int64_t {
+    auto object = client_->get(kTestResources, ns, name);
+    return object ? parseJson(*object)["spec"].value("nonce", int64_t{-1}) : -1;
+  };
+  auto setNonce = [&](const std::string& name, int64_t nonce) {
+    nlohmann::json body = {{"apiVersion", "bench.wasm-operator.dev/v1"}, {"kind", "TestResource"},
+                           {"metadata", {{"name", name}, {"namespace", "swap-ring-0"}}}, {"spec", {{"nonce", nonce}}}};
+    auto patched = client_->patch(kTestResources, "swap-ring-0", name, kube::PatchType::kJsonMerge,
+                                  nlohmann::json({{"spec", {{"nonce", nonce}}}}).dump());
+    if (!patched) ASSERT_TRUE(client_->create(kTestResources, "swap-ring-0", body.dump()));
+  };
+  // Three objects changing at once, twenty times, with operators swapping in and out between.
+  const std::vector<std::string> names = {"alpha", "beta", "gamma"};
+  for (int round = 1; round <= 20; ++round) {
+    for (const auto& name : names) setNonce(name, round);
+    ASSERT_TRUE(eventually([&] {
+      for (const auto& name : names) {
+        if (nonceIn("swap-ring-" + std::to_string(kOperators - 1), name) != round) return false;
+      }
+      return true;
+    })) << "round " << round;
+  }
+  uint64_t swapOuts = 0, restores = 0;
+  for (int i = 0; i < kOperators; ++i) {
+    for (const auto& name : names) EXPECT_EQ(nonceIn("swap-ring-" + std::to_string(i), name), 20) << i << " " << name;
+    const auto stats = statsOf(*host_, "swap-ring-op-" + std::to_string(i));
+    EXPECT_EQ(stats.snapshotFaults, 0u);
+    EXPECT_EQ(stats.restarts, 0u);
+    swapOuts += stats.swapOuts;
+    restores += stats.restores;
+  }
+  EXPECT_GT(swapOuts, static_cast<uint64_t>(kOperators));
+  EXPECT_GT(restores, static_cast<uint64_t>(kOperators));
+}
+
+}  // namespace
+}  // namespace wop::testing

@@ -7,6 +7,7 @@
 //            of its own, all swapped out or all resident, and with changes flowing to K of them
 #include <malloc.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -138,7 +139,8 @@ Json benchLatency(const Args& args) {
   kube::Client hostClient(loadConfig(args), {.qps = 0});
   kube::Client driver(loadConfig(args), {.qps = 0});  // the driver's own connection
   runtime::OperatorHost host(hostClient, hostOptions(args), quietLog);
-  const std::string ns = "bench-swap-latency-" + setup;
+  // A namespace of this run's own: the counter counts every reconcile of every ConfigMap it sees.
+  const std::string ns = "bench-swap-latency-" + setup + "-" + std::to_string(::getpid());
   ensureNamespace(driver, ns);
   ensureConfigMap(driver, ns, "watched");
   setStep(driver, ns, "watched", 0);

@@ -158,6 +158,7 @@ Json benchLatency(const Args& args) {
   std::uniform_int_distribution<int> jitter(-args.periodMs / 20, args.periodMs / 20);
   std::vector<double> endToEnd;
   int foundSwapped = 0;
+  int64_t extraReconciles = 0;
   const auto start = Clock::now();
   for (int i = 1; i <= args.changes; ++i) {
     if (setup == "swapped") {
@@ -178,7 +179,8 @@ Json benchLatency(const Args& args) {
                    std::chrono::microseconds(200))) {
       die("change " + std::to_string(i) + " was not reconciled (count " + std::to_string(count) + ")");
     }
-    if (count != before + 1) die("the count jumped from " + std::to_string(before) + " to " + std::to_string(count));
+    // More than one reconcile for a change is allowed (level-based), but counted and reported.
+    extraReconciles += count - before - 1;
     endToEnd.push_back(msSince(written));
   }
   const auto resident = host.takeLatencySamples(runtime::WakeKind::kResident);
@@ -189,7 +191,7 @@ Json benchLatency(const Args& args) {
           {"change_to_reconcile_ms", {{"resident", summary(resident)}, {"swapped", summary(swapped)},
                                       {"prefetched", summary(prefetched)}}},
           {"end_to_end_ms", summary(endToEnd)}, {"found_swapped_at_write", foundSwapped},
-          {"final_count", count}, {"swap_outs", stats.swapOuts}, {"restores", stats.restores},
+          {"final_count", count}, {"extra_reconciles", extraReconciles}, {"swap_outs", stats.swapOuts}, {"restores", stats.restores},
           {"prefetches", stats.prefetches}, {"wakes_resident", stats.wakesResident},
           {"wakes_swapped", stats.wakesSwapped}, {"snapshot_faults", stats.snapshotFaults},
           {"restore_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kRestore))},

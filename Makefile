@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime clean
+.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-swap clean
 
 all: build
 
@@ -51,13 +51,16 @@ test-sanitize: setup
 
 # Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots). They run on
 # Debian's python3, which has the python3-matplotlib that setup installs.
-bench: bench-kube bench-runtime
+bench: bench-kube bench-runtime bench-swap
 
 bench-kube: build
 	@/usr/bin/python3 bench/kube/run.py --build $(BUILD)
 
 bench-runtime: build
 	@/usr/bin/python3 bench/runtime/run.py --build $(BUILD)
+
+bench-swap: build
+	@/usr/bin/python3 bench/swap/run.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

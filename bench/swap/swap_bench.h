@@ -1,0 +1,56 @@
+// Shared pieces of the swap benchmark (swap_bench.cc: snapshot timings without a control plane;
+// swap_cluster.cc: latency and host memory against one). Run by bench/swap/run.py.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace wop::bench::swap {
+
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+struct Args {
+  std::string mode, kubeconfig, wasmDir, sourceDir, artifacts, snapshotDir;
+  std::string sizes = "1,2,5,10,25,50,87";
+  int saves = 20;            // full saves per size (each followed by `restores` restores)
+  int restores = 10;
+  int reps = 40;             // delta swap-outs per dirty size and pattern
+  int changes = 200;         // latency: changes per setup
+  int operators = 100;       // memory: operators loaded
+  int active = 0;            // memory: operators with changes flowing
+  int idleMs = 50;
+  int periodMs = 1000;       // prefetched latency: period between changes
+  bool swap = true, predict = false;
+};
+
+inline double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+inline double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  return values[index];
+}
+
+// {"n", "p50", "p99", "min", "max", "mean"} of samples in ms.
+inline Json summary(const std::vector<double>& samples) {
+  double sum = 0;
+  for (double v : samples) sum += v;
+  return {{"n", samples.size()}, {"p50", percentile(samples, 0.5)}, {"p99", percentile(samples, 0.99)},
+          {"min", percentile(samples, 0)}, {"max", percentile(samples, 1)},
+          {"mean", samples.empty() ? 0 : sum / static_cast<double>(samples.size())}};
+}
+
+Json benchSizes(const Args& args);
+Json benchDirty(const Args& args);
+Json benchLatency(const Args& args);
+Json benchMemory(const Args& args);
+
+}  // namespace wop::bench::swap

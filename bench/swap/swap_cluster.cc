@@ -1,0 +1,271 @@
+// The swap benchmark's modes that need a control plane (run by bench/swap/run.py):
+//   latency  one counter operator (test/guests/counter); a label change to its ConfigMap after it
+//            has swapped out (or, resident, after the same pause; or, prefetched, at a regular
+//            period); the host's change-to-reconcile samples by WakeKind, and the end-to-end time
+//            from the API write until the reconcile's own write (the count annotation) is visible
+//   memory   host RSS and PSS (smaps_rollup) with N counter operators, each watching a namespace
+//            of its own, all swapped out or all resident, and with changes flowing to K of them
+#include <malloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "kube/client.h"
+#include "kube/kubeconfig.h"
+#include "runtime/operator_host.h"
+#include "swap/swap_bench.h"
+
+namespace wop::bench::swap {
+namespace {
+
+const kube::ResourceInfo kNamespaces{{"", "v1", "namespaces"}, "Namespace", false};
+const kube::ResourceInfo kConfigMaps{{"", "v1", "configmaps"}, "ConfigMap", true};
+constexpr const char* kCountAnnotation = "counter.wasm-operator.dev/count";
+
+[[noreturn]] void die(const std::string& what) {
+  std::cerr << "swap_bench: " << what << "\n";
+  std::exit(1);
+}
+
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+               std::chrono::microseconds poll = std::chrono::milliseconds(2)) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(poll);
+  }
+  return condition();
+}
+
+kube::ClientConfig loadConfig(const Args& args) {
+  kube::KubeconfigOptions options;
+  options.explicitPath = args.kubeconfig;
+  auto config = kube::loadKubeconfig(options);
+  if (!config) die(config.status().toString());
+  return *config;
+}
+
+void ensureNamespace(kube::Client& client, const std::string& name) {
+  (void)client.create(kNamespaces, "", Json({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}).dump());
+}
+
+void ensureConfigMap(kube::Client& client, const std::string& ns, const std::string& name) {
+  (void)client.create(kConfigMaps, ns, Json({{"metadata", {{"name", name}, {"labels", {{"step", "0"}}}}}}).dump());
+}
+
+void setStep(kube::Client& client, const std::string& ns, const std::string& name, int step) {
+  auto patched = client.patch(kConfigMaps, ns, name, kube::PatchType::kJsonMerge,
+                              Json({{"metadata", {{"labels", {{"step", std::to_string(step)}}}}}}).dump());
+  if (!patched) die("patching " + ns + "/" + name);
+}
+
+int64_t countIn(kube::Client& client, const std::string& ns, const std::string& name) {
+  auto object = client.get(kConfigMaps, ns, name);
+  if (!object) return -1;
+  const auto annotations = Json::parse(*object)["metadata"].value("annotations", Json::object());
+  return annotations.contains(kCountAnnotation) ? std::stoll(annotations[kCountAnnotation].get<std::string>()) : 0;
+}
+
+runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::string& name) {
+  for (auto& s : host.stats()) {
+    if (s.name == name) return s;
+  }
+  die("no operator " + name);
+}
+
+runtime::HostOptions hostOptions(const Args& args) {
+  runtime::HostOptions options{.workers = 2, .artifactDirectory = args.artifacts};
+  options.swap.enabled = args.swap;
+  options.swap.directory = args.snapshotDir;
+  options.swap.idleAfter = std::chrono::milliseconds(args.idleMs);
+  options.swap.predict = args.predict;
+  return options;
+}
+
+void quietLog(const runtime::LogRecord& record) {
+  if (record.level >= 2) runtime::stderrLogSink()(record);
+}
+
+// VmRSS and the smaps_rollup figures of this process, in bytes.
+Json memorySample() {
+  Json sample;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) sample["rss"] = std::stoull(line.substr(6)) * 1024;
+  }
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  for (std::string line; std::getline(rollup, line);) {
+    for (const char* field : {"Pss:", "Pss_Anon:", "Pss_File:", "Rss:"}) {
+      if (line.rfind(field, 0) == 0) {
+        std::string key = std::string(field, std::strlen(field) - 1);
+        std::transform(key.begin(), key.end(), key.begin(), ::tolower);
+        sample["smaps_" + key] = std::stoull(line.substr(std::strlen(field))) * 1024;
+      }
+    }
+  }
+  return sample;
+}
+
+// Both before and after handing freed heap back to the system.
+Json memorySamples() {
+  Json before = memorySample();
+  ::malloc_trim(0);
+  return {{"untrimmed", before}, {"trimmed", memorySample()}};
+}
+
+uint64_t diskBytes(const std::string& directory, uint64_t* apparent) {
+  uint64_t total = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory, error)) {
+    struct stat info {};
+    if (::stat(entry.path().c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+      total += static_cast<uint64_t>(info.st_blocks) * 512;
+      *apparent += static_cast<uint64_t>(info.st_size);
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+Json benchLatency(const Args& args) {
+  const std::string setup = !args.swap ? "resident" : args.predict ? "prefetched" : "swapped";
+  kube::Client hostClient(loadConfig(args), {.qps = 0});
+  kube::Client driver(loadConfig(args), {.qps = 0});  // the driver's own connection
+  runtime::OperatorHost host(hostClient, hostOptions(args), quietLog);
+  // A namespace of this run's own: the counter counts every reconcile of every ConfigMap it sees.
+  const std::string ns = "bench-swap-latency-" + setup + "-" + std::to_string(::getpid());
+  ensureNamespace(driver, ns);
+  ensureConfigMap(driver, ns, "watched");
+  setStep(driver, ns, "watched", 0);
+  auto added = host.add({.name = "counter", .modulePath = args.wasmDir + "/counter.wasm",
+                         .configJson = Json({{"namespace", ns}}).dump()});
+  if (!added.isOk()) die(added.toString());
+  int64_t count = 0;
+  if (!waitUntil([&] { return (count = countIn(driver, ns, "watched")) >= 1; }, std::chrono::seconds(60))) {
+    die("the counter never reconciled");
+  }
+  for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped, runtime::WakeKind::kPrefetched}) {
+    (void)host.takeLatencySamples(kind);
+  }
+  std::mt19937 random(42);
+  std::uniform_int_distribution<int> jitter(-args.periodMs / 20, args.periodMs / 20);
+  std::vector<double> endToEnd;
+  int foundSwapped = 0;
+  int64_t extraReconciles = 0;
+  const auto start = Clock::now();
+  for (int i = 1; i <= args.changes; ++i) {
+    if (setup == "swapped") {
+      if (!waitUntil([&] { return statsOf(host, "counter").swappedOut; }, std::chrono::seconds(10),
+                     std::chrono::microseconds(500))) {
+        die("the counter did not swap out");
+      }
+    } else if (setup == "resident") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(args.idleMs));
+    } else {
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(i * args.periodMs + jitter(random)));
+    }
+    foundSwapped += statsOf(host, "counter").swappedOut ? 1 : 0;
+    const auto written = Clock::now();
+    setStep(driver, ns, "watched", i);
+    const int64_t before = count;
+    if (!waitUntil([&] { return (count = countIn(driver, ns, "watched")) > before; }, std::chrono::seconds(10),
+                   std::chrono::microseconds(200))) {
+      die("change " + std::to_string(i) + " was not reconciled (count " + std::to_string(count) + ")");
+    }
+    // More than one reconcile for a change is allowed (level-based), but counted and reported.
+    extraReconciles += count - before - 1;
+    endToEnd.push_back(msSince(written));
+  }
+  const auto resident = host.takeLatencySamples(runtime::WakeKind::kResident);
+  const auto swapped = host.takeLatencySamples(runtime::WakeKind::kSwapped);
+  const auto prefetched = host.takeLatencySamples(runtime::WakeKind::kPrefetched);
+  const auto stats = statsOf(host, "counter");
+  return {{"setup", setup}, {"changes", args.changes}, {"idle_ms", args.idleMs}, {"period_ms", args.periodMs},
+          {"change_to_reconcile_ms", {{"resident", summary(resident)}, {"swapped", summary(swapped)},
+                                      {"prefetched", summary(prefetched)}}},
+          {"end_to_end_ms", summary(endToEnd)}, {"found_swapped_at_write", foundSwapped},
+          {"final_count", count}, {"extra_reconciles", extraReconciles}, {"swap_outs", stats.swapOuts}, {"restores", stats.restores},
+          {"prefetches", stats.prefetches}, {"wakes_resident", stats.wakesResident},
+          {"wakes_swapped", stats.wakesSwapped}, {"snapshot_faults", stats.snapshotFaults},
+          {"restore_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kRestore))},
+          {"swapout_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kSwapOut))}};
+}
+
+Json benchMemory(const Args& args) {
+  kube::Client hostClient(loadConfig(args), {.qps = 0});
+  kube::Client driver(loadConfig(args), {.qps = 0});
+  auto nsOf = [](int i) { return "bench-swap-memory-" + std::to_string(i); };
+  for (int i = 0; i < args.operators; ++i) {
+    ensureNamespace(driver, nsOf(i));
+    ensureConfigMap(driver, nsOf(i), "watched");
+  }
+  runtime::OperatorHost host(hostClient, hostOptions(args), quietLog);
+  for (int i = 0; i < args.operators; ++i) {
+    auto added = host.add({.name = "counter-" + std::to_string(i), .modulePath = args.wasmDir + "/counter.wasm",
+                           .configJson = Json({{"namespace", nsOf(i)}}).dump()});
+    if (!added.isOk()) die(added.toString());
+  }
+  auto all = [&](auto predicate) {
+    for (const auto& s : host.stats()) {
+      if (!predicate(s)) return false;
+    }
+    return true;
+  };
+  if (!waitUntil([&] { return all([](const auto& s) { return s.reconciles >= 1; }); }, std::chrono::seconds(120))) {
+    die("not every operator reconciled");
+  }
+  if (args.swap && args.operators > 0 &&
+      !waitUntil([&] { return all([](const auto& s) { return s.swappedOut; }); }, std::chrono::seconds(60))) {
+    die("not every operator swapped out");
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  Json result = {{"operators", args.operators}, {"swap", args.swap}, {"idle_ms", args.idleMs}};
+  auto describe = [&](Json& into) {
+    uint64_t linear = 0, swappedOut = 0, snapshotBytes = 0;
+    for (const auto& s : host.stats()) {
+      linear += s.memoryBytes;
+      swappedOut += s.swappedOut ? 1 : 0;
+      snapshotBytes += s.snapshotBytes;
+    }
+    uint64_t apparent = 0;
+    into["linear_memory_bytes"] = linear;
+    into["swapped_out"] = swappedOut;
+    into["snapshot_bytes_written"] = snapshotBytes;
+    into["snapshot_disk_bytes"] = host.snapshotDirectory().empty() ? 0 : diskBytes(host.snapshotDirectory(), &apparent);
+    into["snapshot_apparent_bytes"] = apparent;
+  };
+  result["idle"] = memorySamples();
+  describe(result["idle"]);
+  if (args.active > 0) {
+    // Changes to K operators, each about every 100 ms (shorter than the idle period, so they
+    // stay resident while the others stay on disk).
+    std::atomic<bool> stop = false;
+    std::atomic<int> writes = 0;
+    std::jthread writer([&] {
+      for (int step = 1; !stop; ++step) {
+        for (int i = 0; i < args.active && !stop; ++i) {
+          setStep(driver, nsOf(i), "watched", step);
+          writes++;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100 / args.active));
+        }
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    result["active"] = memorySamples();
+    describe(result["active"]);
+    stop = true;
+    writer.join();
+    result["active"]["writes"] = writes.load();
+    result["active"]["count"] = args.active;
+  }
+  return result;
+}
+
+}  // namespace wop::bench::swap

@@ -98,7 +98,8 @@ def main():
         print(f"2. Starting one wasm-operator host with {ring_size + 2} operators (log: {log_path}) ...")
         log = open(log_path, "w")
         host = subprocess.Popen([host_binary, "run", "--kubeconfig", kubeconfig, "--operators", defs,
-                                 "--status-file", status_file], stdout=log, stderr=subprocess.STDOUT)
+                                 "--status-file", status_file, "--swap-idle-ms", "500"],
+                                stdout=log, stderr=subprocess.STDOUT)
         wait_for("the host", lambda: len(json.load(open(status_file))["operators"]) == ring_size + 2)
 
         print("3. Ring: writing nonce 1, then 2, into demo-ring-0/token ...")
@@ -141,6 +142,21 @@ def main():
         wait_for("the broken operator to fail", lambda: next(
             o for o in json.load(open(status_file))["operators"] if o["name"] == "broken")["restarts"] >= 1)
         print("   it failed and is restarting with backoff; the others were not affected")
+
+        print("6. Swapping: idle operators are snapshotted to disk and dropped from memory ...")
+        ring_ops = lambda: [o for o in json.load(open(status_file))["operators"]  # noqa: E731
+                            if o["name"].startswith("ring-")]
+        wait_for("the ring to swap out", lambda: all(o["swap"]["swappedOut"] for o in ring_ops()))
+        print(f"   all {ring_size} ring operators swapped out")
+        manifest = {"apiVersion": "bench.wasm-operator.dev/v1", "kind": "TestResource",
+                    "metadata": {"name": "token", "namespace": "demo-ring-0"}, "spec": {"nonce": 3}}
+        written = time.monotonic()
+        run(kc + ["apply", "-f", "-"], input=json.dumps(manifest))
+        last = f"demo-ring-{ring_size - 1}"
+        done = wait_for("nonce 3 after swapping", lambda: json.loads(
+            run(kc + ["get", "-n", last, "testresource", "token", "-o", "json"]))["spec"]["nonce"] == 3)
+        print(f"   nonce 3 woke each one in turn from its snapshot and reached {last} after "
+              f"{(done - written) * 1000:.0f} ms")
         time.sleep(1.2)  # one more status write
         status = json.load(open(status_file))
     finally:
@@ -157,11 +173,15 @@ def main():
 
     print("\nwasm-operator demo: summary")
     print("---------------------------")
-    print(f"{'operator':<12} {'state':<9} {'reconciles':>10} {'errors':>7} {'restarts':>8} {'memory':>8}  last error")
+    print(f"{'operator':<12} {'state':<9} {'reconciles':>10} {'errors':>7} {'restarts':>8} {'memory':>8} "
+          f"{'swap-outs':>9} {'restores':>8} {'restore':>9}  last error")
     for o in sorted(status["operators"], key=lambda o: o["name"]):
-        error = (o["lastError"][:60] + "...") if len(o["lastError"]) > 60 else o["lastError"]
+        error = (o["lastError"][:50] + "...") if len(o["lastError"]) > 50 else o["lastError"]
+        swap = o["swap"]
+        memory = "on disk" if swap["swappedOut"] else f"{o['memoryBytes'] // 1024} KiB"
+        restore = f"{swap['lastRestoreMs']:.2f} ms" if swap["restores"] else "-"
         print(f"{o['name']:<12} {o['state']:<9} {o['reconciles']:>10} {o['reconcileErrors']:>7} {o['restarts']:>8} "
-              f"{o['memoryBytes'] // 1024:>6} KiB  {error}")
+              f"{memory:>8} {swap['swapOuts']:>9} {swap['restores']:>8} {restore:>9}  {error}")
     total = sum(o["reconciles"] for o in status["operators"])
     print(f"\n{len(status['operators'])} operators in one host process, {total} reconciles; "
           f"host resident memory {status['hostResidentBytes'] / 2**20:.1f} MiB")

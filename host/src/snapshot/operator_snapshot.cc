@@ -51,6 +51,18 @@ Status readAll(int fd, uint8_t* data, uint64_t size, uint64_t offset, const std:
   return Status::ok();
 }
 
+std::vector<PageRun> mergeCloseRuns(std::vector<PageRun> runs, uint64_t gap) {
+  std::vector<PageRun> merged;
+  for (const auto& run : runs) {
+    if (!merged.empty() && run.firstPage - (merged.back().firstPage + merged.back().pageCount) <= gap) {
+      merged.back().pageCount = run.firstPage + run.pageCount - merged.back().firstPage;
+    } else {
+      merged.push_back(run);
+    }
+  }
+  return merged;
+}
+
 struct Fd {
   int fd = -1;
   ~Fd() { if (fd >= 0) ::close(fd); }
@@ -145,6 +157,7 @@ common::Result<SaveResult> OperatorSnapshot::save(std::span<uint8_t> memory, con
   bool full = true;
   if (restoredFromChain && !chain_.empty() && chain_.size() < kMaxLayers) {
     auto dirty = privatelyWrittenPages(memory.data(), memory.size());
+    if (dirty) *dirty = mergeCloseRuns(std::move(*dirty), kMergeGapPages);
     if (dirty && dirty->size() <= kMaxDeltaRuns) {
       full = false;
       header.runs = std::move(*dirty);

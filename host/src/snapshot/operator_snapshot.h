@@ -93,10 +93,13 @@ class OperatorSnapshot {
   uint64_t nextSequence_ = 1;
 };
 
-// Layers in a chain before the next save is a full one (restore maps each layer's runs).
-constexpr size_t kMaxLayers = 8;
-// Runs in a delta before the next save is a full one (each run is one mapping).
-constexpr size_t kMaxDeltaRuns = 256;
+// Restore maps each run of each layer with one mmap (about 5 us each), so a chain is kept short:
+// at most kMaxLayers layers and kMaxDeltaRuns runs per delta (128 mappings, well under 1 ms)
+// before the next save is a full one. Dirty pages closer than kMergeGapPages are saved as one
+// run, clean pages between them included, which keeps scattered writes to few runs.
+constexpr size_t kMaxLayers = 4;
+constexpr size_t kMaxDeltaRuns = 32;
+constexpr uint64_t kMergeGapPages = 16;
 
 }  // namespace wop::snapshot
 

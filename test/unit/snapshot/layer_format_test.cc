@@ -206,7 +206,8 @@ TEST(LayerFormatTest, GarbageNeverCrashes) {
       // A valid header with a few bytes changed and the checksum made right again, so the
       // parser's field checks are what stands between the bytes and a crash.
       bytes = valid;
-      for (int i = 0; i < 3; ++i) bytes[24 + random() % (bytes.size() - 24)] = static_cast<uint8_t>(random());
+      for (int i = 0; i < 3; ++i)
+        bytes[24 + random() % (bytes.size() - 24)] = static_cast<uint8_t>(random());
       reseal(bytes);
     }
     auto parsed = parseLayerHeader(bytes);

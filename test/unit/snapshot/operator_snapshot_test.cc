@@ -1,0 +1,458 @@
+#include "snapshot/operator_snapshot.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kube/temp_dir.h"
+#include "snapshot/anonymous_memory.h"
+#include "snapshot/dirty_pages.h"
+
+namespace wop::snapshot {
+namespace {
+
+namespace fs = std::filesystem;
+using common::StatusCode;
+using snapshot::testing::AnonymousMemory;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using wop::testing::TempDir;
+
+constexpr uint64_t kPages = 64;
+constexpr const char* kIdentity = "sha256:module/engine:1";
+
+const std::vector<GlobalValue> kGlobals = {{"__stack_pointer", GlobalKind::kI32, 0x8000},
+                                           {"ticks", GlobalKind::kI64, 123456789}};
+
+bool sameBytes(const AnonymousMemory& a, const AnonymousMemory& b, uint64_t bytes) {
+  return std::memcmp(a.data(), b.data(), bytes) == 0;
+}
+
+std::set<std::string> filesIn(const std::string& directory) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(directory))
+    names.insert(entry.path().filename().string());
+  return names;
+}
+
+uint64_t allocatedBytes(const std::string& path) {
+  struct stat info{};
+  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
+  return static_cast<uint64_t>(info.st_blocks) * 512;
+}
+
+LayerHeader headerOf(const std::string& path) {
+  std::vector<uint8_t> bytes(kPageBytes * 4);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << path;
+  const ssize_t got = ::pread(fd, bytes.data(), bytes.size(), 0);
+  ::close(fd);
+  bytes.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  auto header = parseLayerHeader(bytes);
+  EXPECT_TRUE(header.isOk()) << header.status().toString();
+  return header.isOk() ? *header : LayerHeader{};
+}
+
+class OperatorSnapshotTest : public ::testing::Test {
+ protected:
+  std::string dir() const { return temp_.file("op"); }
+  std::string layerPath(uint64_t sequence) const {
+    return dir() + "/" + std::to_string(sequence) + ".snap";
+  }
+
+  // A source memory with a few recognisable pages; the rest stays zero.
+  void fillSource(const AnonymousMemory& memory) const {
+    for (uint64_t page : {0, 1, 2, 5, 9, 40, 63}) memory.fillPage(page, 1);
+  }
+
+  // Opens the chain and maps it over target; fails the test on any error.
+  void restoreInto(const AnonymousMemory& target, RestorePlan* keep = nullptr) const {
+    auto plan = snapshot_.open();
+    ASSERT_TRUE(plan.isOk()) << plan.status().toString();
+    ASSERT_LE(plan->memoryBytes(), target.size());
+    auto mapped = snapshot_.map(*plan, target.data());
+    ASSERT_TRUE(mapped.isOk()) << mapped.toString();
+    if (keep != nullptr) *keep = std::move(*plan);
+  }
+
+  TempDir temp_;
+  OperatorSnapshot snapshot_{dir(), kIdentity};
+};
+
+TEST_F(OperatorSnapshotTest, AFullSaveRestoresTheSameBytesAndGlobals) {
+  AnonymousMemory source(kPages);
+  ASSERT_TRUE(source.valid());
+  fillSource(source);
+
+  auto saved = snapshot_.save(source.span(), kGlobals, false);
+
+  ASSERT_TRUE(saved.isOk()) << saved.status().toString();
+  EXPECT_TRUE(saved->full);
+  EXPECT_EQ(saved->layers, 1u);
+  EXPECT_EQ(saved->bytesWritten, 7 * kPageBytes);  // zero pages are not written
+  auto plan = snapshot_.open();
+  ASSERT_TRUE(plan.isOk()) << plan.status().toString();
+  EXPECT_EQ(plan->memoryBytes(), source.size());
+  EXPECT_EQ(plan->globals(), kGlobals);
+  AnonymousMemory restored(kPages);
+  ASSERT_TRUE(snapshot_.map(*plan, restored.data()).isOk());
+  EXPECT_TRUE(sameBytes(restored, source, source.size()));
+  EXPECT_TRUE(OperatorSnapshot::verifyData(*plan).isOk());
+}
+
+TEST_F(OperatorSnapshotTest, ZeroPagesAreHolesInTheLayerFile) {
+  AnonymousMemory source(1024);  // 4 MiB, 7 pages non-zero
+  fillSource(source);
+
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+
+  EXPECT_EQ(fs::file_size(layerPath(1)), headerOf(layerPath(1)).dataOffset + source.size());
+  EXPECT_LT(allocatedBytes(layerPath(1)), source.size() / 16);
+}
+
+TEST_F(OperatorSnapshotTest, ASaveOfMisalignedMemoryIsRefused) {
+  AnonymousMemory source(4);
+  auto saved = snapshot_.save(std::span<uint8_t>(source.data() + 1, kPageBytes), {}, false);
+
+  ASSERT_FALSE(saved.isOk());
+  EXPECT_EQ(saved.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(OperatorSnapshotTest, OpenWithoutASaveIsNotFound) {
+  EXPECT_EQ(snapshot_.open().status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(OperatorSnapshotTest, ASaveOfARestoredMemoryWritesOnlyTheDirtyPagesAsADelta) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  // The guest grew by 32 pages after the restore: a bigger region, the chain mapped at its start.
+  AnonymousMemory guest(kPages + 32);
+  restoreInto(guest);
+
+  guest.fillPage(2, 7);           // changed
+  guest.zeroPage(5);              // was non-zero, now zero: must come back zero
+  guest.fillPage(20, 7);          // was zero, now not
+  guest.fillPage(kPages + 6, 7);  // beyond the old size
+  const std::vector<GlobalValue> later = {{"__stack_pointer", GlobalKind::kI32, 0x7000}};
+  auto saved = snapshot_.save(guest.span(), later, true);
+
+  ASSERT_TRUE(saved.isOk()) << saved.status().toString();
+  EXPECT_FALSE(saved->full);
+  EXPECT_EQ(saved->layers, 2u);
+  EXPECT_EQ(saved->bytesWritten, 3 * kPageBytes);  // the zeroed page is a hole
+  const auto delta = headerOf(layerPath(2));
+  EXPECT_EQ(delta.parentSequence, 1u);
+  EXPECT_THAT(delta.runs,
+              ElementsAre(PageRun{2, 1}, PageRun{5, 1}, PageRun{20, 1}, PageRun{kPages + 6, 1}));
+
+  AnonymousMemory restored(kPages + 32);
+  RestorePlan plan;
+  restoreInto(restored, &plan);
+  EXPECT_EQ(plan.memoryBytes(), guest.size());
+  EXPECT_EQ(plan.globals(), later);
+  EXPECT_TRUE(sameBytes(restored, guest, guest.size()));
+  EXPECT_TRUE(OperatorSnapshot::verifyData(plan).isOk());
+}
+
+TEST_F(OperatorSnapshotTest, ASaveOfMemoryNotFromTheChainIsFull) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+
+  auto saved = snapshot_.save(source.span(), kGlobals, false);
+
+  ASSERT_TRUE(saved.isOk());
+  EXPECT_TRUE(saved->full);
+  EXPECT_EQ(saved->layers, 1u);
+  EXPECT_EQ(filesIn(dir()), std::set<std::string>{"2.snap"});
+}
+
+TEST_F(OperatorSnapshotTest, AfterMaxLayersTheNextSaveIsFullAndOldLayersAreRemoved) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  std::vector<std::unique_ptr<AnonymousMemory>> guests;  // kept mapped, as a live guest would be
+  for (size_t layer = 2; layer <= kMaxLayers + 1; ++layer) {
+    guests.push_back(std::make_unique<AnonymousMemory>(kPages));
+    const auto& guest = *guests.back();
+    restoreInto(guest);
+    guest.fillPage(layer, static_cast<uint8_t>(layer));
+
+    auto saved = snapshot_.save(guest.span(), kGlobals, true);
+
+    ASSERT_TRUE(saved.isOk()) << saved.status().toString();
+    if (layer <= kMaxLayers) {
+      EXPECT_FALSE(saved->full) << "layer " << layer;
+      EXPECT_EQ(saved->layers, layer);
+    } else {
+      EXPECT_TRUE(saved->full);
+      EXPECT_EQ(saved->layers, 1u);
+      // The source's 7 pages and one per layer since, some of them the same pages.
+      const std::set<uint64_t> pages = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 40, 63};
+      static_assert(kMaxLayers == 8, "update the pages written");
+      EXPECT_EQ(saved->bytesWritten, pages.size() * kPageBytes);
+    }
+  }
+  EXPECT_EQ(filesIn(dir()), std::set<std::string>{std::to_string(kMaxLayers + 1) + ".snap"});
+  AnonymousMemory restored(kPages);
+  restoreInto(restored);
+  EXPECT_TRUE(sameBytes(restored, *guests.back(), kPages * kPageBytes));
+}
+
+TEST_F(OperatorSnapshotTest, AMissingLayerIsReported) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  fs::remove(layerPath(1));
+
+  auto plan = snapshot_.open();
+
+  ASSERT_FALSE(plan.isOk());
+  EXPECT_EQ(plan.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(plan.status().message(), HasSubstr("missing"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("1.snap"));
+}
+
+TEST_F(OperatorSnapshotTest, ATruncatedLayerIsReported) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  fs::resize_file(layerPath(1), fs::file_size(layerPath(1)) - kPageBytes);
+
+  auto plan = snapshot_.open();
+
+  ASSERT_FALSE(plan.isOk());
+  EXPECT_EQ(plan.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(plan.status().message(), HasSubstr("truncated"));
+}
+
+TEST_F(OperatorSnapshotTest, ALayerTruncatedIntoItsHeaderIsReported) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  fs::resize_file(layerPath(1), 30);
+
+  auto plan = snapshot_.open();
+
+  ASSERT_FALSE(plan.isOk());
+  EXPECT_EQ(plan.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(plan.status().message(), HasSubstr("1.snap"));
+}
+
+TEST_F(OperatorSnapshotTest, ALayerFromAnotherModuleIsReported) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  OperatorSnapshot other(temp_.file("other"), "other");
+  ASSERT_TRUE(other.save(source.span(), kGlobals, false).isOk());
+  fs::copy_file(temp_.file("other") + "/1.snap", layerPath(1),
+                fs::copy_options::overwrite_existing);
+
+  auto plan = snapshot_.open();
+
+  ASSERT_FALSE(plan.isOk());
+  EXPECT_EQ(plan.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(plan.status().message(), HasSubstr("another module"));
+}
+
+TEST_F(OperatorSnapshotTest, AReplacedLayerOfTheSameModuleIsReported) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  OperatorSnapshot twin(temp_.file("twin"), kIdentity);
+  ASSERT_TRUE(twin.save(source.span(), {}, false).isOk());  // other globals: another checksum
+  fs::copy_file(temp_.file("twin") + "/1.snap", layerPath(1), fs::copy_options::overwrite_existing);
+
+  auto plan = snapshot_.open();
+
+  ASSERT_FALSE(plan.isOk());
+  EXPECT_THAT(plan.status().message(), HasSubstr("not the layer that was written"));
+}
+
+TEST_F(OperatorSnapshotTest, VerifyDataFindsAFlippedDataByte) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  const uint64_t at =
+      headerOf(layerPath(1)).dataOffset + 9 * kPageBytes + 100;  // page 9 was written
+  {
+    const int fd = ::open(layerPath(1).c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    uint8_t byte = 0;
+    ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(at)), 1);
+    byte ^= 0x10;
+    ASSERT_EQ(::pwrite(fd, &byte, 1, static_cast<off_t>(at)), 1);
+    ::close(fd);
+  }
+
+  auto plan = snapshot_.open();  // the header is intact: open does not read the data
+
+  ASSERT_TRUE(plan.isOk()) << plan.status().toString();
+  auto verified = OperatorSnapshot::verifyData(*plan);
+  ASSERT_FALSE(verified.isOk());
+  EXPECT_EQ(verified.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(verified.message(), HasSubstr("data checksum"));
+}
+
+TEST_F(OperatorSnapshotTest, AFailedSaveLeavesThePreviousChainUsable) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  // The next layer cannot be renamed into place: its name is taken by a non-empty folder.
+  fs::create_directories(layerPath(2) + "/blocker");
+  AnonymousMemory changed(kPages);
+  changed.fillPage(3, 9);
+
+  auto saved = snapshot_.save(changed.span(), {}, false);
+
+  ASSERT_FALSE(saved.isOk());
+  EXPECT_THAT(saved.status().message(), HasSubstr("2.snap"));
+  EXPECT_FALSE(fs::exists(layerPath(2) + ".tmp"));
+  EXPECT_EQ(snapshot_.layers(), 1u);
+  AnonymousMemory restored(kPages);
+  RestorePlan plan;
+  restoreInto(restored, &plan);
+  EXPECT_TRUE(sameBytes(restored, source, source.size()));
+  EXPECT_EQ(plan.globals(), kGlobals);
+}
+
+// A tmpfs of 128 KiB, unmounted (lazily) when the test ends.
+class SmallTmpfs {
+ public:
+  explicit SmallTmpfs(std::string path) : path_(std::move(path)) {
+    fs::create_directories(path_);
+    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=128k") == 0;
+  }
+  ~SmallTmpfs() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+};
+
+TEST_F(OperatorSnapshotTest, AFullDiskFailsTheSaveAsExhaustedAndKeepsTheChain) {
+  SmallTmpfs disk(temp_.file("small"));
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a small tmpfs: " << std::strerror(errno);
+  OperatorSnapshot small(temp_.file("small") + "/op", kIdentity);
+  AnonymousMemory few(kPages);
+  few.fillPage(1, 1);
+  few.fillPage(2, 1);
+  ASSERT_TRUE(small.save(few.span(), kGlobals, false).isOk());
+  AnonymousMemory many(kPages);
+  for (uint64_t page = 0; page < kPages; ++page) many.fillPage(page, 2);
+
+  auto saved = small.save(many.span(), kGlobals, false);
+
+  ASSERT_FALSE(saved.isOk());
+  EXPECT_EQ(saved.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(filesIn(temp_.file("small") + "/op"), std::set<std::string>{"1.snap"});
+  auto plan = small.open();
+  ASSERT_TRUE(plan.isOk()) << plan.status().toString();
+  EXPECT_TRUE(OperatorSnapshot::verifyData(*plan).isOk());
+  AnonymousMemory restored(kPages);
+  ASSERT_TRUE(small.map(*plan, restored.data()).isOk());
+  // Only the written pages are read back: touching a hole of a tmpfs file allocates a page
+  // for it, and on this full tmpfs that fault is a SIGBUS.
+  EXPECT_EQ(std::memcmp(restored.page(1), few.page(1), 2 * kPageBytes), 0);
+}
+
+TEST_F(OperatorSnapshotTest, ASaveIntoAFolderUnderARegularFileFails) {
+  temp_.write("plain", "not a folder");
+  OperatorSnapshot broken(temp_.file("plain") + "/op", kIdentity);
+  AnonymousMemory source(kPages);
+  fillSource(source);
+
+  auto saved = broken.save(source.span(), kGlobals, false);
+
+  ASSERT_FALSE(saved.isOk());
+  EXPECT_THAT(saved.status().message(), HasSubstr("plain/op"));
+  EXPECT_TRUE(broken.empty());
+  EXPECT_EQ(broken.open().status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(OperatorSnapshotTest, DiscardRemovesTheFilesAndTheNextSaveIsFull) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  AnonymousMemory guest(kPages);
+  restoreInto(guest);
+
+  snapshot_.discard();
+  auto saved = snapshot_.save(guest.span(), kGlobals, true);
+
+  ASSERT_TRUE(saved.isOk());
+  EXPECT_TRUE(saved->full);
+  EXPECT_EQ(saved->layers, 1u);
+}
+
+TEST_F(OperatorSnapshotTest, OnlyThePagesWrittenAfterAMapAreDirty) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  AnonymousMemory guest(kPages);
+  restoreInto(guest);
+  EXPECT_TRUE(sameBytes(guest, source, source.size()));  // reads every page
+
+  guest.page(9)[0] ^= 1;
+  guest.page(30)[0] = 1;
+  guest.page(31)[1] = 1;
+  auto dirty = privatelyWrittenPages(guest.data(), guest.size());
+
+  ASSERT_TRUE(dirty.isOk()) << dirty.status().toString();
+  EXPECT_THAT(*dirty, ElementsAre(PageRun{9, 1}, PageRun{30, 2}));
+}
+
+// ---------------------------------------------------------------- prepareSnapshotDirectory
+
+TEST(PrepareSnapshotDirectoryTest, RemovesFoldersOfDeadHostsAndKeepsLiveOnes) {
+  if (::kill(999999, 0) == 0) GTEST_SKIP() << "pid 999999 is running here";
+  TempDir temp;
+  const std::string base = temp.file("snapshots");
+  const std::string own = base + "/host-" + std::to_string(::getpid());
+  const std::string live = base + "/host-" + std::to_string(::getppid());
+  temp.write("snapshots/host-999999/op/1.snap", "old");
+  temp.write("snapshots/host-" + std::to_string(::getppid()) + "/op/1.snap", "live");
+  temp.write("snapshots/host-" + std::to_string(::getpid()) + "/op/1.snap", "left from before");
+  temp.write("snapshots/notes", "not a host folder");
+
+  auto prepared = prepareSnapshotDirectory(base, own);
+
+  ASSERT_TRUE(prepared.isOk()) << prepared.toString();
+  EXPECT_FALSE(fs::exists(base + "/host-999999"));
+  EXPECT_TRUE(fs::exists(live + "/op/1.snap"));
+  EXPECT_TRUE(fs::is_directory(own));
+  EXPECT_TRUE(fs::is_empty(own));
+  EXPECT_TRUE(fs::exists(base + "/notes"));
+  EXPECT_EQ(fs::status(own).permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
+TEST(PrepareSnapshotDirectoryTest, CreatesAMissingBase) {
+  TempDir temp;
+  const std::string base = temp.file("a/b/snapshots");
+  const std::string own = base + "/host-" + std::to_string(::getpid());
+
+  auto prepared = prepareSnapshotDirectory(base, own);
+
+  ASSERT_TRUE(prepared.isOk()) << prepared.toString();
+  EXPECT_TRUE(fs::is_directory(own));
+}
+
+}  // namespace
+}  // namespace wop::snapshot

@@ -73,16 +73,7 @@ OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink lo
     : client_(client),
       options_(std::move(options)),
       logSink_(std::move(log)),
-      modules_(engine_, options_.artifactDirectory.empty() ? defaultCacheDirectory() + "/artifacts"
-                                                           : options_.artifactDirectory),
       informers_(client) {
-  auto linker = wasm::GuestLinker::create(engine_, hostcalls::defineAbiV1);
-  if (!linker) {
-    // Defining our own host functions cannot fail unless the build is broken.
-    this->log("", WOP_LOG_ERROR, "cannot define the ABI: " + linker.status().message());
-    std::abort();
-  }
-  linker_ = std::move(*linker);
   if (options_.swap.enabled) {
     const std::string base = options_.swap.directory.empty() ? defaultCacheDirectory() + "/snapshots" : options_.swap.directory;
     snapshotDirectory_ = base + "/host-" + std::to_string(::getpid());
@@ -117,6 +108,24 @@ OperatorHost::~OperatorHost() {
   }
 }
 
+// Made at the first Wasm operator: a host of native guests only (the ring benchmark's) then
+// pays neither the engine's memory nor its epoch ticker's 100 wake-ups a second.
+OperatorHost::Wasm& OperatorHost::wasm() {
+  std::lock_guard lock(wasmMutex_);
+  if (wasm_) return *wasm_;
+  auto state = std::make_unique<Wasm>(options_.artifactDirectory.empty() ? defaultCacheDirectory() + "/artifacts"
+                                                                          : options_.artifactDirectory);
+  auto linker = wasm::GuestLinker::create(state->engine, hostcalls::defineAbiV1);
+  if (!linker) {
+    // Defining our own host functions cannot fail unless the build is broken.
+    this->log("", WOP_LOG_ERROR, "cannot define the ABI: " + linker.status().message());
+    std::abort();
+  }
+  state->linker = std::move(*linker);
+  wasm_ = std::move(state);
+  return *wasm_;
+}
+
 void OperatorHost::log(const std::string& operatorName, int32_t level, const std::string& message) {
   std::lock_guard lock(logMutex_);
   logSink_({operatorName, level, message});
@@ -130,11 +139,12 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
       return Status(StatusCode::kInvalidArgument, "operator " + spec.name + " already exists");
     }
   }
-  auto module = modules_.load(spec.modulePath, hostcalls::abiV1Requirements(spec.maxMemoryBytes));
+  Wasm& wasm = this->wasm();
+  auto module = wasm.modules.load(spec.modulePath, hostcalls::abiV1Requirements(spec.maxMemoryBytes));
   if (!module) return module.status().withContext("operator " + spec.name);
-  auto prepared = linker_->prepare(*module);
+  auto prepared = wasm.linker->prepare(*module);
   if (!prepared) return prepared.status().withContext("operator " + spec.name);
-  return add(spec, std::make_shared<WasmGuestFactory>(engine_, std::move(*prepared),
+  return add(spec, std::make_shared<WasmGuestFactory>(wasm.engine, std::move(*prepared),
                                                      wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout},
                                                      spec.name));
 }

@@ -92,7 +92,7 @@ class OperatorHost {
   // For operators:
   kube::Client& client() { return client_; }
   cache::SharedInformers& informers() { return informers_; }
-  wasm::Engine& engine() { return engine_; }
+  wasm::Engine& engine() { return wasm().engine; }
   const HostOptions& options() const { return options_; }
   void log(const std::string& operatorName, int32_t level, const std::string& message);
   void schedule(const std::shared_ptr<Operator>& op);
@@ -114,9 +114,15 @@ class OperatorHost {
   const HostOptions options_;
   LogSink logSink_;
   std::mutex logMutex_;
-  wasm::Engine engine_;
-  wasm::ModuleCache modules_;
-  std::unique_ptr<wasm::GuestLinker> linker_;
+  struct Wasm {
+    explicit Wasm(const std::string& artifactDirectory) : modules(engine, artifactDirectory) {}
+    wasm::Engine engine;
+    wasm::ModuleCache modules;
+    std::unique_ptr<wasm::GuestLinker> linker;
+  };
+  Wasm& wasm();
+  std::mutex wasmMutex_;
+  std::unique_ptr<Wasm> wasm_;  // made at the first Wasm operator
   cache::SharedInformers informers_;
 
   mutable std::mutex mutex_;  // guards operators_, ready_, latency_

@@ -55,10 +55,20 @@ def key_figures(sizes, dirty, latency, memory):
         sw = memory["swapped"]["idle"][trim]
         n = memory["swapped"]["operators"]
         suffix = "" if trim == "trimmed" else "_untrimmed"
-        figures[f"residual_bytes_per_swapped_operator{suffix}"] = (sw["rss"] - base["rss"]) / n
-        figures[f"residual_pss_bytes_per_swapped_operator{suffix}"] = (sw["smaps_pss"] - base["smaps_pss"]) / n
+        # Per swapped-out operator: what 100 more cost once 100 are loaded (code paths and heap
+        # the first ones brought in are paid once per host, not per operator).
+        more = memory["swapped"]["marginal"]
+        figures[f"residual_bytes_per_swapped_operator{suffix}"] = (more[trim]["rss"] - sw["rss"]) / more["added"]
+        figures[f"residual_pss_bytes_per_swapped_operator{suffix}"] = (more[trim]["smaps_pss"] - sw["smaps_pss"]) / more["added"]
+        figures[f"residual_heap_bytes_per_swapped_operator{suffix}"] = (more[trim]["heap_in_use"] - sw["heap_in_use"]) / more["added"]
+        figures[f"residual_bytes_per_swapped_operator_from_empty_host{suffix}"] = (sw["rss"] - base["rss"]) / n
         one = memory["one_swapped"]["idle"][trim]
         figures[f"marginal_bytes_per_swapped_operator{suffix}"] = (sw["rss"] - one["rss"]) / (n - 1)
+        shared = memory["swapped_shared_namespace"]
+        figures[f"residual_bytes_per_swapped_operator_shared_informer{suffix}"] = (
+            shared["marginal"][trim]["rss"] - shared["idle"][trim]["rss"]) / shared["marginal"]["added"]
+        figures[f"residual_heap_bytes_per_swapped_operator_shared_informer{suffix}"] = (
+            shared["marginal"][trim]["heap_in_use"] - shared["idle"][trim]["heap_in_use"]) / shared["marginal"]["added"]
         res = memory["resident"]["idle"][trim]
         figures[f"bytes_per_resident_operator{suffix}"] = (res["rss"] - base["rss"]) / n
     figures["snapshot_disk_bytes_per_operator"] = memory["swapped"]["idle"]["snapshot_disk_bytes"] / memory["swapped"]["operators"]
@@ -96,8 +106,10 @@ def main():
         memory = {
             "none": mem("--operators", "0", "--swap", "off"),
             "one_swapped": mem("--operators", "1", "--swap", "on"),
-            "swapped": mem("--operators", "100", "--swap", "on", "--active", "10"),
+            "swapped": mem("--operators", "100", "--swap", "on", "--active", "10", "--marginal", "100"),
             "resident": mem("--operators", "100", "--swap", "off", "--active", "10"),
+            "swapped_shared_namespace": mem("--operators", "100", "--swap", "on", "--shared-namespace", "on",
+                                            "--marginal", "100"),
         }
     subprocess.run(["rm", "-rf", artifacts, snapshots])
 

@@ -308,6 +308,8 @@ int main(int argc, char** argv) {
     else if (flag == "--changes") args.changes = std::stoi(value);
     else if (flag == "--operators") args.operators = std::stoi(value);
     else if (flag == "--active") args.active = std::stoi(value);
+    else if (flag == "--shared-namespace") args.sharedNamespace = value == "on";
+    else if (flag == "--marginal") args.marginal = std::stoi(value);
     else if (flag == "--idle-ms") args.idleMs = std::stoi(value);
     else if (flag == "--period-ms") args.periodMs = std::stoi(value);
     else if (flag == "--swap") args.swap = value == "on";

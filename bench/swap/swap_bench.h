@@ -26,6 +26,8 @@ struct Args {
   int idleMs = 50;
   int periodMs = 1000;       // prefetched latency: period between changes
   bool swap = true, predict = false;
+  bool sharedNamespace = false;  // memory: all operators watch one namespace (one informer)
+  int marginal = 0;              // memory: operators added after the first sample
 };
 
 inline double msSince(Clock::time_point start) {

@@ -6,6 +6,8 @@
 //   memory   host RSS and PSS (smaps_rollup) with N counter operators, each watching a namespace
 //            of its own, all swapped out or all resident, and with changes flowing to K of them
 #include <malloc.h>
+
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +111,9 @@ Json memorySample() {
       }
     }
   }
+  // Where it goes: the heap in use (malloc's own count) and file-backed pages (code, mapped artifacts).
+  const auto heap = ::mallinfo2();
+  sample["heap_in_use"] = heap.uordblks + heap.hblkhd;
   return sample;
 }
 
@@ -201,32 +206,45 @@ Json benchLatency(const Args& args) {
 Json benchMemory(const Args& args) {
   kube::Client hostClient(loadConfig(args), {.qps = 0});
   kube::Client driver(loadConfig(args), {.qps = 0});
-  auto nsOf = [](int i) { return "bench-swap-memory-" + std::to_string(i); };
+  // Own namespaces: each operator also brings its own informer (a watch and a small cache).
+  // One shared namespace: what remains is the operator's own state.
+  auto nsOf = [&](int i) {
+    return args.sharedNamespace ? std::string("bench-swap-memory-shared") : "bench-swap-memory-" + std::to_string(i);
+  };
   for (int i = 0; i < args.operators; ++i) {
     ensureNamespace(driver, nsOf(i));
     ensureConfigMap(driver, nsOf(i), "watched");
   }
   runtime::OperatorHost host(hostClient, hostOptions(args), quietLog);
-  for (int i = 0; i < args.operators; ++i) {
-    auto added = host.add({.name = "counter-" + std::to_string(i), .modulePath = args.wasmDir + "/counter.wasm",
-                           .configJson = Json({{"namespace", nsOf(i)}}).dump()});
-    if (!added.isOk()) die(added.toString());
-  }
   auto all = [&](auto predicate) {
     for (const auto& s : host.stats()) {
       if (!predicate(s)) return false;
     }
     return true;
   };
-  if (!waitUntil([&] { return all([](const auto& s) { return s.reconciles >= 1; }); }, std::chrono::seconds(120))) {
-    die("not every operator reconciled");
-  }
-  if (args.swap && args.operators > 0 &&
-      !waitUntil([&] { return all([](const auto& s) { return s.swappedOut; }); }, std::chrono::seconds(60))) {
-    die("not every operator swapped out");
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  Json result = {{"operators", args.operators}, {"swap", args.swap}, {"idle_ms", args.idleMs}};
+  // Adds operators [from, to) and waits until each reconciled (and swapped out).
+  auto addOperators = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      if (!args.sharedNamespace && i >= args.operators) {  // the first ones' exist already
+        ensureNamespace(driver, nsOf(i));
+        ensureConfigMap(driver, nsOf(i), "watched");
+      }
+      auto added = host.add({.name = "counter-" + std::to_string(i), .modulePath = args.wasmDir + "/counter.wasm",
+                             .configJson = Json({{"namespace", nsOf(i)}}).dump()});
+      if (!added.isOk()) die(added.toString());
+    }
+    if (!waitUntil([&] { return all([](const auto& s) { return s.reconciles >= 1; }); }, std::chrono::seconds(120))) {
+      die("not every operator reconciled");
+    }
+    if (args.swap && to > 0 &&
+        !waitUntil([&] { return all([](const auto& s) { return s.swappedOut; }); }, std::chrono::seconds(60))) {
+      die("not every operator swapped out");
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  };
+  addOperators(0, args.operators);
+  Json result = {{"operators", args.operators}, {"swap", args.swap}, {"idle_ms", args.idleMs},
+                 {"shared_namespace", args.sharedNamespace}};
   auto describe = [&](Json& into) {
     uint64_t linear = 0, swappedOut = 0, snapshotBytes = 0;
     for (const auto& s : host.stats()) {
@@ -241,8 +259,37 @@ Json benchMemory(const Args& args) {
     into["snapshot_disk_bytes"] = host.snapshotDirectory().empty() ? 0 : diskBytes(host.snapshotDirectory(), &apparent);
     into["snapshot_apparent_bytes"] = apparent;
   };
+  if (std::getenv("WOP_BENCH_SMAPS")) {
+    // Which mappings hold the memory (a diagnosis aid): Pss by mapping name, largest first.
+    std::map<std::string, uint64_t> pss;
+    std::ifstream smaps("/proc/self/smaps");
+    std::string name;
+    for (std::string line; std::getline(smaps, line);) {
+      const auto colon = line.find(':');
+      if (colon == std::string::npos || line.find('-') < colon) {  // a mapping's first line
+        std::istringstream fields(line);
+        std::string range, perms, offset, device, inode;
+        fields >> range >> perms >> offset >> device >> inode;
+        std::getline(fields >> std::ws, name);
+        if (name.empty()) name = "[anon]";
+      } else if (line.rfind("Pss:", 0) == 0) {
+        pss[name] += std::stoull(line.substr(4));
+      }
+    }
+    std::vector<std::pair<uint64_t, std::string>> sorted;
+    for (auto& [n, kb] : pss) sorted.emplace_back(kb, n);
+    std::sort(sorted.rbegin(), sorted.rend());
+    for (size_t i = 0; i < std::min<size_t>(12, sorted.size()); ++i) std::cerr << sorted[i].first << " KiB " << sorted[i].second << "\n";
+  }
   result["idle"] = memorySamples();
   describe(result["idle"]);
+  if (args.marginal > 0) {
+    // The same again, in the same process: the difference is what each more operator costs,
+    // without the code and heap the first ones brought in once.
+    addOperators(args.operators, args.operators + args.marginal);
+    result["marginal"] = memorySamples();
+    result["marginal"]["added"] = args.marginal;
+  }
   if (args.active > 0) {
     // Changes to K operators, each about every 100 ms (shorter than the idle period, so they
     // stay resident while the others stay on disk).

@@ -6,10 +6,10 @@
 // the output namespace, creating it if missing and raising its nonce if lower (a merge patch
 // guarded by resourceVersion), never lowering it.
 //
-//	ring-clientgo --kubeconfig K --input-namespace ring-0 --output-namespace ring-1
+//	ring-clientgo --kubeconfig K --input-namespace ring-0 --output-namespace ring-1 [--qps Q --burst B]
 //
-// The client keeps client-go's default QPS and burst (5 and 10), as an operator does unless
-// its author changes them.
+// Without --qps the client keeps client-go's default rate limit (5 QPS, burst 10); a
+// negative --qps turns the limiter off (client-go's own rule).
 package main
 
 import (
@@ -118,6 +118,8 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", "", "path to the kubeconfig")
 	inNs := flag.String("input-namespace", "ring-0", "namespace whose TestResources are watched")
 	outNs := flag.String("output-namespace", "ring-1", "namespace the nonces are carried to")
+	qps := flag.Float64("qps", 0, "client QPS (0: client-go's default, negative: no limit)")
+	burst := flag.Int("burst", 0, "client burst (0: client-go's default)")
 	flag.Parse()
 
 	config, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
@@ -125,6 +127,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ring: %v\n", err)
 		os.Exit(1)
 	}
+	config.QPS, config.Burst = float32(*qps), *burst
 	client, err := dynamic.NewForConfig(config)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ring: %v\n", err)

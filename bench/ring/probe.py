@@ -199,6 +199,23 @@ def pss_bytes(pids):
     return total
 
 
+def pss_breakdown(pids):
+    """Pss_Anon / Pss_File / Pss_Shmem summed over pids: where the PSS is (heap and stacks,
+    or mapped files: binaries, libraries, compiled wasm artifacts)."""
+    keys = {"Pss_Anon:": "anon", "Pss_File:": "file", "Pss_Shmem:": "shmem"}
+    total = dict.fromkeys(keys.values(), 0)
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    parts = line.split()
+                    if parts and parts[0] in keys:
+                        total[keys[parts[0]]] += int(parts[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
 def cpu_seconds(pids):
     """utime+stime of the processes and of the children they have waited for."""
     ticks = os.sysconf("SC_CLK_TCK")

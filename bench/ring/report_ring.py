@@ -72,17 +72,32 @@ def plot_latency(path, rows):
 
 def table(rows):
     head = ("| setup | processes | PSS steady (MiB) | PSS peak (MiB) | per operator (MiB) | PSS idle (MiB) "
-            "| hop p50 / p99 (ms) | lap p50 / p99 (ms) | CPU (s) | first reconcile (s) |\n"
-            "|---|---|---|---|---|---|---|---|---|---|\n")
+            "| anon / file PSS (MiB) | hop p50 / p99 (ms) | lap p50 / p99 (ms) | CPU (s) | first reconcile (s) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in rows:
         idle = f"{r['pss_idle_bytes'] / MIB:.1f}" if r.get("pss_idle_bytes") else "-"
+        parts = r.get("pss_breakdown_bytes")
+        split = f"{parts['anon'] / MIB:.1f} / {parts['file'] / MIB:.1f}" if parts else "-"
         lines.append(f"| {r['setup']} | {r['processes']} | {r['pss_steady_bytes'] / MIB:.1f} | {r['pss_peak_bytes'] / MIB:.1f} "
-                     f"| {r['pss_steady_per_operator_bytes'] / MIB:.2f} | {idle} "
+                     f"| {r['pss_steady_per_operator_bytes'] / MIB:.2f} | {idle} | {split} "
                      f"| {r['hop_latency_ms_p50']:.2f} / {r['hop_latency_ms_p99']:.2f} "
                      f"| {r['round_trip_ms_p50']:.1f} / {r['round_trip_ms_p99']:.1f} | {r['cpu_seconds']:.1f} "
                      f"| {r['first_reconcile_s']:.2f} |")
     return head + "\n".join(lines)
+
+
+def marginal(rows):
+    """PSS each added operator costs: the slope between the smallest and largest N of a setup."""
+    lines = []
+    for setup in dict.fromkeys(r["setup"] for r in rows):
+        pts = sorted((r["n"], r["pss_steady_bytes"]) for r in rows if r["setup"] == setup)
+        if len(pts) >= 2 and pts[-1][0] > pts[0][0]:
+            (n0, b0), (n1, b1) = pts[0], pts[-1]
+            lines.append(f"| {setup} | {(b1 - b0) / (n1 - n0) / MIB:.3f} | N = {n0} to {n1} |")
+    if not lines:
+        return ""
+    return "| setup | PSS per added operator (MiB) | from |\n|---|---|---|\n" + "\n".join(lines)
 
 
 def verdict(rows, setup, other, key, limit, what):
@@ -157,6 +172,8 @@ Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_ve
 ![per-hop latency](benchmarks/ring-latency.png)
 
 {tables}
+
+{marginal(rows)}
 
 Setups not measured in the run that wrote this page:
 {skipped}

@@ -54,8 +54,9 @@ def drive_cycle(api, watcher, setup, processes, j, timeout):
                         f"{timeout:.0f} s; the last namespace reached was {watcher.last_reached(j)}")
     for i, p in enumerate(processes):
         if p.poll() is not None:
+            log = setup.logs[len(setup.logs) - len(processes) + i]
             raise RunFailed(f"{setup.name} N={setup.n}: process {i} exited with {p.returncode} "
-                            f"during cycle {j} (log: {setup.logs[i]})")
+                            f"during cycle {j} (log: {log})")
     return written
 
 
@@ -97,7 +98,9 @@ def run_one(name, n, args, deps, build, clientgo):
                     print(f"cycle {j}:", [round((t - written) * 1000, 1) for t in times])
                 hops += [(b - a) * 1000 for a, b in zip(times, times[1:])]
                 laps.append((times[-1] - written) * 1000)
-            cpu = probe.cpu_seconds(probe.process_tree([p.pid for p in processes]))
+            pids = probe.process_tree([p.pid for p in processes])
+            cpu = probe.cpu_seconds(pids)
+            breakdown = probe.pss_breakdown(pids)
             wall = time.monotonic() - launched
             sampler.set_phase("idle")
             time.sleep(args.idle_s)
@@ -121,6 +124,7 @@ def run_one(name, n, args, deps, build, clientgo):
         "round_trip_ms_p50": percentile(laps, 50), "round_trip_ms_p99": percentile(laps, 99),
         "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2),
         "first_reconcile_s": round(first_reconcile_s, 3),
+        "pss_breakdown_bytes": breakdown,
         "processes": len(processes), "identical_modules": setup.shared,
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "hop_samples": len(hops),
         "memory_samples_measured": len(measured), "notes": setup.notes,

@@ -160,7 +160,7 @@ class Setup:
             time.sleep(0.2)
         host.send_signal(signal.SIGTERM)
         host.wait(timeout=60)
-        self.notes.append(f"artifact cache warmed: {len(os.listdir(self.artifacts))} entries")
+        self.notes.append(f"artifact cache entries after warming: {len(os.listdir(self.artifacts))}")
 
     def _all_loaded(self, status_file):
         try:
@@ -172,6 +172,7 @@ class Setup:
     # --------------------------------------------------------------------------- launch
 
     def launch(self):
+        """Starts the setup's processes; self.logs[-len(result):] are their logs, in order."""
         k, n = self.kubeconfig, self.n
         if self.base in PER_OPERATOR_PROCESS:
             return [self._spawn([exe, "--kubeconfig", k, "--input-namespace", ring_ns(i, n),

@@ -12,6 +12,8 @@ import urllib.parse
 
 API = "/apis/bench.wasm-operator.dev/v1"
 RING_NS = re.compile(r"^ring-(\d+)$")
+# A namespace no operator watches: an object written there shows the watch path is flowing.
+PROBE_NS = "wop-ring-probe"
 
 
 class Api:
@@ -78,6 +80,7 @@ class RingWatcher:
         self.reached = {}  # (i, nonce) -> time.monotonic() when the event arrived
         self.cond = threading.Condition()
         self.error = None
+        self.probe_seen = False
         self.stopped = False
         self.resource_version = ""
         self.watching = threading.Event()
@@ -91,6 +94,19 @@ class RingWatcher:
 
     def stop(self):
         self.stopped = True
+
+    def wait_flowing(self, api, timeout=30):
+        """Writes an object in PROBE_NS and waits until this watch delivers it. Right after a
+        CRD is established, the API server can hold back watch events for about 2 s; this
+        keeps that out of the first cycle of the ring."""
+        api.create_namespace(PROBE_NS)
+        api.set_nonce(PROBE_NS, "probe", 1, create=True)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.probe_seen:
+                if self.error or time.monotonic() > deadline:
+                    raise RuntimeError(self.error or "the harness's watch delivered no event within 30 s")
+                self.cond.wait(0.1)
 
     def _run(self):
         while not self.stopped:
@@ -129,6 +145,10 @@ class RingWatcher:
                 self.resource_version = ""  # 410 Gone: start from now (cycles are awaited)
                 return
             self.resource_version = obj["metadata"].get("resourceVersion", "")
+            if obj["metadata"].get("namespace") == PROBE_NS:
+                with self.cond:
+                    self.probe_seen = True
+                    self.cond.notify_all()
             m = RING_NS.match(obj["metadata"].get("namespace", ""))
             if not m or obj["metadata"]["name"] != "ring" or int(m.group(1)) >= self.n:
                 continue

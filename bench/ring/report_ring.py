@@ -100,7 +100,7 @@ def marginal(rows):
     return "| setup | PSS per added operator (MiB) | from |\n|---|---|---|\n" + "\n".join(lines)
 
 
-def verdict(rows, setup, other, key, limit, what):
+def verdict(rows, setup, other, key, limit, what, unit):
     """One line of the targets: met or missed, and by how much; or why it is not known."""
     a = next((r for r in rows if r["setup"] == setup), None)
     b = next((r for r in rows if r["setup"] == other), None)
@@ -110,19 +110,20 @@ def verdict(rows, setup, other, key, limit, what):
     ratio = a[key] / b[key]
     state = "met" if ratio <= limit else "missed"
     margin = f"{(limit - ratio) / limit * 100:.0f}% under the limit" if ratio <= limit else f"{ratio / limit:.2f}x over the limit"
-    return f"| {what} | {ratio:.3g}x ({state}: {margin}) | {a[key]:.4g} vs {b[key]:.4g} |"
+    return f"| {what} | {ratio:.3g}x ({state}: {margin}) | {unit(a[key])} vs {unit(b[key])} |"
 
 
 def targets(groups):
     rows = groups.get(100, [])
     pss, hop = "pss_steady_bytes", "hop_latency_ms_p50"
+    mib, ms = (lambda b: f"{b / MIB:.1f} MiB"), (lambda v: f"{v:.2f} ms")  # noqa: E731
     return "\n".join([
         "| target (N = 100) | measured ratio | values |", "|---|---|---|",
-        verdict(rows, "wasm-swap", "client-go", pss, 0.03, "wasm-swap PSS <= 3% of client-go"),
-        verdict(rows, "wasm-swap", "combined", pss, 1.5, "wasm-swap PSS <= 1.5x combined"),
-        verdict(rows, "wasm-resident", "client-go", pss, 0.10, "wasm-resident PSS <= 10% of client-go"),
-        verdict(rows, "wasm-resident", "client-go", hop, 1.2, "wasm-resident hop p50 <= 1.2x client-go"),
-        verdict(rows, "wasm-swap", "client-go", hop, 1.2, "wasm-swap hop p50 <= 1.2x client-go"),
+        verdict(rows, "wasm-swap", "client-go", pss, 0.03, "wasm-swap PSS <= 3% of client-go", mib),
+        verdict(rows, "wasm-swap", "combined", pss, 1.5, "wasm-swap PSS <= 1.5x combined", mib),
+        verdict(rows, "wasm-resident", "client-go", pss, 0.10, "wasm-resident PSS <= 10% of client-go", mib),
+        verdict(rows, "wasm-resident", "client-go", hop, 1.2, "wasm-resident hop p50 <= 1.2x client-go", ms),
+        verdict(rows, "wasm-swap", "client-go", hop, 1.2, "wasm-swap hop p50 <= 1.2x client-go", ms),
     ])
 
 

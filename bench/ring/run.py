@@ -74,6 +74,7 @@ def run_one(name, n, args, deps, build, clientgo):
             api.create_namespace(f"ring-{i}")
         watcher = probe.RingWatcher(probe.Api(kubeconfig), n)
         watcher.start()
+        watcher.wait_flowing(api)
 
         launched = time.monotonic()
         processes = setup.launch()
@@ -129,7 +130,10 @@ def run_one(name, n, args, deps, build, clientgo):
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "hop_samples": len(hops),
         "memory_samples_measured": len(measured), "notes": setup.notes,
     }
-    shutil.rmtree(workdir, ignore_errors=True)
+    if os.environ.get("WOP_RING_DEBUG"):
+        print("kept", workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
@@ -166,9 +170,15 @@ def main():
     parser.add_argument("--first-timeout", type=float, default=120, help="seconds for cycle 1 (+0.5 s per operator)")
     parser.add_argument("--cycle-timeout", type=float, default=10, help="seconds per cycle (+0.1 s per operator)")
     parser.add_argument("--no-report", action="store_true", help="only write the JSON results")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite docs/benchmarks.md from the JSON results")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     deps = read_deps(build)
+    context = {"machine": machine_summary(), "deps": deps, "skipped": {},
+               "command": " ".join(["bench/ring/run.py"] + sys.argv[1:])}
+    if args.report_only:
+        report_ring.write(ROOT, context)
+        return
     names = [s for s in args.setups.split(",") if s]
     for s in names:
         if setups.base_name(s) not in setups.ALL or (s.endswith("-shared") and setups.base_name(s) == "combined"):
@@ -180,7 +190,7 @@ def main():
         clientgo = subprocess.run(["bash", os.path.join(ROOT, "scripts", "setup-ring-baselines.sh")],
                                   check=True, capture_output=True, text=True).stdout.strip()
 
-    skipped, failed = {}, []
+    skipped, failed = context["skipped"], []
     for n in [int(x) for x in args.n.split(",")]:
         results = []
         for name in names:
@@ -204,8 +214,6 @@ def main():
         if results:
             save(n, results)
     if not args.no_report:
-        context = {"machine": machine_summary(), "deps": deps, "skipped": skipped, "args": args,
-                   "command": " ".join(["bench/ring/run.py"] + sys.argv[1:])}
         report_ring.write(ROOT, context)
     if failed:
         sys.exit("ring benchmark failed:\n  " + "\n  ".join(failed))

@@ -145,6 +145,9 @@ def write(root, context):
     plot_latency(os.path.join(plots, "ring-latency.png"), rows)
     tables = "\n\n".join(f"### N = {n}\n\n{table(rs)}" for n, rs in groups.items())
     notes = sorted({f"- {r['setup']} (N = {r['n']}): {note}" for r in rows for note in r.get("notes", [])})
+    notes += [f"- {r['setup']} (N = {r['n']}): host status at the end: " +
+              ", ".join(f"{k} {v:,}" for k, v in r["host_status"].items())
+              for r in rows if r.get("host_status")]
     skipped = "\n".join(f"- `{s}` skipped: {why}" for s, why in context["skipped"].items()) or "- none"
     deps = context["deps"]
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "method.md")) as f:

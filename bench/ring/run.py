@@ -106,6 +106,7 @@ def run_one(name, n, args, deps, build, clientgo):
             sampler.set_phase("idle")
             time.sleep(args.idle_s)
             nonces = api.nonces()
+            host_status = setup.host_summary()
         finally:
             sampler.stop()
             watcher.stop()
@@ -128,7 +129,8 @@ def run_one(name, n, args, deps, build, clientgo):
         "pss_breakdown_bytes": breakdown,
         "processes": len(processes), "identical_modules": setup.shared,
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "hop_samples": len(hops),
-        "memory_samples_measured": len(measured), "notes": setup.notes,
+        "memory_samples_measured": len(measured), "notes": sorted(set(setup.notes)),
+        "host_status": host_status,
     }
     if os.environ.get("WOP_RING_DEBUG"):
         print("kept", workdir)
@@ -158,7 +160,8 @@ def main():
     parser.add_argument("--n", default="10,50,100", help="ring sizes, comma-separated (200 is opt-in)")
     parser.add_argument("--setups", default=",".join(setups.ALL))
     parser.add_argument("--identical-modules", action="store_true",
-                        help="also run each selected wasm setup with identical modules (<setup>-shared)")
+                        help="also run wasm-resident with identical modules (wasm-resident-shared); "
+                             "any per-operator setup can also be named <setup>-shared in --setups")
     parser.add_argument("--cycles", type=int, default=100, help="measured cycles per run")
     parser.add_argument("--warmup", type=int, default=20, help="cycles after the first, not measured")
     parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
@@ -184,7 +187,7 @@ def main():
         if setups.base_name(s) not in setups.ALL or (s.endswith("-shared") and setups.base_name(s) == "combined"):
             parser.error(f"unknown setup {s} (known: {', '.join(setups.ALL)}, and <per-operator setup>-shared)")
     if args.identical_modules:
-        names += [s + "-shared" for s in names if s in setups.WASM_SETUPS and s + "-shared" not in names]
+        names += [s + "-shared" for s in names if s == "wasm-resident" and s + "-shared" not in names]
     clientgo = None
     if any(setups.base_name(s) == "client-go" for s in names):
         clientgo = subprocess.run(["bash", os.path.join(ROOT, "scripts", "setup-ring-baselines.sh")],

@@ -8,7 +8,6 @@ pages (and N modules of the same bytes share one compiled artifact), which flatt
 """
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -81,7 +80,12 @@ class Setup:
         if self.base == "client-go":
             return None if self.clientgo and os.access(self.clientgo, os.X_OK) else "no client-go binary"
         if self.base in ("native", "combined"):
-            return None if os.access(self.native, os.X_OK) else f"no native executable at {self.native}"
+            if not os.access(self.native, os.X_OK):
+                return f"no native executable at {self.native}"
+            usage = subprocess.run([self.native, "--help"], capture_output=True, text=True).stderr
+            if self.rate_flags() and "--qps" not in usage:
+                return "native-ring has no --qps (use --client-qps default)"
+            return None
         if not os.access(self.host, os.X_OK):
             return f"no host binary at {self.host}"
         if self.rate_flags() and "--qps" not in host_usage(self.host):
@@ -135,16 +139,15 @@ class Setup:
     def _host_argv(self, status_file):
         argv = [self.host, "run", "--operators", self.definitions, "--kubeconfig", self.kubeconfig,
                 "--artifact-dir", self.artifacts, "--status-file", status_file, *self.rate_flags()]
-        usage = host_usage(self.host)
         if self.base == "wasm-resident":
-            if re.search(r"--no-swap\b", usage):
-                argv.append("--no-swap")
+            if "--swap on|off" in host_usage(self.host):
+                argv += ["--swap", "off"]
             else:
-                self.notes.append("host has no --no-swap flag: ran without it (no swapping exists yet)")
+                self.notes.append("host has no --swap flag: ran without it (no swapping exists there)")
         else:
             swap_dir = os.path.join(self.workdir, "swap")
             os.makedirs(swap_dir, exist_ok=True)
-            argv += ["--swap-dir", swap_dir, "--swap-idle-ms", str(self.options.swap_idle_ms)]
+            argv += ["--swap", "on", "--swap-dir", swap_dir, "--swap-idle-ms", str(self.options.swap_idle_ms)]
         return argv
 
     def _warm_artifacts(self):
@@ -181,6 +184,19 @@ class Setup:
         if self.base == "combined":
             return [self._spawn([self.native, "--kubeconfig", k, "--ring", str(n), *self.rate_flags()], "combined")]
         return [self._spawn(self._host_argv(os.path.join(self.workdir, "status.json")), "host")]
+
+    def host_summary(self):
+        """For wasm setups: totals over operators from the host's status file (written every
+        second), e.g. how many swap-outs and restores happened; None otherwise."""
+        try:
+            with open(os.path.join(self.workdir, "status.json")) as f:
+                operators = json.load(f)["operators"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        totals = {k: sum(o.get(k, 0) for o in operators) for k in ("reconciles", "reconcileErrors", "restarts")}
+        for k in ("swapOuts", "restores", "prefetches", "wakesSwapped", "wakesResident", "swappable", "swappedOut"):
+            totals[k] = sum(int(o.get("swap", {}).get(k, 0)) for o in operators)
+        return totals
 
     def log_tail(self, lines=15):
         if not self.logs:

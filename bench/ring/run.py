@@ -61,7 +61,15 @@ def drive_cycle(api, watcher, setup, processes, j, timeout):
 
 
 def run_one(name, n, args, deps, build, clientgo):
+    """One (setup, N) run on a fresh control plane; on failure its folder (logs) is kept."""
     workdir = tempfile.mkdtemp(prefix=f"wop-ring-{name}-{n}-")
+    try:
+        return measure(name, n, args, deps, build, clientgo, workdir)
+    except (RunFailed, RuntimeError, subprocess.CalledProcessError) as e:
+        raise RunFailed(f"{e} (logs in {workdir})") from e
+
+
+def measure(name, n, args, deps, build, clientgo, workdir):
     with control_plane(deps) as kubeconfig:
         kubectl = [os.path.join(deps["WOP_KUBE_BIN"], "kubectl"), "--kubeconfig", kubeconfig]
         subprocess.run(kubectl + ["apply", "-f", CRD], check=True, capture_output=True)
@@ -206,7 +214,7 @@ def main():
             print(f"ring N={n} {name} ...", flush=True)
             try:
                 r = run_one(name, n, args, deps, build, clientgo)
-            except (RunFailed, RuntimeError) as e:
+            except RunFailed as e:
                 print(f"FAILED: {e}", flush=True)
                 failed.append(str(e))
                 continue

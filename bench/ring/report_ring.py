@@ -148,7 +148,10 @@ def write(root, context):
     notes += [f"- {r['setup']} (N = {r['n']}): host status at the end: " +
               ", ".join(f"{k} {v:,}" for k, v in r["host_status"].items())
               for r in rows if r.get("host_status")]
-    skipped = "\n".join(f"- `{s}` skipped: {why}" for s, why in context["skipped"].items()) or "- none"
+    expected = ("client-go", "native", "combined", "wasm-resident", "wasm-swap", "wasm-resident-shared")
+    missing = [f"- N = {n}: " + ", ".join(f"`{s}`" for s in expected if s not in {r['setup'] for r in rs})
+               for n, rs in groups.items() if any(s not in {r['setup'] for r in rs} for s in expected)]
+    skipped = "\n".join(missing + [f"- `{s}` skipped by the last run: {why}" for s, why in context["skipped"].items()])
     deps = context["deps"]
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "method.md")) as f:
         method = f.read()
@@ -160,8 +163,10 @@ def write(root, context):
 
 ## Ring benchmark
 
-Command: `make bench-ring` (part of `make bench`); this page was written by
-`{context['command']}`. Figures: `bench/results/ring-<N>.json`.
+Command: `make bench-ring` (part of `make bench`), i.e. `bench/ring/run.py --build build --n 10,50,100
+--identical-modules`; N = 200 is opt-in (`make bench-ring RING_N=200`). Each run merges its
+setups into `bench/results/ring-<N>.json`, and this page is written from all of those files
+(`bench/ring/run.py --report-only` rewrites it alone).
 Machine: {context['machine']}. Kubernetes {deps.get('WOP_KUBERNETES_VERSION')}, etcd {deps.get('WOP_ETCD_VERSION')},
 Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_version()}.
 
@@ -179,8 +184,8 @@ Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_ve
 
 {marginal(rows)}
 
-Setups not measured in the run that wrote this page:
-{skipped}
+Setups not measured:
+{skipped or '- none'}
 
 Notes from the runs:
 {chr(10).join(notes) or '- none'}

@@ -185,8 +185,7 @@ def main():
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     deps = read_deps(build)
-    context = {"machine": machine_summary(), "deps": deps, "skipped": {},
-               "command": " ".join(["bench/ring/run.py"] + sys.argv[1:])}
+    context = {"machine": machine_summary(), "deps": deps, "skipped": {}}
     if args.report_only:
         report_ring.write(ROOT, context)
         return

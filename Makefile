@@ -6,7 +6,10 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
+<<<<<<< HEAD
 .PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-swap clean
+=======
+.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-ring clean
 
 all: build
 
@@ -51,7 +54,7 @@ test-sanitize: setup
 
 # Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots). They run on
 # Debian's python3, which has the python3-matplotlib that setup installs.
-bench: bench-kube bench-runtime bench-swap
+bench: bench-kube bench-runtime bench-swap bench-ring
 
 bench-kube: build
 	@/usr/bin/python3 bench/kube/run.py --build $(BUILD)
@@ -61,6 +64,14 @@ bench-runtime: build
 
 bench-swap: build
 	@/usr/bin/python3 bench/swap/run.py --build $(BUILD)
+
+# The ring against client-go (issue 6); e.g. make bench-ring RING_N=10 RING_SETUPS=client-go,wasm-resident
+# Setups whose binaries are missing are skipped with a line saying so.
+RING_N ?= 10,50,100
+RING_SETUPS ?= client-go,native,combined,wasm-resident,wasm-swap
+RING_FLAGS ?= --identical-modules
+bench-ring: build
+	@/usr/bin/python3 bench/ring/run.py --build $(BUILD) --n $(RING_N) --setups $(RING_SETUPS) $(RING_FLAGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -8,7 +8,7 @@
 //   native-ring --kubeconfig K --ring N
 //       N ring operators ring-0..ring-(N-1) in this process, operator i carrying ring-i to
 //       ring-((i+1) mod N): the `combined` setup, no isolation at all.
-//   Both take [--context C] [--workers W], as `wasm-operator run` does.
+//   Both take [--context C] [--workers W] [--qps Q] [--burst B], as `wasm-operator run` does.
 //
 // The client and the host are built as `wasm-operator run` builds them (server/run_command.cc):
 // same kubeconfig loading, client defaults (QPS, burst), host options (workers, permission
@@ -35,7 +35,7 @@ namespace {
 using namespace wop;
 
 constexpr const char* kUsage =
-    "usage: native-ring [--kubeconfig K] [--context C] [--workers W] "
+    "usage: native-ring [--kubeconfig K] [--context C] [--workers W] [--qps Q] [--burst B] "
     "(--input-namespace I --output-namespace O [--name N] | --ring N)\n";
 constexpr long kMaxRing = 10'000;
 
@@ -138,7 +138,15 @@ int main(int argc, char** argv) {
   runtime::HostOptions options;
   if (auto it = flags.find("workers"); it != flags.end())
     options.workers = std::max(1, std::atoi(it->second.c_str()));
-  kube::Client client(*config);
+  // The API client's rate limit for the whole process, as in `wasm-operator run`; qps <= 0: none.
+  kube::ClientOptions clientOptions;
+  if (auto it = flags.find("qps"); it != flags.end()) {
+    clientOptions.qps = std::atof(it->second.c_str());
+  }
+  if (auto it = flags.find("burst"); it != flags.end()) {
+    clientOptions.burst = std::max(1, std::atoi(it->second.c_str()));
+  }
+  kube::Client client(*config, clientOptions);
   runtime::OperatorHost host(client, options);
   host.log("", WOP_LOG_INFO, "connected to " + config->server + " (" + config->source + ")");
 

@@ -1,7 +1,7 @@
 // wasm-operator: the host binary.
 //
 //   wasm-operator run --operators FILE_OR_FOLDER [--kubeconfig K] [--context C] [--workers N]
-//                     [--artifact-dir D] [--status-file F]
+//                     [--artifact-dir D] [--status-file F] [--qps Q] [--burst B]
 //       Runs the operators defined there until SIGINT/SIGTERM (see server/run_command.h).
 //   wasm-operator version
 //   wasm-operator call --module M.wasm --export NAME [--timeout-ms N] [--max-memory-mib N]
@@ -24,7 +24,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: wasm-operator run --operators FILE_OR_FOLDER [--kubeconfig K] [--context C] "
-    "[--workers N] [--artifact-dir D] [--status-file F]\n"
+    "[--workers N] [--artifact-dir D] [--status-file F] [--qps Q] [--burst B]\n"
     "           [--swap on|off] [--swap-dir D] [--swap-idle-ms N] [--swap-predict on|off]\n"
     "       wasm-operator version\n"
     "       wasm-operator call --module M.wasm --export NAME [--timeout-ms N] "

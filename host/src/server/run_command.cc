@@ -121,7 +121,16 @@ int runCommand(const std::map<std::string, std::string>& flags) {
     std::cerr << "wasm-operator: " << swap.status().message() << "\n";
     return 2;
   }
-  kube::Client client(*config);
+  // The API client's rate limit for the whole process (the ring benchmark sets every setup's
+  // clients alike); qps <= 0 disables the limiter.
+  kube::ClientOptions clientOptions;
+  if (auto it = flags.find("qps"); it != flags.end()) {
+    clientOptions.qps = std::atof(it->second.c_str());
+  }
+  if (auto it = flags.find("burst"); it != flags.end()) {
+    clientOptions.burst = std::max(1, std::atoi(it->second.c_str()));
+  }
+  kube::Client client(*config, clientOptions);
   runtime::OperatorHost host(client, options);
   host.log("", WOP_LOG_INFO, "connected to " + config->server + " (" + config->source + ")");
 

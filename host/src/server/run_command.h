@@ -7,7 +7,8 @@
 
 namespace wop::server {
 
-// flags: kubeconfig, context, operators (required), workers, artifact-dir, status-file.
+// flags: kubeconfig, context, operators (required), workers, artifact-dir, status-file,
+// qps and burst (the API client's rate limit for the whole process; qps <= 0: none).
 int runCommand(const std::map<std::string, std::string>& flags);
 
 // Resident memory of this process in bytes (VmRSS).

@@ -1,0 +1,226 @@
+"""Writes docs/benchmarks.md and its plots from every bench/results/ring-<N>.json present."""
+import glob
+import json
+import os
+import subprocess
+
+MIB = 2**20
+COLORS = {"client-go": "#C44E52", "native": "#8172B2", "combined": "#937860",
+          "wasm-resident": "#4C72B0", "wasm-swap": "#55A868"}
+
+
+ORDER = ("client-go", "native", "combined", "wasm-resident", "wasm-resident-shared", "wasm-swap")
+
+
+def load(root):
+    rows = []
+    for path in glob.glob(os.path.join(root, "bench", "results", "ring-*.json")):
+        with open(path) as f:
+            rows += json.load(f)
+    rank = lambda s: ORDER.index(s) if s in ORDER else len(ORDER)  # noqa: E731
+    return sorted(rows, key=lambda r: (r["n"], rank(r["setup"]), r["setup"]))
+
+
+def by_n(rows):
+    out = {}
+    for r in rows:
+        out.setdefault(r["n"], []).append(r)
+    return dict(sorted(out.items()))
+
+
+def color(setup):
+    return COLORS.get(setup.replace("-shared", ""), "#999999")
+
+
+def plot_memory(path, rows):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for setup in dict.fromkeys(r["setup"] for r in rows):
+        pts = sorted((r["n"], r["pss_steady_bytes"] / MIB) for r in rows if r["setup"] == setup)
+        style = "--" if setup.endswith("-shared") else "-"
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=setup, color=color(setup))
+    ax.set_xlabel("ring operators (N)")
+    ax.set_ylabel("total PSS, MiB (log)")
+    ax.set_yscale("log")
+    ax.set_title("Memory of each setup against N (steady state)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_latency(path, rows):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    groups = by_n(rows)
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups) + 1, 3.4), squeeze=False)
+    for ax, (n, rs) in zip(axes[0], groups.items()):
+        labels = [r["setup"] for r in rs]
+        p50 = [r["hop_latency_ms_p50"] for r in rs]
+        p99 = [r["hop_latency_ms_p99"] for r in rs]
+        ax.barh(labels, p99, color="#dddddd", label="p99")
+        ax.barh(labels, p50, color=[color(s) for s in labels], label="p50")
+        ax.set_title(f"N = {n}")
+        ax.set_xlabel("per-hop latency, ms")
+        ax.invert_yaxis()
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("Per-hop latency (bar: p50, grey: p99)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def table(rows):
+    head = ("| setup | processes | PSS steady (MiB) | PSS peak (MiB) | per operator (MiB) | PSS idle (MiB) "
+            "| anon / file PSS (MiB) | hop p50 / p99 (ms) | lap p50 / p99 (ms) | CPU (s) | first reconcile (s) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|\n")
+    lines = []
+    for r in rows:
+        idle = f"{r['pss_idle_bytes'] / MIB:.1f}" if r.get("pss_idle_bytes") else "-"
+        parts = r.get("pss_breakdown_bytes")
+        split = f"{parts['anon'] / MIB:.1f} / {parts['file'] / MIB:.1f}" if parts else "-"
+        lines.append(f"| {r['setup']} | {r['processes']} | {r['pss_steady_bytes'] / MIB:.1f} | {r['pss_peak_bytes'] / MIB:.1f} "
+                     f"| {r['pss_steady_per_operator_bytes'] / MIB:.2f} | {idle} | {split} "
+                     f"| {r['hop_latency_ms_p50']:.2f} / {r['hop_latency_ms_p99']:.2f} "
+                     f"| {r['round_trip_ms_p50']:.1f} / {r['round_trip_ms_p99']:.1f} | {r['cpu_seconds']:.1f} "
+                     f"| {r['first_reconcile_s']:.2f} |")
+    return head + "\n".join(lines)
+
+
+def marginal(rows):
+    """PSS each added operator costs: the slope between the smallest and largest N of a setup."""
+    lines = []
+    for setup in dict.fromkeys(r["setup"] for r in rows):
+        pts = sorted((r["n"], r["pss_steady_bytes"]) for r in rows if r["setup"] == setup)
+        if len(pts) >= 2 and pts[-1][0] > pts[0][0]:
+            (n0, b0), (n1, b1) = pts[0], pts[-1]
+            lines.append(f"| {setup} | {(b1 - b0) / (n1 - n0) / MIB:.3f} | N = {n0} to {n1} |")
+    if not lines:
+        return ""
+    return "| setup | PSS per added operator (MiB) | from |\n|---|---|---|\n" + "\n".join(lines)
+
+
+def where_memory_goes(groups):
+    """A few sentences from the anon/file split of the wasm setups at N = 100."""
+    rows = {r["setup"]: r for r in groups.get(100, []) if r.get("pss_breakdown_bytes")}
+    res, shared, swap = rows.get("wasm-resident"), rows.get("wasm-resident-shared"), rows.get("wasm-swap")
+    if not res or not shared:
+        return ""
+    f = lambda r, k: r["pss_breakdown_bytes"][k] / MIB  # noqa: E731
+    text = (f"At N = 100 the wasm host's PSS is {f(res, 'file'):.1f} MiB of mapped files and {f(res, 'anon'):.1f} MiB "
+            f"anonymous (heap, informer caches, linear memories). With one module shared by all operators the file part "
+            f"is {f(shared, 'file'):.1f} MiB: the difference, {(f(res, 'file') - f(shared, 'file')) / 99 * 1024:.0f} KiB "
+            f"per added byte-distinct module, is each module's compiled code mapped from the artifact cache. ")
+    if swap and swap.get("host_status"):
+        h = swap["host_status"]
+        text += (f"Swapping out drops only linear memories (restored ones map their snapshot file), and the "
+                 f"ring's are small: wasm-swap's PSS is {f(swap, 'anon'):.1f} MiB anonymous and "
+                 f"{f(swap, 'file'):.1f} MiB of mapped files. In that run the host "
+                 f"swapped out {h['swapOuts']:,} times and restored {h['restores']:,} times; "
+                 f"{h['wakesSwapped']:,} of {h['wakesSwapped'] + h['wakesResident']:,} wake-ups found the operator "
+                 f"swapped out (its prediction keeps operators woken often resident).")
+    return "### Where the memory goes\n\n" + text
+
+
+def verdict(rows, setup, other, key, limit, what, unit):
+    """One line of the targets: met or missed, and by how much; or why it is not known."""
+    a = next((r for r in rows if r["setup"] == setup), None)
+    b = next((r for r in rows if r["setup"] == other), None)
+    if a is None or b is None:
+        missing = " and ".join(s for s, r in ((setup, a), (other, b)) if r is None)
+        return f"| {what} | not measured ({missing} missing at N = 100) | - |"
+    ratio = a[key] / b[key]
+    state = "met" if ratio <= limit else "missed"
+    margin = f"{(limit - ratio) / limit * 100:.0f}% under the limit" if ratio <= limit else f"{ratio / limit:.2f}x over the limit"
+    return f"| {what} | {ratio:.3g}x ({state}: {margin}) | {unit(a[key])} vs {unit(b[key])} |"
+
+
+def targets(groups):
+    rows = groups.get(100, [])
+    pss, hop = "pss_steady_bytes", "hop_latency_ms_p50"
+    mib, ms = (lambda b: f"{b / MIB:.1f} MiB"), (lambda v: f"{v:.2f} ms")  # noqa: E731
+    return "\n".join([
+        "| target (N = 100) | measured ratio | values |", "|---|---|---|",
+        verdict(rows, "wasm-swap", "client-go", pss, 0.03, "wasm-swap PSS <= 3% of client-go", mib),
+        verdict(rows, "wasm-swap", "combined", pss, 1.5, "wasm-swap PSS <= 1.5x combined", mib),
+        verdict(rows, "wasm-resident", "client-go", pss, 0.10, "wasm-resident PSS <= 10% of client-go", mib),
+        verdict(rows, "wasm-resident", "client-go", hop, 1.2, "wasm-resident hop p50 <= 1.2x client-go", ms),
+        verdict(rows, "wasm-swap", "client-go", hop, 1.2, "wasm-swap hop p50 <= 1.2x client-go", ms),
+    ])
+
+
+def go_version():
+    try:
+        return subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
+def write(root, context):
+    rows = load(root)
+    if not rows:
+        return
+    groups = by_n(rows)
+    plots = os.path.join(root, "docs", "benchmarks")
+    os.makedirs(plots, exist_ok=True)
+    plot_memory(os.path.join(plots, "ring-memory.png"), rows)
+    plot_latency(os.path.join(plots, "ring-latency.png"), rows)
+    tables = "\n\n".join(f"### N = {n}\n\n{table(rs)}" for n, rs in groups.items())
+    notes = []
+    for r in sorted(rows, key=lambda r: (r["n"], r["setup"])):
+        notes += [f"- {r['setup']} (N = {r['n']}): {note}" for note in r.get("notes", [])]
+        if r.get("host_status"):
+            notes.append(f"- {r['setup']} (N = {r['n']}): host status at the end: " +
+                         ", ".join(f"{k} {v:,}" for k, v in r["host_status"].items()))
+    expected = ORDER
+    missing = [f"- N = {n}: " + ", ".join(f"`{s}`" for s in expected if s not in {r['setup'] for r in rs})
+               for n, rs in groups.items() if any(s not in {r['setup'] for r in rs} for s in expected)]
+    skipped = "\n".join(missing + [f"- `{s}` skipped by the last run: {why}" for s, why in context["skipped"].items()])
+    deps = context["deps"]
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "method.md")) as f:
+        method = f.read()
+    md = f"""# Benchmarks
+
+- [Ring benchmark against client-go](#ring-benchmark) (this page, issue 6)
+- [Kubernetes client and cache](benchmarks/kube.md)
+- [Operator runtime](benchmarks/runtime.md)
+
+## Ring benchmark
+
+Command: `make bench-ring` (part of `make bench`), i.e. `bench/ring/run.py --build build --n 10,50,100
+--identical-modules`; N = 200 is opt-in (`make bench-ring RING_N=200`). Each run merges its
+setups into `bench/results/ring-<N>.json`, and this page is written from all of those files
+(`bench/ring/run.py --report-only` rewrites it alone).
+Machine: {context['machine']}. Kubernetes {deps.get('WOP_KUBERNETES_VERSION')}, etcd {deps.get('WOP_ETCD_VERSION')},
+Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_version()}.
+
+### Targets
+
+{targets(groups)}
+
+### Results
+
+![memory against N](benchmarks/ring-memory.png)
+
+![per-hop latency](benchmarks/ring-latency.png)
+
+{tables}
+
+{marginal(rows)}
+
+{where_memory_goes(groups)}
+
+Setups not measured:
+{skipped or '- none'}
+
+Notes from the runs:
+{chr(10).join(notes) or '- none'}
+
+{method}"""
+    with open(os.path.join(root, "docs", "benchmarks.md"), "w") as f:
+        f.write(md)
+    print("wrote docs/benchmarks.md and docs/benchmarks/ring-*.png")

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""The ring benchmark of issue 6: the same ring operator run by each setup (client-go, native,
+combined, wasm-resident, wasm-swap), side by side. Writes bench/results/ring-<N>.json and
+docs/benchmarks.md (with plots).
+
+  bench/ring/run.py --build BUILD_DIR [--n 10,50,100] [--setups client-go,wasm-resident,...]
+                    [--cycles C] [--warmup W] [--identical-modules]
+
+Each (setup, N) run gets a control plane of its own, started fresh: no setup inherits etcd
+history, API server caches or lingering watches from another. In it: the TestResource CRD,
+namespaces ring-0..ring-(N-1), then the setup's processes. The harness then drives the ring:
+it sets nonce j on ring-0/ring and waits until ring-(N-1)/ring has it. Cycle 1 starts right
+after launch, so first_reconcile_s (launch until cycle 1 completes) includes every operator
+starting, syncing its caches and reconciling once. Then --warmup cycles, then --cycles
+measured ones. A cycle that does not reach ring-(N-1) fails the run (non-zero exit).
+WOP_RING_DEBUG=1 prints when each namespace reached each nonce.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, HERE)
+from report import control_plane, machine_summary, read_deps  # noqa: E402
+import probe  # noqa: E402
+import report_ring  # noqa: E402
+import setups  # noqa: E402
+
+CRD = os.path.join(ROOT, "deploy", "crds", "testresources.yaml")
+
+
+class RunFailed(Exception):
+    pass
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def drive_cycle(api, watcher, setup, processes, j, timeout):
+    written = time.monotonic()
+    api.set_nonce("ring-0", "ring", j, create=(j == 1))
+    if not watcher.wait_last(j, timeout):
+        raise RunFailed(f"{setup.name} N={setup.n}: cycle {j} did not reach ring-{setup.n - 1} within "
+                        f"{timeout:.0f} s; the last namespace reached was {watcher.last_reached(j)}")
+    for i, p in enumerate(processes):
+        if p.poll() is not None:
+            log = setup.logs[len(setup.logs) - len(processes) + i]
+            raise RunFailed(f"{setup.name} N={setup.n}: process {i} exited with {p.returncode} "
+                            f"during cycle {j} (log: {log})")
+    return written
+
+
+def run_one(name, n, args, deps, build, clientgo):
+    """One (setup, N) run on a fresh control plane; on failure its folder (logs) is kept."""
+    workdir = tempfile.mkdtemp(prefix=f"wop-ring-{name}-{n}-")
+    try:
+        return measure(name, n, args, deps, build, clientgo, workdir)
+    except (RunFailed, RuntimeError, subprocess.CalledProcessError) as e:
+        raise RunFailed(f"{e} (logs in {workdir})") from e
+
+
+def measure(name, n, args, deps, build, clientgo, workdir):
+    with control_plane(deps) as kubeconfig:
+        kubectl = [os.path.join(deps["WOP_KUBE_BIN"], "kubectl"), "--kubeconfig", kubeconfig]
+        subprocess.run(kubectl + ["apply", "-f", CRD], check=True, capture_output=True)
+        subprocess.run(kubectl + ["wait", "--for=condition=Established", "crd/testresources.bench.wasm-operator.dev"],
+                       check=True, capture_output=True)
+        setup = setups.Setup(name, build, clientgo, kubeconfig, workdir, n, args)
+        setup.prepare()
+        api = probe.Api(kubeconfig)
+        for i in range(n):
+            api.create_namespace(f"ring-{i}")
+        watcher = probe.RingWatcher(probe.Api(kubeconfig), n)
+        watcher.start()
+        watcher.wait_flowing(api)
+
+        launched = time.monotonic()
+        processes = setup.launch()
+        sampler = probe.MemorySampler([p.pid for p in processes])
+        sampler.start()
+        try:
+            first_written = drive_cycle(api, watcher, setup, processes, 1, args.first_timeout + 0.5 * n)
+            first_reconcile_s = watcher.times(1)[n - 1] - launched
+            if os.environ.get("WOP_RING_DEBUG"):
+                print("cycle 1 written at", round(first_written - launched, 3), "reached:",
+                      [round(t - launched, 3) for t in watcher.times(1)])
+            sampler.set_phase("warmup")
+            for j in range(2, 2 + args.warmup):
+                drive_cycle(api, watcher, setup, processes, j, args.cycle_timeout + 0.1 * n)
+            sampler.set_phase("measured")
+            hops, laps = [], []
+            last = 1 + args.warmup + args.cycles
+            for j in range(2 + args.warmup, last + 1):
+                written = drive_cycle(api, watcher, setup, processes, j, args.cycle_timeout + 0.1 * n)
+                times = watcher.times(j)
+                if os.environ.get("WOP_RING_DEBUG"):
+                    print(f"cycle {j}:", [round((t - written) * 1000, 1) for t in times])
+                hops += [(b - a) * 1000 for a, b in zip(times, times[1:])]
+                laps.append((times[-1] - written) * 1000)
+            pids = probe.process_tree([p.pid for p in processes])
+            cpu = probe.cpu_seconds(pids)
+            breakdown = probe.pss_breakdown(pids)
+            wall = time.monotonic() - launched
+            sampler.set_phase("idle")
+            time.sleep(args.idle_s)
+            nonces = api.nonces()
+            host_status = setup.host_summary()
+        finally:
+            sampler.stop()
+            watcher.stop()
+            setups.stop(processes)
+        wrong = {f"ring-{i}": nonces.get(f"ring-{i}") for i in range(n) if nonces.get(f"ring-{i}") != last}
+        if wrong:
+            raise RunFailed(f"{name} N={n}: after the run, these namespaces do not hold nonce {last}: {wrong}")
+
+    measured = sampler.of("measured")
+    result = {
+        "setup": name, "n": n,
+        "pss_steady_bytes": int(statistics.median(measured)),
+        "pss_peak_bytes": max(sampler.of()),
+        "pss_idle_bytes": int(statistics.median(sampler.of("idle"))) if sampler.of("idle") else None,
+        "pss_steady_per_operator_bytes": int(statistics.median(measured) / n),
+        "hop_latency_ms_p50": percentile(hops, 50), "hop_latency_ms_p99": percentile(hops, 99),
+        "round_trip_ms_p50": percentile(laps, 50), "round_trip_ms_p99": percentile(laps, 99),
+        "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2),
+        "first_reconcile_s": round(first_reconcile_s, 3),
+        "pss_breakdown_bytes": breakdown,
+        "processes": len(processes), "identical_modules": setup.shared,
+        "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "hop_samples": len(hops),
+        "memory_samples_measured": len(measured), "notes": sorted(set(setup.notes)),
+        "host_status": host_status,
+    }
+    if os.environ.get("WOP_RING_DEBUG"):
+        print("kept", workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def save(n, results):
+    """Merges results into bench/results/ring-<n>.json, replacing earlier runs of the same setups."""
+    path = os.path.join(ROOT, "bench", "results", f"ring-{n}.json")
+    old = []
+    if os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+    names = {r["setup"] for r in results}
+    merged = [r for r in old if r["setup"] not in names] + results
+    order = {s: i for i, s in enumerate(setups.ALL)}
+    merged.sort(key=lambda r: (order.get(setups.base_name(r["setup"]), 99), r["setup"]))
+    with open(path, "w") as f:
+        json.dump(merged, f, indent=2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--n", default="10,50,100", help="ring sizes, comma-separated (200 is opt-in)")
+    parser.add_argument("--setups", default=",".join(setups.ALL))
+    parser.add_argument("--identical-modules", action="store_true",
+                        help="also run wasm-resident with identical modules (wasm-resident-shared); "
+                             "any per-operator setup can also be named <setup>-shared in --setups")
+    parser.add_argument("--cycles", type=int, default=100, help="measured cycles per run")
+    parser.add_argument("--warmup", type=int, default=20, help="cycles after the first, not measured")
+    parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
+    parser.add_argument("--swap-idle-ms", type=int, default=200, help="wasm-swap: idle time before swap-out")
+    parser.add_argument("--client-qps", default="-1",
+                        help="API client QPS passed to every setup (--qps); negative: no limiter; "
+                             "'default': each implementation's own default")
+    parser.add_argument("--client-burst", type=int, default=100, help="API client burst passed with --client-qps")
+    parser.add_argument("--first-timeout", type=float, default=120, help="seconds for cycle 1 (+0.5 s per operator)")
+    parser.add_argument("--cycle-timeout", type=float, default=10, help="seconds per cycle (+0.1 s per operator)")
+    parser.add_argument("--no-report", action="store_true", help="only write the JSON results")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite docs/benchmarks.md from the JSON results")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+    deps = read_deps(build)
+    context = {"machine": machine_summary(), "deps": deps, "skipped": {}}
+    if args.report_only:
+        report_ring.write(ROOT, context)
+        return
+    names = [s for s in args.setups.split(",") if s]
+    for s in names:
+        if setups.base_name(s) not in setups.ALL or (s.endswith("-shared") and setups.base_name(s) == "combined"):
+            parser.error(f"unknown setup {s} (known: {', '.join(setups.ALL)}, and <per-operator setup>-shared)")
+    if args.identical_modules:
+        names += [s + "-shared" for s in names if s == "wasm-resident" and s + "-shared" not in names]
+    clientgo = None
+    if any(setups.base_name(s) == "client-go" for s in names):
+        clientgo = subprocess.run(["bash", os.path.join(ROOT, "scripts", "setup-ring-baselines.sh")],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+
+    skipped, failed = context["skipped"], []
+    for n in [int(x) for x in args.n.split(",")]:
+        results = []
+        for name in names:
+            probe_setup = setups.Setup(name, build, clientgo, None, None, n, args)
+            reason = probe_setup.skip_reason()
+            if reason:
+                skipped[name] = reason
+                print(f"{name} skipped: {reason}", flush=True)
+                continue
+            print(f"ring N={n} {name} ...", flush=True)
+            try:
+                r = run_one(name, n, args, deps, build, clientgo)
+            except RunFailed as e:
+                print(f"FAILED: {e}", flush=True)
+                failed.append(str(e))
+                continue
+            print(f"  PSS {r['pss_steady_bytes'] / 2**20:.1f} MiB (peak {r['pss_peak_bytes'] / 2**20:.1f}), hop p50 "
+                  f"{r['hop_latency_ms_p50']:.2f} ms p99 {r['hop_latency_ms_p99']:.2f} ms, CPU {r['cpu_seconds']:.1f} s, "
+                  f"first reconcile {r['first_reconcile_s']:.2f} s", flush=True)
+            results.append(r)
+        if results:
+            save(n, results)
+    if not args.no_report:
+        report_ring.write(ROOT, context)
+    if failed:
+        sys.exit("ring benchmark failed:\n  " + "\n  ".join(failed))
+
+
+if __name__ == "__main__":
+    main()

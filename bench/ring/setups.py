@@ -1,0 +1,218 @@
+"""The setups of the ring benchmark: how each is prepared and started. A setup is prepared
+(binaries copied, modules made distinct, artifact cache warmed) before its measured launch,
+then launch() starts its processes and returns their Popen objects.
+
+Per-operator binaries and modules are byte-distinct copies unless the setup's name ends in
+"-shared": page-cache pages belong to an inode, so N processes of one file share their code
+pages (and N modules of the same bytes share one compiled artifact), which flatters them.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+WASM_SETUPS = ("wasm-resident", "wasm-swap")
+PER_OPERATOR_PROCESS = ("client-go", "native")
+ALL = ("client-go", "native", "combined", "wasm-resident", "wasm-swap")
+
+
+def base_name(setup):
+    return setup[: -len("-shared")] if setup.endswith("-shared") else setup
+
+
+def ring_ns(i, n):
+    return f"ring-{i % n}"
+
+
+def copies(path, n, workdir, shared):
+    """n paths to the executable or module at path: n distinct files, or path n times."""
+    if shared:
+        return [path] * n
+    os.makedirs(os.path.join(workdir, "copies"), exist_ok=True)
+    out = []
+    for i in range(n):
+        dest = os.path.join(workdir, "copies", f"{i}-{os.path.basename(path)}")
+        shutil.copy2(path, dest)
+        out.append(dest)
+    return out
+
+
+def leb128(value):
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def distinct_module(src, dest, index):
+    """A copy of a wasm module with a custom section "wop-bench-copy" holding index, so each
+    copy's bytes (and so its compiled artifact) differ while the code stays the same."""
+    name = b"wop-bench-copy"
+    payload = leb128(len(name)) + name + str(index).encode()
+    with open(src, "rb") as f:
+        module = f.read()
+    with open(dest, "wb") as f:
+        f.write(module + b"\x00" + leb128(len(payload)) + payload)
+
+
+def host_usage(host):
+    out = subprocess.run([host, "run", "--help"], capture_output=True, text=True)
+    return out.stdout + out.stderr
+
+
+class Setup:
+    def __init__(self, name, build, exe_clientgo, kubeconfig, workdir, n, options):
+        self.name, self.base, self.shared = name, base_name(name), name.endswith("-shared")
+        self.build, self.clientgo, self.kubeconfig = build, exe_clientgo, kubeconfig
+        self.workdir, self.n, self.options = workdir, n, options
+        self.host = os.path.join(build, "host", "wasm-operator")
+        self.native = os.path.join(build, "bench", "native-ring")
+        self.logs = []
+        self.notes = []
+
+    def skip_reason(self):
+        """None if this setup can run here, else the one line saying why it is skipped."""
+        if self.base == "client-go":
+            return None if self.clientgo and os.access(self.clientgo, os.X_OK) else "no client-go binary"
+        if self.base in ("native", "combined"):
+            if not os.access(self.native, os.X_OK):
+                return f"no native executable at {self.native}"
+            usage = subprocess.run([self.native, "--help"], capture_output=True, text=True).stderr
+            if self.rate_flags() and "--qps" not in usage:
+                return "native-ring has no --qps (use --client-qps default)"
+            return None
+        if not os.access(self.host, os.X_OK):
+            return f"no host binary at {self.host}"
+        if self.rate_flags() and "--qps" not in host_usage(self.host):
+            return "host has no --qps (use --client-qps default)"
+        if self.base == "wasm-swap" and "--swap-idle-ms" not in host_usage(self.host):
+            return "host has no --swap-idle-ms"
+        return None
+
+    def rate_flags(self):
+        """The same client rate limit for every setup: --client-qps (negative: no limiter), or
+        each implementation's own default with --client-qps default."""
+        if self.options.client_qps == "default":
+            return []
+        return ["--qps", self.options.client_qps, "--burst", str(self.options.client_burst)]
+
+    def _spawn(self, argv, label):
+        log_path = os.path.join(self.workdir, f"{label}.log")
+        self.logs.append(log_path)
+        log = open(log_path, "wb")
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    # --------------------------------------------------------------------- preparation
+
+    def prepare(self):
+        if self.base in PER_OPERATOR_PROCESS:
+            exe = self.clientgo if self.base == "client-go" else self.native
+            self.executables = copies(exe, self.n, self.workdir, self.shared)
+        elif self.base in WASM_SETUPS:
+            self._write_definitions()
+            self._warm_artifacts()
+
+    def _write_definitions(self):
+        ring = os.path.join(self.build, "wasm", "ring.wasm")
+        modules = os.path.join(self.workdir, "modules")
+        self.definitions = os.path.join(self.workdir, "operators")
+        os.makedirs(modules, exist_ok=True)
+        os.makedirs(self.definitions, exist_ok=True)
+        for i in range(self.n):
+            module = ring
+            if not self.shared:
+                module = os.path.join(modules, f"ring-{i}.wasm")
+                distinct_module(ring, module, i)
+            doc = {"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
+                   "metadata": {"name": f"ring-{i}"},
+                   "spec": {"module": module,
+                            "config": {"inputNamespace": ring_ns(i, self.n), "outputNamespace": ring_ns(i + 1, self.n)}}}
+            with open(os.path.join(self.definitions, f"ring-{i:04d}.yaml"), "w") as f:
+                json.dump(doc, f)  # JSON is YAML
+        self.artifacts = os.path.join(self.workdir, "artifacts")
+
+    def _host_argv(self, status_file):
+        argv = [self.host, "run", "--operators", self.definitions, "--kubeconfig", self.kubeconfig,
+                "--artifact-dir", self.artifacts, "--status-file", status_file, *self.rate_flags()]
+        if self.base == "wasm-resident":
+            if "--swap on|off" in host_usage(self.host):
+                argv += ["--swap", "off"]
+            else:
+                self.notes.append("host has no --swap flag: ran without it (no swapping exists there)")
+        else:
+            swap_dir = os.path.join(self.workdir, "swap")
+            os.makedirs(swap_dir, exist_ok=True)
+            argv += ["--swap", "on", "--swap-dir", swap_dir, "--swap-idle-ms", str(self.options.swap_idle_ms)]
+        return argv
+
+    def _warm_artifacts(self):
+        """Runs the host once until it has loaded every module, so the measured run maps
+        compiled artifacts from the cache and no compiler memory is measured."""
+        status_file = os.path.join(self.workdir, "warm-status.json")
+        host = self._spawn(self._host_argv(status_file), "warm-host")
+        deadline = time.monotonic() + 60 + 3 * self.n
+        while not self._all_loaded(status_file):
+            if host.poll() is not None or time.monotonic() > deadline:
+                host.kill()
+                raise RuntimeError(f"{self.name} N={self.n}: warming the artifact cache failed (log: {self.logs[-1]})")
+            time.sleep(0.2)
+        host.send_signal(signal.SIGTERM)
+        host.wait(timeout=60)
+        self.notes.append(f"artifact cache entries after warming: {len(os.listdir(self.artifacts))}")
+
+    def _all_loaded(self, status_file):
+        try:
+            with open(status_file) as f:
+                return len(json.load(f)["operators"]) == self.n
+        except (OSError, ValueError, KeyError):
+            return False
+
+    # --------------------------------------------------------------------------- launch
+
+    def launch(self):
+        """Starts the setup's processes; self.logs[-len(result):] are their logs, in order."""
+        k, n = self.kubeconfig, self.n
+        if self.base in PER_OPERATOR_PROCESS:
+            return [self._spawn([exe, "--kubeconfig", k, "--input-namespace", ring_ns(i, n),
+                                 "--output-namespace", ring_ns(i + 1, n), *self.rate_flags()], f"op-{i}")
+                    for i, exe in enumerate(self.executables)]
+        if self.base == "combined":
+            return [self._spawn([self.native, "--kubeconfig", k, "--ring", str(n), *self.rate_flags()], "combined")]
+        return [self._spawn(self._host_argv(os.path.join(self.workdir, "status.json")), "host")]
+
+    def host_summary(self):
+        """For wasm setups: totals over operators from the host's status file (written every
+        second), e.g. how many swap-outs and restores happened; None otherwise."""
+        try:
+            with open(os.path.join(self.workdir, "status.json")) as f:
+                operators = json.load(f)["operators"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        totals = {k: sum(o.get(k, 0) for o in operators) for k in ("reconciles", "reconcileErrors", "restarts")}
+        for k in ("swapOuts", "restores", "prefetches", "wakesSwapped", "wakesResident", "swappable", "swappedOut"):
+            totals[k] = sum(int(o.get("swap", {}).get(k, 0)) for o in operators)
+        return totals
+
+    def log_tail(self, lines=15):
+        if not self.logs:
+            return ""
+        with open(self.logs[-1], "rb") as f:
+            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+
+
+def stop(processes, grace=10):
+    for p in processes:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for p in processes:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -7,9 +7,8 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
 <<<<<<< HEAD
-.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-swap clean
+.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-swap bench-ring clean
 =======
-.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-ring clean
 
 all: build
 

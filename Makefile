@@ -6,9 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-<<<<<<< HEAD
 .PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-swap bench-ring clean
-=======
 
 all: build
 

@@ -199,16 +199,15 @@ TEST_P(SwapFaultTest, ADamagedSnapshotMeansAFreshInstanceAndNoLostChange) {
   ASSERT_GE(chain.size(), 2u);  // a full layer and deltas
   damage.apply(damage.toFullLayer ? chain.front() : chain.back());
   tick(ns, 100);
-  // A fresh instance counts from 1 again: the change was reconciled by it, not lost.
-  ASSERT_TRUE(eventually([&] { return statsOf(*host_, name).snapshotFaults == 1 && count(ns) >= 1 && count(ns) <= 2; }))
-      << "count " << count(ns) << ", faults " << statsOf(*host_, name).snapshotFaults;
+  ASSERT_TRUE(eventually([&] { return statsOf(*host_, name).snapshotFaults == 1; }));
   EXPECT_TRUE(logs_.contains(damage.expectedMessage));
   EXPECT_TRUE(logs_.contains("starting from a fresh instance and queueing every key again"));
-  // And it goes on swapping and counting.
+  // A fresh instance counts from 1 again and reconciled the key (queued again, and changed).
+  // (Its count may be overwritten once by a write the dropped instance had in flight, so the
+  // next change tells: it is counted from the fresh start, at most 2 reconciles ago.)
   ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
-  const auto before = count(ns);
   tick(ns, 101);
-  ASSERT_TRUE(eventually([&] { return count(ns) == before + 1; }));
+  ASSERT_TRUE(eventually([&] { return count(ns) >= 2 && count(ns) <= 3; })) << "count " << count(ns);
 }
 
 INSTANTIATE_TEST_SUITE_P(Damages, SwapFaultTest, ::testing::ValuesIn(kDamages),

@@ -47,6 +47,8 @@ class GuestFactory {
   }
   // What a snapshot must have been taken from to be restored by this factory.
   virtual std::string identity() const { return {}; }
+  // The operator is swapped out: let go of what only its guests need (compiled code).
+  virtual void releaseCode() {}
   // A guest whose state is the snapshot's: a new instance with the plan mapped over its memory.
   virtual common::Result<std::unique_ptr<OperatorGuest>> restore(hostcalls::OperatorServices& services,
                                                                  const snapshot::OperatorSnapshot& snapshot,

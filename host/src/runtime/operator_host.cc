@@ -144,9 +144,22 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   if (!module) return module.status().withContext("operator " + spec.name);
   auto prepared = wasm.linker->prepare(*module);
   if (!prepared) return prepared.status().withContext("operator " + spec.name);
+  // A swapped-out operator lets its compiled module go; this brings it back from the artifact.
+  WasmGuestFactory::Reload reload;
+  const std::string identity = module->identity();
+  if (wasm.modules.hasArtifact(identity)) {
+    reload = [this, identity, path = spec.modulePath, memory = spec.maxMemoryBytes]() -> common::Result<wasm::PreparedModule> {
+      Wasm& wasm = this->wasm();
+      auto module = wasm.modules.reload(identity, path, hostcalls::abiV1Requirements(memory));
+      // The artifact gone (a cleaned cache): compile the module file again.
+      if (!module) module = wasm.modules.load(path, hostcalls::abiV1Requirements(memory));
+      if (!module) return module.status();
+      return wasm.linker->prepare(*module);
+    };
+  }
   return add(spec, std::make_shared<WasmGuestFactory>(wasm.engine, std::move(*prepared),
                                                      wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout},
-                                                     spec.name));
+                                                     spec.name, std::move(reload)));
 }
 
 common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests) {

@@ -199,6 +199,7 @@ void Operator::swapOut() {
     return;
   }
   guest_.reset();  // drops the store: the memory goes back to the system
+  guests_->releaseCode();  // and the compiled code, unless another operator runs the same module
   swappedOut_ = true;
   prefetched_ = false;
   idleSince_.reset();

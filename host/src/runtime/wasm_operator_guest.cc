@@ -87,28 +87,58 @@ Status WasmOperatorGuest::restoreGlobals(const std::vector<snapshot::GlobalValue
   return Status::ok();
 }
 
-std::vector<std::string> WasmGuestFactory::capturedGlobals() const {
-  const auto& state = module_.module().capturableState();
+namespace {
+
+std::vector<std::string> capturedGlobalsOf(const wasm::GuestModule& module) {
+  const auto& state = module.capturableState();
   return state ? state->exportedMutableGlobals : std::vector<std::string>{};
 }
 
+}  // namespace
+
+WasmGuestFactory::WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module, wasm::InstanceLimits limits,
+                                   std::string name, Reload reload)
+    : engine_(engine),
+      limits_(limits),
+      name_(std::move(name)),
+      reload_(std::move(reload)),
+      identity_(module.module().identity()),
+      capturable_(module.module().capturableState().status()),
+      capturedGlobals_(capturedGlobalsOf(module.module())) {
+  module_.emplace(std::move(module));
+}
+
+void WasmGuestFactory::releaseCode() {
+  if (reload_) module_.reset();
+}
+
+Status WasmGuestFactory::ensureLoaded() {
+  if (module_) return Status::ok();
+  auto reloaded = reload_();
+  if (!reloaded) return reloaded.status();
+  module_.emplace(std::move(*reloaded));
+  return Status::ok();
+}
+
 common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::create(hostcalls::OperatorServices& services) {
-  auto instance = wasm::GuestInstance::create(engine_, module_, limits_, &services);
+  if (auto loaded = ensureLoaded(); !loaded.isOk()) return loaded;
+  auto instance = wasm::GuestInstance::create(engine_, *module_, limits_, &services);
   if (!instance) return instance.status();
   instance->state().name = name_;
-  return std::unique_ptr<OperatorGuest>(std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals()));
+  return std::unique_ptr<OperatorGuest>(std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_));
 }
 
 common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::restore(hostcalls::OperatorServices& services,
                                                                          const snapshot::OperatorSnapshot& snapshot,
                                                                          const snapshot::RestorePlan& plan) {
+  if (auto loaded = ensureLoaded(); !loaded.isOk()) return loaded;
   // No _initialize: its effects are in the snapshot, which replaces the whole memory.
-  auto instance = wasm::GuestInstance::create(engine_, module_, limits_, &services, /*runInitializer=*/false);
+  auto instance = wasm::GuestInstance::create(engine_, *module_, limits_, &services, /*runInitializer=*/false);
   if (!instance) return instance.status();
   instance->state().name = name_;
   if (auto grown = instance->growMemoryTo(plan.memoryBytes()); !grown.isOk()) return grown;
   if (auto mapped = snapshot.map(plan, instance->memory().data()); !mapped.isOk()) return mapped;
-  auto guest = std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals());
+  auto guest = std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_);
   if (auto globals = guest->restoreGlobals(plan.globals()); !globals.isOk()) return globals;
   return std::unique_ptr<OperatorGuest>(std::move(guest));
 }

@@ -1,7 +1,9 @@
 // The Wasm OperatorGuest: one GuestInstance of a prepared module, entered through ABI v1.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "runtime/operator_guest.h"
 #include "wasm/engine.h"
@@ -37,27 +39,34 @@ class WasmOperatorGuest final : public OperatorGuest {
 
 class WasmGuestFactory final : public GuestFactory {
  public:
+  // Brings the module back after releaseCode(); empty: the module is never released.
+  using Reload = std::function<common::Result<wasm::PreparedModule>()>;
+
   // name labels the guest's messages (the operator's name, not its file's).
   WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module, wasm::InstanceLimits limits,
-                   std::string name)
-      : engine_(engine), module_(std::move(module)), limits_(limits), name_(std::move(name)) {}
+                   std::string name, Reload reload = {});
 
   common::Result<std::unique_ptr<OperatorGuest>> create(hostcalls::OperatorServices& services) override;
-  common::Status capturable() const override { return module_.module().capturableState().status(); }
-  std::string identity() const override { return module_.module().identity(); }
+  common::Status capturable() const override { return capturable_; }
+  std::string identity() const override { return identity_; }
   common::Result<std::unique_ptr<OperatorGuest>> restore(hostcalls::OperatorServices& services,
                                                          const snapshot::OperatorSnapshot& snapshot,
                                                          const snapshot::RestorePlan& plan) override;
-
-  const wasm::PreparedModule& module() const { return module_; }
+  // Drops this operator's hold on its compiled module while it is swapped out: when no other
+  // operator uses the same module, its code is unmapped. The next guest reloads it.
+  void releaseCode() override;
 
  private:
+  common::Status ensureLoaded();
+
   wasm::Engine& engine_;
-  const wasm::PreparedModule module_;
+  std::optional<wasm::PreparedModule> module_;
   const wasm::InstanceLimits limits_;
   const std::string name_;
-
-  std::vector<std::string> capturedGlobals() const;
+  const Reload reload_;
+  const std::string identity_;
+  const common::Status capturable_;
+  const std::vector<std::string> capturedGlobals_;
 };
 
 }  // namespace wop::runtime

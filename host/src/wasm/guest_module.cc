@@ -99,10 +99,16 @@ Status checkMemory(const wasmtime::Module& module, const ModuleRequirements& req
 common::Result<GuestModule> GuestModule::fromCompiled(wasmtime::Module module,
                                                       const std::string& name,
                                                       const ModuleRequirements& requirements) {
+  return fromCompiled(std::make_shared<const wasmtime::Module>(std::move(module)), name, requirements);
+}
+
+common::Result<GuestModule> GuestModule::fromCompiled(std::shared_ptr<const wasmtime::Module> module,
+                                                      const std::string& name,
+                                                      const ModuleRequirements& requirements) {
   const std::string context = "loading module " + name;
-  if (auto status = checkImports(module, requirements); !status.isOk()) return status.withContext(context);
-  if (auto status = checkExports(module, requirements); !status.isOk()) return status.withContext(context);
-  if (auto status = checkMemory(module, requirements); !status.isOk()) return status.withContext(context);
+  if (auto status = checkImports(*module, requirements); !status.isOk()) return status.withContext(context);
+  if (auto status = checkExports(*module, requirements); !status.isOk()) return status.withContext(context);
+  if (auto status = checkMemory(*module, requirements); !status.isOk()) return status.withContext(context);
   return GuestModule(name, std::move(module));
 }
 
@@ -142,7 +148,7 @@ common::Result<GuestModule> GuestModule::compileFile(Engine& engine, const std::
 }
 
 bool GuestModule::exportsFunction(std::string_view name) const {
-  for (const auto& exported : module_.exports()) {
+  for (const auto& exported : module_->exports()) {
     if (exported.name() == name) return true;
   }
   return false;

@@ -49,9 +49,12 @@ class GuestModule {
   // Checks an already compiled module (e.g. one loaded from the artifact cache).
   static common::Result<GuestModule> fromCompiled(wasmtime::Module module, const std::string& name,
                                                   const ModuleRequirements& requirements);
+  static common::Result<GuestModule> fromCompiled(std::shared_ptr<const wasmtime::Module> module,
+                                                  const std::string& name,
+                                                  const ModuleRequirements& requirements);
 
   const std::string& name() const { return name_; }
-  const wasmtime::Module& raw() const { return module_; }
+  const wasmtime::Module& raw() const { return *module_; }
   bool exportsFunction(std::string_view name) const;
 
   // Where the module came from, set by the ModuleCache: its SHA-256 with the engine's
@@ -62,11 +65,13 @@ class GuestModule {
   void setOrigin(std::string identity, common::Result<CapturableState> capturable);
 
  private:
-  GuestModule(std::string name, wasmtime::Module module)
+  GuestModule(std::string name, std::shared_ptr<const wasmtime::Module> module)
       : name_(std::move(name)), module_(std::move(module)) {}
 
   std::string name_;
-  wasmtime::Module module_;
+  // Shared so that a ModuleCache can hand out the same compiled module while anyone holds it,
+  // and let it go (its code unmapped) when nobody does.
+  std::shared_ptr<const wasmtime::Module> module_;
   std::string identity_;
   std::shared_ptr<const common::Result<CapturableState>> capturable_ =
       std::make_shared<const common::Result<CapturableState>>(

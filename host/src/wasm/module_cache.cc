@@ -116,20 +116,47 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
     if (module) module->setOrigin(key, checkCapturableState(*bytes));
     return module;
   };
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = loaded_.find(key); it != loaded_.end()) {
-      counters_.sharedInMemory++;
-      return withOrigin(GuestModule::fromCompiled(it->second, path, requirements));
-    }
-  }
+  if (auto shared = inMemory(key)) return withOrigin(GuestModule::fromCompiled(std::move(shared), path, requirements));
   auto module = compiledModule(path, key, *bytes);
   if (!module) return module.status();
+  auto shared = std::make_shared<const wasmtime::Module>(std::move(*module));
   {
     std::lock_guard lock(mutex_);
-    loaded_.emplace(key, *module);
+    loaded_[key] = shared;
   }
-  return withOrigin(GuestModule::fromCompiled(std::move(*module), path, requirements));
+  return withOrigin(GuestModule::fromCompiled(std::move(shared), path, requirements));
+}
+
+std::shared_ptr<const wasmtime::Module> ModuleCache::inMemory(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = loaded_.find(key);
+  if (it == loaded_.end()) return nullptr;
+  auto shared = it->second.lock();
+  if (shared) {
+    counters_.sharedInMemory++;
+  } else {
+    loaded_.erase(it);
+  }
+  return shared;
+}
+
+bool ModuleCache::hasArtifact(const std::string& identity) const {
+  return std::filesystem::exists(directory_ + "/" + identity + ".cwasm");
+}
+
+common::Result<GuestModule> ModuleCache::reload(const std::string& identity, const std::string& name,
+                                                const ModuleRequirements& requirements) {
+  if (auto shared = inMemory(identity)) return GuestModule::fromCompiled(std::move(shared), name, requirements);
+  const std::string artifact = directory_ + "/" + identity + ".cwasm";
+  auto mapped = wasmtime::Module::deserialize_file(engine_.raw(), artifact);
+  if (!mapped) return Status(StatusCode::kUnavailable, "reloading " + name + " from " + artifact + ": " + mapped.err().message());
+  auto shared = std::make_shared<const wasmtime::Module>(mapped.unwrap());
+  {
+    std::lock_guard lock(mutex_);
+    counters_.loadedFromDisk++;
+    loaded_[identity] = shared;
+  }
+  return GuestModule::fromCompiled(std::move(shared), name, requirements);
 }
 
 }  // namespace wop::wasm

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -31,6 +32,13 @@ class ModuleCache {
   ModuleCache(Engine& engine, std::string directory);
 
   common::Result<GuestModule> load(const std::string& path, const ModuleRequirements& requirements);
+  // The module of identity (a GuestModule::identity() this cache gave out) again, without
+  // reading or hashing its Wasm: from memory if anyone still holds it, else mapped from its
+  // artifact. For operators that let their module go while swapped out.
+  common::Result<GuestModule> reload(const std::string& identity, const std::string& name,
+                                     const ModuleRequirements& requirements);
+  // Whether reload can find identity's artifact on disk.
+  bool hasArtifact(const std::string& identity) const;
 
   ModuleCacheCounters counters() const;
   const std::string& directory() const { return directory_; }
@@ -38,11 +46,13 @@ class ModuleCache {
  private:
   common::Result<wasmtime::Module> compiledModule(const std::string& path, const std::string& key,
                                                   std::span<const uint8_t> bytes);
+  std::shared_ptr<const wasmtime::Module> inMemory(const std::string& key);
 
   Engine& engine_;
   std::string directory_;
   mutable std::mutex mutex_;
-  std::map<std::string, wasmtime::Module> loaded_;  // by artifact key
+  // By artifact key; weak, so that a module nobody uses is dropped and its code unmapped.
+  std::map<std::string, std::weak_ptr<const wasmtime::Module>> loaded_;
   ModuleCacheCounters counters_;
 };
 

@@ -173,7 +173,11 @@ def main():
     parser.add_argument("--cycles", type=int, default=100, help="measured cycles per run")
     parser.add_argument("--warmup", type=int, default=20, help="cycles after the first, not measured")
     parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
-    parser.add_argument("--swap-idle-ms", type=int, default=200, help="wasm-swap: idle time before swap-out")
+    # Laps run back to back, so every operator is woken once a lap: with an idle period or
+    # prediction it would simply stay resident. 0 and no prediction swap each one out as soon as
+    # it has passed the nonce on, the setting that shows what swapping saves and costs.
+    parser.add_argument("--swap-idle-ms", type=int, default=0, help="wasm-swap: idle time before swap-out")
+    parser.add_argument("--swap-predict", choices=("on", "off"), default="off", help="wasm-swap: wake-up prediction")
     parser.add_argument("--client-qps", default="-1",
                         help="API client QPS passed to every setup (--qps); negative: no limiter; "
                              "'default': each implementation's own default")

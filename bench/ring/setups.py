@@ -147,7 +147,8 @@ class Setup:
         else:
             swap_dir = os.path.join(self.workdir, "swap")
             os.makedirs(swap_dir, exist_ok=True)
-            argv += ["--swap", "on", "--swap-dir", swap_dir, "--swap-idle-ms", str(self.options.swap_idle_ms)]
+            argv += ["--swap", "on", "--swap-dir", swap_dir, "--swap-idle-ms", str(self.options.swap_idle_ms),
+                     "--swap-predict", self.options.swap_predict]
         return argv
 
     def _warm_artifacts(self):

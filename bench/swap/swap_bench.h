@@ -1,5 +1,6 @@
 // Shared pieces of the swap benchmark (swap_bench.cc: snapshot timings without a control plane;
-// swap_cluster.cc: latency, host memory and the live trace replay against one). Run by bench/swap/run.py.
+// swap_cluster.cc: latency, host memory and the live trace replay against one). Run by
+// bench/swap/run.py.
 #pragma once
 
 #include <algorithm>
@@ -31,8 +32,8 @@ struct Args {
   // replay: a trace (trace.h) replayed live; its gaps and the idle period divided by speedup
   std::string trace;
   double speedup = 1;
-  int events = 0;                 // the first N events (0: all)
-  std::string policy = "predict"; // none | predict | always
+  int events = 0;                  // the first N events (0: all)
+  std::string policy = "predict";  // none | predict | always
 };
 
 inline double msSince(Clock::time_point start) {

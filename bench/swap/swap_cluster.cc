@@ -9,8 +9,6 @@
 //            at their scheduled times, under a swap policy; how many found it resident, its
 //            resident time and the change-to-reconcile delays (the simulator: replay_traces.cc)
 #include <malloc.h>
-
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "kube/client.h"
@@ -331,40 +330,46 @@ Json benchReplay(const Args& args) {
   std::string error;
   const auto trace = readTrace(args.trace, error);
   if (!trace) die(error);
-  const size_t events = args.events > 0 ? std::min<size_t>(args.events, trace->offsets.size()) : trace->offsets.size();
+  const size_t events = args.events > 0 ? std::min<size_t>(args.events, trace->offsets.size())
+                                        : trace->offsets.size();
   Args hostArgs = args;
   hostArgs.swap = args.policy != "always";
   hostArgs.predict = args.policy == "predict";
   hostArgs.idleMs = std::max(1, static_cast<int>(std::lround(2000 / args.speedup)));
   auto scheduled = [&](size_t i) {
-    return std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double, std::nano>(static_cast<double>(trace->offsets[i].count()) / args.speedup));
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::nano>(
+        static_cast<double>(trace->offsets[i].count()) / args.speedup));
   };
 
   kube::Client hostClient(loadConfig(args), {.qps = 0});
   kube::Client driver(loadConfig(args), {.qps = 0});
   runtime::OperatorHost host(hostClient, hostOptions(hostArgs), quietLog);
-  std::string ns = "bench-swap-replay-" + trace->name + "-" + args.policy + "-" + std::to_string(::getpid());
+  std::string ns =
+      "bench-swap-replay-" + trace->name + "-" + args.policy + "-" + std::to_string(::getpid());
   std::replace(ns.begin(), ns.end(), '_', '-');
   ensureNamespace(driver, ns);
   ensureConfigMap(driver, ns, "watched");
   setStep(driver, ns, "watched", 0);
-  auto added = host.add({.name = "counter", .modulePath = args.wasmDir + "/counter.wasm",
+  auto added = host.add({.name = "counter",
+                         .modulePath = args.wasmDir + "/counter.wasm",
                          .configJson = Json({{"namespace", ns}}).dump()});
   if (!added.isOk()) die(added.toString());
   if (!waitUntil([&] { return countIn(driver, ns, "watched") >= 1; }, std::chrono::seconds(60))) {
     die("the counter never reconciled");
   }
   // As in the simulator: the replay starts with the operator swapped out (resident for always).
-  if (hostArgs.swap && !waitUntil([&] { return statsOf(host, "counter").swappedOut; }, std::chrono::seconds(60))) {
+  if (hostArgs.swap &&
+      !waitUntil([&] { return statsOf(host, "counter").swappedOut; }, std::chrono::seconds(60))) {
     die("the counter did not swap out");
   }
   const int64_t startCount = countIn(driver, ns, "watched");
-  for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped, runtime::WakeKind::kPrefetched}) {
+  for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped,
+                    runtime::WakeKind::kPrefetched}) {
     (void)host.takeLatencySamples(kind);
   }
 
-  std::vector<double> writeLag;  // how late each write left the driver (a check of the replay itself)
+  std::vector<double>
+      writeLag;  // how late each write left the driver (a check of the replay itself)
   runtime::OperatorStats before;
   const auto start = Clock::now() + std::chrono::milliseconds(100);
   for (size_t i = 0; i < events; ++i) {
@@ -375,9 +380,14 @@ Json benchReplay(const Args& args) {
     writeLag.push_back(msSince(due));
   }
   int64_t count = 0;
-  const bool allReconciled = waitUntil([&] { return (count = countIn(driver, ns, "watched")) >= startCount + static_cast<int64_t>(events); },
-                                       std::chrono::seconds(60), std::chrono::milliseconds(1));
-  const auto after = statsOf(host, "counter");  // resident time from the first event to the last reconcile
+  const bool allReconciled = waitUntil(
+      [&] {
+        return (count = countIn(driver, ns, "watched")) >=
+               startCount + static_cast<int64_t>(events);
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(1));
+  const auto after =
+      statsOf(host, "counter");  // resident time from the first event to the last reconcile
   // Late extra reconciles (level-based: allowed, but counted) show up within an idle period.
   std::this_thread::sleep_for(std::chrono::milliseconds(hostArgs.idleMs + 500));
   count = countIn(driver, ns, "watched");
@@ -387,20 +397,32 @@ Json benchReplay(const Args& args) {
   const double residentSeconds = after.residentSeconds - before.residentSeconds;
   const double traceSeconds = std::chrono::duration<double>(trace->offsets[events - 1]).count();
   // With swapping off the host does not track wakes: every event finds the operator resident.
-  const double foundResident = !hostArgs.swap ? 1.0
-                               : wakesResident + wakesSwapped > 0
-                                   ? static_cast<double>(wakesResident) / static_cast<double>(wakesResident + wakesSwapped)
-                                   : 0.0;
-  return {{"trace", trace->name}, {"policy", args.policy}, {"speedup", args.speedup}, {"events", events},
-          {"idle_ms", hostArgs.idleMs}, {"trace_seconds", traceSeconds}, {"found_resident", foundResident},
-          {"wakes_resident", wakesResident}, {"wakes_swapped", wakesSwapped},
-          {"resident_seconds", residentSeconds}, {"resident_seconds_trace_time", residentSeconds * args.speedup},
-          {"swap_outs", after.swapOuts - before.swapOuts}, {"restores", after.restores - before.restores},
-          {"prefetches", after.prefetches - before.prefetches}, {"snapshot_faults", after.snapshotFaults},
-          {"change_to_reconcile_ms", {{"resident", summary(host.takeLatencySamples(runtime::WakeKind::kResident))},
-                                      {"swapped", summary(host.takeLatencySamples(runtime::WakeKind::kSwapped))},
-                                      {"prefetched", summary(host.takeLatencySamples(runtime::WakeKind::kPrefetched))}}},
-          {"all_reconciled", allReconciled}, {"reconciles", count - startCount},
+  const double foundResident =
+      !hostArgs.swap ? 1.0
+      : wakesResident + wakesSwapped > 0
+          ? static_cast<double>(wakesResident) / static_cast<double>(wakesResident + wakesSwapped)
+          : 0.0;
+  return {{"trace", trace->name},
+          {"policy", args.policy},
+          {"speedup", args.speedup},
+          {"events", events},
+          {"idle_ms", hostArgs.idleMs},
+          {"trace_seconds", traceSeconds},
+          {"found_resident", foundResident},
+          {"wakes_resident", wakesResident},
+          {"wakes_swapped", wakesSwapped},
+          {"resident_seconds", residentSeconds},
+          {"resident_seconds_trace_time", residentSeconds * args.speedup},
+          {"swap_outs", after.swapOuts - before.swapOuts},
+          {"restores", after.restores - before.restores},
+          {"prefetches", after.prefetches - before.prefetches},
+          {"snapshot_faults", after.snapshotFaults},
+          {"change_to_reconcile_ms",
+           {{"resident", summary(host.takeLatencySamples(runtime::WakeKind::kResident))},
+            {"swapped", summary(host.takeLatencySamples(runtime::WakeKind::kSwapped))},
+            {"prefetched", summary(host.takeLatencySamples(runtime::WakeKind::kPrefetched))}}},
+          {"all_reconciled", allReconciled},
+          {"reconciles", count - startCount},
           {"extra_reconciles", count - startCount - static_cast<int64_t>(events)},
           {"write_lag_ms", summary(writeLag)},
           {"restore_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kRestore))},

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Runs the swap benchmark and writes bench/results/swap.json and docs/benchmarks/swap.md (with
-plots). Snapshot timings need no control plane; latency and host memory run against one.
+plots). Snapshot timings need no control plane; latency, host memory and the live trace replay run
+against one. The replay writes bench/results/replay_live.json and the "Live replay" table of
+docs/prediction.md.
 
-  bench/swap/run.py --build BUILD_DIR [--quick]
+  bench/swap/run.py --build BUILD_DIR [--quick] [--only replay]
 """
 import argparse
 import json
@@ -18,12 +20,68 @@ from report import control_plane, machine_summary, read_deps  # noqa: E402
 from swap_report import write_report  # noqa: E402
 
 SIZES = [1, 2, 5, 10, 25, 50, 87]
+TRACES = os.path.join(os.path.dirname(ROOT), "shared", "data", "traces")
+REPLAY_TRACES = ["traces_5", "traces_60"]
+REPLAY_POLICIES = ["none", "predict", "always"]
+REPLAY_SPEEDUP = 10
+REPLAY_EVENTS = 120
+REPLAY_COMMAND = "bench/swap/run.py --build build --only replay"
+TABLE_BEGIN = "<!-- live-replay table: written by bench/swap/run.py -->"
+TABLE_END = "<!-- end of live-replay table -->"
 
 
 def run_bench(build, common, *args, timeout=1800):
     cmd = [os.path.join(build, "bench", "swap_bench"), *args, *common]
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, timeout=timeout)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_replay(build, cluster):
+    """The traces under each policy, all at once: each run is one host process with one operator
+    in a namespace of its own, sleeping between events, so they do not compete for much (the
+    traces_60 runs take 12 minutes each at speed-up 10; in turn, the six would take 40)."""
+    runs = []
+    for trace in REPLAY_TRACES:
+        for policy in REPLAY_POLICIES:
+            cmd = [os.path.join(build, "bench", "swap_bench"), "replay", *cluster,
+                   "--trace", os.path.join(TRACES, trace + ".csv"), "--speedup", str(REPLAY_SPEEDUP),
+                   "--events", str(REPLAY_EVENTS), "--policy", policy]
+            runs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True))
+    results = []
+    for run in runs:
+        out, _ = run.communicate(timeout=3600)
+        if run.returncode != 0:
+            raise RuntimeError(f"swap_bench replay failed ({run.returncode}): {' '.join(run.args)}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def replay_table(runs):
+    rows = ["| trace | policy | found resident | resident s (x10: trace time) | swap-outs | restores (prefetches) "
+            "| change-to-reconcile ms p50 / p99: resident, prefetched, swapped | reconciled (extra) |",
+            "|---|---|---:|---:|---:|---:|---|---:|"]
+    for r in runs:
+        lat = r["change_to_reconcile_ms"]
+        cells = ", ".join(f"{lat[k]['p50']:.2f} / {lat[k]['p99']:.2f} ({lat[k]['n']})" if lat[k]["n"] else "-"
+                          for k in ("resident", "prefetched", "swapped"))
+        done = f"{r['reconciles']}/{r['events']} ({r['extra_reconciles']})" if r["all_reconciled"] else \
+            f"**{r['reconciles']}/{r['events']}**"
+        rows.append(f"| {r['trace']} | {r['policy']} | {r['found_resident']:.3f} | {r['resident_seconds']:.1f} "
+                    f"({r['resident_seconds_trace_time']:.0f}) | {r['swap_outs']} | {r['restores']} ({r['prefetches']}) "
+                    f"| {cells} | {done} |")
+    return "\n".join(rows)
+
+
+def write_replay(runs):
+    with open(os.path.join(ROOT, "bench", "results", "replay_live.json"), "w") as f:
+        json.dump({"runs": runs, "speedup": REPLAY_SPEEDUP, "events": REPLAY_EVENTS, "machine": machine_summary(),
+                   "command": REPLAY_COMMAND}, f, indent=2)
+    doc = os.path.join(ROOT, "docs", "prediction.md")
+    with open(doc) as f:
+        text = f.read()
+    begin, end = text.index(TABLE_BEGIN) + len(TABLE_BEGIN), text.index(TABLE_END)
+    with open(doc, "w") as f:
+        f.write(text[:begin] + "\n" + replay_table(runs) + "\n" + text[end:])
 
 
 def key_figures(sizes, dirty, latency, memory):
@@ -80,15 +138,27 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default="build")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    parser.add_argument("--only", choices=["replay"], help="run only this step (its results only)")
+    parser.add_argument("--wasm-dir", help="the guests (default: BUILD/wasm)")
+    parser.add_argument("--deps-dir", help="where deps.cmake is (default: BUILD)")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
-    deps = read_deps(build)
+    deps = read_deps(os.path.abspath(args.deps_dir or build))
     artifacts = tempfile.mkdtemp(prefix="wop-bench-artifacts-")
     # On the same file system as a host's default snapshot folder would be (not tmpfs).
     snapshots = tempfile.mkdtemp(prefix="wop-bench-snapshots-", dir=os.path.expanduser("~"))
     common = ["--source-dir", ROOT, "--artifacts", artifacts, "--snapshot-dir", snapshots,
-              "--wasm-dir", os.path.join(build, "wasm")]
+              "--wasm-dir", os.path.abspath(args.wasm_dir or os.path.join(build, "wasm"))]
     q = args.quick
+    if args.only == "replay":
+        with control_plane(deps) as kubeconfig:
+            cluster = common + ["--kubeconfig", kubeconfig]
+            run_bench(build, cluster, "latency", "--swap", "off", "--changes", "2")  # compiles counter.wasm
+            replay = run_replay(build, cluster)
+        subprocess.run(["rm", "-rf", artifacts, snapshots])
+        write_replay(replay)
+        print("wrote bench/results/replay_live.json and the live-replay table of docs/prediction.md")
+        return
     sizes = run_bench(build, common, "sizes", "--saves", "4" if q else "20", "--restores", "5" if q else "10")
     dirty = run_bench(build, common, "dirty", "--reps", "10" if q else "50")
     with control_plane(deps) as kubeconfig:
@@ -111,6 +181,7 @@ def main():
             "swapped_shared_namespace": mem("--operators", "100", "--swap", "on", "--shared-namespace", "on",
                                             "--marginal", "100"),
         }
+        replay = run_replay(build, cluster)
     subprocess.run(["rm", "-rf", artifacts, snapshots])
 
     result = {"figures": key_figures(sizes, dirty, latency, memory), "sizes": sizes["sizes"], "dirty": dirty,
@@ -122,7 +193,8 @@ def main():
     with open(os.path.join(ROOT, "bench", "results", "swap.json"), "w") as f:
         json.dump(result, f, indent=2)
     write_report(ROOT, result, deps)
-    print("wrote bench/results/swap.json and docs/benchmarks/swap.md")
+    write_replay(replay)
+    print("wrote bench/results/swap.json, bench/results/replay_live.json, docs/benchmarks/swap.md and docs/prediction.md")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 //            time against the length of the chain of deltas
 //   latency  change-to-reconcile delay, swapped out / resident / prefetched (swap_cluster.cc)
 //   memory   host RSS and PSS with N counter operators swapped out or resident (swap_cluster.cc)
+//   replay   a recorded trace replayed live against one counter operator under a swap policy
+//            (swap_cluster.cc; the simulator of the same is replay_traces.cc)
 // sizes and dirty drive the runtime's own pieces directly, with no control plane: the module is
 // loaded through wasm::ModuleCache and prepared against the ABI v1 linker as OperatorHost does,
 // and guests come from runtime::WasmGuestFactory (saveTo, restore) with services that are never
@@ -327,6 +329,10 @@ int main(int argc, char** argv) {
     else if (flag == "--period-ms") args.periodMs = std::stoi(value);
     else if (flag == "--swap") args.swap = value == "on";
     else if (flag == "--predict") args.predict = value == "on";
+    else if (flag == "--trace") args.trace = value;
+    else if (flag == "--speedup") args.speedup = std::stod(value);
+    else if (flag == "--events") args.events = std::stoi(value);
+    else if (flag == "--policy") args.policy = value;
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -337,8 +343,9 @@ int main(int argc, char** argv) {
   else if (args.mode == "dirty") result = benchDirty(args);
   else if (args.mode == "latency") result = benchLatency(args);
   else if (args.mode == "memory") result = benchMemory(args);
+  else if (args.mode == "replay") result = benchReplay(args);
   else {
-    std::cerr << "usage: swap_bench sizes|dirty|latency|memory --source-dir D --artifacts A --snapshot-dir S ...\n";
+    std::cerr << "usage: swap_bench sizes|dirty|latency|memory|replay --source-dir D --artifacts A --snapshot-dir S ...\n";
     return 2;
   }
   std::cout << result.dump() << std::endl;

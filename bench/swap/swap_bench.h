@@ -1,5 +1,6 @@
 // Shared pieces of the swap benchmark (swap_bench.cc: snapshot timings without a control plane;
-// swap_cluster.cc: latency and host memory against one). Run by bench/swap/run.py.
+// swap_cluster.cc: latency, host memory and the live trace replay against one). Run by
+// bench/swap/run.py.
 #pragma once
 
 #include <algorithm>
@@ -28,6 +29,11 @@ struct Args {
   bool swap = true, predict = false;
   bool sharedNamespace = false;  // memory: all operators watch one namespace (one informer)
   int marginal = 0;              // memory: operators added after the first sample
+  // replay: a trace (trace.h) replayed live; its gaps and the idle period divided by speedup
+  std::string trace;
+  double speedup = 1;
+  int events = 0;                  // the first N events (0: all)
+  std::string policy = "predict";  // none | predict | always
 };
 
 inline double msSince(Clock::time_point start) {
@@ -54,5 +60,6 @@ Json benchSizes(const Args& args);
 Json benchDirty(const Args& args);
 Json benchLatency(const Args& args);
 Json benchMemory(const Args& args);
+Json benchReplay(const Args& args);
 
 }  // namespace wop::bench::swap

@@ -15,8 +15,10 @@ set(WOP_GUEST_INCLUDE "${CMAKE_BINARY_DIR}/guest-include")
 file(MAKE_DIRECTORY "${WOP_GUEST_INCLUDE}")
 file(CREATE_LINK "${WOP_NLOHMANN_INCLUDE}/nlohmann" "${WOP_GUEST_INCLUDE}/nlohmann" SYMBOLIC)
 
+# -flto: the SDK and the operator are optimised as one program at link time, which drops what
+# the operator does not use (ring.wasm: 300 -> 214 KB), and so compiled code per operator.
 set(WOP_GUEST_FLAGS
-  --target=wasm32-wasi -std=c++20 -O2 -fno-exceptions
+  --target=wasm32-wasi -std=c++20 -O2 -flto -fno-exceptions
   -DJSON_NOEXCEPTION -Wall -Wextra -Werror
   -isystem "${WOP_GUEST_INCLUDE}" -I "${PROJECT_SOURCE_DIR}/abi")
 
@@ -63,7 +65,7 @@ function(wop_add_wasm_module name)
   add_custom_command(
     OUTPUT "${output}"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/wasm"
-    COMMAND ${WOP_WASM_CXX} --target=wasm32-wasi -mexec-model=reactor -Wl,--strip-debug
+    COMMAND ${WOP_WASM_CXX} --target=wasm32-wasi -flto -O2 -mexec-model=reactor -Wl,--strip-debug
             ${objects} ${sdk_objects} -o "${output}"
     DEPENDS ${objects} ${sdk_objects}
     COMMENT "Linking wasm guest ${name}"

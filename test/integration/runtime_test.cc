@@ -10,6 +10,7 @@
 #include <wasmtime.hh>
 
 #include "runtime/operator_host.h"
+#include "support/host_test_support.h"
 #include "support/kube_test_env.h"
 
 namespace wop::testing {
@@ -20,17 +21,6 @@ using runtime::OperatorSpec;
 
 const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 
-// Keeps every log line (and echoes it for failing tests' output).
-struct LogCapture {
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  runtime::LogSink sink() {
-    auto echo = runtime::stderrLogSink();
-    return [this, echo](const runtime::LogRecord& record) {
-      echo(record);
-      std::lock_guard lock(mutex);
-      lines.push_back(record.operatorName + ": " + record.message);
-    };
   }
   bool contains(const std::string& text) {
     std::lock_guard lock(mutex);
@@ -62,13 +52,6 @@ int64_t nonceIn(kube::Client& client, const std::string& ns, const std::string& 
   auto object = client.get(kTestResources, ns, name);
   if (!object) return -1;
   return parseJson(*object)["spec"].value("nonce", int64_t{-1});
-}
-
-runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::string& name) {
-  for (const auto& s : host.stats()) {
-    if (s.name == name) return s;
-  }
-  return {};
 }
 
 class RuntimeTest : public ::testing::Test {

@@ -12,6 +12,7 @@
 
 #include "runtime/operator_host.h"
 #include "snapshot/layer_format.h"
+#include "support/host_test_support.h"
 #include "support/kube_test_env.h"
 
 namespace wop::testing {
@@ -23,29 +24,12 @@ using runtime::OperatorSpec;
 const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 constexpr const char* kCountAnnotation = "counter.wasm-operator.dev/count";
 
-struct LogCapture {
-  std::mutex mutex;
-  std::vector<std::string> lines;
-  runtime::LogSink sink() {
-    auto echo = runtime::stderrLogSink();
-    return [this, echo](const runtime::LogRecord& record) {
-      echo(record);
-      std::lock_guard lock(mutex);
-      lines.push_back(record.operatorName + ": " + record.message);
-    };
   }
   bool contains(const std::string& text) {
     std::lock_guard lock(mutex);
     return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
   }
 };
-
-runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::string& name) {
-  for (const auto& s : host.stats()) {
-    if (s.name == name) return s;
-  }
-  return {};
-}
 
 class SwapTest : public ::testing::Test {
  protected:

@@ -21,13 +21,6 @@ using runtime::OperatorSpec;
 
 const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 
-  }
-  bool contains(const std::string& text) {
-    std::lock_guard lock(mutex);
-    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
-  }
-};
-
 std::string wasm(const std::string& name) { return std::string(WOP_WASM_DIR) + "/" + name + ".wasm"; }
 
 // Compiles a .wat guest of the source tree into a .wasm file in dir.

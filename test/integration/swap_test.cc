@@ -24,13 +24,6 @@ using runtime::OperatorSpec;
 const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 constexpr const char* kCountAnnotation = "counter.wasm-operator.dev/count";
 
-  }
-  bool contains(const std::string& text) {
-    std::lock_guard lock(mutex);
-    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
-  }
-};
-
 class SwapTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -129,6 +129,7 @@ common::Status Operator::start() {
     return Status::ok();  // not a refusal: retried with backoff
   }
   if (controllers_.empty()) {
+    setUpSwapping();  // before any subscription: events read its state from the I/O thread
     if (auto setUp = setUpControllers(std::move(declaring_)); !setUp.isOk()) {
       state_ = OperatorState::kRefused;
       guest_.reset();
@@ -139,7 +140,6 @@ common::Status Operator::start() {
       log(WOP_LOG_ERROR, "refused: " + setUp.message());
       return setUp;
     }
-    setUpSwapping();
   } else if (declaring_.size() != controllers_.size()) {
     fail("declared " + std::to_string(declaring_.size()) + " controllers after a restart, " +
          std::to_string(controllers_.size()) + " before");

@@ -185,7 +185,7 @@ class Operator final : public hostcalls::OperatorServices,
   std::chrono::milliseconds idleAfter_{0};
   bool predict_ = false;
   bool restoredFromChain_ = false;  // the live guest's memory is the snapshot chain's mapping
-  bool prefetched_ = false;         // restored ahead of a prediction, no change since
+  std::atomic<bool> prefetched_{false};  // restored ahead of a prediction, no change since (read by enqueue)
   std::optional<std::chrono::steady_clock::time_point> idleSince_;
   std::chrono::steady_clock::time_point swapRetryAt_;   // after a failed swap-out
   std::chrono::steady_clock::time_point swapCheckAt_;   // the swap-out check timer already set

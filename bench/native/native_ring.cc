@@ -27,6 +27,7 @@
 #include "kube/kubeconfig.h"
 #include "native/native_operator_guest.h"
 #include "runtime/operator_host.h"
+#include "server/run_command.h"
 #include "wop/operator.h"
 #include "wop_abi.h"
 
@@ -57,19 +58,6 @@ bool parseFlags(int argc, char** argv, std::map<std::string, std::string>& flags
 bool parseCount(const std::string& text, long max, long& out) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
   return error == std::errc() && end == text.data() + text.size() && out > 0 && out <= max;
-}
-
-// As server/run_command.cc's clientConfig.
-common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std::string>& flags) {
-  auto options = kube::kubeconfigOptionsFromEnvironment();
-  if (auto it = flags.find("kubeconfig"); it != flags.end()) options.explicitPath = it->second;
-  if (auto it = flags.find("context"); it != flags.end()) options.contextOverride = it->second;
-  auto inCluster = kube::inClusterOptionsFromEnvironment();
-  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() &&
-      !inCluster.serviceHost.empty()) {
-    return kube::loadInCluster(inCluster);
-  }
-  return kube::loadKubeconfig(options);
 }
 
 runtime::OperatorSpec ringSpec(std::string name, const std::string& input,
@@ -125,7 +113,7 @@ int main(int argc, char** argv) {
   }
   auto specs = ringSpecs(flags);
   if (!specs) return fail(specs.status().message() + "\n" + kUsage);
-  auto config = clientConfig(flags);
+  auto config = server::clientConfig(flags);
   if (!config) return fail(config.status().message());
 
   // Block the signals in every thread; this one waits for them.

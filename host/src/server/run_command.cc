@@ -22,17 +22,6 @@ int fail(const std::string& message) {
   return 1;
 }
 
-common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std::string>& flags) {
-  auto options = kube::kubeconfigOptionsFromEnvironment();
-  if (auto it = flags.find("kubeconfig"); it != flags.end()) options.explicitPath = it->second;
-  if (auto it = flags.find("context"); it != flags.end()) options.contextOverride = it->second;
-  auto inCluster = kube::inClusterOptionsFromEnvironment();
-  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() && !inCluster.serviceHost.empty()) {
-    return kube::loadInCluster(inCluster);
-  }
-  return kube::loadKubeconfig(options);
-}
-
 nlohmann::json statusJson(runtime::OperatorHost& host) {
   nlohmann::json operators = nlohmann::json::array();
   for (const auto& s : host.stats()) {
@@ -87,6 +76,17 @@ common::Result<runtime::SwapOptions> swapOptions(const std::map<std::string, std
 }
 
 }  // namespace
+
+common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std::string>& flags) {
+  auto options = kube::kubeconfigOptionsFromEnvironment();
+  if (auto it = flags.find("kubeconfig"); it != flags.end()) options.explicitPath = it->second;
+  if (auto it = flags.find("context"); it != flags.end()) options.contextOverride = it->second;
+  auto inCluster = kube::inClusterOptionsFromEnvironment();
+  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() && !inCluster.serviceHost.empty()) {
+    return kube::loadInCluster(inCluster);
+  }
+  return kube::loadKubeconfig(options);
+}
 
 size_t residentBytes() {
   std::ifstream status("/proc/self/status");

@@ -103,6 +103,13 @@ std::vector<uint8_t> encodeLayerHeader(LayerHeader& header) {
   return w.bytes;
 }
 
+size_t declaredHeaderBytes(std::span<const uint8_t> prefix) {
+  if (prefix.size() < kChecksumAt) return 0;
+  uint32_t size = 0;
+  for (int i = 0; i < 4; ++i) size |= static_cast<uint32_t>(prefix[12 + i]) << (8 * i);
+  return size;
+}
+
 common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
   if (bytes.size() < 24 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
     return corrupt("not a snapshot (bad magic)");

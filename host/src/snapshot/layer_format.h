@@ -58,6 +58,9 @@ struct LayerHeader {
 
 // Encodes a header (sets dataOffset to the first page boundary after it) and returns the bytes.
 std::vector<uint8_t> encodeLayerHeader(LayerHeader& header);
+// The header length a layer's first bytes declare (0 if too short to say): how much of the file
+// parseLayerHeader needs, so a restore reads the header and nothing more.
+size_t declaredHeaderBytes(std::span<const uint8_t> prefix);
 // Decodes and checks magic, version, bounds and checksum; the error names what was wrong.
 common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes);
 

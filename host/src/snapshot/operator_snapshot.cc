@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -202,8 +203,14 @@ common::Result<RestorePlan> OperatorSnapshot::open() const {
     plan.layers_.push_back(entry);
     struct stat info {};
     if (::fstat(entry.fd, &info) != 0) return ioError("reading " + layer, errno);
-    std::vector<uint8_t> head(std::min<uint64_t>(static_cast<uint64_t>(info.st_size), kMaxHeaderBytes));
+    // Headers fit in a page but for layers of many runs: read one page, more only if declared.
+    const auto fileSize = static_cast<uint64_t>(info.st_size);
+    std::vector<uint8_t> head(std::min<uint64_t>(fileSize, kPageBytes));
     if (auto s = readAll(entry.fd, head.data(), head.size(), 0, layer); !s.isOk()) return s;
+    if (const uint64_t declared = declaredHeaderBytes(head); declared > head.size()) {
+      head.resize(std::min({declared, fileSize, static_cast<uint64_t>(kMaxHeaderBytes)}));
+      if (auto s = readAll(entry.fd, head.data(), head.size(), 0, layer); !s.isOk()) return s;
+    }
     auto header = parseLayerHeader(head);
     if (!header) return header.status().withContext(layer);
     const auto& h = *header;

@@ -11,7 +11,7 @@ packages=(
   "libclang-rt-$WOP_LLVM_MAJOR-dev-wasm32"
   # host build
   cmake ninja-build pkg-config g++ make
-  libcurl4-openssl-dev libssl-dev libsimdjson-dev libfyaml-dev libxxhash-dev
+  libcurl4-openssl-dev libssl-dev libsimdjson-dev libyaml-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev "libclang-rt-$WOP_LLVM_MAJOR-dev"
   # test control plane and benchmarks
   openssl curl python3 python3-matplotlib procps

@@ -1,35 +1,42 @@
 #include "common/yaml.h"
 
-#include <libfyaml.h>
+#include <yaml.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <memory>
+#include <map>
 
 namespace wop::common {
 namespace {
 
-// Deeper nesting than this in a config is hostile (or a mistake); it also bounds recursion.
-constexpr int kMaxDepth = 64;
+// Deeper nesting than this in a config is hostile (or a mistake).
+constexpr size_t kMaxDepth = 64;
+// Nodes a stream may produce, aliases counted as the nodes they copy: a "billion laughs"
+// document of nested aliases is refused instead of expanded. Real configs are far smaller.
+constexpr size_t kMaxNodes = 200'000;
 
-struct ParserDeleter {
-  void operator()(fy_parser* parser) const { fy_parser_destroy(parser); }
-};
-struct DiagDeleter {
-  void operator()(fy_diag* diag) const { fy_diag_destroy(diag); }
+struct ParserHandle {
+  yaml_parser_t parser;
+  ParserHandle() { yaml_parser_initialize(&parser); }
+  ~ParserHandle() { yaml_parser_delete(&parser); }
+  ParserHandle(const ParserHandle&) = delete;
+  ParserHandle& operator=(const ParserHandle&) = delete;
 };
 
-void collectDiagnostic(fy_diag*, void* user, const char* buf, size_t len) {
-  auto* out = static_cast<std::string*>(user);
-  if (out->size() < 1024) out->append(buf, len);
+struct EventHandle {
+  yaml_event_t event{};
+  ~EventHandle() { yaml_event_delete(&event); }
+};
+
+std::string_view scalarText(const yaml_event_t& event) {
+  return {reinterpret_cast<const char*>(event.data.scalar.value), event.data.scalar.length};
 }
 
-nlohmann::json scalarToJson(fy_node* node) {
-  size_t length = 0;
-  const char* data = fy_node_get_scalar(node, &length);
-  std::string text(data != nullptr ? data : "", data != nullptr ? length : 0);
-  if (fy_node_get_style(node) != FYNS_PLAIN) return text;  // quoted or block: a string
+// YAML 1.2 core schema for plain, untagged scalars; everything else is a string.
+nlohmann::json scalarToJson(const yaml_event_t& event) {
+  std::string text(scalarText(event));
+  const bool plain = event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && event.data.scalar.tag == nullptr;
+  if (!plain) return text;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   if (text.empty() || text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
@@ -45,56 +52,127 @@ nlohmann::json scalarToJson(fy_node* node) {
   return text;
 }
 
-Result<nlohmann::json> toJson(fy_node* node, int depth) {
-  if (depth > kMaxDepth) return Status(StatusCode::kInvalidArgument, "nested deeper than 64 levels");
-  if (node == nullptr) return nlohmann::json(nullptr);
-  switch (fy_node_get_type(node)) {
-    case FYNT_SCALAR:
-      return scalarToJson(node);
-    case FYNT_SEQUENCE: {
-      nlohmann::json array = nlohmann::json::array();
-      void* iterator = nullptr;
-      while (fy_node* item = fy_node_sequence_iterate(node, &iterator)) {
-        auto value = toJson(item, depth + 1);
-        if (!value) return value.status();
-        array.push_back(std::move(*value));
-      }
-      return array;
-    }
-    case FYNT_MAPPING: {
-      nlohmann::json object = nlohmann::json::object();
-      void* iterator = nullptr;
-      while (fy_node_pair* pair = fy_node_mapping_iterate(node, &iterator)) {
-        fy_node* key = fy_node_pair_key(pair);
-        if (key == nullptr || fy_node_get_type(key) != FYNT_SCALAR) {
-          return Status(StatusCode::kInvalidArgument, "a mapping key is not a plain string");
-        }
-        size_t length = 0;
-        const char* data = fy_node_get_scalar(key, &length);
-        auto value = toJson(fy_node_pair_value(pair), depth + 1);
-        if (!value) return value.status();
-        object[std::string(data != nullptr ? data : "", data != nullptr ? length : 0)] = std::move(*value);
-      }
-      return object;
-    }
-  }
-  return nlohmann::json(nullptr);
+std::string anchorName(const yaml_char_t* anchor) {
+  return anchor != nullptr ? std::string(reinterpret_cast<const char*>(anchor)) : std::string();
 }
 
+// Turns the parser's events into JSON values, one per document. A collection under
+// construction is a frame; a finished value is attached to the frame below it.
+class DocumentBuilder {
+ public:
+  explicit DocumentBuilder(std::vector<nlohmann::json>& documents) : documents_(documents) {}
+
+  Status handle(const yaml_event_t& event) {
+    line_ = event.start_mark.line + 1;
+    switch (event.type) {
+      case YAML_DOCUMENT_START_EVENT:
+        anchors_.clear();  // anchors do not reach across documents
+        return Status::ok();
+      case YAML_SCALAR_EVENT:
+        if (expectingKey()) return takeKey(std::string(scalarText(event)));
+        if (auto status = count(1); !status.isOk()) return status;
+        return attach(scalarToJson(event), anchorName(event.data.scalar.anchor), 1);
+      case YAML_ALIAS_EVENT:
+        return alias(reinterpret_cast<const char*>(event.data.alias.anchor));
+      case YAML_SEQUENCE_START_EVENT:
+        return open(nlohmann::json::array(), anchorName(event.data.sequence_start.anchor));
+      case YAML_MAPPING_START_EVENT:
+        return open(nlohmann::json::object(), anchorName(event.data.mapping_start.anchor));
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        return close();
+      default:
+        return Status::ok();  // stream start/end, document end, no event
+    }
+  }
+
+ private:
+  struct Frame {
+    nlohmann::json value;
+    std::string anchor;
+    std::string key;
+    bool haveKey = false;
+    size_t nodes = 1;  // this collection and everything in it so far
+  };
+
+  Status fail(const std::string& what) const {
+    return Status(StatusCode::kInvalidArgument, "line " + std::to_string(line_) + ": " + what);
+  }
+
+  bool expectingKey() const { return !stack_.empty() && stack_.back().value.is_object() && !stack_.back().haveKey; }
+
+  Status takeKey(std::string key) {
+    Frame& frame = stack_.back();
+    if (frame.value.contains(key)) return fail("mapping key \"" + key + "\" appears twice");
+    frame.key = std::move(key);
+    frame.haveKey = true;
+    return Status::ok();
+  }
+
+  Status open(nlohmann::json empty, std::string anchor) {
+    if (expectingKey()) return fail("a mapping key is not a plain string");
+    if (stack_.size() >= kMaxDepth) return fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    stack_.push_back(Frame{std::move(empty), std::move(anchor)});
+    return Status::ok();
+  }
+
+  Status close() {
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    if (auto status = count(1); !status.isOk()) return status;
+    return attach(std::move(frame.value), frame.anchor, frame.nodes);
+  }
+
+  Status alias(const char* anchor) {
+    const auto found = anchors_.find(anchor);
+    if (found == anchors_.end()) return fail("alias *" + std::string(anchor) + " names no anchor before it");
+    const auto& [value, nodes] = found->second;
+    if (expectingKey()) {
+      if (!value.is_string()) return fail("a mapping key is not a plain string");
+      return takeKey(value.get<std::string>());
+    }
+    if (auto status = count(nodes); !status.isOk()) return status;
+    return attach(nlohmann::json(value), "", nodes);
+  }
+
+  // Every node produced counts once, an alias as the nodes it copies.
+  Status count(size_t nodes) {
+    totalNodes_ += nodes;
+    if (totalNodes_ > kMaxNodes) return fail("more than " + std::to_string(kMaxNodes) + " nodes (aliases included)");
+    return Status::ok();
+  }
+
+  // A finished value goes into the collection below it, or is a document.
+  Status attach(nlohmann::json value, const std::string& anchor, size_t nodes) {
+    if (!anchor.empty()) anchors_[anchor] = {value, nodes};
+    if (stack_.empty()) {
+      if (!value.is_null()) documents_.push_back(std::move(value));  // empty documents are skipped
+      return Status::ok();
+    }
+    Frame& parent = stack_.back();
+    parent.nodes += nodes;
+    if (parent.value.is_array()) {
+      parent.value.push_back(std::move(value));
+    } else {
+      parent.value[parent.key] = std::move(value);
+      parent.haveKey = false;
+    }
+    return Status::ok();
+  }
+
+  std::vector<nlohmann::json>& documents_;
+  std::vector<Frame> stack_;
+  std::map<std::string, std::pair<nlohmann::json, size_t>, std::less<>> anchors_;
+  size_t totalNodes_ = 0;
+  size_t line_ = 1;
+};
+
 // YAML allows only printable characters (and tab, CR, LF) in valid UTF-8. Refusing anything
-// else up front gives a clear message and keeps bytes away from parser paths that loop on
-// them: libfyaml 0.7.12 hangs on "%!\0\xff..." (found by our fuzzer). Directives (%YAML,
-// %TAG) are refused for the same reason; no Kubernetes config uses them.
+// else up front names the line and the byte; libyaml would refuse them too, less clearly.
 Status checkCharacters(std::string_view text, const std::string& source) {
   size_t line = 1;
-  bool lineStart = true;
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (lineStart && c == '%') {
-      return Status(StatusCode::kInvalidArgument, source + ": line " + std::to_string(line) +
-                                                      ": YAML directives (%...) are not supported");
-    }
-    lineStart = c == '\n' || c == '\r';
     if (c == '\n') ++line;
     if (c < 0x80) {
       if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
@@ -106,8 +184,6 @@ Status checkCharacters(std::string_view text, const std::string& source) {
       ++i;
       continue;
     }
-    // A UTF-8 sequence: a lead byte and 1-3 continuation bytes, no overlong or surrogate check
-    // needed for safety here (the parser only needs well-formed sequences).
     const size_t length = c >= 0xf5 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
     bool valid = length != 0 && i + length <= text.size();
     for (size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
@@ -120,41 +196,33 @@ Status checkCharacters(std::string_view text, const std::string& source) {
   return Status::ok();
 }
 
+// libyaml's own words, with a 1-based line: "line 2 column 1: did not find expected ',' or
+// ']' (while parsing a flow sequence)".
+std::string parserProblem(const yaml_parser_t& parser) {
+  std::string message = "line " + std::to_string(parser.problem_mark.line + 1) + " column " +
+                        std::to_string(parser.problem_mark.column + 1) + ": " +
+                        (parser.problem != nullptr ? parser.problem : "syntax error");
+  if (parser.context != nullptr) message += std::string(" (") + parser.context + ")";
+  return message;
+}
+
 }  // namespace
 
 Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text, const std::string& source) {
   if (auto status = checkCharacters(text, source); !status.isOk()) return status;
-  std::string diagnostics;
-  fy_diag_cfg diagConfig;
-  fy_diag_cfg_default(&diagConfig);
-  diagConfig.fp = nullptr;
-  diagConfig.output_fn = collectDiagnostic;
-  diagConfig.user = &diagnostics;
-  diagConfig.colorize = false;
-  std::unique_ptr<fy_diag, DiagDeleter> diag(fy_diag_create(&diagConfig));
+  ParserHandle handle;
+  yaml_parser_set_input_string(&handle.parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  yaml_parser_set_encoding(&handle.parser, YAML_UTF8_ENCODING);
 
-  fy_parse_cfg config;
-  std::memset(&config, 0, sizeof config);
-  config.flags = static_cast<fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT | FYPCF_DEFAULT_VERSION_1_2);
-  config.diag = diag.get();
-  std::unique_ptr<fy_parser, ParserDeleter> parser(fy_parser_create(&config));
-  if (!parser || fy_parser_set_string(parser.get(), text.data(), text.size()) != 0) {
-    return Status(StatusCode::kInternal, source + ": cannot start the YAML parser");
-  }
   std::vector<nlohmann::json> documents;
-  while (fy_document* document = fy_parse_load_document(parser.get())) {
-    auto json = toJson(fy_document_root(document), 0);
-    fy_parse_document_destroy(parser.get(), document);
-    if (!json) return json.status().withContext(source);
-    if (!json->is_null()) documents.push_back(std::move(*json));
-  }
-  if (fy_parser_get_stream_error(parser.get())) {
-    // libfyaml's message: "<memory-...>:LINE:COL: error: what\n<the line>\n   ^"
-    std::string message = diagnostics.substr(0, diagnostics.find('\n'));
-    const auto colon = message.find(">:");
-    if (colon != std::string::npos) message = "line " + message.substr(colon + 2);
-    return Status(StatusCode::kInvalidArgument,
-                  source + ": not valid YAML: " + (message.empty() ? "syntax error" : message));
+  DocumentBuilder builder(documents);
+  for (;;) {
+    EventHandle event;
+    if (yaml_parser_parse(&handle.parser, &event.event) == 0) {
+      return Status(StatusCode::kInvalidArgument, source + ": not valid YAML: " + parserProblem(handle.parser));
+    }
+    if (auto status = builder.handle(event.event); !status.isOk()) return status.withContext(source);
+    if (event.event.type == YAML_STREAM_END_EVENT) break;
   }
   return documents;
 }

@@ -2,9 +2,10 @@
 // Plain scalars that read as integers, floats, booleans or null are typed; quoted and block
 // scalars stay strings (YAML 1.2 core schema, as Kubernetes reads manifests).
 //
-// Built on libfyaml, after a check that the text is printable UTF-8 without directives
-// (libfyaml 0.7.12 loops on some bytes outside that). (yaml-cpp 0.7.0, Debian's, loops forever and eats memory on input as
-// small as ",!" -- found by our operator-definitions fuzzer -- so it is not used.)
+// Built on libyaml 0.2.5 (the reference C parser, fuzzed continuously by OSS-Fuzz), after a
+// check that the text is printable UTF-8. Two parsers failed our fuzzers first: yaml-cpp 0.7.0
+// loops forever on ",!" and libfyaml 0.7.12 looped on a directive line and then wrote past
+// its stack on a line of tabs (see docs/dependencies.md).
 #pragma once
 
 #include <string>
@@ -17,8 +18,10 @@
 
 namespace wop::common {
 
-// Every document of a YAML stream (empty documents skipped). Errors name source, line and
-// what libfyaml found wrong.
+// Every document of a YAML stream (empty documents skipped). Anchors and aliases are
+// expanded (at most 200,000 nodes in all); a key that appears twice in one mapping, a
+// collection used as a key and nesting deeper than 64 levels are refused. Errors name source,
+// line and what was wrong.
 Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text, const std::string& source);
 
 }  // namespace wop::common

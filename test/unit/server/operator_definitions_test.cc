@@ -59,7 +59,7 @@ TEST(OperatorDefinitions, ErrorsNameFileDocumentAndField) {
   ASSERT_FALSE(yaml);
   EXPECT_THAT(yaml.status().message(), HasSubstr("/broken.yaml: not valid YAML: line 2"));
 
-  // yaml-cpp 0.7.0 looped forever on this (found by the fuzzer); libfyaml refuses it.
+  // yaml-cpp 0.7.0 looped forever on this (found by the fuzzer); libyaml refuses it.
   auto tiny = parseOperatorDefinitions(",!", "/tiny.yaml");
   ASSERT_FALSE(tiny);
   EXPECT_THAT(tiny.status().message(), HasSubstr("/tiny.yaml: not valid YAML"));

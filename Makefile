@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize bench bench-kube bench-runtime bench-swap bench-ring clean
+.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring clean
 
 all: build
 
@@ -39,6 +39,13 @@ test-integration: build
 
 test-fuzz: build
 	@cd $(BUILD) && ctest --output-on-failure -L fuzz $(CTEST_FLAGS)
+
+# Exploration, not part of the suite: every fuzzer for FUZZ_SECONDS with a random seed. A
+# crash leaves its input in $(BUILD)/fuzz-findings/<name>/; add it to test/fuzz/corpus/<name>/
+# with the fix, and the suite's fixed-seed runs replay it from then on.
+FUZZ_SECONDS ?= 300
+fuzz: build
+	@bash scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 # Wasmtime handles guest faults with its own SIGSEGV handler: ASan must leave it in place.
 test-sanitize: setup

@@ -143,7 +143,8 @@ common::Result<ObjectPtr> Informer::decode(simdjson::dom::element object,
                                            const DecodeOptions& options) {
   if (!options_.transform) return decodeObject(object, options);
   std::string json = options_.transform(simdjson::to_string(object));
-  return decodeObjectJson(transformParser_, json, options);
+  simdjson::dom::parser parser;
+  return decodeObjectJson(parser, json, options);
 }
 
 // ---------------------------------------------------------------------------- list
@@ -177,8 +178,9 @@ void Informer::onListPage(kube::ApiResult<kube::HttpResponse> response,
     retryLater(&Informer::list, "list: " + response.error().toString());
     return;
   }
+  simdjson::dom::parser parser;
   simdjson::dom::element page;
-  if (auto error = parser_.parse(response->body).get(page); error != simdjson::SUCCESS) {
+  if (auto error = parser.parse(response->body).get(page); error != simdjson::SUCCESS) {
     retryLater(&Informer::list, std::string("list: response is not JSON: ") +
                                     simdjson::error_message(error));
     return;
@@ -264,10 +266,11 @@ void Informer::onWatchData(std::string_view chunk) {
 
 void Informer::applyEvent(const kube::WatchEvent& event) {
   using kube::WatchEventType;
+  simdjson::dom::parser parser;
   if (event.type == WatchEventType::kError) {
     simdjson::dom::element status;
     int64_t code = 0;
-    if (parser_.parse(event.object).get(status) == simdjson::SUCCESS) {
+    if (parser.parse(event.object).get(status) == simdjson::SUCCESS) {
       (void)status["code"].get(code);
     }
     watchGeneration_++;
@@ -281,7 +284,7 @@ void Informer::applyEvent(const kube::WatchEvent& event) {
   }
   if (event.type == WatchEventType::kBookmark) {
     simdjson::dom::element object;
-    if (parser_.parse(event.object).get(object) == simdjson::SUCCESS) {
+    if (parser.parse(event.object).get(object) == simdjson::SUCCESS) {
       auto rv = stringAt(object, "/metadata/resourceVersion");
       if (!rv.empty()) resourceVersion_ = std::string(rv);
     }
@@ -289,7 +292,7 @@ void Informer::applyEvent(const kube::WatchEvent& event) {
     return;
   }
   simdjson::dom::element element;
-  if (parser_.parse(event.object).get(element) != simdjson::SUCCESS) {
+  if (parser.parse(event.object).get(element) != simdjson::SUCCESS) {
     counters_.decodeErrors++;
     return;
   }

@@ -122,8 +122,9 @@ class Informer : public std::enable_shared_from_this<Informer> {
   std::string resourceVersion_;
   std::unique_ptr<kube::StreamHandle> stream_;
   std::unique_ptr<kube::WatchDecoder> decoder_;
-  simdjson::dom::parser parser_;           // lists and watch events
-  simdjson::dom::parser transformParser_;  // objects rewritten by options_.transform
+  // No simdjson parser is kept: one holds about 40 KiB even after a tiny document (more after
+  // a big list page), which was most of what a swapped-out operator's informer cost. Each
+  // parse makes its own; a few mallocs per event, next to the parse itself.
   int failures_ = 0;          // consecutive, for backoff
   uint64_t watchGeneration_ = 0;  // callbacks of an older watch are ignored
   std::string listApiVersion_, listKind_;

@@ -50,14 +50,6 @@ Status eventTooLarge(size_t bytes, size_t limit, bool complete) {
 
 }  // namespace
 
-struct WatchDecoder::JsonParser {
-  // No capacity cap of its own: framing already refused events over maxEventBytes_ (and
-  // simdjson's cap rounds capacities, so it would refuse some events right at the limit).
-  simdjson::dom::parser parser;
-};
-
-void WatchDecoder::JsonParserDeleter::operator()(JsonParser* parser) const { delete parser; }
-
 const char* watchEventTypeName(WatchEventType type) {
   switch (type) {
     case WatchEventType::kAdded: return "ADDED";
@@ -154,10 +146,12 @@ size_t WatchDecoder::scanToEventEnd(std::string_view bytes, size_t pos) {
 
 // Parses one complete event with simdjson (which checks everything the framing did not:
 // matching brackets, UTF-8, escapes) and keeps "object" re-serialized without whitespace.
+// The parser is made per event, not kept: a kept one holds tens of KiB per watch, and most
+// watches are idle. Its capacity needs no cap: framing refused events over maxEventBytes_.
 Status WatchDecoder::decodeEvent(std::string_view json, std::vector<WatchEvent>& out) {
-  if (!parser_) parser_.reset(new JsonParser());
+  simdjson::dom::parser parser;
   simdjson::dom::object root;
-  if (auto error = parser_->parser.parse(json.data(), json.size()).get_object().get(root)) {
+  if (auto error = parser.parse(json.data(), json.size()).get_object().get(root)) {
     return invalidEvent(std::string("is not valid JSON: ") + simdjson::error_message(error));
   }
   std::string_view typeName;

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,13 +42,6 @@ class WatchDecoder {
   size_t bufferedBytes() const;
 
  private:
-  // The simdjson parser lives in the .cc so this header stays light; created on the first event
-  // and reused (with its buffers) for every later one.
-  struct JsonParser;
-  struct JsonParserDeleter {
-    void operator()(JsonParser* parser) const;
-  };
-
   common::Status consume(std::string_view bytes, std::vector<WatchEvent>& out);
   size_t scanToEventEnd(std::string_view bytes, size_t pos);
   common::Status decodeEvent(std::string_view json, std::vector<WatchEvent>& out);
@@ -65,7 +57,6 @@ class WatchDecoder {
   size_t streamOffset_ = 0;
   // The first error; every later feed returns it.
   common::Status failure_;
-  std::unique_ptr<JsonParser, JsonParserDeleter> parser_;
 };
 
 }  // namespace wop::kube

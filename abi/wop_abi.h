@@ -117,8 +117,8 @@ WOP_IMPORT(api_call) wop_status wop_api_call(uint32_t req_ptr, uint32_t req_len)
  * WOP_RECONCILE_*; requeue_after_ms is used with WOP_RECONCILE_REQUEUE_AFTER (and as a
  * minimum delay with ERROR if > 0); (msg_ptr, msg_len) explains an error (may be 0, 0). */
 WOP_IMPORT(reconcile_done) wop_status wop_reconcile_done(uint32_t reconcile_id, int32_t outcome,
-                                                         int64_t requeue_after_ms,
-                                                         uint32_t msg_ptr, uint32_t msg_len);
+                                                         int64_t requeue_after_ms, uint32_t msg_ptr,
+                                                         uint32_t msg_len);
 
 /* From inside wop_map only: one key ("namespace/name") to reconcile. */
 WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len);

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 packages=(
   # guest toolchain: C++ to wasm32-wasi
-  "clang-$WOP_LLVM_MAJOR" "lld-$WOP_LLVM_MAJOR" wasi-libc
+  "clang-$WOP_LLVM_MAJOR" "lld-$WOP_LLVM_MAJOR" "clang-format-$WOP_LLVM_MAJOR" wasi-libc
   "libc++-$WOP_LLVM_MAJOR-dev-wasm32" "libc++abi-$WOP_LLVM_MAJOR-dev-wasm32"
   "libclang-rt-$WOP_LLVM_MAJOR-dev-wasm32"
   # host build

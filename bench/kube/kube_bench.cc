@@ -7,18 +7,17 @@
 //           store update) offline, and end to end from the real API server (--kubeconfig).
 // Prints one JSON object on stdout.
 #include <malloc.h>
+#include <simdjson.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <simdjson.h>
 
 #include "cache/informer.h"
 #include "cache/store.h"
@@ -40,38 +39,63 @@ nlohmann::json makePod(int i) {
   const std::string name = "web-7d4b9c8f6d-" + std::to_string(100000 + i);
   nlohmann::json managed = nlohmann::json::array();
   for (const char* manager : {"kube-controller-manager", "kube-scheduler", "kubelet"}) {
-    managed.push_back({{"manager", manager}, {"operation", "Update"}, {"apiVersion", "v1"},
-                       {"time", "2026-11-29T10:00:00Z"}, {"fieldsType", "FieldsV1"},
-                       {"fieldsV1", {{"f:metadata", {{"f:labels", {{"f:app", {}}, {"f:pod-template-hash", {}}}}}},
-                                     {"f:spec", {{"f:containers", {{"k:{\"name\":\"web\"}", {{"f:image", {}}, {"f:resources", {}}}}}}}},
-                                     {"f:status", {{"f:conditions", {}}, {"f:phase", {}}}}}}});
+    managed.push_back(
+        {{"manager", manager},
+         {"operation", "Update"},
+         {"apiVersion", "v1"},
+         {"time", "2026-11-29T10:00:00Z"},
+         {"fieldsType", "FieldsV1"},
+         {"fieldsV1",
+          {{"f:metadata", {{"f:labels", {{"f:app", {}}, {"f:pod-template-hash", {}}}}}},
+           {"f:spec",
+            {{"f:containers", {{"k:{\"name\":\"web\"}", {{"f:image", {}}, {"f:resources", {}}}}}}}},
+           {"f:status", {{"f:conditions", {}}, {"f:phase", {}}}}}}});
   }
   return {
-      {"apiVersion", "v1"}, {"kind", "Pod"},
-      {"metadata", {{"name", name}, {"namespace", "shop-" + std::to_string(i % 20)},
-                    {"uid", "0b7c1d2e-3f40-4a5b-8c6d-" + std::to_string(100000000000 + i)},
-                    {"resourceVersion", std::to_string(5000000 + i)}, {"generation", 1},
-                    {"creationTimestamp", "2026-11-29T10:00:00Z"},
-                    {"labels", {{"app", "web"}, {"pod-template-hash", "7d4b9c8f6d"}, {"tier", "frontend"}}},
-                    {"annotations", {{"kubectl.kubernetes.io/restartedAt", "2026-11-28T09:00:00Z"}}},
-                    {"ownerReferences", {{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "web-7d4b9c8f6d"},
-                                          {"uid", "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"}, {"controller", true},
-                                          {"blockOwnerDeletion", true}}}},
-                    {"managedFields", managed}}},
-      {"spec", {{"containers", {{{"name", "web"}, {"image", "registry.example/shop/web:1.27.3"},
-                                 {"ports", {{{"containerPort", 8080}, {"protocol", "TCP"}}}},
-                                 {"resources", {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}},
-                                                {"limits", {{"memory", "256Mi"}}}}},
-                                 {"env", {{{"name", "MODE"}, {"value", "production"}}}},
-                                 {"terminationMessagePath", "/dev/termination-log"},
-                                 {"imagePullPolicy", "IfNotPresent"}}}},
-                {"restartPolicy", "Always"}, {"dnsPolicy", "ClusterFirst"},
-                {"nodeName", "node-" + std::to_string(i % 7)}, {"serviceAccountName", "default"},
-                {"schedulerName", "default-scheduler"}, {"terminationGracePeriodSeconds", 30}}},
-      {"status", {{"phase", "Running"}, {"hostIP", "10.0.0." + std::to_string(i % 250)},
-                  {"podIP", "10.244." + std::to_string(i % 250) + "." + std::to_string(i % 200)},
-                  {"conditions", {{{"type", "Ready"}, {"status", "True"}}, {{"type", "ContainersReady"}, {"status", "True"}}}},
-                  {"startTime", "2026-11-29T10:00:01Z"}}},
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", name},
+        {"namespace", "shop-" + std::to_string(i % 20)},
+        {"uid", "0b7c1d2e-3f40-4a5b-8c6d-" + std::to_string(100000000000 + i)},
+        {"resourceVersion", std::to_string(5000000 + i)},
+        {"generation", 1},
+        {"creationTimestamp", "2026-11-29T10:00:00Z"},
+        {"labels", {{"app", "web"}, {"pod-template-hash", "7d4b9c8f6d"}, {"tier", "frontend"}}},
+        {"annotations", {{"kubectl.kubernetes.io/restartedAt", "2026-11-28T09:00:00Z"}}},
+        {"ownerReferences",
+         {{{"apiVersion", "apps/v1"},
+           {"kind", "ReplicaSet"},
+           {"name", "web-7d4b9c8f6d"},
+           {"uid", "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"},
+           {"controller", true},
+           {"blockOwnerDeletion", true}}}},
+        {"managedFields", managed}}},
+      {"spec",
+       {{"containers",
+         {{{"name", "web"},
+           {"image", "registry.example/shop/web:1.27.3"},
+           {"ports", {{{"containerPort", 8080}, {"protocol", "TCP"}}}},
+           {"resources",
+            {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}},
+             {"limits", {{"memory", "256Mi"}}}}},
+           {"env", {{{"name", "MODE"}, {"value", "production"}}}},
+           {"terminationMessagePath", "/dev/termination-log"},
+           {"imagePullPolicy", "IfNotPresent"}}}},
+        {"restartPolicy", "Always"},
+        {"dnsPolicy", "ClusterFirst"},
+        {"nodeName", "node-" + std::to_string(i % 7)},
+        {"serviceAccountName", "default"},
+        {"schedulerName", "default-scheduler"},
+        {"terminationGracePeriodSeconds", 30}}},
+      {"status",
+       {{"phase", "Running"},
+        {"hostIP", "10.0.0." + std::to_string(i % 250)},
+        {"podIP", "10.244." + std::to_string(i % 250) + "." + std::to_string(i % 200)},
+        {"conditions",
+         {{{"type", "Ready"}, {"status", "True"}},
+          {{"type", "ContainersReady"}, {"status", "True"}}}},
+        {"startTime", "2026-11-29T10:00:01Z"}}},
   };
 }
 
@@ -83,8 +107,10 @@ size_t residentBytes() {
 }
 
 nlohmann::json benchDecode(int objects) {
-  nlohmann::json list = {{"apiVersion", "v1"}, {"kind", "PodList"},
-                         {"metadata", {{"resourceVersion", "6000000"}}}, {"items", nlohmann::json::array()}};
+  nlohmann::json list = {{"apiVersion", "v1"},
+                         {"kind", "PodList"},
+                         {"metadata", {{"resourceVersion", "6000000"}}},
+                         {"items", nlohmann::json::array()}};
   size_t itemBytes = 0;
   for (int i = 0; i < objects; ++i) {
     auto pod = makePod(i);
@@ -175,8 +201,10 @@ nlohmann::json benchEventsOffline(int events) {
     }
   }
   const double seconds = secondsSince(start);
-  return {{"offline_events", applied}, {"offline_stream_bytes", stream.size()},
-          {"offline_events_per_s", applied / seconds}, {"offline_mb_per_s", stream.size() / seconds / 1e6}};
+  return {{"offline_events", applied},
+          {"offline_stream_bytes", stream.size()},
+          {"offline_events_per_s", applied / seconds},
+          {"offline_mb_per_s", stream.size() / seconds / 1e6}};
 }
 
 nlohmann::json benchEventsLive(const std::string& kubeconfig, int writers, double seconds) {
@@ -190,11 +218,14 @@ nlohmann::json benchEventsLive(const std::string& kubeconfig, int writers, doubl
   wop::kube::Client client(*config, {.qps = 0});
   const wop::kube::ResourceInfo configMaps{{"", "v1", "configmaps"}, "ConfigMap", true};
   const std::string ns = "bench-informer";
-  (void)client.create({{"", "v1", "namespaces"}, "Namespace", false}, "",
-                R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench-informer"}})");
+  (void)client.create(
+      {{"", "v1", "namespaces"}, "Namespace", false}, "",
+      R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench-informer"}})");
   for (int w = 0; w < writers; ++w) {
     (void)client.create(configMaps, ns,
-                  nlohmann::json({{"metadata", {{"name", "cm-" + std::to_string(w)}}}, {"data", {{"n", "0"}}}}).dump());
+                        nlohmann::json({{"metadata", {{"name", "cm-" + std::to_string(w)}}},
+                                        {"data", {{"n", "0"}}}})
+                            .dump());
   }
   auto informer = wop::cache::Informer::create(client, {configMaps, ns, "", "", false});
   std::atomic<uint64_t> seen{0};
@@ -209,7 +240,8 @@ nlohmann::json benchEventsLive(const std::string& kubeconfig, int writers, doubl
   for (int w = 0; w < writers; ++w) {
     threads.emplace_back([&, w] {
       for (int n = 1; !stop; ++n) {
-        auto patched = client.patch(configMaps, ns, "cm-" + std::to_string(w), wop::kube::PatchType::kJsonMerge,
+        auto patched = client.patch(configMaps, ns, "cm-" + std::to_string(w),
+                                    wop::kube::PatchType::kJsonMerge,
                                     R"({"data":{"n":")" + std::to_string(n) + "\"}}");
         if (patched) written++;
       }
@@ -225,8 +257,11 @@ nlohmann::json benchEventsLive(const std::string& kubeconfig, int writers, doubl
   }
   const double total = secondsSince(start);
   informer->stop();
-  return {{"live_writers", writers}, {"live_writes", target}, {"live_events_seen", seen.load()},
-          {"live_write_per_s", target / writeSeconds}, {"live_events_per_s", seen.load() / total},
+  return {{"live_writers", writers},
+          {"live_writes", target},
+          {"live_events_seen", seen.load()},
+          {"live_write_per_s", target / writeSeconds},
+          {"live_events_per_s", seen.load() / total},
           {"live_all_events_seen", seen.load() >= target}};
 }
 

@@ -7,10 +7,9 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 #include <wasmtime.hh>
 
 #include "kube/client.h"
@@ -25,7 +24,8 @@ using Json = nlohmann::json;
 
 const wop::kube::ResourceInfo kNamespaces{{"", "v1", "namespaces"}, "Namespace", false};
 const wop::kube::ResourceInfo kConfigMaps{{"", "v1", "configmaps"}, "ConfigMap", true};
-const wop::kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
+const wop::kube::ResourceInfo kTestResources{
+    {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 
 struct Args {
   std::string mode, kubeconfig, wasmDir, sourceDir, artifacts;
@@ -44,7 +44,8 @@ int threadCount() {
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  const size_t index =
+      std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
   return values[index];
 }
 
@@ -58,7 +59,9 @@ bool waitUntil(const std::function<bool()>& condition, std::chrono::seconds time
 }
 
 void ensureNamespace(wop::kube::Client& client, const std::string& name) {
-  (void)client.create(kNamespaces, "", Json({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}).dump());
+  (void)client.create(
+      kNamespaces, "",
+      Json({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}).dump());
 }
 
 int64_t nonceIn(wop::kube::Client& client, const std::string& ns, const std::string& name) {
@@ -67,12 +70,17 @@ int64_t nonceIn(wop::kube::Client& client, const std::string& ns, const std::str
   return Json::parse(*object)["spec"].value("nonce", int64_t{-1});
 }
 
-void setNonce(wop::kube::Client& client, const std::string& ns, const std::string& name, int64_t nonce) {
+void setNonce(wop::kube::Client& client, const std::string& ns, const std::string& name,
+              int64_t nonce) {
   auto patched = client.patch(kTestResources, ns, name, wop::kube::PatchType::kJsonMerge,
                               Json({{"spec", {{"nonce", nonce}}}}).dump());
   if (!patched) {
-    (void)client.create(kTestResources, ns, Json({{"apiVersion", "bench.wasm-operator.dev/v1"}, {"kind", "TestResource"},
-                                                  {"metadata", {{"name", name}}}, {"spec", {{"nonce", nonce}}}}).dump());
+    (void)client.create(kTestResources, ns,
+                        Json({{"apiVersion", "bench.wasm-operator.dev/v1"},
+                              {"kind", "TestResource"},
+                              {"metadata", {{"name", name}}},
+                              {"spec", {{"nonce", nonce}}}})
+                            .dump());
   }
 }
 
@@ -81,8 +89,9 @@ std::string compileWat(const std::string& watPath, const std::string& outDir) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto bytes = wasmtime::wat2wasm(text).unwrap();
   const std::string out = outDir + "/waiter.wasm";
-  std::ofstream(out, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                             static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(out, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   return out;
 }
 
@@ -91,9 +100,11 @@ void addRing(wop::runtime::OperatorHost& host, wop::kube::Client& client, const 
   for (int i = 0; i < n; ++i) {
     Json config = {{"inputNamespace", "bench-ring-" + std::to_string(i)},
                    {"outputNamespace", "bench-ring-" + std::to_string((i + 1) % n)}};
-    auto status = host.add({.name = "ring-" + std::to_string(i), .modulePath = args.wasmDir + "/ring.wasm",
+    auto status = host.add({.name = "ring-" + std::to_string(i),
+                            .modulePath = args.wasmDir + "/ring.wasm",
                             .serviceAccountNamespace = "wasm-operators-ring",
-                            .serviceAccountName = "ring-" + std::to_string(i), .configJson = config.dump()});
+                            .serviceAccountName = "ring-" + std::to_string(i),
+                            .configJson = config.dump()});
     if (!status.isOk()) {
       std::cerr << status.toString() << "\n";
       std::exit(1);
@@ -107,14 +118,19 @@ Json benchRss(wop::runtime::OperatorHost& host, wop::kube::Client& client, const
   if (args.operators > 0) {
     // One lap of the ring, so every operator has reconciled (and allocated what it uses).
     setNonce(client, "bench-ring-0", "rss", 1);
-    waitUntil([&] { return nonceIn(client, "bench-ring-" + std::to_string(args.operators - 1), "rss") >= 1; },
-              std::chrono::seconds(120));
+    waitUntil(
+        [&] {
+          return nonceIn(client, "bench-ring-" + std::to_string(args.operators - 1), "rss") >= 1;
+        },
+        std::chrono::seconds(120));
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   uint64_t linear = 0;
   for (const auto& s : host.stats()) linear += s.memoryBytes;
-  return {{"operators", args.operators}, {"host_rss_bytes", wop::server::residentBytes()},
-          {"rss_before_operators_bytes", before}, {"linear_memory_bytes", linear},
+  return {{"operators", args.operators},
+          {"host_rss_bytes", wop::server::residentBytes()},
+          {"rss_before_operators_bytes", before},
+          {"linear_memory_bytes", linear},
           {"threads", threadCount()}};
 }
 
@@ -128,23 +144,28 @@ Json benchLatency(wop::runtime::OperatorHost& host, wop::kube::Client& client, c
   for (int cycle = 2; cycle < args.cycles + 2; ++cycle) {
     const auto start = Clock::now();
     setNonce(client, "bench-ring-0", "lap", cycle);
-    if (!waitUntil([&] { return nonceIn(client, last, "lap") >= cycle; }, std::chrono::seconds(30))) {
+    if (!waitUntil([&] { return nonceIn(client, last, "lap") >= cycle; },
+                   std::chrono::seconds(30))) {
       std::cerr << "cycle " << cycle << " did not complete\n";
       std::exit(1);
     }
     laps.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
   auto samples = host.takeLatencySamples();
-  return {{"ring", args.ring}, {"cycles", args.cycles}, {"samples", samples.size()},
+  return {{"ring", args.ring},
+          {"cycles", args.cycles},
+          {"samples", samples.size()},
           {"change_to_reconcile_ms_p50", percentile(samples, 0.5)},
           {"change_to_reconcile_ms_p99", percentile(samples, 0.99)},
-          {"ring_round_trip_ms_p50", percentile(laps, 0.5)}, {"ring_round_trip_ms_p99", percentile(laps, 0.99)},
+          {"ring_round_trip_ms_p50", percentile(laps, 0.5)},
+          {"ring_round_trip_ms_p99", percentile(laps, 0.99)},
           {"hop_ms_p50", percentile(laps, 0.5) / args.ring}};
 }
 
 Json benchWaiting(wop::runtime::OperatorHost& host, wop::kube::Client& client, const Args& args) {
   ensureNamespace(client, "bench-wait");
-  const std::string module = compileWat(args.sourceDir + "/bench/guests/waiter.wat", args.artifacts);
+  const std::string module =
+      compileWat(args.sourceDir + "/bench/guests/waiter.wat", args.artifacts);
   for (int i = 0; i < args.operators; ++i) {
     auto status = host.add({.name = "waiter-" + std::to_string(i), .modulePath = module});
     if (!status.isOk()) {
@@ -166,21 +187,30 @@ Json benchWaiting(wop::runtime::OperatorHost& host, wop::kube::Client& client, c
     return total;
   };
   const auto start = Clock::now();
-  (void)client.create(kConfigMaps, "bench-wait",
-                      Json({{"metadata", {{"name", "go-" + std::to_string(::getpid())}, {"labels", {{"wait", "yes"}}}}}}).dump());
+  (void)client.create(
+      kConfigMaps, "bench-wait",
+      Json({{"metadata",
+             {{"name", "go-" + std::to_string(::getpid())}, {"labels", {{"wait", "yes"}}}}}})
+          .dump());
   // Every operator has its call in flight once each has made one and none has finished.
-  waitUntil([&] { return apiCalls() >= static_cast<uint64_t>(args.operators); }, std::chrono::seconds(60));
+  waitUntil([&] { return apiCalls() >= static_cast<uint64_t>(args.operators); },
+            std::chrono::seconds(60));
   const double allWaitingAfter = std::chrono::duration<double>(Clock::now() - start).count();
   const uint64_t finishedWhileWaiting = reconciles();
   const int threadsWaiting = threadCount();
   const size_t rssWaiting = wop::server::residentBytes();
-  waitUntil([&] { return reconciles() >= static_cast<uint64_t>(args.operators); }, std::chrono::seconds(120));
+  waitUntil([&] { return reconciles() >= static_cast<uint64_t>(args.operators); },
+            std::chrono::seconds(120));
   const double allDone = std::chrono::duration<double>(Clock::now() - start).count();
-  return {{"operators", args.operators}, {"workers", host.workerCount()},
-          {"threads_idle", threadsIdle}, {"threads_while_waiting", threadsWaiting},
+  return {{"operators", args.operators},
+          {"workers", host.workerCount()},
+          {"threads_idle", threadsIdle},
+          {"threads_while_waiting", threadsWaiting},
           {"calls_in_flight_at_sample", apiCalls() - finishedWhileWaiting},
-          {"seconds_until_all_waiting", allWaitingAfter}, {"seconds_until_all_done", allDone},
-          {"host_rss_bytes_idle", rssIdle}, {"host_rss_bytes_while_waiting", rssWaiting}};
+          {"seconds_until_all_waiting", allWaitingAfter},
+          {"seconds_until_all_done", allDone},
+          {"host_rss_bytes_idle", rssIdle},
+          {"host_rss_bytes_while_waiting", rssWaiting}};
 }
 
 }  // namespace
@@ -206,14 +236,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   wop::kube::Client client(*config, {.qps = 0});
-  wop::runtime::OperatorHost host(client, {.workers = args.workers, .artifactDirectory = args.artifacts},
+  wop::runtime::OperatorHost host(client,
+                                  {.workers = args.workers, .artifactDirectory = args.artifacts},
                                   [](const wop::runtime::LogRecord& record) {
                                     if (record.level >= 2) wop::runtime::stderrLogSink()(record);
                                   });
   Json result;
-  if (args.mode == "rss") result = benchRss(host, client, args);
-  else if (args.mode == "latency") result = benchLatency(host, client, args);
-  else if (args.mode == "waiting") result = benchWaiting(host, client, args);
+  if (args.mode == "rss")
+    result = benchRss(host, client, args);
+  else if (args.mode == "latency")
+    result = benchLatency(host, client, args);
+  else if (args.mode == "waiting")
+    result = benchWaiting(host, client, args);
   else {
     std::cerr << "usage: runtime_bench rss|latency|waiting --kubeconfig K --wasm-dir D ...\n";
     return 2;

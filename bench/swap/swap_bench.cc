@@ -10,20 +10,20 @@
 // loaded through wasm::ModuleCache and prepared against the ABI v1 linker as OperatorHost does,
 // and guests come from runtime::WasmGuestFactory (saveTo, restore) with services that are never
 // called (the guest imports nothing).
+#include "swap/swap_bench.h"
+
 #include <sys/stat.h>
 
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 #include <fstream>
 #include <iostream>
-
+#include <sstream>
 #include <wasmtime.hh>
 
 #include "hostcalls/abi_v1.h"
 #include "runtime/wasm_operator_guest.h"
 #include "snapshot/operator_snapshot.h"
-#include "swap/swap_bench.h"
 #include "wasm/module_cache.h"
 
 namespace wop::bench::swap {
@@ -56,7 +56,10 @@ class NoServices final : public hostcalls::OperatorServices {
   hostcalls::HostResult<int32_t> declare(std::string_view) override { return int32_t{0}; }
   hostcalls::HostResult<std::string> cacheRead(std::string_view) override { return std::string(); }
   hostcalls::HostResult<uint32_t> apiCall(std::string_view) override { return uint32_t{0}; }
-  hostcalls::HostResult<int32_t> reconcileDone(uint32_t, int32_t, int64_t, std::string_view) override { return int32_t{0}; }
+  hostcalls::HostResult<int32_t> reconcileDone(uint32_t, int32_t, int64_t,
+                                               std::string_view) override {
+    return int32_t{0};
+  }
   hostcalls::HostResult<int32_t> emitKey(std::string_view) override { return int32_t{0}; }
   void contractViolation(std::string what) override { die("contract violation: " + what); }
 };
@@ -81,9 +84,11 @@ struct Setup {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto bytes = wasmtime::wat2wasm(text).unwrap();
     const std::string path = args.artifacts + "/swap_memory.wasm";
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
-    auto module = check(modules.load(path, hostcalls::abiV1Requirements(kMaxMemory)), "loading " + path);
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    auto module =
+        check(modules.load(path, hostcalls::abiV1Requirements(kMaxMemory)), "loading " + path);
     check(module.capturableState().status(), "swap_memory.wasm is not capturable");
     linker = check(wasm::GuestLinker::create(engine, hostcalls::defineAbiV1), "defining the ABI");
     auto prepared = check(linker->prepare(module), "preparing swap_memory.wasm");
@@ -95,26 +100,30 @@ struct Setup {
       if (!again) return again.status();
       return linker->prepare(*again);
     };
-    factory = std::make_unique<runtime::WasmGuestFactory>(engine, std::move(prepared),
-                                                          wasm::InstanceLimits{kMaxMemory, std::chrono::seconds(10)},
-                                                          "swap-bench", reload);
+    factory = std::make_unique<runtime::WasmGuestFactory>(
+        engine, std::move(prepared), wasm::InstanceLimits{kMaxMemory, std::chrono::seconds(10)},
+        "swap-bench", reload);
   }
 
   std::unique_ptr<runtime::WasmOperatorGuest> create() {
     auto guest = check(factory->create(services), "creating a guest");
-    return std::unique_ptr<runtime::WasmOperatorGuest>(static_cast<runtime::WasmOperatorGuest*>(guest.release()));
+    return std::unique_ptr<runtime::WasmOperatorGuest>(
+        static_cast<runtime::WasmOperatorGuest*>(guest.release()));
   }
 
   std::unique_ptr<runtime::WasmOperatorGuest> restore(const snapshot::OperatorSnapshot& snap,
                                                       const snapshot::RestorePlan& plan) {
     auto guest = check(factory->restore(services, snap, plan), "restoring");
-    return std::unique_ptr<runtime::WasmOperatorGuest>(static_cast<runtime::WasmOperatorGuest*>(guest.release()));
+    return std::unique_ptr<runtime::WasmOperatorGuest>(
+        static_cast<runtime::WasmOperatorGuest*>(guest.release()));
   }
 };
 
-int64_t callI64(runtime::WasmOperatorGuest& guest, const char* name, std::vector<wasmtime::Val> args) {
+int64_t callI64(runtime::WasmOperatorGuest& guest, const char* name,
+                std::vector<wasmtime::Val> args) {
   auto results = check(guest.instance().enter(name, args), std::string("calling ") + name);
-  return results.front().kind() == wasmtime::ValKind::I64 ? results.front().i64() : results.front().i32();
+  return results.front().kind() == wasmtime::ValKind::I64 ? results.front().i64()
+                                                          : results.front().i32();
 }
 
 // A guest grown to bytes, every word random (nothing compresses, no page is zero).
@@ -144,14 +153,16 @@ Filled createFilled(Setup& setup, uint64_t bytes, uint64_t seed) {
     std::memcpy(&word, memory.data() + address, 8);
     filled.probes.emplace_back(static_cast<uint32_t>(address), word);
   }
-  check(filled.guest->instance().setExportedGlobal("bench_generation", wasmtime::Val(static_cast<int32_t>(seed))),
+  check(filled.guest->instance().setExportedGlobal("bench_generation",
+                                                   wasmtime::Val(static_cast<int32_t>(seed))),
         "setting bench_generation");
   return filled;
 }
 
 void checkRestored(runtime::WasmOperatorGuest& guest, const Filled& filled, int32_t generation) {
   for (const auto& [address, word] : filled.probes) {
-    if (static_cast<uint64_t>(callI64(guest, "bench_read", {wasmtime::Val(static_cast<int32_t>(address))})) != word) {
+    if (static_cast<uint64_t>(
+            callI64(guest, "bench_read", {wasmtime::Val(static_cast<int32_t>(address))})) != word) {
       die("restored memory differs at " + std::to_string(address));
     }
   }
@@ -163,8 +174,9 @@ uint64_t diskBytes(const std::string& directory) {
   uint64_t total = 0;
   std::error_code error;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(directory, error)) {
-    struct stat info {};
-    if (::stat(entry.path().c_str(), &info) == 0 && S_ISREG(info.st_mode)) total += static_cast<uint64_t>(info.st_blocks) * 512;
+    struct stat info{};
+    if (::stat(entry.path().c_str(), &info) == 0 && S_ISREG(info.st_mode))
+      total += static_cast<uint64_t>(info.st_blocks) * 512;
   }
   return total;
 }
@@ -217,9 +229,15 @@ Json benchSizes(const Args& args) {
       check(snapshot::OperatorSnapshot::verifyData(plan), "verifying");
       verify.push_back(msSince(start));
     }
-    rows.push_back({{"mib", mib}, {"memory_bytes", bytes}, {"bytes_written", written}, {"disk_bytes", onDisk},
-                    {"swapout_ms", summary(swapOut)}, {"save_ms", summary(save)}, {"restore_ms", summary(restore)},
-                    {"restore_touch_all_ms", summary(restoreTouch)}, {"verify_data_ms", summary(verify)}});
+    rows.push_back({{"mib", mib},
+                    {"memory_bytes", bytes},
+                    {"bytes_written", written},
+                    {"disk_bytes", onDisk},
+                    {"swapout_ms", summary(swapOut)},
+                    {"save_ms", summary(save)},
+                    {"restore_ms", summary(restore)},
+                    {"restore_touch_all_ms", summary(restoreTouch)},
+                    {"verify_data_ms", summary(verify)}});
     std::cerr << "size " << mib << " MiB done\n";
   }
   return {{"sizes", rows}};
@@ -246,7 +264,9 @@ Json benchDirty(const Args& args) {
     for (const std::string pattern : {"contiguous", "scattered"}) {
       if (dirtyMiB == 0 && pattern == "scattered") continue;
       const uint32_t pages = static_cast<uint32_t>(dirtyMiB * static_cast<double>(kMiB) / kPage);
-      const uint32_t stride = pattern == "contiguous" || pages == 0 ? kPage : static_cast<uint32_t>(bytes / pages / kPage * kPage);
+      const uint32_t stride = pattern == "contiguous" || pages == 0
+                                  ? kPage
+                                  : static_cast<uint32_t>(bytes / pages / kPage * kPage);
       std::vector<double> swapOut, save, restore;
       uint64_t written = 0, full = 0, runs = 0;
       for (int r = 0; r < args.reps; ++r) {
@@ -258,8 +278,9 @@ Json benchDirty(const Args& args) {
         auto plan = check(snap.open(), "opening the snapshot");
         auto guest = setup.restore(snap, plan);
         restore.push_back(msSince(start));
-        (void)callI64(*guest, "bench_dirty", {wasmtime::Val(int32_t{4096}), wasmtime::Val(static_cast<int32_t>(pages)),
-                                              wasmtime::Val(static_cast<int32_t>(stride))});
+        (void)callI64(*guest, "bench_dirty",
+                      {wasmtime::Val(int32_t{4096}), wasmtime::Val(static_cast<int32_t>(pages)),
+                       wasmtime::Val(static_cast<int32_t>(stride))});
         start = Clock::now();
         auto saved = check(guest->saveTo(snap, true), "saving a delta");
         save.push_back(msSince(start));
@@ -270,9 +291,15 @@ Json benchDirty(const Args& args) {
         full += saved.full ? 1 : 0;
         runs = pattern == "contiguous" ? 1 : pages;
       }
-      rows.push_back({{"dirty_mib", dirtyMiB}, {"pattern", pattern}, {"dirty_pages", pages}, {"runs", runs},
-                      {"bytes_written", written}, {"full_saves", full}, {"swapout_ms", summary(swapOut)},
-                      {"save_ms", summary(save)}, {"restore_ms", summary(restore)}});
+      rows.push_back({{"dirty_mib", dirtyMiB},
+                      {"pattern", pattern},
+                      {"dirty_pages", pages},
+                      {"runs", runs},
+                      {"bytes_written", written},
+                      {"full_saves", full},
+                      {"swapout_ms", summary(swapOut)},
+                      {"save_ms", summary(save)},
+                      {"restore_ms", summary(restore)}});
     }
   }
   // A chain: each cycle restores, dirties 1 MiB as 256 scattered pages, swaps out. The chain
@@ -292,13 +319,18 @@ Json benchDirty(const Args& args) {
       guest = setup.restore(snap, plan);
       restoreSamples.push_back(msSince(start));
     }
-    (void)callI64(*guest, "bench_dirty", {wasmtime::Val(static_cast<int32_t>(4096 + cycle * 8 * kPage)), wasmtime::Val(int32_t{256}),
-                                          wasmtime::Val(static_cast<int32_t>(80 * kPage))});
+    (void)callI64(*guest, "bench_dirty",
+                  {wasmtime::Val(static_cast<int32_t>(4096 + cycle * 8 * kPage)),
+                   wasmtime::Val(int32_t{256}), wasmtime::Val(static_cast<int32_t>(80 * kPage))});
     auto start = Clock::now();
     auto saved = check(guest->saveTo(snap, true), "saving a delta");
     guest.reset();
-    chain.push_back({{"cycle", cycle}, {"layers_before", layers}, {"restore_ms", summary(restoreSamples)},
-                     {"swapout_ms", msSince(start)}, {"full", saved.full}, {"bytes_written", saved.bytesWritten}});
+    chain.push_back({{"cycle", cycle},
+                     {"layers_before", layers},
+                     {"restore_ms", summary(restoreSamples)},
+                     {"swapout_ms", msSince(start)},
+                     {"full", saved.full},
+                     {"bytes_written", saved.bytesWritten}});
   }
   return {{"memory_bytes", bytes}, {"dirty", rows}, {"chain", chain}};
 }
@@ -311,41 +343,69 @@ int main(int argc, char** argv) {
   args.mode = argc > 1 ? argv[1] : "";
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--kubeconfig") args.kubeconfig = value;
-    else if (flag == "--wasm-dir") args.wasmDir = value;
-    else if (flag == "--source-dir") args.sourceDir = value;
-    else if (flag == "--artifacts") args.artifacts = value;
-    else if (flag == "--snapshot-dir") args.snapshotDir = value;
-    else if (flag == "--sizes") args.sizes = value;
-    else if (flag == "--saves") args.saves = std::stoi(value);
-    else if (flag == "--restores") args.restores = std::stoi(value);
-    else if (flag == "--reps") args.reps = std::stoi(value);
-    else if (flag == "--changes") args.changes = std::stoi(value);
-    else if (flag == "--operators") args.operators = std::stoi(value);
-    else if (flag == "--active") args.active = std::stoi(value);
-    else if (flag == "--shared-namespace") args.sharedNamespace = value == "on";
-    else if (flag == "--marginal") args.marginal = std::stoi(value);
-    else if (flag == "--idle-ms") args.idleMs = std::stoi(value);
-    else if (flag == "--period-ms") args.periodMs = std::stoi(value);
-    else if (flag == "--swap") args.swap = value == "on";
-    else if (flag == "--predict") args.predict = value == "on";
-    else if (flag == "--trace") args.trace = value;
-    else if (flag == "--speedup") args.speedup = std::stod(value);
-    else if (flag == "--events") args.events = std::stoi(value);
-    else if (flag == "--policy") args.policy = value;
+    if (flag == "--kubeconfig")
+      args.kubeconfig = value;
+    else if (flag == "--wasm-dir")
+      args.wasmDir = value;
+    else if (flag == "--source-dir")
+      args.sourceDir = value;
+    else if (flag == "--artifacts")
+      args.artifacts = value;
+    else if (flag == "--snapshot-dir")
+      args.snapshotDir = value;
+    else if (flag == "--sizes")
+      args.sizes = value;
+    else if (flag == "--saves")
+      args.saves = std::stoi(value);
+    else if (flag == "--restores")
+      args.restores = std::stoi(value);
+    else if (flag == "--reps")
+      args.reps = std::stoi(value);
+    else if (flag == "--changes")
+      args.changes = std::stoi(value);
+    else if (flag == "--operators")
+      args.operators = std::stoi(value);
+    else if (flag == "--active")
+      args.active = std::stoi(value);
+    else if (flag == "--shared-namespace")
+      args.sharedNamespace = value == "on";
+    else if (flag == "--marginal")
+      args.marginal = std::stoi(value);
+    else if (flag == "--idle-ms")
+      args.idleMs = std::stoi(value);
+    else if (flag == "--period-ms")
+      args.periodMs = std::stoi(value);
+    else if (flag == "--swap")
+      args.swap = value == "on";
+    else if (flag == "--predict")
+      args.predict = value == "on";
+    else if (flag == "--trace")
+      args.trace = value;
+    else if (flag == "--speedup")
+      args.speedup = std::stod(value);
+    else if (flag == "--events")
+      args.events = std::stoi(value);
+    else if (flag == "--policy")
+      args.policy = value;
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
     }
   }
   Json result;
-  if (args.mode == "sizes") result = benchSizes(args);
-  else if (args.mode == "dirty") result = benchDirty(args);
-  else if (args.mode == "latency") result = benchLatency(args);
-  else if (args.mode == "memory") result = benchMemory(args);
-  else if (args.mode == "replay") result = benchReplay(args);
+  if (args.mode == "sizes")
+    result = benchSizes(args);
+  else if (args.mode == "dirty")
+    result = benchDirty(args);
+  else if (args.mode == "latency")
+    result = benchLatency(args);
+  else if (args.mode == "memory")
+    result = benchMemory(args);
+  else if (args.mode == "replay")
+    result = benchReplay(args);
   else {
-    std::cerr << "usage: swap_bench sizes|dirty|latency|memory|replay --source-dir D --artifacts A --snapshot-dir S ...\n";
+    std::cerr << "usage: swap_bench sizes|dirty|latency|memory|replay --source-dir D --artifacts A "
+                 "--snapshot-dir S ...\n";
     return 2;
   }
   std::cout << result.dump() << std::endl;

@@ -5,10 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace wop::bench::swap {
 
@@ -18,14 +17,14 @@ using Json = nlohmann::json;
 struct Args {
   std::string mode, kubeconfig, wasmDir, sourceDir, artifacts, snapshotDir;
   std::string sizes = "1,2,5,10,25,50,87";
-  int saves = 20;            // full saves per size (each followed by `restores` restores)
+  int saves = 20;  // full saves per size (each followed by `restores` restores)
   int restores = 10;
-  int reps = 40;             // delta swap-outs per dirty size and pattern
-  int changes = 200;         // latency: changes per setup
-  int operators = 100;       // memory: operators loaded
-  int active = 0;            // memory: operators with changes flowing
+  int reps = 40;        // delta swap-outs per dirty size and pattern
+  int changes = 200;    // latency: changes per setup
+  int operators = 100;  // memory: operators loaded
+  int active = 0;       // memory: operators with changes flowing
   int idleMs = 50;
-  int periodMs = 1000;       // prefetched latency: period between changes
+  int periodMs = 1000;  // prefetched latency: period between changes
   bool swap = true, predict = false;
   bool sharedNamespace = false;  // memory: all operators watch one namespace (one informer)
   int marginal = 0;              // memory: operators added after the first sample
@@ -43,7 +42,8 @@ inline double msSince(Clock::time_point start) {
 inline double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  const size_t index =
+      std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
   return values[index];
 }
 
@@ -51,8 +51,11 @@ inline double percentile(std::vector<double> values, double p) {
 inline Json summary(const std::vector<double>& samples) {
   double sum = 0;
   for (double v : samples) sum += v;
-  return {{"n", samples.size()}, {"p50", percentile(samples, 0.5)}, {"p99", percentile(samples, 0.99)},
-          {"min", percentile(samples, 0)}, {"max", percentile(samples, 1)},
+  return {{"n", samples.size()},
+          {"p50", percentile(samples, 0.5)},
+          {"p99", percentile(samples, 0.99)},
+          {"min", percentile(samples, 0)},
+          {"max", percentile(samples, 1)},
           {"mean", samples.empty() ? 0 : sum / static_cast<double>(samples.size())}};
 }
 

@@ -57,16 +57,20 @@ kube::ClientConfig loadConfig(const Args& args) {
 }
 
 void ensureNamespace(kube::Client& client, const std::string& name) {
-  (void)client.create(kNamespaces, "", Json({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}).dump());
+  (void)client.create(
+      kNamespaces, "",
+      Json({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}).dump());
 }
 
 void ensureConfigMap(kube::Client& client, const std::string& ns, const std::string& name) {
-  (void)client.create(kConfigMaps, ns, Json({{"metadata", {{"name", name}, {"labels", {{"step", "0"}}}}}}).dump());
+  (void)client.create(kConfigMaps, ns,
+                      Json({{"metadata", {{"name", name}, {"labels", {{"step", "0"}}}}}}).dump());
 }
 
 void setStep(kube::Client& client, const std::string& ns, const std::string& name, int step) {
-  auto patched = client.patch(kConfigMaps, ns, name, kube::PatchType::kJsonMerge,
-                              Json({{"metadata", {{"labels", {{"step", std::to_string(step)}}}}}}).dump());
+  auto patched =
+      client.patch(kConfigMaps, ns, name, kube::PatchType::kJsonMerge,
+                   Json({{"metadata", {{"labels", {{"step", std::to_string(step)}}}}}}).dump());
   if (!patched) die("patching " + ns + "/" + name);
 }
 
@@ -74,7 +78,9 @@ int64_t countIn(kube::Client& client, const std::string& ns, const std::string& 
   auto object = client.get(kConfigMaps, ns, name);
   if (!object) return -1;
   const auto annotations = Json::parse(*object)["metadata"].value("annotations", Json::object());
-  return annotations.contains(kCountAnnotation) ? std::stoll(annotations[kCountAnnotation].get<std::string>()) : 0;
+  return annotations.contains(kCountAnnotation)
+             ? std::stoll(annotations[kCountAnnotation].get<std::string>())
+             : 0;
 }
 
 runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::string& name) {
@@ -114,7 +120,8 @@ Json memorySample() {
       }
     }
   }
-  // Where it goes: the heap in use (malloc's own count) and file-backed pages (code, mapped artifacts).
+  // Where it goes: the heap in use (malloc's own count) and file-backed pages (code, mapped
+  // artifacts).
   const auto heap = ::mallinfo2();
   sample["heap_in_use"] = heap.uordblks + heap.hblkhd;
   return sample;
@@ -131,7 +138,7 @@ uint64_t diskBytes(const std::string& directory, uint64_t* apparent) {
   uint64_t total = 0;
   std::error_code error;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(directory, error)) {
-    struct stat info {};
+    struct stat info{};
     if (::stat(entry.path().c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
       total += static_cast<uint64_t>(info.st_blocks) * 512;
       *apparent += static_cast<uint64_t>(info.st_size);
@@ -152,14 +159,17 @@ Json benchLatency(const Args& args) {
   ensureNamespace(driver, ns);
   ensureConfigMap(driver, ns, "watched");
   setStep(driver, ns, "watched", 0);
-  auto added = host.add({.name = "counter", .modulePath = args.wasmDir + "/counter.wasm",
+  auto added = host.add({.name = "counter",
+                         .modulePath = args.wasmDir + "/counter.wasm",
                          .configJson = Json({{"namespace", ns}}).dump()});
   if (!added.isOk()) die(added.toString());
   int64_t count = 0;
-  if (!waitUntil([&] { return (count = countIn(driver, ns, "watched")) >= 1; }, std::chrono::seconds(60))) {
+  if (!waitUntil([&] { return (count = countIn(driver, ns, "watched")) >= 1; },
+                 std::chrono::seconds(60))) {
     die("the counter never reconciled");
   }
-  for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped, runtime::WakeKind::kPrefetched}) {
+  for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped,
+                    runtime::WakeKind::kPrefetched}) {
     (void)host.takeLatencySamples(kind);
   }
   std::mt19937 random(42);
@@ -177,15 +187,17 @@ Json benchLatency(const Args& args) {
     } else if (setup == "resident") {
       std::this_thread::sleep_for(std::chrono::milliseconds(args.idleMs));
     } else {
-      std::this_thread::sleep_until(start + std::chrono::milliseconds(i * args.periodMs + jitter(random)));
+      std::this_thread::sleep_until(start +
+                                    std::chrono::milliseconds(i * args.periodMs + jitter(random)));
     }
     foundSwapped += statsOf(host, "counter").swappedOut ? 1 : 0;
     const auto written = Clock::now();
     setStep(driver, ns, "watched", i);
     const int64_t before = count;
-    if (!waitUntil([&] { return (count = countIn(driver, ns, "watched")) > before; }, std::chrono::seconds(10),
-                   std::chrono::microseconds(200))) {
-      die("change " + std::to_string(i) + " was not reconciled (count " + std::to_string(count) + ")");
+    if (!waitUntil([&] { return (count = countIn(driver, ns, "watched")) > before; },
+                   std::chrono::seconds(10), std::chrono::microseconds(200))) {
+      die("change " + std::to_string(i) + " was not reconciled (count " + std::to_string(count) +
+          ")");
     }
     // More than one reconcile for a change is allowed (level-based), but counted and reported.
     extraReconciles += count - before - 1;
@@ -195,13 +207,24 @@ Json benchLatency(const Args& args) {
   const auto swapped = host.takeLatencySamples(runtime::WakeKind::kSwapped);
   const auto prefetched = host.takeLatencySamples(runtime::WakeKind::kPrefetched);
   const auto stats = statsOf(host, "counter");
-  return {{"setup", setup}, {"changes", args.changes}, {"idle_ms", args.idleMs}, {"period_ms", args.periodMs},
-          {"change_to_reconcile_ms", {{"resident", summary(resident)}, {"swapped", summary(swapped)},
-                                      {"prefetched", summary(prefetched)}}},
-          {"end_to_end_ms", summary(endToEnd)}, {"found_swapped_at_write", foundSwapped},
-          {"final_count", count}, {"extra_reconciles", extraReconciles}, {"swap_outs", stats.swapOuts}, {"restores", stats.restores},
-          {"prefetches", stats.prefetches}, {"wakes_resident", stats.wakesResident},
-          {"wakes_swapped", stats.wakesSwapped}, {"snapshot_faults", stats.snapshotFaults},
+  return {{"setup", setup},
+          {"changes", args.changes},
+          {"idle_ms", args.idleMs},
+          {"period_ms", args.periodMs},
+          {"change_to_reconcile_ms",
+           {{"resident", summary(resident)},
+            {"swapped", summary(swapped)},
+            {"prefetched", summary(prefetched)}}},
+          {"end_to_end_ms", summary(endToEnd)},
+          {"found_swapped_at_write", foundSwapped},
+          {"final_count", count},
+          {"extra_reconciles", extraReconciles},
+          {"swap_outs", stats.swapOuts},
+          {"restores", stats.restores},
+          {"prefetches", stats.prefetches},
+          {"wakes_resident", stats.wakesResident},
+          {"wakes_swapped", stats.wakesSwapped},
+          {"snapshot_faults", stats.snapshotFaults},
           {"restore_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kRestore))},
           {"swapout_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kSwapOut))}};
 }
@@ -212,7 +235,8 @@ Json benchMemory(const Args& args) {
   // Own namespaces: each operator also brings its own informer (a watch and a small cache).
   // One shared namespace: what remains is the operator's own state.
   auto nsOf = [&](int i) {
-    return args.sharedNamespace ? std::string("bench-swap-memory-shared") : "bench-swap-memory-" + std::to_string(i);
+    return args.sharedNamespace ? std::string("bench-swap-memory-shared")
+                                : "bench-swap-memory-" + std::to_string(i);
   };
   for (int i = 0; i < args.operators; ++i) {
     ensureNamespace(driver, nsOf(i));
@@ -232,21 +256,26 @@ Json benchMemory(const Args& args) {
         ensureNamespace(driver, nsOf(i));
         ensureConfigMap(driver, nsOf(i), "watched");
       }
-      auto added = host.add({.name = "counter-" + std::to_string(i), .modulePath = args.wasmDir + "/counter.wasm",
+      auto added = host.add({.name = "counter-" + std::to_string(i),
+                             .modulePath = args.wasmDir + "/counter.wasm",
                              .configJson = Json({{"namespace", nsOf(i)}}).dump()});
       if (!added.isOk()) die(added.toString());
     }
-    if (!waitUntil([&] { return all([](const auto& s) { return s.reconciles >= 1; }); }, std::chrono::seconds(120))) {
+    if (!waitUntil([&] { return all([](const auto& s) { return s.reconciles >= 1; }); },
+                   std::chrono::seconds(120))) {
       die("not every operator reconciled");
     }
     if (args.swap && to > 0 &&
-        !waitUntil([&] { return all([](const auto& s) { return s.swappedOut; }); }, std::chrono::seconds(60))) {
+        !waitUntil([&] { return all([](const auto& s) { return s.swappedOut; }); },
+                   std::chrono::seconds(60))) {
       die("not every operator swapped out");
     }
     std::this_thread::sleep_for(std::chrono::seconds(2));
   };
   addOperators(0, args.operators);
-  Json result = {{"operators", args.operators}, {"swap", args.swap}, {"idle_ms", args.idleMs},
+  Json result = {{"operators", args.operators},
+                 {"swap", args.swap},
+                 {"idle_ms", args.idleMs},
                  {"shared_namespace", args.sharedNamespace}};
   auto describe = [&](Json& into) {
     uint64_t linear = 0, swappedOut = 0, snapshotBytes = 0;
@@ -259,7 +288,8 @@ Json benchMemory(const Args& args) {
     into["linear_memory_bytes"] = linear;
     into["swapped_out"] = swappedOut;
     into["snapshot_bytes_written"] = snapshotBytes;
-    into["snapshot_disk_bytes"] = host.snapshotDirectory().empty() ? 0 : diskBytes(host.snapshotDirectory(), &apparent);
+    into["snapshot_disk_bytes"] =
+        host.snapshotDirectory().empty() ? 0 : diskBytes(host.snapshotDirectory(), &apparent);
     into["snapshot_apparent_bytes"] = apparent;
   };
   if (std::getenv("WOP_BENCH_SMAPS")) {
@@ -282,7 +312,8 @@ Json benchMemory(const Args& args) {
     std::vector<std::pair<uint64_t, std::string>> sorted;
     for (auto& [n, kb] : pss) sorted.emplace_back(kb, n);
     std::sort(sorted.rbegin(), sorted.rend());
-    for (size_t i = 0; i < std::min<size_t>(12, sorted.size()); ++i) std::cerr << sorted[i].first << " KiB " << sorted[i].second << "\n";
+    for (size_t i = 0; i < std::min<size_t>(12, sorted.size()); ++i)
+      std::cerr << sorted[i].first << " KiB " << sorted[i].second << "\n";
   }
   result["idle"] = memorySamples();
   describe(result["idle"]);

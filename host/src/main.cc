@@ -53,7 +53,8 @@ bool parseNumber(const std::string& text, long& out) {
 int runCall(const std::map<std::string, std::string>& flags) {
   auto module = flags.find("module");
   auto exported = flags.find("export");
-  if (module == flags.end() || exported == flags.end()) return fail("call needs --module and --export");
+  if (module == flags.end() || exported == flags.end())
+    return fail("call needs --module and --export");
 
   wop::wasm::InstanceLimits limits;
   long number = 0;
@@ -62,7 +63,8 @@ int runCall(const std::map<std::string, std::string>& flags) {
     limits.maxEntryTime = std::chrono::milliseconds(number);
   }
   if (auto it = flags.find("max-memory-mib"); it != flags.end()) {
-    if (!parseNumber(it->second, number)) return fail("--max-memory-mib must be a positive integer");
+    if (!parseNumber(it->second, number))
+      return fail("--max-memory-mib must be a positive integer");
     limits.maxMemoryBytes = static_cast<uint64_t>(number) << 20;
   }
 

@@ -3,12 +3,12 @@
 // keeps the copies in sync (server-side apply), deletes copies from namespaces no longer
 // listed, reports "synced to N namespaces" in an annotation and an Event, and cleans up all
 // copies (finalizer) when the source is deleted.
+#include <wop/sdk.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <wop/sdk.h>
 
 using namespace wop::sdk;
 
@@ -135,7 +135,8 @@ class Replicator : public Operator {
       log::info("%s: %s (%zu changes)", req.key().c_str(), status.c_str(), changes);
       // An event is a report, not part of the job: its failure is only logged.
       auto event = co_await ctx.client.recordEvent(*source, "Normal", "Synced", status);
-      if (!event.ok()) log::warn("event for %s: %s", req.key().c_str(), event.errorMessage().c_str());
+      if (!event.ok())
+        log::warn("event for %s: %s", req.key().c_str(), event.errorMessage().c_str());
     }
     co_return Result::done();
   }

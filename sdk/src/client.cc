@@ -10,10 +10,7 @@ namespace wop::sdk {
 namespace {
 
 json target(Kind kind, std::string_view ns, std::string_view name) {
-  return {{"apiVersion", kind.apiVersion},
-          {"kind", kind.kind},
-          {"namespace", ns},
-          {"name", name}};
+  return {{"apiVersion", kind.apiVersion}, {"kind", kind.kind}, {"namespace", ns}, {"name", name}};
 }
 
 // The request's target, taken from the object itself.
@@ -31,9 +28,12 @@ json withVerb(json request, const char* verb) {
 
 const char* patchTypeName(PatchType type) {
   switch (type) {
-    case PatchType::Merge: return "merge";
-    case PatchType::Json: return "json";
-    case PatchType::Strategic: return "strategic";
+    case PatchType::Merge:
+      return "merge";
+    case PatchType::Json:
+      return "json";
+    case PatchType::Strategic:
+      return "strategic";
   }
   return "merge";
 }
@@ -75,9 +75,7 @@ std::vector<json> Client::list(Kind kind, std::string_view ns,
   return items;
 }
 
-Call Client::send(const json& request) {
-  return Call(runtime_, request.dump());
-}
+Call Client::send(const json& request) { return Call(runtime_, request.dump()); }
 
 Call Client::getLive(Kind kind, std::string_view ns, std::string_view name) {
   return send(withVerb(target(kind, ns, name), "get"));

@@ -20,18 +20,24 @@ json toJson(const WatchedResource& resource) {
 
 const char* predicateName(Predicate predicate) {
   switch (predicate) {
-    case Predicate::GenerationChanged: return "GenerationChanged";
-    case Predicate::LabelsChanged: return "LabelsChanged";
-    case Predicate::AnnotationsChanged: return "AnnotationsChanged";
+    case Predicate::GenerationChanged:
+      return "GenerationChanged";
+    case Predicate::LabelsChanged:
+      return "LabelsChanged";
+    case Predicate::AnnotationsChanged:
+      return "AnnotationsChanged";
   }
   return "";
 }
 
 const char* mapToName(MapTo mapTo) {
   switch (mapTo) {
-    case MapTo::Self: return "self";
-    case MapTo::Owner: return "owner";
-    case MapTo::Function: return "function";
+    case MapTo::Self:
+      return "self";
+    case MapTo::Owner:
+      return "owner";
+    case MapTo::Function:
+      return "function";
   }
   return "";
 }
@@ -50,16 +56,15 @@ Controller& Controller::Owns(Kind kind, std::string ns, std::string labelSelecto
   return *this;
 }
 
-Controller& Controller::Watches(Kind kind, std::string ns, std::string labelSelector,
-                                MapTo mapTo) {
+Controller& Controller::Watches(Kind kind, std::string ns, std::string labelSelector, MapTo mapTo) {
   watches_.push_back({resource(kind, std::move(ns), std::move(labelSelector)), mapTo, nullptr});
   return *this;
 }
 
 Controller& Controller::Watches(Kind kind, std::string ns, std::string labelSelector,
                                 Mapper mapper) {
-  watches_.push_back(
-      {resource(kind, std::move(ns), std::move(labelSelector)), MapTo::Function, std::move(mapper)});
+  watches_.push_back({resource(kind, std::move(ns), std::move(labelSelector)), MapTo::Function,
+                      std::move(mapper)});
   return *this;
 }
 

@@ -99,14 +99,12 @@ int32_t wop_reconcile(uint32_t reconcile_id, uint32_t controller_id, uint32_t ke
 }
 
 WOP_EXPORT(wop_on_complete)
-int32_t wop_on_complete(uint32_t token, int32_t http_status, uint32_t body_ptr,
-                        uint32_t body_len) {
+int32_t wop_on_complete(uint32_t token, int32_t http_status, uint32_t body_ptr, uint32_t body_len) {
   return runtime().complete(token, http_status, adopt(body_ptr, body_len));
 }
 
 WOP_EXPORT(wop_map)
-int32_t wop_map(uint32_t controller_id, uint32_t watch_index, uint32_t obj_ptr,
-                uint32_t obj_len) {
+int32_t wop_map(uint32_t controller_id, uint32_t watch_index, uint32_t obj_ptr, uint32_t obj_len) {
   std::string object = adopt(obj_ptr, obj_len);
   return runtime().map(controller_id, watch_index, object);
 }

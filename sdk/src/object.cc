@@ -121,8 +121,8 @@ bool removeFinalizer(json& object, std::string_view finalizer) {
 
 json finalizersPatch(const json& object) {
   auto finalizers = fieldAt(object, {"metadata", "finalizers"});
-  json metadata = {{"finalizers", finalizers && finalizers->is_array() ? *finalizers
-                                                                       : json::array()}};
+  json metadata = {
+      {"finalizers", finalizers && finalizers->is_array() ? *finalizers : json::array()}};
   auto resourceVersion = resourceVersionOf(object);
   if (!resourceVersion.empty()) metadata["resourceVersion"] = resourceVersion;
   return {{"metadata", std::move(metadata)}};

@@ -32,8 +32,7 @@ int32_t Runtime::init(Operator& op) {
   for (auto& controller : op.controllers(config_)) {
     int32_t id = host_.declare(controller.declaration().dump());
     if (id < 0) {
-      log::error("declaring controller %s failed: %s", controller.name().c_str(),
-                 statusName(id));
+      log::error("declaring controller %s failed: %s", controller.name().c_str(), statusName(id));
       return id;
     }
     Reconciler* reconciler = controller.reconciler() ? controller.reconciler() : &op;
@@ -65,9 +64,15 @@ void Runtime::finish(uint32_t reconcileId, const Result& result) {
   if (running_ > 0) --running_;
   int32_t outcome = WOP_RECONCILE_DONE;
   switch (result.kind()) {
-    case Result::Kind::kDone: outcome = WOP_RECONCILE_DONE; break;
-    case Result::Kind::kRequeueAfter: outcome = WOP_RECONCILE_REQUEUE_AFTER; break;
-    case Result::Kind::kError: outcome = WOP_RECONCILE_ERROR; break;
+    case Result::Kind::kDone:
+      outcome = WOP_RECONCILE_DONE;
+      break;
+    case Result::Kind::kRequeueAfter:
+      outcome = WOP_RECONCILE_REQUEUE_AFTER;
+      break;
+    case Result::Kind::kError:
+      outcome = WOP_RECONCILE_ERROR;
+      break;
   }
   int32_t status = host_.reconcileDone(reconcileId, outcome, result.delayMs(), result.message());
   if (status < 0) {

@@ -7,7 +7,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static wop::wasm::Engine engine;
-  auto module = wop::wasm::GuestModule::compile(engine, std::span<const uint8_t>(data, size), "fuzz");
+  auto module =
+      wop::wasm::GuestModule::compile(engine, std::span<const uint8_t>(data, size), "fuzz");
   (void)module.isOk();
   return 0;
 }

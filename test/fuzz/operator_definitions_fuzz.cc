@@ -6,8 +6,8 @@
 #include "server/operator_definitions.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto specs = wop::server::parseOperatorDefinitions(std::string(reinterpret_cast<const char*>(data), size),
-                                                     "/fuzz/operators.yaml");
+  auto specs = wop::server::parseOperatorDefinitions(
+      std::string(reinterpret_cast<const char*>(data), size), "/fuzz/operators.yaml");
   (void)specs.isOk();
   return 0;
 }

@@ -1,11 +1,11 @@
 // Proof that the test control plane is real: a CRD installed at run time serves objects over
 // HTTPS, and RBAC denies an identity without rights. Runs against the control plane that the
 // CTest fixture started (WOP_TESTENV_DIR).
-#include <chrono>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 
 #include "support/test_kube_client.h"
 
@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kCrdPath =
     "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/testresources.bench.wasm-operator.dev";
-constexpr const char* kTestResources = "/apis/bench.wasm-operator.dev/v1/namespaces/%s/testresources";
+constexpr const char* kTestResources =
+    "/apis/bench.wasm-operator.dev/v1/namespaces/%s/testresources";
 
 std::string testResourcesPath(const std::string& ns) {
   char buffer[256];
@@ -63,8 +64,9 @@ TEST_F(ControlPlaneTest, ServesTheVersionItWasBuiltAt) {
 TEST_F(ControlPlaneTest, CreatesAndReadsBackACustomResource) {
   installTestResourceCrd(admin_);
   const std::string ns = "foundation-crd";
-  auto nsCreated = admin_.post("/api/v1/namespaces",
-                               {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
+  auto nsCreated =
+      admin_.post("/api/v1/namespaces",
+                  {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
   ASSERT_TRUE(nsCreated.status == 201 || nsCreated.status == 409) << nsCreated.body;
 
   nlohmann::json object = {
@@ -97,12 +99,14 @@ TEST_F(ControlPlaneTest, RbacDeniesAnUnprivilegedUser) {
   EXPECT_EQ(denied.status, 403) << denied.body;
   auto status = denied.json();
   EXPECT_EQ(status["reason"], "Forbidden");
-  EXPECT_THAT(status["message"].get<std::string>(), ::testing::HasSubstr("wasm-operator-unprivileged"));
+  EXPECT_THAT(status["message"].get<std::string>(),
+              ::testing::HasSubstr("wasm-operator-unprivileged"));
 }
 
 TEST_F(ControlPlaneTest, RbacDeniesAnImpersonatedServiceAccount) {
   // The runtime will act as each operator's ServiceAccount this way.
-  auto denied = admin_.getAs("system:serviceaccount:default:default", "/api/v1/namespaces/default/secrets");
+  auto denied =
+      admin_.getAs("system:serviceaccount:default:default", "/api/v1/namespaces/default/secrets");
   EXPECT_EQ(denied.status, 403) << denied.body;
   auto allowed = admin_.get("/api/v1/namespaces/default/secrets");
   EXPECT_EQ(allowed.status, 200) << allowed.body;

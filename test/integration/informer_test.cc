@@ -1,13 +1,13 @@
 // Informers and shared informers against the real API server: sync, events, sharing one watch,
 // pagination, surviving an API server restart, relisting after 410 Gone, metadata-only mode.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "cache/shared_informers.h"
 #include "kube/curl_transport.h"
@@ -22,7 +22,8 @@ using cache::InformerKey;
 using cache::ObjectPtr;
 
 nlohmann::json configMap(const std::string& ns, const std::string& name, nlohmann::json data = {}) {
-  nlohmann::json object = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+  nlohmann::json object = {{"apiVersion", "v1"},
+                           {"kind", "ConfigMap"},
                            {"metadata", {{"name", name}, {"namespace", ns}}}};
   if (!data.is_null()) object["data"] = std::move(data);
   return object;
@@ -48,7 +49,8 @@ struct Recorder {
   }
   size_t count(const std::string& prefix) {
     std::lock_guard lock(mutex);
-    return std::count_if(log.begin(), log.end(), [&](const auto& l) { return l.starts_with(prefix); });
+    return std::count_if(log.begin(), log.end(),
+                         [&](const auto& l) { return l.starts_with(prefix); });
   }
 };
 
@@ -156,7 +158,8 @@ int connectionsToApiServer(const std::string& server) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     std::error_code error;
     auto target = std::filesystem::read_symlink(entry.path(), error).string();
-    if (!error && target.starts_with("socket:[")) ourSockets.insert(target.substr(8, target.size() - 9));
+    if (!error && target.starts_with("socket:["))
+      ourSockets.insert(target.substr(8, target.size() - 9));
   }
   int count = 0;
   for (const char* table : {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
@@ -166,7 +169,8 @@ int connectionsToApiServer(const std::string& server) {
     while (std::getline(in, line)) {
       std::istringstream fields(line);
       std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
-      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
       const int remotePort = std::stoi(remote.substr(remote.find(':') + 1), nullptr, 16);
       if (state == "01" && remotePort == port && ourSockets.contains(inode)) ++count;
     }
@@ -178,7 +182,8 @@ TEST_F(InformerTest, ManyWatchesShareOneHttp2Connection) {
   cache::SharedInformers shared(*client_);
   std::vector<cache::Subscription> subscriptions;
   for (int i = 0; i < 20; ++i) {
-    subscriptions.push_back(shared.subscribe(InformerKey{kConfigMaps, ns_, "shard=s" + std::to_string(i), "", false}, {}));
+    subscriptions.push_back(shared.subscribe(
+        InformerKey{kConfigMaps, ns_, "shard=s" + std::to_string(i), "", false}, {}));
   }
   for (auto& s : subscriptions) ASSERT_TRUE(s.informer()->waitForSync(std::chrono::seconds(30)));
   auto* transport = dynamic_cast<kube::CurlTransport*>(&client_->transport());
@@ -192,7 +197,8 @@ TEST_F(InformerTest, ListsInPages) {
   const std::string ns = "informer-test-pages";
   ensureNamespace(*client_, ns);
   for (int i = 0; i < 1001; ++i) {
-    auto created = client_->create(kConfigMaps, ns, configMap(ns, "p-" + std::to_string(i), {{"i", "x"}}).dump());
+    auto created = client_->create(kConfigMaps, ns,
+                                   configMap(ns, "p-" + std::to_string(i), {{"i", "x"}}).dump());
     if (!created) ASSERT_EQ(created.error().reason, kube::ApiReason::kAlreadyExists);
   }
   auto informer = Informer::create(*client_, key(ns), {.pageSize = 250});
@@ -214,7 +220,8 @@ TEST_F(InformerTest, MetadataOnlyAndTransformKeepLessInMemory) {
   }});
   auto full = Informer::create(*client_, key(ns_));
   for (auto* i : {&metadataOnly, &transformed, &full}) (*i)->start();
-  for (auto* i : {&metadataOnly, &transformed, &full}) ASSERT_TRUE((*i)->waitForSync(std::chrono::seconds(30)));
+  for (auto* i : {&metadataOnly, &transformed, &full})
+    ASSERT_TRUE((*i)->waitForSync(std::chrono::seconds(30)));
 
   auto meta = parseJson(metadataOnly->store().get(ns_ + "/big")->json);
   EXPECT_EQ(meta["kind"], "PartialObjectMetadata");
@@ -231,8 +238,10 @@ TEST_F(InformerTest, IndexesByOwnerAndSeesGarbageCollection) {
   removeIfPresent(*client_, kConfigMaps, ns_, "child");
   auto parent = parseJson(*client_->create(kConfigMaps, ns_, configMap(ns_, "parent").dump()));
   auto child = configMap(ns_, "child");
-  child["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                                            {"name", "parent"}, {"uid", parent["metadata"]["uid"]}}};
+  child["metadata"]["ownerReferences"] = {{{"apiVersion", "v1"},
+                                           {"kind", "ConfigMap"},
+                                           {"name", "parent"},
+                                           {"uid", parent["metadata"]["uid"]}}};
   ASSERT_TRUE(client_->create(kConfigMaps, ns_, child.dump()));
 
   auto informer = Informer::create(*client_, key(ns_));
@@ -246,7 +255,8 @@ TEST_F(InformerTest, IndexesByOwnerAndSeesGarbageCollection) {
 
   // kube-controller-manager's garbage collector removes the child once the parent is gone.
   ASSERT_TRUE(client_->remove(kConfigMaps, ns_, "parent", {.propagationPolicy = "Background"}));
-  ASSERT_TRUE(eventually([&] { return recorder.saw("delete " + ns_ + "/child"); }, std::chrono::seconds(60)));
+  ASSERT_TRUE(eventually([&] { return recorder.saw("delete " + ns_ + "/child"); },
+                         std::chrono::seconds(60)));
   EXPECT_TRUE(informer->store().byOwner(parentUid).empty());
 }
 
@@ -255,8 +265,9 @@ TEST_F(InformerTest, SurvivesAnApiServerRestart) {
   removeIfPresent(*client_, kConfigMaps, ns_, "before-restart");
   removeIfPresent(*client_, kConfigMaps, ns_, "after-restart");
   put("before-restart", {{"v", "1"}});
-  auto informer = Informer::create(*client_, key(ns_), {.backoffBase = std::chrono::milliseconds(100),
-                                                         .backoffMax = std::chrono::seconds(2)});
+  auto informer = Informer::create(
+      *client_, key(ns_),
+      {.backoffBase = std::chrono::milliseconds(100), .backoffMax = std::chrono::seconds(2)});
   Recorder recorder;
   informer->addHandlers(recorder.handlers());
   informer->start();
@@ -276,8 +287,9 @@ TEST_F(InformerTest, SurvivesAnApiServerRestart) {
 }
 
 TEST_F(InformerTest, RelistsAfterGoneAndConverges) {
-  auto informer = Informer::create(*client_, key(ns_), {.backoffBase = std::chrono::milliseconds(100),
-                                                         .backoffMax = std::chrono::seconds(2)});
+  auto informer = Informer::create(
+      *client_, key(ns_),
+      {.backoffBase = std::chrono::milliseconds(100), .backoffMax = std::chrono::seconds(2)});
   Recorder recorder;
   informer->addHandlers(recorder.handlers());
   informer->start();
@@ -290,7 +302,8 @@ TEST_F(InformerTest, RelistsAfterGoneAndConverges) {
   ensureNamespace(*client_, elsewhere);
   for (int i = 0; i < 20; ++i) {
     removeIfPresent(*client_, kConfigMaps, elsewhere, "churn-" + std::to_string(i));
-    ASSERT_TRUE(client_->create(kConfigMaps, elsewhere, configMap(elsewhere, "churn-" + std::to_string(i)).dump()));
+    ASSERT_TRUE(client_->create(kConfigMaps, elsewhere,
+                                configMap(elsewhere, "churn-" + std::to_string(i)).dump()));
   }
   ASSERT_EQ(controlPlane("compact"), 0);
   ASSERT_EQ(controlPlane("restart-apiserver"), 0);

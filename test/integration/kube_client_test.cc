@@ -14,8 +14,10 @@ using kube::PatchType;
 using ::testing::HasSubstr;
 
 nlohmann::json configMap(const std::string& ns, const std::string& name, nlohmann::json data) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", ns}}}, {"data", std::move(data)}};
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"data", std::move(data)}};
 }
 
 class KubeClientTest : public ::testing::Test {
@@ -100,10 +102,12 @@ TEST_F(KubeClientTest, ServerSideApplyByTwoFieldManagers) {
   auto& c = *client_;
   removeIfPresent(c, kConfigMaps, ns_, "applied");
   const std::string byAlice = configMap(ns_, "applied", {{"owner", "alice"}}).dump();
-  ASSERT_TRUE(c.patch(kConfigMaps, ns_, "applied", PatchType::kApply, byAlice, {.fieldManager = "alice"}));
+  ASSERT_TRUE(
+      c.patch(kConfigMaps, ns_, "applied", PatchType::kApply, byAlice, {.fieldManager = "alice"}));
 
   const std::string byBob = configMap(ns_, "applied", {{"owner", "bob"}}).dump();
-  auto refused = c.patch(kConfigMaps, ns_, "applied", PatchType::kApply, byBob, {.fieldManager = "bob"});
+  auto refused =
+      c.patch(kConfigMaps, ns_, "applied", PatchType::kApply, byBob, {.fieldManager = "bob"});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().reason, ApiReason::kConflict);
   EXPECT_THAT(refused.error().message, HasSubstr("alice"));
@@ -114,7 +118,8 @@ TEST_F(KubeClientTest, ServerSideApplyByTwoFieldManagers) {
   auto object = parseJson(*forced);
   EXPECT_EQ(object["data"]["owner"], "bob");
   std::vector<std::string> managers;
-  for (const auto& entry : object["metadata"]["managedFields"]) managers.push_back(entry["manager"]);
+  for (const auto& entry : object["metadata"]["managedFields"])
+    managers.push_back(entry["manager"]);
   EXPECT_THAT(managers, ::testing::Contains("bob"));
 }
 
@@ -126,8 +131,11 @@ TEST_F(KubeClientTest, PaginatesAListOfMoreThanAThousandObjects) {
   auto existing = parseJson(*c.list(kConfigMaps, ns, {}));
   int have = static_cast<int>(existing["items"].size());
   for (int i = have; i < total + 1; ++i) {  // + kube-root-ca.crt, which the controller adds
-    auto created = c.create(kConfigMaps, ns, configMap(ns, "page-" + std::to_string(i), {{"i", std::to_string(i)}}).dump());
-    if (!created) ASSERT_EQ(created.error().reason, ApiReason::kAlreadyExists) << created.error().toString();
+    auto created =
+        c.create(kConfigMaps, ns,
+                 configMap(ns, "page-" + std::to_string(i), {{"i", std::to_string(i)}}).dump());
+    if (!created)
+      ASSERT_EQ(created.error().reason, ApiReason::kAlreadyExists) << created.error().toString();
   }
   int seen = 0, pages = 0;
   std::string continueToken;
@@ -152,11 +160,15 @@ TEST_F(KubeClientTest, DiscoveryFindsACrdInstalledAfterStart) {
 
   // A CRD of its own (group unique to this test), installed now, after the first discovery.
   const kube::ResourceInfo crds{{"apiextensions.k8s.io", "v1", "customresourcedefinitions"},
-                                "CustomResourceDefinition", false};
-  nlohmann::json crd = loadYamlAsJson(std::string(WOP_SOURCE_DIR) + "/deploy/crds/testresources.yaml");
+                                "CustomResourceDefinition",
+                                false};
+  nlohmann::json crd =
+      loadYamlAsJson(std::string(WOP_SOURCE_DIR) + "/deploy/crds/testresources.yaml");
   crd["metadata"]["name"] = "widgets.late.wasm-operator.dev";
   crd["spec"]["group"] = "late.wasm-operator.dev";
-  crd["spec"]["names"] = {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"},
+  crd["spec"]["names"] = {{"plural", "widgets"},
+                          {"singular", "widget"},
+                          {"kind", "Widget"},
                           {"listKind", "WidgetList"}};
   auto missing = c.discovery().forKind("late.wasm-operator.dev/v1", "Widget");
   auto created = c.create(crds, "", crd.dump());
@@ -165,17 +177,22 @@ TEST_F(KubeClientTest, DiscoveryFindsACrdInstalledAfterStart) {
     EXPECT_FALSE(missing);  // not served before the CRD existed
   }
   kube::ApiResult<kube::ResourceInfo> found = kube::decodeError("not yet");
-  ASSERT_TRUE(eventually([&] { return static_cast<bool>(found = c.discovery().forKind("late.wasm-operator.dev/v1", "Widget")); }));
+  ASSERT_TRUE(eventually([&] {
+    return static_cast<bool>(found = c.discovery().forKind("late.wasm-operator.dev/v1", "Widget"));
+  }));
   EXPECT_EQ(found->gvr.resource, "widgets");
 
   // The new resource works end to end, including the status subresource.
   ensureNamespace(c, "client-test-crd");
-  nlohmann::json widget = {{"apiVersion", "late.wasm-operator.dev/v1"}, {"kind", "Widget"},
-                           {"metadata", {{"name", "w1"}}}, {"spec", {{"nonce", 5}}}};
+  nlohmann::json widget = {{"apiVersion", "late.wasm-operator.dev/v1"},
+                           {"kind", "Widget"},
+                           {"metadata", {{"name", "w1"}}},
+                           {"spec", {{"nonce", 5}}}};
   removeIfPresent(c, *found, "client-test-crd", "w1");
   auto stored = kube::ApiResult<std::string>(kube::decodeError("none"));
-  ASSERT_TRUE(eventually([&] { return static_cast<bool>(stored = c.create(*found, "client-test-crd", widget.dump())); }))
-      << stored.error().toString();
+  ASSERT_TRUE(eventually([&] {
+    return static_cast<bool>(stored = c.create(*found, "client-test-crd", widget.dump()));
+  })) << stored.error().toString();
   auto object = parseJson(*stored);
   object["status"] = {{"observedNonce", 5}};
   object["spec"]["nonce"] = 99;  // ignored by the status subresource
@@ -188,13 +205,15 @@ TEST_F(KubeClientTest, DiscoveryFindsACrdInstalledAfterStart) {
 
 TEST_F(KubeClientTest, ImpersonationIsSubjectToRbac) {
   auto& c = *client_;
-  const kube::RequestOptions asDefaultAccount{.impersonateUser = "system:serviceaccount:default:default"};
+  const kube::RequestOptions asDefaultAccount{.impersonateUser =
+                                                  "system:serviceaccount:default:default"};
   auto read = c.list(kSecrets, "default", {}, asDefaultAccount);
   ASSERT_FALSE(read);
   EXPECT_EQ(read.error().reason, ApiReason::kForbidden);
   EXPECT_THAT(read.error().message, HasSubstr("system:serviceaccount:default:default"));
 
-  nlohmann::json secret = {{"apiVersion", "v1"}, {"kind", "Secret"},
+  nlohmann::json secret = {{"apiVersion", "v1"},
+                           {"kind", "Secret"},
                            {"metadata", {{"name", "nope"}, {"namespace", "default"}}}};
   auto write = c.create(kSecrets, "default", secret.dump(), {}, asDefaultAccount);
   ASSERT_FALSE(write);

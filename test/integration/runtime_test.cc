@@ -1,12 +1,12 @@
 // The operator runtime against the real control plane: the example operators reconciling,
 // identities enforced by RBAC, and hostile guests failing alone while a good operator keeps
 // working beside them.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <wasmtime.hh>
 
 #include "runtime/operator_host.h"
@@ -16,12 +16,15 @@
 namespace wop::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using runtime::OperatorSpec;
+using ::testing::HasSubstr;
 
-const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
+const kube::ResourceInfo kTestResources{
+    {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 
-std::string wasm(const std::string& name) { return std::string(WOP_WASM_DIR) + "/" + name + ".wasm"; }
+std::string wasm(const std::string& name) {
+  return std::string(WOP_WASM_DIR) + "/" + name + ".wasm";
+}
 
 // Compiles a .wat guest of the source tree into a .wasm file in dir.
 std::string watModule(const std::string& relativePath, const std::string& dir) {
@@ -37,8 +40,10 @@ std::string watModule(const std::string& relativePath, const std::string& dir) {
 }
 
 nlohmann::json testResource(const std::string& ns, const std::string& name, int64_t nonce) {
-  return {{"apiVersion", "bench.wasm-operator.dev/v1"}, {"kind", "TestResource"},
-          {"metadata", {{"name", name}, {"namespace", ns}}}, {"spec", {{"nonce", nonce}}}};
+  return {{"apiVersion", "bench.wasm-operator.dev/v1"},
+          {"kind", "TestResource"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec", {{"nonce", nonce}}}};
 }
 
 int64_t nonceIn(kube::Client& client, const std::string& ns, const std::string& name) {
@@ -54,12 +59,15 @@ class RuntimeTest : public ::testing::Test {
     ASSERT_NE(client_, nullptr);
     applyManifests(*client_, std::string(WOP_SOURCE_DIR) + "/deploy/crds/testresources.yaml");
     applyManifests(*client_, std::string(WOP_SOURCE_DIR) + "/deploy/rbac/example-operators.yaml");
-    artifacts_ = std::filesystem::temp_directory_path() / ("wop-artifacts-" + std::to_string(::getpid()));
+    artifacts_ =
+        std::filesystem::temp_directory_path() / ("wop-artifacts-" + std::to_string(::getpid()));
     std::filesystem::create_directories(artifacts_);
     host_ = std::make_unique<runtime::OperatorHost>(
-        *client_, runtime::HostOptions{.workers = 2, .artifactDirectory = artifacts_.string(),
-                                       .restartBackoffBase = std::chrono::milliseconds(200),
-                                       .restartBackoffMax = std::chrono::seconds(2)},
+        *client_,
+        runtime::HostOptions{.workers = 2,
+                             .artifactDirectory = artifacts_.string(),
+                             .restartBackoffBase = std::chrono::milliseconds(200),
+                             .restartBackoffMax = std::chrono::seconds(2)},
         logs_.sink());
   }
   void TearDown() override {
@@ -73,9 +81,11 @@ class RuntimeTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       nlohmann::json config = {{"inputNamespace", prefix + "-" + std::to_string(i)},
                                {"outputNamespace", prefix + "-" + std::to_string((i + 1) % n)}};
-      OperatorSpec spec{.name = prefix + "-op-" + std::to_string(i), .modulePath = wasm("ring"),
+      OperatorSpec spec{.name = prefix + "-op-" + std::to_string(i),
+                        .modulePath = wasm("ring"),
                         .serviceAccountNamespace = "wasm-operators-ring",
-                        .serviceAccountName = "ring-" + std::to_string(i), .configJson = config.dump()};
+                        .serviceAccountName = "ring-" + std::to_string(i),
+                        .configJson = config.dump()};
       auto added = host_->add(spec);
       ASSERT_TRUE(added.isOk()) << added.toString();
     }
@@ -104,7 +114,8 @@ TEST_F(RuntimeTest, RingOperatorsCarryTheNonceAroundTheRing) {
   ASSERT_TRUE(eventually([&] { return nonceIn(*client_, "rt-ring-2", "token") == 1; }));
   setNonce("rt-ring-0", "token", 5);
   ASSERT_TRUE(eventually([&] {
-    return nonceIn(*client_, "rt-ring-1", "token") == 5 && nonceIn(*client_, "rt-ring-2", "token") == 5;
+    return nonceIn(*client_, "rt-ring-1", "token") == 5 &&
+           nonceIn(*client_, "rt-ring-2", "token") == 5;
   }));
   for (int i = 0; i < 3; ++i) {
     auto stats = statsOf(*host_, "rt-ring-op-" + std::to_string(i));
@@ -117,26 +128,34 @@ TEST_F(RuntimeTest, RingOperatorsCarryTheNonceAroundTheRing) {
 
 TEST_F(RuntimeTest, ReplicatorCopiesKeepsInSyncAndCleansUp) {
   for (const char* ns : {"rt-repl-src", "rt-repl-a", "rt-repl-b"}) ensureNamespace(*client_, ns);
-  ASSERT_TRUE(host_->add({.name = "replicator", .modulePath = wasm("replicator"),
-                          .serviceAccountNamespace = "wasm-operators", .serviceAccountName = "replicator"})
+  ASSERT_TRUE(host_
+                  ->add({.name = "replicator",
+                         .modulePath = wasm("replicator"),
+                         .serviceAccountNamespace = "wasm-operators",
+                         .serviceAccountName = "replicator"})
                   .isOk());
   removeIfPresent(*client_, kConfigMaps, "rt-repl-src", "settings");
   nlohmann::json source = {
-      {"apiVersion", "v1"}, {"kind", "ConfigMap"},
-      {"metadata", {{"name", "settings"}, {"namespace", "rt-repl-src"},
-                    {"labels", {{"replicator.wasm-operator.dev/replicate", "true"}}},
-                    {"annotations", {{"replicator.wasm-operator.dev/to", "rt-repl-a,rt-repl-b"}}}}},
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       {{"name", "settings"},
+        {"namespace", "rt-repl-src"},
+        {"labels", {{"replicator.wasm-operator.dev/replicate", "true"}}},
+        {"annotations", {{"replicator.wasm-operator.dev/to", "rt-repl-a,rt-repl-b"}}}}},
       {"data", {{"mode", "fast"}}}};
   ASSERT_TRUE(client_->create(kConfigMaps, "rt-repl-src", source.dump()));
   auto dataIn = [&](const std::string& ns) -> std::string {
     auto copy = client_->get(kConfigMaps, ns, "settings");
     return copy ? parseJson(*copy)["data"].value("mode", "") : "";
   };
-  ASSERT_TRUE(eventually([&] { return dataIn("rt-repl-a") == "fast" && dataIn("rt-repl-b") == "fast"; }));
+  ASSERT_TRUE(
+      eventually([&] { return dataIn("rt-repl-a") == "fast" && dataIn("rt-repl-b") == "fast"; }));
 
   ASSERT_TRUE(client_->patch(kConfigMaps, "rt-repl-src", "settings", kube::PatchType::kJsonMerge,
                              R"({"data":{"mode":"safe"}})"));
-  ASSERT_TRUE(eventually([&] { return dataIn("rt-repl-a") == "safe" && dataIn("rt-repl-b") == "safe"; }));
+  ASSERT_TRUE(
+      eventually([&] { return dataIn("rt-repl-a") == "safe" && dataIn("rt-repl-b") == "safe"; }));
 
   ASSERT_TRUE(client_->remove(kConfigMaps, "rt-repl-src", "settings"));
   ASSERT_TRUE(eventually([&] {
@@ -149,8 +168,10 @@ TEST_F(RuntimeTest, ReplicatorCopiesKeepsInSyncAndCleansUp) {
 }
 
 TEST_F(RuntimeTest, AnOperatorThatMayNotWatchSecretsIsRefusedAtLoad) {
-  auto added = host_->add({.name = "replicator-without-secrets", .modulePath = wasm("replicator"),
-                           .serviceAccountNamespace = "wasm-operators", .serviceAccountName = "configmaps-only"});
+  auto added = host_->add({.name = "replicator-without-secrets",
+                           .modulePath = wasm("replicator"),
+                           .serviceAccountNamespace = "wasm-operators",
+                           .serviceAccountName = "configmaps-only"});
   ASSERT_FALSE(added.isOk());
   EXPECT_THAT(added.message(), HasSubstr("may not list secrets"));
   EXPECT_THAT(added.message(), HasSubstr("wasm-operators/configmaps-only"));
@@ -159,11 +180,17 @@ TEST_F(RuntimeTest, AnOperatorThatMayNotWatchSecretsIsRefusedAtLoad) {
 TEST_F(RuntimeTest, AnOperatorCannotReadOrWriteSecretsWithoutRights) {
   ensureNamespace(*client_, "rt-identity");
   const std::string dir = artifacts_.string();
-  ASSERT_TRUE(host_->add({.name = "secret-writer", .modulePath = watModule("test/guests/identity/secret_writer.wat", dir),
-                          .serviceAccountNamespace = "wasm-operators", .serviceAccountName = "configmaps-only"})
+  ASSERT_TRUE(host_
+                  ->add({.name = "secret-writer",
+                         .modulePath = watModule("test/guests/identity/secret_writer.wat", dir),
+                         .serviceAccountNamespace = "wasm-operators",
+                         .serviceAccountName = "configmaps-only"})
                   .isOk());
-  nlohmann::json trigger = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                            {"metadata", {{"name", "go"}, {"namespace", "rt-identity"}, {"labels", {{"secret-writer", "yes"}}}}}};
+  nlohmann::json trigger = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       {{"name", "go"}, {"namespace", "rt-identity"}, {"labels", {{"secret-writer", "yes"}}}}}};
   removeIfPresent(*client_, kConfigMaps, "rt-identity", "go");
   ASSERT_TRUE(client_->create(kConfigMaps, "rt-identity", trigger.dump()));
   ASSERT_TRUE(eventually([&] { return logs_.contains("secret write forbidden"); }));
@@ -174,7 +201,8 @@ TEST_F(RuntimeTest, AnOperatorCannotReadOrWriteSecretsWithoutRights) {
 
 TEST_F(RuntimeTest, ModulesThatAreNotOperatorsAreRefusedWithTheReason) {
   const std::string dir = artifacts_.string();
-  auto wrongAbi = host_->add({.name = "wrong-abi", .modulePath = watModule("test/guests/hostile/wrong_abi.wat", dir)});
+  auto wrongAbi = host_->add(
+      {.name = "wrong-abi", .modulePath = watModule("test/guests/hostile/wrong_abi.wat", dir)});
   ASSERT_FALSE(wrongAbi.isOk());
   EXPECT_THAT(wrongAbi.message(), HasSubstr("declares ABI version 99"));
 
@@ -191,13 +219,20 @@ TEST_F(RuntimeTest, ModulesThatAreNotOperatorsAreRefusedWithTheReason) {
 
 TEST_F(RuntimeTest, ResyncQueuesKeysAgainWithoutAnyChange) {
   ensureNamespace(*client_, "rt-resync");
-  nlohmann::json object = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                           {"metadata", {{"name", "steady"}, {"namespace", "rt-resync"}, {"labels", {{"resync", "yes"}}}}}};
+  nlohmann::json object = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       {{"name", "steady"}, {"namespace", "rt-resync"}, {"labels", {{"resync", "yes"}}}}}};
   removeIfPresent(*client_, kConfigMaps, "rt-resync", "steady");
   ASSERT_TRUE(client_->create(kConfigMaps, "rt-resync", object.dump()));
-  ASSERT_TRUE(host_->add({.name = "resync", .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/resync.wat"}).isOk());
+  ASSERT_TRUE(host_
+                  ->add({.name = "resync",
+                         .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/resync.wat"})
+                  .isOk());
   // One reconcile for the add, then one per period (1 s +-10%) with nothing changing.
-  EXPECT_TRUE(eventually([&] { return statsOf(*host_, "resync").reconciles >= 4; }, std::chrono::seconds(10)))
+  EXPECT_TRUE(eventually([&] { return statsOf(*host_, "resync").reconciles >= 4; },
+                         std::chrono::seconds(10)))
       << statsOf(*host_, "resync").reconciles << " reconciles";
 }
 
@@ -216,14 +251,20 @@ TEST_P(HostileGuestTest, FailsAloneWhileAGoodOperatorKeepsReconciling) {
   std::replace(prefix.begin(), prefix.end(), '_', '-');
   startRing(prefix, 2);
   const std::string name = std::string("hostile-") + param.guest;
-  auto added = host_->add({.name = name, .modulePath = watModule(std::string("test/guests/hostile/") + param.guest + ".wat",
-                                                                 artifacts_.string()),
-                           .maxMemoryBytes = 8u << 20, .entryTimeout = std::chrono::milliseconds(100)});
+  auto added = host_->add(
+      {.name = name,
+       .modulePath = watModule(std::string("test/guests/hostile/") + param.guest + ".wat",
+                               artifacts_.string()),
+       .maxMemoryBytes = 8u << 20,
+       .entryTimeout = std::chrono::milliseconds(100)});
   ASSERT_TRUE(added.isOk()) << added.toString();
   ensureNamespace(*client_, prefix + "-0");
-  nlohmann::json target = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                           {"metadata", {{"name", "poke"}, {"namespace", prefix + "-0"},
-                                         {"labels", {{"hostile.wasm-operator.dev/target", "yes"}}}}}};
+  nlohmann::json target = {{"apiVersion", "v1"},
+                           {"kind", "ConfigMap"},
+                           {"metadata",
+                            {{"name", "poke"},
+                             {"namespace", prefix + "-0"},
+                             {"labels", {{"hostile.wasm-operator.dev/target", "yes"}}}}}};
   removeIfPresent(*client_, kConfigMaps, prefix + "-0", "poke");
   ASSERT_TRUE(client_->create(kConfigMaps, prefix + "-0", target.dump()));
 

@@ -1,14 +1,13 @@
 // Swapping idle operators to disk, against the real control plane: state survives many swap
 // cycles, every kind of damaged snapshot is detected and costs nothing but a fresh start, a full
 // disk leaves the operator resident, and a ring of swapping operators loses no change.
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-
-#include <gtest/gtest.h>
 
 #include "runtime/operator_host.h"
 #include "snapshot/layer_format.h"
@@ -21,7 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using runtime::OperatorSpec;
 
-const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
+const kube::ResourceInfo kTestResources{
+    {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 constexpr const char* kCountAnnotation = "counter.wasm-operator.dev/count";
 
 class SwapTest : public ::testing::Test {
@@ -43,11 +43,16 @@ class SwapTest : public ::testing::Test {
   fs::path swapDirectory() const { return scratch_ / "snapshots"; }
 
   // predict off and no idle period: every operator swaps out as soon as it has nothing to do.
-  void startHost(bool predict = false, std::chrono::milliseconds idleAfter = std::chrono::milliseconds(0)) {
-    runtime::HostOptions options{.workers = 2, .artifactDirectory = (scratch_ / "artifacts").string(),
+  void startHost(bool predict = false,
+                 std::chrono::milliseconds idleAfter = std::chrono::milliseconds(0)) {
+    runtime::HostOptions options{.workers = 2,
+                                 .artifactDirectory = (scratch_ / "artifacts").string(),
                                  .restartBackoffBase = std::chrono::milliseconds(100),
                                  .restartBackoffMax = std::chrono::seconds(1)};
-    options.swap = {.enabled = true, .directory = swapDirectory().string(), .idleAfter = idleAfter, .predict = predict};
+    options.swap = {.enabled = true,
+                    .directory = swapDirectory().string(),
+                    .idleAfter = idleAfter,
+                    .predict = predict};
     host_ = std::make_unique<runtime::OperatorHost>(*client_, options, logs_.sink());
   }
 
@@ -55,12 +60,19 @@ class SwapTest : public ::testing::Test {
   void startCounter(const std::string& name, const std::string& ns) {
     ensureNamespace(*client_, ns);
     removeIfPresent(*client_, kConfigMaps, ns, "tally");
-    OperatorSpec spec{.name = name, .modulePath = std::string(WOP_WASM_DIR) + "/counter.wasm",
-                      .configJson = nlohmann::json({{"namespace", ns}, {"labelSelector", "swap-test=tally"}}).dump()};
+    OperatorSpec spec{
+        .name = name,
+        .modulePath = std::string(WOP_WASM_DIR) + "/counter.wasm",
+        .configJson =
+            nlohmann::json({{"namespace", ns}, {"labelSelector", "swap-test=tally"}}).dump()};
     auto added = host_->add(spec);
     ASSERT_TRUE(added.isOk()) << added.toString();
-    nlohmann::json tally = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                            {"metadata", {{"name", "tally"}, {"namespace", ns}, {"labels", {{"tick", "0"}, {"swap-test", "tally"}}}}}};
+    nlohmann::json tally = {{"apiVersion", "v1"},
+                            {"kind", "ConfigMap"},
+                            {"metadata",
+                             {{"name", "tally"},
+                              {"namespace", ns},
+                              {"labels", {{"tick", "0"}, {"swap-test", "tally"}}}}}};
     ASSERT_TRUE(client_->create(kConfigMaps, ns, tally.dump()));
     ASSERT_TRUE(eventually([&] { return count(ns) == 1; }));
   }
@@ -71,12 +83,15 @@ class SwapTest : public ::testing::Test {
     if (!object) return -1;
     auto json = parseJson(*object);
     auto annotations = json["metadata"].value("annotations", nlohmann::json::object());
-    return annotations.contains(kCountAnnotation) ? std::stoll(annotations[kCountAnnotation].get<std::string>()) : -1;
+    return annotations.contains(kCountAnnotation)
+               ? std::stoll(annotations[kCountAnnotation].get<std::string>())
+               : -1;
   }
 
   void tick(const std::string& ns, int value) {
-    auto patched = client_->patch(kConfigMaps, ns, "tally", kube::PatchType::kJsonMerge,
-                                  nlohmann::json({{"metadata", {{"labels", {{"tick", std::to_string(value)}}}}}}).dump());
+    auto patched = client_->patch(
+        kConfigMaps, ns, "tally", kube::PatchType::kJsonMerge,
+        nlohmann::json({{"metadata", {{"labels", {{"tick", std::to_string(value)}}}}}}).dump());
     ASSERT_TRUE(patched) << patched.error().toString();
   }
 
@@ -86,7 +101,8 @@ class SwapTest : public ::testing::Test {
   std::vector<fs::path> layers(const std::string& name) {
     std::vector<std::pair<uint64_t, fs::path>> found;
     for (const auto& entry : fs::directory_iterator(fs::path(host_->snapshotDirectory()) / name)) {
-      if (entry.path().extension() == ".snap") found.emplace_back(std::stoull(entry.path().stem().string()), entry.path());
+      if (entry.path().extension() == ".snap")
+        found.emplace_back(std::stoull(entry.path().stem().string()), entry.path());
     }
     std::sort(found.begin(), found.end());
     std::vector<fs::path> out;
@@ -107,7 +123,8 @@ TEST_F(SwapTest, AnOperatorCountingInMemoryKeepsCountingAcross100SwapCycles) {
   for (int i = 1; i <= 100; ++i) {
     ASSERT_TRUE(eventually([&] { return swappedOut("swap-counter"); })) << "cycle " << i;
     tick("swap-count", i);
-    ASSERT_TRUE(eventually([&] { return count("swap-count") == i + 1; })) << "cycle " << i << ": count " << count("swap-count");
+    ASSERT_TRUE(eventually([&] { return count("swap-count") == i + 1; }))
+        << "cycle " << i << ": count " << count("swap-count");
   }
   const auto stats = statsOf(*host_, "swap-counter");
   EXPECT_GE(stats.swapOuts, 100u);
@@ -144,8 +161,10 @@ void writeByte(const fs::path& layer, uint64_t offset, uint8_t value) {
 const Damage kDamages[] = {
     {"missing", [](const fs::path& layer) { fs::remove(layer); }, "is missing"},
     {"truncated",
-     [](const fs::path& layer) { fs::resize_file(layer, headerOf(layer).dataOffset + 4096); }, "is truncated"},
-    {"corrupt_header", [](const fs::path& layer) { writeByte(layer, 40, 0x5a); }, "header checksum mismatch"},
+     [](const fs::path& layer) { fs::resize_file(layer, headerOf(layer).dataOffset + 4096); },
+     "is truncated"},
+    {"corrupt_header", [](const fs::path& layer) { writeByte(layer, 40, 0x5a); },
+     "header checksum mismatch"},
     {"wrong_version", [](const fs::path& layer) { writeByte(layer, 8, 7); }, "format version 7"},
     // A byte in the last page of memory (free heap, a hole in the full layer): the guest never
     // reads it, so only the data checksum, checked after the restore, can tell.
@@ -184,7 +203,8 @@ TEST_P(SwapFaultTest, ADamagedSnapshotMeansAFreshInstanceAndNoLostChange) {
   // next change tells: it is counted from the fresh start, at most 2 reconciles ago.)
   ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
   tick(ns, 101);
-  ASSERT_TRUE(eventually([&] { return count(ns) >= 2 && count(ns) <= 3; })) << "count " << count(ns);
+  ASSERT_TRUE(eventually([&] { return count(ns) >= 2 && count(ns) <= 3; }))
+      << "count " << count(ns);
 }
 
 INSTANTIATE_TEST_SUITE_P(Damages, SwapFaultTest, ::testing::ValuesIn(kDamages),
@@ -217,9 +237,11 @@ TEST_F(SwapTest, ARingOfSwappingOperatorsLosesNoChange) {
   constexpr int kOperators = 6;
   for (int i = 0; i < kOperators; ++i) ensureNamespace(*client_, "swap-ring-" + std::to_string(i));
   for (int i = 0; i < kOperators; ++i) {
-    nlohmann::json config = {{"inputNamespace", "swap-ring-" + std::to_string(i)},
-                             {"outputNamespace", "swap-ring-" + std::to_string((i + 1) % kOperators)}};
-    OperatorSpec spec{.name = "swap-ring-op-" + std::to_string(i), .modulePath = std::string(WOP_WASM_DIR) + "/ring.wasm",
+    nlohmann::json config = {
+        {"inputNamespace", "swap-ring-" + std::to_string(i)},
+        {"outputNamespace", "swap-ring-" + std::to_string((i + 1) % kOperators)}};
+    OperatorSpec spec{.name = "swap-ring-op-" + std::to_string(i),
+                      .modulePath = std::string(WOP_WASM_DIR) + "/ring.wasm",
                       .configJson = config.dump()};
     ASSERT_TRUE(host_->add(spec).isOk());
   }
@@ -228,8 +250,10 @@ TEST_F(SwapTest, ARingOfSwappingOperatorsLosesNoChange) {
     return object ? parseJson(*object)["spec"].value("nonce", int64_t{-1}) : -1;
   };
   auto setNonce = [&](const std::string& name, int64_t nonce) {
-    nlohmann::json body = {{"apiVersion", "bench.wasm-operator.dev/v1"}, {"kind", "TestResource"},
-                           {"metadata", {{"name", name}, {"namespace", "swap-ring-0"}}}, {"spec", {{"nonce", nonce}}}};
+    nlohmann::json body = {{"apiVersion", "bench.wasm-operator.dev/v1"},
+                           {"kind", "TestResource"},
+                           {"metadata", {{"name", name}, {"namespace", "swap-ring-0"}}},
+                           {"spec", {{"nonce", nonce}}}};
     auto patched = client_->patch(kTestResources, "swap-ring-0", name, kube::PatchType::kJsonMerge,
                                   nlohmann::json({{"spec", {{"nonce", nonce}}}}).dump());
     if (!patched) ASSERT_TRUE(client_->create(kTestResources, "swap-ring-0", body.dump()));
@@ -243,11 +267,13 @@ TEST_F(SwapTest, ARingOfSwappingOperatorsLosesNoChange) {
         if (nonceIn("swap-ring-" + std::to_string(kOperators - 1), name) != round) return false;
       }
       return true;
-    })) << "round " << round;
+    })) << "round "
+        << round;
   }
   uint64_t swapOuts = 0, restores = 0;
   for (int i = 0; i < kOperators; ++i) {
-    for (const auto& name : names) EXPECT_EQ(nonceIn("swap-ring-" + std::to_string(i), name), 20) << i << " " << name;
+    for (const auto& name : names)
+      EXPECT_EQ(nonceIn("swap-ring-" + std::to_string(i), name), 20) << i << " " << name;
     const auto stats = statsOf(*host_, "swap-ring-op-" + std::to_string(i));
     EXPECT_EQ(stats.snapshotFaults, 0u);
     EXPECT_EQ(stats.restarts, 0u);

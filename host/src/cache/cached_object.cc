@@ -18,11 +18,21 @@ void appendQuoted(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buffer[8];
@@ -168,7 +178,8 @@ const std::string* CachedObject::label(std::string_view key) const {
   return it != labels.end() && it->first == key ? &it->second : nullptr;
 }
 
-common::Result<ObjectPtr> decodeObject(simdjson::dom::element element, const DecodeOptions& options) {
+common::Result<ObjectPtr> decodeObject(simdjson::dom::element element,
+                                       const DecodeOptions& options) {
   simdjson::dom::object object;
   if (element.get(object) != simdjson::SUCCESS) {
     return Status(StatusCode::kInvalidArgument, "object is not a JSON object");
@@ -179,7 +190,8 @@ common::Result<ObjectPtr> decodeObject(simdjson::dom::element element, const Dec
   }
   auto cached = std::make_shared<CachedObject>();
   cached->name = stringField(metadata, "name");
-  if (cached->name.empty()) return Status(StatusCode::kInvalidArgument, "object has no metadata.name");
+  if (cached->name.empty())
+    return Status(StatusCode::kInvalidArgument, "object has no metadata.name");
   cached->ns = stringField(metadata, "namespace");
   cached->uid = stringField(metadata, "uid");
   cached->resourceVersion = stringField(metadata, "resourceVersion");
@@ -199,7 +211,8 @@ common::Result<ObjectPtr> decodeObject(simdjson::dom::element element, const Dec
 common::Result<ObjectPtr> decodeObjectJson(simdjson::dom::parser& parser, std::string_view json,
                                            const DecodeOptions& options) {
   simdjson::dom::element element;
-  if (auto error = parser.parse(json.data(), json.size()).get(element); error != simdjson::SUCCESS) {
+  if (auto error = parser.parse(json.data(), json.size()).get(element);
+      error != simdjson::SUCCESS) {
     return Status(StatusCode::kInvalidArgument,
                   std::string("object is not valid JSON: ") + simdjson::error_message(error));
   }

@@ -3,14 +3,14 @@
 // and shared: readers hold a shared_ptr, so a relist or an update never invalidates a read.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "common/status.h"
 
@@ -29,7 +29,7 @@ struct CachedObject {
   std::string uid;
   std::string resourceVersion;
   int64_t generation = 0;
-  bool deleting = false;  // metadata.deletionTimestamp is set
+  bool deleting = false;                                    // metadata.deletionTimestamp is set
   std::vector<std::pair<std::string, std::string>> labels;  // sorted by key
   std::vector<OwnerReference> owners;
   std::string json;

@@ -7,7 +7,8 @@ namespace {
 
 constexpr const char* kMetadataListAccept =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
-constexpr const char* kMetadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+constexpr const char* kMetadataAccept =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 std::string_view stringAt(simdjson::dom::element element, std::string_view pointer) {
   std::string_view value;
@@ -23,8 +24,9 @@ bool isGone(const kube::ApiError& error) {
 
 std::string InformerKey::id() const {
   const auto& gvr = resource.gvr;
-  return gvr.group + "/" + gvr.version + "/" + gvr.resource + "|ns=" + ns + "|labels=" +
-         labelSelector + "|fields=" + fieldSelector + (metadataOnly ? "|metadata" : "");
+  return gvr.group + "/" + gvr.version + "/" + gvr.resource + "|ns=" + ns +
+         "|labels=" + labelSelector + "|fields=" + fieldSelector +
+         (metadataOnly ? "|metadata" : "");
 }
 
 std::shared_ptr<Informer> Informer::create(kube::Client& client, InformerKey key,
@@ -181,14 +183,16 @@ void Informer::onListPage(kube::ApiResult<kube::HttpResponse> response,
   simdjson::dom::parser parser;
   simdjson::dom::element page;
   if (auto error = parser.parse(response->body).get(page); error != simdjson::SUCCESS) {
-    retryLater(&Informer::list, std::string("list: response is not JSON: ") +
-                                    simdjson::error_message(error));
+    retryLater(&Informer::list,
+               std::string("list: response is not JSON: ") + simdjson::error_message(error));
     return;
   }
   counters_.listPages++;
-  DecodeOptions decodeOptions{options_.dropManagedFields, std::string(stringAt(page, "/apiVersion")),
+  DecodeOptions decodeOptions{options_.dropManagedFields,
+                              std::string(stringAt(page, "/apiVersion")),
                               std::string(stringAt(page, "/kind"))};
-  if (decodeOptions.kind.ends_with("List")) decodeOptions.kind.resize(decodeOptions.kind.size() - 4);
+  if (decodeOptions.kind.ends_with("List"))
+    decodeOptions.kind.resize(decodeOptions.kind.size() - 4);
   simdjson::dom::array objects;
   if (page["items"].get(objects) == simdjson::SUCCESS) {
     for (auto item : objects) {
@@ -230,7 +234,8 @@ void Informer::watch() {
   watchOptions.resourceVersion = resourceVersion_;
   watchOptions.allowBookmarks = true;
   const auto minTimeout = options_.minWatchTimeout.count();
-  watchOptions.timeoutSeconds = minTimeout + static_cast<int64_t>(common::randomUnit() * minTimeout);
+  watchOptions.timeoutSeconds =
+      minTimeout + static_cast<int64_t>(common::randomUnit() * minTimeout);
   auto request = kube::watchRequest(key_.resource, key_.ns, watchOptions);
   if (key_.metadataOnly) request.accept = kMetadataAccept;
 
@@ -242,7 +247,8 @@ void Informer::watch() {
   };
   callbacks.onDone = [weak, generation](std::optional<kube::ApiError> error) {
     auto self = weak.lock();
-    if (self && generation == self->watchGeneration_ && !self->stopped_) self->onWatchDone(std::move(error));
+    if (self && generation == self->watchGeneration_ && !self->stopped_)
+      self->onWatchDone(std::move(error));
   };
   counters_.watches++;
   stream_ = client_.watch(std::move(request), options_.requestOptions, std::move(callbacks));

@@ -60,14 +60,14 @@ struct Handlers {
 };
 
 struct InformerCounters {
-  std::atomic<uint64_t> lists{0};        // complete LISTs (first one included)
+  std::atomic<uint64_t> lists{0};  // complete LISTs (first one included)
   std::atomic<uint64_t> listPages{0};
-  std::atomic<uint64_t> watches{0};      // watch requests started
-  std::atomic<uint64_t> gone{0};         // 410 Gone seen (each leads to a relist)
-  std::atomic<uint64_t> events{0};       // ADDED/MODIFIED/DELETED applied
+  std::atomic<uint64_t> watches{0};  // watch requests started
+  std::atomic<uint64_t> gone{0};     // 410 Gone seen (each leads to a relist)
+  std::atomic<uint64_t> events{0};   // ADDED/MODIFIED/DELETED applied
   std::atomic<uint64_t> bookmarks{0};
-  std::atomic<uint64_t> errors{0};       // failed lists/watches (each followed by a retry)
-  std::atomic<uint64_t> decodeErrors{0}; // events whose object could not be decoded
+  std::atomic<uint64_t> errors{0};        // failed lists/watches (each followed by a retry)
+  std::atomic<uint64_t> decodeErrors{0};  // events whose object could not be decoded
 };
 
 class Informer : public std::enable_shared_from_this<Informer> {
@@ -125,7 +125,7 @@ class Informer : public std::enable_shared_from_this<Informer> {
   // No simdjson parser is kept: one holds about 40 KiB even after a tiny document (more after
   // a big list page), which was most of what a swapped-out operator's informer cost. Each
   // parse makes its own; a few mallocs per event, next to the parse itself.
-  int failures_ = 0;          // consecutive, for backoff
+  int failures_ = 0;              // consecutive, for backoff
   uint64_t watchGeneration_ = 0;  // callbacks of an older watch are ignored
   std::string listApiVersion_, listKind_;
 

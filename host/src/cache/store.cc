@@ -19,7 +19,8 @@ std::vector<ObjectPtr> Store::list(const std::string& ns) const {
     return out;
   }
   const std::string prefix = ns + "/";
-  for (auto it = items_.lower_bound(prefix); it != items_.end() && it->first.starts_with(prefix); ++it) {
+  for (auto it = items_.lower_bound(prefix); it != items_.end() && it->first.starts_with(prefix);
+       ++it) {
     out.push_back(it->second);
   }
   return out;

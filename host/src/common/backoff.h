@@ -13,7 +13,8 @@ namespace wop::common {
 // attempt counts from 0. random01 is a uniform number in [0, 1) (injectable for tests).
 inline std::chrono::milliseconds jitteredBackoff(int attempt, std::chrono::milliseconds base,
                                                  std::chrono::milliseconds max, double random01) {
-  const double exponential = static_cast<double>(base.count()) * std::pow(2.0, std::min(attempt, 30));
+  const double exponential =
+      static_cast<double>(base.count()) * std::pow(2.0, std::min(attempt, 30));
   const double capped = std::min(exponential, static_cast<double>(max.count()));
   return std::chrono::milliseconds(static_cast<int64_t>(capped * (0.5 + random01)));
 }

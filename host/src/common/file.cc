@@ -8,7 +8,8 @@ namespace wop::common {
 
 Result<std::vector<uint8_t>> readFileBytes(const std::string& path, size_t maxBytes) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Status(StatusCode::kNotFound, "cannot open " + path + ": " + std::strerror(errno));
+  if (!in)
+    return Status(StatusCode::kNotFound, "cannot open " + path + ": " + std::strerror(errno));
   const std::streamoff size = in.tellg();
   if (size < 0) return Status(StatusCode::kInvalidArgument, "cannot size " + path);
   if (static_cast<uint64_t>(size) > maxBytes) {

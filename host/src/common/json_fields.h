@@ -3,13 +3,13 @@
 // input would turn into a crash. These return the fallback instead.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace wop::common {
 
-inline std::string stringField(const nlohmann::json& object, const char* key, std::string fallback = "") {
+inline std::string stringField(const nlohmann::json& object, const char* key,
+                               std::string fallback = "") {
   if (!object.is_object()) return fallback;
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;

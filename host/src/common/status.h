@@ -12,15 +12,15 @@ namespace wop::common {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,    // the caller's input is malformed (a module, a config, a JSON body)
-  kNotFound,           // a file, an export, an object that does not exist
-  kFailedPrecondition, // the input is well formed but not acceptable here (wrong ABI version)
-  kResourceExhausted,  // a named limit was hit
-  kDeadlineExceeded,   // a time limit was hit (epoch interruption, a request timeout)
-  kUnavailable,        // a dependency (the API server, the disk) cannot be reached now
-  kInternal,           // a broken invariant of our own or of a dependency
-  kAborted,            // the guest trapped
-  kDataLoss,           // stored data is missing, truncated or corrupt (a snapshot)
+  kInvalidArgument,     // the caller's input is malformed (a module, a config, a JSON body)
+  kNotFound,            // a file, an export, an object that does not exist
+  kFailedPrecondition,  // the input is well formed but not acceptable here (wrong ABI version)
+  kResourceExhausted,   // a named limit was hit
+  kDeadlineExceeded,    // a time limit was hit (epoch interruption, a request timeout)
+  kUnavailable,         // a dependency (the API server, the disk) cannot be reached now
+  kInternal,            // a broken invariant of our own or of a dependency
+  kAborted,             // the guest trapped
+  kDataLoss,            // stored data is missing, truncated or corrupt (a snapshot)
 };
 
 const char* statusCodeName(StatusCode code);

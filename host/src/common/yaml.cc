@@ -35,11 +35,13 @@ std::string_view scalarText(const yaml_event_t& event) {
 // YAML 1.2 core schema for plain, untagged scalars; everything else is a string.
 nlohmann::json scalarToJson(const yaml_event_t& event) {
   std::string text(scalarText(event));
-  const bool plain = event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && event.data.scalar.tag == nullptr;
+  const bool plain =
+      event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && event.data.scalar.tag == nullptr;
   if (!plain) return text;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  if (text.empty() || text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
+  if (text.empty() || text == "null" || text == "Null" || text == "NULL" || text == "~")
+    return nullptr;
   char* end = nullptr;
   errno = 0;
   const long long integer = std::strtoll(text.c_str(), &end, 10);
@@ -99,7 +101,9 @@ class DocumentBuilder {
     return Status(StatusCode::kInvalidArgument, "line " + std::to_string(line_) + ": " + what);
   }
 
-  bool expectingKey() const { return !stack_.empty() && stack_.back().value.is_object() && !stack_.back().haveKey; }
+  bool expectingKey() const {
+    return !stack_.empty() && stack_.back().value.is_object() && !stack_.back().haveKey;
+  }
 
   Status takeKey(std::string key) {
     Frame& frame = stack_.back();
@@ -111,7 +115,8 @@ class DocumentBuilder {
 
   Status open(nlohmann::json empty, std::string anchor) {
     if (expectingKey()) return fail("a mapping key is not a plain string");
-    if (stack_.size() >= kMaxDepth) return fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (stack_.size() >= kMaxDepth)
+      return fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
     stack_.push_back(Frame{std::move(empty), std::move(anchor)});
     return Status::ok();
   }
@@ -125,7 +130,8 @@ class DocumentBuilder {
 
   Status alias(const char* anchor) {
     const auto found = anchors_.find(anchor);
-    if (found == anchors_.end()) return fail("alias *" + std::string(anchor) + " names no anchor before it");
+    if (found == anchors_.end())
+      return fail("alias *" + std::string(anchor) + " names no anchor before it");
     const auto& [value, nodes] = found->second;
     if (expectingKey()) {
       if (!value.is_string()) return fail("a mapping key is not a plain string");
@@ -138,7 +144,8 @@ class DocumentBuilder {
   // Every node produced counts once, an alias as the nodes it copies.
   Status count(size_t nodes) {
     totalNodes_ += nodes;
-    if (totalNodes_ > kMaxNodes) return fail("more than " + std::to_string(kMaxNodes) + " nodes (aliases included)");
+    if (totalNodes_ > kMaxNodes)
+      return fail("more than " + std::to_string(kMaxNodes) + " nodes (aliases included)");
     return Status::ok();
   }
 
@@ -180,16 +187,19 @@ Status checkCharacters(std::string_view text, const std::string& source) {
                                                         ": control character " + std::to_string(c) +
                                                         " is not allowed in YAML");
       }
-      if (c == 0x7f) return Status(StatusCode::kInvalidArgument, source + ": DEL is not allowed in YAML");
+      if (c == 0x7f)
+        return Status(StatusCode::kInvalidArgument, source + ": DEL is not allowed in YAML");
       ++i;
       continue;
     }
     const size_t length = c >= 0xf5 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
     bool valid = length != 0 && i + length <= text.size();
-    for (size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    for (size_t k = 1; valid && k < length; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
     if (!valid) {
       return Status(StatusCode::kInvalidArgument, source + ": line " + std::to_string(line) +
-                                                      ": not valid UTF-8 (byte " + std::to_string(i) + ")");
+                                                      ": not valid UTF-8 (byte " +
+                                                      std::to_string(i) + ")");
     }
     i += length;
   }
@@ -208,10 +218,12 @@ std::string parserProblem(const yaml_parser_t& parser) {
 
 }  // namespace
 
-Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text, const std::string& source) {
+Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text,
+                                                       const std::string& source) {
   if (auto status = checkCharacters(text, source); !status.isOk()) return status;
   ParserHandle handle;
-  yaml_parser_set_input_string(&handle.parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  yaml_parser_set_input_string(&handle.parser, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
   yaml_parser_set_encoding(&handle.parser, YAML_UTF8_ENCODING);
 
   std::vector<nlohmann::json> documents;
@@ -219,9 +231,11 @@ Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text, co
   for (;;) {
     EventHandle event;
     if (yaml_parser_parse(&handle.parser, &event.event) == 0) {
-      return Status(StatusCode::kInvalidArgument, source + ": not valid YAML: " + parserProblem(handle.parser));
+      return Status(StatusCode::kInvalidArgument,
+                    source + ": not valid YAML: " + parserProblem(handle.parser));
     }
-    if (auto status = builder.handle(event.event); !status.isOk()) return status.withContext(source);
+    if (auto status = builder.handle(event.event); !status.isOk())
+      return status.withContext(source);
     if (event.event.type == YAML_STREAM_END_EVENT) break;
   }
   return documents;

@@ -8,11 +8,10 @@
 // its stack on a line of tabs (see docs/dependencies.md).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 
@@ -22,6 +21,7 @@ namespace wop::common {
 // expanded (at most 200,000 nodes in all); a key that appears twice in one mapping, a
 // collection used as a key and nesting deeper than 64 levels are refused. Errors name source,
 // line and what was wrong.
-Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text, const std::string& source);
+Result<std::vector<nlohmann::json>> parseYamlDocuments(std::string_view text,
+                                                       const std::string& source);
 
 }  // namespace wop::common

@@ -13,10 +13,9 @@ std::optional<std::string> HostCall::readText(uint32_t ptr, uint32_t len, uint32
   auto text = memory->readString(ptr, len);
   if (!text) {
     *error = WOP_ERR_OUT_OF_BOUNDS;
-    services().contractViolation(std::string(function_) + " was passed the range [" +
-                                 std::to_string(ptr) + ", +" + std::to_string(len) +
-                                 ") outside its " + std::to_string(memory->size()) +
-                                 "-byte memory");
+    services().contractViolation(
+        std::string(function_) + " was passed the range [" + std::to_string(ptr) + ", +" +
+        std::to_string(len) + ") outside its " + std::to_string(memory->size()) + "-byte memory");
     return std::nullopt;
   }
   if (len > maxLen) {
@@ -33,7 +32,8 @@ wop_status HostCall::writeOut(std::string_view bytes, uint32_t outPtr, uint32_t 
   {
     auto memory = context_.memory();
     if (!memory || !memory->read(outPtr, 4) || !memory->read(outLen, 4)) {
-      services().contractViolation(std::string(function_) + " was passed result slots outside its memory");
+      services().contractViolation(std::string(function_) +
+                                   " was passed result slots outside its memory");
       return WOP_ERR_OUT_OF_BOUNDS;
     }
   }
@@ -48,7 +48,8 @@ wop_status HostCall::writeOut(std::string_view bytes, uint32_t outPtr, uint32_t 
   auto memory = context_.memory();  // fresh view: wop_alloc may have grown memory
   std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (ptr == 0 || !memory || !memory->write(ptr, data)) return WOP_ERR_ALLOC_FAILED;
-  if (!memory->writeU32(outPtr, ptr) || !memory->writeU32(outLen, static_cast<uint32_t>(bytes.size()))) {
+  if (!memory->writeU32(outPtr, ptr) ||
+      !memory->writeU32(outLen, static_cast<uint32_t>(bytes.size()))) {
     return WOP_ERR_OUT_OF_BOUNDS;
   }
   return WOP_OK;

@@ -7,7 +7,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <wasmtime.hh>
 
 #include "hostcalls/operator_services.h"
@@ -26,7 +25,8 @@ class HostCall {
 
   // Reads (ptr, len) as text, capped at maxLen. On a range outside memory records a contract
   // violation; on len > maxLen returns WOP_ERR_LIMIT. Either way sets *error.
-  std::optional<std::string> readText(uint32_t ptr, uint32_t len, uint32_t maxLen, wop_status* error);
+  std::optional<std::string> readText(uint32_t ptr, uint32_t len, uint32_t maxLen,
+                                      wop_status* error);
 
   // Copies bytes into a buffer from the guest's wop_alloc and writes its address and length
   // to the u32 slots at outPtr and outLen.

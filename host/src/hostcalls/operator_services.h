@@ -14,8 +14,8 @@
 namespace wop::hostcalls {
 
 struct HostCallError {
-  wop_status code;       // what the guest gets back (WOP_ERR_*)
-  std::string message;   // what the operator's log says
+  wop_status code;      // what the guest gets back (WOP_ERR_*)
+  std::string message;  // what the operator's log says
 };
 
 template <typename T>

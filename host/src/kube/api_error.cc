@@ -55,8 +55,8 @@ constexpr std::array<ReasonName, 21> kReasonNames = {{
 std::optional<ApiReason> reasonFromName(std::string_view name) {
   for (const auto& entry : kReasonNames) {
     if (entry.name != name) continue;
-    const bool ours = entry.reason == ApiReason::kTransport ||
-                      entry.reason == ApiReason::kDecode || entry.reason == ApiReason::kUnknown;
+    const bool ours = entry.reason == ApiReason::kTransport || entry.reason == ApiReason::kDecode ||
+                      entry.reason == ApiReason::kUnknown;
     if (ours) return std::nullopt;
     return entry.reason;
   }
@@ -65,22 +65,38 @@ std::optional<ApiReason> reasonFromName(std::string_view name) {
 
 ApiReason reasonFromHttpStatus(int httpStatus) {
   switch (httpStatus) {
-    case 400: return ApiReason::kBadRequest;
-    case 401: return ApiReason::kUnauthorized;
-    case 403: return ApiReason::kForbidden;
-    case 404: return ApiReason::kNotFound;
-    case 405: return ApiReason::kMethodNotAllowed;
-    case 406: return ApiReason::kNotAcceptable;
-    case 409: return ApiReason::kConflict;
-    case 410: return ApiReason::kGone;
-    case 413: return ApiReason::kRequestEntityTooLarge;
-    case 415: return ApiReason::kUnsupportedMediaType;
-    case 422: return ApiReason::kInvalid;
-    case 429: return ApiReason::kTooManyRequests;
-    case 500: return ApiReason::kInternalError;
-    case 503: return ApiReason::kServiceUnavailable;
-    case 504: return ApiReason::kServerTimeout;
-    default: return ApiReason::kUnknown;
+    case 400:
+      return ApiReason::kBadRequest;
+    case 401:
+      return ApiReason::kUnauthorized;
+    case 403:
+      return ApiReason::kForbidden;
+    case 404:
+      return ApiReason::kNotFound;
+    case 405:
+      return ApiReason::kMethodNotAllowed;
+    case 406:
+      return ApiReason::kNotAcceptable;
+    case 409:
+      return ApiReason::kConflict;
+    case 410:
+      return ApiReason::kGone;
+    case 413:
+      return ApiReason::kRequestEntityTooLarge;
+    case 415:
+      return ApiReason::kUnsupportedMediaType;
+    case 422:
+      return ApiReason::kInvalid;
+    case 429:
+      return ApiReason::kTooManyRequests;
+    case 500:
+      return ApiReason::kInternalError;
+    case 503:
+      return ApiReason::kServiceUnavailable;
+    case 504:
+      return ApiReason::kServerTimeout;
+    default:
+      return ApiReason::kUnknown;
   }
 }
 
@@ -173,8 +189,10 @@ bool ApiError::isRetryable() const {
     case ApiReason::kServiceUnavailable:
     case ApiReason::kServerTimeout:
     case ApiReason::kTimeout:
-    case ApiReason::kTransport: return true;
-    default: return httpStatus >= 500 && httpStatus != 501 && retryAfterSeconds.has_value();
+    case ApiReason::kTransport:
+      return true;
+    default:
+      return httpStatus >= 500 && httpStatus != 501 && retryAfterSeconds.has_value();
   }
 }
 
@@ -187,14 +205,18 @@ std::string ApiError::toString() const {
 common::Status ApiError::toStatus() const {
   StatusCode code = StatusCode::kInternal;
   switch (reason) {
-    case ApiReason::kNotFound: code = StatusCode::kNotFound; break;
+    case ApiReason::kNotFound:
+      code = StatusCode::kNotFound;
+      break;
     // Well-formed requests the cluster's current state refuses.
     case ApiReason::kAlreadyExists:
     case ApiReason::kConflict:
     case ApiReason::kGone:
     case ApiReason::kExpired:
     case ApiReason::kForbidden:
-    case ApiReason::kUnauthorized: code = StatusCode::kFailedPrecondition; break;
+    case ApiReason::kUnauthorized:
+      code = StatusCode::kFailedPrecondition;
+      break;
     // Requests that would be refused whatever the state.
     case ApiReason::kBadRequest:
     case ApiReason::kInvalid:
@@ -202,13 +224,21 @@ common::Status ApiError::toStatus() const {
     case ApiReason::kNotAcceptable:
     case ApiReason::kRequestEntityTooLarge:
     case ApiReason::kUnsupportedMediaType:
-    case ApiReason::kDecode: code = StatusCode::kInvalidArgument; break;
-    case ApiReason::kTooManyRequests: code = StatusCode::kResourceExhausted; break;
+    case ApiReason::kDecode:
+      code = StatusCode::kInvalidArgument;
+      break;
+    case ApiReason::kTooManyRequests:
+      code = StatusCode::kResourceExhausted;
+      break;
     case ApiReason::kServerTimeout:
-    case ApiReason::kTimeout: code = StatusCode::kDeadlineExceeded; break;
+    case ApiReason::kTimeout:
+      code = StatusCode::kDeadlineExceeded;
+      break;
     case ApiReason::kInternalError:
     case ApiReason::kServiceUnavailable:
-    case ApiReason::kTransport: code = StatusCode::kUnavailable; break;
+    case ApiReason::kTransport:
+      code = StatusCode::kUnavailable;
+      break;
     case ApiReason::kUnknown:
       code = httpStatus >= 500 ? StatusCode::kUnavailable : StatusCode::kInternal;
       break;

@@ -39,8 +39,8 @@ const char* apiReasonName(ApiReason reason);
 
 struct ApiError {
   ApiReason reason = ApiReason::kUnknown;
-  int httpStatus = 0;   // 0 for kTransport
-  std::string message;  // the server's message, or what went wrong locally
+  int httpStatus = 0;                    // 0 for kTransport
+  std::string message;                   // the server's message, or what went wrong locally
   std::optional<int> retryAfterSeconds;  // from Retry-After or details.retryAfterSeconds
 
   // Worth retrying with backoff: 429, 503, 504, timeouts, transport errors, and any other 5xx

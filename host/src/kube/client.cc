@@ -13,8 +13,8 @@ struct Client::Attempt {
   HttpRequest request;
   RequestOptions options;
   ResponseCallback done;
-  int number = 0;                 // 0 for the first try
-  bool reauthenticated = false;   // a 401 invalidates credentials once
+  int number = 0;                // 0 for the first try
+  bool reauthenticated = false;  // a 401 invalidates credentials once
 };
 
 namespace {
@@ -32,8 +32,8 @@ bool idempotent(const std::string& method) {
 Client::Client(ClientConfig config, ClientOptions options, common::Clock& clock)
     : Client(config, std::make_unique<CurlTransport>(config), options, clock) {}
 
-Client::Client(ClientConfig config, std::unique_ptr<HttpTransport> transport,
-               ClientOptions options, common::Clock& clock)
+Client::Client(ClientConfig config, std::unique_ptr<HttpTransport> transport, ClientOptions options,
+               common::Clock& clock)
     : config_(std::move(config)),
       options_(options),
       clock_(clock),
@@ -47,8 +47,10 @@ Client::~Client() = default;
 ApiResult<RequestAuth> Client::authFor(const RequestOptions& options) {
   auto credentials = credentials_->get();
   if (!credentials) {
-    return ApiError{ApiReason::kUnauthorized, 0,
-                    "cannot get credentials: " + credentials.status().message(), {}};
+    return ApiError{ApiReason::kUnauthorized,
+                    0,
+                    "cannot get credentials: " + credentials.status().message(),
+                    {}};
   }
   RequestAuth auth;
   auth.credentials = std::move(*credentials);
@@ -129,8 +131,9 @@ ApiResult<HttpResponse> Client::execute(HttpRequest request, const RequestOption
   }
   auto promise = std::make_shared<std::promise<ApiResult<HttpResponse>>>();
   auto future = promise->get_future();
-  executeAsync(std::move(request), options,
-               [promise](ApiResult<HttpResponse> result) { promise->set_value(std::move(result)); });
+  executeAsync(std::move(request), options, [promise](ApiResult<HttpResponse> result) {
+    promise->set_value(std::move(result));
+  });
   return future.get();
 }
 
@@ -174,7 +177,8 @@ ApiResult<std::string> Client::update(const ResourceInfo& resource, const std::s
                                       const std::string& name, std::string object,
                                       const WriteOptions& writeOptions,
                                       const RequestOptions& options) {
-  return bodyOf(execute(updateRequest(resource, ns, name, std::move(object), writeOptions), options));
+  return bodyOf(
+      execute(updateRequest(resource, ns, name, std::move(object), writeOptions), options));
 }
 
 ApiResult<std::string> Client::updateStatus(const ResourceInfo& resource, const std::string& ns,
@@ -190,8 +194,9 @@ ApiResult<std::string> Client::patch(const ResourceInfo& resource, const std::st
                                      const PatchOptions& patchOptions,
                                      const RequestOptions& options,
                                      const std::string& subresource) {
-  return bodyOf(execute(
-      patchRequest(resource, ns, name, type, std::move(patch), patchOptions, subresource), options));
+  return bodyOf(
+      execute(patchRequest(resource, ns, name, type, std::move(patch), patchOptions, subresource),
+              options));
 }
 
 ApiResult<std::string> Client::remove(const ResourceInfo& resource, const std::string& ns,

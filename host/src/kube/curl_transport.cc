@@ -57,7 +57,7 @@ struct CurlTransport::Transfer {
   std::string url;
   std::string connectTo;
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connectToList{nullptr,
-                                                                           curl_slist_free_all};
+                                                                            curl_slist_free_all};
   std::string requestBody;
   std::string certPem, keyPem;  // must outlive the easy handle's use of them
 
@@ -226,7 +226,8 @@ std::shared_ptr<CurlTransport::Transfer> makeTransfer(const ClientConfig& config
   headers = curl_slist_append(headers, ("Accept: " + request.accept).c_str());
   headers = curl_slist_append(headers, "User-Agent: wasm-operator/0.1");
   if (!auth.credentials.bearerToken.empty()) {
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + auth.credentials.bearerToken).c_str());
+    headers = curl_slist_append(headers,
+                                ("Authorization: Bearer " + auth.credentials.bearerToken).c_str());
   }
   if (!auth.impersonateUser.empty()) {
     headers = curl_slist_append(headers, ("Impersonate-User: " + auth.impersonateUser).c_str());
@@ -244,7 +245,8 @@ std::shared_ptr<CurlTransport::Transfer> makeTransfer(const ClientConfig& config
   transfer->headers.reset(headers);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
-  if (request.method != "GET") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method != "GET")
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
       request.method == "PATCH") {
     transfer->requestBody = request.body;
@@ -282,8 +284,8 @@ std::unique_ptr<StreamHandle> CurlTransport::stream(const HttpRequest& request,
   transfer->id = id;
   auto cancelled = transfer->cancelled;
   post([this, transfer] { start(transfer); });
-  return std::make_unique<CurlStreamHandle>([this, id] { post([this, id] { cancelTransfer(id); }); },
-                                            cancelled);
+  return std::make_unique<CurlStreamHandle>(
+      [this, id] { post([this, id] { cancelTransfer(id); }); }, cancelled);
 }
 
 void CurlTransport::start(std::shared_ptr<Transfer> transfer) {
@@ -314,9 +316,11 @@ void CurlTransport::finish(CURL* easy, CURLcode code) {
 
   std::optional<ApiError> error;
   if (transfer->tooLarge) {
-    error = decodeError("response larger than " + std::to_string(limits::kMaxResponseBytes) + " bytes");
+    error =
+        decodeError("response larger than " + std::to_string(limits::kMaxResponseBytes) + " bytes");
   } else if (code == CURLE_OPERATION_TIMEDOUT) {
-    error = ApiError{ApiReason::kTimeout, 0, std::string("request timed out: ") + curl_easy_strerror(code), {}};
+    error = ApiError{
+        ApiReason::kTimeout, 0, std::string("request timed out: ") + curl_easy_strerror(code), {}};
   } else if (code != CURLE_OK) {
     error = transportError(std::string(curl_easy_strerror(code)) + " (" + transfer->url + ")");
   }
@@ -382,7 +386,8 @@ void CurlTransport::runLoop() {
   for (auto& fn : work) fn();
   for (auto& [id, transfer] : transfers_) {
     curl_multi_remove_handle(multi_.get(), transfer->easy.get());
-    if (!transfer->streaming && transfer->done) transfer->done(transportError("transport shut down"));
+    if (!transfer->streaming && transfer->done)
+      transfer->done(transportError("transport shut down"));
   }
   transfers_.clear();
   timers_.clear();
@@ -393,7 +398,8 @@ ApiResult<HttpResponse> HttpTransport::sendAndWait(const HttpRequest& request,
   if (onIoThread()) return transportError("sendAndWait called on the I/O thread (would deadlock)");
   auto promise = std::make_shared<std::promise<ApiResult<HttpResponse>>>();
   auto future = promise->get_future();
-  send(request, auth, [promise](ApiResult<HttpResponse> result) { promise->set_value(std::move(result)); });
+  send(request, auth,
+       [promise](ApiResult<HttpResponse> result) { promise->set_value(std::move(result)); });
   return future.get();
 }
 

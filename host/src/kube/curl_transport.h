@@ -6,6 +6,8 @@
 // I/O thread. Destruction stops the loop and completes every pending request with an error.
 #pragma once
 
+#include <curl/curl.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -14,8 +16,6 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-
-#include <curl/curl.h>
 
 #include "kube/http_transport.h"
 #include "kube/kubeconfig.h"

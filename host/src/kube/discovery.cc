@@ -66,8 +66,10 @@ ApiResult<ResourceInfo> Discovery::find(const std::string& apiVersion, const std
   auto fetched = fetch(apiVersion);
   if (!fetched) {
     if (fetched.error().reason == ApiReason::kNotFound) {
-      return ApiError{ApiReason::kNotFound, 404,
-                      "the server does not serve " + apiVersion + " (looking for " + what + ")", {}};
+      return ApiError{ApiReason::kNotFound,
+                      404,
+                      "the server does not serve " + apiVersion + " (looking for " + what + ")",
+                      {}};
     }
     return fetched.error();
   }
@@ -80,7 +82,8 @@ ApiResult<ResourceInfo> Discovery::find(const std::string& apiVersion, const std
 }
 
 ApiResult<ResourceInfo> Discovery::forKind(const std::string& apiVersion, const std::string& kind) {
-  return find(apiVersion, "kind " + kind, [&](const ResourceInfo& info) { return info.kind == kind; });
+  return find(apiVersion, "kind " + kind,
+              [&](const ResourceInfo& info) { return info.kind == kind; });
 }
 
 ApiResult<ResourceInfo> Discovery::forResource(const std::string& apiVersion,

@@ -122,8 +122,8 @@ Result<std::vector<std::string>> stringListField(const Json& map, const char* ke
 }
 
 // A PEM value from either "<key>" (a file) or "<key>-data" (base64); data wins, as in kubectl.
-Result<std::string> pemField(const Json& map, const std::string& key,
-                             const std::string& where, const std::string& definingFile) {
+Result<std::string> pemField(const Json& map, const std::string& key, const std::string& where,
+                             const std::string& definingFile) {
   auto data = stringField(map, (key + "-data").c_str(), where);
   if (!data) return data.status();
   if (!data->empty()) {
@@ -161,15 +161,16 @@ struct MergedKubeconfig {
 std::string fileWhere(const std::string& path) { return "kubeconfig " + path; }
 
 // Adds the entries of one list (clusters, users, contexts) that no earlier file defined.
-Status mergeList(const Json& root, const char* list, const char* bodyKey,
-                 const std::string& path, std::map<std::string, NamedEntry>& into) {
+Status mergeList(const Json& root, const char* list, const char* bodyKey, const std::string& path,
+                 std::map<std::string, NamedEntry>& into) {
   const Json& items = field(root, list);
   if (isAbsent(items)) return Status::ok();
   if (!items.is_array()) return invalid(fileWhere(path), std::string(list) + " must be a list");
   size_t index = 0;
   for (const Json& item : items) {
     std::string where = fileWhere(path) + ": " + list + "[" + std::to_string(index++) + "]";
-    if (!item.is_object()) return invalid(where, "must be a map with name and " + std::string(bodyKey));
+    if (!item.is_object())
+      return invalid(where, "must be a map with name and " + std::string(bodyKey));
     auto name = stringField(item, "name", where);
     if (!name) return name.status();
     if (name->empty()) return invalid(where, "has no name");
@@ -178,7 +179,8 @@ Status mergeList(const Json& root, const char* list, const char* bodyKey,
     if (!isAbsent(body) && !body.is_object()) {
       return invalid(where, std::string(bodyKey) + " must be a map");
     }
-    into.try_emplace(*name, NamedEntry{body.is_object() ? body : Json::object(), path, std::move(where)});
+    into.try_emplace(*name,
+                     NamedEntry{body.is_object() ? body : Json::object(), path, std::move(where)});
   }
   return Status::ok();
 }

@@ -34,10 +34,14 @@ HttpRequest bodyRequest(const char* method, std::string path, std::string body,
 
 const char* patchContentType(PatchType type) {
   switch (type) {
-    case PatchType::kJsonMerge: return "application/merge-patch+json";
-    case PatchType::kJsonPatch: return "application/json-patch+json";
-    case PatchType::kStrategicMerge: return "application/strategic-merge-patch+json";
-    case PatchType::kApply: return "application/apply-patch+yaml";
+    case PatchType::kJsonMerge:
+      return "application/merge-patch+json";
+    case PatchType::kJsonPatch:
+      return "application/json-patch+json";
+    case PatchType::kStrategicMerge:
+      return "application/strategic-merge-patch+json";
+    case PatchType::kApply:
+      return "application/apply-patch+yaml";
   }
   return "application/merge-patch+json";
 }
@@ -62,21 +66,21 @@ std::string urlEncode(std::string_view value) {
 
 std::string collectionPath(const ResourceInfo& resource, const std::string& ns) {
   const auto& gvr = resource.gvr;
-  std::string path = gvr.group.empty() ? "/api/" + gvr.version
-                                       : "/apis/" + gvr.group + "/" + gvr.version;
+  std::string path =
+      gvr.group.empty() ? "/api/" + gvr.version : "/apis/" + gvr.group + "/" + gvr.version;
   if (resource.namespaced && !ns.empty()) path += "/namespaces/" + urlEncode(ns);
   return path + "/" + gvr.resource;
 }
 
-std::string objectPath(const ResourceInfo& resource, const std::string& ns,
-                       const std::string& name, const std::string& subresource) {
+std::string objectPath(const ResourceInfo& resource, const std::string& ns, const std::string& name,
+                       const std::string& subresource) {
   std::string path = collectionPath(resource, ns) + "/" + urlEncode(name);
   if (!subresource.empty()) path += "/" + subresource;
   return path;
 }
 
-HttpRequest getRequest(const ResourceInfo& resource, const std::string& ns,
-                       const std::string& name, const std::string& subresource) {
+HttpRequest getRequest(const ResourceInfo& resource, const std::string& ns, const std::string& name,
+                       const std::string& subresource) {
   HttpRequest request;
   request.method = "GET";
   request.path = objectPath(resource, ns, name, subresource);
@@ -105,7 +109,8 @@ HttpRequest watchRequest(const ResourceInfo& resource, const std::string& ns,
   addQuery(query, "fieldSelector", options.fieldSelector);
   addQuery(query, "resourceVersion", options.resourceVersion);
   if (options.allowBookmarks) addQuery(query, "allowWatchBookmarks", "true");
-  if (options.timeoutSeconds > 0) addQuery(query, "timeoutSeconds", std::to_string(options.timeoutSeconds));
+  if (options.timeoutSeconds > 0)
+    addQuery(query, "timeoutSeconds", std::to_string(options.timeoutSeconds));
   HttpRequest request;
   request.method = "GET";
   request.path = withQuery(collectionPath(resource, ns), query);
@@ -155,8 +160,10 @@ HttpRequest deleteRequest(const ResourceInfo& resource, const std::string& ns,
     }
     return out + "\"";
   };
-  if (!options.propagationPolicy.empty()) body += ",\"propagationPolicy\":" + quote(options.propagationPolicy);
-  if (options.gracePeriodSeconds) body += ",\"gracePeriodSeconds\":" + std::to_string(*options.gracePeriodSeconds);
+  if (!options.propagationPolicy.empty())
+    body += ",\"propagationPolicy\":" + quote(options.propagationPolicy);
+  if (options.gracePeriodSeconds)
+    body += ",\"gracePeriodSeconds\":" + std::to_string(*options.gracePeriodSeconds);
   if (!options.preconditionUid.empty() || !options.preconditionResourceVersion.empty()) {
     body += ",\"preconditions\":{";
     bool first = true;
@@ -165,7 +172,8 @@ HttpRequest deleteRequest(const ResourceInfo& resource, const std::string& ns,
       first = false;
     }
     if (!options.preconditionResourceVersion.empty()) {
-      body += std::string(first ? "" : ",") + "\"resourceVersion\":" + quote(options.preconditionResourceVersion);
+      body += std::string(first ? "" : ",") +
+              "\"resourceVersion\":" + quote(options.preconditionResourceVersion);
     }
     body += "}";
   }

@@ -31,7 +31,7 @@ struct HttpRequest {
   std::string contentType;  // empty when there is no body
   std::string accept = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
-  bool streaming = false;  // a watch: the body arrives as a stream
+  bool streaming = false;                            // a watch: the body arrives as a stream
   std::optional<std::chrono::milliseconds> timeout;  // whole-request timeout, if any
 };
 
@@ -79,8 +79,8 @@ struct DeleteOptions {
 // then /namespaces/<ns> when namespaced and ns is set, then /<resource>.
 std::string collectionPath(const ResourceInfo& resource, const std::string& ns);
 // collectionPath + "/<name>" [+ "/<subresource>"]
-std::string objectPath(const ResourceInfo& resource, const std::string& ns,
-                       const std::string& name, const std::string& subresource = "");
+std::string objectPath(const ResourceInfo& resource, const std::string& ns, const std::string& name,
+                       const std::string& subresource = "");
 
 // Percent-encodes a query parameter value (RFC 3986 unreserved characters kept).
 std::string urlEncode(std::string_view value);

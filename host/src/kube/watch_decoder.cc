@@ -44,19 +44,24 @@ Status invalidEvent(std::string message) {
 Status eventTooLarge(size_t bytes, size_t limit, bool complete) {
   return Status(StatusCode::kResourceExhausted,
                 "watch event of " + std::string(complete ? "" : "at least ") +
-                    std::to_string(bytes) + " bytes exceeds the limit of " +
-                    std::to_string(limit) + " bytes");
+                    std::to_string(bytes) + " bytes exceeds the limit of " + std::to_string(limit) +
+                    " bytes");
 }
 
 }  // namespace
 
 const char* watchEventTypeName(WatchEventType type) {
   switch (type) {
-    case WatchEventType::kAdded: return "ADDED";
-    case WatchEventType::kModified: return "MODIFIED";
-    case WatchEventType::kDeleted: return "DELETED";
-    case WatchEventType::kBookmark: return "BOOKMARK";
-    case WatchEventType::kError: return "ERROR";
+    case WatchEventType::kAdded:
+      return "ADDED";
+    case WatchEventType::kModified:
+      return "MODIFIED";
+    case WatchEventType::kDeleted:
+      return "DELETED";
+    case WatchEventType::kBookmark:
+      return "BOOKMARK";
+    case WatchEventType::kError:
+      return "ERROR";
   }
   return "UNKNOWN";
 }
@@ -130,15 +135,20 @@ size_t WatchDecoder::scanToEventEnd(std::string_view bytes, size_t pos) {
       continue;
     }
     switch (c) {
-      case '"': inString_ = true; break;
+      case '"':
+        inString_ = true;
+        break;
       case '{':
-      case '[': ++depth_; break;
+      case '[':
+        ++depth_;
+        break;
       case '}':
       case ']':
         // A stray closer cannot underflow: the event starts with '{', so depth_ >= 1 here.
         if (--depth_ == 0) return pos + 1;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return std::string_view::npos;

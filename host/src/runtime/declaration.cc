@@ -21,7 +21,8 @@ std::string text(const Json& object, const char* field) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string& field, MapTo defaultMap) {
+common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string& field,
+                                            MapTo defaultMap) {
   if (!json.is_object()) return invalid(field, "must be an object");
   WatchDeclaration watch;
   watch.apiVersion = text(json, "apiVersion");
@@ -33,11 +34,16 @@ common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string&
   if (watch.kind.empty()) return invalid(field + ".kind", "is required");
   if (auto mapTo = json.find("mapTo"); mapTo != json.end()) {
     const std::string value = mapTo->is_string() ? mapTo->get<std::string>() : "";
-    if (value == "self") watch.mapTo = MapTo::kSelf;
-    else if (value == "owner") watch.mapTo = MapTo::kOwner;
-    else if (value == "function") watch.mapTo = MapTo::kFunction;
-    else if (value == "none") watch.mapTo = MapTo::kNone;
-    else return invalid(field + ".mapTo", "must be \"self\", \"owner\", \"function\" or \"none\"");
+    if (value == "self")
+      watch.mapTo = MapTo::kSelf;
+    else if (value == "owner")
+      watch.mapTo = MapTo::kOwner;
+    else if (value == "function")
+      watch.mapTo = MapTo::kFunction;
+    else if (value == "none")
+      watch.mapTo = MapTo::kNone;
+    else
+      return invalid(field + ".mapTo", "must be \"self\", \"owner\", \"function\" or \"none\"");
   }
   if (auto predicates = json.find("predicates"); predicates != json.end()) {
     if (!predicates->is_array()) return invalid(field + ".predicates", "must be an array of names");
@@ -49,13 +55,15 @@ common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string&
   return watch;
 }
 
-Status parseList(const Json& json, const char* field, MapTo defaultMap, std::vector<WatchDeclaration>& out) {
+Status parseList(const Json& json, const char* field, MapTo defaultMap,
+                 std::vector<WatchDeclaration>& out) {
   auto list = json.find(field);
   if (list == json.end()) return Status::ok();
   if (!list->is_array()) return invalid(field, "must be an array");
   if (list->size() > kMaxWatchesPerController) return invalid(field, "has too many entries");
   for (size_t i = 0; i < list->size(); ++i) {
-    auto watch = parseWatch((*list)[i], std::string(field) + "[" + std::to_string(i) + "]", defaultMap);
+    auto watch =
+        parseWatch((*list)[i], std::string(field) + "[" + std::to_string(i) + "]", defaultMap);
     if (!watch) return watch.status();
     out.push_back(std::move(*watch));
   }
@@ -75,17 +83,21 @@ common::Result<ControllerDeclaration> parseDeclaration(std::string_view text_) {
   auto watch = parseWatch(*primary, "for", MapTo::kSelf);
   if (!watch) return watch.status();
   declaration.primary = std::move(*watch);
-  if (auto status = parseList(json, "owns", MapTo::kOwner, declaration.owns); !status.isOk()) return status;
+  if (auto status = parseList(json, "owns", MapTo::kOwner, declaration.owns); !status.isOk())
+    return status;
   for (auto& owned : declaration.owns) owned.mapTo = MapTo::kOwner;
-  if (auto status = parseList(json, "watches", MapTo::kSelf, declaration.watches); !status.isOk()) return status;
+  if (auto status = parseList(json, "watches", MapTo::kSelf, declaration.watches); !status.isOk())
+    return status;
   if (auto it = json.find("maxConcurrentReconciles"); it != json.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > kMaxConcurrentReconciles) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
+        it->get<int64_t>() > kMaxConcurrentReconciles) {
       return invalid("maxConcurrentReconciles", "must be an integer from 1 to 64");
     }
     declaration.maxConcurrentReconciles = it->get<int>();
   }
   if (auto it = json.find("resyncSeconds"); it != json.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0) return invalid("resyncSeconds", "must be >= 0");
+    if (!it->is_number_integer() || it->get<int64_t>() < 0)
+      return invalid("resyncSeconds", "must be >= 0");
     declaration.resyncSeconds = it->get<int>();
   }
   return declaration;

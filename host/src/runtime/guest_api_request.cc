@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "common/json_fields.h"
@@ -14,7 +13,9 @@ using common::Status;
 using common::StatusCode;
 using Json = nlohmann::json;
 
-Status invalid(const std::string& what) { return Status(StatusCode::kInvalidArgument, "api call: " + what); }
+Status invalid(const std::string& what) {
+  return Status(StatusCode::kInvalidArgument, "api call: " + what);
+}
 
 bool needsName(const std::string& verb) {
   return verb == "get" || verb == "update" || verb == "updateStatus" || verb == "patch" ||
@@ -35,7 +36,8 @@ std::string nowRfc3339() {
   return buffer;
 }
 
-common::Result<std::string> eventObject(const GuestApiRequest& request, const std::string& operatorName) {
+common::Result<std::string> eventObject(const GuestApiRequest& request,
+                                        const std::string& operatorName) {
   auto body = Json::parse(request.body, nullptr, false);
   if (!body.is_object()) return invalid("event body must be an object");
   auto involved = body.find("involvedObject");
@@ -44,15 +46,22 @@ common::Result<std::string> eventObject(const GuestApiRequest& request, const st
   }
   const std::string type = common::stringField(body, "type", "Normal");
   if (type != "Normal" && type != "Warning") return invalid("event type must be Normal or Warning");
-  const std::string name = (*involved)["name"].is_string() ? (*involved)["name"].get<std::string>() : "object";
+  const std::string name =
+      (*involved)["name"].is_string() ? (*involved)["name"].get<std::string>() : "object";
   const std::string now = nowRfc3339();
   Json event = {
-      {"apiVersion", "v1"}, {"kind", "Event"},
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
       {"metadata", {{"generateName", name + "."}, {"namespace", request.ns}}},
-      {"involvedObject", *involved}, {"type", type},
-      {"reason", common::stringField(body, "reason")}, {"message", common::stringField(body, "message")},
-      {"source", {{"component", operatorName}}}, {"reportingComponent", operatorName},
-      {"firstTimestamp", now}, {"lastTimestamp", now}, {"count", 1},
+      {"involvedObject", *involved},
+      {"type", type},
+      {"reason", common::stringField(body, "reason")},
+      {"message", common::stringField(body, "message")},
+      {"source", {{"component", operatorName}}},
+      {"reportingComponent", operatorName},
+      {"firstTimestamp", now},
+      {"lastTimestamp", now},
+      {"count", 1},
   };
   return event.dump();
 }
@@ -77,21 +86,26 @@ common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
   request.labelSelector = str("labelSelector");
   request.resourceVersion = str("resourceVersion");
   request.resourceVersionMatch = str("resourceVersionMatch");
-  if (auto it = json.find("patchType"); it != json.end() && it->is_string()) request.patchType = it->get<std::string>();
-  if (auto it = json.find("force"); it != json.end() && it->is_boolean()) request.force = it->get<bool>();
+  if (auto it = json.find("patchType"); it != json.end() && it->is_string())
+    request.patchType = it->get<std::string>();
+  if (auto it = json.find("force"); it != json.end() && it->is_boolean())
+    request.force = it->get<bool>();
   if (auto it = json.find("body"); it != json.end()) request.body = it->dump();
 
-  static const std::vector<std::string> kVerbs = {"get", "list", "create", "update", "updateStatus",
-                                                  "patch", "apply", "delete", "event"};
+  static const std::vector<std::string> kVerbs = {
+      "get", "list", "create", "update", "updateStatus", "patch", "apply", "delete", "event"};
   if (std::find(kVerbs.begin(), kVerbs.end(), request.verb) == kVerbs.end()) {
     return invalid("unknown verb \"" + request.verb + "\"");
   }
   if (request.verb != "event" && (request.apiVersion.empty() || request.kind.empty())) {
     return invalid("apiVersion and kind are required");
   }
-  if (needsName(request.verb) && request.name.empty()) return invalid(request.verb + " needs a name");
-  if (needsBody(request.verb) && request.body.empty()) return invalid(request.verb + " needs a body");
-  if (request.patchType != "merge" && request.patchType != "json" && request.patchType != "strategic") {
+  if (needsName(request.verb) && request.name.empty())
+    return invalid(request.verb + " needs a name");
+  if (needsBody(request.verb) && request.body.empty())
+    return invalid(request.verb + " needs a body");
+  if (request.patchType != "merge" && request.patchType != "json" &&
+      request.patchType != "strategic") {
     return invalid("patchType must be merge, json or strategic");
   }
   return request;
@@ -104,36 +118,43 @@ common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
   const auto& verb = request.verb;
   if (verb == "get") {
     auto get = kube::getRequest(resource, request.ns, request.name);
-    if (!request.resourceVersion.empty()) get.path += "?resourceVersion=" + kube::urlEncode(request.resourceVersion);
+    if (!request.resourceVersion.empty())
+      get.path += "?resourceVersion=" + kube::urlEncode(request.resourceVersion);
     return get;
   }
   if (verb == "list") {
-    return kube::listRequest(resource, request.ns, {.labelSelector = request.labelSelector,
-                                                    .resourceVersion = request.resourceVersion,
-                                                    .resourceVersionMatch = request.resourceVersionMatch});
+    return kube::listRequest(resource, request.ns,
+                             {.labelSelector = request.labelSelector,
+                              .resourceVersion = request.resourceVersion,
+                              .resourceVersionMatch = request.resourceVersionMatch});
   }
-  if (verb == "create") return kube::createRequest(resource, request.ns, request.body, {.fieldManager = manager});
-  if (verb == "update") return kube::updateRequest(resource, request.ns, request.name, request.body, {.fieldManager = manager});
+  if (verb == "create")
+    return kube::createRequest(resource, request.ns, request.body, {.fieldManager = manager});
+  if (verb == "update")
+    return kube::updateRequest(resource, request.ns, request.name, request.body,
+                               {.fieldManager = manager});
   if (verb == "updateStatus") {
-    return kube::updateRequest(resource, request.ns, request.name, request.body, {.fieldManager = manager}, "status");
+    return kube::updateRequest(resource, request.ns, request.name, request.body,
+                               {.fieldManager = manager}, "status");
   }
   if (verb == "patch") {
     const auto type = request.patchType == "json"        ? kube::PatchType::kJsonPatch
                       : request.patchType == "strategic" ? kube::PatchType::kStrategicMerge
                                                          : kube::PatchType::kJsonMerge;
-    return kube::patchRequest(resource, request.ns, request.name, type, request.body, {.fieldManager = manager});
+    return kube::patchRequest(resource, request.ns, request.name, type, request.body,
+                              {.fieldManager = manager});
   }
   if (verb == "apply") {
-    return kube::patchRequest(resource, request.ns, request.name, kube::PatchType::kApply, request.body,
-                              {.fieldManager = manager, .force = request.force});
+    return kube::patchRequest(resource, request.ns, request.name, kube::PatchType::kApply,
+                              request.body, {.fieldManager = manager, .force = request.force});
   }
   if (verb == "delete") {
-    return kube::deleteRequest(resource, request.ns, request.name, {.propagationPolicy = request.propagationPolicy});
+    return kube::deleteRequest(resource, request.ns, request.name,
+                               {.propagationPolicy = request.propagationPolicy});
   }
   auto event = eventObject(request, operatorName);
   if (!event) return event.status();
   return kube::createRequest(resource, request.ns, std::move(*event));
 }
 
-}  // namespace wop::runtime#include "common/json_fields.h"
-
+}  // namespace wop::runtime

@@ -35,7 +35,8 @@ Status invalid(std::string why) {
 common::Result<ObjectKey> parseKey(std::string_view key) {
   if (key.empty()) return invalid("empty");
   if (key.size() > limits::kMaxKeyBytes) {
-    return invalid(std::to_string(key.size()) + " bytes, limit " + std::to_string(limits::kMaxKeyBytes));
+    return invalid(std::to_string(key.size()) + " bytes, limit " +
+                   std::to_string(limits::kMaxKeyBytes));
   }
   if (hasControlCharacter(key)) return invalid("control character");
   ObjectKey parsed;

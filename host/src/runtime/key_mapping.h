@@ -6,12 +6,11 @@
 #include <cstddef>
 #include <optional>
 #include <string>
-
-#include "common/limits.h"
 #include <string_view>
 #include <utility>
 
 #include "cache/cached_object.h"
+#include "common/limits.h"
 #include "common/status.h"
 
 namespace wop::runtime {

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/json_fields.h"
 #include "common/backoff.h"
+#include "common/json_fields.h"
 #include "kube/discovery.h"
 #include "runtime/guest_api_request.h"
 #include "runtime/operator_host.h"
@@ -74,11 +74,16 @@ bool matchesSelector(const cache::CachedObject& object, const std::string& selec
 
 const char* operatorStateName(OperatorState state) {
   switch (state) {
-    case OperatorState::kStarting: return "Starting";
-    case OperatorState::kRunning: return "Running";
-    case OperatorState::kBackoff: return "Backoff";
-    case OperatorState::kRefused: return "Refused";
-    case OperatorState::kStopped: return "Stopped";
+    case OperatorState::kStarting:
+      return "Starting";
+    case OperatorState::kRunning:
+      return "Running";
+    case OperatorState::kBackoff:
+      return "Backoff";
+    case OperatorState::kRefused:
+      return "Refused";
+    case OperatorState::kStopped:
+      return "Stopped";
   }
   return "Unknown";
 }
@@ -115,8 +120,11 @@ common::Status Operator::instantiate() {
   auto init = guest_->init();
   initializing_ = false;
   if (!init.isOk()) return init.withContext("wop_init");
-  if (violation_) return Status(StatusCode::kFailedPrecondition, "wop_init broke the ABI contract: " + *violation_);
-  if (declaring_.empty()) return Status(StatusCode::kFailedPrecondition, "wop_init declared no controller");
+  if (violation_)
+    return Status(StatusCode::kFailedPrecondition,
+                  "wop_init broke the ABI contract: " + *violation_);
+  if (declaring_.empty())
+    return Status(StatusCode::kFailedPrecondition, "wop_init declared no controller");
   return Status::ok();
 }
 
@@ -176,17 +184,17 @@ common::Status Operator::setUpControllers(std::vector<ControllerDeclaration> dec
         declaration.primary.predicates.begin(), declaration.primary.predicates.end()));
     if (!filter) return filter.status().withContext("controller " + declaration.name);
     controller->filter = std::move(*filter);
-    controller->queue = std::make_unique<WorkQueue>(common::SystemClock::instance(), host_.options().queueLimits);
+    controller->queue =
+        std::make_unique<WorkQueue>(common::SystemClock::instance(), host_.options().queueLimits);
     std::vector<WatchDeclaration> all = {declaration.primary};
     all.insert(all.end(), declaration.owns.begin(), declaration.owns.end());
     all.insert(all.end(), declaration.watches.begin(), declaration.watches.end());
     for (auto& watchDeclaration : all) {
       auto resource = discovery.forKind(watchDeclaration.apiVersion, watchDeclaration.kind);
       if (!resource) {
-        return Status(StatusCode::kFailedPrecondition, "controller " + declaration.name + ": " +
-                                                           watchDeclaration.apiVersion + " " +
-                                                           watchDeclaration.kind + ": " +
-                                                           resource.error().toString());
+        return Status(StatusCode::kFailedPrecondition,
+                      "controller " + declaration.name + ": " + watchDeclaration.apiVersion + " " +
+                          watchDeclaration.kind + ": " + resource.error().toString());
       }
       Watch watch{watchDeclaration, *resource, {}};
       if (host_.options().checkPermissions) {
@@ -205,13 +213,17 @@ common::Status Operator::setUpControllers(std::vector<ControllerDeclaration> dec
   for (size_t c = 0; c < controllers_.size(); ++c) {
     for (size_t w = 0; w < controllers_[c]->watches.size(); ++w) {
       auto& watch = controllers_[c]->watches[w];
-      cache::InformerKey key{watch.resource, watch.declaration.ns, watch.declaration.labelSelector, "", false};
-      cache::Handlers handlers{
-          [weak, c, w](const cache::ObjectPtr& o) { if (auto self = weak.lock()) self->onEvent(c, w, nullptr, o); },
-          [weak, c, w](const cache::ObjectPtr& b, const cache::ObjectPtr& a) {
-            if (auto self = weak.lock()) self->onEvent(c, w, b, a);
-          },
-          [weak, c, w](const cache::ObjectPtr& o) { if (auto self = weak.lock()) self->onEvent(c, w, o, nullptr); }};
+      cache::InformerKey key{watch.resource, watch.declaration.ns, watch.declaration.labelSelector,
+                             "", false};
+      cache::Handlers handlers{[weak, c, w](const cache::ObjectPtr& o) {
+                                 if (auto self = weak.lock()) self->onEvent(c, w, nullptr, o);
+                               },
+                               [weak, c, w](const cache::ObjectPtr& b, const cache::ObjectPtr& a) {
+                                 if (auto self = weak.lock()) self->onEvent(c, w, b, a);
+                               },
+                               [weak, c, w](const cache::ObjectPtr& o) {
+                                 if (auto self = weak.lock()) self->onEvent(c, w, o, nullptr);
+                               }};
       watch.subscription = host_.informers().subscribe(key, std::move(handlers));
     }
     scheduleResync(c);
@@ -224,7 +236,8 @@ void Operator::scheduleResync(size_t c) {
   if (seconds <= 0) return;
   // controller-runtime's SyncPeriod: every key again, now and then, jittered by +-10% so
   // operators started together do not resync together.
-  const auto period = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 * (0.9 + 0.2 * common::randomUnit())));
+  const auto period = std::chrono::milliseconds(
+      static_cast<int64_t>(seconds * 1000 * (0.9 + 0.2 * common::randomUnit())));
   std::weak_ptr<Operator> weak = weak_from_this();
   host_.client().transport().schedule(period, [weak, c] {
     auto self = weak.lock();
@@ -239,24 +252,34 @@ common::Status Operator::checkPermissions(const Watch& watch) {
   const auto id = identity();
   if (id.impersonateUser.empty()) return Status::ok();
   for (const char* verb : {"list", "watch"}) {
-    Json review = {{"apiVersion", "authorization.k8s.io/v1"}, {"kind", "SubjectAccessReview"},
-                   {"spec", {{"user", id.impersonateUser}, {"groups", id.impersonateGroups},
-                             {"resourceAttributes", {{"namespace", watch.declaration.ns}, {"verb", verb},
-                                                     {"group", watch.resource.gvr.group},
-                                                     {"resource", watch.resource.gvr.resource}}}}}};
+    Json review = {{"apiVersion", "authorization.k8s.io/v1"},
+                   {"kind", "SubjectAccessReview"},
+                   {"spec",
+                    {{"user", id.impersonateUser},
+                     {"groups", id.impersonateGroups},
+                     {"resourceAttributes",
+                      {{"namespace", watch.declaration.ns},
+                       {"verb", verb},
+                       {"group", watch.resource.gvr.group},
+                       {"resource", watch.resource.gvr.resource}}}}}};
     kube::HttpRequest request = kube::createRequest(
-        {{"authorization.k8s.io", "v1", "subjectaccessreviews"}, "SubjectAccessReview", false}, "", review.dump());
+        {{"authorization.k8s.io", "v1", "subjectaccessreviews"}, "SubjectAccessReview", false}, "",
+        review.dump());
     auto response = host_.client().execute(std::move(request));
     if (!response) {
-      return Status(StatusCode::kUnavailable, "cannot check permissions: " + response.error().toString());
+      return Status(StatusCode::kUnavailable,
+                    "cannot check permissions: " + response.error().toString());
     }
     auto answer = Json::parse(response->body, nullptr, false);
-    const bool allowed = answer.is_object() && answer.contains("status") && common::boolField(answer["status"], "allowed");
+    const bool allowed = answer.is_object() && answer.contains("status") &&
+                         common::boolField(answer["status"], "allowed");
     if (!allowed) {
-      const std::string where = watch.declaration.ns.empty() ? "cluster-wide" : "in namespace " + watch.declaration.ns;
+      const std::string where =
+          watch.declaration.ns.empty() ? "cluster-wide" : "in namespace " + watch.declaration.ns;
       return Status(StatusCode::kFailedPrecondition,
-                    "ServiceAccount " + spec_.serviceAccountNamespace + "/" + spec_.serviceAccountName +
-                        " may not " + verb + " " + watch.resource.gvr.resource + " " + where +
+                    "ServiceAccount " + spec_.serviceAccountNamespace + "/" +
+                        spec_.serviceAccountName + " may not " + verb + " " +
+                        watch.resource.gvr.resource + " " + where +
                         ", which the operator declared it watches; grant it with RBAC");
     }
   }
@@ -267,8 +290,9 @@ void Operator::fail(const std::string& reason) {
   const auto restarts = consecutiveRestarts_;
   if (SteadyClock::now() - healthySince_ > kHealthyAfter) consecutiveRestarts_ = 0;
   consecutiveRestarts_++;
-  const auto delay = common::jitteredBackoff(std::min(restarts, 20), host_.options().restartBackoffBase,
-                                             host_.options().restartBackoffMax, common::randomUnit());
+  const auto delay =
+      common::jitteredBackoff(std::min(restarts, 20), host_.options().restartBackoffBase,
+                              host_.options().restartBackoffMax, common::randomUnit());
   dropInstance();
   {
     std::lock_guard lock(mutex_);
@@ -313,7 +337,8 @@ bool Operator::entryFailed(const Status& status, const char* what) {
 
 // ------------------------------------------------------------------------------ events
 
-void Operator::onEvent(size_t c, size_t w, const cache::ObjectPtr& before, const cache::ObjectPtr& after) {
+void Operator::onEvent(size_t c, size_t w, const cache::ObjectPtr& before,
+                       const cache::ObjectPtr& after) {
   if (state_ == OperatorState::kStopped || state_ == OperatorState::kRefused) return;
   auto& controller = *controllers_[c];
   const auto& watch = controller.watches[w];
@@ -325,7 +350,8 @@ void Operator::onEvent(size_t c, size_t w, const cache::ObjectPtr& before, const
       enqueue(c, object->key());
       break;
     case MapTo::kOwner:
-      if (auto key = mapToKey(KeyMapping::owner(controller.declaration.primary.kind), *object)) enqueue(c, *key);
+      if (auto key = mapToKey(KeyMapping::owner(controller.declaration.primary.kind), *object))
+        enqueue(c, *key);
       break;
     case MapTo::kFunction: {
       std::lock_guard lock(mutex_);
@@ -343,7 +369,9 @@ void Operator::enqueue(size_t c, const std::string& key) {
   {
     std::lock_guard lock(mutex_);
     recordWake(now);
-    const WakeKind kind = swappedOut_ ? WakeKind::kSwapped : prefetched_ ? WakeKind::kPrefetched : WakeKind::kResident;
+    const WakeKind kind = swappedOut_   ? WakeKind::kSwapped
+                          : prefetched_ ? WakeKind::kPrefetched
+                                        : WakeKind::kResident;
     enqueuedAt_.try_emplace(std::to_string(c) + "/" + key, Enqueued{now, kind});
   }
   controllers_[c]->queue->add(key);
@@ -430,7 +458,8 @@ bool Operator::runSlice() {
     stats_.memoryBytes = guest_ ? guest_->memoryBytes() : 0;
     if (!completions_.empty() || !mapRequests_.empty()) return true;
     for (const auto& controller : controllers_) {
-      if (controller->inFlight < controller->declaration.maxConcurrentReconciles && controller->queue->hasReady()) {
+      if (controller->inFlight < controller->declaration.maxConcurrentReconciles &&
+          controller->queue->hasReady()) {
         return true;
       }
     }
@@ -482,8 +511,9 @@ bool Operator::startReconcile(size_t c, const std::string& key) {
     std::lock_guard lock(mutex_);
     auto it = enqueuedAt_.find(std::to_string(c) + "/" + key);
     if (it != enqueuedAt_.end()) {
-      host_.recordLatency(std::chrono::duration<double, std::milli>(SteadyClock::now() - it->second.at).count(),
-                          it->second.kind);
+      host_.recordLatency(
+          std::chrono::duration<double, std::milli>(SteadyClock::now() - it->second.at).count(),
+          it->second.kind);
       enqueuedAt_.erase(it);
     }
   }
@@ -493,15 +523,16 @@ bool Operator::startReconcile(size_t c, const std::string& key) {
 bool Operator::deliverCompletion(Completion completion) {
   if (completion.generation != generation_) return false;  // for an instance that is gone
   pendingCalls_--;
-  entryFailed(guest_->complete(completion.token, completion.status, completion.body), "wop_on_complete");
+  entryFailed(guest_->complete(completion.token, completion.status, completion.body),
+              "wop_on_complete");
   return true;
 }
 
 bool Operator::deliverMapRequest(MapRequest request) {
   mapping_ = true;
   mappedKeys_.clear();
-  auto status = guest_->map(static_cast<uint32_t>(request.controller), static_cast<uint32_t>(request.watch),
-                            request.objectJson);
+  auto status = guest_->map(static_cast<uint32_t>(request.controller),
+                            static_cast<uint32_t>(request.watch), request.objectJson);
   mapping_ = false;
   if (entryFailed(status, "wop_map")) return false;
   for (const auto& key : mappedKeys_) enqueue(request.controller, key);
@@ -510,11 +541,15 @@ bool Operator::deliverMapRequest(MapRequest request) {
 
 // ------------------------------------------------------------------------------ host calls
 
-void Operator::log(int32_t level, std::string_view message) { host_.log(spec_.name, level, std::string(message)); }
+void Operator::log(int32_t level, std::string_view message) {
+  host_.log(spec_.name, level, std::string(message));
+}
 
 hostcalls::HostResult<int32_t> Operator::declare(std::string_view json) {
-  if (!initializing_) return hostError(WOP_ERR_BAD_STATE, "wop_declare is only allowed during wop_init");
-  if (declaring_.size() >= WOP_MAX_CONTROLLERS) return hostError(WOP_ERR_LIMIT, "too many controllers");
+  if (!initializing_)
+    return hostError(WOP_ERR_BAD_STATE, "wop_declare is only allowed during wop_init");
+  if (declaring_.size() >= WOP_MAX_CONTROLLERS)
+    return hostError(WOP_ERR_LIMIT, "too many controllers");
   auto declaration = parseDeclaration(json);
   if (!declaration) return hostError(WOP_ERR_INVALID_ARGUMENT, declaration.status().message());
   declaring_.push_back(std::move(*declaration));
@@ -530,7 +565,8 @@ bool selectorImplies(const std::string& requested, const std::string& watched) {
   const auto asked = selectorTerms(requested);
   for (const auto& term : selectorTerms(watched)) {
     const bool implied = std::any_of(asked.begin(), asked.end(), [&](const std::string& a) {
-      return a == term || (term.find_first_of("=!") == std::string::npos && a.rfind(term + "=", 0) == 0);
+      return a == term ||
+             (term.find_first_of("=!") == std::string::npos && a.rfind(term + "=", 0) == 0);
     });
     if (!implied) return false;
   }
@@ -539,7 +575,8 @@ bool selectorImplies(const std::string& requested, const std::string& watched) {
 
 }  // namespace
 
-std::vector<const Operator::Watch*> Operator::findWatches(const std::string& apiVersion, const std::string& kind,
+std::vector<const Operator::Watch*> Operator::findWatches(const std::string& apiVersion,
+                                                          const std::string& kind,
                                                           const std::string& ns) const {
   // Unselected watches first: they hold everything of the kind.
   std::vector<const Watch*> unselected, selected;
@@ -556,18 +593,21 @@ std::vector<const Operator::Watch*> Operator::findWatches(const std::string& api
 
 hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJson) {
   auto request = Json::parse(requestJson, nullptr, false);
-  if (!request.is_object()) return hostError(WOP_ERR_INVALID_ARGUMENT, "request is not a JSON object");
+  if (!request.is_object())
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "request is not a JSON object");
   const std::string apiVersion = common::stringField(request, "apiVersion");
   const std::string kind = common::stringField(request, "kind");
   const std::string ns = common::stringField(request, "namespace");
   const auto watches = findWatches(apiVersion, kind, ns);
   if (watches.empty()) {
-    return hostError(WOP_ERR_FORBIDDEN, apiVersion + " " + kind + (ns.empty() ? "" : " in " + ns) +
-                                            " is not declared by this operator, so it is not cached for it");
+    return hostError(WOP_ERR_FORBIDDEN,
+                     apiVersion + " " + kind + (ns.empty() ? "" : " in " + ns) +
+                         " is not declared by this operator, so it is not cached for it");
   }
   for (const auto* watch : watches) {
     const auto& informer = watch->subscription.informer();
-    if (!informer || !informer->hasSynced()) return hostError(WOP_ERR_UNAVAILABLE, "cache not synced yet");
+    if (!informer || !informer->hasSynced())
+      return hostError(WOP_ERR_UNAVAILABLE, "cache not synced yet");
   }
   if (request.contains("name")) {
     const std::string name = common::stringField(request, "name");
@@ -586,14 +626,17 @@ hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJ
     }
   }
   if (source == nullptr) {
-    return hostError(WOP_ERR_FORBIDDEN, "no declared watch of " + kind + " covers the selector \"" + selector + "\"");
+    return hostError(WOP_ERR_FORBIDDEN,
+                     "no declared watch of " + kind + " covers the selector \"" + selector + "\"");
   }
   std::string out = "{\"items\":[";
   bool first = true;
   for (const auto& object : source->subscription.informer()->store().list(ns)) {
     bool valid = true;
     if (!selector.empty() && !matchesSelector(*object, selector, &valid)) {
-      if (!valid) return hostError(WOP_ERR_INVALID_ARGUMENT, "set-based selectors are not supported in cache reads");
+      if (!valid)
+        return hostError(WOP_ERR_INVALID_ARGUMENT,
+                         "set-based selectors are not supported in cache reads");
       continue;
     }
     if (!first) out += ',';
@@ -606,12 +649,14 @@ hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJ
 
 hostcalls::HostResult<uint32_t> Operator::apiCall(std::string_view requestJson) {
   if (pendingCalls_ >= static_cast<int>(WOP_MAX_PENDING_CALLS)) {
-    return hostError(WOP_ERR_LIMIT, "more than " + std::to_string(WOP_MAX_PENDING_CALLS) + " API calls in flight");
+    return hostError(WOP_ERR_LIMIT,
+                     "more than " + std::to_string(WOP_MAX_PENDING_CALLS) + " API calls in flight");
   }
   auto request = parseGuestApiRequest(requestJson);
   if (!request) return hostError(WOP_ERR_INVALID_ARGUMENT, request.status().message());
   auto resource = request->verb == "event"
-                      ? kube::ApiResult<kube::ResourceInfo>(kube::ResourceInfo{{"", "v1", "events"}, "Event", true})
+                      ? kube::ApiResult<kube::ResourceInfo>(
+                            kube::ResourceInfo{{"", "v1", "events"}, "Event", true})
                       : host_.client().discovery().forKind(request->apiVersion, request->kind);
   if (!resource) return hostError(WOP_ERR_NOT_FOUND, resource.error().toString());
   auto http = toHttpRequest(*request, *resource, spec_.name);
@@ -624,34 +669,42 @@ hostcalls::HostResult<uint32_t> Operator::apiCall(std::string_view requestJson) 
     stats_.apiCalls++;
   }
   std::weak_ptr<Operator> weak = weak_from_this();
-  host_.client().executeAsync(std::move(*http), identity(), [weak, token, generation](kube::ApiResult<kube::HttpResponse> result) {
-    auto self = weak.lock();
-    if (!self) return;
-    Completion completion{generation, token, 0, {}};
-    if (result) {
-      completion.status = result->status;
-      completion.body = std::move(result->body);
-    } else {
-      const auto& error = result.error();
-      completion.status = error.httpStatus != 0 ? error.httpStatus : WOP_ERR_UNAVAILABLE;
-      completion.body = Json({{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                              {"reason", kube::apiReasonName(error.reason)}, {"message", error.message},
-                              {"code", error.httpStatus}}).dump();
-    }
-    {
-      std::lock_guard lock(self->mutex_);
-      self->completions_.push_back(std::move(completion));
-    }
-    self->host_.schedule(self);
-  });
+  host_.client().executeAsync(
+      std::move(*http), identity(),
+      [weak, token, generation](kube::ApiResult<kube::HttpResponse> result) {
+        auto self = weak.lock();
+        if (!self) return;
+        Completion completion{generation, token, 0, {}};
+        if (result) {
+          completion.status = result->status;
+          completion.body = std::move(result->body);
+        } else {
+          const auto& error = result.error();
+          completion.status = error.httpStatus != 0 ? error.httpStatus : WOP_ERR_UNAVAILABLE;
+          completion.body = Json({{"kind", "Status"},
+                                  {"apiVersion", "v1"},
+                                  {"status", "Failure"},
+                                  {"reason", kube::apiReasonName(error.reason)},
+                                  {"message", error.message},
+                                  {"code", error.httpStatus}})
+                                .dump();
+        }
+        {
+          std::lock_guard lock(self->mutex_);
+          self->completions_.push_back(std::move(completion));
+        }
+        self->host_.schedule(self);
+      });
   return token;
 }
 
 hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int32_t outcome,
-                                                       int64_t requeueAfterMs, std::string_view message) {
+                                                       int64_t requeueAfterMs,
+                                                       std::string_view message) {
   auto it = reconciles_.find(reconcileId);
   if (it == reconciles_.end()) {
-    return hostError(WOP_ERR_NOT_FOUND, "no reconcile " + std::to_string(reconcileId) + " in flight");
+    return hostError(WOP_ERR_NOT_FOUND,
+                     "no reconcile " + std::to_string(reconcileId) + " in flight");
   }
   if (outcome < WOP_RECONCILE_DONE || outcome > WOP_RECONCILE_ERROR) {
     return hostError(WOP_ERR_INVALID_ARGUMENT, "unknown outcome " + std::to_string(outcome));
@@ -706,7 +759,8 @@ OperatorStats Operator::stats() const {
   OperatorStats stats = stats_;
   stats.state = state_;
   if (!stats.swappedOut && state_ == OperatorState::kRunning) {
-    stats.residentSeconds += std::chrono::duration<double>(SteadyClock::now() - residentSince_).count();
+    stats.residentSeconds +=
+        std::chrono::duration<double>(SteadyClock::now() - residentSince_).count();
   }
   for (const auto& controller : controllers_) stats.queuedKeys += controller->queue->readyCount();
   return stats;

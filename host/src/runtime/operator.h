@@ -28,8 +28,8 @@
 #include "runtime/operator_spec.h"
 #include "runtime/predicates.h"
 #include "runtime/wake_predictor.h"
-#include "snapshot/operator_snapshot.h"
 #include "runtime/work_queue.h"
+#include "snapshot/operator_snapshot.h"
 
 namespace wop::runtime {
 
@@ -45,24 +45,24 @@ const char* operatorStateName(OperatorState state);
 struct OperatorStats {
   std::string name;
   OperatorState state = OperatorState::kStarting;
-  uint64_t reconciles = 0;        // finished reconciles (any outcome)
-  uint64_t reconcileErrors = 0;   // outcome ERROR
+  uint64_t reconciles = 0;       // finished reconciles (any outcome)
+  uint64_t reconcileErrors = 0;  // outcome ERROR
   uint64_t apiCalls = 0;
   uint64_t restarts = 0;
   uint64_t queuedKeys = 0;
-  uint64_t memoryBytes = 0;       // the live guest's memory (Wasm: linear memory)
+  uint64_t memoryBytes = 0;  // the live guest's memory (Wasm: linear memory)
   std::string lastError;
   // Swapping (operator_swap.cc)
-  bool swappable = false;         // swapping is on for it and its state can be captured
+  bool swappable = false;  // swapping is on for it and its state can be captured
   bool swappedOut = false;
   uint64_t swapOuts = 0;
-  uint64_t restores = 0;          // of which prefetches: restored ahead of a predicted change
+  uint64_t restores = 0;  // of which prefetches: restored ahead of a predicted change
   uint64_t prefetches = 0;
-  uint64_t snapshotFaults = 0;    // unusable snapshots: restarted fresh instead
-  uint64_t snapshotBytes = 0;     // data written by the last swap-out
-  uint64_t wakesResident = 0;     // changes that found the guest resident
-  uint64_t wakesSwapped = 0;      // changes that had to restore it
-  double residentSeconds = 0;     // time with a live guest since the first start
+  uint64_t snapshotFaults = 0;  // unusable snapshots: restarted fresh instead
+  uint64_t snapshotBytes = 0;   // data written by the last swap-out
+  uint64_t wakesResident = 0;   // changes that found the guest resident
+  uint64_t wakesSwapped = 0;    // changes that had to restore it
+  double residentSeconds = 0;   // time with a live guest since the first start
   double lastRestoreMs = 0;
   double lastSwapOutMs = 0;
 };
@@ -94,7 +94,8 @@ class Operator final : public hostcalls::OperatorServices,
   hostcalls::HostResult<std::string> cacheRead(std::string_view requestJson) override;
   hostcalls::HostResult<uint32_t> apiCall(std::string_view requestJson) override;
   hostcalls::HostResult<int32_t> reconcileDone(uint32_t reconcileId, int32_t outcome,
-                                               int64_t requeueAfterMs, std::string_view message) override;
+                                               int64_t requeueAfterMs,
+                                               std::string_view message) override;
   hostcalls::HostResult<int32_t> emitKey(std::string_view key) override;
   void contractViolation(std::string what) override;
 
@@ -130,7 +131,8 @@ class Operator final : public hostcalls::OperatorServices,
   common::Status instantiate();
   common::Status setUpControllers(std::vector<ControllerDeclaration> declarations);
   common::Status checkPermissions(const Watch& watch);
-  void onEvent(size_t controller, size_t watch, const cache::ObjectPtr& before, const cache::ObjectPtr& after);
+  void onEvent(size_t controller, size_t watch, const cache::ObjectPtr& before,
+               const cache::ObjectPtr& after);
   void enqueue(size_t controller, const std::string& key);
   void requeueAll(size_t controller);
   void requeueEverything();
@@ -180,15 +182,16 @@ class Operator final : public hostcalls::OperatorServices,
   bool cachesSynced_ = false;
   std::chrono::steady_clock::time_point restartAt_;
   std::chrono::steady_clock::time_point healthySince_;
-  std::chrono::steady_clock::time_point pendingWake_;  // the wake-up timer already set
+  std::chrono::steady_clock::time_point pendingWake_;     // the wake-up timer already set
   std::unique_ptr<snapshot::OperatorSnapshot> snapshot_;  // null: never swapped
   std::chrono::milliseconds idleAfter_{0};
   bool predict_ = false;
   bool restoredFromChain_ = false;  // the live guest's memory is the snapshot chain's mapping
-  std::atomic<bool> prefetched_{false};  // restored ahead of a prediction, no change since (read by enqueue)
+  std::atomic<bool> prefetched_{
+      false};  // restored ahead of a prediction, no change since (read by enqueue)
   std::optional<std::chrono::steady_clock::time_point> idleSince_;
-  std::chrono::steady_clock::time_point swapRetryAt_;   // after a failed swap-out
-  std::chrono::steady_clock::time_point swapCheckAt_;   // the swap-out check timer already set
+  std::chrono::steady_clock::time_point swapRetryAt_;  // after a failed swap-out
+  std::chrono::steady_clock::time_point swapCheckAt_;  // the swap-out check timer already set
   std::atomic<bool> swappedOut_{false};
 
   // Shared with the I/O thread:

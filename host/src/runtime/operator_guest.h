@@ -21,17 +21,20 @@ class OperatorGuest {
   virtual ~OperatorGuest() = default;
   // wop_init: declares the controllers (through OperatorServices::declare).
   virtual common::Status init() = 0;
-  virtual common::Status reconcile(uint32_t reconcileId, uint32_t controller, std::string_view key) = 0;
+  virtual common::Status reconcile(uint32_t reconcileId, uint32_t controller,
+                                   std::string_view key) = 0;
   virtual common::Status complete(uint32_t token, int32_t httpStatus, std::string_view body) = 0;
   virtual common::Status map(uint32_t controller, uint32_t watch, std::string_view objectJson) = 0;
   // Bytes of memory the guest's own state occupies (linear memory for Wasm).
   virtual uint64_t memoryBytes() = 0;
   // Saves the guest's whole state, between entries, to snapshot (only guests whose factory is
   // capturable). restoredFromChain: this guest was restored from snapshot and may save a delta.
-  virtual common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot, bool restoredFromChain) {
+  virtual common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot,
+                                                      bool restoredFromChain) {
     (void)snapshot;
     (void)restoredFromChain;
-    return common::Status(common::StatusCode::kFailedPrecondition, "this guest cannot be snapshotted");
+    return common::Status(common::StatusCode::kFailedPrecondition,
+                          "this guest cannot be snapshotted");
   }
 };
 
@@ -39,7 +42,8 @@ class GuestFactory {
  public:
   virtual ~GuestFactory() = default;
   // A fresh guest whose host calls go to services, which must outlive it. Not yet initialised.
-  virtual common::Result<std::unique_ptr<OperatorGuest>> create(hostcalls::OperatorServices& services) = 0;
+  virtual common::Result<std::unique_ptr<OperatorGuest>> create(
+      hostcalls::OperatorServices& services) = 0;
 
   // Ok if guests can be swapped out (their state captured between entries), else why not.
   virtual common::Status capturable() const {
@@ -50,9 +54,9 @@ class GuestFactory {
   // The operator is swapped out: let go of what only its guests need (compiled code).
   virtual void releaseCode() {}
   // A guest whose state is the snapshot's: a new instance with the plan mapped over its memory.
-  virtual common::Result<std::unique_ptr<OperatorGuest>> restore(hostcalls::OperatorServices& services,
-                                                                 const snapshot::OperatorSnapshot& snapshot,
-                                                                 const snapshot::RestorePlan& plan) {
+  virtual common::Result<std::unique_ptr<OperatorGuest>> restore(
+      hostcalls::OperatorServices& services, const snapshot::OperatorSnapshot& snapshot,
+      const snapshot::RestorePlan& plan) {
     (void)services;
     (void)snapshot;
     (void)plan;

@@ -1,12 +1,12 @@
 #include "runtime/operator_host.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-
-#include <unistd.h>
 
 #include "hostcalls/abi_v1.h"
 #include "runtime/wasm_operator_guest.h"
@@ -30,10 +30,14 @@ std::string defaultCacheDirectory() {
 
 const char* levelName(int32_t level) {
   switch (level) {
-    case WOP_LOG_DEBUG: return "debug";
-    case WOP_LOG_INFO: return "info";
-    case WOP_LOG_WARN: return "warn";
-    default: return "error";
+    case WOP_LOG_DEBUG:
+      return "debug";
+    case WOP_LOG_INFO:
+      return "info";
+    case WOP_LOG_WARN:
+      return "warn";
+    default:
+      return "error";
   }
 }
 
@@ -58,26 +62,29 @@ LogSink stderrLogSink() {
   return [](const LogRecord& record) {
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
     std::tm utc{};
     gmtime_r(&seconds, &utc);
     char time[32];
     std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::fprintf(stderr, "%s.%03lldZ level=%s operator=%s msg=%s\n", time, static_cast<long long>(millis),
-                 levelName(record.level), record.operatorName.empty() ? "-" : record.operatorName.c_str(),
+    std::fprintf(stderr, "%s.%03lldZ level=%s operator=%s msg=%s\n", time,
+                 static_cast<long long>(millis), levelName(record.level),
+                 record.operatorName.empty() ? "-" : record.operatorName.c_str(),
                  logValue(record.message).c_str());
   };
 }
 
 OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink log)
-    : client_(client),
-      options_(std::move(options)),
-      logSink_(std::move(log)),
-      informers_(client) {
+    : client_(client), options_(std::move(options)), logSink_(std::move(log)), informers_(client) {
   if (options_.swap.enabled) {
-    const std::string base = options_.swap.directory.empty() ? defaultCacheDirectory() + "/snapshots" : options_.swap.directory;
+    const std::string base = options_.swap.directory.empty()
+                                 ? defaultCacheDirectory() + "/snapshots"
+                                 : options_.swap.directory;
     snapshotDirectory_ = base + "/host-" + std::to_string(::getpid());
-    if (auto prepared = snapshot::prepareSnapshotDirectory(base, snapshotDirectory_); !prepared.isOk()) {
+    if (auto prepared = snapshot::prepareSnapshotDirectory(base, snapshotDirectory_);
+        !prepared.isOk()) {
       // Swapping is an optimisation: without a folder the host runs every operator resident.
       this->log("", WOP_LOG_WARN, "swapping is off: " + prepared.message());
       snapshotDirectory_.clear();
@@ -113,8 +120,9 @@ OperatorHost::~OperatorHost() {
 OperatorHost::Wasm& OperatorHost::wasm() {
   std::lock_guard lock(wasmMutex_);
   if (wasm_) return *wasm_;
-  auto state = std::make_unique<Wasm>(options_.artifactDirectory.empty() ? defaultCacheDirectory() + "/artifacts"
-                                                                          : options_.artifactDirectory);
+  auto state = std::make_unique<Wasm>(options_.artifactDirectory.empty()
+                                          ? defaultCacheDirectory() + "/artifacts"
+                                          : options_.artifactDirectory);
   auto linker = wasm::GuestLinker::create(state->engine, hostcalls::defineAbiV1);
   if (!linker) {
     // Defining our own host functions cannot fail unless the build is broken.
@@ -140,7 +148,8 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
     }
   }
   Wasm& wasm = this->wasm();
-  auto module = wasm.modules.load(spec.modulePath, hostcalls::abiV1Requirements(spec.maxMemoryBytes));
+  auto module =
+      wasm.modules.load(spec.modulePath, hostcalls::abiV1Requirements(spec.maxMemoryBytes));
   if (!module) return module.status().withContext("operator " + spec.name);
   auto prepared = wasm.linker->prepare(*module);
   if (!prepared) return prepared.status().withContext("operator " + spec.name);
@@ -148,7 +157,8 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   WasmGuestFactory::Reload reload;
   const std::string identity = module->identity();
   if (wasm.modules.hasArtifact(identity)) {
-    reload = [this, identity, path = spec.modulePath, memory = spec.maxMemoryBytes]() -> common::Result<wasm::PreparedModule> {
+    reload = [this, identity, path = spec.modulePath,
+              memory = spec.maxMemoryBytes]() -> common::Result<wasm::PreparedModule> {
       Wasm& wasm = this->wasm();
       auto module = wasm.modules.reload(identity, path, hostcalls::abiV1Requirements(memory));
       // The artifact gone (a cleaned cache): compile the module file again.
@@ -157,9 +167,10 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
       return wasm.linker->prepare(*module);
     };
   }
-  return add(spec, std::make_shared<WasmGuestFactory>(wasm.engine, std::move(*prepared),
-                                                     wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout},
-                                                     spec.name, std::move(reload)));
+  return add(spec, std::make_shared<WasmGuestFactory>(
+                       wasm.engine, std::move(*prepared),
+                       wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout}, spec.name,
+                       std::move(reload)));
 }
 
 common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests) {
@@ -273,13 +284,15 @@ void OperatorHost::schedule(const std::shared_ptr<Operator>& op) {
   readyCv_.notify_one();
 }
 
-void OperatorHost::wakeAt(const std::shared_ptr<Operator>& op, std::chrono::steady_clock::time_point when) {
-  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(when - std::chrono::steady_clock::now());
+void OperatorHost::wakeAt(const std::shared_ptr<Operator>& op,
+                          std::chrono::steady_clock::time_point when) {
+  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+      when - std::chrono::steady_clock::now());
   std::weak_ptr<Operator> weak = op;
-  client_.transport().schedule(std::max(delay, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1),
-                               [this, weak] {
-                                 if (auto op = weak.lock()) schedule(op);
-                               });
+  client_.transport().schedule(
+      std::max(delay, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1), [this, weak] {
+        if (auto op = weak.lock()) schedule(op);
+      });
 }
 
 void OperatorHost::workerLoop(std::stop_token stop) {

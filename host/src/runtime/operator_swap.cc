@@ -11,7 +11,6 @@
 //  - A snapshot that cannot be used (missing, truncated, corrupt, another module) means a fresh
 //    instance and every key queued again: reconciles are level-triggered, so nothing is lost.
 #include "runtime/operator.h"
-
 #include "runtime/operator_host.h"
 #include "wop_abi.h"
 
@@ -46,8 +45,8 @@ void Operator::setUpSwapping() {
     predictor_ = WakePredictor(predictorOptions);
     stats_.swappable = true;
   }
-  snapshot_ = std::make_unique<snapshot::OperatorSnapshot>(host_.snapshotDirectory() + "/" + spec_.name,
-                                                           guests_->identity());
+  snapshot_ = std::make_unique<snapshot::OperatorSnapshot>(
+      host_.snapshotDirectory() + "/" + spec_.name, guests_->identity());
 }
 
 // Called with mutex_ held, from the thread that queued a key for a change.
@@ -198,7 +197,7 @@ void Operator::swapOut() {
     log(WOP_LOG_WARN, "staying resident: cannot swap out: " + saved.status().message());
     return;
   }
-  guest_.reset();  // drops the store: the memory goes back to the system
+  guest_.reset();          // drops the store: the memory goes back to the system
   guests_->releaseCode();  // and the compiled code, unless another operator runs the same module
   swappedOut_ = true;
   prefetched_ = false;
@@ -215,8 +214,9 @@ void Operator::swapOut() {
   }
   host_.recordSwap(SwapEvent::kSwapOut, ms);
   log(WOP_LOG_DEBUG, std::string("swapped out (") + (saved->full ? "full" : "delta") + ", " +
-                         std::to_string(saved->bytesWritten >> 10) + " KiB written, " + std::to_string(saved->layers) +
-                         " layer(s), " + std::to_string(ms) + " ms)");
+                         std::to_string(saved->bytesWritten >> 10) + " KiB written, " +
+                         std::to_string(saved->layers) + " layer(s), " + std::to_string(ms) +
+                         " ms)");
   armPrefetch();
 }
 

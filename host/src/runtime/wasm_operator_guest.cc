@@ -31,7 +31,8 @@ Status WasmOperatorGuest::init() {
   return Status::ok();
 }
 
-Status WasmOperatorGuest::enterWithBytes(const char* name, uint32_t a, int32_t b, std::string_view bytes) {
+Status WasmOperatorGuest::enterWithBytes(const char* name, uint32_t a, int32_t b,
+                                         std::string_view bytes) {
   auto ptr = instance_.copyIn(bytes);
   if (!ptr) return ptr.status().withContext(std::string("copying the argument of ") + name + " in");
   auto results = instance_.enter(name, {wasmtime::Val(static_cast<int32_t>(a)), wasmtime::Val(b),
@@ -41,7 +42,8 @@ Status WasmOperatorGuest::enterWithBytes(const char* name, uint32_t a, int32_t b
   return checkStatusResult(*results, name);
 }
 
-Status WasmOperatorGuest::reconcile(uint32_t reconcileId, uint32_t controller, std::string_view key) {
+Status WasmOperatorGuest::reconcile(uint32_t reconcileId, uint32_t controller,
+                                    std::string_view key) {
   // wop_reconcile takes (id, controller, ptr, len): the same shape as the other two.
   return enterWithBytes("wop_reconcile", reconcileId, static_cast<int32_t>(controller), key);
 }
@@ -55,18 +57,32 @@ Status WasmOperatorGuest::map(uint32_t controller, uint32_t watch, std::string_v
 }
 
 common::Result<snapshot::SaveResult> WasmOperatorGuest::saveTo(snapshot::OperatorSnapshot& snapshot,
-                                                                bool restoredFromChain) {
+                                                               bool restoredFromChain) {
   std::vector<snapshot::GlobalValue> globals;
   for (const auto& name : capturedGlobals_) {
     auto value = instance_.exportedGlobal(name);
-    if (!value) return Status(StatusCode::kFailedPrecondition, "exported global " + name + " is gone");
+    if (!value)
+      return Status(StatusCode::kFailedPrecondition, "exported global " + name + " is gone");
     snapshot::GlobalValue saved{name, snapshot::GlobalKind::kI32, 0};
     switch (value->kind()) {
-      case wasmtime::ValKind::I32: saved.bits = static_cast<uint32_t>(value->i32()); break;
-      case wasmtime::ValKind::I64: saved.kind = snapshot::GlobalKind::kI64; saved.bits = static_cast<uint64_t>(value->i64()); break;
-      case wasmtime::ValKind::F32: saved.kind = snapshot::GlobalKind::kF32; saved.bits = std::bit_cast<uint32_t>(value->f32()); break;
-      case wasmtime::ValKind::F64: saved.kind = snapshot::GlobalKind::kF64; saved.bits = std::bit_cast<uint64_t>(value->f64()); break;
-      default: return Status(StatusCode::kFailedPrecondition, "exported global " + name + " has a type snapshots do not hold");
+      case wasmtime::ValKind::I32:
+        saved.bits = static_cast<uint32_t>(value->i32());
+        break;
+      case wasmtime::ValKind::I64:
+        saved.kind = snapshot::GlobalKind::kI64;
+        saved.bits = static_cast<uint64_t>(value->i64());
+        break;
+      case wasmtime::ValKind::F32:
+        saved.kind = snapshot::GlobalKind::kF32;
+        saved.bits = std::bit_cast<uint32_t>(value->f32());
+        break;
+      case wasmtime::ValKind::F64:
+        saved.kind = snapshot::GlobalKind::kF64;
+        saved.bits = std::bit_cast<uint64_t>(value->f64());
+        break;
+      default:
+        return Status(StatusCode::kFailedPrecondition,
+                      "exported global " + name + " has a type snapshots do not hold");
     }
     globals.push_back(std::move(saved));
   }
@@ -77,10 +93,17 @@ Status WasmOperatorGuest::restoreGlobals(const std::vector<snapshot::GlobalValue
   for (const auto& g : globals) {
     wasmtime::Val value(static_cast<int32_t>(g.bits));
     switch (g.kind) {
-      case snapshot::GlobalKind::kI32: break;
-      case snapshot::GlobalKind::kI64: value = wasmtime::Val(static_cast<int64_t>(g.bits)); break;
-      case snapshot::GlobalKind::kF32: value = wasmtime::Val(std::bit_cast<float>(static_cast<uint32_t>(g.bits))); break;
-      case snapshot::GlobalKind::kF64: value = wasmtime::Val(std::bit_cast<double>(g.bits)); break;
+      case snapshot::GlobalKind::kI32:
+        break;
+      case snapshot::GlobalKind::kI64:
+        value = wasmtime::Val(static_cast<int64_t>(g.bits));
+        break;
+      case snapshot::GlobalKind::kF32:
+        value = wasmtime::Val(std::bit_cast<float>(static_cast<uint32_t>(g.bits)));
+        break;
+      case snapshot::GlobalKind::kF64:
+        value = wasmtime::Val(std::bit_cast<double>(g.bits));
+        break;
     }
     if (auto status = instance_.setExportedGlobal(g.name, value); !status.isOk()) return status;
   }
@@ -96,8 +119,8 @@ std::vector<std::string> capturedGlobalsOf(const wasm::GuestModule& module) {
 
 }  // namespace
 
-WasmGuestFactory::WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module, wasm::InstanceLimits limits,
-                                   std::string name, Reload reload)
+WasmGuestFactory::WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module,
+                                   wasm::InstanceLimits limits, std::string name, Reload reload)
     : engine_(engine),
       limits_(limits),
       name_(std::move(name)),
@@ -120,20 +143,23 @@ Status WasmGuestFactory::ensureLoaded() {
   return Status::ok();
 }
 
-common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::create(hostcalls::OperatorServices& services) {
+common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::create(
+    hostcalls::OperatorServices& services) {
   if (auto loaded = ensureLoaded(); !loaded.isOk()) return loaded;
   auto instance = wasm::GuestInstance::create(engine_, *module_, limits_, &services);
   if (!instance) return instance.status();
   instance->state().name = name_;
-  return std::unique_ptr<OperatorGuest>(std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_));
+  return std::unique_ptr<OperatorGuest>(
+      std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_));
 }
 
-common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::restore(hostcalls::OperatorServices& services,
-                                                                         const snapshot::OperatorSnapshot& snapshot,
-                                                                         const snapshot::RestorePlan& plan) {
+common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::restore(
+    hostcalls::OperatorServices& services, const snapshot::OperatorSnapshot& snapshot,
+    const snapshot::RestorePlan& plan) {
   if (auto loaded = ensureLoaded(); !loaded.isOk()) return loaded;
   // No _initialize: its effects are in the snapshot, which replaces the whole memory.
-  auto instance = wasm::GuestInstance::create(engine_, *module_, limits_, &services, /*runInitializer=*/false);
+  auto instance =
+      wasm::GuestInstance::create(engine_, *module_, limits_, &services, /*runInitializer=*/false);
   if (!instance) return instance.status();
   instance->state().name = name_;
   if (auto grown = instance->growMemoryTo(plan.memoryBytes()); !grown.isOk()) return grown;

@@ -19,11 +19,13 @@ class WasmOperatorGuest final : public OperatorGuest {
       : instance_(std::move(instance)), capturedGlobals_(std::move(capturedGlobals)) {}
 
   common::Status init() override;
-  common::Status reconcile(uint32_t reconcileId, uint32_t controller, std::string_view key) override;
+  common::Status reconcile(uint32_t reconcileId, uint32_t controller,
+                           std::string_view key) override;
   common::Status complete(uint32_t token, int32_t httpStatus, std::string_view body) override;
   common::Status map(uint32_t controller, uint32_t watch, std::string_view objectJson) override;
   uint64_t memoryBytes() override { return instance_.memoryBytes(); }
-  common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot, bool restoredFromChain) override;
+  common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot,
+                                              bool restoredFromChain) override;
 
   wasm::GuestInstance& instance() { return instance_; }
   // Sets the exported mutable globals a snapshot saved.
@@ -46,12 +48,13 @@ class WasmGuestFactory final : public GuestFactory {
   WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module, wasm::InstanceLimits limits,
                    std::string name, Reload reload = {});
 
-  common::Result<std::unique_ptr<OperatorGuest>> create(hostcalls::OperatorServices& services) override;
+  common::Result<std::unique_ptr<OperatorGuest>> create(
+      hostcalls::OperatorServices& services) override;
   common::Status capturable() const override { return capturable_; }
   std::string identity() const override { return identity_; }
-  common::Result<std::unique_ptr<OperatorGuest>> restore(hostcalls::OperatorServices& services,
-                                                         const snapshot::OperatorSnapshot& snapshot,
-                                                         const snapshot::RestorePlan& plan) override;
+  common::Result<std::unique_ptr<OperatorGuest>> restore(
+      hostcalls::OperatorServices& services, const snapshot::OperatorSnapshot& snapshot,
+      const snapshot::RestorePlan& plan) override;
   // Drops this operator's hold on its compiled module while it is swapped out: when no other
   // operator uses the same module, its code is unmapped. The next guest reloads it.
   void releaseCode() override;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "common/json_fields.h"
 #include "common/file.h"
+#include "common/json_fields.h"
 #include "common/limits.h"
 #include "common/yaml.h"
 
@@ -26,21 +26,25 @@ Status invalid(const std::string& where, const std::string& what) {
 common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::string& where,
                                                const std::filesystem::path& folder) {
   if (!doc.is_object()) return invalid(where, "is not a mapping");
-  if (common::stringField(doc, "kind") != "WasmOperator") return invalid(where, "kind must be WasmOperator");
+  if (common::stringField(doc, "kind") != "WasmOperator")
+    return invalid(where, "kind must be WasmOperator");
   runtime::OperatorSpec spec;
-  if (!doc.contains("metadata") || !doc["metadata"].is_object() || !doc["metadata"].contains("name") ||
-      !doc["metadata"]["name"].is_string()) {
+  if (!doc.contains("metadata") || !doc["metadata"].is_object() ||
+      !doc["metadata"].contains("name") || !doc["metadata"]["name"].is_string()) {
     return invalid(where, "metadata.name is required");
   }
   spec.name = doc["metadata"]["name"].get<std::string>();
   const std::string named = where + " (" + spec.name + ")";
   if (!doc.contains("spec") || !doc["spec"].is_object()) return invalid(named, "spec is required");
   const Json& body = doc["spec"];
-  if (!body.contains("module") || !body["module"].is_string()) return invalid(named, "spec.module is required");
+  if (!body.contains("module") || !body["module"].is_string())
+    return invalid(named, "spec.module is required");
   std::filesystem::path module = body["module"].get<std::string>();
-  spec.modulePath = module.is_absolute() ? module.string() : (folder / module).lexically_normal().string();
+  spec.modulePath =
+      module.is_absolute() ? module.string() : (folder / module).lexically_normal().string();
   if (body.contains("serviceAccount")) {
-    if (!body["serviceAccount"].is_string()) return invalid(named, "spec.serviceAccount must be namespace/name");
+    if (!body["serviceAccount"].is_string())
+      return invalid(named, "spec.serviceAccount must be namespace/name");
     const std::string account = body["serviceAccount"].get<std::string>();
     const auto slash = account.find('/');
     if (slash == std::string::npos || slash == 0 || slash + 1 == account.size()) {
@@ -64,7 +68,8 @@ common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::strin
       spec.maxMemoryBytes = limits["memoryMiB"].get<uint64_t>() << 20;
     }
     if (limits.contains("entryTimeoutMs")) {
-      if (!limits["entryTimeoutMs"].is_number_integer() || limits["entryTimeoutMs"].get<int64_t>() < 1 ||
+      if (!limits["entryTimeoutMs"].is_number_integer() ||
+          limits["entryTimeoutMs"].get<int64_t>() < 1 ||
           limits["entryTimeoutMs"].get<int64_t>() > kMaxEntryTimeoutMs) {
         return invalid(named, "spec.limits.entryTimeoutMs must be an integer from 1 to 60000");
       }
@@ -75,7 +80,8 @@ common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::strin
     const Json& swap = body["swap"];
     if (!swap.is_object()) return invalid(named, "spec.swap must be a mapping");
     if (swap.contains("enabled")) {
-      if (!swap["enabled"].is_boolean()) return invalid(named, "spec.swap.enabled must be true or false");
+      if (!swap["enabled"].is_boolean())
+        return invalid(named, "spec.swap.enabled must be true or false");
       spec.swap = swap["enabled"].get<bool>();
     }
     if (swap.contains("idleAfterMs")) {
@@ -91,8 +97,8 @@ common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::strin
 
 }  // namespace
 
-common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(const std::string& yaml,
-                                                                            const std::string& path) {
+common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(
+    const std::string& yaml, const std::string& path) {
   auto documents = common::parseYamlDocuments(yaml, path);
   if (!documents) return documents.status();
   const auto folder = std::filesystem::path(path).parent_path();
@@ -105,7 +111,8 @@ common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(cons
   return specs;
 }
 
-common::Result<std::vector<runtime::OperatorSpec>> loadOperatorDefinitions(const std::string& path) {
+common::Result<std::vector<runtime::OperatorSpec>> loadOperatorDefinitions(
+    const std::string& path) {
   std::error_code error;
   std::vector<std::string> files;
   if (std::filesystem::is_directory(path, error)) {
@@ -126,7 +133,9 @@ common::Result<std::vector<runtime::OperatorSpec>> loadOperatorDefinitions(const
     if (!specs) return specs.status();
     for (auto& spec : *specs) {
       for (const auto& existing : all) {
-        if (existing.name == spec.name) return Status(StatusCode::kInvalidArgument, file + ": operator " + spec.name + " is defined twice");
+        if (existing.name == spec.name)
+          return Status(StatusCode::kInvalidArgument,
+                        file + ": operator " + spec.name + " is defined twice");
       }
       all.push_back(std::move(spec));
     }

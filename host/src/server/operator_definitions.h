@@ -11,20 +11,19 @@
 //     limits: {memoryMiB: 64, entryTimeoutMs: 1000}
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "runtime/operator_spec.h"
 
-#include <nlohmann/json.hpp>
-
 namespace wop::server {
 
 // Errors name the file, the document and the field.
 common::Result<std::vector<runtime::OperatorSpec>> loadOperatorDefinitions(const std::string& path);
 
-common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(const std::string& yaml,
-                                                                            const std::string& path);
+common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(
+    const std::string& yaml, const std::string& path);
 
 }  // namespace wop::server

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "kube/client.h"
@@ -25,16 +24,28 @@ int fail(const std::string& message) {
 nlohmann::json statusJson(runtime::OperatorHost& host) {
   nlohmann::json operators = nlohmann::json::array();
   for (const auto& s : host.stats()) {
-    operators.push_back({{"name", s.name}, {"state", runtime::operatorStateName(s.state)},
-                         {"reconciles", s.reconciles}, {"reconcileErrors", s.reconcileErrors},
-                         {"apiCalls", s.apiCalls}, {"restarts", s.restarts}, {"queuedKeys", s.queuedKeys},
-                         {"memoryBytes", s.memoryBytes}, {"lastError", s.lastError},
-                         {"swap", {{"swappable", s.swappable}, {"swappedOut", s.swappedOut}, {"swapOuts", s.swapOuts},
-                                   {"restores", s.restores}, {"prefetches", s.prefetches},
-                                   {"snapshotFaults", s.snapshotFaults}, {"snapshotBytes", s.snapshotBytes},
-                                   {"wakesResident", s.wakesResident}, {"wakesSwapped", s.wakesSwapped},
-                                   {"residentSeconds", s.residentSeconds}, {"lastRestoreMs", s.lastRestoreMs},
-                                   {"lastSwapOutMs", s.lastSwapOutMs}}}});
+    operators.push_back({{"name", s.name},
+                         {"state", runtime::operatorStateName(s.state)},
+                         {"reconciles", s.reconciles},
+                         {"reconcileErrors", s.reconcileErrors},
+                         {"apiCalls", s.apiCalls},
+                         {"restarts", s.restarts},
+                         {"queuedKeys", s.queuedKeys},
+                         {"memoryBytes", s.memoryBytes},
+                         {"lastError", s.lastError},
+                         {"swap",
+                          {{"swappable", s.swappable},
+                           {"swappedOut", s.swappedOut},
+                           {"swapOuts", s.swapOuts},
+                           {"restores", s.restores},
+                           {"prefetches", s.prefetches},
+                           {"snapshotFaults", s.snapshotFaults},
+                           {"snapshotBytes", s.snapshotBytes},
+                           {"wakesResident", s.wakesResident},
+                           {"wakesSwapped", s.wakesSwapped},
+                           {"residentSeconds", s.residentSeconds},
+                           {"lastRestoreMs", s.lastRestoreMs},
+                           {"lastSwapOutMs", s.lastSwapOutMs}}}});
   }
   return {{"operators", operators}, {"hostResidentBytes", residentBytes()}};
 }
@@ -56,7 +67,8 @@ common::Result<runtime::SwapOptions> swapOptions(const std::map<std::string, std
     auto it = flags.find(name);
     if (it == flags.end()) return common::Status::ok();
     if (it->second != "on" && it->second != "off") {
-      return common::Status(common::StatusCode::kInvalidArgument, std::string("--") + name + " must be on or off");
+      return common::Status(common::StatusCode::kInvalidArgument,
+                            std::string("--") + name + " must be on or off");
     }
     *value = it->second == "on";
     return common::Status::ok();
@@ -68,7 +80,8 @@ common::Result<runtime::SwapOptions> swapOptions(const std::map<std::string, std
     char* end = nullptr;
     const long long ms = std::strtoll(it->second.c_str(), &end, 10);
     if (it->second.empty() || *end != '\0' || ms < 0 || ms > 86'400'000) {
-      return common::Status(common::StatusCode::kInvalidArgument, "--swap-idle-ms must be milliseconds from 0 to 86400000");
+      return common::Status(common::StatusCode::kInvalidArgument,
+                            "--swap-idle-ms must be milliseconds from 0 to 86400000");
     }
     swap.idleAfter = std::chrono::milliseconds(ms);
   }
@@ -82,7 +95,8 @@ common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std:
   if (auto it = flags.find("kubeconfig"); it != flags.end()) options.explicitPath = it->second;
   if (auto it = flags.find("context"); it != flags.end()) options.contextOverride = it->second;
   auto inCluster = kube::inClusterOptionsFromEnvironment();
-  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() && !inCluster.serviceHost.empty()) {
+  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() &&
+      !inCluster.serviceHost.empty()) {
     return kube::loadInCluster(inCluster);
   }
   return kube::loadKubeconfig(options);
@@ -113,8 +127,10 @@ int runCommand(const std::map<std::string, std::string>& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   runtime::HostOptions options;
-  if (auto it = flags.find("workers"); it != flags.end()) options.workers = std::max(1, std::atoi(it->second.c_str()));
-  if (auto it = flags.find("artifact-dir"); it != flags.end()) options.artifactDirectory = it->second;
+  if (auto it = flags.find("workers"); it != flags.end())
+    options.workers = std::max(1, std::atoi(it->second.c_str()));
+  if (auto it = flags.find("artifact-dir"); it != flags.end())
+    options.artifactDirectory = it->second;
   if (auto swap = swapOptions(flags); swap) {
     options.swap = *swap;
   } else {
@@ -141,8 +157,9 @@ int runCommand(const std::map<std::string, std::string>& flags) {
       ++refused;
     }
   }
-  host.log("", WOP_LOG_INFO, std::to_string(specs->size() - refused) + " operator(s) running, " +
-                                 std::to_string(refused) + " refused");
+  host.log("", WOP_LOG_INFO,
+           std::to_string(specs->size() - refused) + " operator(s) running, " +
+               std::to_string(refused) + " refused");
   const auto statusFile = flags.find("status-file");
   for (;;) {
     timespec timeout{1, 0};

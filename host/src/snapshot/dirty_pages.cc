@@ -34,10 +34,12 @@ common::Result<std::vector<PageRun>> privatelyWrittenPages(const uint8_t* base, 
   uint64_t entries[kEntriesPerRead];
   for (uint64_t done = 0; done < pages;) {
     const uint64_t want = std::min<uint64_t>(kEntriesPerRead, pages - done);
-    const ssize_t got = ::pread(fd, entries, want * 8, static_cast<off_t>((firstVirtualPage + done) * 8));
+    const ssize_t got =
+        ::pread(fd, entries, want * 8, static_cast<off_t>((firstVirtualPage + done) * 8));
     if (got <= 0 || got % 8 != 0) {
       return common::Status(common::StatusCode::kUnavailable,
-                            std::string("reading /proc/self/pagemap: ") + (got < 0 ? std::strerror(errno) : "short read"));
+                            std::string("reading /proc/self/pagemap: ") +
+                                (got < 0 ? std::strerror(errno) : "short read"));
     }
     const uint64_t n = static_cast<uint64_t>(got) / 8;
     for (uint64_t i = 0; i < n; ++i) {

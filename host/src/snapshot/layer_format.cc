@@ -1,8 +1,8 @@
 #include "snapshot/layer_format.h"
 
-#include <cstring>
-
 #include <xxhash.h>
+
+#include <cstring>
 
 namespace wop::snapshot {
 namespace {
@@ -20,8 +20,12 @@ constexpr uint32_t kMaxRuns = 1 << 16;
 class Writer {
  public:
   void u8(uint8_t v) { bytes.push_back(v); }
-  void u32(uint32_t v) { for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i))); }
-  void u64(uint64_t v) { for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i))); }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
   void text(const std::string& s) {
     u32(static_cast<uint32_t>(s.size()));
     bytes.insert(bytes.end(), s.begin(), s.end());
@@ -97,9 +101,11 @@ std::vector<uint8_t> encodeLayerHeader(LayerHeader& header) {
   const auto size = static_cast<uint32_t>(w.bytes.size());
   header.dataOffset = (size + kPageBytes - 1) / kPageBytes * kPageBytes;
   for (int i = 0; i < 4; ++i) w.bytes[12 + i] = static_cast<uint8_t>(size >> (8 * i));
-  for (int i = 0; i < 8; ++i) w.bytes[dataOffsetAt + i] = static_cast<uint8_t>(header.dataOffset >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    w.bytes[dataOffsetAt + i] = static_cast<uint8_t>(header.dataOffset >> (8 * i));
   header.headerChecksum = XXH3_64bits(w.bytes.data(), w.bytes.size());
-  for (int i = 0; i < 8; ++i) w.bytes[kChecksumAt + i] = static_cast<uint8_t>(header.headerChecksum >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    w.bytes[kChecksumAt + i] = static_cast<uint8_t>(header.headerChecksum >> (8 * i));
   return w.bytes;
 }
 
@@ -122,9 +128,11 @@ common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
   r.u64(&checksum);
   if (version != kFormatVersion) {
     return Status(StatusCode::kDataLoss, "snapshot has format version " + std::to_string(version) +
-                                             ", this host reads version " + std::to_string(kFormatVersion));
+                                             ", this host reads version " +
+                                             std::to_string(kFormatVersion));
   }
-  if (size < 24 || size > bytes.size() || size > kMaxHeaderBytes) return corrupt("header length " + std::to_string(size));
+  if (size < 24 || size > bytes.size() || size > kMaxHeaderBytes)
+    return corrupt("header length " + std::to_string(size));
   std::vector<uint8_t> copy(bytes.begin(), bytes.begin() + size);
   std::memset(copy.data() + kChecksumAt, 0, 8);
   if (XXH3_64bits(copy.data(), copy.size()) != checksum) return corrupt("header checksum mismatch");
@@ -134,14 +142,16 @@ common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
   Reader f(bytes.subspan(24, size - 24));
   uint32_t globals = 0, runs = 0;
   if (!f.u64(&h.sequence) || !f.u64(&h.parentSequence) || !f.u64(&h.parentChecksum) ||
-      !f.text(&h.moduleIdentity, kMaxIdentityBytes) || !f.u64(&h.memoryBytes) || !f.u64(&h.dataOffset) ||
-      !f.u64(&h.dataChecksum) || !f.u32(&globals) || globals > kMaxGlobals) {
+      !f.text(&h.moduleIdentity, kMaxIdentityBytes) || !f.u64(&h.memoryBytes) ||
+      !f.u64(&h.dataOffset) || !f.u64(&h.dataChecksum) || !f.u32(&globals) ||
+      globals > kMaxGlobals) {
     return corrupt("truncated fields");
   }
   for (uint32_t i = 0; i < globals; ++i) {
     GlobalValue g;
     uint8_t kind = 0;
-    if (!f.text(&g.name, kMaxNameBytes) || !f.u8(&kind) || !f.u64(&g.bits) || kind > 3) return corrupt("global " + std::to_string(i));
+    if (!f.text(&g.name, kMaxNameBytes) || !f.u8(&kind) || !f.u64(&g.bits) || kind > 3)
+      return corrupt("global " + std::to_string(i));
     g.kind = static_cast<GlobalKind>(kind);
     h.globals.push_back(std::move(g));
   }
@@ -152,7 +162,8 @@ common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
     PageRun run;
     if (!f.u64(&run.firstPage) || !f.u64(&run.pageCount)) return corrupt("truncated runs");
     // Sorted, disjoint, non-empty and inside memory: a run is mapped over guest memory as is.
-    if (run.pageCount == 0 || run.firstPage < previousEnd || run.firstPage > pages || run.pageCount > pages - run.firstPage) {
+    if (run.pageCount == 0 || run.firstPage < previousEnd || run.firstPage > pages ||
+        run.pageCount > pages - run.firstPage) {
       return corrupt("run " + std::to_string(i) + " outside memory");
     }
     previousEnd = run.firstPage + run.pageCount;
@@ -164,7 +175,9 @@ common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
   return h;
 }
 
-DataChecksum::DataChecksum() : state_(XXH3_createState()) { XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_)); }
+DataChecksum::DataChecksum() : state_(XXH3_createState()) {
+  XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));
+}
 DataChecksum::~DataChecksum() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
 
 void DataChecksum::addPage(uint64_t pageNumber, const uint8_t* page) {
@@ -173,7 +186,9 @@ void DataChecksum::addPage(uint64_t pageNumber, const uint8_t* page) {
   XXH3_64bits_update(state, page, kPageBytes);
 }
 
-uint64_t DataChecksum::digest() const { return XXH3_64bits_digest(static_cast<XXH3_state_t*>(state_)); }
+uint64_t DataChecksum::digest() const {
+  return XXH3_64bits_digest(static_cast<XXH3_state_t*>(state_));
+}
 
 bool isZeroPage(const uint8_t* page) {
   uint64_t any = 0;

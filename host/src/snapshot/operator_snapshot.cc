@@ -1,8 +1,8 @@
 #include "snapshot/operator_snapshot.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,12 +23,14 @@ constexpr size_t kReadChunk = 1 << 20;
 
 Status ioError(const std::string& what, int error) {
   // A full disk is worth telling apart: the operator then simply stays resident.
-  const auto code = error == ENOSPC || error == EDQUOT || error == EFBIG ? StatusCode::kResourceExhausted
-                                                                         : StatusCode::kInternal;
+  const auto code = error == ENOSPC || error == EDQUOT || error == EFBIG
+                        ? StatusCode::kResourceExhausted
+                        : StatusCode::kInternal;
   return Status(code, what + ": " + std::strerror(error));
 }
 
-Status writeAll(int fd, const uint8_t* data, uint64_t size, uint64_t offset, const std::string& path) {
+Status writeAll(int fd, const uint8_t* data, uint64_t size, uint64_t offset,
+                const std::string& path) {
   while (size > 0) {
     const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
@@ -55,7 +57,8 @@ Status readAll(int fd, uint8_t* data, uint64_t size, uint64_t offset, const std:
 std::vector<PageRun> mergeCloseRuns(std::vector<PageRun> runs, uint64_t gap) {
   std::vector<PageRun> merged;
   for (const auto& run : runs) {
-    if (!merged.empty() && run.firstPage - (merged.back().firstPage + merged.back().pageCount) <= gap) {
+    if (!merged.empty() &&
+        run.firstPage - (merged.back().firstPage + merged.back().pageCount) <= gap) {
       merged.back().pageCount = run.firstPage + run.pageCount - merged.back().firstPage;
     } else {
       merged.push_back(run);
@@ -66,12 +69,16 @@ std::vector<PageRun> mergeCloseRuns(std::vector<PageRun> runs, uint64_t gap) {
 
 struct Fd {
   int fd = -1;
-  ~Fd() { if (fd >= 0) ::close(fd); }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 }  // namespace
 
-RestorePlan::RestorePlan(RestorePlan&& other) noexcept : layers_(std::move(other.layers_)) { other.layers_.clear(); }
+RestorePlan::RestorePlan(RestorePlan&& other) noexcept : layers_(std::move(other.layers_)) {
+  other.layers_.clear();
+}
 RestorePlan& RestorePlan::operator=(RestorePlan&& other) noexcept {
   if (this != &other) {
     for (auto& layer : layers_) ::close(layer.fd);
@@ -91,9 +98,11 @@ std::string OperatorSnapshot::pathOf(uint64_t sequence) const {
   return directory_ + "/" + std::to_string(sequence) + ".snap";
 }
 
-common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader header, std::span<const uint8_t> memory,
+common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader header,
+                                                                    std::span<const uint8_t> memory,
                                                                     uint64_t* bytesWritten) {
-  if (::mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST) return ioError("creating " + directory_, errno);
+  if (::mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST)
+    return ioError("creating " + directory_, errno);
   header.sequence = nextSequence_;
   header.moduleIdentity = moduleIdentity_;
   header.memoryBytes = memory.size();
@@ -127,12 +136,15 @@ common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader 
   if (::ftruncate(file.fd, static_cast<off_t>(header.dataOffset + memory.size())) != 0) {
     return fail(ioError("sizing " + temporary, errno));
   }
-  if (auto s = writeAll(file.fd, headerBytes.data(), headerBytes.size(), 0, temporary); !s.isOk()) return fail(s);
+  if (auto s = writeAll(file.fd, headerBytes.data(), headerBytes.size(), 0, temporary); !s.isOk())
+    return fail(s);
   *bytesWritten = 0;
   for (const auto& run : written) {
     const uint64_t offset = run.firstPage * kPageBytes;
     const uint64_t size = run.pageCount * kPageBytes;
-    if (auto s = writeAll(file.fd, memory.data() + offset, size, header.dataOffset + offset, temporary); !s.isOk()) {
+    if (auto s =
+            writeAll(file.fd, memory.data() + offset, size, header.dataOffset + offset, temporary);
+        !s.isOk()) {
       return fail(s);
     }
     *bytesWritten += size;
@@ -143,14 +155,17 @@ common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader 
   }
   file.fd = -1;
   // No fsync: snapshots only live as long as the host process (prepareSnapshotDirectory).
-  if (::rename(temporary.c_str(), path.c_str()) != 0) return fail(ioError("renaming " + temporary, errno));
+  if (::rename(temporary.c_str(), path.c_str()) != 0)
+    return fail(ioError("renaming " + temporary, errno));
   nextSequence_++;
   return Link{header.sequence, header.headerChecksum};
 }
 
-common::Result<SaveResult> OperatorSnapshot::save(std::span<uint8_t> memory, const std::vector<GlobalValue>& globals,
+common::Result<SaveResult> OperatorSnapshot::save(std::span<uint8_t> memory,
+                                                  const std::vector<GlobalValue>& globals,
                                                   bool restoredFromChain) {
-  if (reinterpret_cast<uintptr_t>(memory.data()) % kPageBytes != 0 || memory.size() % kPageBytes != 0) {
+  if (reinterpret_cast<uintptr_t>(memory.data()) % kPageBytes != 0 ||
+      memory.size() % kPageBytes != 0) {
     return Status(StatusCode::kInvalidArgument, "guest memory is not page aligned");
   }
   LayerHeader header;
@@ -199,9 +214,10 @@ common::Result<RestorePlan> OperatorSnapshot::open() const {
     RestorePlan::Layer entry;
     entry.path = path;
     entry.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (entry.fd < 0) return Status(StatusCode::kDataLoss, layer + " is missing: " + std::strerror(errno));
+    if (entry.fd < 0)
+      return Status(StatusCode::kDataLoss, layer + " is missing: " + std::strerror(errno));
     plan.layers_.push_back(entry);
-    struct stat info {};
+    struct stat info{};
     if (::fstat(entry.fd, &info) != 0) return ioError("reading " + layer, errno);
     // Headers fit in a page but for layers of many runs: read one page, more only if declared.
     const auto fileSize = static_cast<uint64_t>(info.st_size);
@@ -215,18 +231,21 @@ common::Result<RestorePlan> OperatorSnapshot::open() const {
     if (!header) return header.status().withContext(layer);
     const auto& h = *header;
     if (h.moduleIdentity != moduleIdentity_) {
-      return Status(StatusCode::kDataLoss, layer + " was taken from another module (" + h.moduleIdentity + ")");
+      return Status(StatusCode::kDataLoss,
+                    layer + " was taken from another module (" + h.moduleIdentity + ")");
     }
     if (h.sequence != chain_[i].sequence || h.headerChecksum != chain_[i].headerChecksum) {
       return Status(StatusCode::kDataLoss, layer + " is not the layer that was written");
     }
-    if (i > 0 && (h.parentSequence != chain_[i - 1].sequence || h.parentChecksum != chain_[i - 1].headerChecksum ||
+    if (i > 0 && (h.parentSequence != chain_[i - 1].sequence ||
+                  h.parentChecksum != chain_[i - 1].headerChecksum ||
                   h.memoryBytes < plan.layers_[i - 1].header.memoryBytes)) {
       return Status(StatusCode::kDataLoss, layer + " does not follow the layer before it");
     }
     if (static_cast<uint64_t>(info.st_size) != h.dataOffset + h.memoryBytes) {
-      return Status(StatusCode::kDataLoss, layer + " is truncated: " + std::to_string(info.st_size) + " bytes, expected " +
-                                               std::to_string(h.dataOffset + h.memoryBytes));
+      return Status(StatusCode::kDataLoss,
+                    layer + " is truncated: " + std::to_string(info.st_size) + " bytes, expected " +
+                        std::to_string(h.dataOffset + h.memoryBytes));
     }
     plan.layers_.back().header = std::move(*header);
   }
@@ -237,8 +256,9 @@ common::Status OperatorSnapshot::map(const RestorePlan& plan, uint8_t* memory) c
   for (const auto& layer : plan.layers_) {
     for (const auto& run : layer.header.runs) {
       void* at = memory + run.firstPage * kPageBytes;
-      void* mapped = ::mmap(at, run.pageCount * kPageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, layer.fd,
-                            static_cast<off_t>(layer.header.dataOffset + run.firstPage * kPageBytes));
+      void* mapped = ::mmap(
+          at, run.pageCount * kPageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, layer.fd,
+          static_cast<off_t>(layer.header.dataOffset + run.firstPage * kPageBytes));
       if (mapped == MAP_FAILED) return ioError("mapping snapshot layer " + layer.path, errno);
     }
   }
@@ -252,8 +272,10 @@ common::Status OperatorSnapshot::verifyData(const RestorePlan& plan) {
     const std::string& path = layer.path;
     for (const auto& run : layer.header.runs) {
       for (uint64_t page = run.firstPage; page < run.firstPage + run.pageCount;) {
-        const uint64_t pages = std::min<uint64_t>(kReadChunk / kPageBytes, run.firstPage + run.pageCount - page);
-        if (auto s = readAll(layer.fd, buffer.data(), pages * kPageBytes, layer.header.dataOffset + page * kPageBytes, path);
+        const uint64_t pages =
+            std::min<uint64_t>(kReadChunk / kPageBytes, run.firstPage + run.pageCount - page);
+        if (auto s = readAll(layer.fd, buffer.data(), pages * kPageBytes,
+                             layer.header.dataOffset + page * kPageBytes, path);
             !s.isOk()) {
           return s;
         }
@@ -287,7 +309,8 @@ common::Status prepareSnapshotDirectory(const std::string& base, const std::stri
     if (name.rfind("host-", 0) != 0) continue;
     const long pid = std::strtol(name.c_str() + 5, nullptr, 10);
     const bool running = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-    if (!running || entry.path() == std::filesystem::path(own)) std::filesystem::remove_all(entry.path(), error);
+    if (!running || entry.path() == std::filesystem::path(own))
+      std::filesystem::remove_all(entry.path(), error);
   }
   if (::mkdir(own.c_str(), 0700) != 0 && errno != EEXIST) return ioError("creating " + own, errno);
   return Status::ok();

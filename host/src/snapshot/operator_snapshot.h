@@ -25,9 +25,9 @@
 namespace wop::snapshot {
 
 struct SaveResult {
-  bool full = false;           // a full layer (else a delta)
-  uint64_t bytesWritten = 0;   // data bytes written (zero pages are holes)
-  size_t layers = 0;           // layers in the chain now
+  bool full = false;          // a full layer (else a delta)
+  uint64_t bytesWritten = 0;  // data bytes written (zero pages are holes)
+  size_t layers = 0;          // layers in the chain now
 };
 
 // A checked chain, ready to map: its files stay open until the plan is dropped.
@@ -59,8 +59,8 @@ class OperatorSnapshot {
 
   // memory: page aligned, a multiple of kPageBytes. restoredFromChain: memory is the mapping
   // map() made from this chain (and the pages nobody wrote are still the chain's).
-  common::Result<SaveResult> save(std::span<uint8_t> memory, const std::vector<GlobalValue>& globals,
-                                  bool restoredFromChain);
+  common::Result<SaveResult> save(std::span<uint8_t> memory,
+                                  const std::vector<GlobalValue>& globals, bool restoredFromChain);
   // Opens and checks every layer: present, the right format version, header checksums, module
   // identity, sizes (truncation), links between layers. Errors name the layer and the fault.
   common::Result<RestorePlan> open() const;
@@ -84,7 +84,8 @@ class OperatorSnapshot {
     uint64_t headerChecksum;
   };
   std::string pathOf(uint64_t sequence) const;
-  common::Result<Link> writeLayer(LayerHeader header, std::span<const uint8_t> memory, uint64_t* bytesWritten);
+  common::Result<Link> writeLayer(LayerHeader header, std::span<const uint8_t> memory,
+                                  uint64_t* bytesWritten);
   void removeUnreferenced(uint64_t keepFrom) const;
 
   const std::string directory_;

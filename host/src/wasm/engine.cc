@@ -13,9 +13,7 @@ wasmtime::Config makeConfig() {
 }  // namespace
 
 Engine::Engine(EngineOptions options)
-    : options_(options),
-      engine_(makeConfig()),
-      ticker_([this](std::stop_token stop) {
+    : options_(options), engine_(makeConfig()), ticker_([this](std::stop_token stop) {
         while (!stop.stop_requested()) {
           std::this_thread::sleep_for(options_.epochTick);
           engine_.increment_epoch();

@@ -8,10 +8,9 @@
 
 #include <chrono>
 #include <memory>
-#include <string>
 #include <stop_token>
+#include <string>
 #include <thread>
-
 #include <wasmtime.hh>
 
 namespace wop::wasm {

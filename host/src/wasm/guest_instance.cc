@@ -104,7 +104,8 @@ Status GuestInstance::growMemoryTo(uint64_t bytes) {
   if (wanted <= current) return Status::ok();
   auto grown = memory->grow(store_, wanted - current);
   if (!grown) {
-    return Status(StatusCode::kResourceExhausted, state_->name + ": cannot grow memory to " + std::to_string(bytes) +
+    return Status(StatusCode::kResourceExhausted, state_->name + ": cannot grow memory to " +
+                                                      std::to_string(bytes) +
                                                       " bytes: " + grown.err().message());
   }
   return Status::ok();
@@ -121,10 +122,14 @@ Status GuestInstance::setExportedGlobal(std::string_view name, const wasmtime::V
   auto exported = instance_->get(store_, name);
   auto* global = exported ? std::get_if<wasmtime::Global>(&*exported) : nullptr;
   if (global == nullptr) {
-    return Status(StatusCode::kNotFound, state_->name + " exports no global named " + std::string(name));
+    return Status(StatusCode::kNotFound,
+                  state_->name + " exports no global named " + std::string(name));
   }
   auto set = global->set(store_, value);
-  if (!set) return Status(StatusCode::kFailedPrecondition, state_->name + ": setting global " + std::string(name) + ": " + set.err().message());
+  if (!set)
+    return Status(
+        StatusCode::kFailedPrecondition,
+        state_->name + ": setting global " + std::string(name) + ": " + set.err().message());
   return Status::ok();
 }
 
@@ -135,8 +140,8 @@ uint64_t GuestInstance::memoryBytes() {
 
 common::Result<uint32_t> GuestInstance::copyIn(std::string_view bytes) {
   if (bytes.size() > limits::kMaxGuestCallBytes) {
-    return Status(StatusCode::kResourceExhausted, std::to_string(bytes.size()) +
-                                                      " bytes for the guest is above the limit");
+    return Status(StatusCode::kResourceExhausted,
+                  std::to_string(bytes.size()) + " bytes for the guest is above the limit");
   }
   auto allocated = enter("wop_alloc", {wasmtime::Val(static_cast<int32_t>(bytes.size()))});
   if (!allocated) return allocated.status();
@@ -188,7 +193,8 @@ common::Result<std::string> GuestInstance::callWithBytes(std::string_view export
   auto inputPtr = copyIn(input);
   if (!inputPtr) return inputPtr.status();
 
-  auto results = enter(exportName, {wasmtime::Val(static_cast<int32_t>(*inputPtr)), wasmtime::Val(len)});
+  auto results =
+      enter(exportName, {wasmtime::Val(static_cast<int32_t>(*inputPtr)), wasmtime::Val(len)});
   if (!results) return results.status();
   if (results->size() != 1 || results->front().kind() != wasmtime::ValKind::I64) {
     return Status(StatusCode::kFailedPrecondition,
@@ -202,9 +208,8 @@ common::Result<std::string> GuestInstance::callWithBytes(std::string_view export
   const auto outPtr = static_cast<uint32_t>(static_cast<uint64_t>(packed) >> 32);
   const auto outLen = static_cast<uint32_t>(packed & 0xffffffffu);
   if (outLen > limits::kMaxGuestCallBytes) {
-    return Status(StatusCode::kResourceExhausted, state_->name + " returned " +
-                                                      std::to_string(outLen) +
-                                                      " bytes, above the limit");
+    return Status(StatusCode::kResourceExhausted,
+                  state_->name + " returned " + std::to_string(outLen) + " bytes, above the limit");
   }
   auto view = memoryView();  // fresh view: the call may have grown memory
   auto output = view ? view->readString(outPtr, outLen) : std::nullopt;

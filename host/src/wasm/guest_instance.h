@@ -17,7 +17,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <wasmtime.hh>
 
 #include "common/status.h"
@@ -78,9 +77,9 @@ class GuestInstance {
                 wasmtime::Store store)
       : engine_(&engine), limits_(limits), state_(std::move(state)), store_(std::move(store)) {}
 
-  static common::Result<GuestInstance> finishCreate(GuestInstance instance, const GuestModule& module,
-                                                    wasmtime::TrapResult<wasmtime::Instance> created,
-                                                    bool runInitializer = true);
+  static common::Result<GuestInstance> finishCreate(
+      GuestInstance instance, const GuestModule& module,
+      wasmtime::TrapResult<wasmtime::Instance> created, bool runInitializer = true);
   std::optional<wasmtime::Memory> exportedMemory();
   common::Result<wasmtime::Func> exportedFunc(std::string_view name);
   // A view of the exported memory, valid until the guest runs again (it may grow and move).

@@ -30,8 +30,8 @@ common::Result<std::unique_ptr<GuestLinker>> GuestLinker::create(Engine& engine,
 
 common::Result<PreparedModule> GuestLinker::prepare(const GuestModule& module) const {
   wasmtime_instance_pre_t* pre = nullptr;
-  wasmtime_error_t* error = wasmtime_linker_instantiate_pre(
-      linker_.capi(), module.raw().capi(), &pre);
+  wasmtime_error_t* error =
+      wasmtime_linker_instantiate_pre(linker_.capi(), module.raw().capi(), &pre);
   if (error != nullptr) {
     return Status(StatusCode::kFailedPrecondition,
                   "linking " + module.name() + ": " + wasmtime::Error(error).message());

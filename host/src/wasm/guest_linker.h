@@ -7,7 +7,6 @@
 
 #include <functional>
 #include <memory>
-
 #include <wasmtime.hh>
 
 #include "common/status.h"

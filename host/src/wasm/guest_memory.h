@@ -42,7 +42,8 @@ class GuestMemory {
 
   // Copies data to [ptr, ptr+data.size()); false (and nothing written) if out of bounds.
   bool write(uint32_t ptr, std::span<const uint8_t> data) {
-    if (data.size() > UINT32_MAX || !contains(ptr, static_cast<uint32_t>(data.size()))) return false;
+    if (data.size() > UINT32_MAX || !contains(ptr, static_cast<uint32_t>(data.size())))
+      return false;
     if (!data.empty()) std::memcpy(bytes_.data() + ptr, data.data(), data.size());
     return true;
   }

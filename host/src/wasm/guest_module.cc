@@ -33,9 +33,9 @@ Status checkImports(const wasmtime::Module& module, const ModuleRequirements& re
                           (requirements.providesImport &&
                            requirements.providesImport(import.module(), import.name()));
     if (!provided) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "imports " + std::string(import.module()) + "." + std::string(import.name()) +
-                        ", which the host does not provide");
+      return Status(StatusCode::kFailedPrecondition, "imports " + std::string(import.module()) +
+                                                         "." + std::string(import.name()) +
+                                                         ", which the host does not provide");
     }
   }
   return Status::ok();
@@ -49,9 +49,11 @@ bool hasExport(const wasmtime::Module& module, std::string_view name) {
 }
 
 Status checkAbiMarker(const wasmtime::Module& module, const ModuleRequirements& requirements) {
-  if (requirements.abiMarker.empty() || hasExport(module, requirements.abiMarker)) return Status::ok();
+  if (requirements.abiMarker.empty() || hasExport(module, requirements.abiMarker))
+    return Status::ok();
   for (const auto& exported : module.exports()) {
-    if (!requirements.abiMarkerPrefix.empty() && exported.name().starts_with(requirements.abiMarkerPrefix)) {
+    if (!requirements.abiMarkerPrefix.empty() &&
+        exported.name().starts_with(requirements.abiMarkerPrefix)) {
       return Status(StatusCode::kFailedPrecondition,
                     "declares ABI version " +
                         std::string(exported.name().substr(requirements.abiMarkerPrefix.size())) +
@@ -86,8 +88,9 @@ Status checkMemory(const wasmtime::Module& module, const ModuleRequirements& req
       const uint64_t initial = memory->min() * 65536;
       if (initial > requirements.maxMemoryBytes) {
         return Status(StatusCode::kResourceExhausted,
-                      "declares " + std::to_string(initial >> 20) + " MiB of initial memory, above " +
-                          "its limit of " + std::to_string(requirements.maxMemoryBytes >> 20) + " MiB");
+                      "declares " + std::to_string(initial >> 20) +
+                          " MiB of initial memory, above " + "its limit of " +
+                          std::to_string(requirements.maxMemoryBytes >> 20) + " MiB");
       }
     }
   }
@@ -99,26 +102,31 @@ Status checkMemory(const wasmtime::Module& module, const ModuleRequirements& req
 common::Result<GuestModule> GuestModule::fromCompiled(wasmtime::Module module,
                                                       const std::string& name,
                                                       const ModuleRequirements& requirements) {
-  return fromCompiled(std::make_shared<const wasmtime::Module>(std::move(module)), name, requirements);
+  return fromCompiled(std::make_shared<const wasmtime::Module>(std::move(module)), name,
+                      requirements);
 }
 
-common::Result<GuestModule> GuestModule::fromCompiled(std::shared_ptr<const wasmtime::Module> module,
-                                                      const std::string& name,
-                                                      const ModuleRequirements& requirements) {
+common::Result<GuestModule> GuestModule::fromCompiled(
+    std::shared_ptr<const wasmtime::Module> module, const std::string& name,
+    const ModuleRequirements& requirements) {
   const std::string context = "loading module " + name;
-  if (auto status = checkImports(*module, requirements); !status.isOk()) return status.withContext(context);
-  if (auto status = checkExports(*module, requirements); !status.isOk()) return status.withContext(context);
-  if (auto status = checkMemory(*module, requirements); !status.isOk()) return status.withContext(context);
+  if (auto status = checkImports(*module, requirements); !status.isOk())
+    return status.withContext(context);
+  if (auto status = checkExports(*module, requirements); !status.isOk())
+    return status.withContext(context);
+  if (auto status = checkMemory(*module, requirements); !status.isOk())
+    return status.withContext(context);
   return GuestModule(name, std::move(module));
 }
 
-common::Result<wasmtime::Module> GuestModule::compileBytes(Engine& engine, std::span<const uint8_t> bytes,
+common::Result<wasmtime::Module> GuestModule::compileBytes(Engine& engine,
+                                                           std::span<const uint8_t> bytes,
                                                            const std::string& name) {
   const std::string context = "loading module " + name;
   if (bytes.size() > limits::kMaxModuleBytes) {
-    return Status(StatusCode::kResourceExhausted,
-                  "module is " + std::to_string(bytes.size()) + " bytes, above the limit of " +
-                      std::to_string(limits::kMaxModuleBytes))
+    return Status(StatusCode::kResourceExhausted, "module is " + std::to_string(bytes.size()) +
+                                                      " bytes, above the limit of " +
+                                                      std::to_string(limits::kMaxModuleBytes))
         .withContext(context);
   }
   if (auto status = checkHeader(bytes); !status.isOk()) return status.withContext(context);

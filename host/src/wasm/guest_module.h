@@ -12,7 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
 #include <wasmtime.hh>
 
 #include "common/status.h"
@@ -44,7 +43,8 @@ class GuestModule {
   static common::Result<GuestModule> compileFile(Engine& engine, const std::string& path,
                                                  const ModuleRequirements& requirements = {});
   // Size and header checks, then compilation; no ABI checks (see fromCompiled).
-  static common::Result<wasmtime::Module> compileBytes(Engine& engine, std::span<const uint8_t> bytes,
+  static common::Result<wasmtime::Module> compileBytes(Engine& engine,
+                                                       std::span<const uint8_t> bytes,
                                                        const std::string& name);
   // Checks an already compiled module (e.g. one loaded from the artifact cache).
   static common::Result<GuestModule> fromCompiled(wasmtime::Module module, const std::string& name,

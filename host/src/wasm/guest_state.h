@@ -21,7 +21,8 @@ struct GuestState {
   size_t droppedOutputBytes = 0;
 
   void appendOutput(std::string_view bytes) {
-    const size_t room = limits::kMaxGuestLogBufferBytes - std::min(output.size(), limits::kMaxGuestLogBufferBytes);
+    const size_t room =
+        limits::kMaxGuestLogBufferBytes - std::min(output.size(), limits::kMaxGuestLogBufferBytes);
     const size_t kept = std::min(room, bytes.size());
     output.append(bytes.substr(0, kept));
     droppedOutputBytes += bytes.size() - kept;

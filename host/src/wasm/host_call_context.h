@@ -7,7 +7,6 @@
 #include <optional>
 #include <span>
 #include <variant>
-
 #include <wasmtime.hh>
 
 #include "wasm/guest_memory.h"

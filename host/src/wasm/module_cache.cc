@@ -31,7 +31,8 @@ Status writeAtomically(const std::string& path, const std::vector<uint8_t>& byte
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     if (!out.flush()) {
       std::remove(tmp.c_str());
       return Status(StatusCode::kUnavailable, "cannot write " + tmp);
@@ -107,7 +108,8 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
     std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
     auto binary = wasmtime::wat2wasm(text);
     if (!binary) {
-      return Status(StatusCode::kInvalidArgument, "loading module " + path + ": " + binary.err().message());
+      return Status(StatusCode::kInvalidArgument,
+                    "loading module " + path + ": " + binary.err().message());
     }
     bytes = binary.unwrap();
   }
@@ -116,7 +118,8 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
     if (module) module->setOrigin(key, checkCapturableState(*bytes));
     return module;
   };
-  if (auto shared = inMemory(key)) return withOrigin(GuestModule::fromCompiled(std::move(shared), path, requirements));
+  if (auto shared = inMemory(key))
+    return withOrigin(GuestModule::fromCompiled(std::move(shared), path, requirements));
   auto module = compiledModule(path, key, *bytes);
   if (!module) return module.status();
   auto shared = std::make_shared<const wasmtime::Module>(std::move(*module));
@@ -144,12 +147,16 @@ bool ModuleCache::hasArtifact(const std::string& identity) const {
   return std::filesystem::exists(directory_ + "/" + identity + ".cwasm");
 }
 
-common::Result<GuestModule> ModuleCache::reload(const std::string& identity, const std::string& name,
+common::Result<GuestModule> ModuleCache::reload(const std::string& identity,
+                                                const std::string& name,
                                                 const ModuleRequirements& requirements) {
-  if (auto shared = inMemory(identity)) return GuestModule::fromCompiled(std::move(shared), name, requirements);
+  if (auto shared = inMemory(identity))
+    return GuestModule::fromCompiled(std::move(shared), name, requirements);
   const std::string artifact = directory_ + "/" + identity + ".cwasm";
   auto mapped = wasmtime::Module::deserialize_file(engine_.raw(), artifact);
-  if (!mapped) return Status(StatusCode::kUnavailable, "reloading " + name + " from " + artifact + ": " + mapped.err().message());
+  if (!mapped)
+    return Status(StatusCode::kUnavailable,
+                  "reloading " + name + " from " + artifact + ": " + mapped.err().message());
   auto shared = std::make_shared<const wasmtime::Module>(mapped.unwrap());
   {
     std::lock_guard lock(mutex_);

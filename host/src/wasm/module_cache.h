@@ -22,7 +22,7 @@
 namespace wop::wasm {
 
 struct ModuleCacheCounters {
-  uint64_t compiled = 0;      // compiled from Wasm (artifact written)
+  uint64_t compiled = 0;        // compiled from Wasm (artifact written)
   uint64_t loadedFromDisk = 0;  // mapped from an artifact
   uint64_t sharedInMemory = 0;  // same bytes already loaded in this process
 };

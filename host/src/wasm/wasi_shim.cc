@@ -20,9 +20,9 @@ constexpr int32_t kErrnoInval = 28;
 constexpr int32_t kErrnoSpipe = 70;
 
 constexpr std::array<std::string_view, 12> kShimFunctions = {
-    "fd_write",    "fd_close",       "fd_seek",  "fd_fdstat_get",     "proc_exit",
-    "environ_get", "environ_sizes_get", "args_get", "args_sizes_get", "clock_time_get",
-    "random_get",  "sched_yield"};
+    "fd_write",       "fd_close",       "fd_seek",           "fd_fdstat_get",
+    "proc_exit",      "environ_get",    "environ_sizes_get", "args_get",
+    "args_sizes_get", "clock_time_get", "random_get",        "sched_yield"};
 
 bool isStdio(int32_t fd) { return fd == 1 || fd == 2; }
 
@@ -62,10 +62,12 @@ int32_t clockTimeGet(wasmtime::Caller caller, int32_t clockId, int64_t /*precisi
   uint64_t nanos = 0;
   if (clockId == 0) {  // realtime
     nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
   } else if (clockId == 1) {  // monotonic
     nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::steady_clock::now().time_since_epoch()).count();
+                std::chrono::steady_clock::now().time_since_epoch())
+                .count();
   } else {
     return kErrnoInval;
   }
@@ -90,8 +92,8 @@ template <typename F>
 common::Status define(wasmtime::Linker& linker, std::string_view name, F f) {
   auto result = linker.func_wrap(kWasiModule, name, std::move(f));
   if (!result) {
-    return common::Status(common::StatusCode::kInternal,
-                          "defining WASI shim " + std::string(name) + ": " + result.err().message());
+    return common::Status(common::StatusCode::kInternal, "defining WASI shim " + std::string(name) +
+                                                             ": " + result.err().message());
   }
   return common::Status::ok();
 }

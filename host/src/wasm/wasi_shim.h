@@ -5,7 +5,6 @@
 #pragma once
 
 #include <string_view>
-
 #include <wasmtime.hh>
 
 #include "common/status.h"

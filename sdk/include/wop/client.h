@@ -9,12 +9,11 @@
 // the object itself.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "wop/call.h"
 #include "wop/kind.h"

@@ -18,10 +18,10 @@ Operator& theOperator();
 }  // namespace wop::sdk::detail
 
 // Use at global scope.
-#define WOP_OPERATOR(Type)                                  \
-  ::wop::sdk::Operator& wop::sdk::detail::theOperator() {   \
-    static Type instance;                                   \
-    return instance;                                        \
+#define WOP_OPERATOR(Type)                                \
+  ::wop::sdk::Operator& wop::sdk::detail::theOperator() { \
+    static Type instance;                                 \
+    return instance;                                      \
   }
 
 #else  // native
@@ -34,9 +34,9 @@ std::unique_ptr<Operator> newOperator();
 }  // namespace wop::sdk::detail
 
 // Use at global scope.
-#define WOP_OPERATOR(Type)                                              \
+#define WOP_OPERATOR(Type)                                                \
   std::unique_ptr<::wop::sdk::Operator> wop::sdk::detail::newOperator() { \
-    return std::make_unique<Type>();                                    \
+    return std::make_unique<Type>();                                      \
   }
 
 #endif

@@ -65,7 +65,7 @@ class Runtime {
   Client client_;
   Config config_;
   std::map<uint32_t, Declared> controllers_;  // by the id wop_declare returned
-  std::map<int32_t, Waiter> pending_;          // by token
+  std::map<int32_t, Waiter> pending_;         // by token
   size_t running_ = 0;
 };
 

@@ -12,8 +12,7 @@ class Counter : public Operator {
  public:
   std::vector<Controller> controllers(const Config& config) override {
     return {Controller("counter").For(kinds::ConfigMap, config.string("namespace"),
-                                      config.string("labelSelector"),
-                                      {Predicate::LabelsChanged})};
+                                      config.string("labelSelector"), {Predicate::LabelsChanged})};
   }
 
   Task<Result> reconcile(Context& ctx, const Request& req) override {
@@ -21,8 +20,8 @@ class Counter : public Operator {
     log::info("reconcile %lld of %s", static_cast<long long>(count_), req.key().c_str());
     auto response = co_await ctx.client.patch(
         kinds::ConfigMap, req.ns, req.name,
-        {{"metadata", {{"annotations", {{"counter.wasm-operator.dev/count",
-                                         std::to_string(count_)}}}}}});
+        {{"metadata",
+          {{"annotations", {{"counter.wasm-operator.dev/count", std::to_string(count_)}}}}}});
     if (response.notFound()) co_return Result::done();
     if (!response.ok()) co_return Result::error(response.errorMessage());
     co_return Result::done();

@@ -25,7 +25,8 @@ struct LogCapture {
   }
   bool contains(const std::string& text) {
     std::lock_guard lock(mutex);
-    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const auto& l) { return l.find(text) != std::string::npos; });
   }
 };
 

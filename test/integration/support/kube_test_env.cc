@@ -1,14 +1,14 @@
 #include "support/kube_test_env.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "common/file.h"
+#include "common/yaml.h"
 #include "kube/discovery.h"
 #include "kube/kubeconfig.h"
-#include "common/yaml.h"
 #include "support/test_kube_client.h"
 
 namespace wop::testing {
@@ -31,7 +31,8 @@ void ensureNamespace(kube::Client& client, const std::string& name) {
   nlohmann::json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
   auto created = client.create(kNamespaces, "", ns.dump());
   if (!created) {
-    ASSERT_EQ(created.error().reason, kube::ApiReason::kAlreadyExists) << created.error().toString();
+    ASSERT_EQ(created.error().reason, kube::ApiReason::kAlreadyExists)
+        << created.error().toString();
   }
 }
 
@@ -45,7 +46,8 @@ void removeIfPresent(kube::Client& client, const kube::ResourceInfo& resource,
   ASSERT_TRUE(eventually([&] {
     auto got = client.get(resource, ns, name);
     return !got && got.error().reason == kube::ApiReason::kNotFound;
-  })) << ns << "/" << name << " not deleted";
+  })) << ns
+      << "/" << name << " not deleted";
 }
 
 void applyManifests(kube::Client& client, const std::string& path) {
@@ -58,17 +60,21 @@ void applyManifests(kube::Client& client, const std::string& path) {
     ASSERT_TRUE(resource) << resource.error().toString();
     const std::string ns = document["metadata"].value("namespace", "");
     auto created = client.create(*resource, ns, document.dump());
-    if (!created) ASSERT_EQ(created.error().reason, kube::ApiReason::kAlreadyExists) << created.error().toString();
+    if (!created)
+      ASSERT_EQ(created.error().reason, kube::ApiReason::kAlreadyExists)
+          << created.error().toString();
     if (document["kind"] == "CustomResourceDefinition") {
       const std::string name = document["metadata"]["name"];
       ASSERT_TRUE(eventually([&] {
         auto crd = client.get(*resource, "", name);
         if (!crd) return false;
-        for (const auto& c : parseJson(*crd)["status"].value("conditions", nlohmann::json::array())) {
+        for (const auto& c :
+             parseJson(*crd)["status"].value("conditions", nlohmann::json::array())) {
           if (c.value("type", "") == "Established" && c.value("status", "") == "True") return true;
         }
         return false;
-      })) << name << " not Established";
+      })) << name
+          << " not Established";
     }
   }
 }
@@ -88,6 +94,8 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-nlohmann::json parseJson(const std::string& text) { return nlohmann::json::parse(text, nullptr, false); }
+nlohmann::json parseJson(const std::string& text) {
+  return nlohmann::json::parse(text, nullptr, false);
+}
 
 }  // namespace wop::testing

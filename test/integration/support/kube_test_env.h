@@ -5,9 +5,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "kube/client.h"
 

@@ -1,8 +1,8 @@
 #include "test_kube_client.h"
 
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -22,7 +22,8 @@ std::string readFile(const std::string& path) {
 }
 
 // The named entry's body ("cluster", "user", "context") of a kubeconfig list.
-nlohmann::json entry(const nlohmann::json& config, const char* list, const char* body, const std::string& name) {
+nlohmann::json entry(const nlohmann::json& config, const char* list, const char* body,
+                     const std::string& name) {
   for (const auto& item : config[list]) {
     if (item["name"] == name) return item[body];
   }

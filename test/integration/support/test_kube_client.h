@@ -3,11 +3,11 @@
 // and sends JSON requests with libcurl. The real client lives in host/src/kube.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <curl/curl.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace wop::testing {
 

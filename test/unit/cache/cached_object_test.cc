@@ -59,8 +59,9 @@ TEST(CachedObject, KeepsManagedFieldsWhenAsked) {
 
 TEST(CachedObject, FillsInKindAndApiVersionOfListItems) {
   simdjson::dom::parser parser;
-  auto object = decodeObjectJson(parser, R"({"metadata":{"name":"c","namespace":"n"},"data":{"k":"v"}})",
-                                 {.apiVersion = "v1", .kind = "ConfigMap"});
+  auto object =
+      decodeObjectJson(parser, R"({"metadata":{"name":"c","namespace":"n"},"data":{"k":"v"}})",
+                       {.apiVersion = "v1", .kind = "ConfigMap"});
   ASSERT_TRUE(object);
   auto stored = nlohmann::json::parse((*object)->json);
   EXPECT_EQ(stored["kind"], "ConfigMap");

@@ -67,8 +67,8 @@ TEST(Store, ReplaceReportsOnlyRealDifferences) {
   store.upsert(object("a", "same", "1"));
   store.upsert(object("a", "changed", "1"));
   store.upsert(object("a", "gone", "1"));
-  auto changes = store.replace({object("a", "same", "1"), object("a", "changed", "2"),
-                                object("a", "new", "1")});
+  auto changes = store.replace(
+      {object("a", "same", "1"), object("a", "changed", "2"), object("a", "new", "1")});
   int adds = 0, updates = 0, deletes = 0;
   for (const auto& c : changes) {
     if (!c.before) {

@@ -22,16 +22,20 @@ std::string errorOf(std::string_view text) {
 }
 
 TEST(Yaml, PlainScalarsAreTypedAndQuotedOnesStayStrings) {
-  auto doc = onlyDocument("a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: \"true\"\ng: 0x10\nh: nan\ni: |\n  7\n");
-  EXPECT_EQ(doc, nlohmann::json::parse(
-                     R"({"a":1,"b":-2.5,"c":true,"d":null,"e":"1","f":"true","g":"0x10","h":"nan","i":"7\n"})"));
+  auto doc = onlyDocument(
+      "a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: \"true\"\ng: 0x10\nh: nan\ni: |\n  7\n");
+  EXPECT_EQ(
+      doc,
+      nlohmann::json::parse(
+          R"({"a":1,"b":-2.5,"c":true,"d":null,"e":"1","f":"true","g":"0x10","h":"nan","i":"7\n"})"));
 }
 
 TEST(Yaml, ExplicitStringTagKeepsText) { EXPECT_EQ(onlyDocument("v: !!str 42\n")["v"], "42"); }
 
 TEST(Yaml, FlowAndBlockCollectionsNest) {
   auto doc = onlyDocument("spec:\n  items: [1, {x: y}]\n  more:\n    - a\n    - b: c\n");
-  EXPECT_EQ(doc, nlohmann::json::parse(R"({"spec":{"items":[1,{"x":"y"}],"more":["a",{"b":"c"}]}})"));
+  EXPECT_EQ(doc,
+            nlohmann::json::parse(R"({"spec":{"items":[1,{"x":"y"}],"more":["a",{"b":"c"}]}})"));
 }
 
 TEST(Yaml, NumericKeysAreKeptAsText) { EXPECT_EQ(onlyDocument("80: http\n")["80"], "http"); }
@@ -51,7 +55,8 @@ TEST(Yaml, AliasesCopyTheAnchoredValue) {
 }
 
 TEST(Yaml, AnchorsDoNotReachAcrossDocuments) {
-  EXPECT_THAT(errorOf("a: &x 1\n---\nb: *x\n"), HasSubstr("/t.yaml: line 3: alias *x names no anchor"));
+  EXPECT_THAT(errorOf("a: &x 1\n---\nb: *x\n"),
+              HasSubstr("/t.yaml: line 3: alias *x names no anchor"));
 }
 
 TEST(Yaml, AliasBombIsRefusedNotExpanded) {
@@ -82,18 +87,21 @@ TEST(Yaml, CollectionKeysAreRefused) {
 }
 
 TEST(Yaml, NestingIsBounded) {
-  EXPECT_THAT(errorOf(std::string(65, '[') + std::string(65, ']')), HasSubstr("nested deeper than 64 levels"));
+  EXPECT_THAT(errorOf(std::string(65, '[') + std::string(65, ']')),
+              HasSubstr("nested deeper than 64 levels"));
   EXPECT_TRUE(parseYamlDocuments(std::string(64, '[') + std::string(64, ']'), "/t.yaml").isOk());
 }
 
 TEST(Yaml, SyntaxErrorsNameLineAndProblem) {
-  EXPECT_THAT(errorOf("kind: [unclosed\n"), HasSubstr("/t.yaml: not valid YAML: line 2 column 1: did not find expected"));
+  EXPECT_THAT(errorOf("kind: [unclosed\n"),
+              HasSubstr("/t.yaml: not valid YAML: line 2 column 1: did not find expected"));
   EXPECT_THAT(errorOf("a: b: c\n"), HasSubstr("line 1"));
   EXPECT_THAT(errorOf(",!"), HasSubstr("not valid YAML"));
 }
 
 TEST(Yaml, BytesOutsidePrintableUtf8AreRefusedFirst) {
-  EXPECT_EQ(errorOf("a: 1\nb: \x01\n"), "/t.yaml: line 2: control character 1 is not allowed in YAML");
+  EXPECT_EQ(errorOf("a: 1\nb: \x01\n"),
+            "/t.yaml: line 2: control character 1 is not allowed in YAML");
   EXPECT_THAT(errorOf("a: \xff\n"), HasSubstr("line 1: not valid UTF-8 (byte 3)"));
 }
 

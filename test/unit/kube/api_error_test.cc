@@ -148,14 +148,22 @@ TEST(ApiError, FallsBackToTheHttpStatusForAnUnknownReason) {
 
 TEST(ApiError, MapsEveryKnownHttpStatus) {
   const std::pair<int, ApiReason> cases[] = {
-      {400, ApiReason::kBadRequest},           {401, ApiReason::kUnauthorized},
-      {403, ApiReason::kForbidden},            {404, ApiReason::kNotFound},
-      {405, ApiReason::kMethodNotAllowed},     {406, ApiReason::kNotAcceptable},
-      {409, ApiReason::kConflict},             {410, ApiReason::kGone},
-      {413, ApiReason::kRequestEntityTooLarge}, {415, ApiReason::kUnsupportedMediaType},
-      {422, ApiReason::kInvalid},              {429, ApiReason::kTooManyRequests},
-      {500, ApiReason::kInternalError},        {503, ApiReason::kServiceUnavailable},
-      {504, ApiReason::kServerTimeout},        {418, ApiReason::kUnknown},
+      {400, ApiReason::kBadRequest},
+      {401, ApiReason::kUnauthorized},
+      {403, ApiReason::kForbidden},
+      {404, ApiReason::kNotFound},
+      {405, ApiReason::kMethodNotAllowed},
+      {406, ApiReason::kNotAcceptable},
+      {409, ApiReason::kConflict},
+      {410, ApiReason::kGone},
+      {413, ApiReason::kRequestEntityTooLarge},
+      {415, ApiReason::kUnsupportedMediaType},
+      {422, ApiReason::kInvalid},
+      {429, ApiReason::kTooManyRequests},
+      {500, ApiReason::kInternalError},
+      {503, ApiReason::kServiceUnavailable},
+      {504, ApiReason::kServerTimeout},
+      {418, ApiReason::kUnknown},
       {502, ApiReason::kUnknown},
   };
   for (auto [status, reason] : cases) {

@@ -34,8 +34,9 @@ class ClientTest : public ::testing::Test {
 TEST_F(ClientTest, SendsTheTokenAndImpersonation) {
   auto& client = makeClient();
   transport_->respond(200, R"({"metadata":{"name":"x"}})");
-  auto object = client.get(kConfigMaps, "ns", "x",
-                           {.impersonateUser = "system:serviceaccount:ops:ring", .impersonateGroups = {"g1"}});
+  auto object = client.get(
+      kConfigMaps, "ns", "x",
+      {.impersonateUser = "system:serviceaccount:ops:ring", .impersonateGroups = {"g1"}});
   ASSERT_TRUE(object);
   ASSERT_EQ(transport_->sent.size(), 1u);
   const auto& sent = transport_->sent[0];
@@ -95,7 +96,9 @@ TEST_F(ClientTest, RetriesAConnectionErrorOnlyForRepeatableMethods) {
 
 TEST_F(ClientTest, DoesNotRetryAConflict) {
   auto& client = makeClient();
-  transport_->respond(409, R"({"kind":"Status","reason":"Conflict","code":409,"message":"the object has been modified"})");
+  transport_->respond(
+      409,
+      R"({"kind":"Status","reason":"Conflict","code":409,"message":"the object has been modified"})");
   auto updated = client.update(kConfigMaps, "ns", "x", "{}");
   ASSERT_FALSE(updated);
   EXPECT_EQ(updated.error().reason, ApiReason::kConflict);

@@ -6,13 +6,15 @@ namespace wop::kube {
 namespace {
 
 const ResourceInfo kPods{{"", "v1", "pods"}, "Pod", true};
-const ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
+const ResourceInfo kTestResources{
+    {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 const ResourceInfo kNamespaces{{"", "v1", "namespaces"}, "Namespace", false};
 
 TEST(Request, CorePathsStartWithApi) {
   EXPECT_EQ(collectionPath(kPods, "shop"), "/api/v1/namespaces/shop/pods");
   EXPECT_EQ(collectionPath(kPods, ""), "/api/v1/pods");
-  EXPECT_EQ(objectPath(kPods, "shop", "web-0", "status"), "/api/v1/namespaces/shop/pods/web-0/status");
+  EXPECT_EQ(objectPath(kPods, "shop", "web-0", "status"),
+            "/api/v1/namespaces/shop/pods/web-0/status");
 }
 
 TEST(Request, GroupPathsStartWithApis) {
@@ -25,8 +27,9 @@ TEST(Request, ClusterScopedResourcesIgnoreTheNamespace) {
 }
 
 TEST(Request, ListEncodesSelectorsAndPagination) {
-  auto request = listRequest(kPods, "shop", {.labelSelector = "app in (web,api),tier!=db",
-                                             .limit = 500, .continueToken = "abc=="});
+  auto request = listRequest(
+      kPods, "shop",
+      {.labelSelector = "app in (web,api),tier!=db", .limit = 500, .continueToken = "abc=="});
   EXPECT_EQ(request.method, "GET");
   EXPECT_EQ(request.path,
             "/api/v1/namespaces/shop/pods?labelSelector=app%20in%20%28web%2Capi%29%2Ctier%21%3Ddb"
@@ -36,8 +39,9 @@ TEST(Request, ListEncodesSelectorsAndPagination) {
 TEST(Request, WatchAsksForBookmarksAndATimeout) {
   auto request = watchRequest(kPods, "", {.resourceVersion = "123", .timeoutSeconds = 300});
   EXPECT_TRUE(request.streaming);
-  EXPECT_EQ(request.path,
-            "/api/v1/pods?watch=true&resourceVersion=123&allowWatchBookmarks=true&timeoutSeconds=300");
+  EXPECT_EQ(
+      request.path,
+      "/api/v1/pods?watch=true&resourceVersion=123&allowWatchBookmarks=true&timeoutSeconds=300");
 }
 
 TEST(Request, WritesCarryTheirContentType) {
@@ -54,19 +58,23 @@ TEST(Request, WritesCarryTheirContentType) {
 }
 
 TEST(Request, ForceIsOnlySentWithApply) {
-  auto merge = patchRequest(kPods, "a", "x", PatchType::kJsonMerge, "{}", {.fieldManager = "m", .force = true});
+  auto merge = patchRequest(kPods, "a", "x", PatchType::kJsonMerge, "{}",
+                            {.fieldManager = "m", .force = true});
   EXPECT_EQ(merge.path.find("force"), std::string::npos);
-  auto apply = patchRequest(kPods, "a", "x", PatchType::kApply, "{}", {.fieldManager = "m", .force = true});
+  auto apply =
+      patchRequest(kPods, "a", "x", PatchType::kApply, "{}", {.fieldManager = "m", .force = true});
   EXPECT_NE(apply.path.find("force=true"), std::string::npos);
 }
 
 TEST(Request, DeleteOptionsGoInTheBody) {
   auto request = deleteRequest(kPods, "a", "x",
-                               {.propagationPolicy = "Background", .gracePeriodSeconds = 0,
+                               {.propagationPolicy = "Background",
+                                .gracePeriodSeconds = 0,
                                 .preconditionResourceVersion = "7"});
   EXPECT_EQ(request.method, "DELETE");
-  EXPECT_EQ(request.body,
-            R"({"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background","gracePeriodSeconds":0,"preconditions":{"resourceVersion":"7"}})");
+  EXPECT_EQ(
+      request.body,
+      R"({"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background","gracePeriodSeconds":0,"preconditions":{"resourceVersion":"7"}})");
 }
 
 }  // namespace

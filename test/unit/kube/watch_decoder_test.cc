@@ -65,8 +65,8 @@ TEST_F(WatchDecoderTest, DecodesOneEventPerRead) {
 }
 
 TEST_F(WatchDecoderTest, DecodesManyEventsInOneRead) {
-  std::string stream = std::string(kPodAdded) + std::string(kPodModified) +
-                       std::string(kBookmark) + std::string(kPodAdded);
+  std::string stream = std::string(kPodAdded) + std::string(kPodModified) + std::string(kBookmark) +
+                       std::string(kPodAdded);
   auto events = feedAll({stream});
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[2].type, WatchEventType::kBookmark);
@@ -83,10 +83,9 @@ TEST_F(WatchDecoderTest, MinifiesTheObject) {
 TEST_F(WatchDecoderTest, FindsTheSameEventsWhereverAReadSplitsThem) {
   // Strings holding braces, quotes, escaped quotes, escaped backslashes and unicode escapes, so
   // some split points fall inside a string and right after a backslash.
-  const std::string stream =
-      std::string(R"({"type":"ADDED","object":{"data":{"k":"{[\"}]\\",)") +
-      std::string(R"("u":"caf\u00e9 \ud83d\ude00"}}})") +
-      "\r\n" + std::string(kGoneError);
+  const std::string stream = std::string(R"({"type":"ADDED","object":{"data":{"k":"{[\"}]\\",)") +
+                             std::string(R"("u":"caf\u00e9 \ud83d\ude00"}}})") + "\r\n" +
+                             std::string(kGoneError);
   const auto whole = feedAll({stream});
   ASSERT_EQ(whole.size(), 2u);
   EXPECT_EQ(whole[0].object,

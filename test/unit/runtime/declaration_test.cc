@@ -40,10 +40,14 @@ TEST(Declaration, ErrorsNameTheField) {
   EXPECT_THAT(parseDeclaration(R"({"name":"x","for":{"kind":"Pod"}})").status().message(),
               HasSubstr("for.apiVersion is required"));
   EXPECT_THAT(parseDeclaration(R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod"},
-      "watches":[{"apiVersion":"v1","kind":"Pod","mapTo":"everyone"}]})").status().message(),
+      "watches":[{"apiVersion":"v1","kind":"Pod","mapTo":"everyone"}]})")
+                  .status()
+                  .message(),
               HasSubstr("watches[0].mapTo"));
   EXPECT_THAT(parseDeclaration(R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod"},
-      "maxConcurrentReconciles":0})").status().message(),
+      "maxConcurrentReconciles":0})")
+                  .status()
+                  .message(),
               HasSubstr("maxConcurrentReconciles"));
 }
 

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace wop::runtime {
@@ -9,7 +10,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const kube::ResourceInfo kTestResources{{"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
+const kube::ResourceInfo kTestResources{
+    {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 
 TEST(GuestApiRequest, ACreateBecomesAPostWithTheOperatorAsFieldManager) {
   auto request = parseGuestApiRequest(R"({"verb":"create","apiVersion":"bench.wasm-operator.dev/v1",
@@ -18,7 +20,8 @@ TEST(GuestApiRequest, ACreateBecomesAPostWithTheOperatorAsFieldManager) {
   auto http = toHttpRequest(*request, kTestResources, "ring-0");
   ASSERT_TRUE(http);
   EXPECT_EQ(http->method, "POST");
-  EXPECT_EQ(http->path, "/apis/bench.wasm-operator.dev/v1/namespaces/ring-1/testresources?fieldManager=ring-0");
+  EXPECT_EQ(http->path,
+            "/apis/bench.wasm-operator.dev/v1/namespaces/ring-1/testresources?fieldManager=ring-0");
   EXPECT_EQ(nlohmann::json::parse(http->body)["spec"]["nonce"], 3);
 }
 
@@ -49,13 +52,20 @@ TEST(GuestApiRequest, AnEventIsACoreEventAboutTheObject) {
 
 TEST(GuestApiRequest, BadRequestsAreRefusedWithTheReason) {
   EXPECT_THAT(parseGuestApiRequest("{").status().message(), HasSubstr("not a JSON object"));
-  EXPECT_THAT(parseGuestApiRequest(R"({"verb":"explode"})").status().message(), HasSubstr("unknown verb"));
-  EXPECT_THAT(parseGuestApiRequest(R"({"verb":"get","apiVersion":"v1","kind":"Pod"})").status().message(),
-              HasSubstr("needs a name"));
-  EXPECT_THAT(parseGuestApiRequest(R"({"verb":"create","apiVersion":"v1","kind":"Pod"})").status().message(),
+  EXPECT_THAT(parseGuestApiRequest(R"({"verb":"explode"})").status().message(),
+              HasSubstr("unknown verb"));
+  EXPECT_THAT(
+      parseGuestApiRequest(R"({"verb":"get","apiVersion":"v1","kind":"Pod"})").status().message(),
+      HasSubstr("needs a name"));
+  EXPECT_THAT(parseGuestApiRequest(R"({"verb":"create","apiVersion":"v1","kind":"Pod"})")
+                  .status()
+                  .message(),
               HasSubstr("needs a body"));
   EXPECT_THAT(parseGuestApiRequest(R"({"verb":"patch","apiVersion":"v1","kind":"Pod","name":"p",
-      "body":{},"patchType":"weird"})").status().message(), HasSubstr("patchType"));
+      "body":{},"patchType":"weird"})")
+                  .status()
+                  .message(),
+              HasSubstr("patchType"));
 }
 
 }  // namespace

@@ -46,9 +46,9 @@ TEST_F(SdkClient, ReadsObjectsAndListsFromTheCache) {
 }
 
 TEST_F(SdkClient, WritesTakeTheirTargetFromTheObject) {
-  for (auto [call, verb] : {std::pair{client_.create(object_), "create"},
-                            std::pair{client_.update(object_), "update"},
-                            std::pair{client_.updateStatus(object_), "updateStatus"}}) {
+  for (auto [call, verb] :
+       {std::pair{client_.create(object_), "create"}, std::pair{client_.update(object_), "update"},
+        std::pair{client_.updateStatus(object_), "updateStatus"}}) {
     auto request = sent(std::move(call));
     EXPECT_EQ(request["verb"], verb);
     EXPECT_EQ(request["apiVersion"], "apps/v1");

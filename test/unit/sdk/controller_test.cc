@@ -15,15 +15,15 @@ using testing::FakeHost;
 constexpr Kind kTestResource{"bench.wasm-operator.dev/v1", "TestResource"};
 
 TEST(SdkController, DeclarationHasEveryFieldOfTheAbi) {
-  auto declaration = Controller("ring")
-                         .For(kTestResource, "ring-0", "", {Predicate::GenerationChanged})
-                         .Owns(kinds::ConfigMap, "ring-0", "app=x")
-                         .Watches(kTestResource, "ring-1", "", MapTo::Owner)
-                         .Watches(kinds::Secret, "", "a=b",
-                                  [](const json&) { return std::vector<std::string>{}; })
-                         .maxConcurrentReconciles(4)
-                         .resyncSeconds(600)
-                         .declaration();
+  auto declaration =
+      Controller("ring")
+          .For(kTestResource, "ring-0", "", {Predicate::GenerationChanged})
+          .Owns(kinds::ConfigMap, "ring-0", "app=x")
+          .Watches(kTestResource, "ring-1", "", MapTo::Owner)
+          .Watches(kinds::Secret, "", "a=b", [](const json&) { return std::vector<std::string>{}; })
+          .maxConcurrentReconciles(4)
+          .resyncSeconds(600)
+          .declaration();
   EXPECT_EQ(declaration, json::parse(R"({
     "name": "ring",
     "for": {"apiVersion": "bench.wasm-operator.dev/v1", "kind": "TestResource",
@@ -50,13 +50,14 @@ class Configured : public Operator {
  public:
   std::vector<Controller> controllers(const Config& config) override {
     auto ns = config.string("namespace", "default");
-    return {Controller("first").For(kinds::ConfigMap, ns).Watches(
-                kinds::Secret, ns, "", MapTo::Function /* without mapper: no keys */),
+    return {Controller("first")
+                .For(kinds::ConfigMap, ns)
+                .Watches(kinds::Secret, ns, "", MapTo::Function /* without mapper: no keys */),
             Controller("second")
                 .For(kinds::Secret, ns)
                 .Watches(kinds::ConfigMap, "", "", [](const json& object) {
-                  return std::vector<std::string>{"x/" + object["metadata"]["name"].get<std::string>(),
-                                                  "y/z"};
+                  return std::vector<std::string>{
+                      "x/" + object["metadata"]["name"].get<std::string>(), "y/z"};
                 })};
   }
   Task<Result> reconcile(Context&, const Request&) override { co_return Result::done(); }

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "wop/host.h"
 
@@ -71,8 +70,7 @@ class FakeHost : public detail::Host {
     cache[cacheKey({{"apiVersion", apiVersion},
                     {"kind", kind},
                     {"namespace", ns},
-                    {"labelSelector", selector}})] =
-        nlohmann::json{{"items", items}}.dump();
+                    {"labelSelector", selector}})] = nlohmann::json{{"items", items}}.dump();
   }
 
   std::vector<std::pair<int32_t, std::string>> logs;

@@ -1,12 +1,12 @@
 // The hostile guests of test/guests/hostile are WAT files the host's tests compile; this only
 // checks they stay valid and export the ABI, so a host test never fails for a broken fixture.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 #include <wasmtime.hh>
 
 namespace {
@@ -34,7 +34,8 @@ TEST(SdkHostileGuests, EachCompilesAndExportsTheAbi) {
     auto module = wasmtime::Module::compile(engine, text.str());
     ASSERT_TRUE(module) << module.err().message();
     auto exports = exportsOf(module.ok());
-    for (const char* name : {"memory", "wop_alloc", "wop_init", "wop_reconcile", "wop_on_complete"}) {
+    for (const char* name :
+         {"memory", "wop_alloc", "wop_init", "wop_reconcile", "wop_on_complete"}) {
       EXPECT_TRUE(exports.count(name)) << name;
     }
     bool wrongAbi = std::string(guest) == "wrong_abi";

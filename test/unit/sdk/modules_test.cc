@@ -1,14 +1,14 @@
 // Every module built with the SDK must load in the host: the ABI v1 exports, and imports only
 // from "wop" and the WASI functions the host's shim provides. Catches a libc function that
 // pulls in another WASI import (say, fd_read or path_open) the day someone uses it.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <vector>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
+#include <vector>
 #include <wasmtime.hh>
 
 #include "wop_abi.h"
@@ -20,10 +20,10 @@ std::filesystem::path wasmDir() {
   return std::filesystem::path(WOP_JSON_ROUNDTRIP_WASM).parent_path();
 }
 
-const std::set<std::string> kWasiProvided = {
-    "fd_write",          "fd_close", "fd_seek",         "fd_fdstat_get", "proc_exit",
-    "environ_get",       "environ_sizes_get",           "args_get",      "args_sizes_get",
-    "clock_time_get",    "random_get",                  "sched_yield"};
+const std::set<std::string> kWasiProvided = {"fd_write",          "fd_close",   "fd_seek",
+                                             "fd_fdstat_get",     "proc_exit",  "environ_get",
+                                             "environ_sizes_get", "args_get",   "args_sizes_get",
+                                             "clock_time_get",    "random_get", "sched_yield"};
 const std::set<std::string> kWopImports = {"log",      "config_get",     "declare", "cache_read",
                                            "api_call", "reconcile_done", "emit_key"};
 

@@ -102,10 +102,10 @@ class TwoCalls : public Operator {
 };
 
 json widget(std::string ns, std::string name) {
-  return {{"apiVersion", "example.dev/v1"},
-          {"kind", "Widget"},
-          {"metadata", {{"namespace", ns}, {"name", name}, {"uid", "u-1"},
-                        {"resourceVersion", "5"}}}};
+  return {
+      {"apiVersion", "example.dev/v1"},
+      {"kind", "Widget"},
+      {"metadata", {{"namespace", ns}, {"name", name}, {"uid", "u-1"}, {"resourceVersion", "5"}}}};
 }
 
 TEST(SdkReconciler, AwaitsTwoCallsInOrderThenReports) {

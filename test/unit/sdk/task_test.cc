@@ -1,9 +1,9 @@
 #include "wop/task.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "fake_host.h"
 #include "wop/runtime.h"
@@ -38,7 +38,9 @@ TEST(SdkTask, IsLazyAndReturnsThroughNestedAwaits) {
 
 TEST(SdkTask, DroppedTaskNeverRuns) {
   std::vector<std::string> trace;
-  { auto task = answer(trace); }
+  {
+    auto task = answer(trace);
+  }
   EXPECT_TRUE(trace.empty());
 }
 
@@ -66,8 +68,7 @@ TEST(SdkTask, CallSuspendsUntilItsTokenCompletes) {
   runtime.complete(2, 404, R"({"message":"nope"})");
   runtime.complete(1, 200, R"({"ok":true})");
   EXPECT_EQ(trace, (std::vector<std::string>{"first sends", "second sends",
-                                             "second resumed with 404",
-                                             "first resumed with 200"}));
+                                             "second resumed with 404", "first resumed with 200"}));
   EXPECT_TRUE(first.ok());
   EXPECT_TRUE(second.notFound());
   EXPECT_EQ(second.errorMessage(), "HTTP 404: nope");

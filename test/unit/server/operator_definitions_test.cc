@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace wop::server {
@@ -24,7 +25,8 @@ apiVersion: wasm-operator.dev/v1alpha1
 kind: WasmOperator
 metadata: {name: plain}
 spec: {module: /abs/op.wasm}
-)", "/etc/ops/operators.yaml");
+)",
+                                        "/etc/ops/operators.yaml");
   ASSERT_TRUE(specs) << specs.status().toString();
   ASSERT_EQ(specs->size(), 2u);
   const auto& ring = (*specs)[0];
@@ -43,16 +45,20 @@ spec: {module: /abs/op.wasm}
 }
 
 TEST(OperatorDefinitions, ErrorsNameFileDocumentAndField) {
-  auto bad = parseOperatorDefinitions("kind: WasmOperator\nmetadata: {name: x}\nspec: {}\n", "/f.yaml");
+  auto bad =
+      parseOperatorDefinitions("kind: WasmOperator\nmetadata: {name: x}\nspec: {}\n", "/f.yaml");
   ASSERT_FALSE(bad);
-  EXPECT_THAT(bad.status().message(), HasSubstr("/f.yaml: document 1 (x): spec.module is required"));
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("/f.yaml: document 1 (x): spec.module is required"));
 
   auto account = parseOperatorDefinitions(
-      "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: a.wasm, serviceAccount: justname}\n", "/f.yaml");
+      "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: a.wasm, serviceAccount: justname}\n",
+      "/f.yaml");
   EXPECT_THAT(account.status().message(), HasSubstr("namespace/name"));
 
   auto limits = parseOperatorDefinitions(
-      "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: a.wasm, limits: {memoryMiB: 0}}\n", "/f.yaml");
+      "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: a.wasm, limits: {memoryMiB: 0}}\n",
+      "/f.yaml");
   EXPECT_THAT(limits.status().message(), HasSubstr("memoryMiB"));
 
   auto yaml = parseOperatorDefinitions("kind: [unclosed\n", "/broken.yaml");

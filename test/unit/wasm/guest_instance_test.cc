@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "wat_test_support.h"
@@ -63,7 +64,8 @@ TEST_F(GuestInstanceTest, SampleGuestRejectsMalformedJsonWithItsReason) {
   ASSERT_FALSE(output);
   EXPECT_THAT(output.status().message(), HasSubstr("input is not valid JSON"));
 
-  auto noName = instance->callWithBytes("roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{}})");
+  auto noName =
+      instance->callWithBytes("roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{}})");
   ASSERT_FALSE(noName);
   EXPECT_THAT(noName.status().message(), HasSubstr("no metadata.name"));
 }
@@ -111,8 +113,8 @@ TEST_F(GuestInstanceTest, MemoryGrowthStopsAtTheCap) {
 }
 
 TEST_F(GuestInstanceTest, ADeclaredMemoryAboveTheCapFailsInstantiation) {
-  auto instance = instantiateWat(R"((module (memory (export "memory") 64)))",
-                                 {.maxMemoryBytes = 1u << 20});
+  auto instance =
+      instantiateWat(R"((module (memory (export "memory") 64)))", {.maxMemoryBytes = 1u << 20});
   ASSERT_FALSE(instance);
   EXPECT_THAT(instance.status().message(), HasSubstr("instantiating test.wat"));
 }

@@ -103,12 +103,14 @@ TEST(GuestModuleRequirements, RefuseAnInitialMemoryAboveTheCapAtLoad) {
   auto module = GuestModule::compile(engine, bytes.unwrap(), "big.wasm", requirements);
   ASSERT_FALSE(module);
   EXPECT_EQ(module.status().code(), common::StatusCode::kResourceExhausted);
-  EXPECT_THAT(module.status().message(), ::testing::HasSubstr("declares 4 MiB of initial memory, above its limit of 1 MiB"));
+  EXPECT_THAT(module.status().message(),
+              ::testing::HasSubstr("declares 4 MiB of initial memory, above its limit of 1 MiB"));
 }
 
 TEST(GuestModuleRequirements, NameTheMissingExport) {
   Engine engine;
-  auto bytes = wasmtime::wat2wasm(R"((module (memory (export "memory") 1) (func (export "wop_abi_version_1"))))");
+  auto bytes = wasmtime::wat2wasm(
+      R"((module (memory (export "memory") 1) (func (export "wop_abi_version_1"))))");
   ASSERT_TRUE(bytes);
   ModuleRequirements requirements;
   requirements.abiMarker = "wop_abi_version_1";

@@ -1,12 +1,12 @@
 #include "wasm/module_cache.h"
 
-#include "wasm/guest_instance.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "wasm/guest_instance.h"
 
 namespace wop::wasm {
 namespace {
@@ -14,14 +14,16 @@ namespace {
 class ModuleCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("wop-module-cache-" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("wop-module-cache-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::vector<std::filesystem::path> artifacts() const {
     std::vector<std::filesystem::path> found;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) found.push_back(entry.path());
+    for (const auto& entry : std::filesystem::directory_iterator(dir_))
+      found.push_back(entry.path());
     return found;
   }
 
@@ -50,7 +52,8 @@ TEST_F(ModuleCacheTest, CompilesOnceThenMapsTheArtifactAfterARestart) {
   EXPECT_EQ(restarted.counters().compiled, 0u);
   auto instance = GuestInstance::create(engine_, *module, {});
   ASSERT_TRUE(instance);
-  EXPECT_TRUE(instance->callWithBytes("roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})"));
+  EXPECT_TRUE(instance->callWithBytes(
+      "roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})"));
 }
 
 TEST_F(ModuleCacheTest, ACorruptArtifactIsReplacedNotTrusted) {

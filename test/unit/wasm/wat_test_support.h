@@ -1,9 +1,9 @@
 // Turns WebAssembly text into a GuestModule, for tests that need small (often hostile) guests.
 #pragma once
 
-#include <string_view>
-
 #include <gtest/gtest.h>
+
+#include <string_view>
 #include <wasmtime.hh>
 
 #include "wasm/guest_module.h"

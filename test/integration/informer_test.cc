@@ -139,6 +139,16 @@ TEST_F(InformerTest, TwoSubscribersOfOneSelectorShareOneWatch) {
   auto other = shared.subscribe(InformerKey{kConfigMaps, ns_, "app=other", "", false}, {});
   EXPECT_EQ(shared.activeInformers(), 2u);
 
+  // The totals the status file reports: each informer's store once, however many subscribe
+  // (the namespace also holds the controller-manager's kube-root-ca.crt).
+  ASSERT_TRUE(other.informer()->waitForSync(std::chrono::seconds(30)));
+  const auto totals = shared.cacheTotals();
+  EXPECT_EQ(totals.objects, a.informer()->store().size() + other.informer()->store().size());
+  EXPECT_GE(totals.objects, 1u);
+  EXPECT_EQ(totals.objectBytes,
+            a.informer()->store().objectBytes() + other.informer()->store().objectBytes());
+  EXPECT_GT(totals.objectBytes, 0u);
+
   auto* transport = dynamic_cast<kube::CurlTransport*>(&client_->transport());
   ASSERT_NE(transport, nullptr);
   ASSERT_TRUE(eventually([&] { return transport->counters().streamsActive == 2; }));

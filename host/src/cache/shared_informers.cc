@@ -53,6 +53,16 @@ size_t SharedInformers::activeInformers() const {
   return informers_.size();
 }
 
+SharedInformers::CacheTotals SharedInformers::cacheTotals() const {
+  std::lock_guard lock(mutex_);
+  CacheTotals totals;
+  for (const auto& [id, entry] : informers_) {
+    totals.objects += entry.informer->store().size();
+    totals.objectBytes += entry.informer->store().objectBytes();
+  }
+  return totals;
+}
+
 std::shared_ptr<Informer> SharedInformers::find(const InformerKey& key) const {
   std::lock_guard lock(mutex_);
   auto it = informers_.find(key.id());

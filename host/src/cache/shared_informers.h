@@ -51,6 +51,13 @@ class SharedInformers {
   Subscription subscribe(const InformerKey& key, Handlers handlers);
 
   size_t activeInformers() const;
+  // Objects in all the informers' stores, and their bytes by the stores' accounting (for
+  // the status file's memory breakdown).
+  struct CacheTotals {
+    size_t objects = 0;
+    size_t objectBytes = 0;
+  };
+  CacheTotals cacheTotals() const;
   // The informer for key if one is running (for tests and metrics), else null.
   std::shared_ptr<Informer> find(const InformerKey& key) const;
 

@@ -1,5 +1,6 @@
 #include "server/run_command.h"
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <chrono>
@@ -21,9 +22,24 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// Where the host's memory is, as far as the process itself can tell: the heap malloc hands
+// out, the informer caches inside it (by the stores' accounting) and the operators' linear
+// memories (mapped, not heap). /proc/PID/smaps splits the rest (code, libraries, stacks).
+nlohmann::json memoryJson(runtime::OperatorHost& host, size_t linearMemoryBytes) {
+  const struct mallinfo2 heap = mallinfo2();
+  const auto caches = host.informers().cacheTotals();
+  return {{"residentBytes", residentBytes()},
+          {"heapInUseBytes", heap.uordblks + heap.hblkhd},
+          {"cachedObjects", caches.objects},
+          {"cachedObjectBytes", caches.objectBytes},
+          {"linearMemoryBytes", linearMemoryBytes}};
+}
+
 nlohmann::json statusJson(runtime::OperatorHost& host) {
   nlohmann::json operators = nlohmann::json::array();
+  size_t linearMemoryBytes = 0;
   for (const auto& s : host.stats()) {
+    linearMemoryBytes += s.memoryBytes;
     operators.push_back({{"name", s.name},
                          {"state", runtime::operatorStateName(s.state)},
                          {"reconciles", s.reconciles},
@@ -47,7 +63,9 @@ nlohmann::json statusJson(runtime::OperatorHost& host) {
                            {"lastRestoreMs", s.lastRestoreMs},
                            {"lastSwapOutMs", s.lastSwapOutMs}}}});
   }
-  return {{"operators", operators}, {"hostResidentBytes", residentBytes()}};
+  return {{"operators", operators},
+          {"hostResidentBytes", residentBytes()},
+          {"memory", memoryJson(host, linearMemoryBytes)}};
 }
 
 void writeStatus(const std::string& path, const nlohmann::json& status) {

@@ -236,6 +236,48 @@ def pss_breakdown(pids):
     return total
 
 
+# Wasmtime reserves address space for each linear memory (4 GiB plus guard pages); nothing
+# else in the host maps an anonymous region this large.
+LINEAR_MEMORY_RESERVATION = 1 << 30
+THREAD_STACK = 8 << 20
+
+
+def smaps_categories(pid, artifacts_dir, swap_dir=None):
+    """One process's PSS by what its mappings hold, from /proc/PID/smaps: compiled wasm code
+    (mapped from the artifact cache), Wasm linear memories (the accessible start of Wasmtime's
+    big anonymous reservations, and snapshot layers mapped into them on restore), thread
+    stacks, the host binary and libraries, and the heap with everything else anonymous."""
+    artifacts_dir = os.path.realpath(artifacts_dir) + "/" if artifacts_dir else None
+    swap_dir = os.path.realpath(swap_dir) + "/" if swap_dir else None
+    maps = []  # [start, end, path, pss]
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if not fields[0].endswith(":") and "-" in fields[0]:
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                maps.append([start, end, fields[5] if len(fields) > 5 else "", 0])
+            elif fields[0] == "Pss:" and maps:
+                maps[-1][3] = int(fields[1]) * 1024
+    totals = dict.fromkeys(["compiled_code", "linear_memories", "stacks", "binaries_and_libraries", "heap_and_other_anon"], 0)
+    for i, (start, end, path, pss) in enumerate(maps):
+        # A linear memory's accessible pages are their own mapping (read-write); the rest of its
+        # reservation (inaccessible) follows right after them.
+        rest = maps[i + 1] if i + 1 < len(maps) else None
+        in_reservation = rest is not None and rest[0] == end and rest[2] == "" and rest[1] - rest[0] >= LINEAR_MEMORY_RESERVATION
+        if artifacts_dir and path.startswith(artifacts_dir):
+            category = "compiled_code"
+        elif (swap_dir and path.startswith(swap_dir)) or (path == "" and (in_reservation or end - start >= LINEAR_MEMORY_RESERVATION)):
+            category = "linear_memories"
+        elif path.startswith("/"):
+            category = "binaries_and_libraries"
+        elif path == "[stack]" or (path == "" and end - start == THREAD_STACK):
+            category = "stacks"
+        else:
+            category = "heap_and_other_anon"  # [heap], malloc arenas, anonymous code, [vdso]
+        totals[category] += pss
+    return totals
+
+
 def cpu_seconds(pids):
     """utime+stime of the processes and of the children they have waited for."""
     ticks = os.sysconf("SC_CLK_TCK")

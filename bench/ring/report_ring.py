@@ -129,6 +129,38 @@ def where_memory_goes(groups):
     return "### Where the memory goes\n\n" + text
 
 
+HOST_PARTS = [("compiled_code", "compiled code"), ("linear_memories", "linear memories"), ("stacks", "thread stacks"),
+              ("binaries_and_libraries", "binary and libraries"), ("heap_and_other_anon", "heap and other anonymous")]
+
+
+def host_breakdown(groups):
+    """The wasm host's PSS split by mapping (from /proc/PID/smaps at the end of the measured
+    cycles), and the host's own view of its heap, at the largest N that has one."""
+    for n in sorted(groups, reverse=True):
+        rows = [r for r in groups[n] if r.get("host_memory_breakdown")]
+        if rows:
+            break
+    else:
+        return ""
+    head = ("| setup | PSS (MiB) | " + " | ".join(label for _, label in HOST_PARTS) +
+            " | heap in use (malloc) | of which informer caches |\n|---|---|" + "---|" * (len(HOST_PARTS) + 2) + "\n")
+    lines = []
+    for r in rows:
+        parts, view = r["host_memory_breakdown"]["smaps_pss_bytes"], r["host_memory_breakdown"].get("host_view") or {}
+        cells = " | ".join(f"{parts[k] / MIB:.1f}" for k, _ in HOST_PARTS)
+        heap = f"{view['heapInUseBytes'] / MIB:.1f}" if "heapInUseBytes" in view else "-"
+        caches = (f"{view['cachedObjectBytes'] / MIB:.2f} ({view['cachedObjects']:,} objects)"
+                  if "cachedObjectBytes" in view else "-")
+        lines.append(f"| {r['setup']} | {sum(parts.values()) / MIB:.1f} | {cells} | {heap} | {caches} |")
+    return (f"### The wasm host's memory by part (N = {n})\n\n"
+            "PSS of the host process by what its mappings hold, read from `/proc/PID/smaps` right after the "
+            "measured cycles: compiled code is what is mapped from the artifact cache; linear memories are "
+            "Wasmtime's reservations (and snapshot layers mapped into them by restores); the heap holds the "
+            "engine, the operators' host state, queues, HTTP/2 streams and the informer caches. The last two "
+            "columns are the host's own view from its status file: bytes malloc has handed out, and the "
+            "informer caches' share by the stores' accounting.\n\n" + head + "\n".join(lines))
+
+
 def verdict(rows, setup, other, key, limit, what, unit):
     """One line of the targets: met or missed, and by how much; or why it is not known."""
     a = next((r for r in rows if r["setup"] == setup), None)
@@ -216,6 +248,8 @@ Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_ve
 {marginal(rows)}
 
 {where_memory_goes(groups)}
+
+{host_breakdown(groups)}
 
 Setups not measured:
 {skipped or '- none'}

@@ -110,6 +110,10 @@ def measure(name, n, args, deps, build, clientgo, workdir):
             pids = probe.process_tree([p.pid for p in processes])
             cpu = probe.cpu_seconds(pids)
             breakdown = probe.pss_breakdown(pids)
+            host_memory = None
+            if setup.base in setups.WASM_SETUPS:  # one host process: where its memory is, at the same moment
+                host_memory = {"smaps_pss_bytes": probe.smaps_categories(processes[0].pid, setup.artifacts, setup.swap_dir),
+                               "host_view": (setup.host_summary() or {}).get("memory")}
             wall = time.monotonic() - launched
             sampler.set_phase("idle")
             time.sleep(args.idle_s)
@@ -135,6 +139,7 @@ def measure(name, n, args, deps, build, clientgo, workdir):
         "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2),
         "first_reconcile_s": round(first_reconcile_s, 3),
         "pss_breakdown_bytes": breakdown,
+        "host_memory_breakdown": host_memory,
         "processes": len(processes), "identical_modules": setup.shared,
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "hop_samples": len(hops),
         "memory_samples_measured": len(measured), "notes": sorted(set(setup.notes)),

@@ -135,6 +135,7 @@ class Setup:
             with open(os.path.join(self.definitions, f"ring-{i:04d}.yaml"), "w") as f:
                 json.dump(doc, f)  # JSON is YAML
         self.artifacts = os.path.join(self.workdir, "artifacts")
+        self.swap_dir = os.path.join(self.workdir, "swap")
 
     def _host_argv(self, status_file):
         argv = [self.host, "run", "--operators", self.definitions, "--kubeconfig", self.kubeconfig,
@@ -145,7 +146,7 @@ class Setup:
             else:
                 self.notes.append("host has no --swap flag: ran without it (no swapping exists there)")
         else:
-            swap_dir = os.path.join(self.workdir, "swap")
+            swap_dir = self.swap_dir
             os.makedirs(swap_dir, exist_ok=True)
             argv += ["--swap", "on", "--swap-dir", swap_dir, "--swap-idle-ms", str(self.options.swap_idle_ms),
                      "--swap-predict", self.options.swap_predict]
@@ -191,10 +192,12 @@ class Setup:
         second), e.g. how many swap-outs and restores happened; None otherwise."""
         try:
             with open(os.path.join(self.workdir, "status.json")) as f:
-                operators = json.load(f)["operators"]
+                status = json.load(f)
+            operators = status["operators"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
         totals = {k: sum(o.get(k, 0) for o in operators) for k in ("reconciles", "reconcileErrors", "restarts")}
+        totals["memory"] = status.get("memory")  # the host's own view: heap in use, caches, linear memories
         for k in ("swapOuts", "restores", "prefetches", "wakesSwapped", "wakesResident", "swappable", "swappedOut"):
             totals[k] = sum(int(o.get("swap", {}).get(k, 0)) for o in operators)
         return totals

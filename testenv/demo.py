@@ -185,6 +185,11 @@ def main():
     total = sum(o["reconciles"] for o in status["operators"])
     print(f"\n{len(status['operators'])} operators in one host process, {total} reconciles; "
           f"host resident memory {status['hostResidentBytes'] / 2**20:.1f} MiB")
+    memory = status.get("memory")
+    if memory:
+        print(f"of which heap in use {memory['heapInUseBytes'] / 2**20:.1f} MiB, informer caches "
+              f"{memory['cachedObjectBytes'] / 1024:.0f} KiB ({memory['cachedObjects']} objects), "
+              f"linear memories {memory['linearMemoryBytes'] / 1024:.0f} KiB")
     print(f"host log: {os.path.join(work, 'host.log')}; control plane stopped")
 
 

@@ -71,7 +71,10 @@ def main():
 
     mib = lambda b: b / 2**20  # noqa: E731
     base = rss[0]["host_rss_bytes"]
-    per_op = (rss[2]["host_rss_bytes"] - base) / 100
+    # The slope from 10 to 100 operators: what one more costs, without the one-time costs the
+    # first Wasm operator brings (the engine is created then, and code paths are touched once).
+    per_op = (rss[2]["host_rss_bytes"] - rss[1]["host_rss_bytes"]) / (rss[2]["operators"] - rss[1]["operators"])
+    first_costs = rss[1]["host_rss_bytes"] - base - rss[1]["operators"] * per_op
     rows = "\n".join(f"| {r['operators']} | {mib(r['host_rss_bytes']):.1f} | {mib(r['linear_memory_bytes']):.1f} | {r['threads']} |"
                      for r in rss)
     l, w = latency, waiting
@@ -94,8 +97,11 @@ issue 6 for byte-distinct modules).
 |---|---|---|---|
 {rows}
 
-Each resident ring operator adds about {per_op/1024:.0f} KiB of host RSS
-({mib(rss[2]['linear_memory_bytes'])/100*1024:.0f} KiB of it is its linear memory).
+Each resident ring operator adds about {per_op/1024:.0f} KiB of host RSS (the slope from 10 to
+100 operators; each has {mib(rss[2]['linear_memory_bytes'])/100*1024:.0f} KiB of linear memory, of which only the
+pages it touches are resident). The
+first Wasm operator also brings one-time costs, about {mib(first_costs):.1f} MiB: the Wasmtime
+engine (created with the first Wasm operator) and code paths touched once.
 
 ## Change-to-reconcile delay
 

@@ -210,7 +210,7 @@ def write(root, context):
         notes += [f"- {r['setup']} (N = {r['n']}): {note}" for note in r.get("notes", [])]
         if r.get("host_status"):
             notes.append(f"- {r['setup']} (N = {r['n']}): host status at the end: " +
-                         ", ".join(f"{k} {v:,}" for k, v in r["host_status"].items()))
+                         ", ".join(f"{k} {v:,}" for k, v in r["host_status"].items() if isinstance(v, (int, float))))
     expected = ORDER
     missing = [f"- N = {n}: " + ", ".join(f"`{s}`" for s in expected if s not in {r['setup'] for r in rs})
                for n, rs in groups.items() if any(s not in {r['setup'] for r in rs} for s in expected)]

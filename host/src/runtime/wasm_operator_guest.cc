@@ -164,7 +164,8 @@ common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::restore(
   instance->state().name = name_;
   if (auto grown = instance->growMemoryTo(plan.memoryBytes()); !grown.isOk()) return grown;
   if (auto mapped = snapshot.map(plan, instance->memory().data()); !mapped.isOk()) return mapped;
-  auto guest = std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_);
+  auto guest =
+      std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_, plan.lease());
   if (auto globals = guest->restoreGlobals(plan.globals()); !globals.isOk()) return globals;
   return std::unique_ptr<OperatorGuest>(std::move(guest));
 }

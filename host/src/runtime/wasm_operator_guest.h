@@ -15,8 +15,12 @@ namespace wop::runtime {
 class WasmOperatorGuest final : public OperatorGuest {
  public:
   // capturedGlobals: the exported mutable globals a snapshot saves (module_state_check.h).
-  WasmOperatorGuest(wasm::GuestInstance instance, std::vector<std::string> capturedGlobals)
-      : instance_(std::move(instance)), capturedGlobals_(std::move(capturedGlobals)) {}
+  // snapshotLease: for a restored guest, the lease of the plan mapped over its memory.
+  WasmOperatorGuest(wasm::GuestInstance instance, std::vector<std::string> capturedGlobals,
+                    std::shared_ptr<const void> snapshotLease = {})
+      : snapshotLease_(std::move(snapshotLease)),
+        instance_(std::move(instance)),
+        capturedGlobals_(std::move(capturedGlobals)) {}
 
   common::Status init() override;
   common::Status reconcile(uint32_t reconcileId, uint32_t controller,
@@ -35,6 +39,8 @@ class WasmOperatorGuest final : public OperatorGuest {
   // Copies bytes in, then calls name(a, b, ptr, len).
   common::Status enterWithBytes(const char* name, uint32_t a, int32_t b, std::string_view bytes);
 
+  // Declared before the instance, so released after its memory (which maps the layers) is.
+  const std::shared_ptr<const void> snapshotLease_;
   wasm::GuestInstance instance_;
   const std::vector<std::string> capturedGlobals_;
 };

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "snapshot/dirty_pages.h"
 
@@ -76,13 +77,15 @@ struct Fd {
 
 }  // namespace
 
-RestorePlan::RestorePlan(RestorePlan&& other) noexcept : layers_(std::move(other.layers_)) {
+RestorePlan::RestorePlan(RestorePlan&& other) noexcept
+    : layers_(std::move(other.layers_)), lease_(std::move(other.lease_)) {
   other.layers_.clear();
 }
 RestorePlan& RestorePlan::operator=(RestorePlan&& other) noexcept {
   if (this != &other) {
     for (auto& layer : layers_) ::close(layer.fd);
     layers_ = std::move(other.layers_);
+    lease_ = std::move(other.lease_);
     other.layers_.clear();
   }
   return *this;
@@ -126,7 +129,7 @@ common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader 
 
   const std::string path = pathOf(header.sequence);
   const std::string temporary = path + ".tmp";
-  Fd file{::open(temporary.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600)};
+  Fd file{openForWriting(temporary)};
   if (file.fd < 0) return ioError("creating " + temporary, errno);
   auto fail = [&](Status status) {
     ::unlink(temporary.c_str());
@@ -161,6 +164,32 @@ common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader 
   return Link{header.sequence, header.headerChecksum};
 }
 
+int OperatorSnapshot::openForWriting(const std::string& temporary) {
+  for (auto spare = spares_.begin(); spare != spares_.end(); ++spare) {
+    if (!spare->lease.expired()) continue;  // a live plan may still map it
+    const bool moved = ::rename(spare->path.c_str(), temporary.c_str()) == 0;
+    spares_.erase(spare);
+    if (!moved) break;  // gone from under us: make a new file
+    // Truncated to nothing first: its old pages must not show through the new layer's holes.
+    const int fd = ::open(temporary.c_str(), O_TRUNC | O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) return fd;
+    break;
+  }
+  return ::open(temporary.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+}
+
+void OperatorSnapshot::retire(std::vector<Link> replaced) {
+  for (auto& link : replaced) {
+    const std::string path = pathOf(link.sequence);
+    const std::string spare = directory_ + "/" + std::to_string(link.sequence) + ".spare";
+    if (::rename(path.c_str(), spare.c_str()) == 0) spares_.push_back({spare, link.lease});
+  }
+  while (spares_.size() > kMaxSpares) {
+    ::unlink(spares_.front().path.c_str());  // a mapping of it keeps its pages
+    spares_.erase(spares_.begin());
+  }
+}
+
 common::Result<SaveResult> OperatorSnapshot::save(std::span<uint8_t> memory,
                                                   const std::vector<GlobalValue>& globals,
                                                   bool restoredFromChain) {
@@ -185,29 +214,18 @@ common::Result<SaveResult> OperatorSnapshot::save(std::span<uint8_t> memory,
   SaveResult result;
   auto link = writeLayer(std::move(header), memory, &result.bytesWritten);
   if (!link) return link.status();
-  if (full) chain_.clear();
+  if (full) retire(std::exchange(chain_, {}));
   chain_.push_back(*link);
-  removeUnreferenced(chain_.front().sequence);
   result.full = full;
   result.layers = chain_.size();
   return result;
 }
 
-void OperatorSnapshot::removeUnreferenced(uint64_t keepFrom) const {
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(directory_, error)) {
-    const std::string name = entry.path().filename().string();
-    char* end = nullptr;
-    const uint64_t sequence = std::strtoull(name.c_str(), &end, 10);
-    if (end != nullptr && std::string(end) == ".snap" && sequence < keepFrom) {
-      std::filesystem::remove(entry.path(), error);
-    }
-  }
-}
-
 common::Result<RestorePlan> OperatorSnapshot::open() const {
   if (chain_.empty()) return Status(StatusCode::kNotFound, "no snapshot was taken");
   RestorePlan plan;
+  plan.lease_ = std::make_shared<const int>(0);
+  for (const auto& link : chain_) link.lease = plan.lease_;
   for (size_t i = 0; i < chain_.size(); ++i) {
     const std::string path = pathOf(chain_[i].sequence);
     const std::string layer = "snapshot layer " + path;
@@ -297,6 +315,7 @@ void OperatorSnapshot::discard() {
   std::error_code error;
   std::filesystem::remove_all(directory_, error);
   chain_.clear();
+  spares_.clear();
 }
 
 common::Status prepareSnapshotDirectory(const std::string& base, const std::string& own) {

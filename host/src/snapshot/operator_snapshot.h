@@ -4,8 +4,14 @@
 // copy-on-write over a fresh instance's memory, so its cost does not grow with memory size.
 //
 // Files are written to a temporary name and renamed, so a layer is either whole or absent, and
-// a failed save (a full disk) leaves the previous chain untouched. Files are never changed in
-// place: a mapping of an older layer keeps seeing the bytes it mapped.
+// a failed save (a full disk) leaves the previous chain untouched. A layer file is never changed
+// while anything may map it: a mapping of an older layer keeps seeing the bytes it mapped.
+//
+// Layers a full save leaves behind are kept as spares (renamed <sequence>.spare) and rewritten
+// as later layers instead of deleting and creating files: on ext4, creating a file scans for
+// inodes freed in the last seconds, which at one file per swap-out took a quarter of a busy
+// host's CPU. A spare is rewritten only once no RestorePlan that opened it, and no lease() of
+// one, is alive: whoever maps a plan holds its lease as long as the mapping.
 //
 // What stays in memory per swapped-out operator is this object: the chain's sequence numbers
 // and header checksums.
@@ -40,6 +46,9 @@ class RestorePlan {
 
   uint64_t memoryBytes() const { return layers_.empty() ? 0 : layers_.back().header.memoryBytes; }
   const std::vector<GlobalValue>& globals() const { return layers_.back().header.globals; }
+  // Keeps the plan's layer files from being rewritten as spares while it is held: hold it as
+  // long as memory maps them.
+  std::shared_ptr<const void> lease() const { return lease_; }
 
  private:
   friend class OperatorSnapshot;
@@ -49,6 +58,7 @@ class RestorePlan {
     LayerHeader header;
   };
   std::vector<Layer> layers_;  // base first
+  std::shared_ptr<const void> lease_;
 };
 
 class OperatorSnapshot {
@@ -82,15 +92,25 @@ class OperatorSnapshot {
   struct Link {
     uint64_t sequence;
     uint64_t headerChecksum;
+    // The last plan that opened this layer: while it lives, the file may be mapped.
+    mutable std::weak_ptr<const void> lease;
+  };
+  struct Spare {
+    std::string path;
+    std::weak_ptr<const void> lease;
   };
   std::string pathOf(uint64_t sequence) const;
   common::Result<Link> writeLayer(LayerHeader header, std::span<const uint8_t> memory,
                                   uint64_t* bytesWritten);
-  void removeUnreferenced(uint64_t keepFrom) const;
+  // A file at `temporary` to write a layer into: a spare nobody can map any more, else new.
+  int openForWriting(const std::string& temporary);
+  // Keeps the layers of a replaced chain as spares (at most kMaxSpares; the rest are removed).
+  void retire(std::vector<Link> replaced);
 
   const std::string directory_;
   const std::string moduleIdentity_;
-  std::vector<Link> chain_;  // base first
+  std::vector<Link> chain_;    // base first
+  std::vector<Spare> spares_;  // oldest first
   uint64_t nextSequence_ = 1;
 };
 
@@ -101,6 +121,8 @@ class OperatorSnapshot {
 constexpr size_t kMaxLayers = 4;
 constexpr size_t kMaxDeltaRuns = 32;
 constexpr uint64_t kMergeGapPages = 16;
+// A full save retires at most kMaxLayers files, and the next chain writes as many.
+constexpr size_t kMaxSpares = kMaxLayers;
 
 }  // namespace wop::snapshot
 

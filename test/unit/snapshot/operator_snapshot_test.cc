@@ -178,18 +178,68 @@ TEST_F(OperatorSnapshotTest, ASaveOfMemoryNotFromTheChainIsFull) {
   ASSERT_TRUE(saved.isOk());
   EXPECT_TRUE(saved->full);
   EXPECT_EQ(saved->layers, 1u);
-  EXPECT_EQ(filesIn(dir()), std::set<std::string>{"2.snap"});
+  EXPECT_EQ(filesIn(dir()), (std::set<std::string>{"1.spare", "2.snap"}));
 }
 
-TEST_F(OperatorSnapshotTest, AfterMaxLayersTheNextSaveIsFullAndOldLayersAreRemoved) {
+ino_t inodeOf(const std::string& path) {
+  struct stat info{};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+TEST_F(OperatorSnapshotTest, ASpareNobodyMapsIsRewrittenAsTheNextLayerInsteadOfANewFile) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  const ino_t spare = inodeOf(dir() + "/1.spare");
+  ASSERT_NE(spare, 0u);
+
+  source.fillPage(3, 9);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+
+  EXPECT_EQ(filesIn(dir()), (std::set<std::string>{"2.spare", "3.snap"}));
+  EXPECT_EQ(inodeOf(layerPath(3)), spare);
+  AnonymousMemory restored(kPages);
+  RestorePlan plan;
+  restoreInto(restored, &plan);
+  EXPECT_TRUE(sameBytes(restored, source, source.size()));
+  EXPECT_TRUE(OperatorSnapshot::verifyData(plan).isOk());
+}
+
+TEST_F(OperatorSnapshotTest, ASpareALivePlanMayMapIsNotRewrittenUntilItsLeaseIsGone) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  AnonymousMemory guest(kPages);
+  RestorePlan plan;
+  restoreInto(guest, &plan);
+  auto lease = plan.lease();
+  plan = RestorePlan();  // the lease alone keeps layer 1 from reuse, as a restored guest holds it
+
+  // Two more full saves of other bytes: layer 1 becomes a spare but must not be rewritten.
+  AnonymousMemory other(kPages);
+  other.fillPage(0, 5);
+  ASSERT_TRUE(snapshot_.save(other.span(), kGlobals, false).isOk());
+  ASSERT_TRUE(snapshot_.save(other.span(), kGlobals, false).isOk());
+  EXPECT_TRUE(fs::exists(dir() + "/1.spare"));
+  EXPECT_TRUE(sameBytes(guest, source, source.size())) << "a mapped layer changed under the guest";
+
+  lease.reset();
+  ASSERT_TRUE(snapshot_.save(other.span(), kGlobals, false).isOk());
+  EXPECT_FALSE(fs::exists(dir() + "/1.spare"));  // rewritten: the oldest free spare goes first
+}
+
+TEST_F(OperatorSnapshotTest, AfterMaxLayersTheNextSaveIsFullAndOldLayersBecomeSpares) {
   AnonymousMemory source(kPages);
   fillSource(source);
   ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
   std::vector<std::unique_ptr<AnonymousMemory>> guests;  // kept mapped, as a live guest would be
+  std::vector<RestorePlan> plans;                        // and their plans with them
   for (size_t layer = 2; layer <= kMaxLayers + 1; ++layer) {
     guests.push_back(std::make_unique<AnonymousMemory>(kPages));
     const auto& guest = *guests.back();
-    restoreInto(guest);
+    plans.emplace_back();
+    restoreInto(guest, &plans.back());
     guest.fillPage(layer, static_cast<uint8_t>(layer));
 
     auto saved = snapshot_.save(guest.span(), kGlobals, true);
@@ -207,7 +257,11 @@ TEST_F(OperatorSnapshotTest, AfterMaxLayersTheNextSaveIsFullAndOldLayersAreRemov
       EXPECT_EQ(saved->bytesWritten, pages.size() * kPageBytes);
     }
   }
-  EXPECT_EQ(filesIn(dir()), std::set<std::string>{std::to_string(kMaxLayers + 1) + ".snap"});
+  std::set<std::string> expected = {std::to_string(kMaxLayers + 1) + ".snap"};
+  for (size_t layer = 1; layer <= kMaxLayers; ++layer)
+    expected.insert(std::to_string(layer) + ".spare");
+  static_assert(kMaxSpares >= kMaxLayers);
+  EXPECT_EQ(filesIn(dir()), expected);
   AnonymousMemory restored(kPages);
   restoreInto(restored);
   EXPECT_TRUE(sameBytes(restored, *guests.back(), kPages * kPageBytes));

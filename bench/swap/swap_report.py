@@ -173,7 +173,9 @@ writes a delta layer; then the instance is dropped).
 
 A delta holds at most 32 runs of pages (`kMaxDeltaRuns`, after merging dirty pages closer than
 16 pages); with more (the scattered pattern, one page every 80) the save is a full one and costs
-what a full 87 MiB swap-out costs. That is the price of keeping every restore under about 130
+more than a full 87 MiB swap-out above: it rewrites a spare layer file (`docs/swap.md`), and
+truncating the spare frees its 87 MiB of blocks inside the save (deleting a mapped file used to
+free them a moment later, when the instance was dropped, outside this timing). That is the price of keeping every restore under about 130
 `mmap` calls (see below): an earlier version allowed 256-run deltas in chains of 8, and its
 restore grew to 10.7 ms at 8 layers. A guest's writes are usually clustered (stack, the top of
 its heap), which the contiguous rows show.

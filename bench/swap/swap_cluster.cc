@@ -147,15 +147,10 @@ uint64_t diskBytes(const std::string& directory, uint64_t* apparent) {
   return total;
 }
 
-}  // namespace
-
-Json benchLatency(const Args& args) {
-  const std::string setup = !args.swap ? "resident" : args.predict ? "prefetched" : "swapped";
-  kube::Client hostClient(loadConfig(args), {.qps = 0});
-  kube::Client driver(loadConfig(args), {.qps = 0});  // the driver's own connection
-  runtime::OperatorHost host(hostClient, hostOptions(args), quietLog);
-  // A namespace of this run's own: the counter counts every reconcile of every ConfigMap it sees.
-  const std::string ns = "bench-swap-latency-" + setup + "-" + std::to_string(::getpid());
+// A counter operator on a namespace of its own, holding one watched ConfigMap at step 0; returns
+// the count once it has reconciled that ConfigMap (dies if it never does).
+int64_t startCounter(runtime::OperatorHost& host, kube::Client& driver, const Args& args,
+                     const std::string& ns) {
   ensureNamespace(driver, ns);
   ensureConfigMap(driver, ns, "watched");
   setStep(driver, ns, "watched", 0);
@@ -168,10 +163,28 @@ Json benchLatency(const Args& args) {
                  std::chrono::seconds(60))) {
     die("the counter never reconciled");
   }
+  return count;
+}
+
+// Forgets the latency samples taken so far (start-up), so a run measures only its own.
+void dropLatencySamples(runtime::OperatorHost& host) {
   for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped,
                     runtime::WakeKind::kPrefetched}) {
     (void)host.takeLatencySamples(kind);
   }
+}
+
+}  // namespace
+
+Json benchLatency(const Args& args) {
+  const std::string setup = !args.swap ? "resident" : args.predict ? "prefetched" : "swapped";
+  kube::Client hostClient(loadConfig(args), {.qps = 0});
+  kube::Client driver(loadConfig(args), {.qps = 0});  // the driver's own connection
+  runtime::OperatorHost host(hostClient, hostOptions(args), quietLog);
+  // A namespace of this run's own: the counter counts every reconcile of every ConfigMap it sees.
+  const std::string ns = "bench-swap-latency-" + setup + "-" + std::to_string(::getpid());
+  int64_t count = startCounter(host, driver, args, ns);
+  dropLatencySamples(host);
   std::mt19937 random(42);
   std::uniform_int_distribution<int> jitter(-args.periodMs / 20, args.periodMs / 20);
   std::vector<double> endToEnd;
@@ -378,26 +391,14 @@ Json benchReplay(const Args& args) {
   std::string ns =
       "bench-swap-replay-" + trace->name + "-" + args.policy + "-" + std::to_string(::getpid());
   std::replace(ns.begin(), ns.end(), '_', '-');
-  ensureNamespace(driver, ns);
-  ensureConfigMap(driver, ns, "watched");
-  setStep(driver, ns, "watched", 0);
-  auto added = host.add({.name = "counter",
-                         .modulePath = args.wasmDir + "/counter.wasm",
-                         .configJson = Json({{"namespace", ns}}).dump()});
-  if (!added.isOk()) die(added.toString());
-  if (!waitUntil([&] { return countIn(driver, ns, "watched") >= 1; }, std::chrono::seconds(60))) {
-    die("the counter never reconciled");
-  }
+  (void)startCounter(host, driver, args, ns);
   // As in the simulator: the replay starts with the operator swapped out (resident for always).
   if (hostArgs.swap &&
       !waitUntil([&] { return statsOf(host, "counter").swappedOut; }, std::chrono::seconds(60))) {
     die("the counter did not swap out");
   }
   const int64_t startCount = countIn(driver, ns, "watched");
-  for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped,
-                    runtime::WakeKind::kPrefetched}) {
-    (void)host.takeLatencySamples(kind);
-  }
+  dropLatencySamples(host);
 
   std::vector<double>
       writeLag;  // how late each write left the driver (a check of the replay itself)

@@ -25,10 +25,10 @@ int fail(const std::string& message) {
 // Where the host's memory is, as far as the process itself can tell: the heap malloc hands
 // out, the informer caches inside it (by the stores' accounting) and the operators' linear
 // memories (mapped, not heap). /proc/PID/smaps splits the rest (code, libraries, stacks).
-nlohmann::json memoryJson(runtime::OperatorHost& host, size_t linearMemoryBytes) {
+nlohmann::json memoryJson(runtime::OperatorHost& host, size_t resident, size_t linearMemoryBytes) {
   const struct mallinfo2 heap = mallinfo2();
   const auto caches = host.informers().cacheTotals();
-  return {{"residentBytes", residentBytes()},
+  return {{"residentBytes", resident},
           {"heapInUseBytes", heap.uordblks + heap.hblkhd},
           {"cachedObjects", caches.objects},
           {"cachedObjectBytes", caches.objectBytes},
@@ -63,9 +63,10 @@ nlohmann::json statusJson(runtime::OperatorHost& host) {
                            {"lastRestoreMs", s.lastRestoreMs},
                            {"lastSwapOutMs", s.lastSwapOutMs}}}});
   }
+  const size_t resident = residentBytes();  // one read of /proc/self/status per status write
   return {{"operators", operators},
-          {"hostResidentBytes", residentBytes()},
-          {"memory", memoryJson(host, linearMemoryBytes)}};
+          {"hostResidentBytes", resident},
+          {"memory", memoryJson(host, resident, linearMemoryBytes)}};
 }
 
 void writeStatus(const std::string& path, const nlohmann::json& status) {

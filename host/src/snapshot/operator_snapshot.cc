@@ -165,15 +165,17 @@ common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader 
 }
 
 int OperatorSnapshot::openForWriting(const std::string& temporary) {
-  for (auto spare = spares_.begin(); spare != spares_.end(); ++spare) {
-    if (!spare->lease.expired()) continue;  // a live plan may still map it
-    const bool moved = ::rename(spare->path.c_str(), temporary.c_str()) == 0;
+  // The oldest spare no live plan may map; a spare gone from under us means a new file.
+  const auto spare = std::find_if(spares_.begin(), spares_.end(),
+                                  [](const Spare& s) { return s.lease.expired(); });
+  if (spare != spares_.end()) {
+    const std::string path = spare->path;
     spares_.erase(spare);
-    if (!moved) break;  // gone from under us: make a new file
-    // Truncated to nothing first: its old pages must not show through the new layer's holes.
-    const int fd = ::open(temporary.c_str(), O_TRUNC | O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) return fd;
-    break;
+    if (::rename(path.c_str(), temporary.c_str()) == 0) {
+      // Truncated to nothing first: its old pages must not show through the new layer's holes.
+      const int fd = ::open(temporary.c_str(), O_TRUNC | O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) return fd;
+    }
   }
   return ::open(temporary.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
 }

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/limits.h"
+#include "common/utf8.h"
 
 namespace wop::kube {
 namespace {
@@ -124,9 +125,12 @@ std::optional<int> parseRetryAfterHeader(std::string_view header) {
   return static_cast<int>(std::min<uint64_t>(seconds, kMaxRetryAfterSeconds));
 }
 
-// Server text goes to logs and CLI output: no control characters (no forged log lines).
+// Server text (an API server's or an admission webhook's) goes to logs, CLI output and guests
+// as JSON: valid UTF-8 (a strict JSON writer throws on anything else; invalid sequences become
+// U+FFFD) and no control characters (no forged log lines). The one place network text is
+// made safe: every message of an ApiError built from a response passes here.
 std::string printable(std::string_view text) {
-  std::string out(text);
+  std::string out = common::toValidUtf8(text);
   for (char& c : out) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) c = ' ';

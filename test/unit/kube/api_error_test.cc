@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "common/utf8.h"
 
 namespace wop::kube {
 namespace {
@@ -217,6 +220,21 @@ TEST(ApiError, ReplacesControlCharactersInTheServerMessage) {
   ApiError error =
       apiErrorFromResponse(400, R"({"kind":"Status","message":"line1\nline2\u001b[31m"})");
   EXPECT_EQ(error.message, "line1 line2 [31m");
+}
+
+TEST(ApiError, MessagesAreValidUtf8WhateverTheServerSent) {
+  // An admission webhook's message with bytes that are not UTF-8, in a Status and in a body
+  // that is not JSON: the message must survive a strict JSON writer (the I/O thread dumps it).
+  for (std::string_view body :
+       {std::string_view("{\"kind\":\"Status\",\"message\":\"denied: \xff\xfe \xc3\"}"),
+        std::string_view("<html>denied \xc0\xaf \xed\xa0\x80</html>"),
+        std::string_view("{\"kind\":\"Status\",\"message\":\"lone \\ud800 surrogate\"}")}) {
+    ApiError error = apiErrorFromResponse(403, body);
+    EXPECT_TRUE(common::isValidUtf8(error.message)) << error.message;
+    EXPECT_NO_THROW((void)nlohmann::json({{"message", error.message}}).dump());
+  }
+  ApiError error = apiErrorFromResponse(500, "oops \xff");
+  EXPECT_EQ(error.message, "HTTP 500: oops \xEF\xBF\xBD");
 }
 
 }  // namespace

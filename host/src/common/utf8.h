@@ -1,0 +1,18 @@
+// Text from the network (an API server's or a webhook's error message) is bytes, not UTF-8:
+// a strict JSON writer (nlohmann's dump) throws on an invalid sequence, which on the I/O
+// thread ends the host. Such text is made valid once, where it enters, with these.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace wop::common {
+
+// True if text is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF).
+bool isValidUtf8(std::string_view text);
+
+// text with every ill-formed sequence replaced by U+FFFD, one per maximal ill-formed
+// subpart (the Unicode "substitution of maximal subparts" practice, as browsers do).
+std::string toValidUtf8(std::string_view text);
+
+}  // namespace wop::common

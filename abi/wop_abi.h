@@ -60,6 +60,10 @@ enum {
 #define WOP_MAX_PENDING_CALLS 64u                  /* API calls in flight per operator */
 #define WOP_MAX_CONTROLLERS 16u                    /* per operator */
 #define WOP_MAX_EMITTED_KEYS 1024u                 /* keys one wop_map call may emit */
+/* Longest delay of wop_reconcile_done (7 days; longer is clamped to it), and the longest
+ * resyncSeconds of a controller (7 days; longer is refused). */
+#define WOP_MAX_REQUEUE_AFTER_MS (7ll * 24 * 3600 * 1000)
+#define WOP_MAX_RESYNC_SECONDS (7 * 24 * 3600)
 
 #ifdef __wasm__
 #define WOP_IMPORT(name) __attribute__((import_module(WOP_IMPORT_MODULE), import_name(#name)))

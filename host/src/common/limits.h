@@ -35,7 +35,38 @@ inline constexpr size_t kMaxRequestBytes = 16u << 20;
 // Largest error response body parsed as a metav1.Status; a longer one is only quoted.
 inline constexpr size_t kMaxApiErrorBodyBytes = 1u << 20;
 
+// Names a guest hands over, before any URL is built from them (the API server's own rules:
+// k8s.io/apimachinery/pkg/util/validation and path segment names).
+// A DNS-1123 label (namespaces, versions) and a DNS-1123 subdomain (API groups, most names).
+inline constexpr size_t kMaxDnsLabelBytes = 63;
+inline constexpr size_t kMaxDnsSubdomainBytes = 253;
+// A kind: CRDs require its lower case to be a DNS-1035 label, so 63; built-in kinds are shorter.
+inline constexpr size_t kMaxKindBytes = 63;
+// A label selector as a guest writes it (a label is <= 317 bytes: a 253-byte prefix, "/", a
+// 63-byte name; a value <= 63), so room for a dozen terms.
+inline constexpr size_t kMaxLabelSelectorBytes = 4096;
+// A resourceVersion is opaque, but the API server's are decimal etcd revisions.
+inline constexpr size_t kMaxResourceVersionBytes = 128;
+// The API server refuses a longer fieldManager.
+inline constexpr size_t kMaxFieldManagerBytes = 128;
+// Deepest nesting of arrays and objects accepted in a guest's JSON (wop_api_call bodies,
+// wop_declare, wop_cache_read). The writer and the copy of nlohmann's json are recursive; this
+// keeps them far from a worker's stack limit, and far above any real Kubernetes object.
+inline constexpr size_t kMaxGuestJsonDepth = 512;
+
+// Discovery (kube/discovery.h), which guests drive by the apiVersions they name.
+// Group/versions whose resources are kept; the server serves a few dozen.
+inline constexpr size_t kMaxDiscoveryGroupVersions = 512;
+// Group/versions remembered as not served, and for how long (a CRD may be installed later).
+inline constexpr size_t kMaxDiscoveryMisses = 1024;
+inline constexpr int kDiscoveryMissTtlSeconds = 10;
+
 // Runtime.
+// Bytes the host holds for one operator at a time: bodies of its API calls in flight plus
+// answers queued for it. A call over the budget is refused (WOP_ERR_LIMIT); an answer that
+// arrives over it is replaced by an error Status. Four answers of the largest size a guest
+// can take (kMaxGuestCallBytes).
+inline constexpr size_t kMaxHeldBytesPerOperator = 4 * size_t{kMaxGuestCallBytes};
 // Largest work-queue key ("namespace/name"); the ABI's WOP_MAX_KEY_BYTES is the same number.
 inline constexpr size_t kMaxKeyBytes = 512;
 

@@ -40,7 +40,7 @@ Client::Client(ClientConfig config, std::unique_ptr<HttpTransport> transport, Cl
       credentials_(makeCredentialSource(config_, clock)),
       transport_(std::move(transport)),
       limiter_(options.qps, options.burst, clock),
-      discovery_(std::make_unique<Discovery>(*this)) {}
+      discovery_(std::make_unique<Discovery>(*this, clock)) {}
 
 Client::~Client() = default;
 

@@ -2,6 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
+#include "common/limits.h"
+#include "kube/api_names.h"
+#include "wop_abi.h"
+
 namespace wop::runtime {
 namespace {
 
@@ -32,6 +37,13 @@ common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string&
   watch.mapTo = defaultMap;
   if (watch.apiVersion.empty()) return invalid(field + ".apiVersion", "is required");
   if (watch.kind.empty()) return invalid(field + ".kind", "is required");
+  // The informers build URLs from these (kube/api_names.h says why and what is allowed).
+  for (const auto& status :
+       {kube::checkApiVersion(watch.apiVersion), kube::checkKind(watch.kind),
+        kube::checkNamespace(watch.ns), kube::checkLabelSelector(watch.labelSelector)}) {
+    if (!status.isOk())
+      return Status(StatusCode::kInvalidArgument, "declaration: " + field + "." + status.message());
+  }
   if (auto mapTo = json.find("mapTo"); mapTo != json.end()) {
     const std::string value = mapTo->is_string() ? mapTo->get<std::string>() : "";
     if (value == "self")
@@ -73,6 +85,10 @@ Status parseList(const Json& json, const char* field, MapTo defaultMap,
 }  // namespace
 
 common::Result<ControllerDeclaration> parseDeclaration(std::string_view text_) {
+  if (!common::jsonDepthWithin(text_, limits::kMaxGuestJsonDepth)) {
+    return invalid("",
+                   "nests deeper than " + std::to_string(limits::kMaxGuestJsonDepth) + " levels");
+  }
   auto json = Json::parse(text_, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) return invalid("", "is not a JSON object");
   ControllerDeclaration declaration;
@@ -96,8 +112,12 @@ common::Result<ControllerDeclaration> parseDeclaration(std::string_view text_) {
     declaration.maxConcurrentReconciles = it->get<int>();
   }
   if (auto it = json.find("resyncSeconds"); it != json.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0)
-      return invalid("resyncSeconds", "must be >= 0");
+    // Checked before the narrowing to int; the period is computed in milliseconds.
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
+        it->get<int64_t>() > WOP_MAX_RESYNC_SECONDS) {
+      return invalid("resyncSeconds",
+                     "must be an integer from 0 to " + std::to_string(WOP_MAX_RESYNC_SECONDS));
+    }
     declaration.resyncSeconds = it->get<int>();
   }
   return declaration;

@@ -4,7 +4,10 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
 #include "common/json_fields.h"
+#include "common/limits.h"
+#include "kube/api_names.h"
 
 namespace wop::runtime {
 namespace {
@@ -36,7 +39,7 @@ std::string nowRfc3339() {
   return buffer;
 }
 
-common::Result<std::string> eventObject(const GuestApiRequest& request,
+common::Result<std::string> eventObject(const GuestApiRequest& request, const std::string& ns,
                                         const std::string& operatorName) {
   auto body = Json::parse(request.body, nullptr, false);
   if (!body.is_object()) return invalid("event body must be an object");
@@ -52,7 +55,7 @@ common::Result<std::string> eventObject(const GuestApiRequest& request,
   Json event = {
       {"apiVersion", "v1"},
       {"kind", "Event"},
-      {"metadata", {{"generateName", name + "."}, {"namespace", request.ns}}},
+      {"metadata", {{"generateName", name + "."}, {"namespace", ns}}},
       {"involvedObject", *involved},
       {"type", type},
       {"reason", common::stringField(body, "reason")},
@@ -66,9 +69,39 @@ common::Result<std::string> eventObject(const GuestApiRequest& request,
   return event.dump();
 }
 
+// Every name that goes into a URL or a query, by the API server's rules (kube/api_names.h).
+Status checkNames(const GuestApiRequest& request) {
+  if (request.verb != "event") {
+    if (auto status = kube::checkApiVersion(request.apiVersion); !status.isOk()) return status;
+    if (auto status = kube::checkKind(request.kind); !status.isOk()) return status;
+  }
+  if (auto status = kube::checkNamespace(request.ns); !status.isOk()) return status;
+  if (!request.name.empty()) {
+    if (auto status = kube::checkObjectName(request.name); !status.isOk()) return status;
+  }
+  if (auto status = kube::checkLabelSelector(request.labelSelector); !status.isOk()) return status;
+  if (auto status = kube::checkResourceVersion(request.resourceVersion); !status.isOk())
+    return status;
+  if (auto status = kube::checkFieldManager(request.fieldManager); !status.isOk()) return status;
+  const auto& match = request.resourceVersionMatch;
+  if (!match.empty() && match != "NotOlderThan" && match != "Exact")
+    return Status(StatusCode::kInvalidArgument,
+                  "resourceVersionMatch must be NotOlderThan or Exact");
+  const auto& policy = request.propagationPolicy;
+  if (!policy.empty() && policy != "Foreground" && policy != "Background" && policy != "Orphan") {
+    return Status(StatusCode::kInvalidArgument,
+                  "propagationPolicy must be Foreground, Background or Orphan");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
+  if (!common::jsonDepthWithin(text, limits::kMaxGuestJsonDepth)) {
+    return invalid("request nests deeper than " + std::to_string(limits::kMaxGuestJsonDepth) +
+                   " levels");
+  }
   auto json = Json::parse(text, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return invalid("request is not a JSON object");
   auto str = [&](const char* field) {
@@ -108,6 +141,7 @@ common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
       request.patchType != "strategic") {
     return invalid("patchType must be merge, json or strategic");
   }
+  if (auto status = checkNames(request); !status.isOk()) return invalid(status.message());
   return request;
 }
 
@@ -152,9 +186,12 @@ common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
     return kube::deleteRequest(resource, request.ns, request.name,
                                {.propagationPolicy = request.propagationPolicy});
   }
-  auto event = eventObject(request, operatorName);
+  // An Event lives in a namespace; one about a cluster-scoped object (a Namespace, a Node)
+  // goes to "default", as client-go's recorder does.
+  const std::string eventNamespace = request.ns.empty() ? "default" : request.ns;
+  auto event = eventObject(request, eventNamespace, operatorName);
   if (!event) return event.status();
-  return kube::createRequest(resource, request.ns, std::move(*event));
+  return kube::createRequest(resource, eventNamespace, std::move(*event));
 }
 
 }  // namespace wop::runtime

@@ -3,7 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/backoff.h"
+#include "common/json_depth.h"
 #include "common/json_fields.h"
+#include "common/limits.h"
+#include "kube/api_names.h"
 #include "kube/discovery.h"
 #include "runtime/guest_api_request.h"
 #include "runtime/operator_host.h"
@@ -232,12 +235,12 @@ common::Status Operator::setUpControllers(std::vector<ControllerDeclaration> dec
 }
 
 void Operator::scheduleResync(size_t c) {
-  const int seconds = controllers_[c]->declaration.resyncSeconds;
+  const int seconds = std::min(controllers_[c]->declaration.resyncSeconds, WOP_MAX_RESYNC_SECONDS);
   if (seconds <= 0) return;
   // controller-runtime's SyncPeriod: every key again, now and then, jittered by +-10% so
   // operators started together do not resync together.
   const auto period = std::chrono::milliseconds(
-      static_cast<int64_t>(seconds * 1000 * (0.9 + 0.2 * common::randomUnit())));
+      static_cast<int64_t>(int64_t{seconds} * 1000 * (0.9 + 0.2 * common::randomUnit())));
   std::weak_ptr<Operator> weak = weak_from_this();
   host_.client().transport().schedule(period, [weak, c] {
     auto self = weak.lock();
@@ -319,6 +322,7 @@ void Operator::dropInstance() {
   }
   reconciles_.clear();
   std::lock_guard lock(mutex_);
+  for (const auto& completion : completions_) releaseHeldBytes(completion.body.size());
   completions_.clear();
   mapRequests_.clear();
 }
@@ -521,6 +525,7 @@ bool Operator::startReconcile(size_t c, const std::string& key) {
 }
 
 bool Operator::deliverCompletion(Completion completion) {
+  releaseHeldBytes(completion.body.size());
   if (completion.generation != generation_) return false;  // for an instance that is gone
   pendingCalls_--;
   entryFailed(guest_->complete(completion.token, completion.status, completion.body),
@@ -592,12 +597,23 @@ std::vector<const Operator::Watch*> Operator::findWatches(const std::string& api
 }
 
 hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJson) {
+  if (!common::jsonDepthWithin(requestJson, limits::kMaxGuestJsonDepth))
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "request nests too deep");
   auto request = Json::parse(requestJson, nullptr, false);
   if (!request.is_object())
     return hostError(WOP_ERR_INVALID_ARGUMENT, "request is not a JSON object");
   const std::string apiVersion = common::stringField(request, "apiVersion");
   const std::string kind = common::stringField(request, "kind");
   const std::string ns = common::stringField(request, "namespace");
+  // Checked as for wop_api_call: these go into messages and store keys.
+  for (const auto& status :
+       {kube::checkApiVersion(apiVersion), kube::checkKind(kind), kube::checkNamespace(ns),
+        kube::checkLabelSelector(common::stringField(request, "labelSelector")),
+        request.contains("name") ? kube::checkObjectName(common::stringField(request, "name"))
+                                 : Status::ok()}) {
+    if (!status.isOk())
+      return hostError(WOP_ERR_INVALID_ARGUMENT, "cache read: " + status.message());
+  }
   const auto watches = findWatches(apiVersion, kind, ns);
   if (watches.empty()) {
     return hostError(WOP_ERR_FORBIDDEN,
@@ -647,20 +663,71 @@ hostcalls::HostResult<std::string> Operator::cacheRead(std::string_view requestJ
   return out;
 }
 
+namespace {
+
+// The answer a guest gets for a call that failed without a response of its own: a metav1.Status,
+// like the server's. Messages are valid UTF-8 already (kube/api_error.cc); replace anyway,
+// since a throwing dump on the I/O thread would end the host.
+std::string statusBody(const kube::ApiError& error) {
+  return Json({{"kind", "Status"},
+               {"apiVersion", "v1"},
+               {"status", "Failure"},
+               {"reason", kube::apiReasonName(error.reason)},
+               {"message", error.message},
+               {"code", error.httpStatus}})
+      .dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+bool Operator::reserveHeldBytes(size_t bytes) {
+  size_t held = heldBytes_.load();
+  do {
+    if (bytes > limits::kMaxHeldBytesPerOperator - std::min(held, limits::kMaxHeldBytesPerOperator))
+      return false;
+  } while (!heldBytes_.compare_exchange_weak(held, held + bytes));
+  return true;
+}
+
+void Operator::releaseHeldBytes(size_t bytes) {
+  size_t held = heldBytes_.load();
+  while (!heldBytes_.compare_exchange_weak(held, held - std::min(bytes, held))) {
+  }
+}
+
 hostcalls::HostResult<uint32_t> Operator::apiCall(std::string_view requestJson) {
+  // A call waiting for discovery counts as pending too: it is released only by its completion.
   if (pendingCalls_ >= static_cast<int>(WOP_MAX_PENDING_CALLS)) {
     return hostError(WOP_ERR_LIMIT,
                      "more than " + std::to_string(WOP_MAX_PENDING_CALLS) + " API calls in flight");
   }
   auto request = parseGuestApiRequest(requestJson);
   if (!request) return hostError(WOP_ERR_INVALID_ARGUMENT, request.status().message());
-  auto resource = request->verb == "event"
-                      ? kube::ApiResult<kube::ResourceInfo>(
-                            kube::ResourceInfo{{"", "v1", "events"}, "Event", true})
-                      : host_.client().discovery().forKind(request->apiVersion, request->kind);
-  if (!resource) return hostError(WOP_ERR_NOT_FOUND, resource.error().toString());
-  auto http = toHttpRequest(*request, *resource, spec_.name);
-  if (!http) return hostError(WOP_ERR_INVALID_ARGUMENT, http.status().message());
+  std::optional<kube::ApiResult<kube::ResourceInfo>> resource;
+  if (request->verb == "event") {
+    resource = kube::ResourceInfo{{"", "v1", "events"}, "Event", true};
+  } else {
+    resource = host_.client().discovery().cachedKind(request->apiVersion, request->kind);
+  }
+  if (resource && !*resource) {
+    const auto& error = (*resource).error();
+    return hostError(
+        error.reason == kube::ApiReason::kBadRequest ? WOP_ERR_INVALID_ARGUMENT : WOP_ERR_NOT_FOUND,
+        error.toString());
+  }
+  std::optional<kube::HttpRequest> http;
+  if (resource) {
+    auto built = toHttpRequest(*request, **resource, spec_.name);
+    if (!built) return hostError(WOP_ERR_INVALID_ARGUMENT, built.status().message());
+    http = std::move(*built);
+  }
+  // The host holds the request body until the answer comes, then the answer until delivered.
+  const size_t requestBytes = request->body.size();
+  if (!reserveHeldBytes(requestBytes)) {
+    return hostError(WOP_ERR_LIMIT, "the host already holds " + std::to_string(heldBytes_.load()) +
+                                        " bytes for this operator's calls and answers (at most " +
+                                        std::to_string(limits::kMaxHeldBytesPerOperator) + ")");
+  }
   const uint32_t token = nextToken_++;
   const uint64_t generation = generation_;
   pendingCalls_++;
@@ -668,34 +735,76 @@ hostcalls::HostResult<uint32_t> Operator::apiCall(std::string_view requestJson) 
     std::lock_guard lock(mutex_);
     stats_.apiCalls++;
   }
+  if (http) {
+    sendCall(token, generation, std::move(*http), requestBytes);
+    return token;
+  }
+  // A discovery miss: the worker goes on; the call continues on the I/O thread once the
+  // group/version is known (principle 3: waiting holds no thread).
   std::weak_ptr<Operator> weak = weak_from_this();
-  host_.client().executeAsync(
-      std::move(*http), identity(),
-      [weak, token, generation](kube::ApiResult<kube::HttpResponse> result) {
+  host_.client().discovery().forKindAsync(
+      request->apiVersion, request->kind,
+      [weak, token, generation, requestBytes,
+       request = std::move(*request)](kube::ApiResult<kube::ResourceInfo> found) {
         auto self = weak.lock();
         if (!self) return;
-        Completion completion{generation, token, 0, {}};
-        if (result) {
-          completion.status = result->status;
-          completion.body = std::move(result->body);
-        } else {
-          const auto& error = result.error();
-          completion.status = error.httpStatus != 0 ? error.httpStatus : WOP_ERR_UNAVAILABLE;
-          completion.body = Json({{"kind", "Status"},
-                                  {"apiVersion", "v1"},
-                                  {"status", "Failure"},
-                                  {"reason", kube::apiReasonName(error.reason)},
-                                  {"message", error.message},
-                                  {"code", error.httpStatus}})
-                                .dump();
+        if (!found) {
+          self->complete(token, generation, requestBytes, found.error());
+          return;
         }
-        {
-          std::lock_guard lock(self->mutex_);
-          self->completions_.push_back(std::move(completion));
+        auto built = toHttpRequest(request, *found, self->spec_.name);
+        if (!built) {
+          self->complete(
+              token, generation, requestBytes,
+              kube::ApiError{kube::ApiReason::kBadRequest, 400, built.status().message(), {}});
+          return;
         }
-        self->host_.schedule(self);
+        self->sendCall(token, generation, std::move(*built), requestBytes);
       });
   return token;
+}
+
+void Operator::sendCall(uint32_t token, uint64_t generation, kube::HttpRequest http,
+                        size_t requestBytes) {
+  std::weak_ptr<Operator> weak = weak_from_this();
+  host_.client().executeAsync(
+      std::move(http), identity(),
+      [weak, token, generation, requestBytes](kube::ApiResult<kube::HttpResponse> result) {
+        if (auto self = weak.lock())
+          self->complete(token, generation, requestBytes, std::move(result));
+      });
+}
+
+void Operator::complete(uint32_t token, uint64_t generation, size_t requestBytes,
+                        kube::ApiResult<kube::HttpResponse> result) {
+  releaseHeldBytes(requestBytes);
+  if (generation != generation_) return;  // for an instance that is gone
+  Completion completion{generation, token, 0, {}};
+  if (result) {
+    completion.status = result->status;
+    completion.body = std::move(result->body);
+  } else {
+    const auto& error = result.error();
+    completion.status = error.httpStatus != 0 ? error.httpStatus : WOP_ERR_UNAVAILABLE;
+    completion.body = statusBody(error);
+  }
+  if (!reserveHeldBytes(completion.body.size())) {
+    kube::ApiError over{kube::ApiReason::kRequestEntityTooLarge,
+                        0,
+                        "the answer of " + std::to_string(completion.body.size()) +
+                            " bytes would make the host hold more than " +
+                            std::to_string(limits::kMaxHeldBytesPerOperator) +
+                            " bytes for this operator; it was dropped",
+                        {}};
+    completion.status = WOP_ERR_LIMIT;
+    completion.body = statusBody(over);
+    heldBytes_ += completion.body.size();  // small; counted so delivery can release it
+  }
+  {
+    std::lock_guard lock(mutex_);
+    completions_.push_back(std::move(completion));
+  }
+  host_.schedule(shared_from_this());
 }
 
 hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int32_t outcome,
@@ -715,7 +824,12 @@ hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int
   controller.inFlight--;
   auto& queue = *controller.queue;
   queue.done(key);
-  const auto requeueAfter = std::chrono::milliseconds(std::max<int64_t>(0, requeueAfterMs));
+  // A delay from the guest: a negative one is a broken request (it would requeue at once, past
+  // the rate limiter), so the key is retried as after an error; a huge one is clamped, since
+  // its conversion to the clock's nanoseconds would overflow into a negative delay.
+  const bool negativeDelay = requeueAfterMs < 0;
+  const auto requeueAfter =
+      std::chrono::milliseconds(std::clamp<int64_t>(requeueAfterMs, 0, WOP_MAX_REQUEUE_AFTER_MS));
   {
     std::lock_guard lock(mutex_);
     stats_.reconciles++;
@@ -726,8 +840,14 @@ hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int
       queue.forget(key);
       break;
     case WOP_RECONCILE_REQUEUE_AFTER:
-      queue.forget(key);
-      queue.addAfter(key, requeueAfter);
+      // As controller-runtime's Result{Requeue: true}: no delay means rate limited, never a
+      // busy loop.
+      if (negativeDelay || requeueAfter.count() == 0) {
+        queue.addRateLimited(key);
+      } else {
+        queue.forget(key);
+        queue.addAfter(key, requeueAfter);
+      }
       break;
     case WOP_RECONCILE_ERROR:
       log(WOP_LOG_WARN, "reconcile of " + key + " failed: " + std::string(message));
@@ -737,6 +857,11 @@ hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int
         queue.addRateLimited(key);
       }
       break;
+  }
+  if (negativeDelay) {
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "requeue_after_ms " +
+                                                   std::to_string(requeueAfterMs) +
+                                                   " is negative; the key is retried with backoff");
   }
   return WOP_OK;
 }

@@ -138,6 +138,14 @@ class Operator final : public hostcalls::OperatorServices,
   void requeueEverything();
   void scheduleResync(size_t controller);
   bool deliverCompletion(Completion completion);
+  // An API call's request, sent as the operator; its answer comes back through complete().
+  void sendCall(uint32_t token, uint64_t generation, kube::HttpRequest http, size_t requestBytes);
+  // Queues the answer of call token (any thread) and releases its request's bytes.
+  void complete(uint32_t token, uint64_t generation, size_t requestBytes,
+                kube::ApiResult<kube::HttpResponse> result);
+  // Bytes the host holds for this operator (limits::kMaxHeldBytesPerOperator); false if over.
+  bool reserveHeldBytes(size_t bytes);
+  void releaseHeldBytes(size_t bytes);
   bool deliverMapRequest(MapRequest request);
   bool startReconcile(size_t controller, const std::string& key);
   bool entryFailed(const common::Status& status, const char* what);
@@ -199,6 +207,7 @@ class Operator final : public hostcalls::OperatorServices,
   std::atomic<uint64_t> generation_{0};  // instance generation; stale completions are dropped
   std::atomic<uint32_t> nextToken_{1};
   std::atomic<int> pendingCalls_{0};
+  std::atomic<size_t> heldBytes_{0};  // request bodies in flight + answers queued
   std::atomic<OperatorState> state_{OperatorState::kStarting};
 
   mutable std::mutex mutex_;  // guards everything below

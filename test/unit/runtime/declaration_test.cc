@@ -51,5 +51,44 @@ TEST(Declaration, ErrorsNameTheField) {
               HasSubstr("maxConcurrentReconciles"));
 }
 
+TEST(Declaration, WatchedNamesAreCheckedAsTheApiServerWould) {
+  for (const char* bad :
+       {R"({"name":"x","for":{"apiVersion":"v1/../../api/v1/namespaces","kind":"Pod"}})",
+        R"({"name":"x","for":{"apiVersion":"v1?q=1","kind":"Pod"}})",
+        R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod","namespace":".."}})",
+        R"({"name":"x","for":{"apiVersion":"v1","kind":"Po/d"}})",
+        R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod"},
+            "watches":[{"apiVersion":"v1","kind":"Pod","labelSelector":"a
+b"}]})"}) {
+    auto declaration = parseDeclaration(bad);
+    EXPECT_FALSE(declaration) << bad;
+  }
+  EXPECT_THAT(
+      parseDeclaration(R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod","namespace":".."}})")
+          .status()
+          .message(),
+      HasSubstr("for.namespace"));
+}
+
+TEST(Declaration, ResyncSecondsThatWouldOverflowAreRefused) {
+  // 2,147,484 s overflowed seconds * 1000 in an int: a negative period, a busy loop.
+  for (const char* bad : {"2147484", "604801", "-1", "9223372036854775807", "1.5"}) {
+    auto declaration = parseDeclaration(
+        std::string(R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod"},"resyncSeconds":)") +
+        bad + "}");
+    EXPECT_FALSE(declaration) << bad;
+  }
+  auto week = parseDeclaration(
+      R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod"},"resyncSeconds":604800})");
+  ASSERT_TRUE(week) << week.status().toString();
+  EXPECT_EQ(week->resyncSeconds, 604800);
+}
+
+TEST(Declaration, JsonNestedTooDeepIsRefused) {
+  const std::string deep = R"({"name":"x","for":{"apiVersion":"v1","kind":"Pod"},"extra":)" +
+                           std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  EXPECT_THAT(parseDeclaration(deep).status().message(), HasSubstr("nests deeper"));
+}
+
 }  // namespace
 }  // namespace wop::runtime

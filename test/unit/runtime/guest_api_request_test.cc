@@ -68,5 +68,58 @@ TEST(GuestApiRequest, BadRequestsAreRefusedWithTheReason) {
               HasSubstr("patchType"));
 }
 
+TEST(GuestApiRequest, AnEventAboutAClusterScopedObjectGoesToTheDefaultNamespace) {
+  // As client-go's recorder does: POST /api/v1/events (no namespace) is refused with 405.
+  auto request = parseGuestApiRequest(R"({"verb":"event","namespace":"","body":{
+      "involvedObject":{"apiVersion":"v1","kind":"Namespace","name":"team-a","namespace":""},
+      "type":"Normal","reason":"Seen","message":"ok"}})");
+  ASSERT_TRUE(request) << request.status().toString();
+  auto http = toHttpRequest(*request, {{"", "v1", "events"}, "Event", true}, "op");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->path, "/api/v1/namespaces/default/events");
+  auto event = nlohmann::json::parse(http->body);
+  EXPECT_EQ(event["metadata"]["namespace"], "default");
+  EXPECT_EQ(event["involvedObject"]["name"], "team-a");
+}
+
+TEST(GuestApiRequest, NamesThatWouldChangeTheUrlAreRefused) {
+  // Each would reach another URL than the one asked for: the service proxy (issue 10), a query,
+  // or (libcurl resolves dot segments) the namespace itself, or a cluster-wide list.
+  for (
+      const char* bad :
+      {R"({"verb":"get","apiVersion":"v1/../../api/v1/namespaces/x/services/y:80/proxy/z","kind":"Service","namespace":"x","name":"y"})",
+       R"({"verb":"list","apiVersion":"v1?q=1","kind":"ConfigMap"})",
+       R"({"verb":"delete","apiVersion":"v1","kind":"ConfigMap","namespace":"a","name":".."})",
+       R"({"verb":"get","apiVersion":"v1","kind":"ConfigMap","namespace":"a","name":"."})",
+       R"({"verb":"list","apiVersion":"v1","kind":"ConfigMap","namespace":".."})",
+       R"({"verb":"get","apiVersion":"v1","kind":"ConfigMap","namespace":"a/b","name":"c"})",
+       R"({"verb":"get","apiVersion":"v1","kind":"ConfigMap","namespace":"a","name":"b/c"})",
+       R"({"verb":"get","apiVersion":"v1","kind":"Config/Map","namespace":"a","name":"b"})",
+       R"({"verb":"list","apiVersion":"v1","kind":"ConfigMap","labelSelector":"a=b
+X: y"})",
+       R"({"verb":"list","apiVersion":"v1","kind":"ConfigMap","resourceVersionMatch":"Any"})",
+       R"({"verb":"delete","apiVersion":"v1","kind":"ConfigMap","namespace":"a","name":"b","propagationPolicy":"Now"}"})",
+       R"({"verb":"event","namespace":"..","body":{"involvedObject":{"name":"x"}}})"}) {
+    auto request = parseGuestApiRequest(bad);
+    EXPECT_FALSE(request) << bad;
+    if (!request) EXPECT_THAT(request.status().message(), HasSubstr("api call: ")) << bad;
+  }
+}
+
+TEST(GuestApiRequest, JsonNestedTooDeepIsRefusedBeforeItIsParsed) {
+  // A 0.6 MB request, under WOP_MAX_REQUEST_BYTES, that overflowed a worker's stack in the
+  // JSON writer.
+  const size_t depth = 300'000;
+  const std::string deep = R"({"verb":"create","apiVersion":"v1","kind":"ConfigMap","body":)" +
+                           std::string(depth, '[') + std::string(depth, ']') + "}";
+  auto request = parseGuestApiRequest(deep);
+  ASSERT_FALSE(request);
+  EXPECT_THAT(request.status().message(), HasSubstr("deeper than 512"));
+  // Real objects nest far less; a body at the limit is accepted.
+  const std::string atLimit = R"({"verb":"create","apiVersion":"v1","kind":"ConfigMap","body":)" +
+                              std::string(511, '[') + std::string(511, ']') + "}";
+  EXPECT_TRUE(parseGuestApiRequest(atLimit));
+}
+
 }  // namespace
 }  // namespace wop::runtime

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 #include <wasmtime.hh>
 
 #include "runtime/operator_host.h"
@@ -234,6 +235,43 @@ TEST_F(RuntimeTest, ResyncQueuesKeysAgainWithoutAnyChange) {
   EXPECT_TRUE(eventually([&] { return statsOf(*host_, "resync").reconciles >= 4; },
                          std::chrono::seconds(10)))
       << statsOf(*host_, "resync").reconciles << " reconciles";
+}
+
+// A guest's names and durations are checked before any request is built from them: a path
+// that climbs out of its apiVersion, "." and ".." (which libcurl would resolve), a body nested
+// deep enough to overflow a worker's stack, a negative or huge requeue delay. The host keeps
+// running, the guest gets WOP_ERR_INVALID_ARGUMENT (-1), and a group/version the server does
+// not serve is answered later (discovery does not hold the worker) with a 404.
+TEST_F(RuntimeTest, MalformedNamesAndDurationsFromAGuestAreRefused) {
+  ensureNamespace(*client_, "rt-badreq");
+  nlohmann::json poke = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       {{"name", "poke"}, {"namespace", "rt-badreq"}, {"labels", {{"bad-requests", "yes"}}}}}};
+  removeIfPresent(*client_, kConfigMaps, "rt-badreq", "poke");
+  ASSERT_TRUE(client_->create(kConfigMaps, "rt-badreq", poke.dump()));
+  auto added = host_->add(
+      {.name = "bad-requests",
+       .modulePath = watModule("test/guests/hostile/bad_requests.wat", artifacts_.string())});
+  ASSERT_TRUE(added.isOk()) << added.toString();
+
+  ASSERT_TRUE(eventually([&] { return logs_.contains("huge requeue: 0"); }))
+      << statsOf(*host_, "bad-requests").lastError;
+  for (const char* refused :
+       {"traversal: -1", "query in version: -1", "dot-dot name: -1", "dot namespace: -1",
+        "dot-dot namespace: -1", "deep body: -1", "negative requeue: -1"}) {
+    EXPECT_TRUE(logs_.contains(refused)) << refused;
+  }
+  EXPECT_FALSE(logs_.contains("unserved group: -")) << "discovery answered synchronously";
+  EXPECT_TRUE(eventually([&] { return logs_.contains("complete: 404"); }));
+  // The namespace a DELETE of ConfigMap ".." would have hit is still there.
+  EXPECT_TRUE(client_->get({{"", "v1", "namespaces"}, "Namespace", false}, "", "rt-badreq"));
+  // Reconcile 1 ended with -1 ms (retried with backoff), reconcile 2 with 9.3e12 ms: no more.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto stats = statsOf(*host_, "bad-requests");
+  EXPECT_LE(stats.reconciles, 3u) << "a requeue delay turned into a busy loop";
+  EXPECT_EQ(stats.restarts, 0u) << stats.lastError;
 }
 
 struct HostileCase {

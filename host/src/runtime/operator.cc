@@ -742,8 +742,10 @@ hostcalls::HostResult<uint32_t> Operator::apiCall(std::string_view requestJson) 
   // A discovery miss: the worker goes on; the call continues on the I/O thread once the
   // group/version is known (principle 3: waiting holds no thread).
   std::weak_ptr<Operator> weak = weak_from_this();
+  // Copied first: the callback below takes the request.
+  const std::string apiVersion = request->apiVersion, kind = request->kind;
   host_.client().discovery().forKindAsync(
-      request->apiVersion, request->kind,
+      apiVersion, kind,
       [weak, token, generation, requestBytes,
        request = std::move(*request)](kube::ApiResult<kube::ResourceInfo> found) {
         auto self = weak.lock();

@@ -35,7 +35,7 @@ void checkParsed(const LayerHeader& header) {
   if (again->sequence != header.sequence || again->parentSequence != header.parentSequence ||
       again->parentChecksum != header.parentChecksum ||
       again->moduleIdentity != header.moduleIdentity || again->memoryBytes != header.memoryBytes ||
-      again->dataChecksum != header.dataChecksum || again->globals != header.globals ||
+      again->blockChecksums != header.blockChecksums || again->globals != header.globals ||
       again->runs != header.runs) {
     __builtin_trap();
   }

@@ -232,6 +232,113 @@ TEST_F(SwapTest, AFullDiskLeavesTheOperatorResidentAndReconciling) {
   EXPECT_EQ(statsOf(*host_, "swap-full-disk").swapOuts, 0u);
 }
 
+size_t linesContaining(LogCapture& logs, const std::string& text) {
+  std::lock_guard lock(logs.mutex);
+  return static_cast<size_t>(
+      std::count_if(logs.lines.begin(), logs.lines.end(),
+                    [&](const auto& l) { return l.find(text) != std::string::npos; }));
+}
+
+// A layer file shrinking under the memory of a resident, restored guest: the pages it still
+// maps from the file are gone (truncation drops even its private copies), and touching them is
+// a SIGBUS. That must cost the operator a fresh start, not the host its life.
+TEST_F(SwapTest, ALayerTruncatedUnderAResidentOperatorRestartsItAndNotTheHost) {
+  startHost(/*predict=*/false, std::chrono::milliseconds(3000));
+  const std::string name = "swap-shrunk", ns = "swap-shrunk";
+  startCounter(name, ns);
+  ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
+  tick(ns, 1);
+  ASSERT_TRUE(eventually([&] { return count(ns) == 2; }));
+  ASSERT_FALSE(swappedOut(name)) << "resident for its idle period, its memory mapping the layer";
+  const auto chain = layers(name);
+  ASSERT_EQ(chain.size(), 1u);
+
+  fs::resize_file(chain.front(), headerOf(chain.front()).dataOffset);  // no page left
+  tick(ns, 2);
+
+  ASSERT_TRUE(eventually([&] { return statsOf(*host_, name).snapshotFaults == 1; }));
+  EXPECT_TRUE(logs_.contains("read memory its snapshot could not give back"));
+  EXPECT_TRUE(logs_.contains("starting from a fresh instance and queueing every key again"));
+  // The fresh instance works and swaps as before: a change after the fault is reconciled.
+  ASSERT_TRUE(eventually([&] { return swappedOut(name); }, std::chrono::seconds(20)));
+  tick(ns, 3);
+  ASSERT_TRUE(eventually([&] { return count(ns) >= 2 && count(ns) <= 3; }))
+      << "count " << count(ns);
+  EXPECT_EQ(statsOf(*host_, name).restarts, 0u);
+}
+
+// A small tmpfs that the operators' own layers fill: some are written, others fail with ENOSPC,
+// and a restore then faults on the holes (zero pages) of the written ones, which a full tmpfs
+// cannot allocate. Each such operator starts afresh; the host and every change survive.
+TEST_F(SwapTest, ASmallTmpfsFilledByLayersCostsRestartsNotTheHost) {
+  fs::create_directories(swapDirectory());
+  if (::mount("tmpfs", swapDirectory().c_str(), "tmpfs", 0, "size=1m,mode=0700") != 0) {
+    GTEST_SKIP() << "needs root to mount a small tmpfs: " << std::strerror(errno);
+  }
+  mounted_ = true;
+  startHost();
+  constexpr int kOperators = 4;
+  auto nameOf = [](int i) { return "swap-tmpfs-" + std::to_string(i); };
+  for (int i = 0; i < kOperators; ++i) startCounter(nameOf(i), nameOf(i));
+  // Each operator either swapped out or found the tmpfs full.
+  ASSERT_TRUE(eventually([&] {
+    for (int i = 0; i < kOperators; ++i) {
+      if (!swappedOut(nameOf(i)) && !logs_.contains(nameOf(i) + ": staying resident")) return false;
+    }
+    return true;
+  }));
+  int swapped = 0;
+  for (int i = 0; i < kOperators; ++i) swapped += swappedOut(nameOf(i)) ? 1 : 0;
+  ASSERT_GT(swapped, 0) << "no layer fitted";
+  {
+    // Whatever room the layers left is taken, so no hole can be allocated.
+    std::ofstream filler(swapDirectory() / "filler", std::ios::binary);
+    std::vector<char> block(4096, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  std::vector<size_t> reconciles;
+  for (int i = 0; i < kOperators; ++i) {
+    reconciles.push_back(linesContaining(logs_, nameOf(i) + ": reconcile "));
+    tick(nameOf(i), 1);
+  }
+  for (int i = 0; i < kOperators; ++i) {
+    ASSERT_TRUE(eventually([&] {
+      return linesContaining(logs_, nameOf(i) + ": reconcile ") > reconciles[i];
+    })) << nameOf(i)
+        << " did not reconcile its change";
+  }
+  uint64_t faults = 0;
+  for (int i = 0; i < kOperators; ++i) faults += statsOf(*host_, nameOf(i)).snapshotFaults;
+  EXPECT_GT(faults, 0u) << "no restore touched a hole of the full tmpfs";
+  EXPECT_TRUE(logs_.contains("read memory its snapshot could not give back"));
+}
+
+// The host's snapshot folder removed from under it: the next swap-out makes it again (and says
+// so once), instead of staying resident for good.
+TEST_F(SwapTest, ARemovedSnapshotFolderIsMadeAgainAndSwappingGoesOn) {
+  startHost();
+  const std::string name = "swap-folder-gone", ns = "swap-folder-gone";
+  startCounter(name, ns);
+  ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
+  const auto swapOuts = statsOf(*host_, name).swapOuts;
+
+  fs::remove_all(swapDirectory());
+  tick(ns, 1);
+
+  ASSERT_TRUE(eventually([&] { return statsOf(*host_, name).swapOuts > swapOuts; }));
+  EXPECT_TRUE(fs::is_directory(host_->snapshotDirectory()));
+  EXPECT_EQ(linesContaining(logs_, "had been removed; made it again"), 1u);
+  EXPECT_FALSE(logs_.contains("staying resident"));
+  for (int i = 2; i <= 3; ++i) {
+    ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
+    tick(ns, i);
+    ASSERT_TRUE(eventually([&] { return count(ns) >= 1; }));
+  }
+  ASSERT_TRUE(eventually([&] { return swappedOut(name); }));
+  EXPECT_EQ(linesContaining(logs_, "had been removed; made it again"), 1u);
+}
+
 TEST_F(SwapTest, ARingOfSwappingOperatorsLosesNoChange) {
   startHost(/*predict=*/true, std::chrono::milliseconds(0));
   constexpr int kOperators = 6;

@@ -18,6 +18,12 @@ std::optional<std::string> HostCall::readText(uint32_t ptr, uint32_t len, uint32
         std::to_string(len) + ") outside its " + std::to_string(memory->size()) + "-byte memory");
     return std::nullopt;
   }
+  if (context_.state().memoryFaulted()) {
+    // Part of the guest's memory was lost with its snapshot file (and reads as zero): what it
+    // passes may be garbage, so nothing is done with it. The operator restarts after the entry.
+    *error = WOP_ERR_UNAVAILABLE;
+    return std::nullopt;
+  }
   if (len > maxLen) {
     *error = WOP_ERR_LIMIT;
     services().log(WOP_LOG_WARN, std::string(function_) + ": " + std::to_string(len) +

@@ -328,6 +328,11 @@ void Operator::dropInstance() {
 }
 
 bool Operator::entryFailed(const Status& status, const char* what) {
+  if (guest_ && guest_->memoryFaulted()) {
+    // Whatever the entry did, it ran on memory that was partly lost: start afresh.
+    restartFromSnapshotFault(std::string(what) + " " + kLostSnapshotMemory);
+    return true;
+  }
   if (!status.isOk()) {
     fail(std::string(what) + ": " + status.message());
     return true;

@@ -169,6 +169,9 @@ class Operator final : public hostcalls::OperatorServices,
   void considerSwapOut(bool idle);
   void swapOut();
   void restartFromSnapshotFault(const std::string& reason);
+  // Why a guest whose snapshot mapping faulted (snapshot/mapped_memory_guard.h) is restarted.
+  static constexpr const char* kLostSnapshotMemory =
+      "read memory its snapshot could not give back (a layer file shrank or could not be read)";
   bool takeSnapshotFault();
   void recordWake(std::chrono::steady_clock::time_point now);
 

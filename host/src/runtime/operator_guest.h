@@ -36,6 +36,9 @@ class OperatorGuest {
     return common::Status(common::StatusCode::kFailedPrecondition,
                           "this guest cannot be snapshotted");
   }
+  // True once memory mapped from a snapshot could not be read (snapshot/mapped_memory_guard.h):
+  // some of it reads as zero, so the guest must be dropped and started afresh.
+  virtual bool memoryFaulted() const { return false; }
 };
 
 class GuestFactory {

@@ -93,8 +93,12 @@ void Operator::armPrefetch() {
 bool Operator::restore(bool prefetch) {
   const auto started = SteadyClock::now();
   auto plan = snapshot_->open();
-  auto guest = plan ? guests_->restore(*this, *snapshot_, *plan)
-                    : common::Result<std::unique_ptr<OperatorGuest>>(plan.status());
+  // Small layers (deltas, small memories) are checked before the guest runs on them.
+  auto checked =
+      plan ? snapshot::OperatorSnapshot::verifyData(*plan, snapshot::VerifyScope::kBeforeRun)
+           : plan.status();
+  auto guest = checked.isOk() ? guests_->restore(*this, *snapshot_, *plan)
+                              : common::Result<std::unique_ptr<OperatorGuest>>(checked);
   if (!guest) {
     restartFromSnapshotFault("cannot restore from its snapshot: " + guest.status().message());
     return state_ == OperatorState::kRunning;
@@ -114,13 +118,14 @@ bool Operator::restore(bool prefetch) {
     residentSince_ = started;
   }
   host_.recordSwap(SwapEvent::kRestore, ms);
-  // The data checksums are checked after the guest is back, off its path: reading the whole
-  // snapshot would make restore time grow with memory size. The plan keeps the files open.
+  // Bigger layers are checked after the guest is back, off its path: reading them whole would
+  // make restore time grow with memory size. The plan keeps the files open.
   auto verified = std::make_shared<snapshot::RestorePlan>(std::move(*plan));
   std::weak_ptr<Operator> weak = weak_from_this();
   const uint64_t generation = generation_;
   host_.runInBackground([weak, verified, generation] {
-    auto status = snapshot::OperatorSnapshot::verifyData(*verified);
+    auto status =
+        snapshot::OperatorSnapshot::verifyData(*verified, snapshot::VerifyScope::kAfterRun);
     if (status.isOk()) return;
     auto self = weak.lock();
     if (!self) return;
@@ -191,6 +196,16 @@ void Operator::considerSwapOut(bool idle) {
 void Operator::swapOut() {
   const auto started = SteadyClock::now();
   auto saved = guest_->saveTo(*snapshot_, restoredFromChain_);
+  if (guest_->memoryFaulted() ||
+      (!saved && saved.status().code() == common::StatusCode::kDataLoss)) {
+    // The save read memory whose snapshot file shrank: what it wrote is not the guest's state.
+    restartFromSnapshotFault(std::string("swap-out ") + kLostSnapshotMemory);
+    return;
+  }
+  if (saved && !saved->recreatedFolder.empty()) {
+    log(WOP_LOG_WARN,
+        "the snapshot folder " + saved->recreatedFolder + " had been removed; made it again");
+  }
   if (!saved) {
     // A full disk costs memory, not correctness: the operator stays resident and tries later.
     swapRetryAt_ = started + kSwapRetryAfter;

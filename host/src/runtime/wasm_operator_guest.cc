@@ -163,9 +163,14 @@ common::Result<std::unique_ptr<OperatorGuest>> WasmGuestFactory::restore(
   if (!instance) return instance.status();
   instance->state().name = name_;
   if (auto grown = instance->growMemoryTo(plan.memoryBytes()); !grown.isOk()) return grown;
+  // Watched before anything can touch the mapping: a layer that shrinks under it (or a hole on
+  // a full tmpfs) then faults this guest, not the host.
+  auto guard = snapshot::MappedMemoryGuard::watch(instance->memory().data(), plan.memoryBytes());
+  if (!guard) return guard.status();
+  instance->state().memoryFault = (*guard)->faultFlag();
   if (auto mapped = snapshot.map(plan, instance->memory().data()); !mapped.isOk()) return mapped;
-  auto guest =
-      std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_, plan.lease());
+  auto guest = std::make_unique<WasmOperatorGuest>(std::move(*instance), capturedGlobals_,
+                                                   plan.lease(), std::move(*guard));
   if (auto globals = guest->restoreGlobals(plan.globals()); !globals.isOk()) return globals;
   return std::unique_ptr<OperatorGuest>(std::move(guest));
 }

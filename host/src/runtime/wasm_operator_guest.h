@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "runtime/operator_guest.h"
+#include "snapshot/mapped_memory_guard.h"
 #include "wasm/engine.h"
 #include "wasm/guest_instance.h"
 #include "wasm/guest_linker.h"
@@ -16,10 +17,13 @@ class WasmOperatorGuest final : public OperatorGuest {
  public:
   // capturedGlobals: the exported mutable globals a snapshot saves (module_state_check.h).
   // snapshotLease: for a restored guest, the lease of the plan mapped over its memory.
+  // memoryGuard: for a restored guest, the guard watching the memory the layers are mapped into.
   WasmOperatorGuest(wasm::GuestInstance instance, std::vector<std::string> capturedGlobals,
-                    std::shared_ptr<const void> snapshotLease = {})
+                    std::shared_ptr<const void> snapshotLease = {},
+                    std::unique_ptr<snapshot::MappedMemoryGuard> memoryGuard = {})
       : snapshotLease_(std::move(snapshotLease)),
         instance_(std::move(instance)),
+        memoryGuard_(std::move(memoryGuard)),
         capturedGlobals_(std::move(capturedGlobals)) {}
 
   common::Status init() override;
@@ -30,6 +34,7 @@ class WasmOperatorGuest final : public OperatorGuest {
   uint64_t memoryBytes() override { return instance_.memoryBytes(); }
   common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot,
                                               bool restoredFromChain) override;
+  bool memoryFaulted() const override { return memoryGuard_ && memoryGuard_->faulted(); }
 
   wasm::GuestInstance& instance() { return instance_; }
   // Sets the exported mutable globals a snapshot saved.
@@ -42,6 +47,8 @@ class WasmOperatorGuest final : public OperatorGuest {
   // Declared before the instance, so released after its memory (which maps the layers) is.
   const std::shared_ptr<const void> snapshotLease_;
   wasm::GuestInstance instance_;
+  // Declared after the instance, so it stops watching before the memory is unmapped.
+  const std::unique_ptr<snapshot::MappedMemoryGuard> memoryGuard_;
   const std::vector<std::string> capturedGlobals_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace wop::snapshot {
@@ -86,7 +87,6 @@ std::vector<uint8_t> encodeLayerHeader(LayerHeader& header) {
   w.u64(header.memoryBytes);
   const size_t dataOffsetAt = w.bytes.size();
   w.u64(0);  // data offset, patched below
-  w.u64(header.dataChecksum);
   w.u32(static_cast<uint32_t>(header.globals.size()));
   for (const auto& g : header.globals) {
     w.text(g.name);
@@ -98,6 +98,8 @@ std::vector<uint8_t> encodeLayerHeader(LayerHeader& header) {
     w.u64(run.firstPage);
     w.u64(run.pageCount);
   }
+  w.u32(static_cast<uint32_t>(header.blockChecksums.size()));
+  for (const uint64_t checksum : header.blockChecksums) w.u64(checksum);
   const auto size = static_cast<uint32_t>(w.bytes.size());
   header.dataOffset = (size + kPageBytes - 1) / kPageBytes * kPageBytes;
   for (int i = 0; i < 4; ++i) w.bytes[12 + i] = static_cast<uint8_t>(size >> (8 * i));
@@ -143,8 +145,7 @@ common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
   uint32_t globals = 0, runs = 0;
   if (!f.u64(&h.sequence) || !f.u64(&h.parentSequence) || !f.u64(&h.parentChecksum) ||
       !f.text(&h.moduleIdentity, kMaxIdentityBytes) || !f.u64(&h.memoryBytes) ||
-      !f.u64(&h.dataOffset) || !f.u64(&h.dataChecksum) || !f.u32(&globals) ||
-      globals > kMaxGlobals) {
+      !f.u64(&h.dataOffset) || !f.u32(&globals) || globals > kMaxGlobals) {
     return corrupt("truncated fields");
   }
   for (uint32_t i = 0; i < globals; ++i) {
@@ -169,25 +170,44 @@ common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
     previousEnd = run.firstPage + run.pageCount;
     h.runs.push_back(run);
   }
+  uint32_t blocks = 0;
+  if (!f.u32(&blocks) || blocks > kMaxHeaderBytes / 8 || blocks != blockCount(h.runs))
+    return corrupt("block count");
+  h.blockChecksums.resize(blocks);
+  for (auto& checksum : h.blockChecksums) {
+    if (!f.u64(&checksum)) return corrupt("truncated block checksums");
+  }
   if (h.memoryBytes % kPageBytes != 0 || h.dataOffset % kPageBytes != 0 || h.dataOffset < size) {
     return corrupt("memory size or data offset not page aligned");
   }
   return h;
 }
 
-DataChecksum::DataChecksum() : state_(XXH3_createState()) {
-  XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));
-}
-DataChecksum::~DataChecksum() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
-
-void DataChecksum::addPage(uint64_t pageNumber, const uint8_t* page) {
-  auto* state = static_cast<XXH3_state_t*>(state_);
-  XXH3_64bits_update(state, &pageNumber, sizeof pageNumber);
-  XXH3_64bits_update(state, page, kPageBytes);
+size_t blockCount(const std::vector<PageRun>& runs) {
+  size_t count = 0;
+  for (const auto& run : runs)
+    count += (run.pageCount + kChecksumBlockPages - 1) / kChecksumBlockPages;
+  return count;
 }
 
-uint64_t DataChecksum::digest() const {
-  return XXH3_64bits_digest(static_cast<XXH3_state_t*>(state_));
+std::vector<PageRun> blocksOf(const std::vector<PageRun>& runs) {
+  std::vector<PageRun> blocks;
+  blocks.reserve(blockCount(runs));
+  for (const auto& run : runs) {
+    for (uint64_t page = run.firstPage; page < run.firstPage + run.pageCount;
+         page += kChecksumBlockPages) {
+      blocks.push_back({page, std::min(kChecksumBlockPages, run.firstPage + run.pageCount - page)});
+    }
+  }
+  return blocks;
+}
+
+uint64_t blockChecksum(uint64_t firstPage, const uint8_t* data, uint64_t pages) {
+  bool zero = true;
+  for (uint64_t i = 0; i < pages && zero; ++i) zero = isZeroPage(data + i * kPageBytes);
+  if (zero) return 0;
+  const uint64_t checksum = XXH3_64bits_withSeed(data, pages * kPageBytes, firstPage);
+  return checksum == 0 ? 1 : checksum;
 }
 
 bool isZeroPage(const uint8_t* page) {

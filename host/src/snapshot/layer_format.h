@@ -9,8 +9,12 @@
 //                 header with this field zero), then the fields of LayerHeader below
 //   dataOffset    memory image (page aligned); file size is exactly dataOffset + memoryBytes
 //
-// Everything is little-endian. The header checksum covers every field, including the data
-// checksum (XXH3 over each non-zero page of the runs, with its page number, in order).
+// Everything is little-endian. The header checksum covers every field, including the block
+// checksums: each run is cut into blocks of kChecksumBlockPages pages (the last one of a run may
+// be shorter), and each block has a checksum (blockChecksum), 0 for a block of zero pages (all
+// holes). So a restore can check any block it maps without reading the rest.
+//
+// Version 2: per-block checksums replaced version 1's one data checksum per layer.
 #pragma once
 
 #include <cstdint>
@@ -22,9 +26,12 @@
 
 namespace wop::snapshot {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kPageBytes = 4096;
-constexpr size_t kMaxHeaderBytes = 1 << 20;
+// 64 KiB: one pread and one XXH3 per block when checking; 8 header bytes per 64 KiB of runs.
+constexpr uint64_t kChecksumBlockPages = 16;
+// Room for the block checksums of a 4 GiB memory (65536 blocks) and the largest run list.
+constexpr size_t kMaxHeaderBytes = 2 << 20;
 
 enum class GlobalKind : uint8_t { kI32 = 0, kI64 = 1, kF32 = 2, kF64 = 3 };
 
@@ -48,9 +55,10 @@ struct LayerHeader {
   std::string moduleIdentity;   // module hash + engine fingerprint it was taken from
   uint64_t memoryBytes = 0;     // linear memory size when taken
   uint64_t dataOffset = 0;
-  uint64_t dataChecksum = 0;
   std::vector<GlobalValue> globals;
   std::vector<PageRun> runs;  // the pages this layer holds
+  // One per block of the runs, in order (blockCount(runs)); 0: a block of zero pages.
+  std::vector<uint64_t> blockChecksums;
 
   // Filled in by parseLayerHeader.
   uint64_t headerChecksum = 0;
@@ -64,19 +72,12 @@ size_t declaredHeaderBytes(std::span<const uint8_t> prefix);
 // Decodes and checks magic, version, bounds and checksum; the error names what was wrong.
 common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes);
 
-// Hashes non-zero pages with their page numbers; the data checksum of a layer.
-class DataChecksum {
- public:
-  DataChecksum();
-  ~DataChecksum();
-  DataChecksum(const DataChecksum&) = delete;
-  DataChecksum& operator=(const DataChecksum&) = delete;
-  void addPage(uint64_t pageNumber, const uint8_t* page);
-  uint64_t digest() const;
-
- private:
-  void* state_;
-};
+// The blocks of runs: each run cut into kChecksumBlockPages-page blocks from its first page.
+size_t blockCount(const std::vector<PageRun>& runs);
+std::vector<PageRun> blocksOf(const std::vector<PageRun>& runs);
+// The checksum of a block of `pages` pages starting at page firstPage: 0 if every byte is zero,
+// else an XXH3 of the bytes seeded with firstPage (never 0), so a block moved elsewhere fails.
+uint64_t blockChecksum(uint64_t firstPage, const uint8_t* data, uint64_t pages);
 
 bool isZeroPage(const uint8_t* page);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <utility>
@@ -20,14 +21,39 @@ namespace {
 using common::Status;
 using common::StatusCode;
 
-constexpr size_t kReadChunk = 1 << 20;
-
 Status ioError(const std::string& what, int error) {
-  // A full disk is worth telling apart: the operator then simply stays resident.
-  const auto code = error == ENOSPC || error == EDQUOT || error == EFBIG
-                        ? StatusCode::kResourceExhausted
-                        : StatusCode::kInternal;
+  // A full disk is worth telling apart: the operator then simply stays resident. EFAULT: the
+  // memory written from maps a layer that no longer covers it (the file shrank): its bytes are
+  // lost, which is a snapshot fault, not a reason to stay resident.
+  auto code = StatusCode::kInternal;
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG) code = StatusCode::kResourceExhausted;
+  if (error == EFAULT) code = StatusCode::kDataLoss;
   return Status(code, what + ": " + std::strerror(error));
+}
+
+std::string parentOf(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string withoutTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+// The bytes of a layer's non-zero blocks: what checking its data reads.
+uint64_t checkedBytes(const LayerHeader& header) {
+  uint64_t bytes = 0;
+  const auto blocks = blocksOf(header.runs);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (header.blockChecksums[i] != 0) bytes += blocks[i].pageCount * kPageBytes;
+  }
+  return bytes;
+}
+
+bool verifiedBeforeRun(const LayerHeader& header) {
+  return checkedBytes(header) <= kVerifyBeforeRunBytes;
 }
 
 Status writeAll(int fd, const uint8_t* data, uint64_t size, uint64_t offset,
@@ -101,30 +127,65 @@ std::string OperatorSnapshot::pathOf(uint64_t sequence) const {
   return directory_ + "/" + std::to_string(sequence) + ".snap";
 }
 
-common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader header,
-                                                                    std::span<const uint8_t> memory,
-                                                                    uint64_t* bytesWritten) {
+common::Result<std::string> OperatorSnapshot::ensureDirectory() {
+  if (::mkdir(directory_.c_str(), 0700) == 0) {
+    // A first save (or one after a discard): the host's folder it went into must be private.
+    if (auto s = checkPrivateFolder(parentOf(directory_)); !s.isOk()) {
+      ::rmdir(directory_.c_str());
+      return s;
+    }
+    return std::string();
+  }
+  if (errno == EEXIST) {
+    if (auto s = checkPrivateFolder(directory_); !s.isOk()) return s;
+    return std::string();
+  }
+  if (errno != ENOENT) return ioError("creating " + directory_, errno);
+  // The host's folder (or the swap folder above it) was removed from under us: made again,
+  // and what is found in their place must be as private as prepareSnapshotDirectory requires.
+  const std::string host = parentOf(directory_);
+  std::string recreated;
+  for (const std::string& folder : {parentOf(host), host}) {
+    if (::mkdir(folder.c_str(), 0700) == 0) {
+      if (recreated.empty()) recreated = folder;
+    } else if (errno != EEXIST) {
+      return ioError("recreating " + folder, errno);
+    }
+    if (auto s = checkPrivateFolder(folder); !s.isOk()) return s;
+  }
   if (::mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST)
     return ioError("creating " + directory_, errno);
+  return recreated;
+}
+
+common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader header,
+                                                                    std::span<const uint8_t> memory,
+                                                                    uint64_t* bytesWritten,
+                                                                    std::string* recreated) {
+  auto folder = ensureDirectory();
+  if (!folder) return folder.status();
+  *recreated = std::move(*folder);
   header.sequence = nextSequence_;
   header.moduleIdentity = moduleIdentity_;
   header.memoryBytes = memory.size();
-  // One pass finds the non-zero pages (the only ones written) and hashes them.
-  DataChecksum checksum;
+  // One pass finds the non-zero pages (the only ones written) and checksums each block.
   std::vector<PageRun> written;
-  for (const auto& run : header.runs) {
-    for (uint64_t page = run.firstPage; page < run.firstPage + run.pageCount; ++page) {
-      const uint8_t* data = memory.data() + page * kPageBytes;
-      if (isZeroPage(data)) continue;
-      checksum.addPage(page, data);
+  for (const auto& block : blocksOf(header.runs)) {
+    bool any = false;
+    for (uint64_t page = block.firstPage; page < block.firstPage + block.pageCount; ++page) {
+      if (isZeroPage(memory.data() + page * kPageBytes)) continue;
+      any = true;
       if (!written.empty() && written.back().firstPage + written.back().pageCount == page) {
         written.back().pageCount++;
       } else {
         written.push_back({page, 1});
       }
     }
+    header.blockChecksums.push_back(
+        any ? blockChecksum(block.firstPage, memory.data() + block.firstPage * kPageBytes,
+                            block.pageCount)
+            : 0);
   }
-  header.dataChecksum = checksum.digest();
   const auto headerBytes = encodeLayerHeader(header);
 
   const std::string path = pathOf(header.sequence);
@@ -173,11 +234,11 @@ int OperatorSnapshot::openForWriting(const std::string& temporary) {
     spares_.erase(spare);
     if (::rename(path.c_str(), temporary.c_str()) == 0) {
       // Truncated to nothing first: its old pages must not show through the new layer's holes.
-      const int fd = ::open(temporary.c_str(), O_TRUNC | O_WRONLY | O_CLOEXEC);
+      const int fd = ::open(temporary.c_str(), O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
       if (fd >= 0) return fd;
     }
   }
-  return ::open(temporary.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  return ::open(temporary.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
 void OperatorSnapshot::retire(std::vector<Link> replaced) {
@@ -214,7 +275,7 @@ common::Result<SaveResult> OperatorSnapshot::save(std::span<uint8_t> memory,
   }
   if (full && !memory.empty()) header.runs = {{0, memory.size() / kPageBytes}};
   SaveResult result;
-  auto link = writeLayer(std::move(header), memory, &result.bytesWritten);
+  auto link = writeLayer(std::move(header), memory, &result.bytesWritten, &result.recreatedFolder);
   if (!link) return link.status();
   if (full) retire(std::exchange(chain_, {}));
   chain_.push_back(*link);
@@ -233,7 +294,7 @@ common::Result<RestorePlan> OperatorSnapshot::open() const {
     const std::string layer = "snapshot layer " + path;
     RestorePlan::Layer entry;
     entry.path = path;
-    entry.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    entry.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (entry.fd < 0)
       return Status(StatusCode::kDataLoss, layer + " is missing: " + std::strerror(errno));
     plan.layers_.push_back(entry);
@@ -285,29 +346,39 @@ common::Status OperatorSnapshot::map(const RestorePlan& plan, uint8_t* memory) c
   return Status::ok();
 }
 
-common::Status OperatorSnapshot::verifyData(const RestorePlan& plan) {
-  std::vector<uint8_t> buffer(kReadChunk);
+common::Status OperatorSnapshot::verifyData(const RestorePlan& plan, VerifyScope scope) {
+  std::vector<uint8_t> buffer(kChecksumBlockPages * kPageBytes);
   for (const auto& layer : plan.layers_) {
-    DataChecksum checksum;
-    const std::string& path = layer.path;
-    for (const auto& run : layer.header.runs) {
-      for (uint64_t page = run.firstPage; page < run.firstPage + run.pageCount;) {
-        const uint64_t pages =
-            std::min<uint64_t>(kReadChunk / kPageBytes, run.firstPage + run.pageCount - page);
-        if (auto s = readAll(layer.fd, buffer.data(), pages * kPageBytes,
-                             layer.header.dataOffset + page * kPageBytes, path);
-            !s.isOk()) {
-          return s;
-        }
-        for (uint64_t i = 0; i < pages; ++i) {
-          const uint8_t* data = buffer.data() + i * kPageBytes;
-          if (!isZeroPage(data)) checksum.addPage(page + i, data);
-        }
-        page += pages;
-      }
+    if (scope != VerifyScope::kAll &&
+        verifiedBeforeRun(layer.header) != (scope == VerifyScope::kBeforeRun)) {
+      continue;
     }
-    if (checksum.digest() != layer.header.dataChecksum) {
-      return Status(StatusCode::kDataLoss, "snapshot layer " + path + " has a bad data checksum");
+    const std::string& path = layer.path;
+    const auto blocks = blocksOf(layer.header.runs);
+    // A zero block was written as holes: it is read only if the file has data there now (found
+    // with SEEK_DATA, once per data extent), so checking costs what the data costs, not memory.
+    uint64_t nextData = 0;  // the first data offset at or after the last block looked at
+    bool nextDataKnown = false;
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const auto& block = blocks[i];
+      const uint64_t begin = layer.header.dataOffset + block.firstPage * kPageBytes;
+      const uint64_t bytes = block.pageCount * kPageBytes;
+      if (layer.header.blockChecksums[i] == 0) {
+        if (!nextDataKnown || nextData < begin) {
+          const off_t found = ::lseek(layer.fd, static_cast<off_t>(begin), SEEK_DATA);
+          nextData = found < 0 ? UINT64_MAX : static_cast<uint64_t>(found);  // ENXIO: none
+          nextDataKnown = true;
+        }
+        if (nextData >= begin + bytes) continue;
+      }
+      if (auto s = readAll(layer.fd, buffer.data(), bytes, begin, path); !s.isOk()) return s;
+      if (blockChecksum(block.firstPage, buffer.data(), block.pageCount) !=
+          layer.header.blockChecksums[i]) {
+        return Status(StatusCode::kDataLoss,
+                      "snapshot layer " + path + " has a bad data checksum (pages " +
+                          std::to_string(block.firstPage) + " to " +
+                          std::to_string(block.firstPage + block.pageCount - 1) + ")");
+      }
     }
   }
   return Status::ok();
@@ -320,21 +391,55 @@ void OperatorSnapshot::discard() {
   spares_.clear();
 }
 
-common::Status prepareSnapshotDirectory(const std::string& base, const std::string& own) {
+common::Status checkPrivateFolder(const std::string& path) {
+  struct stat info{};
+  if (::lstat(path.c_str(), &info) != 0) return ioError("reading " + path, errno);
+  if (S_ISLNK(info.st_mode))
+    return Status(StatusCode::kFailedPrecondition, path + " is a symbolic link");
+  if (!S_ISDIR(info.st_mode))
+    return Status(StatusCode::kFailedPrecondition, path + " is not a folder");
+  if (info.st_uid != ::geteuid()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  path + " is owned by uid " + std::to_string(info.st_uid) +
+                      ", not by this host's user (uid " + std::to_string(::geteuid()) + ")");
+  }
+  if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    return Status(StatusCode::kFailedPrecondition,
+                  path + " is writable by other users (mode " + mode + ")");
+  }
+  return Status::ok();
+}
+
+common::Status prepareSnapshotDirectory(const std::string& requestedBase, const std::string& own) {
+  const std::string base = withoutTrailingSlashes(requestedBase);  // "dir/" would follow a link
   std::error_code error;
-  std::filesystem::create_directories(base, error);
-  if (error) return Status(StatusCode::kInternal, "creating " + base + ": " + error.message());
-  ::chmod(base.c_str(), 0700);
+  struct stat info{};
+  if (::lstat(base.c_str(), &info) != 0 && errno == ENOENT) {
+    // Created private; the folders above it are the user's business.
+    std::filesystem::create_directories(parentOf(base), error);
+    if (error) return Status(StatusCode::kInternal, "creating " + base + ": " + error.message());
+    if (::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST)
+      return ioError("creating " + base, errno);
+  }
+  // Never chmod'ed or followed: a folder someone else can write to, or a link to one (the
+  // system's temporary folder), would let them swap files under a mapped guest memory.
+  if (auto s = checkPrivateFolder(base); !s.isOk()) return s;
   for (const auto& entry : std::filesystem::directory_iterator(base, error)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("host-", 0) != 0) continue;
+    if (::lstat(entry.path().c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+        info.st_uid != ::geteuid()) {
+      continue;  // not a host folder this user made
+    }
     const long pid = std::strtol(name.c_str() + 5, nullptr, 10);
     const bool running = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
     if (!running || entry.path() == std::filesystem::path(own))
       std::filesystem::remove_all(entry.path(), error);
   }
   if (::mkdir(own.c_str(), 0700) != 0 && errno != EEXIST) return ioError("creating " + own, errno);
-  return Status::ok();
+  return checkPrivateFolder(own);
 }
 
 }  // namespace wop::snapshot

@@ -34,7 +34,16 @@ struct SaveResult {
   bool full = false;          // a full layer (else a delta)
   uint64_t bytesWritten = 0;  // data bytes written (zero pages are holes)
   size_t layers = 0;          // layers in the chain now
+  // Not empty: the host's folder (or the swap folder) had been removed and this save made it
+  // again, starting with this path (worth saying once in the log).
+  std::string recreatedFolder;
 };
+
+// Which layers verifyData checks: a layer with at most kVerifyBeforeRunBytes of data is checked
+// on the restore path, before the guest runs on it; a bigger one just after, in the background
+// (reading it all would make the restore O(size) again).
+enum class VerifyScope { kAll, kBeforeRun, kAfterRun };
+constexpr uint64_t kVerifyBeforeRunBytes = 4u << 20;
 
 // A checked chain, ready to map: its files stay open until the plan is dropped.
 class RestorePlan {
@@ -77,10 +86,10 @@ class OperatorSnapshot {
   // Maps the plan's layers over memory, which must be at least plan.memoryBytes() long. On an
   // error, memory is partly replaced: drop the instance.
   common::Status map(const RestorePlan& plan, uint8_t* memory) const;
-  // Reads all data of the plan's layers back and compares data checksums: O(snapshot size), so
-  // it runs after a restore, off the path to the guest (on any thread: the plan's files stay
-  // open, so later saves that remove them do not matter).
-  static common::Status verifyData(const RestorePlan& plan);
+  // Reads the data of the plan's layers in scope back and compares their block checksums:
+  // O(data read). On any thread: the plan's files stay open, so later saves that remove them do
+  // not matter. The error names the layer and the pages.
+  static common::Status verifyData(const RestorePlan& plan, VerifyScope scope = VerifyScope::kAll);
   // Removes the files; the next save is full.
   void discard();
 
@@ -100,8 +109,11 @@ class OperatorSnapshot {
     std::weak_ptr<const void> lease;
   };
   std::string pathOf(uint64_t sequence) const;
+  // Creates the folder if missing, and the host's folder and swap folder above it if they were
+  // removed; returns the first folder it had to make again ("" if none).
+  common::Result<std::string> ensureDirectory();
   common::Result<Link> writeLayer(LayerHeader header, std::span<const uint8_t> memory,
-                                  uint64_t* bytesWritten);
+                                  uint64_t* bytesWritten, std::string* recreated);
   // A file at `temporary` to write a layer into: a spare nobody can map any more, else new.
   int openForWriting(const std::string& temporary);
   // Keeps the layers of a replaced chain as spares (at most kMaxSpares; the rest are removed).
@@ -128,8 +140,14 @@ constexpr size_t kMaxSpares = kMaxLayers;
 
 namespace wop::snapshot {
 
+// Ok if path is a folder (not a symbolic link) owned by this process's user that no other user
+// can write to; else the one-line reason.
+common::Status checkPrivateFolder(const std::string& path);
+
 // Creates the host's own snapshot folder `own` (base/host-<pid>; mode 0700: snapshots hold
 // guest memory), empty, and removes the folders of hosts in base that are no longer running.
+// base is created 0700 if missing, and refused (never chmod'ed) when checkPrivateFolder fails:
+// whoever can write to it could replace or shrink the files mapped into guests' memory.
 // Snapshots do not outlive the host process that wrote them: after a restart every operator
 // starts from a fresh instance and reconciles everything again, as controllers do after a
 // restart, so nothing stale is ever restored.

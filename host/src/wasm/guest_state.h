@@ -2,6 +2,7 @@
 // (never through thread-local or global state).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 
@@ -15,6 +16,11 @@ struct GuestState {
   // Set by the layer that defines the embedder's host functions (hostcalls) to its own
   // per-instance context; the wasm layer never looks inside.
   void* embedder = nullptr;
+
+  // Set for a guest whose memory maps snapshot layers: true once part of it could not be read
+  // (it reads as zero). Host calls then refuse to act on what they read from it.
+  const std::atomic<bool>* memoryFault = nullptr;
+  bool memoryFaulted() const { return memoryFault != nullptr && memoryFault->load(); }
 
   // What the guest wrote to stdout/stderr, capped; beyond the cap bytes are only counted.
   std::string output;

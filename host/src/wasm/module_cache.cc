@@ -1,12 +1,13 @@
 #include "wasm/module_cache.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "common/file.h"
 #include "common/limits.h"
@@ -29,14 +30,21 @@ std::string hex(const unsigned char* data, size_t size) {
 
 Status writeAtomically(const std::string& path, const std::vector<uint8_t>& bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      return Status(StatusCode::kUnavailable, "cannot write " + tmp);
-    }
+  // 0600 like snapshots: an artifact is code this host maps and runs. O_NOFOLLOW|O_EXCL: a
+  // link or file planted at the temporary name is not written through.
+  std::remove(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status(StatusCode::kUnavailable, "cannot create " + tmp);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0 || done != bytes.size()) {
+    std::remove(tmp.c_str());
+    return Status(StatusCode::kUnavailable, "cannot write " + tmp);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -57,8 +65,9 @@ std::string sha256Hex(std::span<const uint8_t> bytes) {
 ModuleCache::ModuleCache(Engine& engine, std::string directory)
     : engine_(engine), directory_(std::move(directory)) {
   std::error_code error;
-  std::filesystem::create_directories(directory_, error);
-  ::chmod(directory_.c_str(), 0700);
+  // Made private when this creates it; an existing folder (say the system's temporary one) is
+  // the user's and is not chmod'ed.
+  if (std::filesystem::create_directories(directory_, error)) ::chmod(directory_.c_str(), 0700);
 }
 
 ModuleCacheCounters ModuleCache::counters() const {

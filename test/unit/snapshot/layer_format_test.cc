@@ -25,12 +25,12 @@ LayerHeader sampleHeader() {
   header.parentChecksum = 0x1122334455667788;
   header.moduleIdentity = "sha256:abc/engine:1";
   header.memoryBytes = 16 * kPageBytes;
-  header.dataChecksum = 0xdeadbeefcafef00d;
   header.globals = {{"__stack_pointer", GlobalKind::kI32, 0x10000},
                     {"counter", GlobalKind::kI64, 0xffffffffffffffff},
                     {"ratio", GlobalKind::kF32, 0x3f800000},
                     {"", GlobalKind::kF64, 0x3ff0000000000000}};
   header.runs = {{0, 2}, {5, 3}, {15, 1}};
+  header.blockChecksums = {0xdeadbeefcafef00d, 0, 17};
   return header;
 }
 
@@ -46,6 +46,7 @@ void reseal(std::vector<uint8_t>& bytes) {
 common::Status parseWithRuns(std::vector<PageRun> runs) {
   auto header = sampleHeader();
   header.runs = std::move(runs);
+  header.blockChecksums.assign(blockCount(header.runs), 1);
   return parseLayerHeader(encodeLayerHeader(header)).status();
 }
 
@@ -62,7 +63,7 @@ TEST(LayerFormatTest, EncodedHeaderParsesBackToTheSameFields) {
   EXPECT_EQ(parsed->moduleIdentity, header.moduleIdentity);
   EXPECT_EQ(parsed->memoryBytes, header.memoryBytes);
   EXPECT_EQ(parsed->dataOffset, header.dataOffset);
-  EXPECT_EQ(parsed->dataChecksum, header.dataChecksum);
+  EXPECT_EQ(parsed->blockChecksums, header.blockChecksums);
   EXPECT_EQ(parsed->globals, header.globals);
   EXPECT_EQ(parsed->runs, header.runs);
   EXPECT_EQ(parsed->headerChecksum, header.headerChecksum);
@@ -115,15 +116,17 @@ TEST(LayerFormatTest, AFlippedFieldByteIsAChecksumMismatch) {
 TEST(LayerFormatTest, AnotherFormatVersionIsRefusedByName) {
   auto header = sampleHeader();
   auto bytes = encodeLayerHeader(header);
-  bytes[kVersionAt] = 2;
-  reseal(bytes);
+  for (uint8_t version : {1, 3}) {  // 1: one data checksum per layer, no block checksums
+    bytes[kVersionAt] = version;
+    reseal(bytes);
 
-  auto parsed = parseLayerHeader(bytes);
+    auto parsed = parseLayerHeader(bytes);
 
-  ASSERT_FALSE(parsed.isOk());
-  EXPECT_EQ(parsed.status().code(), common::StatusCode::kDataLoss);
-  EXPECT_THAT(parsed.status().message(), HasSubstr("version 2"));
-  EXPECT_THAT(parsed.status().message(), HasSubstr("reads version 1"));
+    ASSERT_FALSE(parsed.isOk());
+    EXPECT_EQ(parsed.status().code(), common::StatusCode::kDataLoss);
+    EXPECT_THAT(parsed.status().message(), HasSubstr("version " + std::to_string(version)));
+    EXPECT_THAT(parsed.status().message(), HasSubstr("reads version 2"));
+  }
 }
 
 TEST(LayerFormatTest, RunsMustBeSortedDisjointNonEmptyAndInsideMemory) {
@@ -223,19 +226,40 @@ TEST(LayerFormatTest, GarbageNeverCrashes) {
   }
 }
 
-TEST(LayerFormatTest, DataChecksumDependsOnPageNumbersAndContents) {
-  std::vector<uint8_t> page(kPageBytes, 0x5a);
-  auto digest = [&](uint64_t number) {
-    DataChecksum checksum;
-    checksum.addPage(number, page.data());
-    return checksum.digest();
-  };
-  const uint64_t first = digest(3);
+TEST(LayerFormatTest, RunsAreCutIntoBlocksFromTheirFirstPage) {
+  const std::vector<PageRun> runs = {{3, 1}, {10, kChecksumBlockPages * 2 + 5}};
 
-  EXPECT_EQ(digest(3), first);
-  EXPECT_NE(digest(4), first);
-  page[100] ^= 1;
-  EXPECT_NE(digest(3), first);
+  EXPECT_EQ(blockCount(runs), 4u);
+  EXPECT_EQ(blocksOf(runs), (std::vector<PageRun>{{3, 1},
+                                                  {10, kChecksumBlockPages},
+                                                  {10 + kChecksumBlockPages, kChecksumBlockPages},
+                                                  {10 + 2 * kChecksumBlockPages, 5}}));
+}
+
+TEST(LayerFormatTest, ABlockCountOtherThanTheRunsDemandIsRefused) {
+  for (size_t count : {2, 4}) {
+    auto header = sampleHeader();  // 3 runs of at most 3 pages: 3 blocks
+    header.blockChecksums.assign(count, 1);
+
+    auto parsed = parseLayerHeader(encodeLayerHeader(header));
+
+    ASSERT_FALSE(parsed.isOk()) << count;
+    EXPECT_THAT(parsed.status().message(), HasSubstr("block count"));
+  }
+}
+
+TEST(LayerFormatTest, BlockChecksumIsZeroOnlyForZeroBytesAndDependsOnPlaceAndContents) {
+  std::vector<uint8_t> block(2 * kPageBytes, 0);
+  EXPECT_EQ(blockChecksum(3, block.data(), 2), 0u);
+
+  block[kPageBytes + 7] = 0x5a;  // in the second page
+  const uint64_t first = blockChecksum(3, block.data(), 2);
+
+  EXPECT_NE(first, 0u);
+  EXPECT_EQ(blockChecksum(3, block.data(), 2), first);
+  EXPECT_NE(blockChecksum(4, block.data(), 2), first) << "the same bytes elsewhere";
+  block[100] ^= 1;
+  EXPECT_NE(blockChecksum(3, block.data(), 2), first);
 }
 
 TEST(LayerFormatTest, ZeroPageDetectionSeesAnyNonZeroByte) {

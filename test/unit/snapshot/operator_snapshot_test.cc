@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -362,6 +364,113 @@ TEST_F(OperatorSnapshotTest, VerifyDataFindsAFlippedDataByte) {
   EXPECT_THAT(verified.message(), HasSubstr("data checksum"));
 }
 
+void flipByte(const std::string& path, uint64_t at) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  uint8_t byte = 0;
+  ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(at)), 1);
+  byte ^= 0x10;
+  ASSERT_EQ(::pwrite(fd, &byte, 1, static_cast<off_t>(at)), 1);
+  ::close(fd);
+}
+
+TEST_F(OperatorSnapshotTest, ASmallLayerIsCheckedBeforeTheGuestRunsAndTheErrorNamesThePages) {
+  AnonymousMemory source(kPages);
+  fillSource(source);  // 7 pages of data: well under kVerifyBeforeRunBytes
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  flipByte(layerPath(1), headerOf(layerPath(1)).dataOffset + 40 * kPageBytes + 5);
+  auto plan = snapshot_.open();
+  ASSERT_TRUE(plan.isOk());
+
+  auto before = OperatorSnapshot::verifyData(*plan, VerifyScope::kBeforeRun);
+  auto after = OperatorSnapshot::verifyData(*plan, VerifyScope::kAfterRun);
+
+  ASSERT_FALSE(before.isOk());
+  EXPECT_EQ(before.code(), StatusCode::kDataLoss);
+  // Page 40 is in the third block of the one run (pages 32 to 47).
+  static_assert(kChecksumBlockPages == 16);
+  EXPECT_THAT(before.message(), HasSubstr("1.snap has a bad data checksum (pages 32 to 47)"));
+  EXPECT_TRUE(after.isOk()) << "checked already, not again";
+}
+
+TEST_F(OperatorSnapshotTest, DataWrittenIntoTheHolesOfAZeroBlockIsFound) {
+  AnonymousMemory source(kPages);
+  fillSource(source);  // pages 48 to 63 hold only page 63; pages 16 to 31 none: a zero block
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  const int fd = ::open(layerPath(1).c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const uint8_t byte = 0xa5;
+  ASSERT_EQ(::pwrite(fd, &byte, 1,
+                     static_cast<off_t>(headerOf(layerPath(1)).dataOffset + 20 * kPageBytes + 3)),
+            1);
+  ::close(fd);
+  auto plan = snapshot_.open();
+  ASSERT_TRUE(plan.isOk());
+
+  auto verified = OperatorSnapshot::verifyData(*plan, VerifyScope::kBeforeRun);
+
+  EXPECT_THAT(verified.message(), HasSubstr("1.snap has a bad data checksum (pages 16 to 31)"));
+}
+
+TEST_F(OperatorSnapshotTest, ABigLayerIsCheckedAfterTheGuestRunsAndASmallDeltaOnItBefore) {
+  const uint64_t pages = kVerifyBeforeRunBytes / kPageBytes + 64;
+  AnonymousMemory source(pages);
+  for (uint64_t page = 0; page < pages; ++page) source.fillPage(page, 3);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  AnonymousMemory guest(pages);
+  restoreInto(guest);
+  guest.fillPage(7, 9);
+  ASSERT_TRUE(snapshot_.save(guest.span(), kGlobals, true).isOk());  // a one-page delta
+  flipByte(layerPath(1), headerOf(layerPath(1)).dataOffset + 100 * kPageBytes);
+  flipByte(layerPath(2), headerOf(layerPath(2)).dataOffset + 7 * kPageBytes + 1);
+  auto plan = snapshot_.open();
+  ASSERT_TRUE(plan.isOk());
+
+  auto before = OperatorSnapshot::verifyData(*plan, VerifyScope::kBeforeRun);
+  auto after = OperatorSnapshot::verifyData(*plan, VerifyScope::kAfterRun);
+
+  EXPECT_THAT(before.message(), HasSubstr("2.snap has a bad data checksum (pages 7 to 7)"));
+  EXPECT_THAT(after.message(), HasSubstr("1.snap has a bad data checksum (pages 96 to 111)"));
+}
+
+// What checking on the restore path costs, per MiB of layer data (the pages come from the page
+// cache, as they do on a restore soon after the swap-out). Printed for docs/swap.md.
+TEST_F(OperatorSnapshotTest, CheckingBeforeTheGuestRunsCostsAboutAMillisecondFor4MiB) {
+  for (uint64_t mib : {1, 4}) {
+    const uint64_t pages = mib * (1 << 20) / kPageBytes;
+    AnonymousMemory source(pages * 4);  // a quarter of the memory holds data
+    for (uint64_t page = 0; page < pages; ++page) source.fillPage(page, 1);
+    OperatorSnapshot snapshot(temp_.file("cost-" + std::to_string(mib)), kIdentity);
+    ASSERT_TRUE(snapshot.save(source.span(), kGlobals, false).isOk());
+    auto plan = snapshot.open();
+    ASSERT_TRUE(plan.isOk());
+    ASSERT_TRUE(OperatorSnapshot::verifyData(*plan).isOk());  // warm the page cache
+    constexpr int kRounds = 20;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRounds; ++i) ASSERT_TRUE(OperatorSnapshot::verifyData(*plan).isOk());
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count() /
+        kRounds;
+    std::printf("[ cost     ] checking %llu MiB of layer data (%llu MiB memory): %.3f ms\n",
+                static_cast<unsigned long long>(mib), static_cast<unsigned long long>(mib * 4), ms);
+    RecordProperty("verify_ms_" + std::to_string(mib) + "mib", std::to_string(ms));
+  }
+}
+
+TEST_F(OperatorSnapshotTest, ALayerReplacedByASymbolicLinkIsNotFollowed) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  fs::rename(layerPath(1), temp_.file("elsewhere.snap"));
+  fs::create_symlink(temp_.file("elsewhere.snap"), layerPath(1));
+
+  auto plan = snapshot_.open();
+
+  ASSERT_FALSE(plan.isOk());
+  EXPECT_THAT(plan.status().message(), HasSubstr("1.snap is missing"));
+}
+
 TEST_F(OperatorSnapshotTest, AFailedSaveLeavesThePreviousChainUsable) {
   AnonymousMemory source(kPages);
   fillSource(source);
@@ -389,7 +498,7 @@ class SmallTmpfs {
  public:
   explicit SmallTmpfs(std::string path) : path_(std::move(path)) {
     fs::create_directories(path_);
-    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=128k") == 0;
+    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=128k,mode=0700") == 0;
   }
   ~SmallTmpfs() {
     if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
@@ -475,6 +584,53 @@ TEST_F(OperatorSnapshotTest, OnlyThePagesWrittenAfterAMapAreDirty) {
   EXPECT_THAT(*dirty, ElementsAre(PageRun{9, 1}, PageRun{30, 2}));
 }
 
+TEST(OperatorSnapshotFolderTest, ARemovedHostFolderIsMadeAgainAndSaidOnce) {
+  TempDir temp;
+  const std::string base = temp.file("snapshots");
+  const std::string host = base + "/host-1";
+  ASSERT_TRUE(prepareSnapshotDirectory(base, host).isOk());
+  OperatorSnapshot snapshot(host + "/op", kIdentity);
+  AnonymousMemory source(kPages);
+  source.fillPage(1, 1);
+  ASSERT_TRUE(snapshot.save(source.span(), kGlobals, false).isOk());
+
+  fs::remove_all(host);
+  auto again = snapshot.save(source.span(), kGlobals, false);
+  auto next = snapshot.save(source.span(), kGlobals, false);
+  fs::remove_all(base);
+  auto afterBase = snapshot.save(source.span(), kGlobals, false);
+
+  ASSERT_TRUE(again.isOk()) << again.status().toString();
+  EXPECT_EQ(again->recreatedFolder, host);
+  ASSERT_TRUE(next.isOk());
+  EXPECT_EQ(next->recreatedFolder, "");
+  ASSERT_TRUE(afterBase.isOk()) << afterBase.status().toString();
+  EXPECT_EQ(afterBase->recreatedFolder, base);
+  EXPECT_EQ(fs::status(base).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(host).permissions() & fs::perms::all, fs::perms::owner_all);
+  auto plan = snapshot.open();
+  ASSERT_TRUE(plan.isOk()) << plan.status().toString();
+}
+
+TEST(OperatorSnapshotFolderTest, AHostFolderSomeoneElseMadeWritableIsNotUsed) {
+  TempDir temp;
+  const std::string base = temp.file("snapshots");
+  const std::string host = base + "/host-1";
+  ASSERT_TRUE(prepareSnapshotDirectory(base, host).isOk());
+  OperatorSnapshot snapshot(host + "/op", kIdentity);
+  AnonymousMemory source(kPages);
+  source.fillPage(1, 1);
+  fs::remove_all(host);
+  ASSERT_EQ(::mkdir(host.c_str(), 0700), 0);
+  fs::permissions(host, fs::perms::all);
+
+  auto saved = snapshot.save(source.span(), kGlobals, false);
+
+  ASSERT_FALSE(saved.isOk());
+  EXPECT_THAT(saved.status().message(), HasSubstr("writable by other users (mode 0777)"));
+  EXPECT_FALSE(fs::exists(host + "/op"));
+}
+
 // ---------------------------------------------------------------- prepareSnapshotDirectory
 
 TEST(PrepareSnapshotDirectoryTest, RemovesFoldersOfDeadHostsAndKeepsLiveOnes) {
@@ -487,6 +643,7 @@ TEST(PrepareSnapshotDirectoryTest, RemovesFoldersOfDeadHostsAndKeepsLiveOnes) {
   temp.write("snapshots/host-" + std::to_string(::getppid()) + "/op/1.snap", "live");
   temp.write("snapshots/host-" + std::to_string(::getpid()) + "/op/1.snap", "left from before");
   temp.write("snapshots/notes", "not a host folder");
+  fs::permissions(base, fs::perms::owner_all);
 
   auto prepared = prepareSnapshotDirectory(base, own);
 
@@ -508,6 +665,67 @@ TEST(PrepareSnapshotDirectoryTest, CreatesAMissingBase) {
 
   ASSERT_TRUE(prepared.isOk()) << prepared.toString();
   EXPECT_TRUE(fs::is_directory(own));
+}
+
+TEST(PrepareSnapshotDirectoryTest, MakesAMissingBasePrivate) {
+  TempDir temp;
+  const std::string base = temp.file("fresh");
+
+  ASSERT_TRUE(prepareSnapshotDirectory(base, base + "/host-1").isOk());
+
+  EXPECT_EQ(fs::status(base).permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
+TEST(PrepareSnapshotDirectoryTest, ASymbolicLinkIsRefusedAndItsTargetLeftAlone) {
+  if (::kill(999999, 0) == 0) GTEST_SKIP() << "pid 999999 is running here";
+  TempDir temp;
+  temp.write("target/host-999999/op/1.snap", "another host's");
+  fs::permissions(temp.file("target"), fs::perms::owner_all | fs::perms::group_read |
+                                           fs::perms::group_exec | fs::perms::others_read |
+                                           fs::perms::others_exec);
+  fs::create_symlink(temp.file("target"), temp.file("link"));
+
+  for (const std::string& base : {temp.file("link"), temp.file("link") + "/"}) {
+    auto prepared = prepareSnapshotDirectory(base, temp.file("link") + "/host-1");
+
+    ASSERT_FALSE(prepared.isOk()) << base;
+    EXPECT_THAT(prepared.message(), HasSubstr("is a symbolic link"));
+    EXPECT_EQ(prepared.message().find('\n'), std::string::npos) << "one line";
+  }
+  EXPECT_TRUE(fs::exists(temp.file("target/host-999999/op/1.snap")));
+  EXPECT_EQ(fs::status(temp.file("target")).permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                fs::perms::others_read | fs::perms::others_exec);
+}
+
+TEST(PrepareSnapshotDirectoryTest, AFolderOthersCanWriteToIsRefusedNotChmoded) {
+  TempDir temp;
+  const std::string base = temp.file("shared");
+  ASSERT_EQ(::mkdir(base.c_str(), 0700), 0);
+  for (const auto perms : {fs::perms::all | fs::perms::sticky_bit,  // like /tmp
+                           fs::perms::owner_all | fs::perms::group_all}) {
+    fs::permissions(base, perms);
+
+    auto prepared = prepareSnapshotDirectory(base, base + "/host-1");
+
+    ASSERT_FALSE(prepared.isOk());
+    EXPECT_THAT(prepared.message(), HasSubstr("is writable by other users"));
+    EXPECT_EQ(fs::status(base).permissions(), perms);
+    EXPECT_FALSE(fs::exists(base + "/host-1"));
+  }
+}
+
+TEST(PrepareSnapshotDirectoryTest, AFolderOfAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a folder to another user";
+  TempDir temp;
+  const std::string base = temp.file("theirs");
+  ASSERT_EQ(::mkdir(base.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(base.c_str(), 65534, 65534), 0);
+
+  auto prepared = prepareSnapshotDirectory(base, base + "/host-1");
+
+  ASSERT_FALSE(prepared.isOk());
+  EXPECT_THAT(prepared.message(), HasSubstr("is owned by uid 65534, not by this host's user"));
 }
 
 }  // namespace

@@ -44,6 +44,9 @@ TEST_F(ModuleCacheTest, CompilesOnceThenMapsTheArtifactAfterARestart) {
   ASSERT_EQ(artifacts().size(), 1u);
   EXPECT_EQ(std::filesystem::status(dir_).permissions() & std::filesystem::perms::others_all,
             std::filesystem::perms::none);
+  // Compiled code the host maps and runs: only its user may read it, like snapshots.
+  EXPECT_EQ(std::filesystem::status(artifacts()[0]).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
   ModuleCache restarted(engine_, dir_.string());  // a new host process: nothing in memory
   auto module = restarted.load(WOP_JSON_ROUNDTRIP_WASM, {});

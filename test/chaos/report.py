@@ -29,7 +29,8 @@ def write(json_path, md_path):
     out.append(f"Run {doc['date']} at commit `{doc['commit']}` on {doc['machine']}; "
                + ", ".join(f"{k.replace('WOP_', '').replace('_VERSION', '').lower()} {v}"
                            for k, v in sorted(doc["versions"].items()))
-               + f". Whole run: {doc['wall_s']} s.\n")
+               + f". Whole run: {doc['wall_s']} s; 1-minute load average {doc['load_average_1m']['start']} at "
+               f"the start, {doc['load_average_1m']['end']} at the end (the machine is shared: latencies are noisy).\n")
     out.append(f"**{passed} of {len(rows)} scenarios passed"
                + (f"; failing: {', '.join(r['name'] for r in failed)}." if failed else ".") + "**\n")
     out.append("## What runs\n")

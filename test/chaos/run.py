@@ -236,10 +236,14 @@ def run_scenario(index, sc, env, settings, baseline):
         if sc.hostile_guest:
             name = extra[0]["metadata"]["name"]
             op = host.operator(name)
-            result["hostile_operator"] = ({"state": op["state"], "restarts": op["restarts"],
-                                           "reconciles": op["reconciles"], "lastError": op["lastError"][:200]}
-                                          if op else {"state": "refused",
-                                                      "log": host.log_grep(name, 2) or host.log_grep("refused", 1)})
+            if op:
+                result["hostile_operator"] = {"state": op["state"], "restarts": op["restarts"],
+                                              "reconciles": op["reconciles"], "lastError": op["lastError"][:200]}
+            elif status is None:  # the status file is first written once every operator is loaded
+                result["hostile_operator"] = {"state": "still loading (the host wrote no status file)",
+                                              "log": host.log_grep(name, 2)}
+            else:
+                result["hostile_operator"] = {"state": "refused", "log": host.log_grep(name, 2)}
     except Exception as e:  # noqa: BLE001 - the scenario fails with the reason; the suite goes on
         result["error"] = f"{type(e).__name__}: {e}"
         result["traceback"] = traceback.format_exc().splitlines()[-3:]
@@ -275,10 +279,15 @@ def judge(result, sc, baseline):
         reasons.append(result["error"])
     if result.get("fault_error"):
         reasons.append("fault not injected: " + "; ".join(result["fault_error"]))
-    for c in result.get("crashes", []):
-        what = c["signal"] or f"exit {c['returncode']}"
-        tail = " | ".join(line.strip() for line in c.get("log_tail", [])[-2:])[:240]
-        reasons.append(f"host crashed ({what}{', at shutdown' if c.get('phase') else ''}): {tail}")
+    crashes = result.get("crashes", [])
+    if crashes:
+        kinds = {}
+        for c in crashes:
+            what = (c["signal"] or f"exit {c['returncode']}") + (" at shutdown" if c.get("phase") else "")
+            kinds[what] = kinds.get(what, 0) + 1
+        tail = " | ".join(line.strip()[:160] for line in crashes[0].get("log_tail", [])[-2:])
+        reasons.append("host crashed: " + ", ".join(f"{k} x{n}" for k, n in kinds.items())
+                       + f" (last log lines before the first: {tail})")
     if result.get("lost"):
         reasons.append(f"{result['lost']} updates lost ({'; '.join(result.get('lost_details', [])[:3])})")
     if "lost" in result and result.get("final_converge_s") is None and not result.get("lost"):
@@ -356,6 +365,7 @@ def main():
     env.artifacts = os.path.join(env.suite_dir, "artifacts")
     results = []
     started = time.monotonic()
+    load_before = os.getloadavg()
     print(f"chaos: {len(chosen)} scenarios; work folder {env.suite_dir}", flush=True)
     try:
         subprocess.run([sys.executable, CONTROLPLANE, "start", "--dir", env.plane, "--bin", deps["WOP_KUBE_BIN"],
@@ -386,7 +396,8 @@ def main():
             shutil.rmtree(env.suite_dir, ignore_errors=True)
     doc = {"suite": "chaos (issue 10)", "commit": git_commit(),
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "machine": machine(), "versions": {k: v for k, v in deps.items() if k.endswith("_VERSION")},
+           "machine": machine(), "load_average_1m": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
+           "versions": {k: v for k, v in deps.items() if k.endswith("_VERSION")},
            "settings": settings, "wall_s": round(time.monotonic() - started, 1), "scenarios": results}
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:

@@ -147,7 +147,8 @@ class Host:
     def stop(self):
         with self.lock:
             self.stopping = True
-        if self.proc and self.proc.poll() is None:
+        running = self.proc is not None and self.proc.poll() is None
+        if running:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=20)
@@ -161,7 +162,7 @@ class Host:
             self.thread.join(5)
         code = self.proc.returncode if self.proc else None
         # A clean shutdown exits 0; anything else at stop is a crash on the way out.
-        if code not in (0, None, -signal.SIGKILL) and not self.expected_exit:
+        if running and code not in (0, None, -signal.SIGKILL):
             self.crashes.append({"at": time.monotonic(), "returncode": code, "phase": "shutdown",
                                  "signal": signal.Signals(-code).name if code < 0 else None,
                                  "log_tail": self.log_tail(8)})

@@ -75,11 +75,13 @@ def write(json_path, md_path):
     hostile = [r for r in rows if r.get("hostile_operator") is not None]
     if hostile:
         out.append("## Hostile guests\n")
-        out.append("| guest | what it does | ring latency held | hostile operator: state, restarts, last error |")
+        out.append("| guest | what it does | ring latency held | hostile operator at the end: state, reconciles, restarts, "
+               "last error |")
         out.append("|---|---|---|---|")
         for r in hostile:
             h = r["hostile_operator"]
-            state = (f"{h['state']}, {h.get('restarts', '-')} restarts, {h.get('lastError', '')}"
+            state = (f"{h['state']}, {h.get('reconciles', '-')} reconciles, {h.get('restarts', '-')} restarts"
+                     + (f", {h['lastError']}" if h.get("lastError") else "")
                      if "restarts" in h else f"{h['state']}: {' '.join(h.get('log', []))}")
             held = {True: "yes", False: "**no**", None: "-"}[r.get("latency_held")]
             out.append(f"| {r['name']} | {_cell(r['fault'])} | {held} | {_cell(state[:300])} |")

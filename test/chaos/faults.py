@@ -166,7 +166,9 @@ def snapshot_damage_resident(how):
             ctx.evidence["resident_when_damaged"] = not o.get("swap", {}).get("swappedOut", True)
             damaged = []
             for path in _layers(ctx, ["replicator"])["replicator"]:
-                damaged.append(f"replicator/{os.path.basename(path)}: {_damage(path, how, len(damaged))}")
+                # flip: a header byte and a data byte (pages the guest has not touched yet read it)
+                for index in ((0, 1) if how == "flip" else (1,)):
+                    damaged.append(f"replicator/{os.path.basename(path)}: {_damage(path, how, index)}")
             ctx.evidence["damaged"] = damaged
         finally:
             ctx.workload.resume()

@@ -1,0 +1,55 @@
+;; discovery_spam: every reconcile asks for 30 kinds nobody serves, each a discovery miss:
+;; apiVersion "v1?q=NN" (a query smuggled into the path), "spamNN.example.com/v1" (a group
+;; that does not exist; NN cycles through 00-99), and "v1/../../api/v1/namespaces/kube-system/
+;; secrets" (path traversal); then requeues after 50 ms. The host must refuse the malformed
+;; ones and not hammer the API server's discovery endpoints for the rest.
+;; Hostile guest for the host's tests and the chaos suite (test/guests/hostile/README.md): raw ABI, no SDK.
+(module
+  (import "wop" "log" (func $log (param i32 i32 i32)))
+  (import "wop" "config_get" (func $config_get (param i32 i32) (result i32)))
+  (import "wop" "declare" (func $declare (param i32 i32) (result i32)))
+  (import "wop" "cache_read" (func $cache_read (param i32 i32 i32 i32) (result i32)))
+  (import "wop" "api_call" (func $api_call (param i32 i32) (result i32)))
+  (import "wop" "reconcile_done" (func $reconcile_done (param i32 i32 i64 i32 i32) (result i32)))
+  (import "wop" "emit_key" (func $emit_key (param i32 i32) (result i32)))
+  (memory (export "memory") 8)
+  (global $heap (mut i32) (i32.const 65536))
+  ;; Bump allocator that wraps around to 65536 when memory is full: the guest never frees,
+  ;; and a long run must not end in "allocation failed".
+  (func (export "wop_alloc") (param $len i32) (result i32)
+    (local $start i32) (local $size i64)
+    (local.set $size (i64.mul (i64.extend_i32_u (memory.size)) (i64.const 65536)))
+    (if (i64.gt_u (i64.extend_i32_u (local.get $len)) (i64.sub (local.get $size) (i64.const 65536)))
+      (then (return (i32.const 0))))
+    (local.set $start (global.get $heap))
+    (if (i64.gt_u (i64.add (i64.extend_i32_u (local.get $start)) (i64.extend_i32_u (local.get $len))) (local.get $size))
+      (then (local.set $start (i32.const 65536))))
+    (global.set $heap (i32.add (local.get $start) (local.get $len)))
+    (local.get $start))
+  (func (export "wop_on_complete") (param i32 i32 i32 i32) (result i32) (i32.const 0))
+  (data (i32.const 1024) "{\"name\":\"hostile\",\"for\":{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"namespace\":\"\",\"labelSelector\":\"hostile.wasm-operator.dev/target\",\"predicates\":[]},\"owns\":[],\"watches\":[],\"maxConcurrentReconciles\":1,\"resyncSeconds\":0}")
+  (func (export "wop_abi_version_1"))
+  (func (export "wop_init") (result i32)
+    (drop (call $declare (i32.const 1024) (i32.const 214)))
+    (i32.const 0))
+  (data (i32.const 4096) "{\"verb\":\"get\",\"apiVersion\":\"v1?q=00\",\"kind\":\"ConfigMap\",\"namespace\":\"default\",\"name\":\"x\"}")
+  (data (i32.const 4352) "{\"verb\":\"get\",\"apiVersion\":\"v1/../../api/v1/namespaces/kube-system/secrets\",\"kind\":\"Secret\",\"namespace\":\"kube-system\",\"name\":\"x\"}")
+  (data (i32.const 4608) "{\"verb\":\"list\",\"apiVersion\":\"spam00.example.com/v1\",\"kind\":\"Spam\",\"namespace\":\"\"}")
+  (func $digits (param $at i32) (param $n i32)
+    (i32.store8 (local.get $at) (i32.add (i32.const 48) (i32.rem_u (i32.div_u (local.get $n) (i32.const 10)) (i32.const 10))))
+    (i32.store8 (i32.add (local.get $at) (i32.const 1)) (i32.add (i32.const 48) (i32.rem_u (local.get $n) (i32.const 10)))))
+  (func (export "wop_reconcile") (param $id i32) (param $controller i32) (param $key i32) (param $key_len i32) (result i32)
+    (local $n i32) (local $i i32)
+    (loop $calls
+      (local.set $n (i32.load (i32.const 0)))
+      (i32.store (i32.const 0) (i32.add (local.get $n) (i32.const 1)))
+      (call $digits (i32.const 4129) (local.get $n))
+      (drop (call $api_call (i32.const 4096) (i32.const 89)))
+      (call $digits (i32.const 4641) (local.get $n))
+      (drop (call $api_call (i32.const 4608) (i32.const 81)))
+      (drop (call $api_call (i32.const 4352) (i32.const 129)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $calls (i32.lt_u (local.get $i) (i32.const 10))))
+    (drop (call $reconcile_done (local.get $id) (i32.const 1) (i64.const 50) (i32.const 0) (i32.const 0)))
+    (i32.const 0))
+)

@@ -16,7 +16,7 @@ CORPUS = {
     "busy_loop": ("busy_loop.wat", 2000, "300M-iteration loop under the entry limit, requeued at once"),
     "calls_in_flight": ("calls_in_flight.wat", 1000, "64 API calls in flight (+1 refused) every 10 ms"),
     "huge_requeue": ("huge_requeue.wat", 1000, "requeue_after INT64_MAX, -1, INT64_MIN, 2^62"),
-    "log_flood": ("log_flood.wat", 1000, "1000 lines of control characters per reconcile"),
+    "log_escapes": ("log_escapes.wat", 1000, "1000 lines of control characters per reconcile"),
     "wrong_kind_marker": ("wrong_kind_marker.wat", 1000, "the v1 marker exported as a global"),
     "discovery_spam": ("discovery_spam.wat", 1000, 'apiVersion "v1?q=NN", unknown groups, "v1/../../api/v1/..."'),
     "dot_names": ("dot_names.wat", 1000, 'object and namespace names "." and ".."'),

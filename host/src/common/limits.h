@@ -69,5 +69,12 @@ inline constexpr int kDiscoveryMissTtlSeconds = 10;
 inline constexpr size_t kMaxHeldBytesPerOperator = 4 * size_t{kMaxGuestCallBytes};
 // Largest work-queue key ("namespace/name"); the ABI's WOP_MAX_KEY_BYTES is the same number.
 inline constexpr size_t kMaxKeyBytes = 512;
+// Log volume per operator (DESIGN.md principle 9): lines and bytes a second, and the burst
+// saved up for each; beyond them lines are dropped and counted, and one line a second says
+// how many were.
+inline constexpr double kOperatorLogLinesPerSecond = 100;
+inline constexpr double kOperatorLogLineBurst = 200;
+inline constexpr double kOperatorLogBytesPerSecond = 64u << 10;
+inline constexpr double kOperatorLogByteBurst = 256u << 10;
 
 }  // namespace wop::limits

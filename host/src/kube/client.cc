@@ -39,7 +39,10 @@ Client::Client(ClientConfig config, std::unique_ptr<HttpTransport> transport, Cl
       clock_(clock),
       credentials_(makeCredentialSource(config_, clock)),
       transport_(std::move(transport)),
-      limiter_(options.qps, options.burst, clock),
+      limiter_(options.qps, options.burst, clock,
+               [this](std::chrono::milliseconds delay, std::function<void()> fn) {
+                 transport_->schedule(delay, std::move(fn));
+               }),
       discovery_(std::make_unique<Discovery>(*this, clock)) {}
 
 Client::~Client() = default;
@@ -70,8 +73,9 @@ void Client::executeAsync(HttpRequest request, const RequestOptions& options,
 }
 
 void Client::startAttempt(std::shared_ptr<Attempt> attempt) {
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(limiter_.reserve());
-  auto send = [this, attempt] {
+  const std::string& flow =
+      attempt->options.flow.empty() ? attempt->options.impersonateUser : attempt->options.flow;
+  limiter_.acquire(flow, [this, attempt] {
     auto auth = authFor(attempt->options);
     if (!auth) {
       attempt->done(auth.error());
@@ -81,12 +85,7 @@ void Client::startAttempt(std::shared_ptr<Attempt> attempt) {
     transport_->send(attempt->request, *auth, [this, attempt](ApiResult<HttpResponse> result) {
       onAttemptDone(attempt, std::move(result));
     });
-  };
-  if (wait.count() > 0) {
-    transport_->schedule(wait, std::move(send));
-  } else {
-    send();
-  }
+  });
 }
 
 void Client::onAttemptDone(std::shared_ptr<Attempt> attempt, ApiResult<HttpResponse> result) {
@@ -147,7 +146,7 @@ std::unique_ptr<StreamHandle> Client::watch(HttpRequest request, const RequestOp
     });
     return nullptr;
   }
-  limiter_.reserve();  // a watch counts against the budget, but is not delayed by it
+  limiter_.take();  // a watch counts against the budget, but is not delayed by it
   counters_.watchesStarted++;
   return transport_->stream(request, *auth, std::move(callbacks));
 }

@@ -1,7 +1,8 @@
 // The Kubernetes API client: requests built by request.h, sent by an HttpTransport, with the
 // credentials of the ClientConfig, per-request impersonation (each operator acts as its own
-// ServiceAccount), a QPS/burst limiter, and retries with jittered backoff on 429/5xx/timeouts
-// and connection errors (honouring Retry-After). Non-2xx answers become typed ApiErrors.
+// ServiceAccount), a QPS/burst limiter shared fairly among flows (operators), and retries with
+// jittered backoff on 429/5xx/timeouts and connection errors (honouring Retry-After). Non-2xx
+// answers become typed ApiErrors.
 //
 // Objects go in and come out as JSON text, the wire format; callers parse what they need.
 //
@@ -17,7 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/token_bucket.h"
+#include "common/fair_rate_limiter.h"
 #include "kube/api_error.h"
 #include "kube/credentials.h"
 #include "kube/http_transport.h"
@@ -42,6 +43,9 @@ struct ClientOptions {
 struct RequestOptions {
   std::string impersonateUser;  // e.g. system:serviceaccount:ops:ring-0
   std::vector<std::string> impersonateGroups;
+  // Whose share of the QPS budget the request uses (an operator's name); empty: the
+  // impersonated user's, or the host's own when there is none.
+  std::string flow;
 };
 
 struct ClientCounters {
@@ -116,7 +120,7 @@ class Client {
   common::Clock& clock_;
   std::unique_ptr<CredentialSource> credentials_;
   std::unique_ptr<HttpTransport> transport_;
-  common::TokenBucket limiter_;
+  common::FairRateLimiter limiter_;
   ClientCounters counters_;
   std::unique_ptr<Discovery> discovery_;
 };

@@ -21,8 +21,9 @@ using hostcalls::HostCallError;
 using Json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
-// Entries per slice before the worker moves on to the next operator (fairness).
-constexpr int kEntriesPerSlice = 16;
+// Worker time a slice may use before the worker goes back to the run queue (fairness: the
+// host charges it to the operator). An entry in progress is never cut short.
+constexpr auto kSliceQuantum = std::chrono::milliseconds(5);
 // An operator that ran this long since its last restart has its restart backoff reset.
 constexpr auto kHealthyAfter = std::chrono::seconds(60);
 // How often a started operator checks whether its informers have synced.
@@ -101,11 +102,13 @@ Operator::~Operator() {
 }
 
 kube::RequestOptions Operator::identity() const {
-  if (spec_.serviceAccountName.empty()) return {};
+  // Its own flow: it shares the host's API rate with the other operators, by turns.
+  if (spec_.serviceAccountName.empty()) return {.flow = spec_.name};
   const std::string& ns = spec_.serviceAccountNamespace;
   return {.impersonateUser = "system:serviceaccount:" + ns + ":" + spec_.serviceAccountName,
           .impersonateGroups = {"system:serviceaccounts", "system:serviceaccounts:" + ns,
-                                "system:authenticated"}};
+                                "system:authenticated"},
+          .flow = spec_.name};
 }
 
 // ------------------------------------------------------------------------------ lifecycle
@@ -422,7 +425,8 @@ bool Operator::runSlice() {
   }
   int entries = 0;
   const bool mayReconcile = cachesSynced();
-  while (entries < kEntriesPerSlice && state_ == OperatorState::kRunning) {
+  const auto sliceEnd = SteadyClock::now() + kSliceQuantum;
+  while (state_ == OperatorState::kRunning && SteadyClock::now() < sliceEnd) {
     std::optional<Completion> completion;
     std::optional<MapRequest> mapRequest;
     {
@@ -552,7 +556,17 @@ bool Operator::deliverMapRequest(MapRequest request) {
 // ------------------------------------------------------------------------------ host calls
 
 void Operator::log(int32_t level, std::string_view message) {
-  host_.log(spec_.name, level, std::string(message));
+  // Every line on the operator's behalf (its own, and the host's about it) comes from its
+  // budget, so a flood slows only its own log.
+  const auto verdict = logBudget_.admit(message.size());
+  if (verdict.reportDropped > 0) {
+    host_.log(spec_.name, WOP_LOG_WARN,
+              std::to_string(verdict.reportDropped) +
+                  " log line(s) dropped: the operator logs more than its budget of " +
+                  std::to_string(static_cast<int>(limits::kOperatorLogLinesPerSecond)) +
+                  " lines a second");
+  }
+  if (verdict.write) host_.log(spec_.name, level, std::string(message));
 }
 
 hostcalls::HostResult<int32_t> Operator::declare(std::string_view json) {
@@ -890,6 +904,7 @@ OperatorStats Operator::stats() const {
   std::lock_guard lock(mutex_);
   OperatorStats stats = stats_;
   stats.state = state_;
+  stats.logLinesDropped = logBudget_.droppedTotal();
   if (!stats.swappedOut && state_ == OperatorState::kRunning) {
     stats.residentSeconds +=
         std::chrono::duration<double>(SteadyClock::now() - residentSince_).count();

@@ -24,6 +24,7 @@
 #include "kube/client.h"
 #include "runtime/declaration.h"
 #include "runtime/key_mapping.h"
+#include "runtime/log_budget.h"
 #include "runtime/operator_guest.h"
 #include "runtime/operator_spec.h"
 #include "runtime/predicates.h"
@@ -49,6 +50,7 @@ struct OperatorStats {
   uint64_t reconcileErrors = 0;  // outcome ERROR
   uint64_t apiCalls = 0;
   uint64_t restarts = 0;
+  uint64_t logLinesDropped = 0;  // above the operator's log budget (runtime/log_budget.h)
   uint64_t queuedKeys = 0;
   uint64_t memoryBytes = 0;  // the live guest's memory (Wasm: linear memory)
   std::string lastError;
@@ -225,6 +227,7 @@ class Operator final : public hostcalls::OperatorServices,
   std::chrono::steady_clock::time_point residentSince_;
   std::optional<std::pair<uint64_t, std::string>> snapshotFault_;  // generation, reason
   OperatorStats stats_;
+  LogBudget logBudget_{common::SystemClock::instance()};
 };
 
 }  // namespace wop::runtime

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "common/log_text.h"
 #include "hostcalls/abi_v1.h"
 #include "runtime/wasm_operator_guest.h"
 #include "snapshot/operator_snapshot.h"
@@ -41,16 +42,13 @@ const char* levelName(int32_t level) {
   }
 }
 
-// Quotes a log value when it needs it, so every line stays one logfmt record.
+// Quotes a log value when it needs it, so every line stays one logfmt record. The message has
+// no control characters left (OperatorHost::log escaped them).
 std::string logValue(const std::string& text) {
-  if (!text.empty() && text.find_first_of(" \"=\n\t") == std::string::npos) return text;
+  if (!text.empty() && text.find_first_of(" \"=\\") == std::string::npos) return text;
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
     out += c;
   }
   return out + "\"";
@@ -77,7 +75,12 @@ LogSink stderrLogSink() {
 }
 
 OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink log)
-    : client_(client), options_(std::move(options)), logSink_(std::move(log)), informers_(client) {
+    : client_(client),
+      options_(std::move(options)),
+      logSink_(std::move(log)),
+      informers_(client),
+      // Operators with long entries may hold all workers but one, so the rest always have one.
+      runQueue_(FairRunQueueOptions{.maxLongRunning = std::max(1, options_.workers - 1)}) {
   if (options_.swap.enabled) {
     const std::string base = options_.swap.directory.empty()
                                  ? defaultCacheDirectory() + "/snapshots"
@@ -107,7 +110,7 @@ OperatorHost::~OperatorHost() {
     std::lock_guard lock(mutex_);
     for (auto& [name, op] : operators_) op->stop();
     operators_.clear();
-    ready_.clear();
+    runQueue_.clear();
   }
   if (!snapshotDirectory_.empty()) {
     std::error_code ignored;
@@ -135,8 +138,11 @@ OperatorHost::Wasm& OperatorHost::wasm() {
 }
 
 void OperatorHost::log(const std::string& operatorName, int32_t level, const std::string& message) {
+  // The one place every log line passes: guest text (wop_log, reconcile messages, what a
+  // guest printed that an error quotes) cannot end the line or drive the terminal.
+  std::string safe = common::escapeLogText(message);
   std::lock_guard lock(logMutex_);
-  logSink_({operatorName, level, message});
+  logSink_({operatorName, level, std::move(safe)});
 }
 
 common::Status OperatorHost::add(const OperatorSpec& spec) {
@@ -199,6 +205,7 @@ void OperatorHost::remove(const std::string& name) {
     if (it == operators_.end()) return;
     op = it->second;
     operators_.erase(it);
+    runQueue_.forget(op);
   }
   op->stop();
 }
@@ -274,12 +281,7 @@ void OperatorHost::backgroundLoop(std::stop_token stop) {
 void OperatorHost::schedule(const std::shared_ptr<Operator>& op) {
   {
     std::lock_guard lock(mutex_);
-    auto [it, inserted] = queued_.try_emplace(op.get(), false);
-    if (!inserted) {
-      it->second = true;  // queued or running: run it once more after this turn
-      return;
-    }
-    ready_.push_back(op);
+    if (!runQueue_.wake(op)) return;  // queued already, or running: it runs again after
   }
   readyCv_.notify_one();
 }
@@ -300,25 +302,24 @@ void OperatorHost::workerLoop(std::stop_token stop) {
     std::shared_ptr<Operator> op;
     {
       std::unique_lock lock(mutex_);
-      readyCv_.wait(lock, stop, [this] { return !ready_.empty(); });
+      readyCv_.wait(lock, stop, [this] { return runQueue_.hasEligible(); });
       if (stop.stop_requested()) return;
-      op = std::move(ready_.front());
-      ready_.pop_front();
+      op = *runQueue_.next();
     }
-    bool more = op->runSlice();
+    const auto start = std::chrono::steady_clock::now();
+    const bool more = op->runSlice();
+    const auto used = std::chrono::steady_clock::now() - start;
+    bool wakeOthers = false;
     {
       std::lock_guard lock(mutex_);
-      auto it = queued_.find(op.get());
-      const bool again = it != queued_.end() && it->second;
-      if (more || again) {
-        if (it != queued_.end()) it->second = false;
-        ready_.push_back(op);  // to the back: others get their turn first
-      } else {
-        queued_.erase(op.get());
-      }
-      more = more || again;
+      runQueue_.finish(op, used, more);
+      // Removed meanwhile (a late completion woke it): let the run queue drop it.
+      auto it = operators_.find(op->name());
+      if (it == operators_.end() || it->second != op) runQueue_.forget(op);
+      // Its slot among the long-running may have let a queued operator become eligible.
+      wakeOthers = runQueue_.hasEligible();
     }
-    if (more) readyCv_.notify_one();
+    if (wakeOthers) readyCv_.notify_all();
   }
 }
 

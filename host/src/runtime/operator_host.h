@@ -1,7 +1,8 @@
 // The host of many operators in one process: one Wasmtime engine, one artifact cache, one
 // linker with ABI v1, one Kubernetes client with shared informers, and a small pool of worker
-// threads that enter guests. Operators are scheduled round robin, one slice at a time, so a
-// busy operator cannot starve the others; a reconcile waiting on the API server holds no
+// threads that enter guests. Operators are scheduled by the worker time they used (a CFS-like
+// run queue, runtime/fair_run_queue.h), one slice of a few milliseconds at a time, so a busy
+// operator slows itself, not its neighbours; a reconcile waiting on the API server holds no
 // thread (its API call completes on the client's I/O thread and is queued for its operator).
 //
 // Thread-safety: add/status/latency may be called from any thread.
@@ -21,6 +22,7 @@
 #include "cache/shared_informers.h"
 #include "common/clock.h"
 #include "kube/client.h"
+#include "runtime/fair_run_queue.h"
 #include "runtime/operator.h"
 #include "runtime/operator_spec.h"
 #include "wasm/engine.h"
@@ -125,11 +127,10 @@ class OperatorHost {
   std::unique_ptr<Wasm> wasm_;  // made at the first Wasm operator
   cache::SharedInformers informers_;
 
-  mutable std::mutex mutex_;  // guards operators_, ready_, latency_
+  mutable std::mutex mutex_;  // guards operators_, runQueue_, latency_
   std::condition_variable_any readyCv_;
   std::map<std::string, std::shared_ptr<Operator>> operators_;
-  std::deque<std::shared_ptr<Operator>> ready_;
-  std::map<Operator*, bool> queued_;  // queued or running -> scheduled again meanwhile
+  FairRunQueue<std::shared_ptr<Operator>> runQueue_;
   struct LatencySample {
     double ms;
     WakeKind kind;

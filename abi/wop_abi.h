@@ -65,6 +65,42 @@ enum {
 #define WOP_MAX_REQUEUE_AFTER_MS (7ll * 24 * 3600 * 1000)
 #define WOP_MAX_RESYNC_SECONDS (7 * 24 * 3600)
 
+/* ------------------------------------------------------------------ declaration vocabulary
+ * The words of the wop_declare and wop_api_call JSON, defined once: the host parses them, the
+ * SDK writes them. */
+
+/* A watch's "mapTo": where its events lead. */
+#define WOP_MAP_TO_SELF "self"         /* the object's own key */
+#define WOP_MAP_TO_OWNER "owner"       /* its controller owner's key, if of the "for" kind */
+#define WOP_MAP_TO_FUNCTION "function" /* the keys the guest's wop_map emits */
+#define WOP_MAP_TO_NONE "none"         /* cached for wop_cache_read only; wakes nobody */
+
+/* The watch_index passed to wop_map is the watch's position in the declaration's "watches"
+ * array, counted from 0 as declared. "for" and "owns" are not counted: they never reach
+ * wop_map. So in {"for": A, "owns": [B, C], "watches": [D (self), E (function)]} an event of
+ * E calls wop_map(controller, 1, ...). */
+
+/* Predicates of the "for" resource: an update passes if any one listed passes. */
+#define WOP_PREDICATE_GENERATION_CHANGED "GenerationChanged"
+#define WOP_PREDICATE_LABELS_CHANGED "LabelsChanged"
+#define WOP_PREDICATE_ANNOTATIONS_CHANGED "AnnotationsChanged"
+
+/* wop_api_call "verb"s. */
+#define WOP_VERB_GET "get"
+#define WOP_VERB_LIST "list"
+#define WOP_VERB_CREATE "create"
+#define WOP_VERB_UPDATE "update"
+#define WOP_VERB_UPDATE_STATUS "updateStatus"
+#define WOP_VERB_PATCH "patch"
+#define WOP_VERB_APPLY "apply" /* server-side apply */
+#define WOP_VERB_DELETE "delete"
+#define WOP_VERB_EVENT "event" /* creates a core/v1 Event about "involvedObject" */
+
+/* wop_api_call "patchType"s (with WOP_VERB_PATCH). */
+#define WOP_PATCH_MERGE "merge"         /* application/merge-patch+json (the default) */
+#define WOP_PATCH_JSON "json"           /* application/json-patch+json */
+#define WOP_PATCH_STRATEGIC "strategic" /* application/strategic-merge-patch+json */
+
 #ifdef __wasm__
 #define WOP_IMPORT(name) __attribute__((import_module(WOP_IMPORT_MODULE), import_name(#name)))
 #define WOP_EXPORT(name) __attribute__((export_name(#name)))
@@ -94,7 +130,7 @@ WOP_IMPORT(config_get) wop_status wop_config_get(uint32_t out_ptr, uint32_t out_
  *            "predicates": ["GenerationChanged" | "LabelsChanged" | "AnnotationsChanged"]},
  *    "owns": [{"apiVersion", "kind", "namespace", "labelSelector"}],   -> owner's key
  *    "watches": [{"apiVersion", "kind", "namespace", "labelSelector",
- *                 "mapTo": "self" | "owner" | "function" | "none"}],     -> see wop_map
+ *                 "mapTo": "self" | "owner" | "function" | "none"}],     -> WOP_MAP_TO_*
  *    ("none": cached for wop_cache_read, never wakes the operator)
  *    "maxConcurrentReconciles": 1, "resyncSeconds": 0}
  * Returns the controller id (>= 0) or an error. */
@@ -129,6 +165,11 @@ WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len)
 
 #endif /* __wasm__ */
 
+/* The host functions above by import name (module WOP_IMPORT_MODULE), for code that checks a
+ * module's imports: `const char* names[] = {WOP_HOST_FUNCTION_NAMES};`. */
+#define WOP_HOST_FUNCTION_NAMES \
+  "log", "config_get", "declare", "cache_read", "api_call", "reconcile_done", "emit_key"
+
 /* ================================================================== guest functions (exports)
  * Every operator module exports these (the SDK provides them). */
 
@@ -154,7 +195,9 @@ WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len)
  *                           uint32_t body_ptr, uint32_t body_len); */
 
 /* For watches declared with "mapTo": "function": maps a changed object to keys by calling
- * wop_emit_key. (obj_ptr, obj_len) is host-allocated, owned by the guest. */
+ * wop_emit_key. watch_index is the watch's position in the "watches" array of controller_id's
+ * declaration ("for" and "owns" not counted; see WOP_MAP_TO_*). (obj_ptr, obj_len) is
+ * host-allocated, owned by the guest. */
 /*   int32_t wop_map(uint32_t controller_id, uint32_t watch_index,
  *                   uint32_t obj_ptr, uint32_t obj_len); */
 

@@ -4,6 +4,8 @@
 //                     [--artifact-dir D] [--status-file F] [--qps Q] [--burst B]
 //       Runs the operators defined there until SIGINT/SIGTERM (see server/run_command.h).
 //   wasm-operator version
+//   wasm-operator help [COMMAND], wasm-operator COMMAND --help
+//       The usage of every command, or of one, on standard output.
 //   wasm-operator call --module M.wasm --export NAME [--timeout-ms N] [--max-memory-mib N]
 //       Loads M.wasm, passes standard input to NAME (see GuestInstance::callWithBytes) and
 //       writes its output to standard output; what the guest logged goes to standard error.
@@ -22,13 +24,53 @@
 
 namespace {
 
+constexpr const char* kRunUsage =
+    "usage: wasm-operator run --operators FILE_OR_FOLDER [flags]\n"
+    "Runs the operators defined in FILE_OR_FOLDER (a YAML file or a folder of them) "
+    "until SIGINT or SIGTERM.\n"
+    "  --operators FILE_OR_FOLDER  the operator definitions (required)\n"
+    "  --kubeconfig K              kubeconfig file (default: $KUBECONFIG, ~/.kube/config, "
+    "in-cluster)\n"
+    "  --context C                 kubeconfig context (default: its current-context)\n"
+    "  --workers N                 threads running guest code (default 2)\n"
+    "  --artifact-dir D            compiled modules (default ~/.cache/wasm-operator/artifacts)\n"
+    "  --status-file F             rewrite F with the operators' status JSON every second\n"
+    "  --qps Q, --burst B          the API client's rate limit for the process (qps <= 0: "
+    "none)\n"
+    "  --swap on|off               swap idle operators' memory to disk (default on)\n"
+    "  --swap-dir D                snapshots (default ~/.cache/wasm-operator/snapshots)\n"
+    "  --swap-idle-ms N            idle time before a swap-out (default 2000)\n"
+    "  --swap-predict on|off       restore ahead of predicted wakes (default on)\n";
+
+constexpr const char* kCallUsage =
+    "usage: wasm-operator call --module M.wasm --export NAME [--timeout-ms N] "
+    "[--max-memory-mib N]\n"
+    "Loads M.wasm, passes standard input to the export NAME and writes its output to "
+    "standard output; what the guest logs goes to standard error.\n"
+    "  --module M.wasm       the module (required)\n"
+    "  --export NAME         the export to call (required)\n"
+    "  --timeout-ms N        the call's time limit\n"
+    "  --max-memory-mib N    the module's memory limit\n";
+
+constexpr const char* kVersionUsage =
+    "usage: wasm-operator version\n"
+    "Prints the host's version and the Wasmtime version it embeds.\n";
+
 constexpr const char* kUsage =
-    "usage: wasm-operator run --operators FILE_OR_FOLDER [--kubeconfig K] [--context C] "
-    "[--workers N] [--artifact-dir D] [--status-file F] [--qps Q] [--burst B]\n"
-    "           [--swap on|off] [--swap-dir D] [--swap-idle-ms N] [--swap-predict on|off]\n"
+    "usage: wasm-operator run --operators FILE_OR_FOLDER [flags]\n"
+    "       wasm-operator call --module M.wasm --export NAME [flags]\n"
     "       wasm-operator version\n"
-    "       wasm-operator call --module M.wasm --export NAME [--timeout-ms N] "
-    "[--max-memory-mib N]\n";
+    "       wasm-operator help [COMMAND]   (or COMMAND --help)\n";
+
+// The help text of a command, or null if there is no such command.
+const char* usageOf(const std::string& command) {
+  if (command == "run") return kRunUsage;
+  if (command == "call") return kCallUsage;
+  if (command == "version") return kVersionUsage;
+  return nullptr;
+}
+
+bool isHelp(const std::string& arg) { return arg == "--help" || arg == "-h" || arg == "help"; }
 
 int fail(const std::string& message) {
   std::cerr << "wasm-operator: " << message << "\n";
@@ -86,13 +128,28 @@ int runCall(const std::map<std::string, std::string>& flags) {
 int main(int argc, char** argv) {
   if (argc < 2) return fail(std::string("missing command\n") + kUsage);
   const std::string command = argv[1];
+  // `help`, `--help`, `help COMMAND`, `COMMAND --help`: the usage on standard output, exit 0.
+  if (isHelp(command)) {
+    const char* usage = argc > 2 ? usageOf(argv[2]) : kUsage;
+    if (usage == nullptr) return fail(std::string("unknown command ") + argv[2] + "\n" + kUsage);
+    std::cout << usage;
+    return 0;
+  }
+  const char* usage = usageOf(command);
+  if (usage == nullptr) return fail("unknown command " + command + "\n" + kUsage);
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+  }
   if (command == "version") {
+    if (argc > 2) return fail(std::string("version takes no flags\n") + kVersionUsage);
     std::cout << "wasm-operator " << WOP_VERSION << " (Wasmtime " << WOP_WASMTIME_VERSION << ")\n";
     return 0;
   }
   std::map<std::string, std::string> flags;
-  if (!parseFlags(argc, argv, 2, flags)) return fail(std::string("malformed flags\n") + kUsage);
+  if (!parseFlags(argc, argv, 2, flags)) return fail(std::string("malformed flags\n") + usage);
   if (command == "call") return runCall(flags);
-  if (command == "run") return wop::server::runCommand(flags);
-  return fail("unknown command " + command + "\n" + kUsage);
+  return wop::server::runCommand(flags);
 }

@@ -15,19 +15,20 @@ class Ring : public Operator {
     output_ = config.string("outputNamespace", "ring-1");
     return {Controller("ring")
                 .For(kTestResource, input_)
-                // Only so the output namespace is cached: our copies have no owner
-                // reference, so events there map to no key and never wake us.
-                .Watches(kTestResource, output_, "", MapTo::Owner)};
+                // Only so the output namespace is cached for reads: never wakes us.
+                .Watches(kTestResource, output_, "", MapTo::None)};
   }
 
   Task<Result> reconcile(Context& ctx, const Request& req) override {
     auto source = ctx.client.get(kTestResource, req.ns, req.name);
-    if (!source) co_return Result::done();  // deleted: the ring only carries nonces forward
+    if (source.failed()) co_return Result::error(source.error());
+    if (source.notFound()) co_return Result::done();  // deleted: nonces only go forward
     int64_t nonce = getInt(*source, {"spec", "nonce"}).value_or(0);
 
     auto target = ctx.client.get(kTestResource, output_, req.name);
+    if (target.failed()) co_return Result::error(target.error());
     Response response;
-    if (!target) {
+    if (target.notFound()) {
       response = co_await ctx.client.create({
           {"apiVersion", kTestResource.apiVersion},
           {"kind", kTestResource.kind},

@@ -29,60 +29,68 @@ json withVerb(json request, const char* verb) {
 const char* patchTypeName(PatchType type) {
   switch (type) {
     case PatchType::Merge:
-      return "merge";
+      return WOP_PATCH_MERGE;
     case PatchType::Json:
-      return "json";
+      return WOP_PATCH_JSON;
     case PatchType::Strategic:
-      return "strategic";
+      return WOP_PATCH_STRATEGIC;
   }
-  return "merge";
+  return WOP_PATCH_MERGE;
 }
 
 }  // namespace
 
-std::optional<std::string> Client::cacheRead(const json& request) const {
+ReadResult<json> Client::cacheRead(const json& request) const {
   std::string out;
-  int32_t status = runtime_.host().cacheRead(request.dump(), &out);
-  if (status == WOP_ERR_NOT_FOUND) return std::nullopt;
-  if (status < 0) {
-    log::warn("cache read %s failed: %s", request.dump().c_str(), detail::statusName(status));
-    return std::nullopt;
-  }
-  return out;
+  const int32_t status = runtime_.host().cacheRead(request.dump(), &out);
+  if (status == WOP_ERR_NOT_FOUND) return ReadResult<json>::absent();
+  auto what = [&] {
+    const std::string ns = request.value("namespace", "");
+    const std::string where = request.contains("name")
+                                  ? (ns.empty() ? "" : ns + "/") + request.value("name", "")
+                                  : "list in " + (ns.empty() ? std::string("all namespaces") : ns);
+    return "cache read of " + request.value("kind", "") + " " + where + " failed: ";
+  };
+  if (status < 0) return ReadResult<json>::failure(status, what() + detail::statusName(status));
+  auto parsed = json::parse(out, nullptr, false);
+  if (!parsed.is_object())
+    return ReadResult<json>::failure(WOP_ERR_INVALID_ARGUMENT, what() + "not a JSON object");
+  return ReadResult<json>::of(std::move(parsed));
 }
 
-std::optional<json> Client::get(Kind kind, std::string_view ns, std::string_view name) const {
-  auto text = cacheRead(target(kind, ns, name));
-  if (!text) return std::nullopt;
-  auto object = json::parse(*text, nullptr, false);
-  if (!object.is_object()) return std::nullopt;
-  return object;
+ReadResult<json> Client::get(Kind kind, std::string_view ns, std::string_view name) const {
+  return cacheRead(target(kind, ns, name));
 }
 
-std::vector<json> Client::list(Kind kind, std::string_view ns,
-                               std::string_view labelSelector) const {
+ReadResult<std::vector<json>> Client::list(Kind kind, std::string_view ns,
+                                           std::string_view labelSelector) const {
+  using Items = ReadResult<std::vector<json>>;
   json request = {{"apiVersion", kind.apiVersion},
                   {"kind", kind.kind},
                   {"namespace", ns},
                   {"labelSelector", labelSelector}};
-  std::vector<json> items;
-  auto text = cacheRead(request);
-  if (!text) return items;
-  auto list = json::parse(*text, nullptr, false);
-  auto found = fieldAt(list, {"items"});
-  if (found == nullptr || !found->is_array()) return items;
-  for (auto& item : list["items"]) items.push_back(std::move(item));
-  return items;
+  auto answer = cacheRead(request);
+  if (answer.notFound()) return Items::of({});
+  if (answer.failed()) return Items::failure(answer.status(), answer.error());
+  auto items = answer->find("items");
+  if (items == answer->end() || !items->is_array()) {
+    return Items::failure(WOP_ERR_INVALID_ARGUMENT,
+                          "cache read of " + std::string(kind.kind) + " list: no items array");
+  }
+  std::vector<json> result;
+  result.reserve(items->size());
+  for (auto& item : *items) result.push_back(std::move(item));
+  return Items::of(std::move(result));
 }
 
 Call Client::send(const json& request) { return Call(runtime_, request.dump()); }
 
 Call Client::getLive(Kind kind, std::string_view ns, std::string_view name) {
-  return send(withVerb(target(kind, ns, name), "get"));
+  return send(withVerb(target(kind, ns, name), WOP_VERB_GET));
 }
 
 Call Client::listLive(Kind kind, std::string_view ns, std::string_view labelSelector) {
-  json request = {{"verb", "list"},
+  json request = {{"verb", WOP_VERB_LIST},
                   {"apiVersion", kind.apiVersion},
                   {"kind", kind.kind},
                   {"namespace", ns},
@@ -91,40 +99,40 @@ Call Client::listLive(Kind kind, std::string_view ns, std::string_view labelSele
 }
 
 Call Client::create(const json& object) {
-  auto request = withVerb(targetOf(object), "create");
+  auto request = withVerb(targetOf(object), WOP_VERB_CREATE);
   request["body"] = object;
   return send(request);
 }
 
 Call Client::update(const json& object) {
-  auto request = withVerb(targetOf(object), "update");
+  auto request = withVerb(targetOf(object), WOP_VERB_UPDATE);
   request["body"] = object;
   return send(request);
 }
 
 Call Client::updateStatus(const json& object) {
-  auto request = withVerb(targetOf(object), "updateStatus");
+  auto request = withVerb(targetOf(object), WOP_VERB_UPDATE_STATUS);
   request["body"] = object;
   return send(request);
 }
 
 Call Client::patch(Kind kind, std::string_view ns, std::string_view name, const json& patch,
                    PatchType type) {
-  auto request = withVerb(target(kind, ns, name), "patch");
+  auto request = withVerb(target(kind, ns, name), WOP_VERB_PATCH);
   request["body"] = patch;
   request["patchType"] = patchTypeName(type);
   return send(request);
 }
 
 Call Client::patch(const json& object, const json& patch, PatchType type) {
-  auto request = withVerb(targetOf(object), "patch");
+  auto request = withVerb(targetOf(object), WOP_VERB_PATCH);
   request["body"] = patch;
   request["patchType"] = patchTypeName(type);
   return send(request);
 }
 
 Call Client::apply(const json& object, std::string_view fieldManager, bool force) {
-  auto request = withVerb(targetOf(object), "apply");
+  auto request = withVerb(targetOf(object), WOP_VERB_APPLY);
   request["body"] = object;
   request["fieldManager"] = fieldManager;
   request["force"] = force;
@@ -133,13 +141,13 @@ Call Client::apply(const json& object, std::string_view fieldManager, bool force
 
 Call Client::remove(Kind kind, std::string_view ns, std::string_view name,
                     std::string_view propagationPolicy) {
-  auto request = withVerb(target(kind, ns, name), "delete");
+  auto request = withVerb(target(kind, ns, name), WOP_VERB_DELETE);
   if (!propagationPolicy.empty()) request["propagationPolicy"] = propagationPolicy;
   return send(request);
 }
 
 Call Client::remove(const json& object, std::string_view propagationPolicy) {
-  auto request = withVerb(targetOf(object), "delete");
+  auto request = withVerb(targetOf(object), WOP_VERB_DELETE);
   if (!propagationPolicy.empty()) request["propagationPolicy"] = propagationPolicy;
   return send(request);
 }
@@ -151,7 +159,7 @@ Call Client::recordEvent(const json& object, std::string_view type, std::string_
   auto resourceVersion = resourceVersionOf(object);
   if (!resourceVersion.empty()) involved["resourceVersion"] = resourceVersion;
   // The request names the Event to create (in the object's namespace); the host names it.
-  json request = {{"verb", "event"},
+  json request = {{"verb", WOP_VERB_EVENT},
                   {"apiVersion", "v1"},
                   {"kind", "Event"},
                   {"namespace", namespaceOf(object)},

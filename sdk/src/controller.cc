@@ -1,5 +1,7 @@
 #include "wop/controller.h"
 
+#include "wop_abi.h"
+
 namespace wop::sdk {
 
 namespace {
@@ -21,11 +23,11 @@ json toJson(const WatchedResource& resource) {
 const char* predicateName(Predicate predicate) {
   switch (predicate) {
     case Predicate::GenerationChanged:
-      return "GenerationChanged";
+      return WOP_PREDICATE_GENERATION_CHANGED;
     case Predicate::LabelsChanged:
-      return "LabelsChanged";
+      return WOP_PREDICATE_LABELS_CHANGED;
     case Predicate::AnnotationsChanged:
-      return "AnnotationsChanged";
+      return WOP_PREDICATE_ANNOTATIONS_CHANGED;
   }
   return "";
 }
@@ -33,11 +35,13 @@ const char* predicateName(Predicate predicate) {
 const char* mapToName(MapTo mapTo) {
   switch (mapTo) {
     case MapTo::Self:
-      return "self";
+      return WOP_MAP_TO_SELF;
     case MapTo::Owner:
-      return "owner";
+      return WOP_MAP_TO_OWNER;
     case MapTo::Function:
-      return "function";
+      return WOP_MAP_TO_FUNCTION;
+    case MapTo::None:
+      return WOP_MAP_TO_NONE;
   }
   return "";
 }

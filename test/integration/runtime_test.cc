@@ -272,6 +272,100 @@ TEST_F(RuntimeTest, MalformedNamesAndDurationsFromAGuestAreRefused) {
   const auto stats = statsOf(*host_, "bad-requests");
   EXPECT_LE(stats.reconciles, 3u) << "a requeue delay turned into a busy loop";
   EXPECT_EQ(stats.restarts, 0u) << stats.lastError;
+
+// ---- watches and cache reads (test/guests/watcher)
+
+nlohmann::json configMap(const std::string& ns, const std::string& name, const char* label,
+                         const std::string& labelValue, nlohmann::json data) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{label, labelValue}}}}},
+          {"data", std::move(data)}};
+}
+
+constexpr const char* kWatcherPrimary = "watcher.wasm-operator.dev/primary";
+constexpr const char* kWatcherCached = "watcher.wasm-operator.dev/cached";
+constexpr const char* kWatcherPointsTo = "watcher.wasm-operator.dev/points-to";
+
+// Creates (or replaces) a ConfigMap of the test.
+void putConfigMap(kube::Client& client, const nlohmann::json& object) {
+  const std::string ns = object["metadata"]["namespace"];
+  const std::string name = object["metadata"]["name"];
+  removeIfPresent(client, kConfigMaps, ns, name);
+  auto created = client.create(kConfigMaps, ns, object.dump());
+  ASSERT_TRUE(created) << created.error().toString();
+}
+
+// The watcher's annotation <what>-<id> on a ConfigMap, "" if none (or unreadable).
+std::string watcherAnnotation(kube::Client& client, const std::string& ns, const std::string& name,
+                              const std::string& what) {
+  auto object = client.get(kConfigMaps, ns, name);
+  if (!object) return "";
+  auto annotations = parseJson(*object)["metadata"]["annotations"];
+  return annotations.is_object() ? annotations.value("watcher.wasm-operator.dev/" + what, "") : "";
+}
+
+OperatorSpec watcherSpec(const std::string& name, nlohmann::json config) {
+  return {.name = name,
+          .modulePath = wasm("watcher"),
+          .serviceAccountNamespace = "wasm-operators",
+          .serviceAccountName = "configmaps-only",
+          .configJson = config.dump()};
+}
+
+// The watcher declares For, then an owned kind, then a cache-only watch, then a watch mapped by
+// a function: the host must call wop_map with the position in "watches" (1), not in the list
+// of everything watched (3), or the mapper is never found and the pointer wakes nobody.
+TEST_F(RuntimeTest, AFunctionMappedWatchAfterOwnedKindsMapsAndACacheOnlyWatchWakesNobody) {
+  const std::string ns = "rt-watches";
+  ensureNamespace(*client_, ns);
+  putConfigMap(*client_, configMap(ns, "settings", kWatcherCached, "yes", {{"value", "one"}}));
+  putConfigMap(*client_, configMap(ns, "p", kWatcherPrimary, "yes", {{"cached", "settings"}}));
+  removeIfPresent(*client_, kConfigMaps, ns, "pointer");
+  auto added = host_->add(watcherSpec("watcher-map", {{"namespace", ns}, {"id", "m"}}));
+  ASSERT_TRUE(added.isOk()) << added.toString();
+  ASSERT_TRUE(eventually([&] { return watcherAnnotation(*client_, ns, "p", "cached-m") == "one"; }))
+      << "the cache-only watch is readable";
+
+  // A change of the cache-only kind wakes nobody...
+  const auto reconciles = statsOf(*host_, "watcher-map").reconciles;
+  ASSERT_TRUE(client_->patch(kConfigMaps, ns, "settings", kube::PatchType::kJsonMerge,
+                             R"({"data":{"value":"two"}})"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(statsOf(*host_, "watcher-map").reconciles, reconciles);
+  EXPECT_EQ(watcherAnnotation(*client_, ns, "p", "cached-m"), "one");
+
+  // ... but the cache has it: a pointer mapped to p wakes p, which reads the new value.
+  ASSERT_TRUE(
+      client_->create(kConfigMaps, ns, configMap(ns, "pointer", kWatcherPointsTo, "p", {}).dump()));
+  EXPECT_TRUE(eventually([&] { return watcherAnnotation(*client_, ns, "p", "cached-m") == "two"; }))
+      << "the function-mapped watch never woke p";
+  EXPECT_FALSE(logs_.contains("which has no mapper"));
+  EXPECT_EQ(statsOf(*host_, "watcher-map").restarts, 0u);
+}
+
+// The watcher's ServiceAccount may not read Secrets, so it cannot declare them and its cache
+// read of one is refused (WOP_ERR_FORBIDDEN). The Secret exists: taking the refusal for
+// "absent" would be a lie; the reconcile must fail and be retried.
+TEST_F(RuntimeTest, AForbiddenCacheReadFailsTheReconcileInsteadOfReadingAsAbsent) {
+  const std::string ns = "rt-forbidden-read";
+  ensureNamespace(*client_, ns);
+  removeIfPresent(*client_, kSecrets, ns, "token");
+  nlohmann::json secret = {{"apiVersion", "v1"},
+                           {"kind", "Secret"},
+                           {"metadata", {{"name", "token"}, {"namespace", ns}}},
+                           {"stringData", {{"k", "v"}}}};
+  ASSERT_TRUE(client_->create(kSecrets, ns, secret.dump()));
+  putConfigMap(*client_, configMap(ns, "p", kWatcherPrimary, "yes", {{"secret", "token"}}));
+  auto added = host_->add(watcherSpec("watcher-forbidden", {{"namespace", ns}, {"id", "f"}}));
+  ASSERT_TRUE(added.isOk()) << added.toString();
+
+  ASSERT_TRUE(eventually([&] { return statsOf(*host_, "watcher-forbidden").reconcileErrors >= 3; }))
+      << "the refused read did not fail the reconcile (and retry it)";
+  EXPECT_TRUE(logs_.contains("reconcile of " + ns + "/p failed: cache read of Secret " + ns +
+                             "/token failed: WOP_ERR_FORBIDDEN"));
+  EXPECT_FALSE(logs_.contains("secret-f=absent"));
+  EXPECT_EQ(watcherAnnotation(*client_, ns, "p", "secret-f"), "");
 }
 
 struct HostileCase {

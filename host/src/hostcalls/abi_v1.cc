@@ -1,6 +1,7 @@
 #include "hostcalls/abi_v1.h"
 
-#include <array>
+#include <algorithm>
+#include <iterator>
 #include <string_view>
 
 #include "hostcalls/domains.h"
@@ -9,8 +10,7 @@
 namespace wop::hostcalls {
 namespace {
 
-constexpr std::array<std::string_view, 7> kHostFunctions = {
-    "log", "config_get", "declare", "cache_read", "api_call", "reconcile_done", "emit_key"};
+constexpr std::string_view kHostFunctions[] = {WOP_HOST_FUNCTION_NAMES};
 
 }  // namespace
 
@@ -18,7 +18,8 @@ wasm::ModuleRequirements abiV1Requirements(uint64_t maxMemoryBytes) {
   wasm::ModuleRequirements requirements;
   requirements.providesImport = [](std::string_view module, std::string_view name) {
     return module == WOP_IMPORT_MODULE &&
-           std::find(kHostFunctions.begin(), kHostFunctions.end(), name) != kHostFunctions.end();
+           std::find(std::begin(kHostFunctions), std::end(kHostFunctions), name) !=
+               std::end(kHostFunctions);
   };
   requirements.abiMarker = WOP_ABI_MARKER;
   requirements.abiMarkerPrefix = WOP_ABI_MARKER_PREFIX;

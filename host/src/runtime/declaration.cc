@@ -46,16 +46,18 @@ common::Result<WatchDeclaration> parseWatch(const Json& json, const std::string&
   }
   if (auto mapTo = json.find("mapTo"); mapTo != json.end()) {
     const std::string value = mapTo->is_string() ? mapTo->get<std::string>() : "";
-    if (value == "self")
+    if (value == WOP_MAP_TO_SELF)
       watch.mapTo = MapTo::kSelf;
-    else if (value == "owner")
+    else if (value == WOP_MAP_TO_OWNER)
       watch.mapTo = MapTo::kOwner;
-    else if (value == "function")
+    else if (value == WOP_MAP_TO_FUNCTION)
       watch.mapTo = MapTo::kFunction;
-    else if (value == "none")
+    else if (value == WOP_MAP_TO_NONE)
       watch.mapTo = MapTo::kNone;
     else
-      return invalid(field + ".mapTo", "must be \"self\", \"owner\", \"function\" or \"none\"");
+      return invalid(field + ".mapTo",
+                     "must be \"" WOP_MAP_TO_SELF "\", \"" WOP_MAP_TO_OWNER
+                     "\", \"" WOP_MAP_TO_FUNCTION "\" or \"" WOP_MAP_TO_NONE "\"");
   }
   if (auto predicates = json.find("predicates"); predicates != json.end()) {
     if (!predicates->is_array()) return invalid(field + ".predicates", "must be an array of names");

@@ -366,8 +366,11 @@ void Operator::onEvent(size_t c, size_t w, const cache::ObjectPtr& before,
         enqueue(c, *key);
       break;
     case MapTo::kFunction: {
+      // wop_map's watch_index counts the declared "watches" only (wop_abi.h): skip the
+      // primary and the owned kinds that come first in `controller.watches`.
+      const size_t declaredIndex = w - 1 - controller.declaration.owns.size();
       std::lock_guard lock(mutex_);
-      mapRequests_.push_back({c, w, object->json});
+      mapRequests_.push_back({c, declaredIndex, object->json});
       break;
     }
     case MapTo::kNone:

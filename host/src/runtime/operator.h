@@ -122,7 +122,7 @@ class Operator final : public hostcalls::OperatorServices,
   };
   struct MapRequest {
     size_t controller;
-    size_t watch;
+    size_t watch;  // wop_map's watch_index: the position in the declaration's "watches"
     std::string objectJson;
   };
   struct InFlight {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "wop_abi.h"
+
 namespace wop::runtime {
 
 using common::Status;
@@ -11,9 +13,9 @@ using common::StatusCode;
 namespace {
 
 constexpr std::pair<Predicate, std::string_view> kNames[] = {
-    {Predicate::kGenerationChanged, "GenerationChanged"},
-    {Predicate::kLabelsChanged, "LabelsChanged"},
-    {Predicate::kAnnotationsChanged, "AnnotationsChanged"},
+    {Predicate::kGenerationChanged, WOP_PREDICATE_GENERATION_CHANGED},
+    {Predicate::kLabelsChanged, WOP_PREDICATE_LABELS_CHANGED},
+    {Predicate::kAnnotationsChanged, WOP_PREDICATE_ANNOTATIONS_CHANGED},
 };
 
 bool generationChanged(const cache::CachedObject& before, const cache::CachedObject& after) {
@@ -33,7 +35,8 @@ common::Result<Predicate> parsePredicate(std::string_view name) {
   constexpr size_t kQuoted = 64;
   return Status(StatusCode::kInvalidArgument,
                 "unknown predicate \"" + std::string(name.substr(0, kQuoted)) +
-                    "\" (known: GenerationChanged, LabelsChanged, AnnotationsChanged)");
+                    "\" (known: " WOP_PREDICATE_GENERATION_CHANGED ", " WOP_PREDICATE_LABELS_CHANGED
+                    ", " WOP_PREDICATE_ANNOTATIONS_CHANGED ")");
 }
 
 std::string_view predicateName(Predicate predicate) {

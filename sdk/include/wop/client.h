@@ -2,6 +2,7 @@
 // (awaitable Calls). All calls run as the operator's ServiceAccount.
 //
 //   auto cm = ctx.client.get(kinds::ConfigMap, req.ns, req.name);        // cache
+//   if (cm.failed()) co_return Result::error(cm.error());
 //   Response r = co_await ctx.client.apply(copy, "replicator");          // server-side apply
 //
 // The cache only holds kinds the operator declared (For/Owns/Watches), within the declared
@@ -10,13 +11,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "wop/call.h"
 #include "wop/kind.h"
+#include "wop/read_result.h"
 
 namespace wop::sdk {
 
@@ -32,9 +33,12 @@ class Client {
  public:
   explicit Client(detail::Runtime& runtime) : runtime_(runtime) {}
 
-  // ---- cache reads: nullopt / empty if absent (or not cached: logged as a warning)
-  std::optional<json> get(Kind kind, std::string_view ns, std::string_view name) const;
-  std::vector<json> list(Kind kind, std::string_view ns, std::string_view labelSelector = "") const;
+  // ---- cache reads (synchronous): found, not found, or failed (wop/read_result.h). A failure
+  // (not declared, cache not synced, a limit) is never "absent": return its error().
+  ReadResult<json> get(Kind kind, std::string_view ns, std::string_view name) const;
+  // Never notFound: no match is an empty list.
+  ReadResult<std::vector<json>> list(Kind kind, std::string_view ns,
+                                     std::string_view labelSelector = "") const;
 
   // ---- API calls (awaitable)
   Call getLive(Kind kind, std::string_view ns, std::string_view name);
@@ -67,7 +71,8 @@ class Client {
   Call send(const json& request);
 
  private:
-  std::optional<std::string> cacheRead(const json& request) const;
+  // The parsed answer, or the failure (WOP_ERR_NOT_FOUND included) with its description.
+  ReadResult<json> cacheRead(const json& request) const;
   detail::Runtime& runtime_;
 };
 

@@ -25,8 +25,9 @@ class Reconciler;
 enum class Predicate { GenerationChanged, LabelsChanged, AnnotationsChanged };
 
 // Where an event on a watched object leads: the object's own key, its controller owner's key,
-// or the keys a mapper function returns (run in the guest, through wop_map).
-enum class MapTo { Self, Owner, Function };
+// the keys a mapper function returns (run in the guest, through wop_map), or nowhere: None
+// caches the kind for Client reads only (wop_abi.h: WOP_MAP_TO_*).
+enum class MapTo { Self, Owner, Function, None };
 
 // Maps a changed object to the keys ("namespace/name") to reconcile.
 using Mapper = std::function<std::vector<std::string>(const nlohmann::json& object)>;
@@ -47,7 +48,8 @@ class Controller {
                   std::vector<Predicate> predicates = {});
   // Objects this controller creates, with a controller ownerReference back to the primary.
   Controller& Owns(Kind kind, std::string ns = "", std::string labelSelector = "");
-  // Any other resource; MapTo::Function needs the mapper overload.
+  // Any other resource; MapTo::Function needs the mapper overload (with MapTo::Function here
+  // the watch maps to nothing and its events are logged as errors). MapTo::None: read-only.
   Controller& Watches(Kind kind, std::string ns, std::string labelSelector, MapTo mapTo);
   Controller& Watches(Kind kind, std::string ns, std::string labelSelector, Mapper mapper);
   Controller& maxConcurrentReconciles(int count);
@@ -59,7 +61,9 @@ class Controller {
   const std::string& name() const { return name_; }
   const WatchedResource& forResource() const { return for_; }
   Reconciler* reconciler() const { return reconciler_; }
-  // The mapper of watches[index], or null if that watch is not mapped by a function.
+  // The mapper of the watch declared watchIndex-th among the Watches (counted from 0, in
+  // declaration order; For and Owns not counted: wop_map's watch_index), or null if that
+  // watch is not mapped by a function.
   const Mapper* mapper(size_t watchIndex) const;
 
   // The wop_declare JSON (see wop_abi.h).

@@ -9,6 +9,7 @@
 #include "wop/log.h"
 #include "wop/object.h"
 #include "wop/operator.h"
+#include "wop/read_result.h"
 #include "wop/reconciler.h"
 #include "wop/response.h"
 #include "wop/result.h"

@@ -35,14 +35,58 @@ TEST_F(SdkClient, ReadsObjectsAndListsFromTheCache) {
   host_.putObject(object_);
   host_.putList("apps/v1", "Deployment", "ns", "app=web", json::array({object_, object_}));
   auto found = client_.get(kinds::Deployment, "ns", "web");
-  ASSERT_TRUE(found);
+  ASSERT_TRUE(found.found());
   EXPECT_EQ((*found)["metadata"]["uid"], "u-1");
-  EXPECT_FALSE(client_.get(kinds::Deployment, "ns", "missing"));
-  EXPECT_EQ(client_.list(kinds::Deployment, "ns", "app=web").size(), 2u);
-  EXPECT_TRUE(client_.list(kinds::Deployment, "other").empty());
+  auto missing = client_.get(kinds::Deployment, "ns", "missing");
+  EXPECT_TRUE(missing.notFound());
+  EXPECT_FALSE(missing.failed()) << "not found is an answer, not an error";
+  auto listed = client_.list(kinds::Deployment, "ns", "app=web");
+  ASSERT_TRUE(listed.found());
+  EXPECT_EQ(listed->size(), 2u);
+  auto none = client_.list(kinds::Deployment, "other");
+  EXPECT_TRUE(none.found()) << "no match is an empty list";
+  EXPECT_TRUE(none->empty());
   EXPECT_EQ(host_.cacheReads[0], json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
       "namespace": "ns", "name": "web"})"));
   EXPECT_FALSE(host_.cacheReads.back().contains("name")) << "a list has no name";
+}
+
+// Every answer but "not found" that is not the object is an error, never "absent": a reconcile
+// that took a refused read for a deleted object could delete what it should keep.
+class SdkClientReadFailure : public SdkClient, public ::testing::WithParamInterface<int32_t> {};
+
+TEST_P(SdkClientReadFailure, IsAnErrorNotAbsence) {
+  host_.putObject(object_);
+  host_.cacheStatus = GetParam();
+  const std::string name = detail::statusName(GetParam());
+  auto got = client_.get(kinds::Deployment, "ns", "web");
+  EXPECT_TRUE(got.failed());
+  EXPECT_FALSE(got.found());
+  EXPECT_FALSE(got.notFound());
+  EXPECT_EQ(got.status(), GetParam());
+  EXPECT_NE(got.error().find(name), std::string::npos) << got.error();
+  EXPECT_NE(got.error().find("Deployment ns/web"), std::string::npos) << got.error();
+  auto listed = client_.list(kinds::Deployment, "ns", "app=web");
+  EXPECT_TRUE(listed.failed());
+  EXPECT_EQ(listed.status(), GetParam());
+  EXPECT_TRUE(listed->empty());
+  EXPECT_NE(listed.error().find(name), std::string::npos) << listed.error();
+}
+
+INSTANTIATE_TEST_SUITE_P(HostStatuses, SdkClientReadFailure,
+                         ::testing::Values(WOP_ERR_FORBIDDEN, WOP_ERR_UNAVAILABLE, WOP_ERR_LIMIT,
+                                           WOP_ERR_INVALID_ARGUMENT),
+                         [](const auto& info) {
+                           return std::string(detail::statusName(info.param));
+                         });
+
+TEST_F(SdkClient, AnAnswerThatIsNotAnObjectIsAnError) {
+  host_.cache.clear();
+  host_.putList("apps/v1", "Deployment", "ns", "", json::array());
+  host_.cache.begin()->second = "not json";
+  auto listed = client_.list(kinds::Deployment, "ns");
+  EXPECT_TRUE(listed.failed());
+  EXPECT_NE(listed.error().find("not a JSON object"), std::string::npos) << listed.error();
 }
 
 TEST_F(SdkClient, WritesTakeTheirTargetFromTheObject) {

@@ -38,6 +38,7 @@ class FakeHost : public detail::Host {
   int32_t cacheRead(std::string_view request, std::string* out) override {
     auto parsed = nlohmann::json::parse(request);
     cacheReads.push_back(parsed);
+    if (cacheStatus < 0) return cacheStatus;
     auto it = cache.find(cacheKey(parsed));
     if (it == cache.end()) return WOP_ERR_NOT_FOUND;
     *out = it->second;
@@ -80,6 +81,7 @@ class FakeHost : public detail::Host {
   int32_t declareStatus = WOP_OK;
   std::map<std::string, std::string> cache;
   std::vector<nlohmann::json> cacheReads;
+  int32_t cacheStatus = WOP_OK;  // < 0: every cache read answers this
   std::vector<nlohmann::json> calls;
   int32_t nextToken = 1;
   int32_t apiCallStatus = WOP_OK;

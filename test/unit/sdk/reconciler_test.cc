@@ -86,7 +86,8 @@ class TwoCalls : public Operator {
   }
   Task<Result> reconcile(Context& ctx, const Request& req) override {
     auto widget = ctx.client.get(kWidget, req.ns, req.name);
-    if (!widget) co_return Result::done();
+    if (widget.failed()) co_return Result::error(widget.error());
+    if (widget.notFound()) co_return Result::done();
     json child = {{"apiVersion", "v1"},
                   {"kind", "ConfigMap"},
                   {"metadata", {{"namespace", req.ns}, {"name", req.name + "-config"}}}};

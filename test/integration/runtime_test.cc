@@ -272,6 +272,7 @@ TEST_F(RuntimeTest, MalformedNamesAndDurationsFromAGuestAreRefused) {
   const auto stats = statsOf(*host_, "bad-requests");
   EXPECT_LE(stats.reconciles, 3u) << "a requeue delay turned into a busy loop";
   EXPECT_EQ(stats.restarts, 0u) << stats.lastError;
+}
 
 // ---- watches and cache reads (test/guests/watcher)
 

@@ -35,7 +35,6 @@ struct CapturableState {
   std::vector<uint32_t> hiddenMutableGlobals;
 };
 
-
 // Parses the binary module in one linear pass (never throws on bad input, never reads out of
 // bounds, work bounded by the input's size, which is capped at limits::kMaxModuleBytes).
 // Returns the state to save when the module's whole state between entries is linear memory plus

@@ -369,6 +369,52 @@ TEST_F(RuntimeTest, AForbiddenCacheReadFailsTheReconcileInsteadOfReadingAsAbsent
   EXPECT_EQ(watcherAnnotation(*client_, ns, "p", "secret-f"), "");
 }
 
+TEST_F(RuntimeTest, ATableGrowOfTwoBillionEntriesFailsInTheGuestNotInTheHost) {
+  auto added = host_->add(
+      {.name = "hostile-grow-table",
+       .modulePath = watModule("test/guests/hostile/grow_table.wat", artifacts_.string()),
+       .maxMemoryBytes = 8u << 20,
+       .entryTimeout = std::chrono::milliseconds(100)});
+  ASSERT_TRUE(added.isOk()) << added.toString();
+  EXPECT_TRUE(eventually([&] { return logs_.contains("table.grow 2147483648: -1"); }));
+  EXPECT_TRUE(logs_.contains("table.grow 1000000: -1"));
+  EXPECT_EQ(statsOf(*host_, "hostile-grow-table").restarts, 0u);
+  EXPECT_EQ(statsOf(*host_, "hostile-grow-table").state, runtime::OperatorState::kRunning);
+}
+
+// Modules that no retry can run: refused by add() with the reason, never restarted.
+struct RefusedCase {
+  const char* guest;
+  const char* reason;
+};
+
+void PrintTo(const RefusedCase& c, std::ostream* os) { *os << c.guest; }
+
+class RefusedGuestTest : public RuntimeTest, public ::testing::WithParamInterface<RefusedCase> {};
+
+TEST_P(RefusedGuestTest, IsRefusedAtLoadNotRetried) {
+  const auto& param = GetParam();
+  const std::string name = std::string("refused-") + param.guest;
+  auto added = host_->add(
+      {.name = name,
+       .modulePath = watModule(std::string("test/guests/hostile/") + param.guest + ".wat",
+                               artifacts_.string())});
+  ASSERT_FALSE(added.isOk()) << name << " was accepted";
+  EXPECT_THAT(added.message(), HasSubstr(param.reason));
+  EXPECT_THAT(added.message(), ::testing::Not(HasSubstr("\n")));
+  EXPECT_EQ(statsOf(*host_, name).name, "") << "a refused operator is not kept";
+  EXPECT_FALSE(logs_.contains("restarting on a fresh instance"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Guests, RefusedGuestTest,
+    ::testing::Values(RefusedCase{"two_memories", "has 2 memories; a guest gets 1"},
+                      RefusedCase{"memory_not_memory", "exports memory as a global, not a memory"},
+                      RefusedCase{"data_out_of_bounds", "the module cannot be instantiated"},
+                      RefusedCase{"marker_global",
+                                  "exports wop_abi_version_1 as a global, not a function"}),
+    [](const auto& info) { return std::string(info.param.guest); });
+
 struct HostileCase {
   const char* guest;
   const char* reason;  // what the operator's failure must say

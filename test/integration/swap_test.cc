@@ -210,6 +210,40 @@ TEST_P(SwapFaultTest, ADamagedSnapshotMeansAFreshInstanceAndNoLostChange) {
 INSTANTIATE_TEST_SUITE_P(Damages, SwapFaultTest, ::testing::ValuesIn(kDamages),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// Its first global is mutable and unexported, like clang's __stack_pointer, but holds its count:
+// saved like every other mutable global, the count goes on after a restore (it once went
+// 2 -> 1 when the first mutable global was taken for the stack pointer and not saved).
+TEST_F(SwapTest, AnUnexportedMutableGlobalKeepsItsValueAcrossSwaps) {
+  startHost();
+  const std::string ns = "swap-hidden-counter";
+  ensureNamespace(*client_, ns);
+  removeIfPresent(*client_, kConfigMaps, ns, "hidden");
+  auto added =
+      host_->add({.name = "hidden-counter",
+                  .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/hidden_counter.wat"});
+  ASSERT_TRUE(added.isOk()) << added.toString();
+  ASSERT_TRUE(statsOf(*host_, "hidden-counter").swappable)
+      << statsOf(*host_, "hidden-counter").lastError;
+  nlohmann::json object = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata", {{"name", "hidden"}, {"namespace", ns}, {"labels", {{"hidden-counter", "0"}}}}}};
+  ASSERT_TRUE(client_->create(kConfigMaps, ns, object.dump()));
+  for (int count = 1; count <= 3; ++count) {
+    ASSERT_TRUE(eventually([&] { return logs_.contains("count: " + std::to_string(count)); }))
+        << "count " << count;
+    ASSERT_TRUE(eventually([&] { return swappedOut("hidden-counter"); })) << "count " << count;
+    auto patched = client_->patch(
+        kConfigMaps, ns, "hidden", kube::PatchType::kJsonMerge,
+        nlohmann::json({{"metadata", {{"labels", {{"hidden-counter", std::to_string(count)}}}}}})
+            .dump());
+    ASSERT_TRUE(patched) << patched.error().toString();
+  }
+  ASSERT_TRUE(eventually([&] { return logs_.contains("count: 4"); }));
+  EXPECT_GE(statsOf(*host_, "hidden-counter").restores, 3u);
+  EXPECT_EQ(statsOf(*host_, "hidden-counter").restarts, 0u);
+}
+
 TEST_F(SwapTest, AFullDiskLeavesTheOperatorResidentAndReconciling) {
   fs::create_directories(swapDirectory());
   if (::mount("tmpfs", swapDirectory().c_str(), "tmpfs", 0, "size=256k,mode=0700") != 0) {

@@ -9,6 +9,23 @@ namespace wop::limits {
 
 // Largest .wasm file the host will read and compile.
 inline constexpr size_t kMaxModuleBytes = 64u << 20;
+// What compiling one module may cost, checked on its bytes before Wasmtime sees them:
+// compilation takes a few KiB of host memory per function whatever its size (200,000 empty
+// functions took 1.1 GiB), and more per byte of code. The SDK's operators have a few thousand
+// functions and well under 1 MiB of code.
+inline constexpr uint32_t kMaxModuleFunctions = 50'000;
+inline constexpr uint64_t kMaxModuleCodeBytes = 16u << 20;
+// Store resources of one guest instance (Wasmtime's store limiter), besides its memory cap.
+// Tables are not counted in the memory cap: each element of any one table is capped here, so
+// one table.grow cannot allocate gigabytes (clang's guests have one table of the functions
+// whose address they take: a few thousand entries). A refused table.grow returns -1.
+inline constexpr uint32_t kMaxGuestTableElements = 100'000;
+inline constexpr uint32_t kMaxGuestTables = 4;
+inline constexpr uint32_t kMaxGuestMemories = 1;
+inline constexpr uint32_t kMaxGuestInstances = 1;
+// Most mutable globals a snapshot saves (the snapshot layer format's own cap); a module with
+// more stays resident.
+inline constexpr uint32_t kMaxSnapshotGlobals = 1024;
 // Largest input the host copies into a guest in one call, and largest output it reads back.
 inline constexpr uint32_t kMaxGuestCallBytes = 16u << 20;
 // Largest single write a guest may send to its stdout/stderr (WASI fd_write), per call.

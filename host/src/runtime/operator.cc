@@ -93,7 +93,11 @@ const char* operatorStateName(OperatorState state) {
 }
 
 Operator::Operator(OperatorHost& host, OperatorSpec spec, std::shared_ptr<GuestFactory> guests)
-    : host_(host), spec_(std::move(spec)), guests_(std::move(guests)) {
+    : host_(host),
+      spec_(std::move(spec)),
+      guests_(std::move(guests)),
+      restartBackoff_(host.options().restartBackoffBase, host.options().restartBackoffMax,
+                      kHealthyAfter) {
   stats_.name = spec_.name;
 }
 
@@ -113,13 +117,17 @@ kube::RequestOptions Operator::identity() const {
 
 // ------------------------------------------------------------------------------ lifecycle
 
-common::Status Operator::instantiate() {
+common::Status Operator::instantiate(bool& neverInstantiable) {
   violation_.reset();
   restoredFromChain_ = false;
   prefetched_ = false;
   swappedOut_ = false;
   auto guest = guests_->create(*this);
-  if (!guest) return guest.status();
+  if (!guest) {
+    // GuestFactory::create: kFailedPrecondition is a module no retry will instantiate.
+    neverInstantiable = guest.status().code() == StatusCode::kFailedPrecondition;
+    return guest.status();
+  }
   guest_ = std::move(*guest);
   declaring_.clear();
   initializing_ = true;
@@ -137,22 +145,17 @@ common::Status Operator::instantiate() {
 common::Status Operator::start() {
   state_ = OperatorState::kStarting;
   generation_++;
-  auto status = instantiate();
+  bool neverInstantiable = false;
+  auto status = instantiate(neverInstantiable);
   if (!status.isOk()) {
+    if (neverInstantiable) return refuse(status);
     fail("start failed: " + status.message());
     return Status::ok();  // not a refusal: retried with backoff
   }
   if (controllers_.empty()) {
     setUpSwapping();  // before any subscription: events read its state from the I/O thread
     if (auto setUp = setUpControllers(std::move(declaring_)); !setUp.isOk()) {
-      state_ = OperatorState::kRefused;
-      guest_.reset();
-      {
-        std::lock_guard lock(mutex_);
-        stats_.lastError = setUp.message();
-      }
-      log(WOP_LOG_ERROR, "refused: " + setUp.message());
-      return setUp;
+      return refuse(setUp);
     }
   } else if (declaring_.size() != controllers_.size()) {
     fail("declared " + std::to_string(declaring_.size()) + " controllers after a restart, " +
@@ -162,6 +165,7 @@ common::Status Operator::start() {
     requeueEverything();  // level-triggered: whatever happened meanwhile is looked at again
   }
   healthySince_ = SteadyClock::now();
+  restartBackoff_.started(healthySince_);
   idleSince_.reset();
   {
     std::lock_guard lock(mutex_);
@@ -171,6 +175,17 @@ common::Status Operator::start() {
   log(WOP_LOG_INFO, "running (" + std::to_string(controllers_.size()) + " controller(s), memory " +
                         std::to_string(guest_->memoryBytes() >> 10) + " KiB)");
   return Status::ok();
+}
+
+common::Status Operator::refuse(const common::Status& why) {
+  state_ = OperatorState::kRefused;
+  guest_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    stats_.lastError = why.message();
+  }
+  log(WOP_LOG_ERROR, "refused: " + why.message());
+  return why;
 }
 
 void Operator::stop() {
@@ -293,12 +308,7 @@ common::Status Operator::checkPermissions(const Watch& watch) {
 }
 
 void Operator::fail(const std::string& reason) {
-  const auto restarts = consecutiveRestarts_;
-  if (SteadyClock::now() - healthySince_ > kHealthyAfter) consecutiveRestarts_ = 0;
-  consecutiveRestarts_++;
-  const auto delay =
-      common::jitteredBackoff(std::min(restarts, 20), host_.options().restartBackoffBase,
-                              host_.options().restartBackoffMax, common::randomUnit());
+  const auto delay = restartBackoff_.failed(SteadyClock::now(), common::randomUnit());
   dropInstance();
   {
     std::lock_guard lock(mutex_);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cache/shared_informers.h"
+#include "common/backoff.h"
 #include "hostcalls/operator_services.h"
 #include "kube/client.h"
 #include "runtime/declaration.h"
@@ -130,7 +131,10 @@ class Operator final : public hostcalls::OperatorServices,
     std::string key;
   };
 
-  common::Status instantiate();
+  // neverInstantiable: set when the guest could not be made for a reason no retry changes.
+  common::Status instantiate(bool& neverInstantiable);
+  // Stops for good, with why as the last error; returns why.
+  common::Status refuse(const common::Status& why);
   common::Status setUpControllers(std::vector<ControllerDeclaration> declarations);
   common::Status checkPermissions(const Watch& watch);
   void onEvent(size_t controller, size_t watch, const cache::ObjectPtr& before,
@@ -191,7 +195,7 @@ class Operator final : public hostcalls::OperatorServices,
   std::map<uint32_t, InFlight> reconciles_;  // by reconcile id
   uint32_t nextReconcileId_ = 1;
   size_t nextController_ = 0;  // round robin within the operator
-  int consecutiveRestarts_ = 0;
+  common::RestartBackoff restartBackoff_;
   bool cachesSynced_ = false;
   std::chrono::steady_clock::time_point restartAt_;
   std::chrono::steady_clock::time_point healthySince_;

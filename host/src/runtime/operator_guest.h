@@ -45,6 +45,8 @@ class GuestFactory {
  public:
   virtual ~GuestFactory() = default;
   // A fresh guest whose host calls go to services, which must outlive it. Not yet initialised.
+  // kFailedPrecondition: the module can never be instantiated (a link error, a segment out of
+  // bounds, a store limit): the operator is refused, not restarted.
   virtual common::Result<std::unique_ptr<OperatorGuest>> create(
       hostcalls::OperatorServices& services) = 0;
 

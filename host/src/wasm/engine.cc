@@ -7,6 +7,10 @@ wasmtime::Config makeConfig() {
   wasmtime::Config config;
   config.epoch_interruption(true);
   config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+  // No GC heap and no exception objects: guests built for wasm32-wasi use neither, and a
+  // store's GC heap is one more resource a guest could grow (Wasmtime 48 enables both).
+  config.wasm_gc(false);
+  config.wasm_exceptions(false);
   return config;
 }
 
@@ -27,7 +31,7 @@ Engine::~Engine() {
 
 std::string Engine::fingerprint() const {
   // Everything makeConfig() sets that changes generated code, plus the Wasmtime version.
-  return std::string("wasmtime") + WOP_WASMTIME_VERSION + "-epoch-speed";
+  return std::string("wasmtime") + WOP_WASMTIME_VERSION + "-epoch-speed-nogc";
 }
 
 uint64_t Engine::ticksFor(std::chrono::milliseconds limit) const {

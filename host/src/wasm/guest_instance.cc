@@ -1,5 +1,6 @@
 #include "wasm/guest_instance.h"
 
+#include <algorithm>
 #include <any>
 
 #include "common/limits.h"
@@ -23,14 +24,28 @@ Status trapStatus(const wasmtime::TrapError& error, const std::string& what,
   return Status(StatusCode::kAborted, what + " trapped: " + error.message());
 }
 
-}  // namespace
-
-namespace {
+// Why instantiation failed. Without a start function no guest code runs: the failure (a link
+// error, a store limit, a data or element segment out of bounds) is the module's and would
+// recur on every try, so it says kFailedPrecondition. A trap in a start function is the
+// guest's, like any other trap.
+Status instantiationStatus(const wasmtime::TrapError& error, const GuestModule& module,
+                           const std::string& context, const InstanceLimits& limits) {
+  const bool trapped = std::holds_alternative<wasmtime::Trap>(error.data);
+  if (trapped && module.instantiationRunsCode()) {
+    return trapStatus(error, context, limits.maxEntryTime);
+  }
+  std::string message = error.message();
+  message.erase(std::min(message.find('\n'), message.size()));  // no backtrace
+  return Status(StatusCode::kFailedPrecondition,
+                context + ": the module cannot be instantiated: " + message);
+}
 
 wasmtime::Store makeStore(Engine& engine, GuestState* state, const InstanceLimits& limits) {
   wasmtime::Store store(engine.raw());
-  store.limiter(static_cast<int64_t>(limits.maxMemoryBytes), /*table_elements=*/-1,
-                /*instances=*/1, /*tables=*/-1, /*memories=*/1);
+  // Every store resource is capped: a table.grow past kMaxGuestTableElements returns -1 to
+  // the guest, and an instance needing more tables or memories than these fails to instantiate.
+  store.limiter(static_cast<int64_t>(limits.maxMemoryBytes), limits::kMaxGuestTableElements,
+                limits::kMaxGuestInstances, limits::kMaxGuestTables, limits::kMaxGuestMemories);
   store.context().set_data(state);
   store.context().set_epoch_deadline(engine.ticksFor(limits.maxEntryTime));
   return store;
@@ -42,7 +57,7 @@ common::Result<GuestInstance> GuestInstance::finishCreate(
     GuestInstance instance, const GuestModule& module,
     wasmtime::TrapResult<wasmtime::Instance> created, bool runInitializer) {
   const std::string context = "instantiating " + module.name();
-  if (!created) return trapStatus(created.err(), context, instance.limits_.maxEntryTime);
+  if (!created) return instantiationStatus(created.err(), module, context, instance.limits_);
   instance.instance_ = created.unwrap();
   if (runInitializer && module.exportsFunction("_initialize")) {
     auto init = instance.enter("_initialize", {});

@@ -1,6 +1,9 @@
 // A validated, compiled guest module. Loading refuses, with a one-line reason, anything the
-// host cannot run safely: bytes that are not a core Wasm module, modules too large, imports
-// the host does not provide, or no exported memory.
+// host cannot run safely: bytes that are not a core Wasm module, modules too large or with too
+// many functions or too much code to compile (limits.h), imports that are not functions the
+// host provides, exports of the wrong kind or missing, more memories or tables than a guest
+// gets, or a table or memory that starts above its limit. Everything that can be read from
+// the bytes is checked before Wasmtime compiles them (module_summary.h).
 //
 // Thread-safety: a GuestModule is immutable and may be shared by instances on any thread.
 #pragma once
@@ -17,6 +20,7 @@
 #include "common/status.h"
 #include "wasm/engine.h"
 #include "wasm/module_state_check.h"
+#include "wasm/module_summary.h"
 
 namespace wop::wasm {
 
@@ -25,11 +29,12 @@ namespace wop::wasm {
 struct ModuleRequirements {
   // Imports the host provides besides the WASI shim; null: none.
   std::function<bool(std::string_view module, std::string_view name)> providesImport;
-  // The module must export a function named abiMarker; an export that starts with
+  // The module must export a function named abiMarker (a global or anything else of that
+  // name is refused); an export that starts with
   // abiMarkerPrefix but differs names an unknown ABI version. Empty: no check.
   std::string abiMarker;
   std::string abiMarkerPrefix;
-  std::vector<std::string> requiredExports;
+  std::vector<std::string> requiredExports;  // functions
   // Refuse a module whose memory starts larger than this (0: no limit).
   uint64_t maxMemoryBytes = 0;
 };
@@ -42,7 +47,13 @@ class GuestModule {
                                              const ModuleRequirements& requirements = {});
   static common::Result<GuestModule> compileFile(Engine& engine, const std::string& path,
                                                  const ModuleRequirements& requirements = {});
-  // Size and header checks, then compilation; no ABI checks (see fromCompiled).
+  // Checks bytes against requirements and the compilation bounds without compiling them;
+  // returns their outline.
+  static common::Result<ModuleSummary> precheck(std::span<const uint8_t> bytes,
+                                                const std::string& name,
+                                                const ModuleRequirements& requirements);
+  // Size, header and compilation bounds, then compilation; no ABI checks (see precheck and
+  // fromCompiled). Memory the compiler freed is given back to the system afterwards.
   static common::Result<wasmtime::Module> compileBytes(Engine& engine,
                                                        std::span<const uint8_t> bytes,
                                                        const std::string& name);
@@ -56,6 +67,11 @@ class GuestModule {
   const std::string& name() const { return name_; }
   const wasmtime::Module& raw() const { return *module_; }
   bool exportsFunction(std::string_view name) const;
+  // Whether instantiating it may run its code (a start function): then a trap during
+  // instantiation is the guest's, not a property of the module. True unless its bytes said
+  // otherwise (a module mapped from an artifact alone is not known).
+  bool instantiationRunsCode() const { return instantiationRunsCode_; }
+  void setInstantiationRunsCode(bool runsCode) { instantiationRunsCode_ = runsCode; }
 
   // Where the module came from, set by the ModuleCache: its SHA-256 with the engine's
   // fingerprint (a snapshot must match it), and whether its state between entries can be
@@ -73,6 +89,7 @@ class GuestModule {
   // and let it go (its code unmapped) when nobody does.
   std::shared_ptr<const wasmtime::Module> module_;
   std::string identity_;
+  bool instantiationRunsCode_ = true;
   std::shared_ptr<const common::Result<CapturableState>> capturable_ =
       std::make_shared<const common::Result<CapturableState>>(
           common::Status(common::StatusCode::kFailedPrecondition, "its origin is unknown"));

@@ -11,6 +11,7 @@
 
 #include "common/file.h"
 #include "common/limits.h"
+#include "wasm/hidden_globals.h"
 
 namespace wop::wasm {
 namespace {
@@ -122,9 +123,26 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
     }
     bytes = binary.unwrap();
   }
+  // Refused before anything is compiled, on what the bytes say (guest_module.h).
+  auto summary = GuestModule::precheck(*bytes, path, requirements);
+  if (!summary) return summary.status();
+  // Every mutable global is saved by a snapshot: the hidden ones get exports of their own, and
+  // the module compiled (and keyed) is the one with them.
+  auto capturable = checkCapturableState(*bytes);
+  if (capturable && !capturable->hiddenMutableGlobals.empty()) {
+    auto exported = exportHiddenGlobals(*bytes, capturable->hiddenMutableGlobals);
+    if (exported) {
+      bytes = std::move(*exported);
+    } else {
+      capturable = exported.status();
+    }
+  }
   const std::string key = sha256Hex(*bytes) + "-" + engine_.fingerprint();
   auto withOrigin = [&](common::Result<GuestModule> module) {
-    if (module) module->setOrigin(key, checkCapturableState(*bytes));
+    if (module) {
+      module->setOrigin(key, std::move(capturable));
+      module->setInstantiationRunsCode(summary->hasStartFunction);
+    }
     return module;
   };
   if (auto shared = inMemory(key))

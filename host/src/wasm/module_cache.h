@@ -1,5 +1,6 @@
 // Compiles each module once. Artifacts (Wasmtime's precompiled native code) are kept in a
-// private folder, keyed by the module's SHA-256, the engine configuration and the Wasmtime
+// private folder, keyed by the SHA-256 of the module as compiled (with the exports the host
+// adds for its hidden globals, hidden_globals.h), the engine configuration and the Wasmtime
 // version, and later loads map them from disk (no recompilation on restart; code pages are
 // file-backed, so they can be shared and dropped under memory pressure). In memory, loading
 // the same bytes twice shares one compiled module.
@@ -31,6 +32,8 @@ class ModuleCache {
  public:
   ModuleCache(Engine& engine, std::string directory);
 
+  // Checks the module's bytes against requirements (GuestModule::precheck) before compiling
+  // or mapping anything.
   common::Result<GuestModule> load(const std::string& path, const ModuleRequirements& requirements);
   // The module of identity (a GuestModule::identity() this cache gave out) again, without
   // reading or hashing its Wasm: from memory if anyone still holds it, else mapped from its

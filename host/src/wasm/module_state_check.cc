@@ -4,13 +4,21 @@
 #include <array>
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "common/limits.h"
+#include "wasm/hidden_globals.h"
+#include "wasm/wasm_reader.h"
 
 namespace wop::wasm {
 namespace {
 
+using binary::ByteReader;
+using binary::hexByte;
+using binary::malformed;
+using binary::printable;
+using binary::readCount;
 using common::Status;
 using common::StatusCode;
 
@@ -22,115 +30,9 @@ constexpr uint32_t kMaxFunctions = 1'000'000;
 constexpr uint32_t kMaxGlobals = 1'000'000;
 constexpr uint32_t kMaxTablesOrMemories = 10'000;
 constexpr uint64_t kMaxLocals = 50'000;
-constexpr size_t kMaxNameInMessage = 64;
-
-// Reads a byte span; every read is bounds-checked and returns false at the end or on a
-// malformed LEB128, leaving the position unspecified (callers stop at the first failure).
-class ByteReader {
- public:
-  ByteReader(std::span<const uint8_t> bytes, size_t base) : bytes_(bytes), base_(base) {}
-
-  size_t offset() const { return base_ + pos_; }
-  size_t remaining() const { return bytes_.size() - pos_; }
-  bool atEnd() const { return pos_ == bytes_.size(); }
-
-  bool readByte(uint8_t& out) {
-    if (atEnd()) return false;
-    out = bytes_[pos_++];
-    return true;
-  }
-  bool skip(size_t count) {
-    if (count > remaining()) return false;
-    pos_ += count;
-    return true;
-  }
-  // Carves the next `size` bytes off as a reader of their own.
-  bool sub(size_t size, std::optional<ByteReader>& out) {
-    if (size > remaining()) return false;
-    out.emplace(bytes_.subspan(pos_, size), offset());
-    pos_ += size;
-    return true;
-  }
-  bool readU32(uint32_t& out) {
-    uint64_t value = 0;
-    if (!readLeb(32, false, value)) return false;
-    out = static_cast<uint32_t>(value);
-    return true;
-  }
-  bool readU64(uint64_t& out) { return readLeb(64, false, out); }
-  bool skipSigned(unsigned bits) {
-    uint64_t ignored = 0;
-    return readLeb(bits, true, ignored);
-  }
-  // A signed LEB128 of up to 33 bits (block types), sign-extended.
-  bool readS33(int64_t& out) {
-    uint64_t raw = 0;
-    if (!readLeb(33, true, raw)) return false;
-    out = static_cast<int64_t>(raw);
-    return true;
-  }
-  bool readName(std::string_view& out) {
-    uint32_t length = 0;
-    if (!readU32(length) || length > remaining()) return false;
-    out = std::string_view(reinterpret_cast<const char*>(bytes_.data() + pos_), length);
-    pos_ += length;
-    return true;
-  }
-
- private:
-  // Strict LEB128 as the spec defines it: at most ceil(bits/7) bytes, and the unused bits of
-  // the last byte zero (unsigned) or copies of the sign bit (signed).
-  bool readLeb(unsigned bits, bool isSigned, uint64_t& out) {
-    const unsigned maxBytes = (bits + 6) / 7;
-    uint64_t value = 0;
-    for (unsigned i = 0; i < maxBytes; ++i) {
-      uint8_t byte = 0;
-      if (!readByte(byte)) return false;
-      const unsigned shift = 7 * i;
-      value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) {
-        if (i + 1 == maxBytes) {
-          const unsigned usedBits = bits - shift;  // 1..7 bits of this byte carry the value
-          const uint8_t unused = static_cast<uint8_t>((byte & 0x7f) >> usedBits);
-          const uint8_t allOnes = static_cast<uint8_t>(0x7f >> usedBits);
-          const bool negative = isSigned && ((byte >> (usedBits - 1)) & 1) != 0;
-          if (unused != (negative ? allOnes : 0)) return false;
-        }
-        if (isSigned && shift + 7 < 64 && (byte & 0x40) != 0) value |= ~uint64_t{0} << (shift + 7);
-        out = value;
-        return true;
-      }
-    }
-    return false;  // the last allowed byte still had its continuation bit set
-  }
-
-  std::span<const uint8_t> bytes_;
-  size_t base_;
-  size_t pos_ = 0;
-};
-
-Status malformed(const ByteReader& reader, std::string_view what) {
-  return {StatusCode::kInvalidArgument, "malformed module: " + std::string(what) +
-                                            " is truncated or invalid at offset " +
-                                            std::to_string(reader.offset())};
-}
 
 Status notCapturable(std::string message) {
   return {StatusCode::kFailedPrecondition, std::move(message)};
-}
-
-// A name from the module, safe to put in a one-line message.
-std::string printable(std::string_view name) {
-  std::string out;
-  for (char c : name.substr(0, kMaxNameInMessage)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (name.size() > kMaxNameInMessage) out += "...";
-  return out;
-}
-
-std::string hexByte(uint32_t value) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "0x%02x", value);
-  return buffer;
 }
 
 enum class ValType : uint8_t {
@@ -189,18 +91,6 @@ Status readValType(ByteReader& reader, ValType& out, std::string_view where) {
                          " (typed references, GC or exception handling)");
   }
   out = *type;
-  return Status::ok();
-}
-
-// A count of entries that each take at least one byte, capped.
-Status readCount(ByteReader& reader, uint32_t cap, std::string_view what, uint32_t& out) {
-  if (!reader.readU32(out)) return malformed(reader, what);
-  if (out > cap || out > reader.remaining()) {
-    return {StatusCode::kInvalidArgument,
-            "malformed module: " + std::string(what) + " " + std::to_string(out) + " at offset " +
-                std::to_string(reader.offset()) +
-                " is larger than the bytes left or the limit of " + std::to_string(cap)};
-  }
   return Status::ok();
 }
 
@@ -497,7 +387,6 @@ struct DefinedGlobal {
 struct Names {
   std::optional<ByteReader> functions;  // subsection 1
   std::optional<ByteReader> globals;    // subsection 7
-  std::optional<uint32_t> stackPointerGlobal;
 };
 
 std::optional<std::string_view> lookupName(const std::optional<ByteReader>& map, uint32_t index) {
@@ -548,10 +437,7 @@ Status parseNameSection(ByteReader reader, Names& names) {
       if (auto status = parseNameMap(*body, {}, nullptr); !status.isOk()) return status;
       names.functions = body;
     } else if (id == 7 && !names.globals) {
-      if (auto status = parseNameMap(*body, "__stack_pointer", &names.stackPointerGlobal);
-          !status.isOk()) {
-        return status;
-      }
+      if (auto status = parseNameMap(*body, {}, nullptr); !status.isOk()) return status;
       names.globals = body;
     }
   }
@@ -788,6 +674,7 @@ class ModuleChecker {
       }
       if (kind == 4) return notCapturable("exports an exception tag " + printable(name));
       if (kind > 4) return malformed(reader, "kind of export " + printable(name));
+      exportNames_.insert(name);
       if (kind != 3) continue;
       if (index >= importedGlobals_ + uint64_t{globals_.size()}) {
         return {StatusCode::kInvalidArgument, "export " + printable(name) + " names global " +
@@ -851,35 +738,40 @@ class ModuleChecker {
     return Status::ok();
   }
 
-  // The stack pointer clang keeps in a non-exported mutable i32: named __stack_pointer, or
-  // without global names, the first defined global when it is a mutable i32.
-  std::optional<uint32_t> stackPointer() const {
-    if (names_.globals) return names_.stackPointerGlobal;
-    if (!globals_.empty() && globals_[0].isMutable && globals_[0].type == ValType::kI32) {
-      return importedGlobals_;
-    }
-    return std::nullopt;
-  }
-
+  // Every mutable global is saved: exported ones under their export name, the others (clang's
+  // __stack_pointer among them) under a name the host exports them by before compiling. Which
+  // hidden global is the stack pointer is never guessed: a module may keep its own state in
+  // what looks like one.
   common::Result<CapturableState> capturableGlobals() const {
     CapturableState state;
-    const std::optional<uint32_t> stackPointerIndex = stackPointer();
     for (size_t i = 0; i < globals_.size(); ++i) {
       const DefinedGlobal& global = globals_[i];
       const uint32_t index = importedGlobals_ + static_cast<uint32_t>(i);
       if (!global.isMutable) continue;
+      if (global.type == ValType::kV128 || global.type == ValType::kFuncRef ||
+          global.type == ValType::kExternRef) {
+        const std::string who = global.exported
+                                    ? "exported mutable global " + printable(global.exportName)
+                                    : "mutable " + describe("global", index, names_.globals);
+        return notCapturable(who + " is a " + valTypeName(global.type));
+      }
       if (global.exported) {
-        if (global.type == ValType::kV128 || global.type == ValType::kFuncRef ||
-            global.type == ValType::kExternRef) {
-          return notCapturable("exported mutable global " + printable(global.exportName) +
-                               " is a " + valTypeName(global.type));
-        }
         state.exportedMutableGlobals.emplace_back(global.exportName);
         continue;
       }
-      if (stackPointerIndex == index && global.type == ValType::kI32) continue;
-      return notCapturable("mutable " + describe("global", index, names_.globals) +
-                           " is not exported, so a snapshot cannot save it");
+      std::string name = hiddenGlobalExportName(index);
+      if (exportNames_.contains(name)) {
+        return notCapturable("mutable " + describe("global", index, names_.globals) +
+                             " is not exported, and the name the host would export it by (" + name +
+                             ") is taken");
+      }
+      state.exportedMutableGlobals.push_back(std::move(name));
+      state.hiddenMutableGlobals.push_back(index);
+    }
+    if (state.exportedMutableGlobals.size() > limits::kMaxSnapshotGlobals) {
+      return notCapturable("has " + std::to_string(state.exportedMutableGlobals.size()) +
+                           " mutable globals; a snapshot holds at most " +
+                           std::to_string(limits::kMaxSnapshotGlobals));
     }
     return state;
   }
@@ -892,6 +784,7 @@ class ModuleChecker {
   uint32_t importedGlobals_ = 0;
   uint32_t definedFunctions_ = 0;
   std::vector<DefinedGlobal> globals_;
+  std::set<std::string_view> exportNames_;
 };
 
 }  // namespace

@@ -1,13 +1,16 @@
 // Static check that a module's state between entries can be snapshotted faithfully.
 //
 // An idle operator (no wasm frame live) may be swapped out: the snapshot holds its linear
-// memory and the values of its exported mutable globals, and is restored into a fresh instance
-// of the same module. That is only faithful when nothing else can differ between the old
-// instance and a fresh one: no hidden mutable global (except clang's stack pointer, which every
-// function epilogue restores), no table changed at run time, no segment dropped, no imported
-// mutable global, no GC heap or exception tags. checkCapturableState reads the binary module
-// once and says so, or names the culprit; anything it cannot decode with certainty is refused,
-// never passed.
+// memory and the values of all its mutable globals, and is restored into a fresh instance of
+// the same module. Globals the module does not export (clang's __stack_pointer, and whatever
+// else a module keeps there) are exported by the host under names of its own before it
+// compiles the module (hidden_globals.h), so that they can be read and set like the others;
+// which one is the stack pointer is never guessed (a name section can say anything). That is
+// only faithful when nothing else can differ between the old instance and a fresh one: no
+// table changed at run time, no segment dropped, no imported mutable global, no mutable global
+// of a reference or vector type, no GC heap or exception tags. checkCapturableState reads the
+// binary module once and says so, or names the culprit; anything it cannot decode with
+// certainty is refused, never passed.
 //
 // Thread-safety: a pure function of its input; the result holds no view into it.
 #pragma once
@@ -24,14 +27,18 @@ namespace wop::wasm {
 // What a snapshot of an instance must save besides its linear memory.
 struct CapturableState {
   // Export names of the mutable globals a snapshot must save, in global index order, one name
-  // per global (the first export of it). Their types are i32, i64, f32 or f64 only.
+  // per global: the first export of it, or hiddenGlobalExportName(index) for a global the
+  // module does not export. Their types are i32, i64, f32 or f64 only.
   std::vector<std::string> exportedMutableGlobals;
+  // Indices of the mutable globals the module does not export: the module must be compiled
+  // with exportHiddenGlobals (hidden_globals.h) for a snapshot to reach them.
+  std::vector<uint32_t> hiddenMutableGlobals;
 };
 
 // Parses the binary module in one linear pass (never throws on bad input, never reads out of
 // bounds, work bounded by the input's size, which is capped at limits::kMaxModuleBytes).
 // Returns the state to save when the module's whole state between entries is linear memory plus
-// exported mutable globals. Errors carry a one-line reason naming the culprit:
+// mutable globals of number types. Errors carry a one-line reason naming the culprit:
 //  - kFailedPrecondition: a well-formed module whose state cannot be captured, or one using an
 //    instruction or feature this check does not decode (SIMD beyond 0xfd 0xff, GC,
 //    exception handling, typed function references);

@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/limits.h"
 #include "wat_test_support.h"
 
 namespace wop::wasm {
@@ -117,6 +119,49 @@ TEST_F(GuestInstanceTest, ADeclaredMemoryAboveTheCapFailsInstantiation) {
       instantiateWat(R"((module (memory (export "memory") 64)))", {.maxMemoryBytes = 1u << 20});
   ASSERT_FALSE(instance);
   EXPECT_THAT(instance.status().message(), HasSubstr("instantiating test.wat"));
+}
+
+TEST_F(GuestInstanceTest, ATableGrowPastItsLimitReturnsMinusOneAtOnce) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (table $t 1 funcref)
+      (func (export "grow") (param i32) (result i32)
+        (table.grow $t (ref.null func) (local.get 0)))))");
+  ASSERT_TRUE(instance) << instance.status().toString();
+  auto grow = [&](uint32_t delta) {
+    auto results = instance->enter("grow", {wasmtime::Val(static_cast<int32_t>(delta))});
+    EXPECT_TRUE(results) << results.status().toString();
+    return results ? results->front().i32() : 0;
+  };
+  // A table of 1 + 100,000 elements is one more than a guest may have.
+  ASSERT_EQ(grow(limits::kMaxGuestTableElements), -1) << "tables are not limited";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(grow(0x80000000u), -1);  // 2^31 entries: 16 GiB of table, once the host's end
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  EXPECT_EQ(grow(limits::kMaxGuestTableElements - 1), 1) << "up to the limit, it grows";
+  EXPECT_EQ(grow(1), -1);
+}
+
+TEST_F(GuestInstanceTest, AFailureOfInstantiationWithoutGuestCodeIsThatOfTheModule) {
+  // A data segment past the end of memory: found only by instantiation, and on every try.
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (data (i32.const 70000) "past the end")))");
+  ASSERT_FALSE(instance);
+  EXPECT_EQ(instance.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(instance.status().message(),
+              HasSubstr("instantiating test.wat: the module cannot be instantiated"));
+  EXPECT_EQ(instance.status().message().find('\n'), std::string::npos);
+}
+
+TEST_F(GuestInstanceTest, ATrapInAStartFunctionIsTheGuestsLikeAnyTrap) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func $start unreachable)
+      (start $start)))");
+  ASSERT_FALSE(instance);
+  EXPECT_EQ(instance.status().code(), StatusCode::kAborted);
+  EXPECT_THAT(instance.status().message(), HasSubstr("trapped"));
 }
 
 TEST_F(GuestInstanceTest, ATrapIsReportedWithItsReason) {

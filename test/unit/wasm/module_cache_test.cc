@@ -81,6 +81,44 @@ TEST_F(ModuleCacheTest, RequirementsAreCheckedOnEveryLoad) {
   auto refused = cache.load(WOP_JSON_ROUNDTRIP_WASM, operatorAbi);
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("exports no ABI marker"));
+  // Refused on its bytes: nothing was compiled, no artifact written.
+  EXPECT_EQ(cache.counters().compiled, 0u);
+  EXPECT_TRUE(artifacts().empty());
+}
+
+// A module keeping its count in a global it does not export, first of its globals (where clang
+// keeps __stack_pointer): the cache compiles it with that global exported, so that a snapshot
+// can save its value and set it in a fresh instance.
+TEST_F(ModuleCacheTest, HiddenMutableGlobalsAreExportedForSnapshots) {
+  std::filesystem::create_directories(dir_);
+  const auto path = dir_ / "counter.wat";
+  std::ofstream(path) << R"((module
+      (memory (export "memory") 1)
+      (global $count (mut i32) (i32.const 0))
+      (func (export "bump") (result i32)
+        (global.set $count (i32.add (global.get $count) (i32.const 1)))
+        (global.get $count))))";
+  ModuleCache cache(engine_, (dir_ / "artifacts").string());
+  auto module = cache.load(path.string(), {});
+  ASSERT_TRUE(module) << module.status().toString();
+  ASSERT_TRUE(module->capturableState()) << module->capturableState().status().toString();
+  EXPECT_EQ(module->capturableState()->exportedMutableGlobals,
+            std::vector<std::string>{"wop.global.0"});
+
+  auto first = GuestInstance::create(engine_, *module, {});
+  ASSERT_TRUE(first) << first.status().toString();
+  ASSERT_TRUE(first->enter("bump", {}));
+  ASSERT_TRUE(first->enter("bump", {}));
+  auto saved = first->exportedGlobal("wop.global.0");
+  ASSERT_TRUE(saved) << "the hidden global is not reachable";
+  EXPECT_EQ(saved->i32(), 2);
+
+  auto restored = GuestInstance::create(engine_, *module, {});
+  ASSERT_TRUE(restored);
+  ASSERT_TRUE(restored->setExportedGlobal("wop.global.0", *saved).isOk());
+  auto bumped = restored->enter("bump", {});
+  ASSERT_TRUE(bumped);
+  EXPECT_EQ(bumped->front().i32(), 3) << "the count went on from the saved value";
 }
 
 TEST(Sha256, MatchesAKnownDigest) {

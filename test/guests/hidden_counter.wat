@@ -1,0 +1,35 @@
+;; hidden_counter: counts its reconciles in a mutable global it does not export, which is its
+;; first global (where clang keeps __stack_pointer), and logs "count: N" on each. A snapshot must
+;; save that global like any other: after a swap-out and restore the count goes on (1, 2, ...),
+;; never back to 1. Declares ConfigMaps with the label "hidden-counter" in namespace
+;; swap-hidden-counter.
+(module
+  (import "wop" "log" (func $log (param i32 i32 i32)))
+  (import "wop" "declare" (func $declare (param i32 i32) (result i32)))
+  (import "wop" "reconcile_done" (func $reconcile_done (param i32 i32 i64 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $count (mut i32) (i32.const 0))
+  (global $heap (mut i32) (i32.const 65536))
+  (data (i32.const 1024) "{\"name\":\"hidden-counter\",\"for\":{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"namespace\":\"swap-hidden-counter\",\"labelSelector\":\"hidden-counter\"},\"resyncSeconds\":0}")
+  (data (i32.const 2048) "count: ")
+  (func (export "wop_abi_version_1"))
+  (func (export "wop_alloc") (param $len i32) (result i32)
+    (local $start i32)
+    (if (i32.gt_u (local.get $len) (i32.const 65536)) (then (return (i32.const 0))))
+    (if (i32.gt_u (i32.add (global.get $heap) (local.get $len)) (i32.const 131072))
+      (then (global.set $heap (i32.const 65536))))
+    (local.set $start (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $len)))
+    (local.get $start))
+  (func (export "wop_init") (result i32)
+    (drop (call $declare (i32.const 1024) (i32.const 155)))
+    (i32.const 0))
+  (func (export "wop_reconcile") (param $id i32) (param $controller i32) (param $key i32) (param $key_len i32) (result i32)
+    (global.set $count (i32.add (global.get $count) (i32.const 1)))
+    ;; "count: N" for N in 0..9 (the tests stay below 10)
+    (i32.store8 (i32.const 2055) (i32.add (i32.const 48) (i32.rem_u (global.get $count) (i32.const 10))))
+    (call $log (i32.const 1) (i32.const 2048) (i32.const 8))
+    (drop (call $reconcile_done (local.get $id) (i32.const 0) (i64.const 0) (i32.const 0) (i32.const 0)))
+    (i32.const 0))
+  (func (export "wop_on_complete") (param i32 i32 i32 i32) (result i32) (i32.const 0))
+)

@@ -7,8 +7,12 @@
 //
 // One entry cannot be preempted (only interrupted at the entry limit), so with few workers
 // two operators with long entries could hold every worker for up to a second at a time. An
-// operator whose last slice was long may therefore take a worker only while fewer than
+// operator whose recent slices were long may therefore take a worker only while fewer than
 // maxLongRunning such operators run: with two workers, one is always free for the others.
+// "Recent" is a moving average of its slice times (weight 1/8), not the last slice alone: a
+// hog's short slices between its long entries (a timer that found nothing due yet, a
+// completion delivered) must not let two hogs start long entries together, and one long
+// slice of a quick operator (a restore, a cold cache) does not mark it.
 //
 // Pure bookkeeping, no threads or clocks: the caller measures slices and locks.
 // Thread-safety: none (the host calls it under its own mutex).
@@ -26,7 +30,7 @@ namespace wop::runtime {
 struct FairRunQueueOptions {
   // How far below the least vruntime a newly runnable operator may start.
   std::chrono::nanoseconds sleeperCredit = std::chrono::milliseconds(5);
-  // A slice longer than this marks its operator as long-running until a shorter slice.
+  // An operator whose average slice (weight 1/8 per slice) is longer than this is long-running.
   std::chrono::nanoseconds longSlice = std::chrono::milliseconds(50);
   // How many long-running operators may run at once (at least 1).
   int maxLongRunning = 1;
@@ -86,7 +90,8 @@ class FairRunQueue {
     if (e.longRunning) longRunning_--;
     e.running = false;
     e.vruntime += used;
-    e.longRunning = used > options_.longSlice;
+    e.averageSlice += (used - e.averageSlice) / 8;
+    e.longRunning = e.averageSlice > options_.longSlice;
     if (e.forgotten) {
       entities_.erase(it);
       updateMin();
@@ -138,7 +143,8 @@ class FairRunQueue {
     bool queued = false;
     bool running = false;
     bool again = false;        // woken while running
-    bool longRunning = false;  // its last slice was longer than options_.longSlice
+    Duration averageSlice{0};  // moving average of its slice times, weight 1/8
+    bool longRunning = false;  // averageSlice > options_.longSlice
     bool forgotten = false;
   };
   using Queue = std::set<std::tuple<Duration, uint64_t, Id>>;

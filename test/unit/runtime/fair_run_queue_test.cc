@@ -93,6 +93,32 @@ TEST(FairRunQueueTest, LongRunningOperatorsLeaveAWorkerForTheOthers) {
   EXPECT_EQ(queue.next(), "hog-2");
 }
 
+// The two hogs of the test above, each with a short slice between its long ones (a wake-up
+// that found its requeued key not yet due): neither becomes quick, so they still run one at a
+// time. A quick operator with one long slice (a restore) is not made long-running by it.
+TEST(FairRunQueueTest, LongRunningIsAnAverageNotTheLastSlice) {
+  Queue queue({.maxLongRunning = 1});
+  queue.wake("hog-1");
+  queue.wake("hog-2");
+  ASSERT_EQ(queue.next(), "hog-1");
+  ASSERT_EQ(queue.next(), "hog-2");
+  queue.finish("hog-1", milliseconds(900), /*more=*/true);
+  queue.finish("hog-2", milliseconds(900), /*more=*/true);
+  for (int round = 0; round < 2; ++round) {  // each gets its short slice in between
+    auto hog = queue.next();
+    ASSERT_TRUE(hog);
+    EXPECT_FALSE(queue.hasEligible());
+    queue.finish(*hog, milliseconds(0), /*more=*/true);
+  }
+  ASSERT_TRUE(queue.next());
+  EXPECT_FALSE(queue.hasEligible()) << "a short slice made a hog quick: both workers are taken";
+
+  queue.wake("quick");
+  ASSERT_EQ(queue.next(), "quick");
+  queue.finish("quick", milliseconds(60), /*more=*/true);
+  EXPECT_EQ(queue.next(), "quick") << "one 60 ms slice made a quick operator long-running";
+}
+
 // Two workers on virtual time (1 ms steps): two operators that burn 0.9 s per slice and always
 // have more, and a quick one woken every 100 ms for a 1 ms slice. Returns the quick one's
 // longest wait for a worker after the first second.

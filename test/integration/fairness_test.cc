@@ -25,19 +25,6 @@ using Clock = std::chrono::steady_clock;
 const kube::ResourceInfo kTestResources{
     {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 
-// Compiles a .wat guest of the source tree into a .wasm file in dir.
-std::string watModule(const std::string& relativePath, const std::string& dir) {
-  std::ifstream in(std::string(WOP_SOURCE_DIR) + "/" + relativePath);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto bytes = wasmtime::wat2wasm(text);
-  EXPECT_TRUE(bytes) << relativePath << ": " << bytes.err().message();
-  const std::string out = dir + "/" + std::filesystem::path(relativePath).stem().string() + ".wasm";
-  std::ofstream file(out, std::ios::binary);
-  auto data = bytes.unwrap();
-  file.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  return out;
-}
-
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values.empty() ? 0 : values[values.size() / 2];

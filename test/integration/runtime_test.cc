@@ -27,19 +27,6 @@ std::string wasm(const std::string& name) {
   return std::string(WOP_WASM_DIR) + "/" + name + ".wasm";
 }
 
-// Compiles a .wat guest of the source tree into a .wasm file in dir.
-std::string watModule(const std::string& relativePath, const std::string& dir) {
-  std::ifstream in(std::string(WOP_SOURCE_DIR) + "/" + relativePath);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto bytes = wasmtime::wat2wasm(text);
-  EXPECT_TRUE(bytes) << relativePath << ": " << bytes.err().message();
-  const std::string out = dir + "/" + std::filesystem::path(relativePath).stem().string() + ".wasm";
-  std::ofstream file(out, std::ios::binary);
-  auto data = bytes.unwrap();
-  file.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  return out;
-}
-
 nlohmann::json testResource(const std::string& ns, const std::string& name, int64_t nonce) {
   return {{"apiVersion", "bench.wasm-operator.dev/v1"},
           {"kind", "TestResource"},

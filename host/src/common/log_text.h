@@ -11,7 +11,8 @@ namespace wop::common {
 
 // Escapes every control character (all bytes below 0x20, and 0x7f) as \n \r \t or \xNN, and a
 // backslash as \\, so the escaping is reversible; bytes that are not valid UTF-8 (overlong
-// forms, surrogates, code points above U+10FFFF, truncated sequences) become U+FFFD each. C1
+// forms, surrogates, code points above U+10FFFF, truncated sequences) become
+// U+FFFD, one per maximal ill-formed subpart as common/utf8.h replaces them. C1
 // controls (U+0080..U+009F, which some terminals obey) are escaped as \u0080..\u009f.
 std::string escapeLogText(std::string_view text);
 

@@ -7,9 +7,9 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Length of the well-formed sequence at text[i], or 0 with *consumed set to the length of the
-// maximal ill-formed subpart (at least 1) to replace.
-size_t sequenceAt(std::string_view text, size_t i, size_t* consumed) {
+}  // namespace
+
+size_t utf8SequenceAt(std::string_view text, size_t i, size_t* consumed) {
   const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
   const uint8_t lead = byte(i);
   if (lead < 0x80) return 1;
@@ -40,12 +40,10 @@ size_t sequenceAt(std::string_view text, size_t i, size_t* consumed) {
   return length;
 }
 
-}  // namespace
-
 bool isValidUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     size_t consumed = 0;
-    const size_t length = sequenceAt(text, i, &consumed);
+    const size_t length = utf8SequenceAt(text, i, &consumed);
     if (length == 0) return false;
     i += length;
   }
@@ -57,7 +55,7 @@ std::string toValidUtf8(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
     size_t consumed = 0;
-    const size_t length = sequenceAt(text, i, &consumed);
+    const size_t length = utf8SequenceAt(text, i, &consumed);
     if (length == 0) {
       out += kReplacement;
       i += consumed;

@@ -8,6 +8,11 @@
 
 namespace wop::common {
 
+// Length of the well-formed sequence starting at text[i] (1 to 4), or 0 when there is none, with
+// *consumed set to the length of the maximal ill-formed subpart there (at least 1), which is
+// what one U+FFFD replaces. i < text.size().
+size_t utf8SequenceAt(std::string_view text, size_t i, size_t* consumed);
+
 // True if text is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF).
 bool isValidUtf8(std::string_view text);
 

@@ -21,13 +21,13 @@ Status invalid(const std::string& what) {
 }
 
 bool needsName(const std::string& verb) {
-  return verb == "get" || verb == "update" || verb == "updateStatus" || verb == "patch" ||
-         verb == "apply" || verb == "delete";
+  return verb == WOP_VERB_GET || verb == WOP_VERB_UPDATE || verb == WOP_VERB_UPDATE_STATUS ||
+         verb == WOP_VERB_PATCH || verb == WOP_VERB_APPLY || verb == WOP_VERB_DELETE;
 }
 
 bool needsBody(const std::string& verb) {
-  return verb == "create" || verb == "update" || verb == "updateStatus" || verb == "patch" ||
-         verb == "apply" || verb == "event";
+  return verb == WOP_VERB_CREATE || verb == WOP_VERB_UPDATE || verb == WOP_VERB_UPDATE_STATUS ||
+         verb == WOP_VERB_PATCH || verb == WOP_VERB_APPLY || verb == WOP_VERB_EVENT;
 }
 
 std::string nowRfc3339() {
@@ -71,7 +71,7 @@ common::Result<std::string> eventObject(const GuestApiRequest& request, const st
 
 // Every name that goes into a URL or a query, by the API server's rules (kube/api_names.h).
 Status checkNames(const GuestApiRequest& request) {
-  if (request.verb != "event") {
+  if (request.verb != WOP_VERB_EVENT) {
     if (auto status = kube::checkApiVersion(request.apiVersion); !status.isOk()) return status;
     if (auto status = kube::checkKind(request.kind); !status.isOk()) return status;
   }
@@ -126,19 +126,20 @@ common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
   if (auto it = json.find("body"); it != json.end()) request.body = it->dump();
 
   static const std::vector<std::string> kVerbs = {
-      "get", "list", "create", "update", "updateStatus", "patch", "apply", "delete", "event"};
+      WOP_VERB_GET,   WOP_VERB_LIST,  WOP_VERB_CREATE, WOP_VERB_UPDATE, WOP_VERB_UPDATE_STATUS,
+      WOP_VERB_PATCH, WOP_VERB_APPLY, WOP_VERB_DELETE, WOP_VERB_EVENT};
   if (std::find(kVerbs.begin(), kVerbs.end(), request.verb) == kVerbs.end()) {
     return invalid("unknown verb \"" + request.verb + "\"");
   }
-  if (request.verb != "event" && (request.apiVersion.empty() || request.kind.empty())) {
+  if (request.verb != WOP_VERB_EVENT && (request.apiVersion.empty() || request.kind.empty())) {
     return invalid("apiVersion and kind are required");
   }
   if (needsName(request.verb) && request.name.empty())
     return invalid(request.verb + " needs a name");
   if (needsBody(request.verb) && request.body.empty())
     return invalid(request.verb + " needs a body");
-  if (request.patchType != "merge" && request.patchType != "json" &&
-      request.patchType != "strategic") {
+  if (request.patchType != WOP_PATCH_MERGE && request.patchType != WOP_PATCH_JSON &&
+      request.patchType != WOP_PATCH_STRATEGIC) {
     return invalid("patchType must be merge, json or strategic");
   }
   if (auto status = checkNames(request); !status.isOk()) return invalid(status.message());
@@ -150,39 +151,39 @@ common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
                                                 const std::string& operatorName) {
   const std::string manager = request.fieldManager.empty() ? operatorName : request.fieldManager;
   const auto& verb = request.verb;
-  if (verb == "get") {
+  if (verb == WOP_VERB_GET) {
     auto get = kube::getRequest(resource, request.ns, request.name);
     if (!request.resourceVersion.empty())
       get.path += "?resourceVersion=" + kube::urlEncode(request.resourceVersion);
     return get;
   }
-  if (verb == "list") {
+  if (verb == WOP_VERB_LIST) {
     return kube::listRequest(resource, request.ns,
                              {.labelSelector = request.labelSelector,
                               .resourceVersion = request.resourceVersion,
                               .resourceVersionMatch = request.resourceVersionMatch});
   }
-  if (verb == "create")
+  if (verb == WOP_VERB_CREATE)
     return kube::createRequest(resource, request.ns, request.body, {.fieldManager = manager});
-  if (verb == "update")
+  if (verb == WOP_VERB_UPDATE)
     return kube::updateRequest(resource, request.ns, request.name, request.body,
                                {.fieldManager = manager});
-  if (verb == "updateStatus") {
+  if (verb == WOP_VERB_UPDATE_STATUS) {
     return kube::updateRequest(resource, request.ns, request.name, request.body,
                                {.fieldManager = manager}, "status");
   }
-  if (verb == "patch") {
-    const auto type = request.patchType == "json"        ? kube::PatchType::kJsonPatch
-                      : request.patchType == "strategic" ? kube::PatchType::kStrategicMerge
-                                                         : kube::PatchType::kJsonMerge;
+  if (verb == WOP_VERB_PATCH) {
+    const auto type = request.patchType == WOP_PATCH_JSON        ? kube::PatchType::kJsonPatch
+                      : request.patchType == WOP_PATCH_STRATEGIC ? kube::PatchType::kStrategicMerge
+                                                                 : kube::PatchType::kJsonMerge;
     return kube::patchRequest(resource, request.ns, request.name, type, request.body,
                               {.fieldManager = manager});
   }
-  if (verb == "apply") {
+  if (verb == WOP_VERB_APPLY) {
     return kube::patchRequest(resource, request.ns, request.name, kube::PatchType::kApply,
                               request.body, {.fieldManager = manager, .force = request.force});
   }
-  if (verb == "delete") {
+  if (verb == WOP_VERB_DELETE) {
     return kube::deleteRequest(resource, request.ns, request.name,
                                {.propagationPolicy = request.propagationPolicy});
   }

@@ -7,17 +7,18 @@
 
 #include "common/status.h"
 #include "kube/request.h"
+#include "wop_abi.h"
 
 namespace wop::runtime {
 
 struct GuestApiRequest {
-  std::string verb;  // get list create update updateStatus patch apply delete event
+  std::string verb;  // a WOP_VERB_*
   std::string apiVersion;
   std::string kind;
   std::string ns;
   std::string name;
   std::string body;  // JSON text of "body", if any
-  std::string patchType = "merge";
+  std::string patchType = WOP_PATCH_MERGE;
   std::string fieldManager;
   bool force = false;
   std::string propagationPolicy;

@@ -1,11 +1,17 @@
-// Helpers for integration tests of an OperatorHost: its log lines kept for assertions, and one
-// operator's stats by name.
+// Helpers for integration tests of an OperatorHost: its log lines kept for assertions, one
+// operator's stats by name, and .wat guests compiled for it.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
+#include <wasmtime.hh>
 
 #include "runtime/operator_host.h"
 
@@ -35,6 +41,19 @@ inline runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::st
     if (s.name == name) return s;
   }
   return {};
+}
+
+// Compiles a .wat guest of the source tree into a .wasm file in dir.
+inline std::string watModule(const std::string& relativePath, const std::string& dir) {
+  std::ifstream in(std::string(WOP_SOURCE_DIR) + "/" + relativePath);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = wasmtime::wat2wasm(text);
+  EXPECT_TRUE(bytes) << relativePath << ": " << bytes.err().message();
+  const std::string out = dir + "/" + std::filesystem::path(relativePath).stem().string() + ".wasm";
+  std::ofstream file(out, std::ios::binary);
+  auto data = bytes.unwrap();
+  file.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  return out;
 }
 
 }  // namespace wop::testing

@@ -10,7 +10,7 @@ packages=(
   "libc++-$WOP_LLVM_MAJOR-dev-wasm32" "libc++abi-$WOP_LLVM_MAJOR-dev-wasm32"
   "libclang-rt-$WOP_LLVM_MAJOR-dev-wasm32"
   # host build
-  cmake ninja-build pkg-config g++ make
+  cmake ninja-build pkg-config g++ make ccache
   libcurl4-openssl-dev libssl-dev libsimdjson-dev libyaml-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev "libclang-rt-$WOP_LLVM_MAJOR-dev"
   # test control plane and benchmarks

@@ -89,8 +89,16 @@ uint64_t Informer::addHandlers(Handlers handlers) {
         if (entry->handlers.onAdd) entry->handlers.onAdd(object);
       }
     }
-    std::lock_guard lock(self->mutex_);
-    self->handlers_[id] = entry;
+    {
+      std::lock_guard lock(self->mutex_);
+      self->handlers_[id] = entry;
+    }
+    // Synced before these handlers came: their replay above was their first list. (Otherwise
+    // the first list's end reports it, on this thread, so the two cannot both miss it.)
+    if (self->synced_ && !entry->syncReported && entry->active) {
+      entry->syncReported = true;
+      if (entry->handlers.onSynced) entry->handlers.onSynced();
+    }
   });
   std::lock_guard lock(mutex_);
   pendingOrActive_[id] = entry;
@@ -122,6 +130,19 @@ void Informer::notify(const Store::Change& change) {
     } else if (change.before) {
       if (h.onDelete) h.onDelete(change.before);
     }
+  }
+}
+
+void Informer::notifySynced() {
+  std::vector<std::shared_ptr<HandlerEntry>> entries;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, entry] : handlers_) entries.push_back(entry);
+  }
+  for (const auto& entry : entries) {
+    if (!entry->active || entry->syncReported) continue;
+    entry->syncReported = true;
+    if (entry->handlers.onSynced) entry->handlers.onSynced();
   }
 }
 
@@ -219,6 +240,7 @@ void Informer::onListPage(kube::ApiResult<kube::HttpResponse> response,
   }
   syncedCv_.notify_all();
   for (const auto& change : changes) notify(change);
+  notifySynced();
   watch();
 }
 

@@ -53,10 +53,16 @@ struct InformerOptions {
   kube::RequestOptions requestOptions;  // e.g. impersonation
 };
 
+// Called on the informer's (the I/O) thread; each may be left empty.
 struct Handlers {
   std::function<void(const ObjectPtr& object)> onAdd;
   std::function<void(const ObjectPtr& before, const ObjectPtr& after)> onUpdate;
   std::function<void(const ObjectPtr& object)> onDelete;
+  // Once per addHandlers: when the informer's first list is in the store and onAdd has run
+  // for each listed object; or, if it had synced before the handlers were added, right after
+  // their replay of the store (a task on the I/O thread, never inside addHandlers itself, whose
+  // caller may hold locks). Not called again after a relist, nor after removeHandlers.
+  std::function<void()> onSynced;
 };
 
 struct InformerCounters {
@@ -88,7 +94,8 @@ class Informer : public std::enable_shared_from_this<Informer> {
   const InformerCounters& counters() const { return counters_; }
   std::string lastError() const;
 
-  // Adds handlers; if the store is already synced, they first get an add for each object.
+  // Adds handlers; if the store is already synced, they first get an add for each object, then
+  // onSynced. Safe from any thread; the handlers start on the I/O thread.
   uint64_t addHandlers(Handlers handlers);
   void removeHandlers(uint64_t id);
 
@@ -106,6 +113,7 @@ class Informer : public std::enable_shared_from_this<Informer> {
   void relistAfterGone();
   void retryLater(void (Informer::*step)(), const std::string& why);
   void notify(const Store::Change& change);
+  void notifySynced();
   common::Result<ObjectPtr> decode(simdjson::dom::element object, const DecodeOptions& options);
 
   kube::Client& client_;
@@ -132,6 +140,7 @@ class Informer : public std::enable_shared_from_this<Informer> {
   struct HandlerEntry {
     Handlers handlers;
     std::atomic<bool> active{true};
+    bool syncReported = false;  // I/O thread only: onSynced has been called
   };
 
   mutable std::mutex mutex_;  // guards handlers_, lastError_; syncedCv_ waits on it

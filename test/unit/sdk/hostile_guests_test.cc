@@ -12,7 +12,8 @@
 namespace {
 
 std::filesystem::path hostileDir() {
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "guests" / "hostile";
+  // Not __FILE__: the compiler cache makes it relative to the build (CMakeLists.txt).
+  return std::filesystem::path(WOP_SOURCE_DIR) / "test" / "guests" / "hostile";
 }
 
 std::set<std::string> exportsOf(const wasmtime::Module& module) {

@@ -1,0 +1,36 @@
+// An OperatorObserver that keeps figures for benchmarks and tests: change-to-reconcile delays
+// by wake kind, and swap-out and restore durations. Bounded: at most a million samples each.
+//
+// Thread-safety: all methods, from any thread.
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+#include "runtime/operator_environment.h"
+
+namespace wop::runtime {
+
+class FigureRecorder final : public OperatorObserver {
+ public:
+  bool wantsLatency() const override { return true; }
+  void changeToReconcile(double ms, WakeKind kind) override;
+  void swapped(SwapEvent event, double ms) override;
+
+  // Samples (ms) since the last take, of every kind or of one.
+  std::vector<double> takeLatencySamples();
+  std::vector<double> takeLatencySamples(WakeKind kind);
+  std::vector<double> takeSwapSamples(SwapEvent event);
+
+ private:
+  struct LatencySample {
+    double ms;
+    WakeKind kind;
+  };
+  std::mutex mutex_;
+  std::vector<LatencySample> latency_;
+  std::vector<double> swapOutMs_;
+  std::vector<double> restoreMs_;
+};
+
+}  // namespace wop::runtime

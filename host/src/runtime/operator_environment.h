@@ -1,0 +1,92 @@
+// What an operator's parts get from the host, as interfaces, so that each part can run in a
+// unit test on virtual time with fakes: the parts never see OperatorHost. The host implements
+// the scheduler and the background runner; tests implement all of them.
+//
+//   OperatorHost ──owns──> Operator ──owns──> Controllers, GuestSupervisor, ApiCalls, Swapper
+//        │                    │
+//        └─implements─> OperatorScheduler, BackgroundJobs, LogSink  <──uses── (every part)
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cache/shared_informers.h"
+#include "common/clock.h"
+#include "common/timers.h"
+#include "kube/client.h"
+#include "runtime/work_queue.h"
+
+namespace wop::runtime {
+
+class Operator;
+
+// Puts an operator on the run queue (a worker then calls its runSlice()). Any thread.
+class OperatorScheduler {
+ public:
+  virtual ~OperatorScheduler() = default;
+  virtual void schedule(const std::shared_ptr<Operator>& op) = 0;
+};
+
+// Runs jobs in order on one background thread (snapshot checks), off every operator's path.
+class BackgroundJobs {
+ public:
+  virtual ~BackgroundJobs() = default;
+  virtual void run(std::function<void()> job) = 0;
+};
+
+// How a change found its operator: resident, swapped out (restored on the way to the reconcile),
+// or resident because a prediction restored it ahead of the change.
+enum class WakeKind { kResident, kSwapped, kPrefetched };
+enum class SwapEvent { kSwapOut, kRestore };
+
+// Figures for benchmarks. Nothing is stamped unless an observer asks for latencies, so the hot
+// path of a host without one does no bookkeeping for them.
+class OperatorObserver {
+ public:
+  virtual ~OperatorObserver() = default;
+  virtual bool wantsLatency() const { return false; }
+  // From the informer event that queued a key to the start of its reconcile.
+  virtual void changeToReconcile(double ms, WakeKind kind) {
+    (void)ms;
+    (void)kind;
+  }
+  virtual void swapped(SwapEvent event, double ms) {
+    (void)event;
+    (void)ms;
+  }
+};
+
+// Subscribes handlers to the informer of key (cache::SharedInformers::subscribe in the host; a
+// fake that keeps the handlers in tests, which then play the informer).
+using Subscribe = std::function<cache::Subscription(const cache::InformerKey&, cache::Handlers)>;
+
+// One operator's log line (level WOP_LOG_*); the host escapes and writes it.
+using OperatorLog = std::function<void(int32_t level, const std::string& message)>;
+
+// The host-wide settings an operator's parts read.
+struct OperatorSettings {
+  std::chrono::milliseconds restartBackoffBase{1000};
+  std::chrono::milliseconds restartBackoffMax{300'000};
+  bool checkPermissions = true;  // SubjectAccessReview of every declared watch at start
+  RateLimits queueLimits;
+  // Swapping: the host's defaults (an operator's spec may override enabled and idleAfter).
+  bool swapEnabled = false;
+  std::chrono::milliseconds swapIdleAfter{2000};
+  bool swapPredict = true;
+  std::string snapshotDirectory;  // empty: swapping is off for every operator
+};
+
+struct OperatorEnvironment {
+  const common::Clock& clock;
+  common::Timers& timers;
+  kube::Client& client;
+  Subscribe subscribe;
+  OperatorScheduler& scheduler;
+  BackgroundJobs& background;
+  OperatorObserver& observer;
+  OperatorSettings settings;
+};
+
+}  // namespace wop::runtime

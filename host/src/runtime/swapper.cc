@@ -1,0 +1,159 @@
+#include "runtime/swapper.h"
+
+namespace wop::runtime {
+namespace {
+
+// After a failed swap-out (a full disk), how long before the next try.
+constexpr auto kSwapRetryAfter = std::chrono::seconds(30);
+
+WakePredictorOptions predictorOptions(std::chrono::milliseconds idleAfter) {
+  WakePredictorOptions options;
+  options.idleAfter = idleAfter;
+  return options;
+}
+
+}  // namespace
+
+Swapper::Swapper(const common::Clock& clock, std::string folder, std::string identity,
+                 std::chrono::milliseconds idleAfter, bool predict)
+    : clock_(clock),
+      snapshot_(std::move(folder), std::move(identity)),
+      idleAfter_(idleAfter),
+      predict_(predict),
+      predictor_(predictorOptions(idleAfter)) {}
+
+Swapper::~Swapper() { snapshot_.discard(); }
+
+WakeKind Swapper::recordWake() {
+  std::lock_guard lock(mutex_);
+  predictor_.recordWake(clock_.now());
+  if (swappedOut_) {
+    stats_.wakesSwapped++;
+    return WakeKind::kSwapped;
+  }
+  stats_.wakesResident++;
+  return prefetched_ ? WakeKind::kPrefetched : WakeKind::kResident;
+}
+
+bool Swapper::prefetchDue() const {
+  if (!predict_) return false;
+  const auto now = clock_.now();
+  std::lock_guard lock(mutex_);
+  const auto at = predictor_.prefetchAt();
+  const auto wake = predictor_.predictedWake();
+  return at && wake && *at <= now && *wake > now;
+}
+
+std::optional<common::TimePoint> Swapper::nextPrefetch() const {
+  if (!predict_) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  const auto at = predictor_.prefetchAt();
+  if (at && *at > clock_.now()) return at;
+  return std::nullopt;
+}
+
+common::Result<Swapper::Restored> Swapper::restore(GuestFactory& factory,
+                                                   hostcalls::OperatorServices& services,
+                                                   bool prefetch) {
+  const auto started = clock_.now();
+  auto plan = snapshot_.open();
+  if (!plan) return plan.status();
+  // Small layers (deltas, small memories) are checked before the guest runs on them.
+  if (auto checked =
+          snapshot::OperatorSnapshot::verifyData(*plan, snapshot::VerifyScope::kBeforeRun);
+      !checked.isOk()) {
+    return checked;
+  }
+  auto guest = factory.restore(services, snapshot_, *plan);
+  if (!guest) return guest.status();
+  restoredFromChain_ = true;
+  prefetched_ = prefetch;
+  swappedOut_ = false;
+  idleSince_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    stats_.restores++;
+    if (prefetch) stats_.prefetches++;
+    stats_.lastRestoreMs =
+        std::chrono::duration<double, std::milli>(clock_.now() - started).count();
+  }
+  return Restored{std::move(*guest), std::make_shared<snapshot::RestorePlan>(std::move(*plan))};
+}
+
+common::Status Swapper::checkRest(const snapshot::RestorePlan& plan) {
+  // Bigger layers are checked after the guest is back: reading them whole on its path would
+  // make restore time grow with memory size. The plan keeps the files open.
+  return snapshot::OperatorSnapshot::verifyData(plan, snapshot::VerifyScope::kAfterRun);
+}
+
+Swapper::IdleCheck Swapper::idle() {
+  const auto now = clock_.now();
+  if (!idleSince_) idleSince_ = now;
+  IdleCheck check;
+  common::TimePoint checkAt;
+  if (now < retryAt_) {
+    checkAt = retryAt_;
+  } else if (predict_) {
+    std::lock_guard lock(mutex_);
+    check.swapNow = predictor_.shouldSwapOut(*idleSince_, now);
+    checkAt = predictor_.swapOutCheckAt(*idleSince_, now);
+  } else {
+    check.swapNow = now - *idleSince_ >= idleAfter_;
+    checkAt = *idleSince_ + idleAfter_;
+  }
+  // One timer per check time: idle slices would otherwise each ask for one.
+  if (!check.swapNow && checkAt > now && checkAt != checkAt_) {
+    checkAt_ = checkAt;
+    check.checkAgainAt = checkAt;
+  }
+  return check;
+}
+
+Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest) {
+  const auto started = clock_.now();
+  auto saved = guest.saveTo(snapshot_, restoredFromChain_);
+  if (guest.memoryFaulted() || (!saved && saved.status().code() == common::StatusCode::kDataLoss)) {
+    // The save read memory whose snapshot file shrank: what it wrote is not the guest's state.
+    return {SwapOut::kLostMemory, {}, {}, 0};
+  }
+  if (!saved) {
+    // A full disk costs memory, not correctness: the operator stays resident and tries later.
+    retryAt_ = started + kSwapRetryAfter;
+    return {SwapOut::kStayResident, saved.status().message(), {}, 0};
+  }
+  swappedOut_ = true;
+  prefetched_ = false;
+  idleSince_.reset();
+  const double ms = std::chrono::duration<double, std::milli>(clock_.now() - started).count();
+  {
+    std::lock_guard lock(mutex_);
+    stats_.swapOuts++;
+    stats_.snapshotBytes = saved->bytesWritten;
+    stats_.lastSwapOutMs = ms;
+  }
+  std::string what = std::string(saved->full ? "full" : "delta") + ", " +
+                     std::to_string(saved->bytesWritten >> 10) + " KiB written, " +
+                     std::to_string(saved->layers) + " layer(s)";
+  return {SwapOut::kSwapped, std::move(what), saved->recreatedFolder, ms};
+}
+
+void Swapper::freshInstance() {
+  restoredFromChain_ = false;
+  prefetched_ = false;
+  swappedOut_ = false;
+  idleSince_.reset();
+}
+
+void Swapper::discardAfterFault() {
+  snapshot_.discard();
+  freshInstance();
+  std::lock_guard lock(mutex_);
+  stats_.snapshotFaults++;
+}
+
+SwapStats Swapper::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+}  // namespace wop::runtime

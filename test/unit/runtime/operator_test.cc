@@ -1,0 +1,284 @@
+// The operator as a whole, on virtual time: fake informers, a scripted API server, scripted
+// guests (with real snapshot files for swapping), and the test as the worker and the clock.
+#include "runtime/operator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "fake_operator_parts.h"
+#include "runtime/figure_recorder.h"
+
+namespace wop::runtime {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::configMap;
+using ::testing::ElementsAre;
+using testing::FakeGuestFactory;
+using testing::FakeInformers;
+using testing::GuestScript;
+using ::testing::HasSubstr;
+using testing::kCoreV1Resources;
+using testing::QueuedBackground;
+using testing::RecordingScheduler;
+
+constexpr const char* kDeclaration =
+    R"({"name":"c","for":{"apiVersion":"v1","kind":"ConfigMap","namespace":"shop"}})";
+
+class OperatorTest : public ::testing::Test {
+ protected:
+  OperatorTest() {
+    char folder[] = "/tmp/wop-operator-test-XXXXXX";
+    snapshots_ = ::mkdtemp(folder);
+  }
+  ~OperatorTest() override {
+    op_.reset();
+    std::filesystem::remove_all(snapshots_);
+  }
+
+  OperatorEnvironment environment() {
+    return {clock_,     timers_,     *client_,  informers_.subscribe(),
+            scheduler_, background_, *figures_, settings_};
+  }
+  void create() {
+    factory_ = std::make_shared<FakeGuestFactory>(script_);
+    op_ = std::make_shared<Operator>(
+        environment(), spec_, factory_,
+        [this](int32_t, const std::string& line) { logs_.push_back(line); });
+  }
+  // The first start, as add() does it, with discovery's answer scripted.
+  void start() {
+    transport_->respond(200, kCoreV1Resources);
+    create();
+    auto status = op_->start();
+    ASSERT_TRUE(status.isOk()) << status.toString();
+  }
+  // The workers' loop, on this thread: slices until the operator has nothing ready.
+  void runSlices() {
+    for (int i = 0; i < 100; ++i) {
+      if (!op_->runSlice()) return;
+    }
+    FAIL() << "the operator never ran out of work";
+  }
+  // Time passes: due timers run (they wake the operator), then its slices.
+  void advance(common::Duration by) {
+    timers_.advance(by);
+    runSlices();
+  }
+  cache::Handlers& primary() { return informers_.subscribed.at(0).handlers; }
+  OperatorStats stats() const { return op_->stats(); }
+  void enableSwapping() {
+    settings_.swapEnabled = true;
+    settings_.snapshotDirectory = snapshots_;
+    settings_.swapIdleAfter = milliseconds(0);
+    settings_.swapPredict = false;
+  }
+
+  common::FakeClock clock_;
+  common::ManualTimers timers_{clock_};
+  kube::FakeTransport* transport_ = nullptr;
+  std::unique_ptr<kube::Client> client_ = testing::fakeClient(clock_, &transport_);
+  FakeInformers informers_;
+  RecordingScheduler scheduler_;
+  QueuedBackground background_;
+  std::shared_ptr<FigureRecorder> figures_ = std::make_shared<FigureRecorder>();
+  OperatorSettings settings_{.restartBackoffBase = milliseconds(1000),
+                             .restartBackoffMax = milliseconds(60'000)};
+  OperatorSpec spec_{.name = "op"};
+  GuestScript script_{.declarations = {kDeclaration}};
+  std::shared_ptr<FakeGuestFactory> factory_;
+  std::shared_ptr<Operator> op_;
+  std::vector<std::string> logs_;
+  std::string snapshots_;
+};
+
+TEST_F(OperatorTest, NoReconcileStartsBeforeEveryCacheHasSynced) {
+  start();
+  EXPECT_EQ(stats().state, OperatorState::kRunning);
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  EXPECT_TRUE(script_.reconciled.empty());
+  informers_.syncAll();
+  EXPECT_GT(scheduler_.wakes, 0) << "a synced cache wakes the operator; nothing polls";
+  runSlices();
+  EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/a"));
+}
+
+TEST_F(OperatorTest, ATrapRestartsAFreshInstanceAfterBackoffAndTheKeyIsRetried) {
+  bool trapped = false;
+  script_.onReconcile = [&](hostcalls::OperatorServices& s, uint32_t id, uint32_t,
+                            std::string_view) {
+    if (!trapped) {
+      trapped = true;
+      return common::Status(common::StatusCode::kInternal, "wasm trap: unreachable");
+    }
+    (void)s.reconcileDone(id, WOP_RECONCILE_DONE, 0, "");
+    return common::Status::ok();
+  };
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  EXPECT_EQ(stats().state, OperatorState::kBackoff);
+  EXPECT_EQ(stats().restarts, 1u);
+  EXPECT_THAT(stats().lastError, HasSubstr("wop_reconcile: wasm trap"));
+  advance(milliseconds(700));  // under the smallest jittered backoff (750 ms)
+  EXPECT_EQ(script_.instances, 1);
+  advance(milliseconds(300));
+  EXPECT_EQ(script_.instances, 2);
+  EXPECT_EQ(stats().state, OperatorState::kRunning);
+  EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/a", "0/shop/a"));
+}
+
+TEST_F(OperatorTest, RequeueAfterWakesTheOperatorOnVirtualTime) {
+  script_.onReconcile = [](hostcalls::OperatorServices& s, uint32_t id, uint32_t,
+                           std::string_view) {
+    (void)s.reconcileDone(id, WOP_RECONCILE_REQUEUE_AFTER, 30'000, "");
+    return common::Status::ok();
+  };
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  advance(milliseconds(29'999));
+  EXPECT_EQ(script_.reconciled.size(), 1u);
+  advance(milliseconds(1));
+  EXPECT_EQ(script_.reconciled.size(), 2u);
+}
+
+TEST_F(OperatorTest, ARetriedFirstStartSetsUpItsControllersWithoutWaitingOnAWorker) {
+  script_.initFailures = 1;
+  create();
+  ASSERT_TRUE(op_->start().isOk()) << "a trap in wop_init is retried, not refused";
+  EXPECT_EQ(stats().state, OperatorState::kBackoff);
+  EXPECT_TRUE(transport_->sent.empty()) << "nothing resolved for an instance that failed";
+  transport_->respond(200, kCoreV1Resources);
+  timers_.advance(seconds(1));
+  // The retry sends discovery's request and returns; the answer comes on the "I/O thread"
+  // (here at once) and a later slice finishes the setup.
+  EXPECT_FALSE(op_->runSlice());
+  EXPECT_EQ(stats().state, OperatorState::kStarting);
+  runSlices();
+  EXPECT_EQ(stats().state, OperatorState::kRunning);
+  EXPECT_EQ(informers_.subscribed.size(), 1u);
+}
+
+TEST_F(OperatorTest, AServiceAccountThatMayNotWatchItsKindIsRefusedWithTheRbacItLacks) {
+  spec_.serviceAccountNamespace = "ops";
+  spec_.serviceAccountName = "copier";
+  transport_->respond(200, kCoreV1Resources);
+  transport_->respond(201, R"({"status":{"allowed":false}})");
+  create();
+  auto status = op_->start();
+  ASSERT_FALSE(status.isOk());
+  EXPECT_THAT(status.message(),
+              HasSubstr("ServiceAccount ops/copier may not list configmaps in namespace shop"));
+  EXPECT_EQ(stats().state, OperatorState::kRefused);
+  ASSERT_EQ(transport_->sent.size(), 2u);
+  EXPECT_THAT(transport_->sent[1].request.body, HasSubstr("system:serviceaccount:ops:copier"));
+}
+
+TEST_F(OperatorTest, AFunctionMappedWatchReconcilesTheKeysTheGuestEmits) {
+  script_.declarations = {R"({"name":"c","for":{"apiVersion":"v1","kind":"ConfigMap"},
+      "owns":[{"apiVersion":"v1","kind":"Secret"}],
+      "watches":[{"apiVersion":"v1","kind":"ConfigMap","labelSelector":"copy=yes","mapTo":"function"}]})"};
+  script_.onMap = [](hostcalls::OperatorServices& s, uint32_t, uint32_t watch, std::string_view) {
+    EXPECT_EQ(watch, 0u);
+    (void)s.emitKey("shop/target-1");
+    (void)s.emitKey("shop/target-2");
+    return common::Status::ok();
+  };
+  start();
+  informers_.syncAll();
+  informers_.subscribed.at(2).handlers.onAdd(configMap("shop", "source"));
+  runSlices();
+  EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/target-1", "0/shop/target-2"));
+}
+
+TEST_F(OperatorTest, AnObserverGetsChangeToReconcileDelays) {
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  clock_.advance(milliseconds(7));
+  runSlices();
+  auto samples = figures_->takeLatencySamples(WakeKind::kResident);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_DOUBLE_EQ(samples[0], 7.0);
+}
+
+// ------------------------------------------------------------------------------ swapping
+
+TEST_F(OperatorTest, AnIdleOperatorIsSwappedOutAndAChangeRestoresItsState) {
+  enableSwapping();
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  EXPECT_TRUE(stats().swappedOut);
+  EXPECT_EQ(stats().swapOuts, 1u);
+  EXPECT_EQ(stats().memoryBytes, 0u);
+  primary().onUpdate(configMap("shop", "a", "1"), configMap("shop", "a", "2"));
+  runSlices();
+  EXPECT_EQ(factory_->restores, 1);
+  EXPECT_EQ(stats().wakesSwapped, 1u);
+  EXPECT_THAT(script_.counters, ElementsAre(1, 2)) << "the guest's memory survived the swap";
+  background_.runAll();  // the rest of the snapshot is checked off the guest's path
+  EXPECT_EQ(stats().snapshotFaults, 0u);
+}
+
+TEST_F(OperatorTest, ASnapshotThatIsGoneMeansAFreshInstanceAndEveryKeyAgain) {
+  enableSwapping();
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  ASSERT_TRUE(stats().swappedOut);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(snapshots_)) {
+    if (entry.is_regular_file()) std::filesystem::remove(entry.path());
+  }
+  primary().onUpdate(configMap("shop", "a", "1"), configMap("shop", "a", "2"));
+  runSlices();
+  EXPECT_EQ(stats().snapshotFaults, 1u);
+  EXPECT_EQ(stats().state, OperatorState::kRunning);
+  EXPECT_EQ(script_.instances, 2);
+  EXPECT_EQ(script_.counters.back(), 1) << "a fresh instance: the lost state is rebuilt";
+  EXPECT_THAT(logs_, ::testing::Contains(HasSubstr("cannot restore from its snapshot")));
+}
+
+TEST_F(OperatorTest, AFullDiskKeepsTheOperatorResidentAndItTriesAgainLater) {
+  enableSwapping();
+  script_.failSave = true;
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  EXPECT_FALSE(stats().swappedOut);
+  EXPECT_THAT(logs_, ::testing::Contains(HasSubstr("staying resident")));
+  script_.failSave = false;
+  advance(seconds(29));
+  EXPECT_FALSE(stats().swappedOut);
+  advance(seconds(1));
+  EXPECT_TRUE(stats().swappedOut) << "retried 30 s after the failed swap-out";
+}
+
+TEST_F(OperatorTest, AnOperatorWhoseGuestsCannotBeCapturedStaysResident) {
+  enableSwapping();
+  transport_->respond(200, kCoreV1Resources);
+  factory_ = std::make_shared<FakeGuestFactory>(script_, /*capturable=*/false);
+  op_ = std::make_shared<Operator>(environment(), spec_, factory_,
+                                   [this](int32_t, const std::string& l) { logs_.push_back(l); });
+  ASSERT_TRUE(op_->start().isOk());
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  EXPECT_FALSE(stats().swappable);
+  EXPECT_FALSE(stats().swappedOut);
+  EXPECT_THAT(logs_, ::testing::Contains(HasSubstr("never swapped out: not capturable")));
+}
+
+}  // namespace
+}  // namespace wop::runtime

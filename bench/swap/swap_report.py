@@ -204,7 +204,7 @@ The driver changes a label of the ConfigMap:
 - **resident**: swap off; each change after a {lat['resident']['idle_ms']} ms pause;
 - **prefetched**: swap on with prediction, idle period {p['idle_ms']} ms; a change every {p['period_ms']} ms (+-5%).
 
-Change-to-reconcile is the host's own figure (`takeLatencySamples(WakeKind)`): from the informer
+Change-to-reconcile is the host's own figure (`runtime::FigureRecorder`, the host's observer, by `WakeKind`): from the informer
 event that queued the key to the start of its reconcile, restore included. End-to-end is the
 driver's: from just before the PATCH until a GET (polled every 0.2 ms) shows the count the
 reconcile wrote; the count must go up by exactly one per change, so state survives every swap.

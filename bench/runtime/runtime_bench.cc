@@ -14,6 +14,7 @@
 
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
+#include "runtime/figure_recorder.h"
 #include "runtime/operator_host.h"
 #include "server/run_command.h"
 
@@ -134,12 +135,15 @@ Json benchRss(wop::runtime::OperatorHost& host, wop::kube::Client& client, const
           {"threads", threadCount()}};
 }
 
+// Change-to-reconcile delays of the host under test.
+const auto figures = std::make_shared<wop::runtime::FigureRecorder>();
+
 Json benchLatency(wop::runtime::OperatorHost& host, wop::kube::Client& client, const Args& args) {
   addRing(host, client, args, args.ring);
   const std::string last = "bench-ring-" + std::to_string(args.ring - 1);
   setNonce(client, "bench-ring-0", "lap", 1);
   waitUntil([&] { return nonceIn(client, last, "lap") >= 1; }, std::chrono::seconds(60));
-  host.takeLatencySamples();  // warm-up done
+  figures->takeLatencySamples();  // warm-up done
   std::vector<double> laps;
   for (int cycle = 2; cycle < args.cycles + 2; ++cycle) {
     const auto start = Clock::now();
@@ -151,7 +155,7 @@ Json benchLatency(wop::runtime::OperatorHost& host, wop::kube::Client& client, c
     }
     laps.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
-  auto samples = host.takeLatencySamples();
+  auto samples = figures->takeLatencySamples();
   return {{"ring", args.ring},
           {"cycles", args.cycles},
           {"samples", samples.size()},
@@ -236,11 +240,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   wop::kube::Client client(*config, {.qps = 0});
-  wop::runtime::OperatorHost host(client,
-                                  {.workers = args.workers, .artifactDirectory = args.artifacts},
-                                  [](const wop::runtime::LogRecord& record) {
-                                    if (record.level >= 2) wop::runtime::stderrLogSink()(record);
-                                  });
+  wop::runtime::OperatorHost host(
+      client, {.workers = args.workers, .artifactDirectory = args.artifacts, .observer = figures},
+      [](const wop::runtime::LogRecord& record) {
+        if (record.level >= 2) wop::runtime::stderrLogSink()(record);
+      });
   Json result;
   if (args.mode == "rss")
     result = benchRss(host, client, args);

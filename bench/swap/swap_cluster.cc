@@ -22,6 +22,7 @@
 
 #include "kube/client.h"
 #include "kube/kubeconfig.h"
+#include "runtime/figure_recorder.h"
 #include "runtime/operator_host.h"
 #include "swap/swap_bench.h"
 #include "swap/trace.h"
@@ -90,8 +91,12 @@ runtime::OperatorStats statsOf(runtime::OperatorHost& host, const std::string& n
   die("no operator " + name);
 }
 
+// Change-to-reconcile delays and swap durations of the host under test.
+const auto figures = std::make_shared<runtime::FigureRecorder>();
+
 runtime::HostOptions hostOptions(const Args& args) {
   runtime::HostOptions options{.workers = 2, .artifactDirectory = args.artifacts};
+  options.observer = figures;
   options.swap.enabled = args.swap;
   options.swap.directory = args.snapshotDir;
   options.swap.idleAfter = std::chrono::milliseconds(args.idleMs);
@@ -167,10 +172,10 @@ int64_t startCounter(runtime::OperatorHost& host, kube::Client& driver, const Ar
 }
 
 // Forgets the latency samples taken so far (start-up), so a run measures only its own.
-void dropLatencySamples(runtime::OperatorHost& host) {
+void dropLatencySamples() {
   for (auto kind : {runtime::WakeKind::kResident, runtime::WakeKind::kSwapped,
                     runtime::WakeKind::kPrefetched}) {
-    (void)host.takeLatencySamples(kind);
+    (void)figures->takeLatencySamples(kind);
   }
 }
 
@@ -184,7 +189,7 @@ Json benchLatency(const Args& args) {
   // A namespace of this run's own: the counter counts every reconcile of every ConfigMap it sees.
   const std::string ns = "bench-swap-latency-" + setup + "-" + std::to_string(::getpid());
   int64_t count = startCounter(host, driver, args, ns);
-  dropLatencySamples(host);
+  dropLatencySamples();
   std::mt19937 random(42);
   std::uniform_int_distribution<int> jitter(-args.periodMs / 20, args.periodMs / 20);
   std::vector<double> endToEnd;
@@ -216,9 +221,9 @@ Json benchLatency(const Args& args) {
     extraReconciles += count - before - 1;
     endToEnd.push_back(msSince(written));
   }
-  const auto resident = host.takeLatencySamples(runtime::WakeKind::kResident);
-  const auto swapped = host.takeLatencySamples(runtime::WakeKind::kSwapped);
-  const auto prefetched = host.takeLatencySamples(runtime::WakeKind::kPrefetched);
+  const auto resident = figures->takeLatencySamples(runtime::WakeKind::kResident);
+  const auto swapped = figures->takeLatencySamples(runtime::WakeKind::kSwapped);
+  const auto prefetched = figures->takeLatencySamples(runtime::WakeKind::kPrefetched);
   const auto stats = statsOf(host, "counter");
   return {{"setup", setup},
           {"changes", args.changes},
@@ -238,8 +243,8 @@ Json benchLatency(const Args& args) {
           {"wakes_resident", stats.wakesResident},
           {"wakes_swapped", stats.wakesSwapped},
           {"snapshot_faults", stats.snapshotFaults},
-          {"restore_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kRestore))},
-          {"swapout_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kSwapOut))}};
+          {"restore_ms", summary(figures->takeSwapSamples(runtime::SwapEvent::kRestore))},
+          {"swapout_ms", summary(figures->takeSwapSamples(runtime::SwapEvent::kSwapOut))}};
 }
 
 Json benchMemory(const Args& args) {
@@ -398,7 +403,7 @@ Json benchReplay(const Args& args) {
     die("the counter did not swap out");
   }
   const int64_t startCount = countIn(driver, ns, "watched");
-  dropLatencySamples(host);
+  dropLatencySamples();
 
   std::vector<double>
       writeLag;  // how late each write left the driver (a check of the replay itself)
@@ -450,15 +455,15 @@ Json benchReplay(const Args& args) {
           {"prefetches", after.prefetches - before.prefetches},
           {"snapshot_faults", after.snapshotFaults},
           {"change_to_reconcile_ms",
-           {{"resident", summary(host.takeLatencySamples(runtime::WakeKind::kResident))},
-            {"swapped", summary(host.takeLatencySamples(runtime::WakeKind::kSwapped))},
-            {"prefetched", summary(host.takeLatencySamples(runtime::WakeKind::kPrefetched))}}},
+           {{"resident", summary(figures->takeLatencySamples(runtime::WakeKind::kResident))},
+            {"swapped", summary(figures->takeLatencySamples(runtime::WakeKind::kSwapped))},
+            {"prefetched", summary(figures->takeLatencySamples(runtime::WakeKind::kPrefetched))}}},
           {"all_reconciled", allReconciled},
           {"reconciles", count - startCount},
           {"extra_reconciles", count - startCount - static_cast<int64_t>(events)},
           {"write_lag_ms", summary(writeLag)},
-          {"restore_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kRestore))},
-          {"swapout_ms", summary(host.takeSwapSamples(runtime::SwapEvent::kSwapOut))}};
+          {"restore_ms", summary(figures->takeSwapSamples(runtime::SwapEvent::kRestore))},
+          {"swapout_ms", summary(figures->takeSwapSamples(runtime::SwapEvent::kSwapOut))}};
 }
 
 }  // namespace wop::bench::swap

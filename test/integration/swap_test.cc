@@ -48,7 +48,8 @@ class SwapTest : public ::testing::Test {
     runtime::HostOptions options{.workers = 2,
                                  .artifactDirectory = (scratch_ / "artifacts").string(),
                                  .restartBackoffBase = std::chrono::milliseconds(100),
-                                 .restartBackoffMax = std::chrono::seconds(1)};
+                                 .restartBackoffMax = std::chrono::seconds(1),
+                                 .observer = figures_};
     options.swap = {.enabled = true,
                     .directory = swapDirectory().string(),
                     .idleAfter = idleAfter,
@@ -114,6 +115,7 @@ class SwapTest : public ::testing::Test {
   fs::path scratch_;
   bool mounted_ = false;
   LogCapture logs_;
+  std::shared_ptr<runtime::FigureRecorder> figures_ = std::make_shared<runtime::FigureRecorder>();
   std::unique_ptr<runtime::OperatorHost> host_;
 };
 
@@ -132,7 +134,7 @@ TEST_F(SwapTest, AnOperatorCountingInMemoryKeepsCountingAcross100SwapCycles) {
   EXPECT_GE(stats.wakesSwapped, 100u);
   EXPECT_EQ(stats.snapshotFaults, 0u);
   EXPECT_EQ(stats.restarts, 0u);
-  EXPECT_FALSE(host_->takeLatencySamples(runtime::WakeKind::kSwapped).empty());
+  EXPECT_FALSE(figures_->takeLatencySamples(runtime::WakeKind::kSwapped).empty());
 }
 
 struct Damage {

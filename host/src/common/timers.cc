@@ -47,9 +47,8 @@ void ThreadTimers::loop(std::stop_token stop) {
     if (clock_.now() < due) {
       // The clock is steady_clock (SystemClock): a wait ends at the due time, or earlier when a
       // sooner timer arrives or the service stops.
-      wake_.wait_until(lock, stop, due, [this, due] {
-        return !timers_.empty() && timers_.begin()->first < due;
-      });
+      wake_.wait_until(lock, stop, due,
+                       [this, due] { return !timers_.empty() && timers_.begin()->first < due; });
       continue;
     }
     auto fn = std::move(timers_.begin()->second);

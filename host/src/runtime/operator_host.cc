@@ -20,8 +20,6 @@ namespace {
 using common::Status;
 using common::StatusCode;
 
-constexpr size_t kMaxLatencySamples = 1'000'000;
-
 std::string defaultCacheDirectory() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
@@ -80,7 +78,10 @@ OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink lo
       logSink_(std::move(log)),
       informers_(client),
       // Operators with long entries may hold all workers but one, so the rest always have one.
-      runQueue_(FairRunQueueOptions{.maxLongRunning = std::max(1, options_.workers - 1)}) {
+      runQueue_(FairRunQueueOptions{.maxLongRunning = std::max(1, options_.workers - 1)}),
+      timers_(common::SystemClock::instance(), [this](const char* what) {
+        this->log("", WOP_LOG_ERROR, std::string("a timer failed: ") + what);
+      }) {
   if (options_.swap.enabled) {
     const std::string base = options_.swap.directory.empty()
                                  ? defaultCacheDirectory() + "/snapshots"
@@ -181,7 +182,10 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
 
 common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests) {
   if (spec.name.empty()) return Status(StatusCode::kInvalidArgument, "an operator needs a name");
-  auto op = std::make_shared<Operator>(*this, spec, std::move(guests));
+  const std::string name = spec.name;
+  auto op = std::make_shared<Operator>(
+      environment(), spec, std::move(guests),
+      [this, name](int32_t level, const std::string& message) { log(name, level, message); });
   {
     std::lock_guard lock(mutex_);
     if (!operators_.try_emplace(spec.name, op).second) {
@@ -221,42 +225,29 @@ std::vector<OperatorStats> OperatorHost::stats() const {
   return out;
 }
 
-std::vector<double> OperatorHost::takeLatencySamples() {
-  std::lock_guard lock(mutex_);
-  std::vector<double> out;
-  for (const auto& sample : latency_) out.push_back(sample.ms);
-  latency_.clear();
-  return out;
+OperatorEnvironment OperatorHost::environment() {
+  OperatorSettings settings;
+  settings.restartBackoffBase = options_.restartBackoffBase;
+  settings.restartBackoffMax = options_.restartBackoffMax;
+  settings.checkPermissions = options_.checkPermissions;
+  settings.queueLimits = options_.queueLimits;
+  settings.swapEnabled = options_.swap.enabled;
+  settings.swapIdleAfter = options_.swap.idleAfter;
+  settings.swapPredict = options_.swap.predict;
+  settings.snapshotDirectory = snapshotDirectory_;
+  return OperatorEnvironment{common::SystemClock::instance(),
+                             timers_,
+                             client_,
+                             [this](const cache::InformerKey& key, cache::Handlers handlers) {
+                               return informers_.subscribe(key, std::move(handlers));
+                             },
+                             *this,
+                             *this,
+                             options_.observer ? *options_.observer : noObserver_,
+                             std::move(settings)};
 }
 
-std::vector<double> OperatorHost::takeLatencySamples(WakeKind kind) {
-  std::lock_guard lock(mutex_);
-  std::vector<double> out;
-  std::erase_if(latency_, [&](const LatencySample& sample) {
-    if (sample.kind != kind) return false;
-    out.push_back(sample.ms);
-    return true;
-  });
-  return out;
-}
-
-void OperatorHost::recordLatency(double ms, WakeKind kind) {
-  std::lock_guard lock(mutex_);
-  if (latency_.size() < kMaxLatencySamples) latency_.push_back({ms, kind});
-}
-
-void OperatorHost::recordSwap(SwapEvent event, double ms) {
-  std::lock_guard lock(mutex_);
-  auto& samples = event == SwapEvent::kSwapOut ? swapOutMs_ : restoreMs_;
-  if (samples.size() < kMaxLatencySamples) samples.push_back(ms);
-}
-
-std::vector<double> OperatorHost::takeSwapSamples(SwapEvent event) {
-  std::lock_guard lock(mutex_);
-  return std::exchange(event == SwapEvent::kSwapOut ? swapOutMs_ : restoreMs_, {});
-}
-
-void OperatorHost::runInBackground(std::function<void()> job) {
+void OperatorHost::run(std::function<void()> job) {
   {
     std::lock_guard lock(backgroundMutex_);
     backgroundJobs_.push_back(std::move(job));
@@ -274,7 +265,12 @@ void OperatorHost::backgroundLoop(std::stop_token stop) {
       job = std::move(backgroundJobs_.front());
       backgroundJobs_.pop_front();
     }
-    job();
+    // The error boundary of this thread: a failing job is reported, the thread goes on.
+    try {
+      job();
+    } catch (const std::exception& e) {
+      log("", WOP_LOG_ERROR, std::string("a background job failed: ") + e.what());
+    }
   }
 }
 
@@ -284,17 +280,6 @@ void OperatorHost::schedule(const std::shared_ptr<Operator>& op) {
     if (!runQueue_.wake(op)) return;  // queued already, or running: it runs again after
   }
   readyCv_.notify_one();
-}
-
-void OperatorHost::wakeAt(const std::shared_ptr<Operator>& op,
-                          std::chrono::steady_clock::time_point when) {
-  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
-      when - std::chrono::steady_clock::now());
-  std::weak_ptr<Operator> weak = op;
-  client_.transport().schedule(
-      std::max(delay, std::chrono::milliseconds(0)) + std::chrono::milliseconds(1), [this, weak] {
-        if (auto op = weak.lock()) schedule(op);
-      });
 }
 
 void OperatorHost::workerLoop(std::stop_token stop) {
@@ -307,7 +292,14 @@ void OperatorHost::workerLoop(std::stop_token stop) {
       op = *runQueue_.next();
     }
     const auto start = std::chrono::steady_clock::now();
-    const bool more = op->runSlice();
+    bool more = false;
+    // The error boundary of a worker: an exception out of a slice (a bug, or memory exhausted)
+    // stops that one operator with the reason; the worker and the other operators go on.
+    try {
+      more = op->runSlice();
+    } catch (const std::exception& e) {
+      op->abandon(std::string("the host failed while running it: ") + e.what());
+    }
     const auto used = std::chrono::steady_clock::now() - start;
     bool wakeOthers = false;
     {

@@ -21,9 +21,11 @@
 
 #include "cache/shared_informers.h"
 #include "common/clock.h"
+#include "common/timers.h"
 #include "kube/client.h"
 #include "runtime/fair_run_queue.h"
 #include "runtime/operator.h"
+#include "runtime/operator_environment.h"
 #include "runtime/operator_spec.h"
 #include "wasm/engine.h"
 #include "wasm/guest_linker.h"
@@ -55,8 +57,6 @@ struct SwapOptions {
   bool predict = true;
 };
 
-enum class SwapEvent { kSwapOut, kRestore };
-
 struct HostOptions {
   int workers = 2;
   std::string artifactDirectory;  // default: $XDG_CACHE_HOME or ~/.cache, /wasm-operator/artifacts
@@ -65,12 +65,14 @@ struct HostOptions {
   bool checkPermissions = true;  // SubjectAccessReview of every declared watch at start
   RateLimits queueLimits;
   SwapOptions swap;
+  // Figures for benchmarks (runtime/figure_recorder.h); none by default.
+  std::shared_ptr<OperatorObserver> observer;
 };
 
-class OperatorHost {
+class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
  public:
   OperatorHost(kube::Client& client, HostOptions options = {}, LogSink log = stderrLogSink());
-  ~OperatorHost();
+  ~OperatorHost() override;
   OperatorHost(const OperatorHost&) = delete;
   OperatorHost& operator=(const OperatorHost&) = delete;
 
@@ -85,30 +87,17 @@ class OperatorHost {
   void remove(const std::string& name);
 
   std::vector<OperatorStats> stats() const;
-  // Change-to-reconcile delays (ms) since the last call: from the informer event that queued
-  // a key to the start of its reconcile.
-  std::vector<double> takeLatencySamples();
-  std::vector<double> takeLatencySamples(WakeKind kind);
   int workerCount() const { return static_cast<int>(workers_.size()); }
-
-  // For operators:
-  kube::Client& client() { return client_; }
   cache::SharedInformers& informers() { return informers_; }
-  wasm::Engine& engine() { return wasm().engine; }
-  const HostOptions& options() const { return options_; }
-  void log(const std::string& operatorName, int32_t level, const std::string& message);
-  void schedule(const std::shared_ptr<Operator>& op);
-  void wakeAt(const std::shared_ptr<Operator>& op, std::chrono::steady_clock::time_point when);
-  void recordLatency(double ms, WakeKind kind = WakeKind::kResident);
-  // Swap-out and restore durations (ms) since the last call, for benchmarks.
-  void recordSwap(SwapEvent event, double ms);
-  std::vector<double> takeSwapSamples(SwapEvent event);
-  // Runs job on the host's one background thread (snapshot checks), in order.
-  void runInBackground(std::function<void()> job);
   // This host's own snapshot folder; empty when swapping is off.
   const std::string& snapshotDirectory() const { return snapshotDirectory_; }
+  void log(const std::string& operatorName, int32_t level, const std::string& message);
 
  private:
+  // OperatorScheduler, BackgroundJobs: what the operators get of the host.
+  void schedule(const std::shared_ptr<Operator>& op) override;
+  void run(std::function<void()> job) override;
+  OperatorEnvironment environment();
   void workerLoop(std::stop_token stop);
   void backgroundLoop(std::stop_token stop);
 
@@ -126,25 +115,21 @@ class OperatorHost {
   std::mutex wasmMutex_;
   std::unique_ptr<Wasm> wasm_;  // made at the first Wasm operator
   cache::SharedInformers informers_;
+  OperatorObserver noObserver_;
+  std::string snapshotDirectory_;
 
-  mutable std::mutex mutex_;  // guards operators_, runQueue_, latency_
+  mutable std::mutex mutex_;  // guards operators_, runQueue_
   std::condition_variable_any readyCv_;
   std::map<std::string, std::shared_ptr<Operator>> operators_;
   FairRunQueue<std::shared_ptr<Operator>> runQueue_;
-  struct LatencySample {
-    double ms;
-    WakeKind kind;
-  };
-  std::vector<LatencySample> latency_;
-  std::vector<double> swapOutMs_;
-  std::vector<double> restoreMs_;
-  std::string snapshotDirectory_;
 
   std::mutex backgroundMutex_;
   std::condition_variable_any backgroundCv_;
   std::deque<std::function<void()>> backgroundJobs_;
   std::jthread background_;
   std::vector<std::jthread> workers_;
+  // Last: destroyed first, so no timer runs into a host being taken apart.
+  common::ThreadTimers timers_;
 };
 
 }  // namespace wop::runtime

@@ -13,6 +13,7 @@
 #include <vector>
 #include <wasmtime.hh>
 
+#include "runtime/figure_recorder.h"
 #include "runtime/operator_host.h"
 
 namespace wop::testing {

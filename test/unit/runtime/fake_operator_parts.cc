@@ -15,7 +15,8 @@ cache::ObjectPtr configMap(const std::string& ns, const std::string& name,
   static simdjson::dom::parser parser;
   const std::string json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"namespace":")" +
                            ns + R"(","name":")" + name + R"(","resourceVersion":")" +
-                           resourceVersion + "\"" + extraMetadata + "}}";
+                           resourceVersion + "\"" + extraMetadata + R"(},"data":{"rv":")" +
+                           resourceVersion + "\"}}";
   auto object = cache::decodeObjectJson(parser, json, {});
   return object ? *object : nullptr;
 }

@@ -157,7 +157,8 @@ class QueuedBackground final : public BackgroundJobs {
   std::vector<std::function<void()>> jobs;
 };
 
-// Objects as the informers hand them out.
+// Objects as the informers hand them out. The content changes with the resourceVersion (as a
+// real update's does): data.rv holds it.
 cache::ObjectPtr configMap(const std::string& ns, const std::string& name,
                            const std::string& resourceVersion = "1",
                            const std::string& extraMetadata = "");

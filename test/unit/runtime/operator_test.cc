@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "fake_operator_parts.h"
 #include "runtime/figure_recorder.h"
@@ -64,9 +65,16 @@ class OperatorTest : public ::testing::Test {
     }
     FAIL() << "the operator never ran out of work";
   }
-  // Time passes: due timers run (they wake the operator), then its slices.
+  // Time passes: each timer runs at its time, and the operator's slices right after it, as a
+  // worker would run them once the timer woke the operator.
   void advance(common::Duration by) {
-    timers_.advance(by);
+    const auto end = clock_.now() + by;
+    while (auto next = timers_.nextDue()) {
+      if (*next > end) break;
+      timers_.advance(std::max(common::Duration(0), *next - clock_.now()));
+      runSlices();
+    }
+    timers_.advance(end - clock_.now());
     runSlices();
   }
   cache::Handlers& primary() { return informers_.subscribed.at(0).handlers; }
@@ -247,6 +255,56 @@ TEST_F(OperatorTest, ASnapshotThatIsGoneMeansAFreshInstanceAndEveryKeyAgain) {
   EXPECT_EQ(script_.instances, 2);
   EXPECT_EQ(script_.counters.back(), 1) << "a fresh instance: the lost state is rebuilt";
   EXPECT_THAT(logs_, ::testing::Contains(HasSubstr("cannot restore from its snapshot")));
+}
+
+TEST_F(OperatorTest, ACorruptSnapshotIsCaughtAtRestoreAndTheOperatorStartsAfresh) {
+  enableSwapping();
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  ASSERT_TRUE(stats().swappedOut);
+  // Flip a byte of the saved memory (the counter page): its block checksum no longer matches.
+  bool corrupted = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(snapshots_)) {
+    if (!entry.is_regular_file() || entry.file_size() < 2 * snapshot::kPageBytes) continue;
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    for (uint64_t at = snapshot::kPageBytes; at < entry.file_size(); at += snapshot::kPageBytes) {
+      file.seekg(static_cast<std::streamoff>(at));
+      char byte = 0;
+      file.read(&byte, 1);
+      if (byte == 0) continue;
+      file.seekp(static_cast<std::streamoff>(at));
+      byte ^= 0x5a;
+      file.write(&byte, 1);
+      corrupted = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(corrupted);
+  primary().onUpdate(configMap("shop", "a", "1"), configMap("shop", "a", "2"));
+  runSlices();
+  EXPECT_EQ(stats().snapshotFaults, 1u);
+  EXPECT_EQ(factory_->restores, 0) << "the guest never ran on the corrupt memory";
+  EXPECT_EQ(script_.counters.back(), 1);
+  EXPECT_EQ(stats().state, OperatorState::kRunning);
+}
+
+TEST_F(OperatorTest, RegularWakesAreLearnedAndTheGuestIsRestoredAheadOfThem) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  start();
+  informers_.syncAll();
+  for (int i = 0; i < 12; ++i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+    advance(seconds(30));
+  }
+  EXPECT_GT(stats().swapOuts, 0u) << "idle for 30 s between changes: it swaps out";
+  EXPECT_GT(stats().prefetches, 0u) << "and comes back before the next change";
+  EXPECT_EQ(script_.reconciled.size(), 12u);
 }
 
 TEST_F(OperatorTest, AFullDiskKeepsTheOperatorResidentAndItTriesAgainLater) {

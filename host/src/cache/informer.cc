@@ -5,6 +5,10 @@
 namespace wop::cache {
 namespace {
 
+// A watch that ends normally sooner than this with no event in it is treated as a failure
+// (client-go: "very short watch").
+constexpr auto kShortestHealthyWatch = std::chrono::seconds(1);
+
 constexpr const char* kMetadataListAccept =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 constexpr const char* kMetadataAccept =
@@ -273,12 +277,15 @@ void Informer::watch() {
       self->onWatchDone(std::move(error));
   };
   counters_.watches++;
+  watchStarted_ = options_.clock->now();
+  watchSawEvent_ = false;
   stream_ = client_.watch(std::move(request), options_.requestOptions, std::move(callbacks));
 }
 
 void Informer::onWatchData(std::string_view chunk) {
   std::vector<kube::WatchEvent> events;
   auto status = decoder_->feed(chunk, events);
+  if (!events.empty()) watchSawEvent_ = true;
   const uint64_t generation = watchGeneration_;
   for (const auto& event : events) {
     applyEvent(event);
@@ -340,6 +347,11 @@ void Informer::applyEvent(const kube::WatchEvent& event) {
 void Informer::onWatchDone(std::optional<kube::ApiError> error) {
   stream_.reset();
   if (!error) {
+    if (!watchSawEvent_ && options_.clock->now() - watchStarted_ < kShortestHealthyWatch) {
+      retryLater(&Informer::watch, "watch: ended at once with no event");
+      return;
+    }
+    failures_ = 0;
     watch();  // the server's timeout: resume where we were, no relist
     return;
   }

@@ -3,7 +3,9 @@
 // and kube-rs's watcher:
 //   - bookmarks advance the resourceVersion without touching the store;
 //   - a watch the server ends normally (its timeout) resumes from the last resourceVersion:
-//     no relist, no event for anyone;
+//     no relist, no event for anyone; but one that ended within a second with nothing in it
+//     (a proxy that closes watches, a server restarting) is retried after backoff, as
+//     client-go's reflector does, so the informer does not spin against the server;
 //   - 410 Gone (the resourceVersion is too old, e.g. after etcd compaction) relists, and the
 //     relist is swapped in atomically, reporting only real differences (so after any
 //     interruption the store converges: nothing lost, no phantoms);
@@ -23,6 +25,7 @@
 #include <string>
 
 #include "cache/store.h"
+#include "common/clock.h"
 #include "kube/client.h"
 #include "kube/watch_decoder.h"
 
@@ -51,6 +54,9 @@ struct InformerOptions {
   std::chrono::milliseconds backoffBase{200};
   std::chrono::milliseconds backoffMax{30'000};
   kube::RequestOptions requestOptions;  // e.g. impersonation
+  // Tells how long a watch lasted (one that ends at once with nothing in it is retried after
+  // backoff, not at once). Tests pass a FakeClock; it must outlive the informer.
+  const common::Clock* clock = &common::SystemClock::instance();
 };
 
 // Called on the informer's (the I/O) thread; each may be left empty.
@@ -135,6 +141,8 @@ class Informer : public std::enable_shared_from_this<Informer> {
   // parse makes its own; a few mallocs per event, next to the parse itself.
   int failures_ = 0;              // consecutive, for backoff
   uint64_t watchGeneration_ = 0;  // callbacks of an older watch are ignored
+  common::TimePoint watchStarted_{};
+  bool watchSawEvent_ = false;  // any event or bookmark since watchStarted_
   std::string listApiVersion_, listKind_;
 
   struct HandlerEntry {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <future>
 
+#include "common/error_boundary.h"
 #include "common/limits.h"
 
 namespace wop::kube {
@@ -65,6 +66,9 @@ struct CurlTransport::Transfer {
   std::string body;
   std::optional<std::string> retryAfter;
   bool tooLarge = false;
+  // Set when one of our curl callbacks (or a stream callback it ran) threw: why the transfer
+  // was aborted.
+  std::optional<common::Status> callbackError;
 
   bool streaming = false;
   bool statusReported = false;
@@ -91,10 +95,7 @@ class CurlStreamHandle final : public StreamHandle {
   std::shared_ptr<std::atomic<bool>> cancelled_;
 };
 
-size_t onHeader(char* data, size_t size, size_t count, void* user) {
-  auto* transfer = static_cast<CurlTransport::Transfer*>(user);
-  const size_t bytes = size * count;
-  std::string_view line(data, bytes);
+void takeHeader(CurlTransport::Transfer* transfer, std::string_view line) {
   constexpr std::string_view kRetryAfter = "retry-after:";
   if (line.size() > kRetryAfter.size()) {
     std::string lower(line.substr(0, kRetryAfter.size()));
@@ -118,24 +119,46 @@ size_t onHeader(char* data, size_t size, size_t count, void* user) {
       }
     }
   }
-  return bytes;
+}
+
+// Returns how many bytes were taken; fewer than given aborts the transfer.
+size_t takeBody(CurlTransport::Transfer* transfer, std::string_view chunk) {
+  transfer->counters->bytesReceived += chunk.size();
+  if (transfer->streaming && is2xx(transfer->status)) {
+    if (transfer->cancelled->load()) return 0;  // aborts the transfer
+    if (transfer->callbacks.onData) transfer->callbacks.onData(chunk);
+    return chunk.size();
+  }
+  if (transfer->body.size() + chunk.size() > limits::kMaxResponseBytes) {
+    transfer->tooLarge = true;
+    return 0;
+  }
+  transfer->body.append(chunk);
+  return chunk.size();
+}
+
+// The error boundary where curl calls us (curl is C: nothing may unwind through it). An
+// exception, ours or a stream callback's, aborts this one transfer (a count other than the
+// bytes given does), and finish() reports the reason to the transfer's owner.
+size_t onHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<CurlTransport::Transfer*>(user);
+  const size_t bytes = size * count;
+  auto status = common::guard("a response header callback",
+                              [&] { takeHeader(transfer, std::string_view(data, bytes)); });
+  if (status.isOk()) return bytes;
+  transfer->callbackError = std::move(status);
+  return 0;
 }
 
 size_t onBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<CurlTransport::Transfer*>(user);
-  const size_t bytes = size * count;
-  transfer->counters->bytesReceived += bytes;
-  if (transfer->streaming && is2xx(transfer->status)) {
-    if (transfer->cancelled->load()) return 0;  // aborts the transfer
-    if (transfer->callbacks.onData) transfer->callbacks.onData(std::string_view(data, bytes));
-    return bytes;
-  }
-  if (transfer->body.size() + bytes > limits::kMaxResponseBytes) {
-    transfer->tooLarge = true;
-    return 0;
-  }
-  transfer->body.append(data, bytes);
-  return bytes;
+  size_t taken = 0;
+  auto status = common::guard("a response body callback", [&] {
+    taken = takeBody(transfer, std::string_view(data, size * count));
+  });
+  if (status.isOk()) return taken;
+  transfer->callbackError = std::move(status);
+  return 0;
 }
 
 }  // namespace
@@ -262,6 +285,52 @@ std::shared_ptr<CurlTransport::Transfer> makeTransfer(const ClientConfig& config
   return transfer;
 }
 
+using Transfer = CurlTransport::Transfer;
+
+// Why the transfer failed, or nullopt when it succeeded.
+std::optional<ApiError> outcomeError(Transfer& transfer, CURLcode code) {
+  if (transfer.callbackError) return transportError(transfer.callbackError->message());
+  std::optional<ApiError> error;
+  if (transfer.tooLarge) {
+    error =
+        decodeError("response larger than " + std::to_string(limits::kMaxResponseBytes) + " bytes");
+  } else if (code == CURLE_OPERATION_TIMEDOUT) {
+    error = ApiError{
+        ApiReason::kTimeout, 0, std::string("request timed out: ") + curl_easy_strerror(code), {}};
+  } else if (code != CURLE_OK) {
+    error = transportError(std::string(curl_easy_strerror(code)) + " (" + transfer.url + ")");
+  }
+  if (transfer.streaming && !error && !is2xx(transfer.status)) {
+    error = apiErrorFromResponse(transfer.status, transfer.body, transfer.retryAfter);
+  }
+  return error;
+}
+
+// The error boundary where the loop calls its users: if fn throws, one line on stderr names the
+// request and the reason. The request is over either way; the loop goes on with the others.
+template <class F>
+void callOwner(const CurlTransport::Transfer& transfer, std::string_view what, F&& fn) {
+  auto status = common::guard(what, std::forward<F>(fn));
+  if (!status.isOk()) common::logToStderr(status, transfer.url);
+}
+
+// Hands the outcome to the transfer's owner: done, or a stream's onDone.
+void complete(Transfer& transfer, std::optional<ApiError> error) {
+  if (transfer.streaming) {
+    if (!transfer.callbacks.onDone) return;
+    callOwner(transfer, "the end callback of a stream", [&] { transfer.callbacks.onDone(error); });
+    return;
+  }
+  if (!transfer.done) return;
+  callOwner(transfer, "the response callback", [&] {
+    if (error) {
+      transfer.done(std::move(*error));
+    } else {
+      transfer.done(HttpResponse{transfer.status, std::move(transfer.body), transfer.retryAfter});
+    }
+  });
+}
+
 }  // namespace
 
 void CurlTransport::send(const HttpRequest& request, const RequestAuth& auth,
@@ -291,9 +360,14 @@ std::unique_ptr<StreamHandle> CurlTransport::stream(const HttpRequest& request,
 void CurlTransport::start(std::shared_ptr<Transfer> transfer) {
   if (transfer->id == 0) transfer->id = nextId_++;
   if (transfer->cancelled->load()) return;
+  auto registered =
+      common::guard("starting a request", [&] { transfers_[transfer->id] = transfer; });
+  if (!registered.isOk()) {
+    complete(*transfer, transportError(registered.message()));
+    return;
+  }
   if (transfer->streaming) counters_.streamsActive++;
   curl_multi_add_handle(multi_.get(), transfer->easy.get());
-  transfers_[transfer->id] = std::move(transfer);
 }
 
 void CurlTransport::cancelTransfer(uint64_t id) {
@@ -313,31 +387,13 @@ void CurlTransport::finish(CURL* easy, CURLcode code) {
   transfers_.erase(it);
   curl_multi_remove_handle(multi_.get(), easy);
   if (transfer->streaming) counters_.streamsActive--;
+  if (transfer->streaming && transfer->cancelled->load()) return;
 
   std::optional<ApiError> error;
-  if (transfer->tooLarge) {
-    error =
-        decodeError("response larger than " + std::to_string(limits::kMaxResponseBytes) + " bytes");
-  } else if (code == CURLE_OPERATION_TIMEDOUT) {
-    error = ApiError{
-        ApiReason::kTimeout, 0, std::string("request timed out: ") + curl_easy_strerror(code), {}};
-  } else if (code != CURLE_OK) {
-    error = transportError(std::string(curl_easy_strerror(code)) + " (" + transfer->url + ")");
-  }
-
-  if (transfer->streaming) {
-    if (transfer->cancelled->load()) return;
-    if (!error && !is2xx(transfer->status)) {
-      error = apiErrorFromResponse(transfer->status, transfer->body, transfer->retryAfter);
-    }
-    if (transfer->callbacks.onDone) transfer->callbacks.onDone(error);
-    return;
-  }
-  if (error) {
-    transfer->done(std::move(*error));
-    return;
-  }
-  transfer->done(HttpResponse{transfer->status, std::move(transfer->body), transfer->retryAfter});
+  auto judged =
+      common::guard("completing a request", [&] { error = outcomeError(*transfer, code); });
+  if (!judged.isOk()) error = transportError(judged.message());
+  complete(*transfer, std::move(error));
 }
 
 void CurlTransport::runDueTimers() {
@@ -345,7 +401,7 @@ void CurlTransport::runDueTimers() {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     auto fn = std::move(timers_.begin()->second);
     timers_.erase(timers_.begin());
-    fn();
+    common::guardOrLog("a function scheduled on the I/O loop", fn);
   }
 }
 
@@ -357,14 +413,16 @@ void CurlTransport::runLoop() {
       if (stopping_) break;
       work.swap(posted_);
     }
-    for (auto& fn : work) fn();
+    for (auto& fn : work) common::guardOrLog("a task posted to the I/O loop", fn);
     runDueTimers();
 
     int running = 0;
     curl_multi_perform(multi_.get(), &running);
     int queued = 0;
     while (CURLMsg* message = curl_multi_info_read(multi_.get(), &queued)) {
-      if (message->msg == CURLMSG_DONE) finish(message->easy_handle, message->data.result);
+      if (message->msg != CURLMSG_DONE) continue;
+      common::guardOrLog("finishing a transfer",
+                         [&] { finish(message->easy_handle, message->data.result); });
     }
 
     int timeoutMs = kMaxPollMs;
@@ -383,11 +441,10 @@ void CurlTransport::runLoop() {
     std::lock_guard lock(mutex_);
     work.swap(posted_);
   }
-  for (auto& fn : work) fn();
+  for (auto& fn : work) common::guardOrLog("a task posted to the I/O loop", fn);
   for (auto& [id, transfer] : transfers_) {
     curl_multi_remove_handle(multi_.get(), transfer->easy.get());
-    if (!transfer->streaming && transfer->done)
-      transfer->done(transportError("transport shut down"));
+    if (!transfer->streaming) complete(*transfer, transportError("transport shut down"));
   }
   transfers_.clear();
   timers_.clear();

@@ -4,6 +4,11 @@
 //
 // Thread-safety: send/stream/schedule may be called from any thread; they hand work to the
 // I/O thread. Destruction stops the loop and completes every pending request with an error.
+//
+// Error boundary: no exception leaves a curl callback or the I/O loop. One thrown while
+// receiving a response (including by a stream's onStatus/onData) aborts that one transfer,
+// whose owner gets a transport error naming the reason; one thrown by a response callback, a
+// stream's onDone or a scheduled function is logged to stderr as one line; the loop goes on.
 #pragma once
 
 #include <curl/curl.h>

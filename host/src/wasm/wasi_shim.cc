@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/limits.h"
+#include "wasm/guarded_host_function.h"
 #include "wasm/guest_state.h"
 #include "wasm/host_call_context.h"
 
@@ -90,7 +91,8 @@ int32_t randomGet(wasmtime::Caller caller, int32_t buf, int32_t len) {
 
 template <typename F>
 common::Status define(wasmtime::Linker& linker, std::string_view name, F f) {
-  auto result = linker.func_wrap(kWasiModule, name, std::move(f));
+  auto result = linker.func_wrap(kWasiModule, name,
+                                 guardHostFunction("WASI " + std::string(name), std::move(f)));
   if (!result) {
     return common::Status(common::StatusCode::kInternal, "defining WASI shim " + std::string(name) +
                                                              ": " + result.err().message());

@@ -28,7 +28,7 @@ std::string formatNumber(double value) {
   return error == std::errc() ? std::string(buffer, end) : std::to_string(value);
 }
 
-bool isKind(FlagKind kind, const FlagValue& value) {
+[[maybe_unused]] bool isKind(FlagKind kind, const FlagValue& value) {  // for assert
   switch (kind) {
     case FlagKind::kText:
       return std::holds_alternative<std::string>(value);

@@ -8,56 +8,51 @@
 //   native-ring --kubeconfig K --ring N
 //       N ring operators ring-0..ring-(N-1) in this process, operator i carrying ring-i to
 //       ring-((i+1) mod N): the `combined` setup, no isolation at all.
-//   Both take [--context C] [--workers W] [--qps Q] [--burst B], as `wasm-operator run` does.
+//   Both take the flags of `wasm-operator run` that say where the cluster is and how the
+//   client and the host run: --kubeconfig, --context, --workers, --qps, --burst (the same
+//   declarations, bounds and defaults: server/cluster_flags.h). `native-ring --help` lists them.
 //
-// The client and the host are built as `wasm-operator run` builds them (server/run_command.cc):
-// same kubeconfig loading, client defaults (QPS, burst), host options (workers, permission
-// checks, which are a no-op without a ServiceAccount, as in a run without one). Runs until
-// SIGINT/SIGTERM and exits 0.
-#include <signal.h>
-
-#include <charconv>
+// The client and the host are built as `wasm-operator run` builds them, by the same code
+// (server::clientConfig, clientOptions, hostOptions, HostProcess): same kubeconfig loading,
+// client defaults (QPS, burst), host options (workers, permission checks, which are a no-op
+// without a ServiceAccount, as in a run without one). Runs until SIGINT/SIGTERM and exits 0;
+// a command line it cannot accept exits 2 with one line saying why.
+#include <chrono>
+#include <cstdint>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "kube/client.h"
-#include "kube/kubeconfig.h"
 #include "native/native_operator_guest.h"
 #include "runtime/operator_host.h"
-#include "server/run_command.h"
+#include "server/cluster_flags.h"
+#include "server/flag_set.h"
+#include "server/host_process.h"
 #include "wop/operator.h"
 #include "wop_abi.h"
 
 namespace {
 
 using namespace wop;
+using server::Flag;
+using server::FlagSet;
+using server::ParsedFlags;
 
-constexpr const char* kUsage =
-    "usage: native-ring [--kubeconfig K] [--context C] [--workers W] [--qps Q] [--burst B] "
-    "(--input-namespace I --output-namespace O [--name N] | --ring N)\n";
-constexpr long kMaxRing = 10'000;
+constexpr int64_t kMaxRing = 10'000;
 
-int fail(const std::string& message) {
-  std::cerr << "native-ring: " << message << "\n";
-  return 1;
-}
-
-// Parses "--key value" pairs; returns false on a flag without a value.
-bool parseFlags(int argc, char** argv, std::map<std::string, std::string>& flags) {
-  for (int i = 1; i < argc; i += 2) {
-    std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || i + 1 >= argc) return false;
-    flags[key.substr(2)] = argv[i + 1];
-  }
-  return true;
-}
-
-bool parseCount(const std::string& text, long max, long& out) {
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size() && out > 0 && out <= max;
+FlagSet ringFlags() {
+  FlagSet flags("native-ring",
+                "Runs the ring operator compiled natively (no Wasm) on the operator runtime: one "
+                "operator carrying I to O, or N operators carrying ring-i to ring-((i+1) mod N).",
+                "(--input-namespace I --output-namespace O [--name N] | --ring N) [flags]");
+  flags.add(Flag::text("input-namespace", "I", "the namespace the operator reads"));
+  flags.add(Flag::text("output-namespace", "O", "the namespace the operator writes"));
+  flags.add(Flag::text("name", "N", "the operator's name (default: the input namespace)"));
+  flags.add(Flag::integer("ring", "N", "run N ring operators ring-0..ring-(N-1) in this process", 1,
+                          kMaxRing));
+  flags.add(server::clusterFlags());
+  return flags;
 }
 
 runtime::OperatorSpec ringSpec(std::string name, const std::string& input,
@@ -68,75 +63,50 @@ runtime::OperatorSpec ringSpec(std::string name, const std::string& input,
   return spec;
 }
 
-// The operators this invocation runs, or an error message.
-common::Result<std::vector<runtime::OperatorSpec>> ringSpecs(
-    const std::map<std::string, std::string>& flags) {
+// The operators this invocation runs, or why the flags do not say which.
+common::Result<std::vector<runtime::OperatorSpec>> ringSpecs(const ParsedFlags& flags) {
   using common::Status;
   using common::StatusCode;
-  auto ring = flags.find("ring");
-  auto input = flags.find("input-namespace");
-  auto output = flags.find("output-namespace");
+  auto ring = flags.integer("ring");
+  auto input = flags.text("input-namespace");
+  auto output = flags.text("output-namespace");
   std::vector<runtime::OperatorSpec> specs;
-  if (ring != flags.end()) {
-    long n = 0;
-    if (input != flags.end() || output != flags.end()) {
+  if (ring) {
+    if (input || output) {
       return Status(StatusCode::kInvalidArgument,
                     "--ring excludes --input-namespace/--output-namespace");
     }
-    if (!parseCount(ring->second, kMaxRing, n)) {
-      return Status(StatusCode::kInvalidArgument,
-                    "--ring must be an integer from 1 to " + std::to_string(kMaxRing));
-    }
-    for (long i = 0; i < n; ++i) {
+    for (int64_t i = 0; i < *ring; ++i) {
       const std::string name = "ring-" + std::to_string(i);
-      specs.push_back(ringSpec(name, name, "ring-" + std::to_string((i + 1) % n)));
+      specs.push_back(ringSpec(name, name, "ring-" + std::to_string((i + 1) % *ring)));
     }
     return specs;
   }
-  if (input == flags.end() || output == flags.end()) {
+  if (!input || !output) {
     return Status(StatusCode::kInvalidArgument,
                   "needs --ring N, or --input-namespace and --output-namespace");
   }
-  auto name = flags.find("name");
-  specs.push_back(
-      ringSpec(name != flags.end() ? name->second : input->second, input->second, output->second));
+  specs.push_back(ringSpec(flags.text("name").value_or(*input), *input, *output));
   return specs;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags;
-  if (!parseFlags(argc, argv, flags)) {
-    std::cerr << kUsage;
-    return 2;
+  const FlagSet declared = ringFlags();
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto flags = server::parseCommandLine(declared, args, std::cout, std::cerr);
+  if (!flags) return flags.error();  // help printed (0) or the command line refused (2)
+  auto specs = ringSpecs(*flags);
+  if (!specs) return server::reportUsageError(declared, specs.status().message(), std::cerr);
+  auto config = server::clientConfig(*flags);
+  if (!config) {
+    std::cerr << "native-ring: " << config.status().message() << "\n";
+    return 1;
   }
-  auto specs = ringSpecs(flags);
-  if (!specs) return fail(specs.status().message() + "\n" + kUsage);
-  auto config = server::clientConfig(flags);
-  if (!config) return fail(config.status().message());
 
-  // Block the signals in every thread; this one waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  runtime::HostOptions options;
-  if (auto it = flags.find("workers"); it != flags.end())
-    options.workers = std::max(1, std::atoi(it->second.c_str()));
-  // The API client's rate limit for the whole process, as in `wasm-operator run`; qps <= 0: none.
-  kube::ClientOptions clientOptions;
-  if (auto it = flags.find("qps"); it != flags.end()) {
-    clientOptions.qps = std::atof(it->second.c_str());
-  }
-  if (auto it = flags.find("burst"); it != flags.end()) {
-    clientOptions.burst = std::max(1, std::atoi(it->second.c_str()));
-  }
-  kube::Client client(*config, clientOptions);
-  runtime::OperatorHost host(client, options);
-  host.log("", WOP_LOG_INFO, "connected to " + config->server + " (" + config->source + ")");
+  server::HostProcess process(*config, server::clientOptions(*flags), server::hostOptions(*flags));
+  runtime::OperatorHost& host = process.host();
 
   // One factory for all: each guest gets its own Ring object (and SDK Runtime).
   auto factory = std::make_shared<bench::NativeGuestFactory>(&sdk::detail::newOperator);
@@ -154,9 +124,7 @@ int main(int argc, char** argv) {
                " refused, " + std::to_string(specs->size() - refused - running) +
                " starting or in backoff");
 
-  for (;;) {
-    const int signal = sigwaitinfo(&signals, nullptr);
-    if (signal == SIGINT || signal == SIGTERM) break;
+  while (!process.waitForTermination(std::chrono::hours(1))) {
   }
   host.log("", WOP_LOG_INFO, "shutting down");
   return 0;

@@ -82,7 +82,8 @@ class Setup:
         if self.base in ("native", "combined"):
             if not os.access(self.native, os.X_OK):
                 return f"no native executable at {self.native}"
-            usage = subprocess.run([self.native, "--help"], capture_output=True, text=True).stderr
+            out = subprocess.run([self.native, "--help"], capture_output=True, text=True)
+            usage = out.stdout + out.stderr  # stdout since its flags are declared in server/
             if self.rate_flags() and "--qps" not in usage:
                 return "native-ring has no --qps (use --client-qps default)"
             return None

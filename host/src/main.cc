@@ -1,7 +1,6 @@
 // wasm-operator: the host binary.
 //
-//   wasm-operator run --operators FILE_OR_FOLDER [--kubeconfig K] [--context C] [--workers N]
-//                     [--artifact-dir D] [--status-file F] [--qps Q] [--burst B]
+//   wasm-operator run --operators FILE_OR_FOLDER [flags]
 //       Runs the operators defined there until SIGINT/SIGTERM (see server/run_command.h).
 //   wasm-operator version
 //   wasm-operator help [COMMAND], wasm-operator COMMAND --help
@@ -9,14 +8,20 @@
 //   wasm-operator call --module M.wasm --export NAME [--timeout-ms N] [--max-memory-mib N]
 //       Loads M.wasm, passes standard input to NAME (see GuestInstance::callWithBytes) and
 //       writes its output to standard output; what the guest logged goes to standard error.
-#include <charconv>
-#include <cstdio>
+//
+// Every command's flags are declared once (server/flag_set.h), which makes its --help and
+// refuses what it does not declare. Exit codes: 0 done, 1 failed while running,
+// 2 (server::kUsageExitCode) a command line the command cannot accept.
+#include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <iterator>
-#include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "server/flag_set.h"
 #include "server/run_command.h"
 #include "wasm/engine.h"
 #include "wasm/guest_instance.h"
@@ -24,132 +29,119 @@
 
 namespace {
 
-constexpr const char* kRunUsage =
-    "usage: wasm-operator run --operators FILE_OR_FOLDER [flags]\n"
-    "Runs the operators defined in FILE_OR_FOLDER (a YAML file or a folder of them) "
-    "until SIGINT or SIGTERM.\n"
-    "  --operators FILE_OR_FOLDER  the operator definitions (required)\n"
-    "  --kubeconfig K              kubeconfig file (default: $KUBECONFIG, ~/.kube/config, "
-    "in-cluster)\n"
-    "  --context C                 kubeconfig context (default: its current-context)\n"
-    "  --workers N                 threads running guest code (default 2)\n"
-    "  --artifact-dir D            compiled modules (default ~/.cache/wasm-operator/artifacts)\n"
-    "  --status-file F             rewrite F with the operators' status JSON every second\n"
-    "  --qps Q, --burst B          the API client's rate limit for the process (qps <= 0: "
-    "none)\n"
-    "  --swap on|off               swap idle operators' memory to disk (default on)\n"
-    "  --swap-dir D                snapshots (default ~/.cache/wasm-operator/snapshots)\n"
-    "  --swap-idle-ms N            idle time before a swap-out (default 2000)\n"
-    "  --swap-predict on|off       restore ahead of predicted wakes (default on)\n";
+using wop::server::Flag;
+using wop::server::FlagSet;
+using wop::server::ParsedFlags;
 
-constexpr const char* kCallUsage =
-    "usage: wasm-operator call --module M.wasm --export NAME [--timeout-ms N] "
-    "[--max-memory-mib N]\n"
-    "Loads M.wasm, passes standard input to the export NAME and writes its output to "
-    "standard output; what the guest logs goes to standard error.\n"
-    "  --module M.wasm       the module (required)\n"
-    "  --export NAME         the export to call (required)\n"
-    "  --timeout-ms N        the call's time limit\n"
-    "  --max-memory-mib N    the module's memory limit\n";
+// Wasm32 addresses at most 4 GiB of linear memory.
+constexpr int64_t kMaxMemoryMiB = 4096;
 
-constexpr const char* kVersionUsage =
-    "usage: wasm-operator version\n"
-    "Prints the host's version and the Wasmtime version it embeds.\n";
-
-constexpr const char* kUsage =
-    "usage: wasm-operator run --operators FILE_OR_FOLDER [flags]\n"
-    "       wasm-operator call --module M.wasm --export NAME [flags]\n"
-    "       wasm-operator version\n"
-    "       wasm-operator help [COMMAND]   (or COMMAND --help)\n";
-
-// The help text of a command, or null if there is no such command.
-const char* usageOf(const std::string& command) {
-  if (command == "run") return kRunUsage;
-  if (command == "call") return kCallUsage;
-  if (command == "version") return kVersionUsage;
-  return nullptr;
+FlagSet callFlags() {
+  const wop::wasm::InstanceLimits limits;
+  FlagSet flags("wasm-operator call",
+                "Loads M.wasm, passes standard input to the export NAME and writes its output to "
+                "standard output; what the guest logs goes to standard error.");
+  flags.add(Flag::text("module", "M.wasm", "the module").required());
+  flags.add(Flag::text("export", "NAME", "the export to call").required());
+  flags.add(Flag::duration("timeout-ms", "N", "the call's time limit, in ms or e.g. 2s",
+                           std::chrono::milliseconds(1), std::chrono::hours(1))
+                .withDefault(limits.maxEntryTime));
+  flags.add(
+      Flag::integer("max-memory-mib", "N", "the module's memory limit in MiB", 1, kMaxMemoryMiB)
+          .withDefault(static_cast<int64_t>(limits.maxMemoryBytes >> 20)));
+  return flags;
 }
 
-bool isHelp(const std::string& arg) { return arg == "--help" || arg == "-h" || arg == "help"; }
+FlagSet versionFlags() {
+  return FlagSet("wasm-operator version",
+                 "Prints the host's version and the Wasmtime version it embeds.");
+}
+
+// Every command's flags, in the order the general usage lists them.
+std::vector<std::pair<std::string, FlagSet>> commands() {
+  std::vector<std::pair<std::string, FlagSet>> all;
+  all.emplace_back("run", wop::server::runFlags());
+  all.emplace_back("call", callFlags());
+  all.emplace_back("version", versionFlags());
+  return all;
+}
+
+// The general usage: every command's usage line, then how to get help.
+std::string usage() {
+  std::string text;
+  for (const auto& [name, flags] : commands()) {
+    std::string line = flags.usageLine();
+    if (!text.empty()) line.replace(0, std::string("usage: ").size(), "       ");
+    text += line;
+  }
+  return text + "       wasm-operator help [COMMAND]   (or COMMAND --help)\n";
+}
+
+std::optional<FlagSet> flagsOf(const std::string& command) {
+  for (auto& [name, flags] : commands()) {
+    if (name == command) return std::move(flags);
+  }
+  return std::nullopt;
+}
+
+int usageError(const std::string& message) {
+  std::cerr << "wasm-operator: " << message << "\n" << usage();
+  return wop::server::kUsageExitCode;
+}
 
 int fail(const std::string& message) {
-  std::cerr << "wasm-operator: " << message << "\n";
+  std::cerr << "wasm-operator call: " << message << "\n";
   return 1;
 }
 
-// Parses "--key value" pairs; returns false on a flag without a value.
-bool parseFlags(int argc, char** argv, int first, std::map<std::string, std::string>& flags) {
-  for (int i = first; i < argc; i += 2) {
-    std::string key = argv[i];
-    if (key.rfind("--", 0) != 0 || i + 1 >= argc) return false;
-    flags[key.substr(2)] = argv[i + 1];
-  }
-  return true;
-}
-
-bool parseNumber(const std::string& text, long& out) {
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size() && out > 0;
-}
-
-int runCall(const std::map<std::string, std::string>& flags) {
-  auto module = flags.find("module");
-  auto exported = flags.find("export");
-  if (module == flags.end() || exported == flags.end())
-    return fail("call needs --module and --export");
-
+int runCall(const ParsedFlags& flags) {
   wop::wasm::InstanceLimits limits;
-  long number = 0;
-  if (auto it = flags.find("timeout-ms"); it != flags.end()) {
-    if (!parseNumber(it->second, number)) return fail("--timeout-ms must be a positive integer");
-    limits.maxEntryTime = std::chrono::milliseconds(number);
-  }
-  if (auto it = flags.find("max-memory-mib"); it != flags.end()) {
-    if (!parseNumber(it->second, number))
-      return fail("--max-memory-mib must be a positive integer");
-    limits.maxMemoryBytes = static_cast<uint64_t>(number) << 20;
+  limits.maxEntryTime = flags.duration("timeout-ms").value_or(limits.maxEntryTime);
+  if (auto mib = flags.integer("max-memory-mib")) {
+    limits.maxMemoryBytes = static_cast<uint64_t>(*mib) << 20;
   }
 
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   wop::wasm::Engine engine;
-  auto loaded = wop::wasm::GuestModule::compileFile(engine, module->second);
+  auto loaded = wop::wasm::GuestModule::compileFile(engine, *flags.text("module"));
   if (!loaded) return fail(loaded.status().toString());
   auto instance = wop::wasm::GuestInstance::create(engine, *loaded, limits);
   if (!instance) return fail(instance.status().toString());
-  auto output = instance->callWithBytes(exported->second, input);
+  auto output = instance->callWithBytes(*flags.text("export"), input);
   std::cerr << instance->state().output;
   if (!output) return fail(output.status().toString());
   std::cout << *output;
   return 0;
 }
 
+bool isHelp(const std::string& arg) { return arg == "--help" || arg == "-h" || arg == "help"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return fail(std::string("missing command\n") + kUsage);
+  if (argc < 2) return usageError("missing command");
   const std::string command = argv[1];
-  // `help`, `--help`, `help COMMAND`, `COMMAND --help`: the usage on standard output, exit 0.
+  // `help`, `--help`, `help COMMAND`: the usage on standard output, exit 0.
   if (isHelp(command)) {
-    const char* usage = argc > 2 ? usageOf(argv[2]) : kUsage;
-    if (usage == nullptr) return fail(std::string("unknown command ") + argv[2] + "\n" + kUsage);
-    std::cout << usage;
-    return 0;
-  }
-  const char* usage = usageOf(command);
-  if (usage == nullptr) return fail("unknown command " + command + "\n" + kUsage);
-  for (int i = 2; i < argc; ++i) {
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      std::cout << usage;
+    if (argc == 2) {
+      std::cout << usage();
       return 0;
     }
+    auto flags = flagsOf(argv[2]);
+    if (!flags) return usageError(std::string("unknown command ") + argv[2]);
+    std::cout << flags->help();
+    return 0;
   }
+  auto flags = flagsOf(command);
+  if (!flags) return usageError("unknown command " + command);
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  auto parsed = wop::server::parseCommandLine(*flags, args, std::cout, std::cerr);
+  if (!parsed) return parsed.error();  // help printed (0) or the command line refused (2)
+
   if (command == "version") {
-    if (argc > 2) return fail(std::string("version takes no flags\n") + kVersionUsage);
     std::cout << "wasm-operator " << WOP_VERSION << " (Wasmtime " << WOP_WASMTIME_VERSION << ")\n";
     return 0;
   }
-  std::map<std::string, std::string> flags;
-  if (!parseFlags(argc, argv, 2, flags)) return fail(std::string("malformed flags\n") + usage);
-  if (command == "call") return runCall(flags);
-  return wop::server::runCommand(flags);
+  if (command == "call") return runCall(*parsed);
+  return wop::server::runCommand(*parsed);
 }

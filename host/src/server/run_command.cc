@@ -1,16 +1,17 @@
 #include "server/run_command.h"
 
 #include <malloc.h>
-#include <signal.h>
 
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
-#include "kube/client.h"
-#include "kube/kubeconfig.h"
 #include "runtime/operator_host.h"
+#include "server/cluster_flags.h"
+#include "server/host_process.h"
 #include "server/operator_definitions.h"
 #include "wop_abi.h"
 
@@ -18,7 +19,7 @@ namespace wop::server {
 namespace {
 
 int fail(const std::string& message) {
-  std::cerr << "wasm-operator: " << message << "\n";
+  std::cerr << "wasm-operator run: " << message << "\n";
   return 1;
 }
 
@@ -78,47 +79,44 @@ void writeStatus(const std::string& path, const nlohmann::json& status) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
-// --swap on|off (default on), --swap-dir D, --swap-idle-ms N (default 2000), --swap-predict on|off.
-common::Result<runtime::SwapOptions> swapOptions(const std::map<std::string, std::string>& flags) {
-  runtime::SwapOptions swap;
-  swap.enabled = true;
-  auto onOff = [&](const char* name, bool* value) -> common::Status {
-    auto it = flags.find(name);
-    if (it == flags.end()) return common::Status::ok();
-    if (it->second != "on" && it->second != "off") {
-      return common::Status(common::StatusCode::kInvalidArgument,
-                            std::string("--") + name + " must be on or off");
-    }
-    *value = it->second == "on";
-    return common::Status::ok();
+constexpr auto kMaxSwapIdle = std::chrono::hours(24);
+
+std::vector<Flag> swapFlags() {
+  const runtime::SwapOptions swap;
+  return {
+      Flag::onOff("swap", "swap idle operators' memory to disk").withDefault(true),
+      Flag::text("swap-dir", "D", "snapshots (default ~/.cache/wasm-operator/snapshots)"),
+      Flag::duration("swap-idle-ms", "N",
+                     "idle time before a swap-out, in ms or e.g. 500ms, 2s, 1m",
+                     std::chrono::milliseconds(0), kMaxSwapIdle)
+          .withDefault(swap.idleAfter),
+      Flag::onOff("swap-predict", "restore ahead of predicted wakes").withDefault(swap.predict),
   };
-  if (auto s = onOff("swap", &swap.enabled); !s.isOk()) return s;
-  if (auto s = onOff("swap-predict", &swap.predict); !s.isOk()) return s;
-  if (auto it = flags.find("swap-dir"); it != flags.end()) swap.directory = it->second;
-  if (auto it = flags.find("swap-idle-ms"); it != flags.end()) {
-    char* end = nullptr;
-    const long long ms = std::strtoll(it->second.c_str(), &end, 10);
-    if (it->second.empty() || *end != '\0' || ms < 0 || ms > 86'400'000) {
-      return common::Status(common::StatusCode::kInvalidArgument,
-                            "--swap-idle-ms must be milliseconds from 0 to 86400000");
-    }
-    swap.idleAfter = std::chrono::milliseconds(ms);
-  }
+}
+
+runtime::SwapOptions swapOptions(const ParsedFlags& flags) {
+  runtime::SwapOptions swap;
+  swap.enabled = flags.onOff("swap").value_or(true);
+  if (auto predict = flags.onOff("swap-predict")) swap.predict = *predict;
+  if (auto directory = flags.text("swap-dir")) swap.directory = *directory;
+  if (auto idle = flags.duration("swap-idle-ms")) swap.idleAfter = *idle;
   return swap;
 }
 
 }  // namespace
 
-common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std::string>& flags) {
-  auto options = kube::kubeconfigOptionsFromEnvironment();
-  if (auto it = flags.find("kubeconfig"); it != flags.end()) options.explicitPath = it->second;
-  if (auto it = flags.find("context"); it != flags.end()) options.contextOverride = it->second;
-  auto inCluster = kube::inClusterOptionsFromEnvironment();
-  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() &&
-      !inCluster.serviceHost.empty()) {
-    return kube::loadInCluster(inCluster);
-  }
-  return kube::loadKubeconfig(options);
+FlagSet runFlags() {
+  FlagSet flags("wasm-operator run",
+                "Runs the operators defined in FILE_OR_FOLDER (a YAML file or a folder of them) "
+                "until SIGINT or SIGTERM.");
+  flags.add(Flag::text("operators", "FILE_OR_FOLDER", "the operator definitions").required());
+  flags.add(clusterFlags());
+  flags.add(Flag::text("artifact-dir", "D",
+                       "compiled modules (default ~/.cache/wasm-operator/artifacts)"));
+  flags.add(
+      Flag::text("status-file", "F", "rewrite F with the operators' status JSON every second"));
+  flags.add(swapFlags());
+  return flags;
 }
 
 size_t residentBytes() {
@@ -130,44 +128,17 @@ size_t residentBytes() {
   return 0;
 }
 
-int runCommand(const std::map<std::string, std::string>& flags) {
-  auto operatorsPath = flags.find("operators");
-  if (operatorsPath == flags.end()) return fail("run needs --operators FILE_OR_FOLDER");
-  auto specs = loadOperatorDefinitions(operatorsPath->second);
+int runCommand(const ParsedFlags& flags) {
+  auto specs = loadOperatorDefinitions(flags.text("operators").value_or(""));
   if (!specs) return fail(specs.status().message());
   auto config = clientConfig(flags);
   if (!config) return fail(config.status().message());
 
-  // Block the signals in every thread; this one waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  runtime::HostOptions options;
-  if (auto it = flags.find("workers"); it != flags.end())
-    options.workers = std::max(1, std::atoi(it->second.c_str()));
-  if (auto it = flags.find("artifact-dir"); it != flags.end())
-    options.artifactDirectory = it->second;
-  if (auto swap = swapOptions(flags); swap) {
-    options.swap = *swap;
-  } else {
-    std::cerr << "wasm-operator: " << swap.status().message() << "\n";
-    return 2;
-  }
-  // The API client's rate limit for the whole process (the ring benchmark sets every setup's
-  // clients alike); qps <= 0 disables the limiter.
-  kube::ClientOptions clientOptions;
-  if (auto it = flags.find("qps"); it != flags.end()) {
-    clientOptions.qps = std::atof(it->second.c_str());
-  }
-  if (auto it = flags.find("burst"); it != flags.end()) {
-    clientOptions.burst = std::max(1, std::atoi(it->second.c_str()));
-  }
-  kube::Client client(*config, clientOptions);
-  runtime::OperatorHost host(client, options);
-  host.log("", WOP_LOG_INFO, "connected to " + config->server + " (" + config->source + ")");
+  runtime::HostOptions options = hostOptions(flags);
+  if (auto directory = flags.text("artifact-dir")) options.artifactDirectory = *directory;
+  options.swap = swapOptions(flags);
+  HostProcess process(*config, clientOptions(flags), options);
+  runtime::OperatorHost& host = process.host();
 
   int refused = 0;
   for (const auto& spec : *specs) {
@@ -179,12 +150,11 @@ int runCommand(const std::map<std::string, std::string>& flags) {
   host.log("", WOP_LOG_INFO,
            std::to_string(specs->size() - refused) + " operator(s) running, " +
                std::to_string(refused) + " refused");
-  const auto statusFile = flags.find("status-file");
+  const auto statusFile = flags.text("status-file");
   for (;;) {
-    timespec timeout{1, 0};
-    const int signal = sigtimedwait(&signals, nullptr, &timeout);
-    if (statusFile != flags.end()) writeStatus(statusFile->second, statusJson(host));
-    if (signal == SIGINT || signal == SIGTERM) break;
+    const bool terminate = process.waitForTermination(std::chrono::seconds(1));
+    if (statusFile) writeStatus(*statusFile, statusJson(host));
+    if (terminate) break;
   }
   const auto summary = statusJson(host);
   host.log("", WOP_LOG_INFO, "shutting down: " + summary.dump());

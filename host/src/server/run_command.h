@@ -2,21 +2,19 @@
 // until SIGINT/SIGTERM, then prints a summary.
 #pragma once
 
-#include <map>
-#include <string>
+#include <cstddef>
 
-#include "common/status.h"
-#include "kube/kubeconfig.h"
+#include "server/flag_set.h"
 
 namespace wop::server {
 
-// flags: kubeconfig, context, operators (required), workers, artifact-dir, status-file,
-// qps and burst (the API client's rate limit for the whole process; qps <= 0: none).
-int runCommand(const std::map<std::string, std::string>& flags);
+// The run command's flags: --operators FILE_OR_FOLDER (required), the cluster flags
+// (cluster_flags.h), --artifact-dir, --status-file and the swap flags.
+FlagSet runFlags();
 
-// The API client's configuration from --kubeconfig and --context, else KUBECONFIG and
-// ~/.kube/config, else in-cluster (the order kubectl and client-go use).
-common::Result<kube::ClientConfig> clientConfig(const std::map<std::string, std::string>& flags);
+// Runs until SIGINT/SIGTERM and returns the exit code: 0, or 1 when the definitions or the
+// kubeconfig cannot be loaded. flags come from runFlags().parse.
+int runCommand(const ParsedFlags& flags);
 
 // Resident memory of this process in bytes (VmRSS).
 size_t residentBytes();

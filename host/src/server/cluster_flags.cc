@@ -1,0 +1,53 @@
+#include "server/cluster_flags.h"
+
+#include <limits>
+
+namespace wop::server {
+
+std::vector<Flag> clusterFlags() {
+  const kube::ClientOptions client;
+  const runtime::HostOptions host;
+  return {
+      Flag::text("kubeconfig", "K",
+                 "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)"),
+      Flag::text("context", "C", "kubeconfig context (default: its current-context)"),
+      Flag::integer("workers", "N", "threads running guest code", 1, kMaxWorkers)
+          .withDefault(int64_t{host.workers}),
+      // Negative values stay allowed: the ring benchmark turns the limiter off with --qps -1.
+      Flag::number("qps", "Q",
+                   "the API client's requests per second for the whole process; 0 or less: "
+                   "no limit",
+                   -std::numeric_limits<double>::infinity(), kMaxQps)
+          .withDefault(client.qps),
+      Flag::integer("burst", "B", "requests the API client may send at once above --qps", 1,
+                    kMaxBurst)
+          .withDefault(int64_t{client.burst}),
+  };
+}
+
+common::Result<kube::ClientConfig> clientConfig(const ParsedFlags& flags) {
+  auto options = kube::kubeconfigOptionsFromEnvironment();
+  if (flags.given("kubeconfig")) options.explicitPath = *flags.text("kubeconfig");
+  if (flags.given("context")) options.contextOverride = *flags.text("context");
+  auto inCluster = kube::inClusterOptionsFromEnvironment();
+  if (options.explicitPath.empty() && options.kubeconfigEnv.empty() &&
+      !inCluster.serviceHost.empty()) {
+    return kube::loadInCluster(inCluster);
+  }
+  return kube::loadKubeconfig(options);
+}
+
+kube::ClientOptions clientOptions(const ParsedFlags& flags) {
+  kube::ClientOptions options;
+  if (auto qps = flags.number("qps")) options.qps = *qps;
+  if (auto burst = flags.integer("burst")) options.burst = static_cast<int>(*burst);
+  return options;
+}
+
+runtime::HostOptions hostOptions(const ParsedFlags& flags) {
+  runtime::HostOptions options;
+  if (auto workers = flags.integer("workers")) options.workers = static_cast<int>(*workers);
+  return options;
+}
+
+}  // namespace wop::server

@@ -5,8 +5,9 @@
 namespace wop::wasm::binary {
 namespace {
 
+constexpr uint8_t kTableSet = 0x26;  // the only single-byte opcode among them
 constexpr std::array<RunTimeChange, 7> kRunTimeChanges = {{
-    {{0, 0x26}, RunTimeChange::kChangesTable, "table.set"},
+    {{0, kTableSet}, RunTimeChange::kChangesTable, "table.set"},
     {{kMiscPrefix, 12}, RunTimeChange::kChangesTable, "table.init"},
     {{kMiscPrefix, 14}, RunTimeChange::kChangesTable, "table.copy"},
     {{kMiscPrefix, 15}, RunTimeChange::kChangesTable, "table.grow"},
@@ -22,8 +23,10 @@ std::optional<ExpressionProblem> checkExpression(ByteReader& reader, uint32_t ty
   while (!decoder.done()) {
     Opcode op;
     if (auto problem = decoder.readOpcode(op)) return *problem;
-    for (const RunTimeChange& change : kRunTimeChanges) {
-      if (change.opcode == op) return change;
+    if (op.prefix != 0 || op.code == kTableSet) {  // most instructions skip the table
+      for (const RunTimeChange& change : kRunTimeChanges) {
+        if (change.opcode == op) return change;
+      }
     }
     if (auto problem = decoder.readImmediates(op)) return *problem;
   }

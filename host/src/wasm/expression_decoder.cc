@@ -7,35 +7,6 @@
 
 namespace wop::wasm::binary {
 
-MaybeDecodeProblem ExpressionDecoder::readOpcode(Opcode& out) {
-  at_ = r_.offset();
-  uint8_t byte = 0;
-  if (!r_.readByte(byte)) return malformed("expression has no final end");
-  out = {};
-  if (byte != kMiscPrefix && byte != kSimdPrefix && byte != kThreadsPrefix) {
-    out.code = byte;
-    return std::nullopt;
-  }
-  out.prefix = byte;
-  if (!r_.readU32(out.code)) return malformed("bad " + hexByte(byte) + " opcode");
-  return std::nullopt;
-}
-
-MaybeDecodeProblem ExpressionDecoder::readImmediates(Opcode op) {
-  switch (op.prefix) {
-    case 0:
-      return singleByte(static_cast<uint8_t>(op.code));
-    case kMiscPrefix:
-      return misc(op.code);
-    case kSimdPrefix:
-      return simd(op.code);
-    case kThreadsPrefix:
-      return threads(op.code);
-    default:
-      return undecodable("unknown opcode prefix " + hexByte(op.prefix));
-  }
-}
-
 MaybeDecodeProblem ExpressionDecoder::skipToEnd() {
   while (!done()) {
     Opcode op;
@@ -47,6 +18,14 @@ MaybeDecodeProblem ExpressionDecoder::skipToEnd() {
 
 MaybeDecodeProblem ExpressionDecoder::malformed(std::string detail) const {
   return DecodeProblem{DecodeProblem::kMalformed, std::move(detail), at_};
+}
+
+MaybeDecodeProblem ExpressionDecoder::noFinalEnd() const {
+  return malformed("expression has no final end");
+}
+
+MaybeDecodeProblem ExpressionDecoder::badSubOpcode(uint8_t prefix) const {
+  return malformed("bad " + hexByte(prefix) + " opcode");
 }
 
 MaybeDecodeProblem ExpressionDecoder::undecodable(std::string detail) const {

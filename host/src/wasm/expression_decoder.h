@@ -55,17 +55,41 @@ class ExpressionDecoder {
   // Module offset of the instruction readOpcode last read.
   size_t instructionOffset() const { return at_; }
 
-  // Reads the next opcode, not its immediates. Only while !done().
-  MaybeDecodeProblem readOpcode(Opcode& out);
+  // Reads the next opcode, not its immediates. Only while !done(). (Inline, with
+  // readImmediates' dispatch: they run once per instruction of every body.)
+  MaybeDecodeProblem readOpcode(Opcode& out) {
+    at_ = r_.offset();
+    uint8_t byte = 0;
+    if (!r_.readByte(byte)) return noFinalEnd();
+    const bool prefixed = byte == kMiscPrefix || byte == kSimdPrefix || byte == kThreadsPrefix;
+    out.prefix = prefixed ? byte : 0;
+    out.code = byte;
+    if (prefixed && !r_.readU32(out.code)) return badSubOpcode(byte);
+    return std::nullopt;
+  }
+
   // Reads the immediates of `op`, the opcode readOpcode just returned, and tracks the nesting
   // of blocks. An opcode the decoder does not know is kUndecodable here.
-  MaybeDecodeProblem readImmediates(Opcode op);
+  MaybeDecodeProblem readImmediates(const Opcode& op) {
+    switch (op.prefix) {
+      case 0:
+        return singleByte(static_cast<uint8_t>(op.code));
+      case kMiscPrefix:
+        return misc(op.code);
+      case kSimdPrefix:
+        return simd(op.code);
+      default:
+        return threads(op.code);
+    }
+  }
 
   // Decodes every remaining instruction up to and including the final `end`.
   MaybeDecodeProblem skipToEnd();
 
  private:
   MaybeDecodeProblem malformed(std::string detail) const;
+  MaybeDecodeProblem noFinalEnd() const;
+  MaybeDecodeProblem badSubOpcode(uint8_t prefix) const;
   MaybeDecodeProblem undecodable(std::string detail) const;
   MaybeDecodeProblem u32s(uint64_t count);
   MaybeDecodeProblem bytes(size_t count);

@@ -78,8 +78,10 @@ class ExpressionDecoder {
         return misc(op.code);
       case kSimdPrefix:
         return simd(op.code);
-      default:
+      case kThreadsPrefix:
         return threads(op.code);
+      default:
+        return undecodable("unknown opcode prefix " + hexByte(op.prefix));
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "wasm/section_reader.h"
 #include "wasm/wasm_reader.h"
 
 namespace wop::wasm {
@@ -9,11 +10,10 @@ namespace {
 
 using binary::ByteReader;
 using binary::malformed;
+using binary::Section;
+using binary::SectionReader;
 using common::Status;
 using common::StatusCode;
-
-constexpr uint8_t kExportSection = 7;
-constexpr size_t kHeaderBytes = 8;
 
 void appendU32(std::vector<uint8_t>& out, uint32_t value) {
   do {
@@ -30,7 +30,11 @@ void appendName(std::vector<uint8_t>& out, const std::string& name) {
 }
 
 // Whether a section with this id comes after the export section (custom sections: no).
-bool followsExports(uint8_t id) { return id == 8 || id == 9 || id == 10 || id == 11 || id == 12; }
+bool followsExports(uint8_t id) {
+  return id == binary::kStartSection || id == binary::kElementSection ||
+         id == binary::kCodeSection || id == binary::kDataSection ||
+         id == binary::kDataCountSection;
+}
 
 }  // namespace
 
@@ -38,28 +42,26 @@ std::string hiddenGlobalExportName(uint32_t index) { return "wop.global." + std:
 
 common::Result<std::vector<uint8_t>> exportHiddenGlobals(std::span<const uint8_t> wasm,
                                                          const std::vector<uint32_t>& indices) {
-  if (wasm.size() < kHeaderBytes) return Status(StatusCode::kInvalidArgument, "not a module");
+  if (wasm.size() < binary::kModuleHeaderBytes)
+    return Status(StatusCode::kInvalidArgument, "not a module");
   if (indices.empty()) return std::vector<uint8_t>(wasm.begin(), wasm.end());
   // Where the export section is (its whole extent and its body), or where one would go; every
   // section header is checked on the way.
-  ByteReader reader(wasm.subspan(kHeaderBytes), kHeaderBytes);
+  auto sections = SectionReader::open(wasm);
+  if (!sections) return sections.status();
   std::optional<size_t> sectionStart, sectionEnd;
   std::optional<ByteReader> exports;
-  while (!reader.atEnd()) {
-    const size_t start = reader.offset();
-    uint8_t id = 0;
-    uint32_t size = 0;
-    std::optional<ByteReader> body;
-    if (!reader.readByte(id) || !reader.readU32(size) || !reader.sub(size, body)) {
-      return malformed(reader, "section header or size");
-    }
+  while (true) {
+    std::optional<Section> section;
+    if (auto status = sections->next(section); !status.isOk()) return status;
+    if (!section) break;
     if (sectionStart) continue;
-    if (id == kExportSection) {
-      sectionStart = start;
-      sectionEnd = reader.offset();
-      exports = body;
-    } else if (followsExports(id)) {
-      sectionStart = sectionEnd = start;
+    if (section->id == binary::kExportSection) {
+      sectionStart = section->start;
+      sectionEnd = section->end;
+      exports = section->body;
+    } else if (followsExports(section->id)) {
+      sectionStart = sectionEnd = section->start;
     }
   }
   if (!sectionStart) sectionStart = sectionEnd = wasm.size();
@@ -69,7 +71,9 @@ common::Result<std::vector<uint8_t>> exportHiddenGlobals(std::span<const uint8_t
     if (!exports->readU32(count)) return malformed(*exports, "export count");
     entries = wasm.subspan(exports->offset(), exports->remaining());
   }
-  if (indices.size() > UINT32_MAX - count) return malformed(reader, "export count");
+  if (indices.size() > UINT32_MAX - count) {
+    return Status(StatusCode::kInvalidArgument, "more than 2^32 - 1 exports");
+  }
   std::vector<uint8_t> body;
   appendU32(body, count + static_cast<uint32_t>(indices.size()));
   body.insert(body.end(), entries.begin(), entries.end());
@@ -78,9 +82,12 @@ common::Result<std::vector<uint8_t>> exportHiddenGlobals(std::span<const uint8_t
     body.push_back(0x03);  // a global
     appendU32(body, index);
   }
-  if (body.size() > UINT32_MAX) return malformed(reader, "export section size");
+  if (body.size() > UINT32_MAX) {
+    return Status(StatusCode::kInvalidArgument,
+                  "export section of " + std::to_string(body.size()) + " bytes");
+  }
   std::vector<uint8_t> out(wasm.begin(), wasm.begin() + static_cast<ptrdiff_t>(*sectionStart));
-  out.push_back(kExportSection);
+  out.push_back(binary::kExportSection);
   appendU32(out, static_cast<uint32_t>(body.size()));
   out.insert(out.end(), body.begin(), body.end());
   out.insert(out.end(), wasm.begin() + static_cast<ptrdiff_t>(*sectionEnd), wasm.end());

@@ -20,7 +20,8 @@ std::string hiddenGlobalExportName(uint32_t index);
 // The module with one more export per global in `indices` (each not yet exported), named
 // hiddenGlobalExportName(index): only the export section changes (or one is added where it
 // belongs); code, data and the name section stay byte for byte. Fails on bytes whose sections
-// cannot be walked (the caller has already decoded the module: checkCapturableState).
+// cannot be walked (section_reader.h: a bad header, a truncated, unknown or misordered
+// section); the caller has already decoded the module (checkCapturableState).
 common::Result<std::vector<uint8_t>> exportHiddenGlobals(std::span<const uint8_t> wasm,
                                                          const std::vector<uint32_t>& indices);
 

@@ -1,5 +1,23 @@
 // Static check that a module's state between entries can be snapshotted faithfully.
 //
+// Why our own decoder, not a maintained parser. The check needs instruction-level facts
+// (does any body or initializer execute table.set, table.grow, elem.drop, data.drop...) and
+// the globals a module does not export. Wasmtime 48's C API (wasmtime/module.h) offers a
+// module's imports and exports (names and extern types), validation, serialization and its
+// image range, and nothing about function bodies, unexported globals, segments or the name
+// section; its C++ wasmtime.hh wraps the same. wasmparser would do, but only through a Rust
+// shim crate: a second cargo build in every fresh setup (scripts/setup.sh builds the C API
+// once, for several minutes), a second copy of the parser linked beside the engine's (the C
+// API exports none of its symbols), and a C ABI of our own to keep in step with it. So the
+// decoder stays, split so that a new proposal touches one place: wasm_reader.h (bytes and
+// LEB128), section_reader.h (the one walk over sections, shared with module_summary.h and
+// hidden_globals.h), module_types.h (value and table types, limits), expression_decoder.h
+// (opcodes and their immediates; an unknown opcode is refused naming it and its offset, never
+// skipped), expression_check.h (which instructions change a table or drop a segment),
+// name_section.h (names for messages), and this file (the module-level rules). A proposal the
+// decoder does not know fails closed: the module is not capturable, so its operator runs but
+// is never swapped out.
+//
 // An idle operator (no wasm frame live) may be swapped out: the snapshot holds its linear
 // memory and the values of all its mutable globals, and is restored into a fresh instance of
 // the same module. Globals the module does not export (clang's __stack_pointer, and whatever

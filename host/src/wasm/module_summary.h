@@ -12,12 +12,12 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "wasm/module_types.h"  // ModuleLimits
 
 namespace wop::wasm {
 
@@ -35,12 +35,6 @@ struct ModuleExport {
   std::string name;
   ExternKind kind;
   uint32_t index;  // in the index space of its kind (imports first)
-};
-
-// Limits of a table (elements) or a memory (64 KiB pages).
-struct ModuleLimits {
-  uint64_t min = 0;
-  std::optional<uint64_t> max;
 };
 
 struct ModuleSummary {

@@ -1,5 +1,9 @@
-// Bounds-checked reading of a binary Wasm module, shared by the decoders of untrusted modules
-// (module_state_check.cc, module_summary.cc). Nothing here throws or reads out of bounds.
+// Bounds-checked reading of a binary Wasm module: the bottom layer of the decoders of untrusted
+// modules (section_reader.h walks sections with it, expression_decoder.h instructions,
+// module_types.h types and limits). Nothing here throws on bad input or reads out of bounds.
+//
+// Thread-safety: a ByteReader is a cursor over bytes it does not own; the bytes must outlive it
+// and every reader carved from it. Copies are independent cursors over the same bytes.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,8 @@ inline constexpr size_t kMaxNameInMessage = 64;
 // malformed LEB128, leaving the position unspecified (callers stop at the first failure).
 class ByteReader {
  public:
+  ByteReader() = default;  // empty, at offset 0
+  // `base` is the offset of bytes[0] in the module, so that offset() can name a module offset.
   ByteReader(std::span<const uint8_t> bytes, size_t base) : bytes_(bytes), base_(base) {}
 
   size_t offset() const { return base_ + pos_; }
@@ -100,7 +106,7 @@ class ByteReader {
   }
 
   std::span<const uint8_t> bytes_;
-  size_t base_;
+  size_t base_ = 0;
   size_t pos_ = 0;
 };
 
@@ -134,6 +140,11 @@ inline Status readCount(ByteReader& reader, uint32_t cap, std::string_view what,
                 " is larger than the bytes left or the limit of " + std::to_string(cap)};
   }
   return Status::ok();
+}
+
+// Ok when the reader is at its end, else malformed "end of <what>" (bytes left over).
+inline Status expectEnd(const ByteReader& reader, std::string_view what) {
+  return reader.atEnd() ? Status::ok() : malformed(reader, "end of " + std::string(what));
 }
 
 }  // namespace wop::wasm::binary

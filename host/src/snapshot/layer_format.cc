@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/limits.h"
+
 namespace wop::snapshot {
 namespace {
 
@@ -15,7 +17,6 @@ constexpr char kMagic[8] = {'W', 'O', 'P', 'S', 'N', 'A', 'P', '\0'};
 constexpr size_t kChecksumAt = 16;  // after magic, version, header bytes
 constexpr uint32_t kMaxNameBytes = 256;
 constexpr uint32_t kMaxIdentityBytes = 256;
-constexpr uint32_t kMaxGlobals = 1024;
 constexpr uint32_t kMaxRuns = 1 << 16;
 
 class Writer {
@@ -145,7 +146,7 @@ common::Result<LayerHeader> parseLayerHeader(std::span<const uint8_t> bytes) {
   uint32_t globals = 0, runs = 0;
   if (!f.u64(&h.sequence) || !f.u64(&h.parentSequence) || !f.u64(&h.parentChecksum) ||
       !f.text(&h.moduleIdentity, kMaxIdentityBytes) || !f.u64(&h.memoryBytes) ||
-      !f.u64(&h.dataOffset) || !f.u32(&globals) || globals > kMaxGlobals) {
+      !f.u64(&h.dataOffset) || !f.u32(&globals) || globals > limits::kMaxSnapshotGlobals) {
     return corrupt("truncated fields");
   }
   for (uint32_t i = 0; i < globals; ++i) {

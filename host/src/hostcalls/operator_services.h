@@ -18,6 +18,10 @@ struct HostCallError {
   std::string message;  // what the operator's log says
 };
 
+inline HostCallError hostError(wop_status code, std::string message) {
+  return {code, std::move(message)};
+}
+
 template <typename T>
 using HostResult = common::Result<T, HostCallError>;
 

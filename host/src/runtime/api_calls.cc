@@ -8,12 +8,12 @@
 #include "wop_abi.h"
 
 namespace wop::runtime {
+using hostcalls::hostError;
+
 namespace {
 
 using hostcalls::HostCallError;
 using Json = nlohmann::json;
-
-HostCallError hostError(wop_status code, std::string message) { return {code, std::move(message)}; }
 
 // The answer a guest gets for a call that failed without a response of its own: a metav1.Status,
 // like the server's. Messages are valid UTF-8 already (kube/api_error.cc); replace anyway,

@@ -9,13 +9,13 @@
 #include "kube/api_names.h"
 
 namespace wop::runtime {
+using hostcalls::hostError;
+
 namespace {
 
 using common::Status;
 using hostcalls::HostCallError;
 using Json = nlohmann::json;
-
-HostCallError hostError(wop_status code, std::string message) { return {code, std::move(message)}; }
 
 }  // namespace
 
@@ -66,8 +66,7 @@ hostcalls::HostResult<std::string> readCache(const Controllers& controllers,
   // A list is answered from one watch whose store holds every object the selector can match.
   const ControllerWatch* source = nullptr;
   for (const auto* watch : watches) {
-    auto watched = cache::LabelSelector::parse(watch->declaration.labelSelector);
-    if (watched && selector->within(*watched)) {
+    if (watch->selector && selector->within(*watch->selector)) {
       source = watch;
       break;
     }

@@ -30,7 +30,12 @@ common::Result<std::shared_ptr<Controllers>> Controllers::create(
                                                std::to_string(resources.size()) + " resources");
     }
     for (size_t w = 0; w < all.size(); ++w) {
-      controller->watches.push_back({std::move(all[w]), std::move(resources[w]), {}});
+      auto selector = cache::LabelSelector::parse(all[w].labelSelector);
+      controller->watches.push_back(
+          {std::move(all[w]),
+           std::move(resources[w]),
+           {},
+           selector ? std::optional<cache::LabelSelector>(std::move(*selector)) : std::nullopt});
     }
     controller->declaration = std::move(declaration);
     controllers->controllers_.push_back(std::move(controller));

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/label_selector.h"
 #include "cache/shared_informers.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -54,6 +55,9 @@ struct ControllerWatch {
   WatchDeclaration declaration;
   kube::ResourceInfo resource;
   cache::Subscription subscription;
+  // declaration.labelSelector, parsed once; nullopt if it does not parse (it then covers no
+  // cache read, as before).
+  std::optional<cache::LabelSelector> selector;
 };
 
 class Controllers : public std::enable_shared_from_this<Controllers> {

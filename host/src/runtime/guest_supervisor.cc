@@ -4,6 +4,8 @@
 #include "wop_abi.h"
 
 namespace wop::runtime {
+using hostcalls::hostError;
+
 namespace {
 
 using common::Status;
@@ -11,10 +13,6 @@ using common::StatusCode;
 
 // An operator that ran this long since its last restart has its restart backoff reset.
 constexpr auto kHealthyAfter = std::chrono::seconds(60);
-
-hostcalls::HostCallError hostError(wop_status code, std::string message) {
-  return {code, std::move(message)};
-}
 
 }  // namespace
 

@@ -253,7 +253,8 @@ bool Operator::runSlice() {
     }
     if (!swapIn(/*prefetch=*/!work)) return false;
   }
-  const bool hadWork = hasWork();
+  // Only the swapper's idle clock needs to know (hasWork locks every queue: not per slice).
+  const bool hadWork = swapper_ && hasWork();
   runEntries();
   scheduleNextDue();
   if (supervisor_.state() != OperatorState::kRunning) return false;
@@ -267,7 +268,7 @@ bool Operator::runSlice() {
     std::lock_guard lock(mutex_);
     more = more || !mapRequests_.empty();
   }
-  if (hadWork && swapper_) swapper_->busy();
+  if (hadWork) swapper_->busy();
   if (!more) considerSwapOut(!controllers_->hasInFlight() && calls_->pending() == 0 && synced);
   return more;
 }

@@ -13,8 +13,10 @@ packages=(
   cmake ninja-build pkg-config g++ make ccache
   libcurl4-openssl-dev libssl-dev libsimdjson-dev libyaml-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev "libclang-rt-$WOP_LLVM_MAJOR-dev"
+  # metrics and health endpoints
+  libmicrohttpd-dev
   # test control plane and benchmarks
-  openssl curl python3 python3-matplotlib procps
+  openssl curl python3 python3-matplotlib python3-prometheus-client procps
 )
 
 take_lock apt

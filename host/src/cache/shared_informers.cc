@@ -44,6 +44,7 @@ void SharedInformers::unsubscribe(const std::shared_ptr<Informer>& informer, uin
   if (it == informers_.end() || it->second.informer != informer) return;
   if (--it->second.subscribers == 0) {
     it->second.informer->stop();
+    addCounters(retired_, it->second.informer->counters());
     informers_.erase(it);
   }
 }
@@ -51,6 +52,20 @@ void SharedInformers::unsubscribe(const std::shared_ptr<Informer>& informer, uin
 size_t SharedInformers::activeInformers() const {
   std::lock_guard lock(mutex_);
   return informers_.size();
+}
+
+void SharedInformers::addCounters(ActivityTotals& totals, const InformerCounters& counters) {
+  totals.lists += counters.lists.load(std::memory_order_relaxed);
+  totals.watches += counters.watches.load(std::memory_order_relaxed);
+  totals.relistsAfterGone += counters.gone.load(std::memory_order_relaxed);
+  totals.errors += counters.errors.load(std::memory_order_relaxed);
+}
+
+SharedInformers::ActivityTotals SharedInformers::activityTotals() const {
+  std::lock_guard lock(mutex_);
+  ActivityTotals totals = retired_;
+  for (const auto& [id, entry] : informers_) addCounters(totals, entry.informer->counters());
+  return totals;
 }
 
 SharedInformers::CacheTotals SharedInformers::cacheTotals() const {

@@ -58,6 +58,14 @@ class SharedInformers {
     size_t objectBytes = 0;
   };
   CacheTotals cacheTotals() const;
+  // What every informer did since the start, stopped ones included (monotonic, for metrics).
+  struct ActivityTotals {
+    uint64_t lists = 0;    // complete LISTs, the first of each informer included
+    uint64_t watches = 0;  // watch requests started (the first of each, then reconnects)
+    uint64_t relistsAfterGone = 0;  // 410 Gone answers, each followed by a relist
+    uint64_t errors = 0;            // failed lists and watches
+  };
+  ActivityTotals activityTotals() const;
   // The informer for key if one is running (for tests and metrics), else null.
   std::shared_ptr<Informer> find(const InformerKey& key) const;
 
@@ -70,8 +78,11 @@ class SharedInformers {
     size_t subscribers = 0;
   };
 
+  static void addCounters(ActivityTotals& totals, const InformerCounters& counters);
+
   kube::Client& client_;
   const InformerOptions defaults_;
+  ActivityTotals retired_;  // of informers stopped since (guarded by mutex_)
   mutable std::mutex mutex_;
   std::map<std::string, Entry> informers_;
 };

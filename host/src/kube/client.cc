@@ -88,7 +88,18 @@ void Client::startAttempt(std::shared_ptr<Attempt> attempt) {
   });
 }
 
+void ResponseCounts::count(int status, const std::string& method) {
+  std::lock_guard lock(mutex_);
+  counts_[{status, method}]++;
+}
+
+std::map<std::pair<int, std::string>, uint64_t> ResponseCounts::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return counts_;
+}
+
 void Client::onAttemptDone(std::shared_ptr<Attempt> attempt, ApiResult<HttpResponse> result) {
+  counters_.responses.count(result ? result->status : 0, attempt->request.method);
   std::optional<ApiError> error;
   if (!result) {
     error = result.error();

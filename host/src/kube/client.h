@@ -13,7 +13,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,10 +50,24 @@ struct RequestOptions {
   std::string flow;
 };
 
+// Attempts by HTTP status (0: no response: a transport failure) and method, as client-go's
+// rest_client_requests_total counts them (every attempt, retries included). Methods are the
+// client's own constants and statuses three digits, so the map stays small.
+class ResponseCounts {
+ public:
+  void count(int status, const std::string& method);
+  std::map<std::pair<int, std::string>, uint64_t> snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<int, std::string>, uint64_t> counts_;
+};
+
 struct ClientCounters {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> watchesStarted{0};
+  ResponseCounts responses;
 };
 
 class Client {

@@ -12,15 +12,20 @@ using common::Status;
 using common::StatusCode;
 
 common::Result<std::shared_ptr<Controllers>> Controllers::create(
-    std::vector<ResolvedController> resolved, const common::Clock& clock, RateLimits limits) {
+    std::vector<ResolvedController> resolved, const common::Clock& clock, RateLimits limits,
+    std::shared_ptr<OperatorMetrics> metrics) {
   std::shared_ptr<Controllers> controllers(new Controllers());
+  if (!metrics) metrics = std::make_shared<OperatorMetrics>();
+  controllers->clock_ = &clock;
+  controllers->metrics_ = metrics;
   for (auto& [declaration, resources] : resolved) {
     auto controller = std::make_unique<Controller>();
     auto filter = UpdateFilter::parse(std::vector<std::string_view>(
         declaration.primary.predicates.begin(), declaration.primary.predicates.end()));
     if (!filter) return filter.status().withContext("controller " + declaration.name);
     controller->filter = std::move(*filter);
-    controller->queue = std::make_unique<WorkQueue>(clock, limits);
+    controller->queue = std::make_unique<WorkQueue>(
+        clock, limits, std::shared_ptr<WorkQueueMetrics>(metrics, &metrics->queue));
     std::vector<WatchDeclaration> all = {declaration.primary};
     all.insert(all.end(), declaration.owns.begin(), declaration.owns.end());
     all.insert(all.end(), declaration.watches.begin(), declaration.watches.end());
@@ -160,7 +165,8 @@ std::optional<Controllers::Reconcile> Controllers::startNext() {
     nextController_ = c + 1;
     controller.inFlight++;
     Reconcile reconcile{nextReconcileId_++, c, std::move(*key)};
-    inFlight_[reconcile.id] = reconcile;
+    inFlight_[reconcile.id] = {reconcile, clock_->now()};
+    metrics_->activeReconciles.fetch_add(1, std::memory_order_relaxed);
     return reconcile;
   }
   return std::nullopt;
@@ -187,9 +193,10 @@ Controllers::Finished Controllers::finish(uint32_t id, int32_t outcome, int64_t 
   auto it = inFlight_.find(id);
   if (it == inFlight_.end()) return {Finish::kUnknownId, {}};
   if (outcome < WOP_RECONCILE_DONE || outcome > WOP_RECONCILE_ERROR) {
-    return {Finish::kUnknownOutcome, it->second.key};
+    return {Finish::kUnknownOutcome, it->second.reconcile.key};
   }
-  Reconcile reconcile = std::move(it->second);
+  Reconcile reconcile = std::move(it->second.reconcile);
+  recordFinish(it->second.startedAt, outcome, requeueAfterMs);
   inFlight_.erase(it);
   auto& controller = *controllers_[reconcile.controller];
   controller.inFlight--;
@@ -227,8 +234,30 @@ Controllers::Finished Controllers::finish(uint32_t id, int32_t outcome, int64_t 
   return {negativeDelay ? Finish::kNegativeDelay : Finish::kDone, key};
 }
 
+void Controllers::recordFinish(common::TimePoint startedAt, int32_t outcome,
+                               int64_t requeueAfterMs) {
+  OperatorMetrics& m = *metrics_;
+  m.activeReconciles.fetch_sub(1, std::memory_order_relaxed);
+  m.reconcileSeconds.observe(std::chrono::duration<double>(clock_->now() - startedAt).count());
+  // controller-runtime's result label: an error, else requeue_after when a delay was asked,
+  // requeue when a requeue without one was, else success.
+  if (outcome == WOP_RECONCILE_ERROR) {
+    m.reconcileError.fetch_add(1, std::memory_order_relaxed);
+  } else if (outcome == WOP_RECONCILE_REQUEUE_AFTER && requeueAfterMs > 0) {
+    m.reconcileRequeueAfter.fetch_add(1, std::memory_order_relaxed);
+  } else if (outcome == WOP_RECONCILE_REQUEUE_AFTER) {
+    m.reconcileRequeue.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    m.reconcileSuccess.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void Controllers::retryInFlight() {
-  for (auto& [id, reconcile] : inFlight_) {
+  // The instance trapped or was dropped under them: each counts as an error, as a recovered
+  // panic does in controller-runtime.
+  for (auto& [id, entry] : inFlight_) {
+    recordFinish(entry.startedAt, WOP_RECONCILE_ERROR, 0);
+    const Reconcile& reconcile = entry.reconcile;
     auto& controller = *controllers_[reconcile.controller];
     controller.queue->done(reconcile.key);
     controller.queue->add(reconcile.key);

@@ -23,6 +23,7 @@
 #include "common/timers.h"
 #include "kube/request.h"
 #include "runtime/declaration.h"
+#include "runtime/operator_metrics.h"
 #include "runtime/predicates.h"
 #include "runtime/work_queue.h"
 
@@ -63,8 +64,10 @@ struct ControllerWatch {
 class Controllers : public std::enable_shared_from_this<Controllers> {
  public:
   // Fails, naming the controller, on an unknown predicate or a watch without its resource.
+  // metrics (null: kept privately) gets the queues' and the reconciles' figures.
   static common::Result<std::shared_ptr<Controllers>> create(
-      std::vector<ResolvedController> resolved, const common::Clock& clock, RateLimits limits);
+      std::vector<ResolvedController> resolved, const common::Clock& clock, RateLimits limits,
+      std::shared_ptr<OperatorMetrics> metrics = nullptr);
 
   // Subscribes every watch (events may start at once, on the I/O thread) and starts the
   // resync timers. events must outlive the subscriptions or expire (it is held weakly).
@@ -128,16 +131,23 @@ class Controllers : public std::enable_shared_from_this<Controllers> {
   };
   Controllers() = default;
   void scheduleResync(size_t c);
+  void recordFinish(common::TimePoint startedAt, int32_t outcome, int64_t requeueAfterMs);
   void watchSynced();
 
   std::vector<std::unique_ptr<Controller>> controllers_;
+  const common::Clock* clock_ = nullptr;
+  std::shared_ptr<OperatorMetrics> metrics_;
   common::Timers* timers_ = nullptr;
   std::weak_ptr<ControllerEvents> events_;
   std::atomic<bool> stopped_{false};
   std::atomic<size_t> unsyncedWatches_{0};
   std::atomic<bool> synced_{false};
   // Worker only:
-  std::map<uint32_t, Reconcile> inFlight_;
+  struct InFlight {
+    Reconcile reconcile;
+    common::TimePoint startedAt;
+  };
+  std::map<uint32_t, InFlight> inFlight_;
   uint32_t nextReconcileId_ = 1;
   size_t nextController_ = 0;
 };

@@ -32,7 +32,12 @@ WakeKind Swapper::recordWake() {
     return WakeKind::kSwapped;
   }
   stats_.wakesResident++;
-  return prefetched_ ? WakeKind::kPrefetched : WakeKind::kResident;
+  if (!prefetched_) return WakeKind::kResident;
+  if (!prefetchHitCounted_) {
+    stats_.prefetchHits++;
+    prefetchHitCounted_ = true;
+  }
+  return WakeKind::kPrefetched;
 }
 
 bool Swapper::prefetchDue() const {
@@ -74,6 +79,7 @@ common::Result<Swapper::Restored> Swapper::restore(GuestFactory& factory,
     std::lock_guard lock(mutex_);
     stats_.restores++;
     if (prefetch) stats_.prefetches++;
+    prefetchHitCounted_ = false;
     stats_.lastRestoreMs =
         std::chrono::duration<double, std::milli>(clock_.now() - started).count();
   }

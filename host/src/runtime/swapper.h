@@ -27,6 +27,7 @@ struct SwapStats {
   uint64_t swapOuts = 0;
   uint64_t restores = 0;  // of which prefetches: restored ahead of a predicted change
   uint64_t prefetches = 0;
+  uint64_t prefetchHits = 0;  // prefetches a change then found resident (the rest were early)
   uint64_t snapshotFaults = 0;  // unusable snapshots: restarted fresh instead
   uint64_t snapshotBytes = 0;   // data written by the last swap-out
   uint64_t wakesResident = 0;   // changes that found the guest resident
@@ -98,7 +99,8 @@ class Swapper {
   common::TimePoint checkAt_{};  // the swap-out check already asked for
   // Shared:
   std::atomic<bool> swappedOut_{false};
-  std::atomic<bool> prefetched_{false};  // restored ahead of a prediction, no change since
+  std::atomic<bool> prefetched_{false};  // restored ahead of a prediction, no swap-out since
+  bool prefetchHitCounted_ = false;      // guarded by mutex_
   mutable std::mutex mutex_;             // guards the predictor and the stats
   WakePredictor predictor_;
   SwapStats stats_;

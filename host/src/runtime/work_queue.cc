@@ -13,42 +13,49 @@ TimePoint saturatingAdd(TimePoint now, Duration delay) {
   return now + delay;
 }
 
+double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
 }  // namespace
 
-WorkQueue::WorkQueue(const common::Clock& clock, RateLimits limits)
-    : clock_(clock), limits_(limits), bucket_(limits.qps, limits.burst, clock) {}
+WorkQueue::WorkQueue(const common::Clock& clock, RateLimits limits,
+                     std::shared_ptr<WorkQueueMetrics> metrics)
+    : clock_(clock),
+      limits_(limits),
+      bucket_(limits.qps, limits.burst, clock),
+      metrics_(std::move(metrics)) {}
 
 void WorkQueue::add(std::string_view key) {
   std::lock_guard lock(mutex_);
   if (shuttingDown_) return;
-  promoteDueLocked();
-  addLocked(std::string(key));
+  const TimePoint now = promoteDueLocked();
+  addLocked(std::string(key), now);
 }
 
 void WorkQueue::addAfter(std::string_view key, Duration delay) {
   std::lock_guard lock(mutex_);
   if (shuttingDown_) return;
-  promoteDueLocked();
+  const TimePoint now = promoteDueLocked();
   std::string owned(key);
   if (delay <= Duration::zero()) {
-    addLocked(owned);
+    addLocked(owned, now);
     return;
   }
-  addAtLocked(owned, saturatingAdd(clock_.now(), delay));
+  addAtLocked(owned, saturatingAdd(now, delay));
 }
 
 void WorkQueue::addRateLimited(std::string_view key) {
   std::lock_guard lock(mutex_);
   if (shuttingDown_) return;
-  promoteDueLocked();
+  const TimePoint now = promoteDueLocked();
+  if (metrics_) metrics_->retries.fetch_add(1, std::memory_order_relaxed);
   std::string owned(key);
   // Both limiters are charged, as client-go's MaxOfRateLimiter does: the bucket's reservation
   // stands even when the per-key backoff is the longer wait.
   const Duration delay = std::max(backoffLocked(owned), bucket_.reserve());
   if (delay <= Duration::zero()) {
-    addLocked(owned);
+    addLocked(owned, now);
   } else {
-    addAtLocked(owned, saturatingAdd(clock_.now(), delay));
+    addAtLocked(owned, saturatingAdd(now, delay));
   }
 }
 
@@ -66,20 +73,28 @@ int WorkQueue::failures(std::string_view key) const {
 std::optional<std::string> WorkQueue::pop() {
   std::lock_guard lock(mutex_);
   if (shuttingDown_) return std::nullopt;
-  promoteDueLocked();
+  const TimePoint now = promoteDueLocked();
   if (ready_.empty()) return std::nullopt;
   std::string key = std::move(ready_.front());
   ready_.pop_front();
-  dirty_.erase(key);
-  processing_.insert(key);
+  auto dirty = dirty_.find(key);
+  if (metrics_) {
+    metrics_->depth.fetch_sub(1, std::memory_order_relaxed);
+    metrics_->queueSeconds.observe(seconds(now - dirty->second));
+  }
+  dirty_.erase(dirty);
+  processing_.emplace(key, now);
   return key;
 }
 
 void WorkQueue::done(std::string_view key) {
   std::lock_guard lock(mutex_);
   std::string owned(key);
-  if (processing_.erase(owned) == 0) return;
-  if (dirty_.contains(owned)) ready_.push_back(std::move(owned));
+  auto processing = processing_.find(owned);
+  if (processing == processing_.end()) return;
+  if (metrics_) metrics_->workSeconds.observe(seconds(clock_.now() - processing->second));
+  processing_.erase(processing);
+  if (dirty_.contains(owned)) pushReadyLocked(std::move(owned));
 }
 
 std::optional<TimePoint> WorkQueue::nextDue() const {
@@ -114,6 +129,9 @@ size_t WorkQueue::processingCount() const {
 void WorkQueue::shutDown() {
   std::lock_guard lock(mutex_);
   shuttingDown_ = true;
+  if (metrics_) {
+    metrics_->depth.fetch_sub(static_cast<int64_t>(ready_.size()), std::memory_order_relaxed);
+  }
   ready_.clear();
   dirty_.clear();
   delayed_.clear();
@@ -125,11 +143,17 @@ bool WorkQueue::isShuttingDown() const {
   return shuttingDown_;
 }
 
-void WorkQueue::addLocked(const std::string& key) {
+void WorkQueue::addLocked(const std::string& key, TimePoint now) {
   removeDelayedLocked(key);  // running now supersedes any later time
-  if (!dirty_.insert(key).second) return;
+  if (!dirty_.emplace(key, now).second) return;
+  if (metrics_) metrics_->adds.fetch_add(1, std::memory_order_relaxed);
   if (processing_.contains(key)) return;  // done() makes it ready
-  ready_.push_back(key);
+  pushReadyLocked(key);
+}
+
+void WorkQueue::pushReadyLocked(std::string key) {
+  ready_.push_back(std::move(key));
+  if (metrics_) metrics_->depth.fetch_add(1, std::memory_order_relaxed);
 }
 
 void WorkQueue::addAtLocked(const std::string& key, TimePoint at) {
@@ -150,13 +174,17 @@ void WorkQueue::removeDelayedLocked(const std::string& key) {
   delayed_.erase(it);
 }
 
-void WorkQueue::promoteDueLocked() {
+TimePoint WorkQueue::promoteDueLocked() {
   const TimePoint now = clock_.now();
   while (!dueOrder_.empty() && std::get<0>(*dueOrder_.begin()) <= now) {
+    // A delayed key waits in the queue from its due time, as client-go's delaying queue adds it
+    // then.
+    const TimePoint due = std::get<0>(*dueOrder_.begin());
     std::string key = std::get<2>(*dueOrder_.begin());
     removeDelayedLocked(key);
-    addLocked(key);
+    addLocked(key, due);
   }
+  return now;
 }
 
 Duration WorkQueue::backoffLocked(const std::string& key) {

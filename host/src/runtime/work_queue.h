@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -27,10 +28,10 @@
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/clock.h"
 #include "common/token_bucket.h"
+#include "runtime/operator_metrics.h"
 
 namespace wop::runtime {
 
@@ -48,8 +49,10 @@ struct RateLimits {
 
 class WorkQueue {
  public:
-  // The clock must outlive the queue.
-  explicit WorkQueue(const common::Clock& clock, RateLimits limits = {});
+  // The clock must outlive the queue. metrics (optional, may be shared by several queues) gets
+  // client-go's workqueue figures.
+  explicit WorkQueue(const common::Clock& clock, RateLimits limits = {},
+                     std::shared_ptr<WorkQueueMetrics> metrics = nullptr);
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
@@ -90,11 +93,13 @@ class WorkQueue {
     uint64_t sequence;  // orders keys due at the same time by when they were scheduled
   };
 
-  void addLocked(const std::string& key);
+  void addLocked(const std::string& key, TimePoint now);
+  void pushReadyLocked(std::string key);
   void addAtLocked(const std::string& key, TimePoint at);
   void removeDelayedLocked(const std::string& key);
-  // Moves keys whose time has come into the ready FIFO, in order of their due time.
-  void promoteDueLocked();
+  // Moves keys whose time has come into the ready FIFO, in order of their due time; returns
+  // the clock's now.
+  TimePoint promoteDueLocked();
   Duration backoffLocked(const std::string& key);
 
   const common::Clock& clock_;
@@ -103,13 +108,15 @@ class WorkQueue {
 
   mutable std::mutex mutex_;
   std::deque<std::string> ready_;          // FIFO; never holds a processing key
-  std::unordered_set<std::string> dirty_;  // ready, or to be ready when done()
-  std::unordered_set<std::string> processing_;
+  // Ready, or to be ready when done(); since when (for the queue-duration metric).
+  std::unordered_map<std::string, TimePoint> dirty_;
+  std::unordered_map<std::string, TimePoint> processing_;  // since when
   std::unordered_map<std::string, Delayed> delayed_;
   std::set<std::tuple<TimePoint, uint64_t, std::string>> dueOrder_;  // mirrors delayed_
   std::unordered_map<std::string, int> failures_;
   uint64_t nextSequence_ = 0;
   bool shuttingDown_ = false;
+  const std::shared_ptr<WorkQueueMetrics> metrics_;
 };
 
 }  // namespace wop::runtime

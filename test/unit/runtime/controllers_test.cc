@@ -48,7 +48,7 @@ class ControllersTest : public ::testing::Test {
                    {"apiVersion":"v1","kind":"ConfigMap","labelSelector":"cache=only","mapTo":"none"}])" +
                          extra + "}");
     auto made = Controllers::create({{d, {kConfigMaps, kSecrets, kConfigMaps, kConfigMaps}}},
-                                    clock_, RateLimits{});
+                                    clock_, RateLimits{}, metrics_);
     ASSERT_TRUE(made) << made.status().toString();
     controllers_ = *made;
     controllers_->start(informers_.subscribe(), timers_, events_);
@@ -59,6 +59,7 @@ class ControllersTest : public ::testing::Test {
   common::ManualTimers timers_{clock_};
   FakeInformers informers_;
   std::shared_ptr<RecordingEvents> events_ = std::make_shared<RecordingEvents>();
+  std::shared_ptr<OperatorMetrics> metrics_ = std::make_shared<OperatorMetrics>();
   std::shared_ptr<Controllers> controllers_;
 };
 
@@ -221,6 +222,41 @@ TEST_F(ControllersTest, AnUnknownPredicateIsRefusedNamingTheController) {
   auto made = Controllers::create({{d, {kConfigMaps}}}, clock_, RateLimits{});
   ASSERT_FALSE(made);
   EXPECT_THAT(made.status().message(), ::testing::HasSubstr("controller x"));
+}
+
+TEST_F(ControllersTest, ReconcileResultsAndDurationsAreCountedAsControllerRuntimeNamesThem) {
+  build(R"(,"maxConcurrentReconciles":2)");
+  for (const char* name : {"a", "b", "c", "d"}) handlers(0).onAdd(configMap("shop", name));
+  auto a = controllers_->startNext();
+  auto b = controllers_->startNext();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(metrics_->activeReconciles.load(), 2);
+  clock_.advance(milliseconds(250));
+  controllers_->finish(a->id, WOP_RECONCILE_DONE, 0);
+  controllers_->finish(b->id, WOP_RECONCILE_ERROR, 0);
+  auto c = controllers_->startNext();
+  auto d = controllers_->startNext();
+  ASSERT_TRUE(c && d);
+  controllers_->finish(c->id, WOP_RECONCILE_REQUEUE_AFTER, 0);
+  controllers_->finish(d->id, WOP_RECONCILE_REQUEUE_AFTER, 5000);
+  EXPECT_EQ(metrics_->reconcileSuccess.load(), 1u);
+  EXPECT_EQ(metrics_->reconcileError.load(), 1u);
+  EXPECT_EQ(metrics_->reconcileRequeue.load(), 1u);
+  EXPECT_EQ(metrics_->reconcileRequeueAfter.load(), 1u);
+  EXPECT_EQ(metrics_->activeReconciles.load(), 0);
+  const auto times = metrics_->reconcileSeconds.snapshot();
+  EXPECT_EQ(times.count, 4u);
+  EXPECT_DOUBLE_EQ(times.sum, 0.5);
+  EXPECT_EQ(metrics_->queue.retries.load(), 2u) << "the error and the requeue without a delay";
+}
+
+TEST_F(ControllersTest, ReconcilesLostWithTheirInstanceCountAsErrors) {
+  build();
+  handlers(0).onAdd(configMap("shop", "a"));
+  ASSERT_TRUE(controllers_->startNext());
+  controllers_->retryInFlight();
+  EXPECT_EQ(metrics_->reconcileError.load(), 1u);
+  EXPECT_EQ(metrics_->activeReconciles.load(), 0);
 }
 
 }  // namespace

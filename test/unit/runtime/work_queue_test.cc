@@ -261,5 +261,65 @@ TEST_F(WorkQueueTest, ShutDownDropsPendingKeysAndIgnoresNewOnes) {
   EXPECT_EQ(queue.processingCount(), 0u);
 }
 
+// client-go's workqueue metrics, as controller-runtime exports them.
+class WorkQueueMetricsTest : public WorkQueueTest {
+ protected:
+  std::shared_ptr<WorkQueueMetrics> metrics_ = std::make_shared<WorkQueueMetrics>();
+};
+
+TEST_F(WorkQueueMetricsTest, AddsCountKeysThatBecameReadyNotDuplicates) {
+  WorkQueue queue(clock_, kNoBucket, metrics_);
+  queue.add("a");
+  queue.add("a");
+  queue.add("b");
+  EXPECT_EQ(metrics_->adds.load(), 2u);
+  EXPECT_EQ(metrics_->depth.load(), 2);
+}
+
+TEST_F(WorkQueueMetricsTest, DepthFollowsPopsDoneAndShutDown) {
+  WorkQueue queue(clock_, kNoBucket, metrics_);
+  queue.add("a");
+  queue.add("b");
+  ASSERT_EQ(queue.pop(), "a");
+  EXPECT_EQ(metrics_->depth.load(), 1);
+  queue.add("a");  // while processing: ready again only when done
+  EXPECT_EQ(metrics_->depth.load(), 1);
+  queue.done("a");
+  EXPECT_EQ(metrics_->depth.load(), 2);
+  queue.shutDown();
+  EXPECT_EQ(metrics_->depth.load(), 0);
+}
+
+TEST_F(WorkQueueMetricsTest, QueueAndWorkDurationsAreMeasuredOnTheClock) {
+  WorkQueue queue(clock_, kNoBucket, metrics_);
+  queue.add("a");
+  clock_.advance(30ms);
+  ASSERT_EQ(queue.pop(), "a");
+  clock_.advance(2s);
+  queue.done("a");
+  const auto waited = metrics_->queueSeconds.snapshot();
+  EXPECT_EQ(waited.count, 1u);
+  EXPECT_DOUBLE_EQ(waited.sum, 0.03);
+  const auto worked = metrics_->workSeconds.snapshot();
+  EXPECT_EQ(worked.count, 1u);
+  EXPECT_DOUBLE_EQ(worked.sum, 2.0);
+}
+
+TEST_F(WorkQueueMetricsTest, ADelayedKeyWaitsFromItsDueTimeNotFromWhenItWasScheduled) {
+  WorkQueue queue(clock_, kNoBucket, metrics_);
+  queue.addAfter("a", 10s);
+  clock_.advance(10s + 5ms);
+  ASSERT_EQ(queue.pop(), "a");
+  EXPECT_DOUBLE_EQ(metrics_->queueSeconds.snapshot().sum, 0.005);
+}
+
+TEST_F(WorkQueueMetricsTest, RetriesCountRateLimitedRequeues) {
+  WorkQueue queue(clock_, kNoBucket, metrics_);
+  queue.addRateLimited("a");
+  queue.addRateLimited("a");
+  queue.add("b");
+  EXPECT_EQ(metrics_->retries.load(), 2u);
+}
+
 }  // namespace
 }  // namespace wop::runtime

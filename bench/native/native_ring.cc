@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  server::HostProcess process(*config, server::clientOptions(*flags), server::hostOptions(*flags));
+  server::HostProcess process(*config, server::clientOptions(*flags), server::hostOptions(*flags),
+                              server::logFormat(*flags));
   runtime::OperatorHost& host = process.host();
 
   // One factory for all: each guest gets its own Ring object (and SDK Runtime).

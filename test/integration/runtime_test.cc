@@ -390,8 +390,8 @@ TEST_F(RuntimeTest, AForbiddenCacheReadFailsTheReconcileInsteadOfReadingAsAbsent
 
   ASSERT_TRUE(eventually([&] { return statsOf(*host_, "watcher-forbidden").reconcileErrors >= 3; }))
       << "the refused read did not fail the reconcile (and retry it)";
-  EXPECT_TRUE(logs_.contains("reconcile of " + ns + "/p failed: cache read of Secret " + ns +
-                             "/token failed: WOP_ERR_FORBIDDEN"));
+  EXPECT_TRUE(logs_.contains("reconcile failed: cache read of Secret " + ns +
+                             "/token failed: WOP_ERR_FORBIDDEN key=" + ns + "/p reconcileID="));
   EXPECT_FALSE(logs_.contains("secret-f=absent"));
   EXPECT_EQ(watcherAnnotation(*client_, ns, "p", "secret-f"), "");
 }

@@ -127,7 +127,7 @@ common::Status Operator::startInstance(bool wait) {
 common::Status Operator::finishSetUp(common::Result<std::vector<ResolvedController>> resolved) {
   if (!resolved) return refuse(resolved.status());
   auto controllers =
-      Controllers::create(std::move(*resolved), env_.clock, env_.settings.queueLimits);
+      Controllers::create(std::move(*resolved), env_.clock, env_.settings.queueLimits, metrics_);
   if (!controllers) return refuse(controllers.status());
   controllers_ = std::move(*controllers);
   // Subscribed only once everything is validated; events may arrive at once (I/O thread).
@@ -171,6 +171,7 @@ void Operator::abandon(const std::string& reason) {
 void Operator::fail(const std::string& reason) {
   dropInstance();
   const auto delay = supervisor_.failed();
+  metrics_->traps.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
     stats_.restarts++;
@@ -263,7 +264,8 @@ bool Operator::runSlice() {
     stats_.memoryBytes = supervisor_.guest() ? supervisor_.guest()->memoryBytes() : 0;
   }
   const bool synced = controllers_->synced();
-  bool more = calls_->hasAnswers() || (synced && controllers_->hasStartable());
+  bool more = calls_->hasAnswers() ||
+              (synced && env_.takingKeys.load() && controllers_->hasStartable());
   {
     std::lock_guard lock(mutex_);
     more = more || !mapRequests_.empty();
@@ -275,7 +277,7 @@ bool Operator::runSlice() {
 
 void Operator::runEntries() {
   const auto sliceEnd = env_.clock.now() + kSliceQuantum;
-  const bool mayReconcile = controllers_->synced();
+  const bool mayReconcile = controllers_->synced() && env_.takingKeys.load();
   while (supervisor_.state() == OperatorState::kRunning && env_.clock.now() < sliceEnd) {
     if (auto answer = calls_->take()) {
       entryFailed(supervisor_.guest()->complete(answer->token, answer->status, answer->body),
@@ -310,14 +312,23 @@ void Operator::runEntries() {
         enqueuedAt_.erase(it);
       }
     }
-    entryFailed(supervisor_.guest()->reconcile(
-                    reconcile->id, static_cast<uint32_t>(reconcile->controller), reconcile->key),
-                "wop_reconcile");
+    {
+      std::lock_guard lock(reconcileLogMutex_);
+      currentReconcile_ = CurrentReconcile{reconcile->id, reconcile->key};
+    }
+    const auto entered = supervisor_.guest()->reconcile(
+        reconcile->id, static_cast<uint32_t>(reconcile->controller), reconcile->key);
+    {
+      std::lock_guard lock(reconcileLogMutex_);
+      currentReconcile_.reset();
+    }
+    entryFailed(entered, "wop_reconcile");
   }
 }
 
 bool Operator::hasWork() {
-  if (calls_->hasAnswers() || controllers_->hasReady()) return true;
+  // Keys wait in their queues while the host takes none: they need no restore yet.
+  if (calls_->hasAnswers() || (env_.takingKeys.load() && controllers_->hasReady())) return true;
   std::lock_guard lock(mutex_);
   return !mapRequests_.empty();
 }

@@ -23,6 +23,7 @@
 #include "runtime/controllers.h"
 #include "runtime/guest_supervisor.h"
 #include "runtime/log_budget.h"
+#include "runtime/operator_metrics.h"
 #include "runtime/operator_environment.h"
 #include "runtime/operator_guest.h"
 #include "runtime/operator_spec.h"
@@ -43,6 +44,7 @@ struct OperatorStats : SwapStats {
   std::string lastError;
   bool swappable = false;  // swapping is on for it and its state can be captured
   bool swappedOut = false;
+  bool cachesSynced = false;  // every informer it watches through has listed once
   double residentSeconds = 0;  // time with a live guest since the first start
 };
 
@@ -70,9 +72,12 @@ class Operator final : public hostcalls::OperatorServices,
   bool runSlice();
 
   OperatorStats stats() const;
+  // Its figures for the metrics endpoint (atomics: read from any thread, no lock).
+  std::shared_ptr<const OperatorMetrics> metrics() const { return metrics_; }
 
   // hostcalls::OperatorServices
   void log(int32_t level, std::string_view message) override;
+  void log(int32_t level, std::string_view message, const LogFields& fields);
   std::string config() override { return spec_.configJson; }
   hostcalls::HostResult<int32_t> declare(std::string_view json) override;
   hostcalls::HostResult<std::string> cacheRead(std::string_view requestJson) override;
@@ -141,6 +146,14 @@ class Operator final : public hostcalls::OperatorServices,
   uint64_t instance_ = 0;  // counts instances: a late snapshot fault names the one it was for
   common::TimePoint residentSince_{};
   OperatorStats stats_;
+  // The reconcile the guest is inside (its lines carry key and ID); set by the worker.
+  struct CurrentReconcile {
+    uint32_t id;
+    std::string key;
+  };
+  std::mutex reconcileLogMutex_;
+  std::optional<CurrentReconcile> currentReconcile_;
+  const std::shared_ptr<OperatorMetrics> metrics_ = std::make_shared<OperatorMetrics>();
   LogBudget logBudget_;
 };
 

@@ -7,10 +7,13 @@
 //        └─implements─> OperatorScheduler, BackgroundJobs, LogSink  <──uses── (every part)
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cache/shared_informers.h"
 #include "common/clock.h"
@@ -62,8 +65,12 @@ class OperatorObserver {
 // fake that keeps the handlers in tests, which then play the informer).
 using Subscribe = std::function<cache::Subscription(const cache::InformerKey&, cache::Handlers)>;
 
+// Structured fields of a log line beyond its operator and message (key, reconcileID).
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+
 // One operator's log line (level WOP_LOG_*); the host escapes and writes it.
-using OperatorLog = std::function<void(int32_t level, const std::string& message)>;
+using OperatorLog =
+    std::function<void(int32_t level, const std::string& message, const LogFields& fields)>;
 
 // The host-wide settings an operator's parts read.
 struct OperatorSettings {
@@ -79,6 +86,10 @@ struct OperatorSettings {
 };
 
 struct OperatorEnvironment {
+  // False while the host must not start reconciles: a follower under leader election (its
+  // informers and queues stay warm), or a host shutting down. Answers to calls in flight are
+  // still delivered, so reconciles already started can finish.
+  const std::atomic<bool>& takingKeys;
   const common::Clock& clock;
   common::Timers& timers;
   kube::Client& client;

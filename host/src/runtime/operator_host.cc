@@ -27,50 +27,7 @@ std::string defaultCacheDirectory() {
   return base + "/wasm-operator";
 }
 
-const char* levelName(int32_t level) {
-  switch (level) {
-    case WOP_LOG_DEBUG:
-      return "debug";
-    case WOP_LOG_INFO:
-      return "info";
-    case WOP_LOG_WARN:
-      return "warn";
-    default:
-      return "error";
-  }
-}
-
-// Quotes a log value when it needs it, so every line stays one logfmt record. The message has
-// no control characters left (OperatorHost::log escaped them).
-std::string logValue(const std::string& text) {
-  if (!text.empty() && text.find_first_of(" \"=\\") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
-
-LogSink stderrLogSink() {
-  return [](const LogRecord& record) {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-        1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char time[32];
-    std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::fprintf(stderr, "%s.%03lldZ level=%s operator=%s msg=%s\n", time,
-                 static_cast<long long>(millis), levelName(record.level),
-                 record.operatorName.empty() ? "-" : record.operatorName.c_str(),
-                 logValue(record.message).c_str());
-  };
-}
 
 OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink log)
     : client_(client),
@@ -138,12 +95,17 @@ OperatorHost::Wasm& OperatorHost::wasm() {
   return *wasm_;
 }
 
-void OperatorHost::log(const std::string& operatorName, int32_t level, const std::string& message) {
+void OperatorHost::log(const std::string& operatorName, int32_t level, const std::string& message,
+                       const LogFields& fields) {
+  if (level < options_.logLevel) return;
   // The one place every log line passes: guest text (wop_log, reconcile messages, what a
   // guest printed that an error quotes) cannot end the line or drive the terminal.
-  std::string safe = common::escapeLogText(message);
+  LogRecord record{operatorName, level, common::escapeLogText(message), {}};
+  for (const auto& [name, value] : fields) {
+    record.fields.emplace_back(name, common::escapeLogText(value));
+  }
   std::lock_guard lock(logMutex_);
-  logSink_({operatorName, level, std::move(safe)});
+  logSink_(record);
 }
 
 common::Status OperatorHost::add(const OperatorSpec& spec) {
@@ -185,7 +147,9 @@ common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<Guest
   const std::string name = spec.name;
   auto op = std::make_shared<Operator>(
       environment(), spec, std::move(guests),
-      [this, name](int32_t level, const std::string& message) { log(name, level, message); });
+      [this, name](int32_t level, const std::string& message, const LogFields& fields) {
+        log(name, level, message, fields);
+      });
   {
     std::lock_guard lock(mutex_);
     if (!operators_.try_emplace(spec.name, op).second) {
@@ -214,15 +178,36 @@ void OperatorHost::remove(const std::string& name) {
   op->stop();
 }
 
-std::vector<OperatorStats> OperatorHost::stats() const {
+std::vector<std::shared_ptr<Operator>> OperatorHost::operators() const {
   std::vector<std::shared_ptr<Operator>> ops;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [name, op] : operators_) ops.push_back(op);
-  }
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, op] : operators_) ops.push_back(op);
+  return ops;
+}
+
+std::vector<OperatorStats> OperatorHost::stats() const {
   std::vector<OperatorStats> out;
-  for (const auto& op : ops) out.push_back(op->stats());
+  for (const auto& op : operators()) out.push_back(op->stats());
   return out;
+}
+
+std::vector<OperatorReport> OperatorHost::reports() const {
+  std::vector<OperatorReport> out;
+  for (const auto& op : operators()) out.push_back({op->stats(), op->metrics()});
+  return out;
+}
+
+uint64_t OperatorHost::artifactCacheBytes() {
+  std::error_code error;
+  uint64_t bytes = 0;
+  const std::string& directory = wasm().modules.directory();
+  for (std::filesystem::directory_iterator it(directory, error), end; !error && it != end;
+       it.increment(error)) {
+    std::error_code sizeError;
+    const auto size = it->is_regular_file(sizeError) ? it->file_size(sizeError) : 0;
+    if (!sizeError) bytes += size;
+  }
+  return bytes;
 }
 
 OperatorEnvironment OperatorHost::environment() {
@@ -235,7 +220,8 @@ OperatorEnvironment OperatorHost::environment() {
   settings.swapIdleAfter = options_.swap.idleAfter;
   settings.swapPredict = options_.swap.predict;
   settings.snapshotDirectory = snapshotDirectory_;
-  return OperatorEnvironment{common::SystemClock::instance(),
+  return OperatorEnvironment{takingKeys_,
+                             common::SystemClock::instance(),
                              timers_,
                              client_,
                              [this](const cache::InformerKey& key, cache::Handlers handlers) {
@@ -272,6 +258,20 @@ void OperatorHost::backgroundLoop(std::stop_token stop) {
       log("", WOP_LOG_ERROR, std::string("a background job failed: ") + e.what());
     }
   }
+}
+
+void OperatorHost::setTakingKeys(bool taking) {
+  takingKeys_.store(taking);
+  if (!taking) return;
+  for (const auto& op : operators()) schedule(op);
+}
+
+int64_t OperatorHost::reconcilesInFlight() const {
+  int64_t inFlight = 0;
+  for (const auto& op : operators()) {
+    inFlight += op->metrics()->activeReconciles.load(std::memory_order_relaxed);
+  }
+  return inFlight;
 }
 
 void OperatorHost::schedule(const std::shared_ptr<Operator>& op) {

@@ -24,25 +24,21 @@
 #include "common/timers.h"
 #include "kube/client.h"
 #include "runtime/fair_run_queue.h"
+#include "runtime/log_sink.h"
 #include "runtime/operator.h"
 #include "runtime/operator_environment.h"
 #include "runtime/operator_spec.h"
 #include "wasm/engine.h"
 #include "wasm/guest_linker.h"
 #include "wasm/module_cache.h"
+#include "wop_abi.h"
 
 namespace wop::runtime {
 
-struct LogRecord {
-  std::string operatorName;  // empty: the host itself
-  int32_t level;             // WOP_LOG_*
-  std::string message;
+struct OperatorReport {
+  OperatorStats stats;
+  std::shared_ptr<const OperatorMetrics> metrics;
 };
-
-using LogSink = std::function<void(const LogRecord&)>;
-
-// Writes "2026-11-29T20:00:00.123Z level=info operator=ring-0 msg=..." lines to stderr.
-LogSink stderrLogSink();
 
 // Swapping idle operators to disk (docs/swap.md).
 struct SwapOptions {
@@ -65,6 +61,7 @@ struct HostOptions {
   bool checkPermissions = true;  // SubjectAccessReview of every declared watch at start
   RateLimits queueLimits;
   SwapOptions swap;
+  int32_t logLevel = WOP_LOG_INFO;  // lines below it (WOP_LOG_*) are not written
   // Figures for benchmarks (runtime/figure_recorder.h); none by default.
   std::shared_ptr<OperatorObserver> observer;
 };
@@ -87,17 +84,30 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   void remove(const std::string& name);
 
   std::vector<OperatorStats> stats() const;
+  // Every operator's stats with its metrics, for the metrics endpoint.
+  std::vector<OperatorReport> reports() const;
+  // Bytes of compiled modules in the artifact folder (a listing of it: a scrape's cost).
+  uint64_t artifactCacheBytes();
   int workerCount() const { return static_cast<int>(workers_.size()); }
   cache::SharedInformers& informers() { return informers_; }
   // This host's own snapshot folder; empty when swapping is off.
   const std::string& snapshotDirectory() const { return snapshotDirectory_; }
-  void log(const std::string& operatorName, int32_t level, const std::string& message);
+  // Whether operators start reconciles (OperatorEnvironment::takingKeys); true from the start.
+  // Turning it on schedules every operator, so keys queued meanwhile run at once.
+  void setTakingKeys(bool taking);
+  bool takingKeys() const { return takingKeys_.load(); }
+  // Reconciles started and not finished, over all operators (for a graceful shutdown).
+  int64_t reconcilesInFlight() const;
+
+  void log(const std::string& operatorName, int32_t level, const std::string& message,
+           const LogFields& fields = {});
 
  private:
   // OperatorScheduler, BackgroundJobs: what the operators get of the host.
   void schedule(const std::shared_ptr<Operator>& op) override;
   void run(std::function<void()> job) override;
   OperatorEnvironment environment();
+  std::vector<std::shared_ptr<Operator>> operators() const;
   void workerLoop(std::stop_token stop);
   void backgroundLoop(std::stop_token stop);
 
@@ -116,6 +126,7 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   std::unique_ptr<Wasm> wasm_;  // made at the first Wasm operator
   cache::SharedInformers informers_;
   OperatorObserver noObserver_;
+  std::atomic<bool> takingKeys_{true};
   std::string snapshotDirectory_;
 
   mutable std::mutex mutex_;  // guards operators_, runQueue_

@@ -10,16 +10,32 @@ namespace wop::runtime {
 using hostcalls::HostCallError;
 
 void Operator::log(int32_t level, std::string_view message) {
+  // Lines written while the guest is inside wop_reconcile carry its key and reconcile ID, as
+  // controller-runtime's per-reconcile logger does.
+  LogFields fields;
+  {
+    std::lock_guard lock(reconcileLogMutex_);
+    if (currentReconcile_) {
+      fields = {{"key", currentReconcile_->key},
+                {"reconcileID", std::to_string(currentReconcile_->id)}};
+    }
+  }
+  log(level, message, fields);
+}
+
+void Operator::log(int32_t level, std::string_view message, const LogFields& fields) {
   // Every line on the operator's behalf (its own, and the host's about it) comes from its
   // budget, so a flood slows only its own log.
   const auto verdict = logBudget_.admit(message.size());
   if (verdict.reportDropped > 0) {
-    log_(WOP_LOG_WARN, std::to_string(verdict.reportDropped) +
-                           " log line(s) dropped: the operator logs more than its budget of " +
-                           std::to_string(static_cast<int>(limits::kOperatorLogLinesPerSecond)) +
-                           " lines a second");
+    log_(WOP_LOG_WARN,
+         std::to_string(verdict.reportDropped) +
+             " log line(s) dropped: the operator logs more than its budget of " +
+             std::to_string(static_cast<int>(limits::kOperatorLogLinesPerSecond)) +
+             " lines a second",
+         {});
   }
-  if (verdict.write) log_(level, std::string(message));
+  if (verdict.write) log_(level, std::string(message), fields);
 }
 
 hostcalls::HostResult<int32_t> Operator::declare(std::string_view json) {
@@ -56,7 +72,8 @@ hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int
     if (outcome == WOP_RECONCILE_ERROR) stats_.reconcileErrors++;
   }
   if (outcome == WOP_RECONCILE_ERROR) {
-    log(WOP_LOG_WARN, "reconcile of " + finished.key + " failed: " + std::string(message));
+    log(WOP_LOG_WARN, "reconcile failed: " + std::string(message),
+        {{"key", finished.key}, {"reconcileID", std::to_string(reconcileId)}});
   }
   if (finished.result == Controllers::Finish::kNegativeDelay) {
     return HostCallError{WOP_ERR_INVALID_ARGUMENT,
@@ -86,7 +103,10 @@ OperatorStats Operator::stats() const {
     stats.residentSeconds +=
         std::chrono::duration<double>(env_.clock.now() - residentSince_).count();
   }
-  if (controllers_) stats.queuedKeys = controllers_->queuedKeys();
+  if (controllers_) {
+    stats.queuedKeys = controllers_->queuedKeys();
+    stats.cachesSynced = controllers_->synced();
+  }
   return stats;
 }
 

@@ -26,7 +26,9 @@ bool Operator::swapIn(bool prefetch) {
     std::lock_guard lock(mutex_);
     residentSince_ = started;
   }
-  env_.observer.swapped(SwapEvent::kRestore, swapper_->stats().lastRestoreMs);
+  const double restoreMs = swapper_->stats().lastRestoreMs;
+  metrics_->restoreSeconds.observe(restoreMs / 1000);
+  env_.observer.swapped(SwapEvent::kRestore, restoreMs);
   std::weak_ptr<Operator> weak = weak_from_this();
   env_.background.run([weak, plan = std::move(restored->plan), instance = instance_] {
     auto status = Swapper::checkRest(*plan);
@@ -96,6 +98,7 @@ void Operator::considerSwapOut(bool idle) {
     stats_.residentSeconds +=
         std::chrono::duration<double>(env_.clock.now() - residentSince_).count();
   }
+  metrics_->swapOutSeconds.observe(result.ms / 1000);
   env_.observer.swapped(SwapEvent::kSwapOut, result.ms);
   log(WOP_LOG_DEBUG, "swapped out (" + result.message + ", " + std::to_string(result.ms) + " ms)");
   if (auto at = swapper_->nextPrefetch()) wakeAt(*at);

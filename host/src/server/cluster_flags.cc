@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "wop_abi.h"
+
 namespace wop::server {
 
 std::vector<Flag> clusterFlags() {
@@ -22,6 +24,10 @@ std::vector<Flag> clusterFlags() {
       Flag::integer("burst", "B", "requests the API client may send at once above --qps", 1,
                     kMaxBurst)
           .withDefault(int64_t{client.burst}),
+      Flag::choice("log-format", "how log lines are written", {"logfmt", "json"})
+          .withDefault("logfmt"),
+      Flag::choice("log-level", "the least severe lines written", {"debug", "info", "warn", "error"})
+          .withDefault("info"),
   };
 }
 
@@ -47,7 +53,17 @@ kube::ClientOptions clientOptions(const ParsedFlags& flags) {
 runtime::HostOptions hostOptions(const ParsedFlags& flags) {
   runtime::HostOptions options;
   if (auto workers = flags.integer("workers")) options.workers = static_cast<int>(*workers);
+  const auto level = flags.text("log-level").value_or("info");
+  options.logLevel = level == "debug"  ? WOP_LOG_DEBUG
+                     : level == "warn"  ? WOP_LOG_WARN
+                     : level == "error" ? WOP_LOG_ERROR
+                                        : WOP_LOG_INFO;
   return options;
+}
+
+runtime::LogFormat logFormat(const ParsedFlags& flags) {
+  return flags.text("log-format") == "json" ? runtime::LogFormat::kJson
+                                            : runtime::LogFormat::kLogfmt;
 }
 
 }  // namespace wop::server

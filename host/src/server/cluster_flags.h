@@ -20,8 +20,9 @@ inline constexpr int64_t kMaxWorkers = 256;
 inline constexpr double kMaxQps = 100'000;
 inline constexpr int64_t kMaxBurst = 100'000;
 
-// --kubeconfig K, --context C, --workers N, --qps Q, --burst B; defaults are those of
-// kube::ClientOptions and runtime::HostOptions, so help shows what an absent flag means.
+// --kubeconfig K, --context C, --workers N, --qps Q, --burst B, --log-format F, --log-level L;
+// defaults are those of kube::ClientOptions and runtime::HostOptions, so help shows what an
+// absent flag means.
 std::vector<Flag> clusterFlags();
 
 // The API client's configuration from --kubeconfig and --context, else KUBECONFIG and
@@ -31,8 +32,11 @@ common::Result<kube::ClientConfig> clientConfig(const ParsedFlags& flags);
 // The API client's rate limit for the whole process from --qps and --burst (qps <= 0: none).
 kube::ClientOptions clientOptions(const ParsedFlags& flags);
 
-// The worker threads from --workers; the rest at HostOptions' defaults (a command adds its own
-// flags' settings on top).
+// The worker threads from --workers and the log level from --log-level; the rest at
+// HostOptions' defaults (a command adds its own flags' settings on top).
 runtime::HostOptions hostOptions(const ParsedFlags& flags);
+
+// --log-format: logfmt (default) or json.
+runtime::LogFormat logFormat(const ParsedFlags& flags);
 
 }  // namespace wop::server

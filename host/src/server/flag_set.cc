@@ -119,6 +119,16 @@ Result<FlagValue> parseNumber(const Flag& flag, const std::string& text) {
   return FlagValue(value);
 }
 
+Result<FlagValue> parseText(const Flag& flag, const std::string& text) {
+  if (flag.choices.empty() ||
+      std::find(flag.choices.begin(), flag.choices.end(), text) != flag.choices.end()) {
+    return FlagValue(text);
+  }
+  std::string known;
+  for (const auto& choice : flag.choices) known += (known.empty() ? "" : ", ") + choice;
+  return refused(flag.name, quoted(text) + " is not one of " + known);
+}
+
 Result<FlagValue> parseOnOff(const Flag& flag, const std::string& text) {
   if (text == "on") return FlagValue(true);
   if (text == "off") return FlagValue(false);
@@ -164,7 +174,7 @@ Result<FlagValue> parseDuration(const Flag& flag, const std::string& text) {
 Result<FlagValue> parseValue(const Flag& flag, const std::string& text) {
   switch (flag.kind) {
     case FlagKind::kText:
-      return FlagValue(text);
+      return parseText(flag, text);
     case FlagKind::kInteger:
       return parseInteger(flag, text);
     case FlagKind::kNumber:
@@ -219,6 +229,14 @@ Flag Flag::number(std::string name, std::string valueName, std::string help, dou
   flag.kind = FlagKind::kNumber;
   flag.minNumber = min;
   flag.maxNumber = max;
+  return flag;
+}
+
+Flag Flag::choice(std::string name, std::string help, std::vector<std::string> choices) {
+  std::string valueName;
+  for (const auto& choice : choices) valueName += (valueName.empty() ? "" : "|") + choice;
+  Flag flag = text(std::move(name), std::move(valueName), std::move(help));
+  flag.choices = std::move(choices);
   return flag;
 }
 

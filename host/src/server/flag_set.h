@@ -56,6 +56,7 @@ struct Flag {
   int64_t maxInteger = std::numeric_limits<int64_t>::max();
   double minNumber = -std::numeric_limits<double>::infinity();
   double maxNumber = std::numeric_limits<double>::infinity();
+  std::vector<std::string> choices;  // text only: the values allowed (none: any)
 
   static Flag text(std::string name, std::string valueName, std::string help);
   static Flag integer(std::string name, std::string valueName, std::string help, int64_t min,
@@ -63,6 +64,8 @@ struct Flag {
   static Flag number(std::string name, std::string valueName, std::string help, double min,
                      double max);
   static Flag onOff(std::string name, std::string help);
+  // Text limited to the choices; they are its value name in help ("--log-format logfmt|json").
+  static Flag choice(std::string name, std::string help, std::vector<std::string> choices);
   static Flag duration(std::string name, std::string valueName, std::string help,
                        std::chrono::milliseconds min, std::chrono::milliseconds max);
 

@@ -21,10 +21,10 @@ sigset_t blockTerminationSignals() {
 }  // namespace
 
 HostProcess::HostProcess(const kube::ClientConfig& config, const kube::ClientOptions& clientOptions,
-                         runtime::HostOptions hostOptions)
+                         runtime::HostOptions hostOptions, runtime::LogFormat logFormat)
     : signals_(blockTerminationSignals()),
       client_(config, clientOptions),
-      host_(client_, std::move(hostOptions)) {
+      host_(client_, std::move(hostOptions), runtime::stderrLogSink(logFormat)) {
   host_.log("", WOP_LOG_INFO, "connected to " + config.server + " (" + config.source + ")");
 }
 

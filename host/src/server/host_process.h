@@ -18,12 +18,14 @@ class HostProcess {
   // their threads (which inherit the mask), so only waitForTermination sees them. Logs
   // "connected to SERVER (SOURCE)" through the host. Call from the main thread, once.
   HostProcess(const kube::ClientConfig& config, const kube::ClientOptions& clientOptions,
-              runtime::HostOptions hostOptions);
+              runtime::HostOptions hostOptions,
+              runtime::LogFormat logFormat = runtime::LogFormat::kLogfmt);
   // The host keeps a reference to the client: neither copies nor moves.
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;
 
   runtime::OperatorHost& host() { return host_; }
+  kube::Client& client() { return client_; }
 
   // Waits up to timeout for SIGINT or SIGTERM; true when one arrived.
   bool waitForTermination(std::chrono::milliseconds timeout);

@@ -18,7 +18,8 @@
 
 namespace wop::testing {
 
-// Keeps every log line (and echoes it for failing tests' output).
+// Keeps every log line as "operator: message field=value..." (and echoes it for failing
+// tests' output).
 struct LogCapture {
   std::mutex mutex;
   std::vector<std::string> lines;
@@ -27,7 +28,9 @@ struct LogCapture {
     return [this, echo](const runtime::LogRecord& record) {
       echo(record);
       std::lock_guard lock(mutex);
-      lines.push_back(record.operatorName + ": " + record.message);
+      std::string line = record.operatorName + ": " + record.message;
+      for (const auto& [name, value] : record.fields) line += " " + name + "=" + value;
+      lines.push_back(std::move(line));
     };
   }
   bool contains(const std::string& text) {

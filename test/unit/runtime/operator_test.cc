@@ -42,14 +42,14 @@ class OperatorTest : public ::testing::Test {
   }
 
   OperatorEnvironment environment() {
-    return {clock_,     timers_,     *client_,  informers_.subscribe(),
-            scheduler_, background_, *figures_, settings_};
+    return {takingKeys_, clock_,      timers_,   *client_, informers_.subscribe(),
+            scheduler_,  background_, *figures_, settings_};
   }
   void create() {
     factory_ = std::make_shared<FakeGuestFactory>(script_);
     op_ = std::make_shared<Operator>(
         environment(), spec_, factory_,
-        [this](int32_t, const std::string& line) { logs_.push_back(line); });
+        [this](int32_t, const std::string& line, const LogFields&) { logs_.push_back(line); });
   }
   // The first start, as add() does it, with discovery's answer scripted.
   void start() {
@@ -86,6 +86,7 @@ class OperatorTest : public ::testing::Test {
     settings_.swapPredict = false;
   }
 
+  std::atomic<bool> takingKeys_{true};
   common::FakeClock clock_;
   common::ManualTimers timers_{clock_};
   kube::FakeTransport* transport_ = nullptr;
@@ -328,7 +329,7 @@ TEST_F(OperatorTest, AnOperatorWhoseGuestsCannotBeCapturedStaysResident) {
   transport_->respond(200, kCoreV1Resources);
   factory_ = std::make_shared<FakeGuestFactory>(script_, /*capturable=*/false);
   op_ = std::make_shared<Operator>(environment(), spec_, factory_,
-                                   [this](int32_t, const std::string& l) { logs_.push_back(l); });
+                                   [this](int32_t, const std::string& l, const LogFields&) { logs_.push_back(l); });
   ASSERT_TRUE(op_->start().isOk());
   informers_.syncAll();
   primary().onAdd(configMap("shop", "a"));

@@ -49,6 +49,17 @@ TEST(FlagSet, ReadsEveryKind) {
   EXPECT_FALSE(parsed->helpRequested());
 }
 
+TEST(FlagSet, AChoiceTakesOnlyItsValuesAndNamesThemWhenRefused) {
+  FlagSet flags("tool", "Does.");
+  flags.add(Flag::choice("format", "line format", {"logfmt", "json"}).withDefault("logfmt"));
+  const std::vector<std::string> json = {"--format", "json"};
+  EXPECT_EQ(flags.parse(json)->text("format"), "json");
+  EXPECT_EQ(flags.parse(std::vector<std::string>{})->text("format"), "logfmt");
+  const std::vector<std::string> xml = {"--format", "xml"};
+  EXPECT_THAT(flags.parse(xml).status().message(), HasSubstr("\"xml\" is not one of logfmt, json"));
+  EXPECT_THAT(flags.help(), HasSubstr("--format logfmt|json  line format (default \"logfmt\")"));
+}
+
 TEST(FlagSet, TakesNameEqualsValue) {
   auto parsed = parse({"--input=a.yaml", "--workers=3", "--label=x=y"});
   ASSERT_TRUE(parsed) << parsed.status().toString();

@@ -142,7 +142,8 @@ class LeaderElector::Core : public std::enable_shared_from_this<Core> {
   std::optional<Lease> lease_;  // the object last read or written, for the next write
   LeaseRecord observedRecord_;
   common::TimePoint observedTime_{};  // local time at which observedRecord_ last changed
-  common::TimePoint lastRenew_{};
+  common::TimePoint attemptStarted_{};
+  common::TimePoint lastRenew_{};  // when the last successful attempt started
   std::string reportedLeader_;
   std::deque<std::function<void()>> pending_;
   bool draining_ = false;
@@ -184,6 +185,7 @@ void LeaderElector::Core::tick() {
     std::lock_guard lock(mutex_);
     if (phase_ != Phase::kRunning || inFlight_) return;
     inFlight_ = true;
+    attemptStarted_ = timers_.clock().now();
   }
   send(kube::getRequest(leaseResource(), config_.leaseNamespace, config_.leaseName), &Core::onRead);
 }
@@ -283,7 +285,10 @@ void LeaderElector::Core::onWritten(Answer answer) {
     observedTime_ = now;
     reportLeaderLocked();
   }
-  lastRenew_ = now;
+  // The server applied the write after the attempt started, and others count the lease from
+  // when they see it: counting our deadline from the start keeps us on the safe side of theirs
+  // however slow the answer was.
+  lastRenew_ = attemptStarted_;
   if (phase_ == Phase::kRunning) {
     if (!leading_) {
       leading_ = true;
@@ -291,8 +296,8 @@ void LeaderElector::Core::onWritten(Answer answer) {
                  " as " + config_.identity;
       if (callbacks_.onStartedLeading) post(callbacks_.onStartedLeading);
     }
-    timers_.at(now + config_.renewDeadline, [weak = weak_from_this(), now] {
-      if (auto core = weak.lock()) core->onRenewDeadline(now);
+    timers_.at(lastRenew_ + config_.renewDeadline, [weak = weak_from_this(), at = lastRenew_] {
+      if (auto core = weak.lock()) core->onRenewDeadline(at);
     });
   }
   lock.unlock();

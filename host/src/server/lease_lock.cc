@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/json_depth.h"
+#include "common/limits.h"
+
 namespace wop::server {
 
 namespace {
@@ -15,10 +18,6 @@ using common::StatusCode;
 // The API declares leaseDurationSeconds and leaseTransitions int32; beyond, a duration added
 // to a time point could overflow.
 constexpr int64_t kMaxLeaseCount = INT32_MAX;
-
-// Years whose instants fit in a WallTime (int64 nanoseconds around 1970).
-constexpr int kMinYear = 1678;
-constexpr int kMaxYear = 2261;
 
 bool readDigits(std::string_view text, size_t pos, size_t count, int& out) {
   if (pos + count > text.size()) return false;
@@ -131,15 +130,22 @@ std::optional<common::WallTime> parseMicroTime(std::string_view text) {
   if (pos != text.size()) return std::nullopt;
   const year_month_day date{year(y), month(static_cast<unsigned>(mo)),
                             day(static_cast<unsigned>(d))};
-  if (!date.ok() || y < kMinYear || y > kMaxYear || h > 23 || mi > 59 || s > 59) {
-    return std::nullopt;
-  }
-  const auto instant = sys_days(date) + hours(h) + minutes(mi) + seconds(s) + nanoseconds(nanos) -
-                       minutes(offsetMinutes);
-  return time_point_cast<common::WallTime::duration>(instant);
+  if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  // In whole seconds first (no overflow for any four-digit year), then only instants a
+  // WallTime (int64 nanoseconds, years 1677 to 2262) holds.
+  const sys_seconds instant =
+      sys_days(date) + hours(h) + minutes(mi) + seconds(s) - minutes(offsetMinutes);
+  const auto earliest = ceil<seconds>(common::WallTime::min()) + seconds(1);
+  const auto latest = floor<seconds>(common::WallTime::max()) - seconds(1);
+  if (instant < earliest || instant > latest) return std::nullopt;
+  return time_point_cast<common::WallTime::duration>(instant) + nanoseconds(nanos);
 }
 
 common::Result<Lease> parseLease(std::string_view json) {
+  // The object is copied and written back, both recursive in nlohmann: depth is bounded first.
+  if (!common::jsonDepthWithin(json, limits::kMaxGuestJsonDepth)) {
+    return invalid("nested deeper than " + std::to_string(limits::kMaxGuestJsonDepth));
+  }
   Json object = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return invalid("the body is not JSON");
   if (!object.is_object()) return invalid("the body is not a JSON object");
@@ -150,6 +156,9 @@ common::Result<Lease> parseLease(std::string_view json) {
   if (version == metadata->end() || !version->is_string() ||
       version->get_ref<const std::string&>().empty()) {
     return invalid("no metadata.resourceVersion");
+  }
+  if (version->get_ref<const std::string&>().size() > limits::kMaxResourceVersionBytes) {
+    return invalid("metadata.resourceVersion is too long");
   }
   lease.resourceVersion = version->get<std::string>();
 

@@ -45,13 +45,14 @@ const kube::ResourceInfo& leaseResource();
 // server writes metav1.MicroTime. Sub-microsecond parts are truncated.
 std::string formatMicroTime(common::WallTime time);
 // RFC 3339 with any number of fractional digits (or none) and a "Z" or "+hh:mm" offset, as Go's
-// time.Parse(RFC3339) reads it; nullopt for anything else.
+// time.Parse(RFC3339) reads it; nullopt for anything else, and for instants a WallTime cannot
+// hold (int64 nanoseconds: 1677 to 2262).
 std::optional<common::WallTime> parseMicroTime(std::string_view text);
 
 // Decodes a Lease from the server. A missing spec (legal: the API makes it optional) reads as
 // an empty record, as client-go reads it. Errors (kInvalidArgument) name what is wrong: not
-// JSON, no metadata.resourceVersion, a spec or field of the wrong type, a time that is not RFC
-// 3339, a negative duration or transition count.
+// JSON or nested too deep, no metadata.resourceVersion (or a too long one), a spec or field of
+// the wrong type, a time that is not RFC 3339, a count that is negative or beyond int32.
 common::Result<Lease> parseLease(std::string_view json);
 
 // The body of a POST that creates the Lease namespace/name holding record.

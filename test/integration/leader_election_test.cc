@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -97,6 +98,8 @@ TEST_F(LeaderElectionTest, ExactlyOneLeadsAndStopHandsOverAtOnce) {
   leader.elector->stop();
   ASSERT_TRUE(eventually([&] { return follower.elector->isLeader(); }, std::chrono::seconds(5)));
   const auto handover = Clock::now() - stopped;
+  std::printf("hand-over after stop(): %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<milliseconds>(handover).count()));
   EXPECT_LT(handover, milliseconds(1'000))
       << std::chrono::duration_cast<milliseconds>(handover).count() << " ms";
   EXPECT_FALSE(leader.elector->isLeader());
@@ -125,6 +128,8 @@ TEST_F(LeaderElectionTest, ALeaderThatStopsRenewingIsReplacedAfterTheLeaseDurati
   // a last renewed at most one retry period before it stopped; b then waits a whole lease
   // from when it saw that renewal, plus up to one jittered retry (2.2 * retry) on each side.
   const auto ms = std::chrono::duration_cast<milliseconds>(takeover).count();
+  std::printf("take-over after a leader stopped renewing: %lld ms (lease %lld ms)\n",
+              static_cast<long long>(ms), static_cast<long long>(kLease.count()));
   EXPECT_GE(takeover, kLease - kRetry) << ms << " ms";
   EXPECT_LE(takeover, kLease + 2 * kRetry + milliseconds(1'000)) << ms << " ms";
   EXPECT_EQ(holder(lease), "b");

@@ -112,8 +112,8 @@ class FakeLeaseServer final : public kube::HttpTransport {
     }
     if (request.method == "PUT") {
       if (it == objects_.end()) return status(404, "NotFound");
-      if (body["metadata"].value("resourceVersion", "") !=
-          it->second["metadata"]["resourceVersion"]) {
+      const std::string current = it->second["metadata"].value("resourceVersion", "");
+      if (body["metadata"].value("resourceVersion", "") != current) {
         return status(409, "Conflict");
       }
       body["metadata"]["resourceVersion"] = std::to_string(++version_);

@@ -80,8 +80,8 @@ common::Status validateLeaderElectionConfig(const LeaderElectionConfig& config);
 
 class LeaderElector {
  public:
-  // client and timers must outlive the elector and every request it sent (the client's
-  // destructor ends them). log defaults to stderr.
+  // client and timers must outlive the elector; answers and timers that come after it is gone
+  // do nothing (they hold only a weak reference). log defaults to stderr.
   LeaderElector(kube::Client& client, common::Timers& timers, LeaderElectionConfig config,
                 LeaderCallbacks callbacks, LeaderElectionLog log = {});
   // stop(), then waits for a callback running on another thread to return.

@@ -68,8 +68,9 @@ HttpReply aggregate(const std::map<std::string, HealthCheck>& checks, const Http
 HttpReply single(const std::string& name, const HealthCheck& check) {
   const Status outcome = run(name, check);
   if (outcome.isOk()) return {200, kTextPlain, "ok"};
-  return {500, kTextPlain,
-          "internal server error: " + common::escapeLogText(outcome.message()) + "\n"};
+  // As Go's http.Error writes it. The message is the host's own (an exception's reason comes
+  // already escaped to one line).
+  return {500, kTextPlain, "internal server error: " + outcome.message() + "\n"};
 }
 
 // The handler of one endpoint: the path below prefix, without its slashes, names the check.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -186,9 +187,9 @@ common::Result<HttpRequest> readRequest(MHD_Connection* connection, const char* 
   request.path = url;
   const int expected =
       MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, nullptr, nullptr);
-  const int read = MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND,
-                                             collectQueryParameter, &request.query);
-  if (read != expected || request.query.size() != static_cast<size_t>(expected)) {
+  const int collected = MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND,
+                                                  collectQueryParameter, &request.query);
+  if (collected != expected || request.query.size() != static_cast<size_t>(expected)) {
     return Status(StatusCode::kResourceExhausted, "out of memory reading the query");
   }
   return request;

@@ -11,7 +11,8 @@
 // Threading: handlers run on the server's one internal thread, one request at a time, so a
 // handler should answer in milliseconds; it reads shared state under that state's own locks.
 // An exception from a handler stops at the server (a 500, and one line on stderr); the server
-// goes on serving.
+// goes on serving. The thread inherits the signal mask of the thread that starts the server:
+// start it after HostProcess has blocked SIGINT and SIGTERM.
 #pragma once
 
 #include <chrono>

@@ -94,4 +94,16 @@ inline constexpr double kOperatorLogLineBurst = 200;
 inline constexpr double kOperatorLogBytesPerSecond = 64u << 10;
 inline constexpr double kOperatorLogByteBurst = 256u << 10;
 
+// The HTTP server of the metrics and health endpoints (server/http_server.h), which anyone who
+// can reach the port may talk to. Connections at a time, and from one address: a connection
+// over either is accepted and closed at once.
+inline constexpr unsigned kMaxHttpConnections = 64;
+inline constexpr unsigned kMaxHttpConnectionsPerAddress = 16;
+// Memory one connection may use for its request line, headers and read buffer; a request that
+// does not fit is answered 414 or 431 and its connection closed. Probes and scrapes send a few
+// hundred bytes.
+inline constexpr size_t kMaxHttpConnectionBytes = 16u << 10;
+// A connection that sends nothing for this long (a slow or stuck client) is closed.
+inline constexpr unsigned kHttpIdleTimeoutSeconds = 10;
+
 }  // namespace wop::limits

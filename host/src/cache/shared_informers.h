@@ -60,8 +60,8 @@ class SharedInformers {
   CacheTotals cacheTotals() const;
   // What every informer did since the start, stopped ones included (monotonic, for metrics).
   struct ActivityTotals {
-    uint64_t lists = 0;    // complete LISTs, the first of each informer included
-    uint64_t watches = 0;  // watch requests started (the first of each, then reconnects)
+    uint64_t lists = 0;             // complete LISTs, the first of each informer included
+    uint64_t watches = 0;           // watch requests started (the first of each, then reconnects)
     uint64_t relistsAfterGone = 0;  // 410 Gone answers, each followed by a relist
     uint64_t errors = 0;            // failed lists and watches
   };

@@ -62,7 +62,8 @@ std::string formatLogLine(const LogRecord& record, LogFormat format, const std::
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::string line = timestamp + " level=" + logLevelName(record.level) +
-                     " operator=" + logfmtValue(operatorName) + " msg=" + logfmtValue(record.message);
+                     " operator=" + logfmtValue(operatorName) +
+                     " msg=" + logfmtValue(record.message);
   for (const auto& [name, value] : record.fields) line += " " + name + "=" + logfmtValue(value);
   return line;
 }

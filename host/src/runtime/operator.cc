@@ -264,8 +264,8 @@ bool Operator::runSlice() {
     stats_.memoryBytes = supervisor_.guest() ? supervisor_.guest()->memoryBytes() : 0;
   }
   const bool synced = controllers_->synced();
-  bool more = calls_->hasAnswers() ||
-              (synced && env_.takingKeys.load() && controllers_->hasStartable());
+  bool more =
+      calls_->hasAnswers() || (synced && env_.takingKeys.load() && controllers_->hasStartable());
   {
     std::lock_guard lock(mutex_);
     more = more || !mapRequests_.empty();

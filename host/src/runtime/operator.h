@@ -23,9 +23,9 @@
 #include "runtime/controllers.h"
 #include "runtime/guest_supervisor.h"
 #include "runtime/log_budget.h"
-#include "runtime/operator_metrics.h"
 #include "runtime/operator_environment.h"
 #include "runtime/operator_guest.h"
+#include "runtime/operator_metrics.h"
 #include "runtime/operator_spec.h"
 #include "runtime/swapper.h"
 
@@ -44,7 +44,7 @@ struct OperatorStats : SwapStats {
   std::string lastError;
   bool swappable = false;  // swapping is on for it and its state can be captured
   bool swappedOut = false;
-  bool cachesSynced = false;  // every informer it watches through has listed once
+  bool cachesSynced = false;   // every informer it watches through has listed once
   double residentSeconds = 0;  // time with a live guest since the first start
 };
 

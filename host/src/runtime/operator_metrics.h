@@ -15,8 +15,8 @@ namespace wop::runtime {
 
 // client-go's workqueue metrics, for all of an operator's queues together.
 struct WorkQueueMetrics {
-  std::atomic<int64_t> depth{0};    // keys ready now (workqueue_depth)
-  std::atomic<uint64_t> adds{0};    // keys that became ready (workqueue_adds_total)
+  std::atomic<int64_t> depth{0};     // keys ready now (workqueue_depth)
+  std::atomic<uint64_t> adds{0};     // keys that became ready (workqueue_adds_total)
   std::atomic<uint64_t> retries{0};  // rate-limited requeues (workqueue_retries_total)
   common::Histogram queueSeconds{common::workQueueDurationBuckets()};  // ready -> popped
   common::Histogram workSeconds{common::workQueueDurationBuckets()};   // popped -> done

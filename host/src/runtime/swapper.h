@@ -27,7 +27,7 @@ struct SwapStats {
   uint64_t swapOuts = 0;
   uint64_t restores = 0;  // of which prefetches: restored ahead of a predicted change
   uint64_t prefetches = 0;
-  uint64_t prefetchHits = 0;  // prefetches a change then found resident (the rest were early)
+  uint64_t prefetchHits = 0;    // prefetches a change then found resident (the rest were early)
   uint64_t snapshotFaults = 0;  // unusable snapshots: restarted fresh instead
   uint64_t snapshotBytes = 0;   // data written by the last swap-out
   uint64_t wakesResident = 0;   // changes that found the guest resident

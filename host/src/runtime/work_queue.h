@@ -107,7 +107,7 @@ class WorkQueue {
   common::TokenBucket bucket_;
 
   mutable std::mutex mutex_;
-  std::deque<std::string> ready_;          // FIFO; never holds a processing key
+  std::deque<std::string> ready_;  // FIFO; never holds a processing key
   // Ready, or to be ready when done(); since when (for the queue-duration metric).
   std::unordered_map<std::string, TimePoint> dirty_;
   std::unordered_map<std::string, TimePoint> processing_;  // since when

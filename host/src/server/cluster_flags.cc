@@ -26,7 +26,8 @@ std::vector<Flag> clusterFlags() {
           .withDefault(int64_t{client.burst}),
       Flag::choice("log-format", "how log lines are written", {"logfmt", "json"})
           .withDefault("logfmt"),
-      Flag::choice("log-level", "the least severe lines written", {"debug", "info", "warn", "error"})
+      Flag::choice("log-level", "the least severe lines written",
+                   {"debug", "info", "warn", "error"})
           .withDefault("info"),
   };
 }
@@ -54,7 +55,7 @@ runtime::HostOptions hostOptions(const ParsedFlags& flags) {
   runtime::HostOptions options;
   if (auto workers = flags.integer("workers")) options.workers = static_cast<int>(*workers);
   const auto level = flags.text("log-level").value_or("info");
-  options.logLevel = level == "debug"  ? WOP_LOG_DEBUG
+  options.logLevel = level == "debug"   ? WOP_LOG_DEBUG
                      : level == "warn"  ? WOP_LOG_WARN
                      : level == "error" ? WOP_LOG_ERROR
                                         : WOP_LOG_INFO;

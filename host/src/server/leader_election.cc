@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "common/backoff.h"
 #include "server/lease_lock.h"
@@ -80,6 +81,7 @@ class LeaderElector::Core : public std::enable_shared_from_this<Core> {
   Status start();
   void stop();
   void close();
+  void retryNow();
 
   bool isLeader() const {
     std::lock_guard lock(mutex_);
@@ -105,7 +107,7 @@ class LeaderElector::Core : public std::enable_shared_from_this<Core> {
   using Answer = kube::ApiResult<kube::HttpResponse>;
 
   // One attempt: read the lease, then create, take or renew it.
-  void tick();
+  void tick(uint64_t generation);
   void onRead(Answer answer);
   void onWritten(Answer answer);
   // The attempt is over: schedule the next one, or give up leading.
@@ -137,6 +139,9 @@ class LeaderElector::Core : public std::enable_shared_from_this<Core> {
   std::condition_variable doneCv_;  // phase_ became kDone, or a drain ended
   Phase phase_ = Phase::kIdle;
   bool inFlight_ = false;  // one request at a time: its answer continues the loop
+  // Only the latest scheduled attempt runs, so retryNow() starts no second loop.
+  uint64_t tickGeneration_ = 0;
+  bool retryAfterAttempt_ = false;  // retryNow() came while an attempt was in flight
   bool leading_ = false;
   bool observed_ = false;
   std::optional<Lease> lease_;  // the object last read or written, for the next write
@@ -166,9 +171,26 @@ Status LeaderElector::Core::start() {
 }
 
 void LeaderElector::Core::scheduleTick(common::Duration delay) {
-  timers_.after(delay, [weak = weak_from_this()] {
-    if (auto core = weak.lock()) core->tick();
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(mutex_);
+    generation = ++tickGeneration_;
+  }
+  timers_.after(delay, [weak = weak_from_this(), generation] {
+    if (auto core = weak.lock()) core->tick(generation);
   });
+}
+
+void LeaderElector::Core::retryNow() {
+  {
+    std::lock_guard lock(mutex_);
+    if (phase_ != Phase::kRunning || leading_) return;
+    if (inFlight_) {
+      retryAfterAttempt_ = true;
+      return;
+    }
+  }
+  scheduleTick(common::Duration(0));
 }
 
 void LeaderElector::Core::send(kube::HttpRequest request, void (Core::*handler)(Answer)) {
@@ -180,10 +202,10 @@ void LeaderElector::Core::send(kube::HttpRequest request, void (Core::*handler)(
                        });
 }
 
-void LeaderElector::Core::tick() {
+void LeaderElector::Core::tick(uint64_t generation) {
   {
     std::lock_guard lock(mutex_);
-    if (phase_ != Phase::kRunning || inFlight_) return;
+    if (phase_ != Phase::kRunning || inFlight_ || generation != tickGeneration_) return;
     inFlight_ = true;
     attemptStarted_ = timers_.clock().now();
   }
@@ -324,8 +346,11 @@ void LeaderElector::Core::attemptDone(bool renewed) {
     return;
   }
   const bool leading = leading_;
+  const bool retryAtOnce = std::exchange(retryAfterAttempt_, false) && !leading;
   lock.unlock();
-  if (leading) {
+  if (retryAtOnce) {
+    scheduleTick(common::Duration(0));
+  } else if (leading) {
     scheduleTick(config_.retryPeriod);
   } else {
     const double factor = 1.0 + kJitterFactor * common::randomUnit();
@@ -497,6 +522,7 @@ LeaderElector::LeaderElector(kube::Client& client, common::Timers& timers,
 LeaderElector::~LeaderElector() { core_->close(); }
 
 Status LeaderElector::start() { return core_->start(); }
+void LeaderElector::retryNow() { core_->retryNow(); }
 void LeaderElector::stop() { core_->stop(); }
 bool LeaderElector::isLeader() const { return core_->isLeader(); }
 std::string LeaderElector::leader() const { return core_->leader(); }

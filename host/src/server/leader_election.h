@@ -97,6 +97,9 @@ class LeaderElector {
   // renewDeadline plus retryPeriod), except on the client's I/O thread or inside a callback,
   // where waiting could deadlock (the release then finishes on its own). Idempotent.
   void stop();
+  // A follower tries to take the lease now instead of at its next retry (the caller saw the
+  // Lease change, e.g. released). Nothing while leading, stopped or lost.
+  void retryNow();
 
   // True between onStartedLeading and onStoppedLeading (state is set before they run).
   bool isLeader() const;

@@ -7,16 +7,23 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/operator_host.h"
 #include "server/cluster_flags.h"
+#include "server/endpoints.h"
+#include "server/health_checks.h"
 #include "server/host_process.h"
+#include "server/leadership.h"
 #include "server/operator_definitions.h"
 #include "wop_abi.h"
 
 namespace wop::server {
 namespace {
+
+using common::Status;
+using common::StatusCode;
 
 int fail(const std::string& message) {
   std::cerr << "wasm-operator run: " << message << "\n";
@@ -116,6 +123,17 @@ FlagSet runFlags() {
   flags.add(
       Flag::text("status-file", "F", "rewrite F with the operators' status JSON every second"));
   flags.add(swapFlags());
+  flags.add(Flag::text("metrics-bind-address", "ADDR",
+                       "serve Prometheus metrics at http://ADDR/metrics; \"0\": off")
+                .withDefault(":8080"));
+  flags.add(Flag::text("health-probe-bind-address", "ADDR",
+                       "serve /healthz and /readyz at ADDR; \"0\": off")
+                .withDefault(":8081"));
+  flags.add(leaderElectionFlags());
+  flags.add(Flag::duration("graceful-shutdown-timeout", "D",
+                           "on SIGTERM, how long reconciles in flight may take to finish",
+                           std::chrono::milliseconds(0), std::chrono::hours(1))
+                .withDefault(std::chrono::milliseconds(30'000)));
   return flags;
 }
 
@@ -128,17 +146,83 @@ size_t residentBytes() {
   return 0;
 }
 
+namespace {
+
+// controller-runtime's graceful shutdown: no new keys, the reconciles in flight get until the
+// deadline to finish (their API calls still complete), then the lease is released.
+void drain(runtime::OperatorHost& host, std::chrono::milliseconds timeout) {
+  host.setTakingKeys(false);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (host.reconcilesInFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (const auto left = host.reconcilesInFlight(); left > 0) {
+    host.log("", WOP_LOG_WARN,
+             std::to_string(left) +
+                 " reconcile(s) still in flight after the graceful shutdown "
+                 "timeout: their keys run again on the next leader");
+  }
+}
+
+// /readyz: every definition loaded, every running operator's caches synced, and, under leader
+// election, the leader known.
+void addReadinessChecks(HealthChecks& readyz, runtime::OperatorHost& host,
+                        const std::atomic<bool>& loaded, const Leadership* leadership) {
+  (void)readyz.add("operators", [&loaded] {
+    return loaded ? Status::ok() : Status(StatusCode::kUnavailable, "still loading");
+  });
+  (void)readyz.add("informers", [&host] {
+    for (const auto& s : host.stats()) {
+      if (s.state == runtime::OperatorState::kRunning && !s.cachesSynced) {
+        return Status(StatusCode::kUnavailable, s.name + ": caches not synced");
+      }
+    }
+    return Status::ok();
+  });
+  if (leadership) {
+    (void)readyz.add("leader", [leadership] {
+      return leadership->stateKnown() ? Status::ok()
+                                      : Status(StatusCode::kUnavailable, "leader not known yet");
+    });
+  }
+}
+
+}  // namespace
+
 int runCommand(const ParsedFlags& flags) {
   auto specs = loadOperatorDefinitions(flags.text("operators").value_or(""));
   if (!specs) return fail(specs.status().message());
   auto config = clientConfig(flags);
   if (!config) return fail(config.status().message());
+  auto election = leaderElectionConfig(flags, *config);
+  if (!election) return fail(election.status().message());
 
   runtime::HostOptions options = hostOptions(flags);
   if (auto directory = flags.text("artifact-dir")) options.artifactDirectory = *directory;
   options.swap = swapOptions(flags);
-  HostProcess process(*config, clientOptions(flags), options);
+  HostProcess process(*config, clientOptions(flags), options, logFormat(flags));
   runtime::OperatorHost& host = process.host();
+
+  std::unique_ptr<Leadership> leadership;
+  if (*election) leadership = std::make_unique<Leadership>(host, process.client(), **election);
+  std::atomic<bool> loaded{false};
+  HealthChecks healthz;
+  HealthChecks readyz;
+  (void)healthz.add("ping", pingCheck);
+  addReadinessChecks(readyz, host, loaded, leadership.get());
+  auto endpoints = Endpoints::start(
+      {*flags.text("metrics-bind-address"), *flags.text("health-probe-bind-address")}, host,
+      process.client(), healthz, readyz);
+  if (!endpoints) return fail(endpoints.status().message());
+  if (!(*endpoints)->metricsAddress().empty()) {
+    host.log("", WOP_LOG_INFO, "metrics at http://" + (*endpoints)->metricsAddress() + "/metrics");
+  }
+  if (!(*endpoints)->healthAddress().empty()) {
+    host.log("", WOP_LOG_INFO, "health probes at http://" + (*endpoints)->healthAddress());
+  }
+  if (leadership) {
+    if (auto started = leadership->start(); !started.isOk()) return fail(started.message());
+  }
 
   int refused = 0;
   for (const auto& spec : *specs) {
@@ -147,6 +231,7 @@ int runCommand(const ParsedFlags& flags) {
       ++refused;
     }
   }
+  loaded = true;
   host.log("", WOP_LOG_INFO,
            std::to_string(specs->size() - refused) + " operator(s) running, " +
                std::to_string(refused) + " refused");
@@ -156,6 +241,8 @@ int runCommand(const ParsedFlags& flags) {
     if (statusFile) writeStatus(*statusFile, statusJson(host));
     if (terminate) break;
   }
+  drain(host, *flags.duration("graceful-shutdown-timeout"));
+  if (leadership) leadership->stop();
   const auto summary = statusJson(host);
   host.log("", WOP_LOG_INFO, "shutting down: " + summary.dump());
   return 0;

@@ -36,7 +36,8 @@ TEST(LogSinkTest, JsonLinesParseAndCarryEveryField) {
 }
 
 TEST(LogSinkTest, JsonSurvivesBytesThatAreNotUtf8) {
-  const auto line = formatLogLine({"op", WOP_LOG_ERROR, "bad \xff byte", {}}, LogFormat::kJson, "T");
+  const auto line =
+      formatLogLine({"op", WOP_LOG_ERROR, "bad \xff byte", {}}, LogFormat::kJson, "T");
   EXPECT_NO_THROW((void)nlohmann::json::parse(line));
 }
 

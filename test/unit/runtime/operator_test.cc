@@ -328,8 +328,9 @@ TEST_F(OperatorTest, AnOperatorWhoseGuestsCannotBeCapturedStaysResident) {
   enableSwapping();
   transport_->respond(200, kCoreV1Resources);
   factory_ = std::make_shared<FakeGuestFactory>(script_, /*capturable=*/false);
-  op_ = std::make_shared<Operator>(environment(), spec_, factory_,
-                                   [this](int32_t, const std::string& l, const LogFields&) { logs_.push_back(l); });
+  op_ = std::make_shared<Operator>(
+      environment(), spec_, factory_,
+      [this](int32_t, const std::string& l, const LogFields&) { logs_.push_back(l); });
   ASSERT_TRUE(op_->start().isOk());
   informers_.syncAll();
   primary().onAdd(configMap("shop", "a"));

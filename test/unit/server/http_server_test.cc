@@ -18,9 +18,9 @@ namespace wop::server {
 namespace {
 
 using namespace std::chrono_literals;
-using rawhttp::exchange;
 using rawhttp::get;
 using rawhttp::RawConnection;
+using rawhttp::sendRequest;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -108,9 +108,9 @@ TEST(HttpServer, RefusesMethodsOtherThanGetAndHeadWith405) {
                                 return HttpReply{};
                               }}});
   ASSERT_TRUE(server);
-  const auto post = exchange(server->port(),
-                             "POST /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
-                             "Content-Length: 5\r\n\r\nhello");
+  const auto post = sendRequest(server->port(),
+                                "POST /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+                                "Content-Length: 5\r\n\r\nhello");
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(post.header("Allow"), "GET, HEAD");
   EXPECT_EQ(get(server->port(), "/metrics", "DELETE").status, 405);
@@ -155,7 +155,7 @@ TEST(HttpServer, RefusesAMalformedRequestLineAndGoesOnServing) {
   ASSERT_TRUE(server);
   for (const char* garbage : {"GARBAGE\r\n\r\n", "GET\r\n\r\n", "GET /healthz HTTP/9.9\r\n\r\n",
                               "\x01\x02\x03\r\n\r\n"}) {
-    const auto reply = exchange(server->port(), garbage, 500ms);
+    const auto reply = sendRequest(server->port(), garbage, 500ms);
     EXPECT_TRUE(reply.closed) << garbage;
     EXPECT_NE(reply.status, 200) << garbage;
     if (reply.status != 0) {
@@ -170,11 +170,11 @@ TEST(HttpServer, RefusesHeadersOverTheMemoryLimitAndGoesOnServing) {
   auto server = startServer({{"/healthz", replyWith("ok")}});
   ASSERT_TRUE(server);
   const std::string huge(4 * limits::kMaxHttpConnectionBytes, 'a');
-  const auto header = exchange(
+  const auto header = sendRequest(
       server->port(), "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Big: " + huge + "\r\n\r\n");
   EXPECT_TRUE(header.closed);
   if (header.status != 0) EXPECT_THAT(header.status, ::testing::AnyOf(413, 414, 431));
-  const auto url = exchange(server->port(), "GET /healthz?" + huge + kRequestEnd);
+  const auto url = sendRequest(server->port(), "GET /healthz?" + huge + kRequestEnd);
   EXPECT_TRUE(url.closed);
   if (url.status != 0) EXPECT_THAT(url.status, ::testing::AnyOf(413, 414, 431));
   EXPECT_EQ(get(server->port(), "/healthz").status, 200);

@@ -222,6 +222,20 @@ TEST_F(LeaderElectionTest, AFollowerTakesAReleasedLeaseAtItsNextRetry) {
                                    "b sees ", "b sees b", "b started"));
 }
 
+TEST_F(LeaderElectionTest, RetryNowTakesAReleasedLeaseWithoutWaitingForTheRetryPeriod) {
+  auto a = started("a");
+  auto b = started("b");
+  a->stop();
+  b->retryNow();  // what a watch of the Lease does when it sees the release
+  timers_.advance(milliseconds(1));
+  EXPECT_TRUE(b->isLeader());
+  // One loop only: from now on one renewal (a GET and a PUT) per retry period.
+  const size_t gets = server_->count("GET");
+  b->retryNow();  // leading: nothing
+  timers_.advance(milliseconds(10'000));
+  EXPECT_EQ(server_->count("GET") - gets, 5u);
+}
+
 TEST_F(LeaderElectionTest, ALeaseWithoutSpecIsFreeAsForClientGo) {
   server_->writeSpec(kLease, nullptr);
   auto e = started("me");

@@ -111,8 +111,8 @@ inline RawReply parseReply(RawConnection::Received received) {
 }
 
 // Sends request (raw bytes) on a new connection and reads the reply until the server closes.
-inline RawReply exchange(uint16_t port, std::string_view request,
-                         std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+inline RawReply sendRequest(uint16_t port, std::string_view request,
+                            std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
   RawConnection connection(port);
   if (!connection.connected()) return {};
   connection.send(request);
@@ -120,8 +120,8 @@ inline RawReply exchange(uint16_t port, std::string_view request,
 }
 
 inline RawReply get(uint16_t port, std::string_view target, std::string_view method = "GET") {
-  return exchange(port, std::string(method) + " " + std::string(target) +
-                            " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+  return sendRequest(port, std::string(method) + " " + std::string(target) +
+                               " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
 }
 
 }  // namespace wop::server::rawhttp

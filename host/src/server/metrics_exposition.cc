@@ -1,0 +1,211 @@
+#include "server/metrics_exposition.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "server/prometheus_text.h"
+
+namespace wop::server {
+namespace {
+
+using runtime::OperatorReport;
+
+double load(const std::atomic<uint64_t>& counter) {
+  return static_cast<double>(counter.load(std::memory_order_relaxed));
+}
+double load(const std::atomic<int64_t>& gauge) {
+  return static_cast<double>(std::max<int64_t>(0, gauge.load(std::memory_order_relaxed)));
+}
+
+void reconcileMetrics(PrometheusText& out, const std::vector<OperatorReport>& reports) {
+  out.family("controller_runtime_reconcile_total", "counter",
+             "Total number of reconciliations per controller");
+  for (const auto& r : reports) {
+    const auto& m = *r.metrics;
+    const std::string_view name = r.stats.name;
+    out.sample("controller_runtime_reconcile_total", {{"controller", name}, {"result", "error"}},
+               load(m.reconcileError));
+    out.sample("controller_runtime_reconcile_total", {{"controller", name}, {"result", "requeue"}},
+               load(m.reconcileRequeue));
+    out.sample("controller_runtime_reconcile_total",
+               {{"controller", name}, {"result", "requeue_after"}}, load(m.reconcileRequeueAfter));
+    out.sample("controller_runtime_reconcile_total", {{"controller", name}, {"result", "success"}},
+               load(m.reconcileSuccess));
+  }
+  out.family("controller_runtime_reconcile_errors_total", "counter",
+             "Total number of reconciliation errors per controller");
+  for (const auto& r : reports) {
+    out.sample("controller_runtime_reconcile_errors_total", {{"controller", r.stats.name}},
+               load(r.metrics->reconcileError));
+  }
+  out.family("controller_runtime_reconcile_time_seconds", "histogram",
+             "Length of time per reconciliation per controller");
+  for (const auto& r : reports) {
+    out.histogram("controller_runtime_reconcile_time_seconds", {{"controller", r.stats.name}},
+                  r.metrics->reconcileSeconds.snapshot());
+  }
+  out.family("controller_runtime_active_workers", "gauge",
+             "Number of currently used workers per controller");
+  for (const auto& r : reports) {
+    out.sample("controller_runtime_active_workers", {{"controller", r.stats.name}},
+               load(r.metrics->activeReconciles));
+  }
+}
+
+void workQueueMetrics(PrometheusText& out, const std::vector<OperatorReport>& reports) {
+  auto labels = [](const OperatorReport& r) -> Labels {
+    return {{"controller", r.stats.name}, {"name", r.stats.name}};
+  };
+  out.family("workqueue_depth", "gauge", "Current depth of workqueue");
+  for (const auto& r : reports) {
+    out.sample("workqueue_depth", labels(r), load(r.metrics->queue.depth));
+  }
+  out.family("workqueue_adds_total", "counter", "Total number of adds handled by workqueue");
+  for (const auto& r : reports) {
+    out.sample("workqueue_adds_total", labels(r), load(r.metrics->queue.adds));
+  }
+  out.family("workqueue_queue_duration_seconds", "histogram",
+             "How long in seconds an item stays in workqueue before being requested");
+  for (const auto& r : reports) {
+    out.histogram("workqueue_queue_duration_seconds", labels(r),
+                  r.metrics->queue.queueSeconds.snapshot());
+  }
+  out.family("workqueue_work_duration_seconds", "histogram",
+             "How long in seconds processing an item from workqueue takes");
+  for (const auto& r : reports) {
+    out.histogram("workqueue_work_duration_seconds", labels(r),
+                  r.metrics->queue.workSeconds.snapshot());
+  }
+  out.family("workqueue_retries_total", "counter", "Total number of retries handled by workqueue");
+  for (const auto& r : reports) {
+    out.sample("workqueue_retries_total", labels(r), load(r.metrics->queue.retries));
+  }
+}
+
+void restClientMetrics(PrometheusText& out, const kube::Client& client) {
+  const std::string host = apiServerHostLabel(client.config().server);
+  out.family("rest_client_requests_total", "counter",
+             "Number of HTTP requests, partitioned by status code, method, and host");
+  for (const auto& [key, count] : client.counters().responses.snapshot()) {
+    const auto& [status, method] = key;
+    const std::string code = status == 0 ? "<error>" : std::to_string(status);
+    out.sample("rest_client_requests_total", {{"code", code}, {"host", host}, {"method", method}},
+               static_cast<double>(count));
+  }
+}
+
+// One family of a per-operator figure taken from its stats.
+template <typename Value>
+void perOperator(PrometheusText& out, const std::vector<OperatorReport>& reports,
+                 std::string_view name, std::string_view type, std::string_view help, Value value) {
+  out.family(name, type, help);
+  for (const auto& r : reports) out.sample(name, {{"controller", r.stats.name}}, value(r));
+}
+
+void operatorMetrics(PrometheusText& out, const std::vector<OperatorReport>& reports) {
+  perOperator(out, reports, "wasm_operator_resident_bytes", "gauge",
+              "Linear memory of the operator's live instance (0 while swapped out)",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.memoryBytes); });
+  perOperator(out, reports, "wasm_operator_swapped", "gauge",
+              "1 while the operator is swapped out to disk, else 0",
+              [](const OperatorReport& r) { return r.stats.swappedOut ? 1.0 : 0.0; });
+  perOperator(out, reports, "wasm_operator_swap_outs_total", "counter",
+              "Swap-outs of the operator's instance to its snapshot",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.swapOuts); });
+  perOperator(out, reports, "wasm_operator_restores_total", "counter",
+              "Restores of the operator from its snapshot, prefetches included",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.restores); });
+  perOperator(out, reports, "wasm_operator_prefetches_total", "counter",
+              "Restores ahead of a predicted change",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.prefetches); });
+  perOperator(out, reports, "wasm_operator_prediction_hits_total", "counter",
+              "Prefetches that a change then found resident",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.prefetchHits); });
+  perOperator(out, reports, "wasm_operator_prediction_misses_total", "counter",
+              "Changes that found the operator swapped out (restored on their path)",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.wakesSwapped); });
+  perOperator(out, reports, "wasm_operator_snapshot_faults_total", "counter",
+              "Unusable snapshots (the operator restarted on a fresh instance)",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.snapshotFaults); });
+  perOperator(out, reports, "wasm_operator_traps_total", "counter",
+              "Entries that trapped, timed out or broke the ABI contract",
+              [](const OperatorReport& r) { return load(r.metrics->traps); });
+  perOperator(out, reports, "wasm_operator_restarts_total", "counter",
+              "Restarts of the operator on a fresh instance after a failure",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.restarts); });
+  perOperator(out, reports, "wasm_operator_queued_keys", "gauge",
+              "Keys queued (ready or delayed) in the operator's work queues",
+              [](const OperatorReport& r) { return static_cast<double>(r.stats.queuedKeys); });
+  out.family("wasm_operator_swap_out_duration_seconds", "histogram",
+             "Time to write the operator's snapshot and drop its instance");
+  for (const auto& r : reports) {
+    out.histogram("wasm_operator_swap_out_duration_seconds", {{"controller", r.stats.name}},
+                  r.metrics->swapOutSeconds.snapshot());
+  }
+  out.family("wasm_operator_restore_duration_seconds", "histogram",
+             "Time to map the operator's snapshot and instantiate it");
+  for (const auto& r : reports) {
+    out.histogram("wasm_operator_restore_duration_seconds", {{"controller", r.stats.name}},
+                  r.metrics->restoreSeconds.snapshot());
+  }
+}
+
+void hostMetrics(PrometheusText& out, runtime::OperatorHost& host, size_t operators,
+                 uint64_t processResidentBytes) {
+  const auto cache = host.informers().cacheTotals();
+  const auto activity = host.informers().activityTotals();
+  auto gauge = [&](std::string_view name, std::string_view help, double value) {
+    out.family(name, "gauge", help);
+    out.sample(name, {}, value);
+  };
+  auto counter = [&](std::string_view name, std::string_view help, double value) {
+    out.family(name, "counter", help);
+    out.sample(name, {}, value);
+  };
+  gauge("wasm_operator_operators", "Operators loaded in this host", static_cast<double>(operators));
+  gauge("wasm_operator_informers", "Shared informers running (one per resource and namespace)",
+        static_cast<double>(host.informers().activeInformers()));
+  gauge("wasm_operator_informer_cache_objects", "Objects in the informers' caches",
+        static_cast<double>(cache.objects));
+  gauge("wasm_operator_informer_cache_bytes", "Bytes of the objects in the informers' caches",
+        static_cast<double>(cache.objectBytes));
+  counter("wasm_operator_informer_lists_total", "Complete LISTs by the informers",
+          static_cast<double>(activity.lists));
+  // Every LIST is followed by one watch; any other watch resumed a watch that ended.
+  counter("wasm_operator_watch_restarts_total",
+          "Watches started again without a relist (reconnects, server timeouts)",
+          static_cast<double>(activity.watches > activity.lists ? activity.watches - activity.lists
+                                                                : 0));
+  counter("wasm_operator_relists_total", "Relists after 410 Gone (resourceVersion too old)",
+          static_cast<double>(activity.relistsAfterGone));
+  counter("wasm_operator_informer_errors_total", "Failed lists and watches (each retried)",
+          static_cast<double>(activity.errors));
+  gauge("wasm_operator_artifact_cache_bytes", "Bytes of compiled modules in the artifact cache",
+        static_cast<double>(host.artifactCacheBytes()));
+  gauge("process_resident_memory_bytes", "Resident memory size in bytes",
+        static_cast<double>(processResidentBytes));
+}
+
+}  // namespace
+
+std::string apiServerHostLabel(const std::string& serverUrl) {
+  std::string_view rest = serverUrl;
+  if (auto scheme = rest.find("://"); scheme != std::string_view::npos) {
+    rest.remove_prefix(scheme + 3);
+  }
+  return std::string(rest.substr(0, rest.find('/')));
+}
+
+std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& client,
+                          uint64_t processResidentBytes) {
+  const auto reports = host.reports();
+  PrometheusText out;
+  reconcileMetrics(out, reports);
+  workQueueMetrics(out, reports);
+  restClientMetrics(out, client);
+  operatorMetrics(out, reports);
+  hostMetrics(out, host, reports.size(), processResidentBytes);
+  return out.take();
+}
+
+}  // namespace wop::server

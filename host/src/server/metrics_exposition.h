@@ -1,0 +1,24 @@
+// The host's /metrics page: controller-runtime's and client-go's metric names and labels for
+// each operator (its name as `controller`, and as the work queue's `name`), so dashboards and
+// alerts written for Go operators work unchanged; then ours (wasm_operator_*): memory, swapping,
+// prediction, traps, and the host's informers and artifact cache. docs/operations.md lists
+// them all.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kube/client.h"
+#include "runtime/operator_host.h"
+
+namespace wop::server {
+
+// The whole page in Prometheus' text format. Reads atomics and takes the host's and each
+// operator's stats locks briefly; lists the artifact folder once.
+std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& client,
+                          uint64_t processResidentBytes);
+
+// client-go's `host` label: host[:port] of the API server URL.
+std::string apiServerHostLabel(const std::string& serverUrl);
+
+}  // namespace wop::server

@@ -2,9 +2,10 @@
 control plane of the CTest fixture, the chaos suite's workload (a ring plus the replicator,
 test/chaos/workload.py) and host processes started with flags of the test's choosing.
 
-  python3 test/ops/<name>_test.py BUILD KUBE_BIN
+  /usr/bin/python3 test/ops/<name>_test.py BUILD KUBE_BIN
 
-The control plane is the one `controlplane.start` left in $WOP_TESTENV_DIR."""
+The control plane is the one `controlplane.start` left in $WOP_TESTENV_DIR. Debian's python3:
+it has the python3-prometheus-client that scripts/setup-apt.sh installs."""
 import json
 import os
 import re
@@ -111,6 +112,16 @@ def http_get(address, path, timeout=5):
         return None, str(e)
 
 
+def http_post(address, path, timeout=5):
+    """The status of a POST (the endpoints take GET and HEAD only)."""
+    request = urllib.request.Request(f"http://{address}{path}", data=b"x", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 def eventually(predicate, timeout, interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -129,7 +140,8 @@ def slow_client(address):
     return s
 
 
-def read_json_lines(path):
+def log_lines(path):
+    """The host's log lines, without the harness's own."""
     with open(path, "rb") as f:
         lines = f.read().decode(errors="replace").splitlines()
     return [line for line in lines if not line.startswith("---- harness")]

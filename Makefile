@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring chaos clean
+.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops chaos clean
 
 all: build
 
@@ -68,6 +68,12 @@ bench-runtime: build
 
 bench-swap: build
 	@/usr/bin/python3 bench/swap/run.py --build $(BUILD)
+
+# Leader takeover after kill -9 and SIGTERM (10 each, host defaults), follower memory, and
+# the cost of a /metrics scrape with 1000 operators (issue 14): bench/results/ops.json and
+# docs/benchmarks/ops.md. About 8 minutes.
+bench-ops: build
+	@/usr/bin/python3 bench/ops/run.py --build $(BUILD)
 
 # The ring against client-go (issue 6); e.g. make bench-ring RING_N=10 RING_SETUPS=client-go,wasm-resident
 # Setups whose binaries are missing are skipped with a line saying so.

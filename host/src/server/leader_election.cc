@@ -65,6 +65,10 @@ Status validateLeaderElectionConfig(const LeaderElectionConfig& config) {
   return Status::ok();
 }
 
+// A follower aims its attempt this long after the holder's lease should have run out, so the
+// read finds it expired rather than a hair short of it.
+constexpr auto kExpiryMargin = std::chrono::milliseconds(10);
+
 class LeaderElector::Core : public std::enable_shared_from_this<Core> {
  public:
   Core(kube::Client& client, common::Timers& timers, LeaderElectionConfig config,
@@ -347,6 +351,16 @@ void LeaderElector::Core::attemptDone(bool renewed) {
   }
   const bool leading = leading_;
   const bool retryAtOnce = std::exchange(retryAfterAttempt_, false) && !leading;
+  // A follower that knows when the holder's lease runs out (by its own clock) tries right then
+  // if that comes before its next jittered retry: a dead leader is replaced one lease duration
+  // after its last renewal, not up to 2.2 retry periods later.
+  std::optional<common::Duration> untilExpiry;
+  if (!leading && !observedRecord_.holderIdentity.empty() &&
+      observedRecord_.holderIdentity != config_.identity) {
+    const auto expiry =
+        observedTime_ + std::chrono::seconds(observedRecord_.leaseDurationSeconds) + kExpiryMargin;
+    untilExpiry = std::max(common::Duration(0), expiry - now);
+  }
   lock.unlock();
   if (retryAtOnce) {
     scheduleTick(common::Duration(0));
@@ -354,7 +368,9 @@ void LeaderElector::Core::attemptDone(bool renewed) {
     scheduleTick(config_.retryPeriod);
   } else {
     const double factor = 1.0 + kJitterFactor * common::randomUnit();
-    scheduleTick(std::chrono::duration_cast<common::Duration>(config_.retryPeriod * factor));
+    auto delay = std::chrono::duration_cast<common::Duration>(config_.retryPeriod * factor);
+    if (untilExpiry && *untilExpiry < delay) delay = *untilExpiry;
+    scheduleTick(delay);
   }
 }
 

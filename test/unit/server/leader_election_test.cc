@@ -109,6 +109,17 @@ TEST_F(LeaderElectionTest, TakesALeaseThatExpiredByItsOwnClock) {
   EXPECT_THAT(events_, ElementsAre("me sees other", "me sees me", "me started"));
 }
 
+TEST_F(LeaderElectionTest, AFollowerTriesAtTheExpiryItObservedNotAtItsNextRetry) {
+  heldBy("other");
+  auto e = started("me");
+  // Seen at 0 s: expired by our clock at 15 s (+10 ms); the jittered retries alone could
+  // land as late as 15 + 4.4 s.
+  timers_.advance(milliseconds(15'000));
+  EXPECT_FALSE(e->isLeader());
+  timers_.advance(milliseconds(20));
+  EXPECT_TRUE(e->isLeader());
+}
+
 TEST_F(LeaderElectionTest, DoesNotTakeALeaseItsHolderKeepsRenewing) {
   heldBy("other");
   auto e = started("me");

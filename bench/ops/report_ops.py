@@ -47,8 +47,9 @@ def write(doc, path, plot_path):
         f"from the fault to the other replica holding the Lease (polled every 20 ms).",
         "",
         f"- **Takeover after kill -9 of the leader:** {_s(kill)}. The dead leader's lease must expire first: the "
-        f"follower counts the lease duration from when it last saw the record change (client-go's rule), then takes it "
-        f"at its next retry.",
+        f"follower counts the lease duration from when it last saw the record change (client-go's rule; it sees "
+        f"every renewal through its watch of the Lease) and aims its next attempt at that moment, so the takeover "
+        f"comes one lease duration after the last renewal, minus the time between that renewal and the kill.",
         f"- **Handover after SIGTERM:** {_s(term)}. The leader drains its reconciles, releases the Lease, and the "
         f"follower, which watches the Lease, takes it at once instead of at its next retry.",
         f"- **Memory of a follower:** PSS {_s(mem['follower_pss_bytes'], 'MiB', 1 / MIB, 1)}, beside its leader's "

@@ -24,6 +24,14 @@ def control_plane(deps):
         subprocess.run([sys.executable, controlplane, "stop", "--dir", plane])
 
 
+def git_commit():
+    """The checkout's commit, with "+changes" when tracked files differ from it."""
+    out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return out.stdout.strip() + ("+changes" if dirty else "")
+
+
 def machine_summary():
     cpu = "unknown CPU"
     try:

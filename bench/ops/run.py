@@ -11,57 +11,39 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test", "ops"))
-sys.path.insert(0, os.path.join(ROOT, "testenv"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "ring"))
+# bench/report.py first: the harness puts test/chaos, which has a report.py of its own, on the path.
+import report  # noqa: E402,I100
+from report import read_deps  # noqa: E402
 import harness  # noqa: E402
-from deps import read_deps  # noqa: E402
+import probe  # noqa: E402
 import report_ops  # noqa: E402
 
-CONTROLPLANE = os.path.join(ROOT, "testenv", "controlplane.py")
 LEASE = "bench-ops"
-LEASE_PATH = f"/apis/coordination.k8s.io/v1/namespaces/default/leases/{LEASE}"
+LEASE_PATH = harness.lease_path(LEASE)
 
 
 def pss_bytes(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+    return probe.pss_bytes([pid])
 
 
 def holder(api):
-    try:
-        return api.get(LEASE_PATH).get("spec", {}).get("holderIdentity") or ""
-    except Exception:  # noqa: BLE001 - absent: nobody
-        return ""
+    return harness.lease_holder(api, LEASE_PATH)
 
 
 def wait_holder(api, predicate, timeout):
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        h = holder(api)
-        if predicate(h):
-            return time.monotonic() - started, h
-        time.sleep(0.02)
-    return None, holder(api)
+    return harness.wait_lease_holder(api, LEASE_PATH, predicate, timeout)
 
 
-def identity(host):
-    lines = host.log_grep("campaigning as ", limit=1000)
-    return lines[-1].split("campaigning as ", 1)[1].split('"')[0].split()[0] if lines else None
+identity = harness.campaign_identity
 
 
 def election_args(args):
@@ -142,24 +124,6 @@ def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
-def git_commit():
-    out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    return out.stdout.strip() + ("+changes" if dirty else "")
-
-
-def machine():
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, Linux {platform.release()}"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default="build")
@@ -174,13 +138,9 @@ def main():
     args = parser.parse_args()
     args.build = os.path.abspath(args.build)
     deps = read_deps(args.build)
-    suite = tempfile.mkdtemp(prefix="wop-bench-ops-")
-    plane = os.path.join(suite, "controlplane")
-    subprocess.run([sys.executable, CONTROLPLANE, "start", "--dir", plane, "--bin", deps["WOP_KUBE_BIN"],
-                    "--owner-pid", str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
-    os.environ["WOP_TESTENV_DIR"] = plane
     results = {}
-    try:
+    with report.control_plane(deps) as kubeconfig:
+        os.environ["WOP_TESTENV_DIR"] = os.path.dirname(kubeconfig)
         env = harness.Environment(args.build, deps["WOP_KUBE_BIN"], "bench-ops")
         env.workload(n=args.ring, sources=1, rounds=1, changes=1, window_s=1.0)
         for how in ("kill9", "sigterm"):
@@ -195,11 +155,9 @@ def main():
         results["memory"] = {"follower_pss_bytes": summary(follower), "leader_pss_bytes": summary(leader)}
         results["scrape"] = scrape_cost(env, args)
         print(f"scrape: {results['scrape']}", flush=True)
-    finally:
-        subprocess.run([sys.executable, CONTROLPLANE, "stop", "--dir", plane], stdout=subprocess.DEVNULL)
-    doc = {"benchmark": "operations (issue 14)", "commit": git_commit(),
+    doc = {"benchmark": "operations (issue 14)", "commit": report.git_commit(),
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "machine": machine(), "versions": {k: v for k, v in deps.items() if k.endswith("_VERSION")},
+           "machine": report.machine_summary(), "versions": {k: v for k, v in deps.items() if k.endswith("_VERSION")},
            "settings": {"repeats": args.repeats, "ring_operators_per_replica": args.ring,
                         "lease_duration_ms": args.lease, "renew_deadline_ms": args.renew, "retry_period_ms": args.retry,
                         "settle_s": args.settle, "scrape_operators": args.scrape_operators, "scrapes": args.scrapes,

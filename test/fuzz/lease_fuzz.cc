@@ -6,12 +6,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "kube/exec_credential.h"
 #include "server/lease_lock.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (auto time = wop::server::parseMicroTime(text)) {
-    if (!wop::server::parseMicroTime(wop::server::formatMicroTime(*time))) __builtin_trap();
+  if (auto time = wop::kube::parseRfc3339(text)) {
+    if (!wop::kube::parseRfc3339(wop::server::formatMicroTime(*time))) __builtin_trap();
   }
   auto lease = wop::server::parseLease(text);
   if (!lease) return 0;

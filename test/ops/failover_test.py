@@ -17,7 +17,7 @@ from checker import await_convergence
 
 LEASE_S, RENEW_S, RETRY_S = 4.0, 3.0, 0.5
 LEASE_NAME = "ops-failover"
-LEASE_PATH = f"/apis/coordination.k8s.io/v1/namespaces/default/leases/{LEASE_NAME}"
+LEASE_PATH = harness.lease_path(LEASE_NAME)
 ELECTION = ["--leader-elect", "on", "--leader-election-id", LEASE_NAME, "--leader-election-namespace", "default",
             "--leader-elect-lease-duration", f"{int(LEASE_S * 1000)}ms",
             "--leader-elect-renew-deadline", f"{int(RENEW_S * 1000)}ms",
@@ -26,27 +26,14 @@ ELECTION = ["--leader-elect", "on", "--leader-election-id", LEASE_NAME, "--leade
 
 
 def holder(api):
-    try:
-        return api.get(LEASE_PATH).get("spec", {}).get("holderIdentity") or ""
-    except Exception:  # noqa: BLE001 - absent or unreachable: nobody known
-        return ""
-
-
-def identity(host):
-    """The identity the host's current process campaigns as (its log says)."""
-    lines = host.log_grep("campaigning as ", limit=1000)
-    return lines[-1].split("campaigning as ", 1)[1].split('"')[0].split()[0] if lines else None
+    return harness.lease_holder(api, LEASE_PATH)
 
 
 def wait_holder(api, predicate, timeout):
-    """(seconds until the Lease's holder satisfies predicate or None, the last holder seen)."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        h = holder(api)
-        if predicate(h):
-            return time.monotonic() - started, h
-        time.sleep(0.05)
-    return None, holder(api)
+    return harness.wait_lease_holder(api, LEASE_PATH, predicate, timeout, interval=0.05)
+
+
+identity = harness.campaign_identity
 
 
 def rounded(seconds):

@@ -101,6 +101,35 @@ class FlaggedHost(Host):
         return None
 
 
+def lease_path(name, namespace="default"):
+    return f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"
+
+
+def lease_holder(api, path):
+    """The Lease's holderIdentity; "" when it is absent, released or unreadable."""
+    try:
+        return api.get(path).get("spec", {}).get("holderIdentity") or ""
+    except Exception:  # noqa: BLE001 - absent or unreachable: nobody known
+        return ""
+
+
+def wait_lease_holder(api, path, predicate, timeout, interval=0.02):
+    """(seconds until the holder satisfies predicate, or None; the last holder seen)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        h = lease_holder(api, path)
+        if predicate(h):
+            return time.monotonic() - started, h
+        time.sleep(interval)
+    return None, lease_holder(api, path)
+
+
+def campaign_identity(host):
+    """The identity the host's current process campaigns as (its log says)."""
+    lines = host.log_grep("campaigning as ", limit=1000)
+    return lines[-1].split("campaigning as ", 1)[1].split('"')[0].split()[0] if lines else None
+
+
 def http_get(address, path, timeout=5):
     """(status, body) of GET http://address/path; status None when it could not connect."""
     try:

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -123,7 +124,7 @@ Result<Credentials> credentialsOf(const json& status) {
 }  // namespace
 
 std::optional<common::WallTime> parseRfc3339(std::string_view text) {
-  std::tm tm{};
+  using namespace std::chrono;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!parseDigits(text, 0, 4, year) || !expectChar(text, 4, '-') ||
       !parseDigits(text, 5, 2, month) || !expectChar(text, 7, '-') ||
@@ -133,22 +134,22 @@ std::optional<common::WallTime> parseRfc3339(std::string_view text) {
       !parseDigits(text, 17, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
   int64_t nanos = 0;
   int offsetSeconds = 0;
   if (!parseFractionAndOffset(text, 19, nanos, offsetSeconds)) return std::nullopt;
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const time_t seconds = ::timegm(&tm);
-  const auto sinceEpoch =
-      std::chrono::seconds(int64_t(seconds) - offsetSeconds) + std::chrono::nanoseconds(nanos);
-  return common::WallTime(std::chrono::duration_cast<common::WallTime::duration>(sinceEpoch));
+  // A real calendar day and time of day (Go's time.Parse refuses February 30 and second 60).
+  const year_month_day date{std::chrono::year(year),
+                            std::chrono::month(static_cast<unsigned>(month)),
+                            std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  // In whole seconds first (no overflow for any four-digit year), then only instants a
+  // WallTime (int64 nanoseconds, years 1677 to 2262) holds.
+  const sys_seconds instant =
+      sys_days(date) + hours(hour) + minutes(minute) + seconds(second) - seconds(offsetSeconds);
+  const auto earliest = ceil<seconds>(common::WallTime::min()) + seconds(1);
+  const auto latest = floor<seconds>(common::WallTime::max()) - seconds(1);
+  if (instant < earliest || instant > latest) return std::nullopt;
+  return time_point_cast<common::WallTime::duration>(instant) + nanoseconds(nanos);
 }
 
 common::Result<ExecCredentialResult> parseExecCredential(std::string_view text,

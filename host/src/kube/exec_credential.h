@@ -30,7 +30,10 @@ struct ExecCredentialResult {
 common::Result<ExecCredentialResult> parseExecCredential(std::string_view json,
                                                          const std::string& apiVersion);
 
-// RFC 3339 ("2026-11-29T20:15:00Z", "2026-11-29T21:15:00.5+01:00"); nullopt if malformed.
+// RFC 3339 ("2026-11-29T20:15:00Z", "2026-11-29T21:15:00.5+01:00") as Go's time.Parse(RFC3339)
+// reads it: any number of fractional digits (or none), "Z" or "+hh:mm"; nullopt for anything
+// else, for a day or time of day that does not exist, and for instants a WallTime cannot hold
+// (int64 nanoseconds: 1677 to 2262). metav1.Time and MicroTime in API objects, too.
 std::optional<common::WallTime> parseRfc3339(std::string_view text);
 
 // The KUBERNETES_EXEC_INFO value for config: spec.interactive is always false (we never have a

@@ -50,6 +50,13 @@ const char* logLevelName(int32_t level) {
   }
 }
 
+std::optional<int32_t> logLevelFromName(std::string_view name) {
+  for (int32_t level : {WOP_LOG_DEBUG, WOP_LOG_INFO, WOP_LOG_WARN, WOP_LOG_ERROR}) {
+    if (name == logLevelName(level)) return level;
+  }
+  return std::nullopt;
+}
+
 std::string formatLogLine(const LogRecord& record, LogFormat format, const std::string& timestamp) {
   const std::string operatorName = record.operatorName.empty() ? "-" : record.operatorName;
   if (format == LogFormat::kJson) {

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "runtime/operator_environment.h"
 
@@ -23,6 +25,8 @@ enum class LogFormat { kLogfmt, kJson };
 
 // "debug", "info", "warn", "error".
 const char* logLevelName(int32_t level);
+// The level of one of those names (--log-level); nullopt for any other text.
+std::optional<int32_t> logLevelFromName(std::string_view name);
 
 // One line, without the newline:
 //   logfmt: 2026-11-29T20:00:00.123Z level=info operator=ring-0 msg="..." key=ns/a reconcileID=7

@@ -27,8 +27,9 @@ std::vector<Flag> clusterFlags() {
       Flag::choice("log-format", "how log lines are written", {"logfmt", "json"})
           .withDefault("logfmt"),
       Flag::choice("log-level", "the least severe lines written",
-                   {"debug", "info", "warn", "error"})
-          .withDefault("info"),
+                   {runtime::logLevelName(WOP_LOG_DEBUG), runtime::logLevelName(WOP_LOG_INFO),
+                    runtime::logLevelName(WOP_LOG_WARN), runtime::logLevelName(WOP_LOG_ERROR)})
+          .withDefault(runtime::logLevelName(WOP_LOG_INFO)),
   };
 }
 
@@ -54,11 +55,9 @@ kube::ClientOptions clientOptions(const ParsedFlags& flags) {
 runtime::HostOptions hostOptions(const ParsedFlags& flags) {
   runtime::HostOptions options;
   if (auto workers = flags.integer("workers")) options.workers = static_cast<int>(*workers);
-  const auto level = flags.text("log-level").value_or("info");
-  options.logLevel = level == "debug"   ? WOP_LOG_DEBUG
-                     : level == "warn"  ? WOP_LOG_WARN
-                     : level == "error" ? WOP_LOG_ERROR
-                                        : WOP_LOG_INFO;
+  // The flag's choices are the level names, so any value it took has a level.
+  options.logLevel =
+      runtime::logLevelFromName(flags.text("log-level").value_or("info")).value_or(WOP_LOG_INFO);
   return options;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "server/lease_lock.h"
 #include "wop_abi.h"
 
 namespace wop::server {
@@ -9,7 +10,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-const kube::ResourceInfo kLeases{{"coordination.k8s.io", "v1", "leases"}, "Lease", true};
+constexpr const char* kDefaultLeaseName = "wasm-operator-leader";
 
 }  // namespace
 
@@ -20,7 +21,7 @@ std::vector<Flag> leaderElectionFlags() {
       Flag::onOff("leader-elect", "reconcile only while holding the leader Lease (replicas)")
           .withDefault(false),
       Flag::text("leader-election-id", "NAME", "the leader Lease's name")
-          .withDefault("wasm-operator-leader"),
+          .withDefault(kDefaultLeaseName),
       Flag::text("leader-election-namespace", "NS",
                  "the leader Lease's namespace (default: the kubeconfig context's, in a Pod its "
                  "own)"),
@@ -43,7 +44,7 @@ common::Result<std::optional<LeaderElectionConfig>> leaderElectionConfig(
     const ParsedFlags& flags, const kube::ClientConfig& clientConfig) {
   if (!flags.onOff("leader-elect").value_or(false)) return std::optional<LeaderElectionConfig>();
   LeaderElectionConfig config;
-  config.leaseName = flags.text("leader-election-id").value_or("wasm-operator-leader");
+  config.leaseName = flags.text("leader-election-id").value_or(kDefaultLeaseName);
   config.leaseNamespace =
       flags.text("leader-election-namespace").value_or(clientConfig.defaultNamespace);
   if (auto d = flags.duration("leader-elect-lease-duration")) config.leaseDuration = *d;
@@ -102,8 +103,8 @@ void Leadership::stop() {
 void Leadership::watchLease(const LeaderElectionConfig& config) {
   // A follower polls every retry period; a change of the Lease (a release above all) makes it
   // try at once, so a graceful handover takes a round trip, not up to 2.2 retry periods.
-  cache::InformerKey key{kLeases, config.leaseNamespace, "", "metadata.name=" + config.leaseName,
-                         true};
+  cache::InformerKey key{leaseResource(), config.leaseNamespace, "",
+                         "metadata.name=" + config.leaseName, true};
   auto poke = [this] {
     if (elector_ && !elector_->isLeader()) elector_->retryNow();
   };

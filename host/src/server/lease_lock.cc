@@ -6,6 +6,7 @@
 
 #include "common/json_depth.h"
 #include "common/limits.h"
+#include "kube/exec_credential.h"
 
 namespace wop::server {
 
@@ -18,16 +19,6 @@ using common::StatusCode;
 // The API declares leaseDurationSeconds and leaseTransitions int32; beyond, a duration added
 // to a time point could overflow.
 constexpr int64_t kMaxLeaseCount = INT32_MAX;
-
-bool readDigits(std::string_view text, size_t pos, size_t count, int& out) {
-  if (pos + count > text.size()) return false;
-  out = 0;
-  for (size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    out = out * 10 + (text[i] - '0');
-  }
-  return true;
-}
 
 Status invalid(std::string message) {
   return Status(StatusCode::kInvalidArgument, "malformed Lease: " + std::move(message));
@@ -49,7 +40,7 @@ Status readTime(const Json& spec, const char* key, std::optional<common::WallTim
   auto it = spec.find(key);
   if (it == spec.end() || it->is_null()) return Status::ok();
   if (!it->is_string()) return invalid(std::string("spec.") + key + " is not a string");
-  out = parseMicroTime(it->get_ref<const std::string&>());
+  out = kube::parseRfc3339(it->get_ref<const std::string&>());
   if (!out) return invalid(std::string("spec.") + key + " is not an RFC 3339 time");
   return Status::ok();
 }
@@ -90,55 +81,6 @@ std::string formatMicroTime(common::WallTime time) {
                 static_cast<long long>(clock.subseconds().count()));
   out.insert(out.size() - 1, fraction);
   return out;
-}
-
-std::optional<common::WallTime> parseMicroTime(std::string_view text) {
-  using namespace std::chrono;
-  int y, mo, d, h, mi, s;
-  if (!readDigits(text, 0, 4, y) || text.size() < 20 || text[4] != '-' ||
-      !readDigits(text, 5, 2, mo) || text[7] != '-' || !readDigits(text, 8, 2, d) ||
-      (text[10] != 'T' && text[10] != 't') || !readDigits(text, 11, 2, h) || text[13] != ':' ||
-      !readDigits(text, 14, 2, mi) || text[16] != ':' || !readDigits(text, 17, 2, s)) {
-    return std::nullopt;
-  }
-  size_t pos = 19;
-  int64_t nanos = 0;
-  if (text[pos] == '.') {
-    const size_t start = ++pos;
-    int64_t scale = 100'000'000;
-    for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos) {
-      nanos += (text[pos] - '0') * scale;
-      scale /= 10;
-    }
-    if (pos == start) return std::nullopt;
-  }
-  if (pos >= text.size()) return std::nullopt;
-  int offsetMinutes = 0;
-  if (text[pos] == 'Z' || text[pos] == 'z') {
-    ++pos;
-  } else if (text[pos] == '+' || text[pos] == '-') {
-    int oh, om;
-    if (!readDigits(text, pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
-        !readDigits(text, pos + 4, 2, om) || oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offsetMinutes = (text[pos] == '-' ? -1 : 1) * (oh * 60 + om);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  const year_month_day date{year(y), month(static_cast<unsigned>(mo)),
-                            day(static_cast<unsigned>(d))};
-  if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
-  // In whole seconds first (no overflow for any four-digit year), then only instants a
-  // WallTime (int64 nanoseconds, years 1677 to 2262) holds.
-  const sys_seconds instant =
-      sys_days(date) + hours(h) + minutes(mi) + seconds(s) - minutes(offsetMinutes);
-  const auto earliest = ceil<seconds>(common::WallTime::min()) + seconds(1);
-  const auto latest = floor<seconds>(common::WallTime::max()) - seconds(1);
-  if (instant < earliest || instant > latest) return std::nullopt;
-  return time_point_cast<common::WallTime::duration>(instant) + nanoseconds(nanos);
 }
 
 common::Result<Lease> parseLease(std::string_view json) {

@@ -44,10 +44,7 @@ const kube::ResourceInfo& leaseResource();
 // "2026-12-03T01:02:03.123456Z": RFC 3339 in UTC with exactly six fractional digits, as the API
 // server writes metav1.MicroTime. Sub-microsecond parts are truncated.
 std::string formatMicroTime(common::WallTime time);
-// RFC 3339 with any number of fractional digits (or none) and a "Z" or "+hh:mm" offset, as Go's
-// time.Parse(RFC3339) reads it; nullopt for anything else, and for instants a WallTime cannot
-// hold (int64 nanoseconds: 1677 to 2262).
-std::optional<common::WallTime> parseMicroTime(std::string_view text);
+// Reading one is kube::parseRfc3339 (kube/exec_credential.h).
 
 // Decodes a Lease from the server. A missing spec (legal: the API makes it optional) reads as
 // an empty record, as client-go reads it. Errors (kInvalidArgument) name what is wrong: not

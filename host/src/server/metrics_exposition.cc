@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
 
 #include "server/prometheus_text.h"
 
@@ -17,69 +18,77 @@ double load(const std::atomic<int64_t>& gauge) {
   return static_cast<double>(std::max<int64_t>(0, gauge.load(std::memory_order_relaxed)));
 }
 
+Labels controllerLabel(const OperatorReport& r) { return {{"controller", r.stats.name}}; }
+// client-go's workqueue metrics name the queue; controller-runtime adds the controller.
+Labels queueLabels(const OperatorReport& r) {
+  return {{"controller", r.stats.name}, {"name", r.stats.name}};
+}
+using LabelsOf = Labels (*)(const OperatorReport&);
+
+// One family with a sample per operator.
+template <typename Value>
+void perOperator(PrometheusText& out, const std::vector<OperatorReport>& reports,
+                 std::string_view name, std::string_view type, std::string_view help, Value value,
+                 LabelsOf labels = controllerLabel) {
+  out.family(name, type, help);
+  for (const auto& r : reports) out.sample(name, labels(r), value(r));
+}
+
+// One histogram family with a histogram per operator.
+template <typename HistogramOf>
+void perOperatorHistogram(PrometheusText& out, const std::vector<OperatorReport>& reports,
+                          std::string_view name, std::string_view help, HistogramOf histogram,
+                          LabelsOf labels = controllerLabel) {
+  out.family(name, "histogram", help);
+  for (const auto& r : reports) out.histogram(name, labels(r), histogram(r).snapshot());
+}
+
 void reconcileMetrics(PrometheusText& out, const std::vector<OperatorReport>& reports) {
+  using Counter = std::atomic<uint64_t> runtime::OperatorMetrics::*;
+  static constexpr std::pair<std::string_view, Counter> kResults[] = {
+      {"error", &runtime::OperatorMetrics::reconcileError},
+      {"requeue", &runtime::OperatorMetrics::reconcileRequeue},
+      {"requeue_after", &runtime::OperatorMetrics::reconcileRequeueAfter},
+      {"success", &runtime::OperatorMetrics::reconcileSuccess}};
   out.family("controller_runtime_reconcile_total", "counter",
              "Total number of reconciliations per controller");
   for (const auto& r : reports) {
-    const auto& m = *r.metrics;
-    const std::string_view name = r.stats.name;
-    out.sample("controller_runtime_reconcile_total", {{"controller", name}, {"result", "error"}},
-               load(m.reconcileError));
-    out.sample("controller_runtime_reconcile_total", {{"controller", name}, {"result", "requeue"}},
-               load(m.reconcileRequeue));
-    out.sample("controller_runtime_reconcile_total",
-               {{"controller", name}, {"result", "requeue_after"}}, load(m.reconcileRequeueAfter));
-    out.sample("controller_runtime_reconcile_total", {{"controller", name}, {"result", "success"}},
-               load(m.reconcileSuccess));
+    for (const auto& [result, counter] : kResults) {
+      out.sample("controller_runtime_reconcile_total",
+                 {{"controller", r.stats.name}, {"result", result}}, load((*r.metrics).*counter));
+    }
   }
-  out.family("controller_runtime_reconcile_errors_total", "counter",
-             "Total number of reconciliation errors per controller");
-  for (const auto& r : reports) {
-    out.sample("controller_runtime_reconcile_errors_total", {{"controller", r.stats.name}},
-               load(r.metrics->reconcileError));
-  }
-  out.family("controller_runtime_reconcile_time_seconds", "histogram",
-             "Length of time per reconciliation per controller");
-  for (const auto& r : reports) {
-    out.histogram("controller_runtime_reconcile_time_seconds", {{"controller", r.stats.name}},
-                  r.metrics->reconcileSeconds.snapshot());
-  }
-  out.family("controller_runtime_active_workers", "gauge",
-             "Number of currently used workers per controller");
-  for (const auto& r : reports) {
-    out.sample("controller_runtime_active_workers", {{"controller", r.stats.name}},
-               load(r.metrics->activeReconciles));
-  }
+  perOperator(out, reports, "controller_runtime_reconcile_errors_total", "counter",
+              "Total number of reconciliation errors per controller",
+              [](const OperatorReport& r) { return load(r.metrics->reconcileError); });
+  perOperatorHistogram(
+      out, reports, "controller_runtime_reconcile_time_seconds",
+      "Length of time per reconciliation per controller",
+      [](const OperatorReport& r) -> auto& { return r.metrics->reconcileSeconds; });
+  perOperator(out, reports, "controller_runtime_active_workers", "gauge",
+              "Number of currently used workers per controller",
+              [](const OperatorReport& r) { return load(r.metrics->activeReconciles); });
 }
 
 void workQueueMetrics(PrometheusText& out, const std::vector<OperatorReport>& reports) {
-  auto labels = [](const OperatorReport& r) -> Labels {
-    return {{"controller", r.stats.name}, {"name", r.stats.name}};
-  };
-  out.family("workqueue_depth", "gauge", "Current depth of workqueue");
-  for (const auto& r : reports) {
-    out.sample("workqueue_depth", labels(r), load(r.metrics->queue.depth));
-  }
-  out.family("workqueue_adds_total", "counter", "Total number of adds handled by workqueue");
-  for (const auto& r : reports) {
-    out.sample("workqueue_adds_total", labels(r), load(r.metrics->queue.adds));
-  }
-  out.family("workqueue_queue_duration_seconds", "histogram",
-             "How long in seconds an item stays in workqueue before being requested");
-  for (const auto& r : reports) {
-    out.histogram("workqueue_queue_duration_seconds", labels(r),
-                  r.metrics->queue.queueSeconds.snapshot());
-  }
-  out.family("workqueue_work_duration_seconds", "histogram",
-             "How long in seconds processing an item from workqueue takes");
-  for (const auto& r : reports) {
-    out.histogram("workqueue_work_duration_seconds", labels(r),
-                  r.metrics->queue.workSeconds.snapshot());
-  }
-  out.family("workqueue_retries_total", "counter", "Total number of retries handled by workqueue");
-  for (const auto& r : reports) {
-    out.sample("workqueue_retries_total", labels(r), load(r.metrics->queue.retries));
-  }
+  perOperator(
+      out, reports, "workqueue_depth", "gauge", "Current depth of workqueue",
+      [](const OperatorReport& r) { return load(r.metrics->queue.depth); }, queueLabels);
+  perOperator(
+      out, reports, "workqueue_adds_total", "counter", "Total number of adds handled by workqueue",
+      [](const OperatorReport& r) { return load(r.metrics->queue.adds); }, queueLabels);
+  perOperatorHistogram(
+      out, reports, "workqueue_queue_duration_seconds",
+      "How long in seconds an item stays in workqueue before being requested",
+      [](const OperatorReport& r) -> auto& { return r.metrics->queue.queueSeconds; }, queueLabels);
+  perOperatorHistogram(
+      out, reports, "workqueue_work_duration_seconds",
+      "How long in seconds processing an item from workqueue takes",
+      [](const OperatorReport& r) -> auto& { return r.metrics->queue.workSeconds; }, queueLabels);
+  perOperator(
+      out, reports, "workqueue_retries_total", "counter",
+      "Total number of retries handled by workqueue",
+      [](const OperatorReport& r) { return load(r.metrics->queue.retries); }, queueLabels);
 }
 
 void restClientMetrics(PrometheusText& out, const kube::Client& client) {
@@ -94,60 +103,58 @@ void restClientMetrics(PrometheusText& out, const kube::Client& client) {
   }
 }
 
-// One family of a per-operator figure taken from its stats.
-template <typename Value>
-void perOperator(PrometheusText& out, const std::vector<OperatorReport>& reports,
-                 std::string_view name, std::string_view type, std::string_view help, Value value) {
-  out.family(name, type, help);
-  for (const auto& r : reports) out.sample(name, {{"controller", r.stats.name}}, value(r));
-}
-
 void operatorMetrics(PrometheusText& out, const std::vector<OperatorReport>& reports) {
-  perOperator(out, reports, "wasm_operator_resident_bytes", "gauge",
-              "Linear memory of the operator's live instance (0 while swapped out)",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.memoryBytes); });
+  // Figures the stats already count (runtime::OperatorStats and its SwapStats).
+  struct StatsFamily {
+    std::string_view name;
+    std::string_view type;
+    std::string_view help;
+    uint64_t runtime::OperatorStats::* field;
+  };
+  static constexpr StatsFamily kStatsFamilies[] = {
+      {"wasm_operator_resident_bytes", "gauge",
+       "Linear memory of the operator's live instance (0 while swapped out)",
+       &runtime::OperatorStats::memoryBytes},
+      {"wasm_operator_swap_outs_total", "counter",
+       "Swap-outs of the operator's instance to its snapshot", &runtime::OperatorStats::swapOuts},
+      {"wasm_operator_restores_total", "counter",
+       "Restores of the operator from its snapshot, prefetches included",
+       &runtime::OperatorStats::restores},
+      {"wasm_operator_prefetches_total", "counter", "Restores ahead of a predicted change",
+       &runtime::OperatorStats::prefetches},
+      {"wasm_operator_prediction_hits_total", "counter",
+       "Prefetches that a change then found resident", &runtime::OperatorStats::prefetchHits},
+      {"wasm_operator_prediction_misses_total", "counter",
+       "Changes that found the operator swapped out (restored on their path)",
+       &runtime::OperatorStats::wakesSwapped},
+      {"wasm_operator_snapshot_faults_total", "counter",
+       "Unusable snapshots (the operator restarted on a fresh instance)",
+       &runtime::OperatorStats::snapshotFaults},
+      {"wasm_operator_restarts_total", "counter",
+       "Restarts of the operator on a fresh instance after a failure",
+       &runtime::OperatorStats::restarts},
+      {"wasm_operator_queued_keys", "gauge",
+       "Keys queued (ready or delayed) in the operator's work queues",
+       &runtime::OperatorStats::queuedKeys},
+  };
+  for (const auto& family : kStatsFamilies) {
+    perOperator(out, reports, family.name, family.type, family.help,
+                [field = family.field](const OperatorReport& r) {
+                  return static_cast<double>(r.stats.*field);
+                });
+  }
   perOperator(out, reports, "wasm_operator_swapped", "gauge",
               "1 while the operator is swapped out to disk, else 0",
               [](const OperatorReport& r) { return r.stats.swappedOut ? 1.0 : 0.0; });
-  perOperator(out, reports, "wasm_operator_swap_outs_total", "counter",
-              "Swap-outs of the operator's instance to its snapshot",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.swapOuts); });
-  perOperator(out, reports, "wasm_operator_restores_total", "counter",
-              "Restores of the operator from its snapshot, prefetches included",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.restores); });
-  perOperator(out, reports, "wasm_operator_prefetches_total", "counter",
-              "Restores ahead of a predicted change",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.prefetches); });
-  perOperator(out, reports, "wasm_operator_prediction_hits_total", "counter",
-              "Prefetches that a change then found resident",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.prefetchHits); });
-  perOperator(out, reports, "wasm_operator_prediction_misses_total", "counter",
-              "Changes that found the operator swapped out (restored on their path)",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.wakesSwapped); });
-  perOperator(out, reports, "wasm_operator_snapshot_faults_total", "counter",
-              "Unusable snapshots (the operator restarted on a fresh instance)",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.snapshotFaults); });
   perOperator(out, reports, "wasm_operator_traps_total", "counter",
               "Entries that trapped, timed out or broke the ABI contract",
               [](const OperatorReport& r) { return load(r.metrics->traps); });
-  perOperator(out, reports, "wasm_operator_restarts_total", "counter",
-              "Restarts of the operator on a fresh instance after a failure",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.restarts); });
-  perOperator(out, reports, "wasm_operator_queued_keys", "gauge",
-              "Keys queued (ready or delayed) in the operator's work queues",
-              [](const OperatorReport& r) { return static_cast<double>(r.stats.queuedKeys); });
-  out.family("wasm_operator_swap_out_duration_seconds", "histogram",
-             "Time to write the operator's snapshot and drop its instance");
-  for (const auto& r : reports) {
-    out.histogram("wasm_operator_swap_out_duration_seconds", {{"controller", r.stats.name}},
-                  r.metrics->swapOutSeconds.snapshot());
-  }
-  out.family("wasm_operator_restore_duration_seconds", "histogram",
-             "Time to map the operator's snapshot and instantiate it");
-  for (const auto& r : reports) {
-    out.histogram("wasm_operator_restore_duration_seconds", {{"controller", r.stats.name}},
-                  r.metrics->restoreSeconds.snapshot());
-  }
+  perOperatorHistogram(out, reports, "wasm_operator_swap_out_duration_seconds",
+                       "Time to write the operator's snapshot and drop its instance",
+                       [](const OperatorReport& r) -> auto& { return r.metrics->swapOutSeconds; });
+  perOperatorHistogram(out, reports, "wasm_operator_restore_duration_seconds",
+                       "Time to map the operator's snapshot and instantiate it",
+                       [](const OperatorReport& r) -> auto& { return r.metrics->restoreSeconds; });
 }
 
 void hostMetrics(PrometheusText& out, runtime::OperatorHost& host, size_t operators,

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "kube/exec_credential.h"
+
 namespace wop::server {
 namespace {
 
@@ -11,7 +13,7 @@ using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
 common::WallTime at(const char* text) {
-  auto time = parseMicroTime(text);
+  auto time = kube::parseRfc3339(text);
   EXPECT_TRUE(time) << text;
   return time.value_or(common::WallTime{});
 }
@@ -38,7 +40,7 @@ TEST(MicroTimeTest, RefusesWhatIsNotRfc3339) {
         "2026-12-03T01:60:00Z", "2026-12-03T01:02:60Z", "2026-12-03T01:02:03.Z",
         "2026-12-03T01:02:03Zjunk", "2026-12-03T01:02:03+0200", "2026-12-03T01:02:03+24:00",
         "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "+026-12-03T01:02:03Z"}) {
-    EXPECT_FALSE(parseMicroTime(text)) << text;
+    EXPECT_FALSE(kube::parseRfc3339(text)) << text;
   }
 }
 

@@ -86,8 +86,9 @@ struct OperatorSettings {
 };
 
 struct OperatorEnvironment {
-  // False while the host must not start reconciles: a follower under leader election (its
-  // informers and queues stay warm), or a host shutting down. Answers to calls in flight are
+  // False while the host must not start reconciles: a follower under leader election, or a
+  // replica not holding the operator's shard (its informers and queues stay warm), or a host
+  // shutting down. Answers to calls in flight are
   // still delivered, so reconciles already started can finish.
   const std::atomic<bool>& takingKeys;
   const common::Clock& clock;

@@ -10,6 +10,7 @@
 
 #include "common/log_text.h"
 #include "hostcalls/abi_v1.h"
+#include "runtime/shards.h"
 #include "runtime/wasm_operator_guest.h"
 #include "snapshot/operator_snapshot.h"
 #include "wop_abi.h"
@@ -34,11 +35,13 @@ OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink lo
       options_(std::move(options)),
       logSink_(std::move(log)),
       informers_(client),
+      takingKeys_(std::max(1, options_.shards)),
       // Operators with long entries may hold all workers but one, so the rest always have one.
       runQueue_(FairRunQueueOptions{.maxLongRunning = std::max(1, options_.workers - 1)}),
       timers_(common::SystemClock::instance(), [this](const char* what) {
         this->log("", WOP_LOG_ERROR, std::string("a timer failed: ") + what);
       }) {
+  for (auto& gate : takingKeys_) gate.store(true);
   if (options_.swap.enabled) {
     const std::string base = options_.swap.directory.empty()
                                  ? defaultCacheDirectory() + "/snapshots"
@@ -146,7 +149,7 @@ common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<Guest
   if (spec.name.empty()) return Status(StatusCode::kInvalidArgument, "an operator needs a name");
   const std::string name = spec.name;
   auto op = std::make_shared<Operator>(
-      environment(), spec, std::move(guests),
+      environment(name), spec, std::move(guests),
       [this, name](int32_t level, const std::string& message, const LogFields& fields) {
         log(name, level, message, fields);
       });
@@ -210,7 +213,15 @@ uint64_t OperatorHost::artifactCacheBytes() {
   return bytes;
 }
 
-OperatorEnvironment OperatorHost::environment() {
+std::atomic<bool>& OperatorHost::shardGate(int shard) {
+  return takingKeys_.at(static_cast<size_t>(shard));
+}
+
+const std::atomic<bool>& OperatorHost::shardGate(int shard) const {
+  return takingKeys_.at(static_cast<size_t>(shard));
+}
+
+OperatorEnvironment OperatorHost::environment(const std::string& operatorName) {
   OperatorSettings settings;
   settings.restartBackoffBase = options_.restartBackoffBase;
   settings.restartBackoffMax = options_.restartBackoffMax;
@@ -220,7 +231,7 @@ OperatorEnvironment OperatorHost::environment() {
   settings.swapIdleAfter = options_.swap.idleAfter;
   settings.swapPredict = options_.swap.predict;
   settings.snapshotDirectory = snapshotDirectory_;
-  return OperatorEnvironment{takingKeys_,
+  return OperatorEnvironment{shardGate(shardOf(operatorName, shardCount())),
                              common::SystemClock::instance(),
                              timers_,
                              client_,
@@ -261,14 +272,31 @@ void OperatorHost::backgroundLoop(std::stop_token stop) {
 }
 
 void OperatorHost::setTakingKeys(bool taking) {
-  takingKeys_.store(taking);
+  for (auto& gate : takingKeys_) gate.store(taking);
   if (!taking) return;
   for (const auto& op : operators()) schedule(op);
+}
+
+void OperatorHost::setTakingKeys(int shard, bool taking) {
+  shardGate(shard).store(taking);
+  if (!taking) return;
+  for (const auto& op : operators()) {
+    if (shardOf(op->name(), shardCount()) == shard) schedule(op);
+  }
 }
 
 int64_t OperatorHost::reconcilesInFlight() const {
   int64_t inFlight = 0;
   for (const auto& op : operators()) {
+    inFlight += op->metrics()->activeReconciles.load(std::memory_order_relaxed);
+  }
+  return inFlight;
+}
+
+int64_t OperatorHost::reconcilesInFlight(int shard) const {
+  int64_t inFlight = 0;
+  for (const auto& op : operators()) {
+    if (shardOf(op->name(), shardCount()) != shard) continue;
     inFlight += op->metrics()->activeReconciles.load(std::memory_order_relaxed);
   }
   return inFlight;

@@ -62,6 +62,8 @@ struct HostOptions {
   RateLimits queueLimits;
   SwapOptions swap;
   int32_t logLevel = WOP_LOG_INFO;  // lines below it (WOP_LOG_*) are not written
+  // Replicas splitting the operators (runtime/shards.h): each shard has its own key gate.
+  int shards = 1;
   // Figures for benchmarks (runtime/figure_recorder.h); none by default.
   std::shared_ptr<OperatorObserver> observer;
 };
@@ -93,11 +95,16 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   // This host's own snapshot folder; empty when swapping is off.
   const std::string& snapshotDirectory() const { return snapshotDirectory_; }
   // Whether operators start reconciles (OperatorEnvironment::takingKeys); true from the start.
-  // Turning it on schedules every operator, so keys queued meanwhile run at once.
+  // Turning it on schedules every operator, so keys queued meanwhile run at once. The first
+  // form sets every shard's gate; the second one shard's (0 <= shard < shardCount()).
   void setTakingKeys(bool taking);
-  bool takingKeys() const { return takingKeys_.load(); }
-  // Reconciles started and not finished, over all operators (for a graceful shutdown).
+  void setTakingKeys(int shard, bool taking);
+  bool takingKeys(int shard) const { return shardGate(shard).load(); }
+  int shardCount() const { return static_cast<int>(takingKeys_.size()); }
+  // Reconciles started and not finished, over all operators (for a graceful shutdown) or over
+  // one shard's (to hand the shard over).
   int64_t reconcilesInFlight() const;
+  int64_t reconcilesInFlight(int shard) const;
 
   void log(const std::string& operatorName, int32_t level, const std::string& message,
            const LogFields& fields = {});
@@ -106,7 +113,9 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   // OperatorScheduler, BackgroundJobs: what the operators get of the host.
   void schedule(const std::shared_ptr<Operator>& op) override;
   void run(std::function<void()> job) override;
-  OperatorEnvironment environment();
+  OperatorEnvironment environment(const std::string& operatorName);
+  std::atomic<bool>& shardGate(int shard);
+  const std::atomic<bool>& shardGate(int shard) const;
   std::vector<std::shared_ptr<Operator>> operators() const;
   void workerLoop(std::stop_token stop);
   void backgroundLoop(std::stop_token stop);
@@ -126,7 +135,7 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   std::unique_ptr<Wasm> wasm_;  // made at the first Wasm operator
   cache::SharedInformers informers_;
   OperatorObserver noObserver_;
-  std::atomic<bool> takingKeys_{true};
+  std::vector<std::atomic<bool>> takingKeys_;  // one gate per shard, fixed at construction
   std::string snapshotDirectory_;
 
   mutable std::mutex mutex_;  // guards operators_, runQueue_

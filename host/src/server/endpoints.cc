@@ -7,20 +7,19 @@
 namespace wop::server {
 namespace {
 
-HttpRoutes metricsRoutes(runtime::OperatorHost& host, const kube::Client& client) {
-  return {{"/metrics", [&host, &client](const HttpRequest&) {
+HttpRoutes metricsRoutes(runtime::OperatorHost& host, const kube::Client& client,
+                         LeaseStatuses leases) {
+  return {{"/metrics", [&host, &client, leases = std::move(leases)](const HttpRequest&) {
              return HttpReply{200, std::string(PrometheusText::kContentType),
-                              renderMetrics(host, client, residentBytes())};
+                              renderMetrics(host, client, residentBytes(), leases)};
            }}};
 }
 
 }  // namespace
 
-common::Result<std::unique_ptr<Endpoints>> Endpoints::start(const EndpointAddresses& addresses,
-                                                            runtime::OperatorHost& host,
-                                                            const kube::Client& client,
-                                                            const HealthChecks& healthz,
-                                                            const HealthChecks& readyz) {
+common::Result<std::unique_ptr<Endpoints>> Endpoints::start(
+    const EndpointAddresses& addresses, runtime::OperatorHost& host, const kube::Client& client,
+    const HealthChecks& healthz, const HealthChecks& readyz, LeaseStatuses leases) {
   auto endpoints = std::unique_ptr<Endpoints>(new Endpoints());
   struct Wanted {
     const char* flag;
@@ -30,8 +29,8 @@ common::Result<std::unique_ptr<Endpoints>> Endpoints::start(const EndpointAddres
   };
   std::vector<Wanted> wanted;
   if (!bindAddressDisabled(addresses.metrics)) {
-    wanted.push_back({"--metrics-bind-address", addresses.metrics, metricsRoutes(host, client),
-                      &endpoints->metricsAddress_});
+    wanted.push_back({"--metrics-bind-address", addresses.metrics,
+                      metricsRoutes(host, client, std::move(leases)), &endpoints->metricsAddress_});
   }
   if (!bindAddressDisabled(addresses.healthProbes)) {
     auto routes = healthRoutes(healthz, readyz);

@@ -14,6 +14,7 @@
 #include "runtime/operator_host.h"
 #include "server/health_checks.h"
 #include "server/http_server.h"
+#include "server/metrics_exposition.h"
 
 namespace wop::server {
 
@@ -25,11 +26,9 @@ struct EndpointAddresses {
 class Endpoints {
  public:
   // Listens on both addresses; an error names the flag, the address and why (in use, bad).
-  static common::Result<std::unique_ptr<Endpoints>> start(const EndpointAddresses& addresses,
-                                                          runtime::OperatorHost& host,
-                                                          const kube::Client& client,
-                                                          const HealthChecks& healthz,
-                                                          const HealthChecks& readyz);
+  static common::Result<std::unique_ptr<Endpoints>> start(
+      const EndpointAddresses& addresses, runtime::OperatorHost& host, const kube::Client& client,
+      const HealthChecks& healthz, const HealthChecks& readyz, LeaseStatuses leases = {});
 
   // Where each listens (e.g. "127.0.0.1:41234"), empty when off: for the log line.
   std::string metricsAddress() const { return metricsAddress_; }

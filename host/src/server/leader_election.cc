@@ -131,6 +131,7 @@ class LeaderElector::Core : public std::enable_shared_from_this<Core> {
   void drain();
   void send(kube::HttpRequest request, void (Core::*handler)(Answer));
   void scheduleTick(common::Duration delay);
+  bool mayAcquire(bool expired) const { return !config_.mayAcquire || config_.mayAcquire(expired); }
 
   kube::Client& client_;
   common::Timers& timers_;
@@ -240,6 +241,10 @@ void LeaderElector::Core::onRead(Answer answer) {
       LeaseRecord record = recordForUs(LeaseRecord{}, false);
       record.leaseTransitions = 0;
       lock.unlock();
+      if (!mayAcquire(false)) {
+        attemptDone(false);
+        return;
+      }
       send(kube::createRequest(leaseResource(), config_.leaseNamespace,
                                newLeaseBody(config_.leaseNamespace, config_.leaseName, record)),
            &Core::onWritten);
@@ -275,9 +280,14 @@ void LeaderElector::Core::onRead(Answer answer) {
     attemptDone(false);
     return;
   }
+  const bool expired = held;  // held by another and past its duration (checked above)
   std::string body = updatedLeaseBody(*lease_, recordForUs(seen, ours));
   lock.unlock();
   drain();
+  if (!ours && !mayAcquire(expired)) {
+    attemptDone(false);
+    return;
+  }
   send(kube::updateRequest(leaseResource(), config_.leaseNamespace, config_.leaseName,
                            std::move(body)),
        &Core::onWritten);
@@ -359,7 +369,8 @@ void LeaderElector::Core::attemptDone(bool renewed) {
       observedRecord_.holderIdentity != config_.identity) {
     const auto expiry =
         observedTime_ + std::chrono::seconds(observedRecord_.leaseDurationSeconds) + kExpiryMargin;
-    untilExpiry = std::max(common::Duration(0), expiry - now);
+    // Past it already (mayAcquire declined an expired lease): the usual retry, no busy loop.
+    if (expiry > now) untilExpiry = expiry - now;
   }
   lock.unlock();
   if (retryAtOnce) {

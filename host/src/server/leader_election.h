@@ -59,6 +59,11 @@ struct LeaderElectionConfig {
   bool releaseOnStop = true;
   // Sent with every request (e.g. the QPS flow); no impersonation: the host acts as itself.
   kube::RequestOptions requestOptions;
+  // Asked before taking a lease that nobody holds (absent or released: expired false) or whose
+  // holder let it run out (expired true); false leaves it to the other candidates this round.
+  // Renewing our own lease is never asked. Empty: always take (client-go). Runs without the
+  // elector's lock on the client's I/O thread; it must be quick and must not call the elector.
+  std::function<bool(bool expired)> mayAcquire;
 };
 
 struct LeaderCallbacks {
@@ -66,6 +71,13 @@ struct LeaderCallbacks {
   std::function<void()> onStoppedLeading;
   // The holder seen in the lease changed; "" when it was released.
   std::function<void(const std::string& identity)> onNewLeader;
+};
+
+// A Lease this replica campaigns for, for the metrics page (client-go's
+// leader_election_master_status).
+struct LeaseStatus {
+  std::string name;
+  bool leading = false;
 };
 
 // One line of what the elector did or what went wrong (e.g. a malformed Lease).

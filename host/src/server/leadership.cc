@@ -11,6 +11,9 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr const char* kDefaultLeaseName = "wasm-operator-leader";
+// Each shard is a Lease every replica reads and may write: thousands would be API load
+// without benefit (a shard holds many operators).
+constexpr int64_t kMaxShards = 256;
 
 }  // namespace
 
@@ -37,7 +40,22 @@ std::vector<Flag> leaderElectionFlags() {
                      "the wait between attempts to take or renew the Lease", milliseconds(1),
                      kMaxPeriod)
           .withDefault(defaults.retryPeriod),
+      Flag::integer("shards", "K",
+                    "with --leader-elect: split the operators between the replicas, K shard "
+                    "Leases named <leader-election-id>-shard-<i>",
+                    1, kMaxShards)
+          .withDefault(1),
   };
+}
+
+common::Result<int> shardCount(const ParsedFlags& flags) {
+  const int shards = static_cast<int>(flags.integer("shards").value_or(1));
+  if (shards > 1 && !flags.onOff("leader-elect").value_or(false)) {
+    return common::Status(common::StatusCode::kInvalidArgument,
+                          "--shards " + std::to_string(shards) +
+                              " needs --leader-elect: each shard is a Lease held by one replica");
+  }
+  return shards;
 }
 
 common::Result<std::optional<LeaderElectionConfig>> leaderElectionConfig(
@@ -58,7 +76,7 @@ common::Result<std::optional<LeaderElectionConfig>> leaderElectionConfig(
 
 Leadership::Leadership(runtime::OperatorHost& host, kube::Client& client,
                        LeaderElectionConfig config)
-    : host_(host) {
+    : host_(host), leaseName_(config.leaseName) {
   host_.setTakingKeys(false);
   LeaderCallbacks callbacks;
   callbacks.onStartedLeading = [this] {

@@ -19,13 +19,14 @@
 #include "common/timers.h"
 #include "kube/client.h"
 #include "runtime/operator_host.h"
+#include "server/coordination.h"
 #include "server/flag_set.h"
 #include "server/leader_election.h"
 
 namespace wop::server {
 
 // --leader-elect, --leader-election-id, --leader-election-namespace and the three durations
-// (kube-controller-manager's names), with client-go's defaults.
+// (kube-controller-manager's names), with client-go's defaults; and --shards.
 std::vector<Flag> leaderElectionFlags();
 
 // The election's configuration, or nullopt when --leader-elect is off. The namespace defaults
@@ -33,23 +34,28 @@ std::vector<Flag> leaderElectionFlags();
 common::Result<std::optional<LeaderElectionConfig>> leaderElectionConfig(
     const ParsedFlags& flags, const kube::ClientConfig& clientConfig);
 
-class Leadership {
+// --shards (1 unless given); more than one needs --leader-elect.
+common::Result<int> shardCount(const ParsedFlags& flags);
+
+class Leadership final : public Coordination {
  public:
   // Stops host taking keys until this replica leads. host and its client must outlive this.
   Leadership(runtime::OperatorHost& host, kube::Client& client, LeaderElectionConfig config);
-  ~Leadership();
+  ~Leadership() override;
 
-  common::Status start();
+  common::Status start() override;
   // For a graceful shutdown: releases the lease if leading; losing it is then no failure.
-  void stop();
+  void stop() override;
   // For /readyz: the replica knows who leads (it has read or written the Lease).
-  bool stateKnown() const { return elector_->observed(); }
+  bool stateKnown() const override { return elector_->observed(); }
   bool leading() const { return elector_->isLeader(); }
+  std::vector<LeaseStatus> leases() const override { return {{leaseName_, leading()}}; }
 
  private:
   void watchLease(const LeaderElectionConfig& config);
 
   runtime::OperatorHost& host_;
+  const std::string leaseName_;
   std::atomic<bool> stopping_{false};
   common::ThreadTimers timers_;
   std::unique_ptr<LeaderElector> elector_;

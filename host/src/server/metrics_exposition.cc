@@ -203,8 +203,19 @@ std::string apiServerHostLabel(const std::string& serverUrl) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
+// client-go's leader election gauge, as controller-runtime registers it: 1 while leading.
+void leaseMetrics(PrometheusText& out, const LeaseStatuses& leases) {
+  if (!leases) return;
+  out.family("leader_election_master_status", "gauge",
+             "Gauge of if the reporting system is master of the relevant lease, 0 indicates "
+             "backup, 1 indicates master. 'name' is the string used to identify the lease.");
+  for (const auto& lease : leases()) {
+    out.sample("leader_election_master_status", {{"name", lease.name}}, lease.leading ? 1 : 0);
+  }
+}
+
 std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& client,
-                          uint64_t processResidentBytes) {
+                          uint64_t processResidentBytes, const LeaseStatuses& leases) {
   const auto reports = host.reports();
   PrometheusText out;
   reconcileMetrics(out, reports);
@@ -212,6 +223,7 @@ std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& clien
   restClientMetrics(out, client);
   operatorMetrics(out, reports);
   hostMetrics(out, host, reports.size(), processResidentBytes);
+  leaseMetrics(out, leases);
   return out.take();
 }
 

@@ -6,17 +6,23 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "kube/client.h"
 #include "runtime/operator_host.h"
+#include "server/leader_election.h"
 
 namespace wop::server {
+
+// The Leases this replica campaigns for (none without leader election).
+using LeaseStatuses = std::function<std::vector<LeaseStatus>()>;
 
 // The whole page in Prometheus' text format. Reads atomics and takes the host's and each
 // operator's stats locks briefly; lists the artifact folder once.
 std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& client,
-                          uint64_t processResidentBytes);
+                          uint64_t processResidentBytes, const LeaseStatuses& leases = {});
 
 // client-go's `host` label: host[:port] of the API server URL.
 std::string apiServerHostLabel(const std::string& serverUrl);

@@ -17,6 +17,7 @@
 #include "server/host_process.h"
 #include "server/leadership.h"
 #include "server/operator_definitions.h"
+#include "server/sharding.h"
 #include "wop_abi.h"
 
 namespace wop::server {
@@ -167,7 +168,7 @@ void drain(runtime::OperatorHost& host, std::chrono::milliseconds timeout) {
 // /readyz: every definition loaded, every running operator's caches synced, and, under leader
 // election, the leader known.
 void addReadinessChecks(HealthChecks& readyz, runtime::OperatorHost& host,
-                        const std::atomic<bool>& loaded, const Leadership* leadership) {
+                        const std::atomic<bool>& loaded, const Coordination* coordination) {
   (void)readyz.add("operators", [&loaded] {
     return loaded ? Status::ok() : Status(StatusCode::kUnavailable, "still loading");
   });
@@ -179,10 +180,11 @@ void addReadinessChecks(HealthChecks& readyz, runtime::OperatorHost& host,
     }
     return Status::ok();
   });
-  if (leadership) {
-    (void)readyz.add("leader", [leadership] {
-      return leadership->stateKnown() ? Status::ok()
-                                      : Status(StatusCode::kUnavailable, "leader not known yet");
+  if (coordination) {
+    (void)readyz.add("leader", [coordination] {
+      return coordination->stateKnown()
+                 ? Status::ok()
+                 : Status(StatusCode::kUnavailable, "leader (or shard holders) not known yet");
     });
   }
 }
@@ -196,23 +198,32 @@ int runCommand(const ParsedFlags& flags) {
   if (!config) return fail(config.status().message());
   auto election = leaderElectionConfig(flags, *config);
   if (!election) return fail(election.status().message());
+  auto shards = shardCount(flags);
+  if (!shards) return fail(shards.status().message());
 
   runtime::HostOptions options = hostOptions(flags);
   if (auto directory = flags.text("artifact-dir")) options.artifactDirectory = *directory;
   options.swap = swapOptions(flags);
+  options.shards = *shards;
   HostProcess process(*config, clientOptions(flags), options, logFormat(flags));
   runtime::OperatorHost& host = process.host();
 
-  std::unique_ptr<Leadership> leadership;
-  if (*election) leadership = std::make_unique<Leadership>(host, process.client(), **election);
+  std::unique_ptr<Coordination> coordination;
+  if (*election && *shards > 1) {
+    coordination = std::make_unique<Sharding>(host, process.client(), **election, *shards);
+  } else if (*election) {
+    coordination = std::make_unique<Leadership>(host, process.client(), **election);
+  }
   std::atomic<bool> loaded{false};
   HealthChecks healthz;
   HealthChecks readyz;
   (void)healthz.add("ping", pingCheck);
-  addReadinessChecks(readyz, host, loaded, leadership.get());
+  addReadinessChecks(readyz, host, loaded, coordination.get());
+  LeaseStatuses leases;
+  if (coordination) leases = [&coordination] { return coordination->leases(); };
   auto endpoints = Endpoints::start(
       {*flags.text("metrics-bind-address"), *flags.text("health-probe-bind-address")}, host,
-      process.client(), healthz, readyz);
+      process.client(), healthz, readyz, leases);
   if (!endpoints) return fail(endpoints.status().message());
   if (!(*endpoints)->metricsAddress().empty()) {
     host.log("", WOP_LOG_INFO, "metrics at http://" + (*endpoints)->metricsAddress() + "/metrics");
@@ -220,8 +231,8 @@ int runCommand(const ParsedFlags& flags) {
   if (!(*endpoints)->healthAddress().empty()) {
     host.log("", WOP_LOG_INFO, "health probes at http://" + (*endpoints)->healthAddress());
   }
-  if (leadership) {
-    if (auto started = leadership->start(); !started.isOk()) return fail(started.message());
+  if (coordination) {
+    if (auto started = coordination->start(); !started.isOk()) return fail(started.message());
   }
 
   int refused = 0;
@@ -242,7 +253,7 @@ int runCommand(const ParsedFlags& flags) {
     if (terminate) break;
   }
   drain(host, *flags.duration("graceful-shutdown-timeout"));
-  if (leadership) leadership->stop();
+  if (coordination) coordination->stop();
   const auto summary = statusJson(host);
   host.log("", WOP_LOG_INFO, "shutting down: " + summary.dump());
   return 0;

@@ -32,11 +32,13 @@ class LeaderElectionTest : public ::testing::Test {
 
   // An elector with client-go's defaults (15 s, 10 s, 2 s) whose callbacks note what happened
   // in events_ as "<id> started", "<id> stopped", "<id> sees <leader>".
-  std::unique_ptr<LeaderElector> elector(const std::string& id, bool releaseOnStop = true) {
+  std::unique_ptr<LeaderElector> elector(const std::string& id, bool releaseOnStop = true,
+                                         std::function<bool(bool)> mayAcquire = {}) {
     LeaderElectionConfig config{.leaseNamespace = "ns",
                                 .leaseName = kLease,
                                 .identity = id,
-                                .releaseOnStop = releaseOnStop};
+                                .releaseOnStop = releaseOnStop,
+                                .mayAcquire = std::move(mayAcquire)};
     LeaderCallbacks callbacks{
         .onStartedLeading = [this, id] { events_.push_back(id + " started"); },
         .onStoppedLeading = [this, id] { events_.push_back(id + " stopped"); },
@@ -245,6 +247,57 @@ TEST_F(LeaderElectionTest, RetryNowTakesAReleasedLeaseWithoutWaitingForTheRetryP
   b->retryNow();  // leading: nothing
   timers_.advance(milliseconds(10'000));
   EXPECT_EQ(server_->count("GET") - gets, 5u);
+}
+
+TEST_F(LeaderElectionTest, MayAcquireDeclinesAnAbsentLeaseUntilItAgrees) {
+  bool agree = false;
+  std::vector<bool> asked;
+  auto e = elector("me", true, [&](bool expired) {
+    asked.push_back(expired);
+    return agree;
+  });
+  ASSERT_TRUE(e->start().isOk());
+  timers_.runDue();
+  EXPECT_FALSE(e->isLeader());
+  EXPECT_EQ(server_->count("POST"), 0u);
+  agree = true;
+  timers_.advance(milliseconds(4'400));  // the next jittered retry
+  EXPECT_TRUE(e->isLeader());
+  EXPECT_THAT(asked, ElementsAre(false, false));  // absent, not expired
+}
+
+TEST_F(LeaderElectionTest, MayAcquireIsToldAnExpiredLeaseFromAReleasedOne) {
+  std::vector<bool> asked;
+  auto gate = [&](bool expired) {
+    asked.push_back(expired);
+    return false;
+  };
+  heldBy("other");
+  auto e = elector("me", true, gate);
+  ASSERT_TRUE(e->start().isOk());
+  timers_.advance(milliseconds(15'020));  // expired by our clock: asked, declined
+  ASSERT_THAT(asked, ElementsAre(true));
+  // Declined after the expiry: back to the jittered retry, not a read at once in a loop.
+  const size_t gets = server_->count("GET");
+  timers_.advance(milliseconds(4'400));
+  EXPECT_LE(server_->count("GET") - gets, 2u);
+  EXPECT_EQ(server_->count("PUT"), 0u);
+  heldBy("");  // released
+  asked.clear();
+  timers_.advance(milliseconds(4'400));
+  EXPECT_THAT(asked, ::testing::Contains(false));
+  EXPECT_FALSE(e->isLeader());
+}
+
+TEST_F(LeaderElectionTest, MayAcquireIsNotAskedToRenew) {
+  int asked = 0;
+  auto e = elector("me", true, [&](bool) { return ++asked == 1; });
+  ASSERT_TRUE(e->start().isOk());
+  timers_.runDue();
+  ASSERT_TRUE(e->isLeader());
+  timers_.advance(seconds(20));
+  EXPECT_TRUE(e->isLeader());
+  EXPECT_EQ(asked, 1);
 }
 
 TEST_F(LeaderElectionTest, ALeaseWithoutSpecIsFreeAsForClientGo) {

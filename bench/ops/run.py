@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Operations figures (issue 14): leader takeover after kill -9 and after SIGTERM, the memory a
-follower costs beside its leader, and the cost of a /metrics scrape with many operators.
+follower costs beside its leader, a shard's takeover with --shards K (K replicas), and the cost
+of a /metrics scrape with many operators.
 
-  /usr/bin/python3 bench/ops/run.py --build BUILD [--repeats 10] [--ring 10] [--scrape-operators 1000]
+  /usr/bin/python3 bench/ops/run.py --build BUILD [--repeats 10] [--ring 10] [--shards 3]
+                                    [--scrape-operators 1000]
 
 Writes bench/results/ops.json and docs/benchmarks/ops.md (with a plot). Every setting is in the
 JSON; the leader election runs at the host's defaults (lease 15 s, renew 10 s, retry 2 s)
@@ -29,6 +31,8 @@ import report_ops  # noqa: E402
 
 LEASE = "bench-ops"
 LEASE_PATH = harness.lease_path(LEASE)
+SHARD_PREFIX = "bench-ops-shards"
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
 
 
 def pss_bytes(pid):
@@ -83,6 +87,55 @@ def one_failover(env, args, how, rep):
             h.stop()
 
 
+def shard_args(args):
+    return election_args(args)[:3] + [SHARD_PREFIX] + election_args(args)[4:] + ["--shards", str(args.shards)]
+
+
+def shard_holders(api, shards):
+    return [harness.lease_holder(api, harness.lease_path(f"{SHARD_PREFIX}-shard-{i}")) for i in range(shards)]
+
+
+def delete_shard_leases(api):
+    try:
+        for lease in api.get(LEASES).get("items", []):
+            if lease["metadata"]["name"].startswith(SHARD_PREFIX + "-"):
+                api.request("DELETE", f"{LEASES}/{lease['metadata']['name']}", ok=(200, 202, 404))
+    except Exception:  # noqa: BLE001 - none left by an earlier run
+        pass
+
+
+def one_shard_failover(env, args, how, rep):
+    """--shards K with K replicas settled on one shard each; the holder of shard 0 gets kill -9 or
+    SIGTERM; seconds until another replica holds shard 0."""
+    delete_shard_leases(env.api)
+    k = args.shards
+    hosts = [env.host(f"shard-{how}-{rep}-{i}", shard_args(args), restart_delay_s=3600) for i in range(k)]
+    started = time.monotonic()
+    for h in hosts:
+        h.start()
+    try:
+        ids = [harness.eventually(lambda h=h: identity(h), 30) for h in hosts]
+        settled = harness.eventually(lambda: len(set(shard_holders(env.api, k)) & set(ids)) == k, 120, interval=0.2)
+        if not settled:
+            return {"error": f"no balance: holders {shard_holders(env.api, k)}, replicas {ids}"}
+        balance_s = time.monotonic() - started
+        time.sleep(args.settle)
+        first = shard_holders(env.api, k)[0]
+        victim = hosts[ids.index(first)]
+        path = harness.lease_path(f"{SHARD_PREFIX}-shard-0")
+        if how == "kill9":
+            victim.kill9(timeout=0.5)
+            took, new = harness.wait_lease_holder(env.api, path, lambda h: h and h != first, args.lease / 1000 + 30)
+        else:
+            victim.proc.send_signal(15)
+            took, new = harness.wait_lease_holder(env.api, path, lambda h: h and h != first, 30)
+        return {"seconds": took, "new_holder_is_replica": new in ids and new != first, "balance_s": balance_s}
+    finally:
+        for h in hosts:
+            h.stop()
+        delete_shard_leases(env.api)
+
+
 def scrape_cost(env, args):
     """One host with --scrape-operators ring operators (identical modules, default swap settings):
     the time and size of a /metrics scrape, median of --scrapes."""
@@ -133,6 +186,7 @@ def main():
     parser.add_argument("--renew", type=int, default=10000, help="renew deadline, ms (host default)")
     parser.add_argument("--retry", type=int, default=2000, help="retry period, ms (host default)")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after the first holder before the fault")
+    parser.add_argument("--shards", type=int, default=3, help="shards, and as many replicas, for the sharded runs")
     parser.add_argument("--scrape-operators", type=int, default=1000)
     parser.add_argument("--scrapes", type=int, default=20)
     args = parser.parse_args()
@@ -150,6 +204,14 @@ def main():
                 print(f"{how} {rep + 1}/{args.repeats}: {r}", flush=True)
                 runs.append(r)
             results[how] = {"runs": runs, "seconds": summary([r.get("seconds") for r in runs])}
+        for how in ("kill9", "sigterm"):
+            runs = []
+            for rep in range(args.repeats):
+                r = one_shard_failover(env, args, how, rep)
+                print(f"shards {how} {rep + 1}/{args.repeats}: {r}", flush=True)
+                runs.append(r)
+            results[f"shards_{how}"] = {"runs": runs, "seconds": summary([r.get("seconds") for r in runs]),
+                                        "balance_s": summary([r.get("balance_s") for r in runs])}
         follower = [r.get("follower_pss_bytes") for how in ("kill9", "sigterm") for r in results[how]["runs"]]
         leader = [r.get("leader_pss_bytes") for how in ("kill9", "sigterm") for r in results[how]["runs"]]
         results["memory"] = {"follower_pss_bytes": summary(follower), "leader_pss_bytes": summary(leader)}
@@ -161,7 +223,7 @@ def main():
            "settings": {"repeats": args.repeats, "ring_operators_per_replica": args.ring,
                         "lease_duration_ms": args.lease, "renew_deadline_ms": args.renew, "retry_period_ms": args.retry,
                         "settle_s": args.settle, "scrape_operators": args.scrape_operators, "scrapes": args.scrapes,
-                        "replicas": 2, "swap": "host defaults (on, idle 2000 ms, prediction on)",
+                        "replicas": 2, "shards": args.shards, "sharded_replicas": args.shards, "swap": "host defaults (on, idle 2000 ms, prediction on)",
                         "scrape_modules": "identical (ring.wasm)"},
            **results}
     out = os.path.join(ROOT, "bench", "results", "ops.json")

@@ -46,17 +46,18 @@ def definitions(build, ring_size):
     for i in range(ring_size):
         docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
                      "metadata": {"name": f"ring-{i}"},
-                     "spec": {"module": os.path.join(build, "wasm", "ring.wasm"),
-                              "serviceAccount": f"wasm-operators-ring/ring-{i}",
+                     "spec": {"module": {"path": os.path.join(build, "wasm", "ring.wasm")},
+                              "serviceAccount": {"namespace": "wasm-operators-ring", "name": f"ring-{i}"},
                               "config": {"inputNamespace": f"demo-ring-{i}",
                                          "outputNamespace": f"demo-ring-{(i + 1) % ring_size}"}}})
     docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
                  "metadata": {"name": "replicator"},
-                 "spec": {"module": os.path.join(build, "wasm", "replicator.wasm"),
-                          "serviceAccount": "wasm-operators/replicator"}})
+                 "spec": {"module": {"path": os.path.join(build, "wasm", "replicator.wasm")},
+                          "serviceAccount": {"namespace": "wasm-operators", "name": "replicator"}}})
     docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
                  "metadata": {"name": "broken"},
-                 "spec": {"module": os.path.join(ROOT, "test", "guests", "hostile", "trap.wat"),
+                 "spec": {"module": {"path": os.path.join(ROOT, "test", "guests", "hostile", "trap.wat")},
+                          "serviceAccount": {"namespace": "wasm-operators", "name": "configmaps-only"},
                           "limits": {"memoryMiB": 16, "entryTimeoutMs": 200}}})
     # JSON documents are YAML documents.
     return "\n---\n".join(json.dumps(d) for d in docs) + "\n"

@@ -141,8 +141,8 @@ def scrape_cost(env, args):
     the time and size of a /metrics scrape, median of --scrapes."""
     operators = os.path.join(env.workdir, "many.yaml")
     docs = [{"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator", "metadata": {"name": f"ring-{i}"},
-             "spec": {"module": os.path.join(args.build, "wasm", "ring.wasm"),
-                      "serviceAccount": f"wasm-operators-ring/ring-{i % 10}",
+             "spec": {"module": {"path": os.path.join(args.build, "wasm", "ring.wasm")},
+                      "serviceAccount": {"namespace": "wasm-operators-ring", "name": f"ring-{i % 10}"},
                       "config": {"inputNamespace": f"scrape-{i}", "outputNamespace": f"scrape-{i + 1}"}}}
             for i in range(args.scrape_operators)]
     with open(operators, "w") as f:

@@ -131,7 +131,7 @@ class Setup:
                 distinct_module(ring, module, i)
             doc = {"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
                    "metadata": {"name": f"ring-{i}"},
-                   "spec": {"module": module,
+                   "spec": {"module": {"path": module}, "trusted": True,
                             "config": {"inputNamespace": ring_ns(i, self.n), "outputNamespace": ring_ns(i + 1, self.n)}}}
             with open(os.path.join(self.definitions, f"ring-{i:04d}.yaml"), "w") as f:
                 json.dump(doc, f)  # JSON is YAML

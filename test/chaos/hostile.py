@@ -58,5 +58,6 @@ def definition(name, workdir):
         path = os.path.join(GUESTS, module)
     return {"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
             "metadata": {"name": f"hostile-{name.replace('_', '-')}"},
-            "spec": {"module": path, "serviceAccount": "wasm-operators/configmaps-only",
+            "spec": {"module": {"path": path},
+                     "serviceAccount": {"namespace": "wasm-operators", "name": "configmaps-only"},
                      "limits": {"memoryMiB": 16, "entryTimeoutMs": timeout_ms}}}

@@ -45,12 +45,12 @@ def definitions(build, prefix, n, replicator_idle_ms=None, extra=()):
     for i in range(n):
         docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",
                      "metadata": {"name": f"ring-{i}"},
-                     "spec": {"module": os.path.join(build, "wasm", "ring.wasm"),
-                              "serviceAccount": f"wasm-operators-ring/ring-{i}",
+                     "spec": {"module": {"path": os.path.join(build, "wasm", "ring.wasm")},
+                              "serviceAccount": {"namespace": "wasm-operators-ring", "name": f"ring-{i}"},
                               "config": {"inputNamespace": f"{prefix}-ring-{i}",
                                          "outputNamespace": f"{prefix}-ring-{(i + 1) % n}"}}})
-    replicator = {"module": os.path.join(build, "wasm", "replicator.wasm"),
-                  "serviceAccount": "wasm-operators/replicator"}
+    replicator = {"module": {"path": os.path.join(build, "wasm", "replicator.wasm")},
+                  "serviceAccount": {"namespace": "wasm-operators", "name": "replicator"}}
     if replicator_idle_ms is not None:
         replicator["swap"] = {"enabled": True, "idleAfterMs": replicator_idle_ms}
     docs.append({"apiVersion": "wasm-operator.dev/v1alpha1", "kind": "WasmOperator",

@@ -115,7 +115,8 @@ class FairnessTest : public ::testing::Test {
   std::string addHostile(const std::string& guest, const std::string& name) {
     auto added = host_->add(
         {.name = name,
-         .modulePath = watModule("test/guests/hostile/" + guest + ".wat", artifacts_.string())});
+         .modulePath = watModule("test/guests/hostile/" + guest + ".wat", artifacts_.string()),
+         .trusted = true});
     EXPECT_TRUE(added.isOk()) << added.toString();
     return name;
   }

@@ -191,18 +191,20 @@ TEST_F(RuntimeTest, AnOperatorCannotReadOrWriteSecretsWithoutRights) {
 
 TEST_F(RuntimeTest, ModulesThatAreNotOperatorsAreRefusedWithTheReason) {
   const std::string dir = artifacts_.string();
-  auto wrongAbi = host_->add(
-      {.name = "wrong-abi", .modulePath = watModule("test/guests/hostile/wrong_abi.wat", dir)});
+  auto wrongAbi = host_->add({.name = "wrong-abi",
+                              .modulePath = watModule("test/guests/hostile/wrong_abi.wat", dir),
+                              .trusted = true});
   ASSERT_FALSE(wrongAbi.isOk());
   EXPECT_THAT(wrongAbi.message(), HasSubstr("declares ABI version 99"));
 
   const std::string text = dir + "/not-wasm.wasm";
   std::ofstream(text) << "#!/bin/sh\n";
-  auto notWasm = host_->add({.name = "not-wasm", .modulePath = text});
+  auto notWasm = host_->add({.name = "not-wasm", .modulePath = text, .trusted = true});
   ASSERT_FALSE(notWasm.isOk());
   EXPECT_THAT(notWasm.message(), HasSubstr("not a WebAssembly module"));
 
-  auto json = host_->add({.name = "json-roundtrip", .modulePath = wasm("json_roundtrip")});
+  auto json =
+      host_->add({.name = "json-roundtrip", .modulePath = wasm("json_roundtrip"), .trusted = true});
   ASSERT_FALSE(json.isOk());
   EXPECT_THAT(json.message(), HasSubstr("exports no ABI marker wop_abi_version_1"));
 }
@@ -218,7 +220,8 @@ TEST_F(RuntimeTest, ResyncQueuesKeysAgainWithoutAnyChange) {
   ASSERT_TRUE(client_->create(kConfigMaps, "rt-resync", object.dump()));
   ASSERT_TRUE(host_
                   ->add({.name = "resync",
-                         .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/resync.wat"})
+                         .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/resync.wat",
+                         .trusted = true})
                   .isOk());
   // One reconcile for the add, then one per period (1 s +-10%) with nothing changing.
   EXPECT_TRUE(eventually([&] { return statsOf(*host_, "resync").reconciles >= 4; },
@@ -242,7 +245,8 @@ TEST_F(RuntimeTest, MalformedNamesAndDurationsFromAGuestAreRefused) {
   ASSERT_TRUE(client_->create(kConfigMaps, "rt-badreq", poke.dump()));
   auto added = host_->add(
       {.name = "bad-requests",
-       .modulePath = watModule("test/guests/hostile/bad_requests.wat", artifacts_.string())});
+       .modulePath = watModule("test/guests/hostile/bad_requests.wat", artifacts_.string()),
+       .trusted = true});
   ASSERT_TRUE(added.isOk()) << added.toString();
 
   ASSERT_TRUE(eventually([&] { return logs_.contains("huge requeue: 0"); }))
@@ -284,6 +288,7 @@ TEST_F(RuntimeTest, AGuestCannotMakeTheHostHoldMoreThanItsBudgetOfBytes) {
   auto added =
       host.add({.name = "held-bytes",
                 .modulePath = watModule("test/guests/hostile/held_bytes.wat", artifacts_.string()),
+                .trusted = true,
                 .entryTimeout = std::chrono::seconds(10)});
   ASSERT_TRUE(added.isOk()) << added.toString();
   auto count = [&](const std::string& prefix) {
@@ -400,6 +405,7 @@ TEST_F(RuntimeTest, ATableGrowOfTwoBillionEntriesFailsInTheGuestNotInTheHost) {
   auto added = host_->add(
       {.name = "hostile-grow-table",
        .modulePath = watModule("test/guests/hostile/grow_table.wat", artifacts_.string()),
+       .trusted = true,
        .maxMemoryBytes = 8u << 20,
        .entryTimeout = std::chrono::milliseconds(100)});
   ASSERT_TRUE(added.isOk()) << added.toString();
@@ -425,7 +431,8 @@ TEST_P(RefusedGuestTest, IsRefusedAtLoadNotRetried) {
   auto added = host_->add(
       {.name = name,
        .modulePath = watModule(std::string("test/guests/hostile/") + param.guest + ".wat",
-                               artifacts_.string())});
+                               artifacts_.string()),
+       .trusted = true});
   ASSERT_FALSE(added.isOk()) << name << " was accepted";
   EXPECT_THAT(added.message(), HasSubstr(param.reason));
   EXPECT_THAT(added.message(), ::testing::Not(HasSubstr("\n")));
@@ -461,6 +468,7 @@ TEST_P(HostileGuestTest, FailsAloneWhileAGoodOperatorKeepsReconciling) {
       {.name = name,
        .modulePath = watModule(std::string("test/guests/hostile/") + param.guest + ".wat",
                                artifacts_.string()),
+       .trusted = true,
        .maxMemoryBytes = 8u << 20,
        .entryTimeout = std::chrono::milliseconds(100)});
   ASSERT_TRUE(added.isOk()) << added.toString();

@@ -64,6 +64,7 @@ class SwapTest : public ::testing::Test {
     OperatorSpec spec{
         .name = name,
         .modulePath = std::string(WOP_WASM_DIR) + "/counter.wasm",
+        .trusted = true,
         .configJson =
             nlohmann::json({{"namespace", ns}, {"labelSelector", "swap-test=tally"}}).dump()};
     auto added = host_->add(spec);
@@ -222,7 +223,8 @@ TEST_F(SwapTest, AnUnexportedMutableGlobalKeepsItsValueAcrossSwaps) {
   removeIfPresent(*client_, kConfigMaps, ns, "hidden");
   auto added =
       host_->add({.name = "hidden-counter",
-                  .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/hidden_counter.wat"});
+                  .modulePath = std::string(WOP_SOURCE_DIR) + "/test/guests/hidden_counter.wat",
+                  .trusted = true});
   ASSERT_TRUE(added.isOk()) << added.toString();
   ASSERT_TRUE(statsOf(*host_, "hidden-counter").swappable)
       << statsOf(*host_, "hidden-counter").lastError;
@@ -385,6 +387,7 @@ TEST_F(SwapTest, ARingOfSwappingOperatorsLosesNoChange) {
         {"outputNamespace", "swap-ring-" + std::to_string((i + 1) % kOperators)}};
     OperatorSpec spec{.name = "swap-ring-op-" + std::to_string(i),
                       .modulePath = std::string(WOP_WASM_DIR) + "/ring.wasm",
+                      .trusted = true,
                       .configJson = config.dump()};
     ASSERT_TRUE(host_->add(spec).isOk());
   }

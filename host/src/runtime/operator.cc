@@ -30,7 +30,8 @@ Operator::Operator(OperatorEnvironment env, OperatorSpec spec, std::shared_ptr<G
 Operator::~Operator() = default;
 
 kube::RequestOptions Operator::identity() const {
-  // Its own flow: it shares the host's API rate with the other operators, by turns.
+  // Its own flow: it shares the host's API rate with the other operators, by turns. A trusted
+  // operator (start() refuses any other without a ServiceAccount) acts as the host.
   if (spec_.serviceAccountName.empty()) return {.flow = spec_.name};
   const std::string& ns = spec_.serviceAccountNamespace;
   return {.impersonateUser = "system:serviceaccount:" + ns + ":" + spec_.serviceAccountName,
@@ -51,6 +52,12 @@ void Operator::wakeAt(common::TimePoint when) {
 // ------------------------------------------------------------------------------ life cycle
 
 common::Status Operator::start() {
+  // Fails closed: only an operator marked trusted may act with the host's own identity.
+  if (spec_.serviceAccountName.empty() && !spec_.trusted) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "no ServiceAccount and not trusted: refused (name a ServiceAccount, or set "
+                  "trusted to run as the host)");
+  }
   std::weak_ptr<Operator> weak = weak_from_this();
   calls_ = std::make_shared<ApiCalls>(env_.client, spec_.name, identity(), [weak] {
     if (auto self = weak.lock()) self->wake();

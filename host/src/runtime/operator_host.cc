@@ -120,8 +120,9 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
     }
   }
   Wasm& wasm = this->wasm();
-  auto module =
-      wasm.modules.load(spec.modulePath, hostcalls::abiV1Requirements(spec.maxMemoryBytes));
+  auto requirements = hostcalls::abiV1Requirements(spec.maxMemoryBytes);
+  requirements.sha256 = spec.moduleSha256;
+  auto module = wasm.modules.load(spec.modulePath, requirements);
   if (!module) return module.status().withContext("operator " + spec.name);
   auto prepared = wasm.linker->prepare(*module);
   if (!prepared) return prepared.status().withContext("operator " + spec.name);
@@ -130,11 +131,11 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   const std::string identity = module->identity();
   if (wasm.modules.hasArtifact(identity)) {
     reload = [this, identity, path = spec.modulePath,
-              memory = spec.maxMemoryBytes]() -> common::Result<wasm::PreparedModule> {
+              requirements]() -> common::Result<wasm::PreparedModule> {
       Wasm& wasm = this->wasm();
-      auto module = wasm.modules.reload(identity, path, hostcalls::abiV1Requirements(memory));
-      // The artifact gone (a cleaned cache): compile the module file again.
-      if (!module) module = wasm.modules.load(path, hostcalls::abiV1Requirements(memory));
+      auto module = wasm.modules.reload(identity, path, requirements);
+      // The artifact gone (a cleaned cache): compile the module file again (pinned as before).
+      if (!module) module = wasm.modules.load(path, requirements);
       if (!module) return module.status();
       return wasm.linker->prepare(*module);
     };

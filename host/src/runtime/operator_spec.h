@@ -1,6 +1,6 @@
 // An operator definition as the host runs it: where its module is, who it acts as, its
-// configuration and limits. The server reads these from YAML (operators/*.yaml); the same
-// schema will become the WasmOperator CRD.
+// configuration and limits. The server reads these from WasmOperator objects
+// (deploy/crds/wasmoperators.yaml; in files for now, server/operator_definitions.h).
 #pragma once
 
 #include <chrono>
@@ -13,10 +13,13 @@ namespace wop::runtime {
 struct OperatorSpec {
   std::string name;
   std::string modulePath;
-  // The ServiceAccount the operator acts as (impersonated on every API call); an empty name
-  // means the host's own identity (tests and trusted operators only).
+  // The module file's sha256 (hex); when set, a file with another digest is refused.
+  std::string moduleSha256;
+  // The ServiceAccount the operator acts as (impersonated on every API call). Fails closed:
+  // an operator without one is refused unless trusted, and a trusted one acts as the host.
   std::string serviceAccountNamespace = "default";
   std::string serviceAccountName;
+  bool trusted = false;
   std::string configJson = "{}";
   uint64_t maxMemoryBytes = 64ull << 20;
   std::chrono::milliseconds entryTimeout{1000};

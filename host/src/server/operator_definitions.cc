@@ -23,6 +23,79 @@ Status invalid(const std::string& where, const std::string& what) {
   return Status(StatusCode::kInvalidArgument, where + ": " + what);
 }
 
+bool isSha256Hex(const std::string& text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// spec.module: exactly one source, as the CRD's rule says. The file mode runs `path` only; the
+// other sources are fetched by the WasmOperator controller, which is not built yet.
+Status parseModule(const Json& body, const std::string& named, const std::filesystem::path& folder,
+                   runtime::OperatorSpec& spec) {
+  if (!body.contains("module")) return invalid(named, "spec.module is required");
+  const Json& module = body["module"];
+  if (!module.is_object()) {
+    return invalid(named, "spec.module must be a mapping with one source (e.g. {path: op.wasm})");
+  }
+  const char* sources[] = {"image", "configMapRef", "url", "path"};
+  const auto given = std::count_if(std::begin(sources), std::end(sources),
+                                   [&](const char* s) { return module.contains(s); });
+  if (given != 1) {
+    return invalid(named, "spec.module needs exactly one of image, configMapRef, url or path");
+  }
+  if (module.contains("sha256")) {
+    if (!module["sha256"].is_string() || !isSha256Hex(module["sha256"].get<std::string>())) {
+      return invalid(named, "spec.module.sha256 must be 64 lower-case hex digits");
+    }
+    spec.moduleSha256 = module["sha256"].get<std::string>();
+  }
+  for (const char* remote : {"image", "configMapRef", "url"}) {
+    if (module.contains(remote)) {
+      return invalid(named, std::string("spec.module.") + remote +
+                                ": this host reads modules from files only so far; use "
+                                "spec.module.path");
+    }
+  }
+  if (!module["path"].is_string() || module["path"].get<std::string>().empty()) {
+    return invalid(named, "spec.module.path must be a file name");
+  }
+  const std::filesystem::path path = module["path"].get<std::string>();
+  spec.modulePath =
+      path.is_absolute() ? path.string() : (folder / path).lexically_normal().string();
+  return Status::ok();
+}
+
+// Who the operator acts as. Fails closed: without a ServiceAccount it is refused unless it is
+// explicitly trusted, and then it acts as the host.
+Status parseIdentity(const Json& body, const std::string& named, runtime::OperatorSpec& spec) {
+  if (body.contains("trusted")) {
+    if (!body["trusted"].is_boolean()) return invalid(named, "spec.trusted must be true or false");
+    spec.trusted = body["trusted"].get<bool>();
+  }
+  if (!body.contains("serviceAccount")) {
+    if (spec.trusted) return Status::ok();
+    return invalid(named,
+                   "spec.serviceAccount is required unless spec.trusted is true (a trusted "
+                   "operator acts as the host)");
+  }
+  if (spec.trusted) {
+    return invalid(named, "a trusted operator acts as the host: leave spec.serviceAccount out");
+  }
+  const Json& account = body["serviceAccount"];
+  auto part = [&](const char* key) {
+    return account.is_object() && account.contains(key) && account[key].is_string()
+               ? account[key].get<std::string>()
+               : std::string();
+  };
+  spec.serviceAccountNamespace = part("namespace");
+  spec.serviceAccountName = part("name");
+  if (spec.serviceAccountNamespace.empty() || spec.serviceAccountName.empty()) {
+    return invalid(named, "spec.serviceAccount must be {namespace: NS, name: NAME}");
+  }
+  return Status::ok();
+}
+
 common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::string& where,
                                                const std::filesystem::path& folder) {
   if (!doc.is_object()) return invalid(where, "is not a mapping");
@@ -37,22 +110,8 @@ common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::strin
   const std::string named = where + " (" + spec.name + ")";
   if (!doc.contains("spec") || !doc["spec"].is_object()) return invalid(named, "spec is required");
   const Json& body = doc["spec"];
-  if (!body.contains("module") || !body["module"].is_string())
-    return invalid(named, "spec.module is required");
-  std::filesystem::path module = body["module"].get<std::string>();
-  spec.modulePath =
-      module.is_absolute() ? module.string() : (folder / module).lexically_normal().string();
-  if (body.contains("serviceAccount")) {
-    if (!body["serviceAccount"].is_string())
-      return invalid(named, "spec.serviceAccount must be namespace/name");
-    const std::string account = body["serviceAccount"].get<std::string>();
-    const auto slash = account.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == account.size()) {
-      return invalid(named, "spec.serviceAccount must be namespace/name");
-    }
-    spec.serviceAccountNamespace = account.substr(0, slash);
-    spec.serviceAccountName = account.substr(slash + 1);
-  }
+  if (auto module = parseModule(body, named, folder, spec); !module.isOk()) return module;
+  if (auto identity = parseIdentity(body, named, spec); !identity.isOk()) return identity;
   if (body.contains("config")) {
     if (!body["config"].is_object()) return invalid(named, "spec.config must be a mapping");
     spec.configJson = body["config"].dump();

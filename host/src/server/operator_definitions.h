@@ -1,14 +1,17 @@
-// Operator definitions, as the CLI reads them from a YAML file or a folder of them (the schema
-// the WasmOperator CRD will have):
+// Operator definitions, as the CLI reads them from a YAML file or a folder of them: WasmOperator
+// objects of the CRD's schema (deploy/crds/wasmoperators.yaml, docs/api.md):
 //
 //   apiVersion: wasm-operator.dev/v1alpha1
 //   kind: WasmOperator
 //   metadata: {name: ring-0}
 //   spec:
-//     module: ../build/wasm/ring.wasm   # relative to this file
-//     serviceAccount: wasm-operators/ring-0   # namespace/name; omit to act as the host
+//     module: {path: ../build/wasm/ring.wasm}   # relative to this file; sha256 optional
+//     serviceAccount: {namespace: wasm-operators, name: ring-0}   # or trusted: true
 //     config: {inputNamespace: ring-0, outputNamespace: ring-1}
 //     limits: {memoryMiB: 64, entryTimeoutMs: 1000}
+//
+// The file mode runs modules from paths only; image, configMapRef and url are refused with a
+// message saying so.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -37,6 +37,9 @@ struct ModuleRequirements {
   std::vector<std::string> requiredExports;  // functions
   // Refuse a module whose memory starts larger than this (0: no limit).
   uint64_t maxMemoryBytes = 0;
+  // The sha256 (hex) the module file's bytes must have, as read; empty: no pin. Checked by
+  // ModuleCache::load before anything else.
+  std::string sha256;
 };
 
 class GuestModule {

@@ -113,6 +113,13 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
                                               const ModuleRequirements& requirements) {
   auto bytes = common::readFileBytes(path, limits::kMaxModuleBytes);
   if (!bytes) return bytes.status().withContext("loading module " + path);
+  if (!requirements.sha256.empty()) {
+    if (const std::string digest = sha256Hex(*bytes); digest != requirements.sha256) {
+      return Status(StatusCode::kInvalidArgument, "loading module " + path + ": its sha256 is " +
+                                                      digest + ", not the " + requirements.sha256 +
+                                                      " its definition pins");
+    }
+  }
   if (path.ends_with(".wat")) {
     // WebAssembly text (handy for small test guests): converted, then treated like binary.
     std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());

@@ -97,13 +97,21 @@ class OperatorTest : public ::testing::Test {
   std::shared_ptr<FigureRecorder> figures_ = std::make_shared<FigureRecorder>();
   OperatorSettings settings_{.restartBackoffBase = milliseconds(1000),
                              .restartBackoffMax = milliseconds(60'000)};
-  OperatorSpec spec_{.name = "op"};
+  OperatorSpec spec_{.name = "op", .trusted = true};
   GuestScript script_{.declarations = {kDeclaration}};
   std::shared_ptr<FakeGuestFactory> factory_;
   std::shared_ptr<Operator> op_;
   std::vector<std::string> logs_;
   std::string snapshots_;
 };
+
+TEST_F(OperatorTest, WithoutAServiceAccountOnlyATrustedOperatorStarts) {
+  spec_.trusted = false;
+  create();
+  auto started = op_->start();
+  ASSERT_FALSE(started.isOk());
+  EXPECT_THAT(started.message(), HasSubstr("no ServiceAccount and not trusted"));
+}
 
 TEST_F(OperatorTest, NoReconcileStartsBeforeEveryCacheHasSynced) {
   start();

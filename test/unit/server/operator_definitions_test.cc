@@ -16,15 +16,15 @@ apiVersion: wasm-operator.dev/v1alpha1
 kind: WasmOperator
 metadata: {name: ring-0}
 spec:
-  module: ../wasm/ring.wasm
-  serviceAccount: wasm-operators/ring-0
+  module: {path: ../wasm/ring.wasm, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}
+  serviceAccount: {namespace: wasm-operators, name: ring-0}
   config: {inputNamespace: ring-0, outputNamespace: ring-1, copies: 2, quoted: "2"}
   limits: {memoryMiB: 16, entryTimeoutMs: 250}
 ---
 apiVersion: wasm-operator.dev/v1alpha1
 kind: WasmOperator
 metadata: {name: plain}
-spec: {module: /abs/op.wasm}
+spec: {module: {path: /abs/op.wasm}, trusted: true}
 )",
                                         "/etc/ops/operators.yaml");
   ASSERT_TRUE(specs) << specs.status().toString();
@@ -34,6 +34,8 @@ spec: {module: /abs/op.wasm}
   EXPECT_EQ(ring.modulePath, "/etc/wasm/ring.wasm");
   EXPECT_EQ(ring.serviceAccountNamespace, "wasm-operators");
   EXPECT_EQ(ring.serviceAccountName, "ring-0");
+  EXPECT_FALSE(ring.trusted);
+  EXPECT_EQ(ring.moduleSha256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
   auto config = nlohmann::json::parse(ring.configJson);
   EXPECT_EQ(config["outputNamespace"], "ring-1");
   EXPECT_EQ(config["copies"], 2);
@@ -42,6 +44,37 @@ spec: {module: /abs/op.wasm}
   EXPECT_EQ(ring.entryTimeout, std::chrono::milliseconds(250));
   EXPECT_EQ((*specs)[1].modulePath, "/abs/op.wasm");
   EXPECT_TRUE((*specs)[1].serviceAccountName.empty());
+  EXPECT_TRUE((*specs)[1].trusted);
+  EXPECT_TRUE((*specs)[1].moduleSha256.empty());
+}
+
+// What the CRD's schema and rules refuse (deploy/crds/wasmoperators.yaml), the file mode
+// refuses too, with the same words; and what only the controller will fetch it says it cannot.
+TEST(OperatorDefinitions, RefusesWhatTheCrdRefuses) {
+  auto refusal = [](const std::string& spec) {
+    auto parsed = parseOperatorDefinitions(
+        "kind: WasmOperator\nmetadata: {name: x}\nspec: " + spec + "\n", "/f.yaml");
+    return parsed ? std::string("accepted") : parsed.status().message();
+  };
+  const std::string sa = "serviceAccount: {namespace: ops, name: op}";
+  EXPECT_THAT(refusal("{module: a.wasm, " + sa + "}"), HasSubstr("spec.module must be a mapping"));
+  EXPECT_THAT(refusal("{module: {}, " + sa + "}"),
+              HasSubstr("exactly one of image, configMapRef, url or path"));
+  EXPECT_THAT(refusal("{module: {path: a.wasm, image: r.test/m:1}, " + sa + "}"),
+              HasSubstr("exactly one of image, configMapRef, url or path"));
+  EXPECT_THAT(refusal("{module: {path: a.wasm, sha256: XYZ}, " + sa + "}"),
+              HasSubstr("spec.module.sha256 must be 64 lower-case hex digits"));
+  EXPECT_THAT(refusal("{module: {image: r.test/m:1}, " + sa + "}"),
+              HasSubstr("spec.module.image: this host reads modules from files only so far"));
+  EXPECT_THAT(refusal("{module: {path: a.wasm}}"),
+              HasSubstr("spec.serviceAccount is required unless spec.trusted is true"));
+  EXPECT_THAT(refusal("{module: {path: a.wasm}, trusted: true, " + sa + "}"),
+              HasSubstr("a trusted operator acts as the host"));
+  EXPECT_THAT(refusal("{module: {path: a.wasm}, serviceAccount: ops/op}"),
+              HasSubstr("spec.serviceAccount must be {namespace: NS, name: NAME}"));
+  EXPECT_THAT(refusal("{module: {path: a.wasm}, trusted: yes please}"),
+              HasSubstr("spec.trusted must be true or false"));
+  EXPECT_EQ(refusal("{module: {path: a.wasm}, " + sa + "}"), "accepted");
 }
 
 TEST(OperatorDefinitions, ErrorsNameFileDocumentAndField) {
@@ -51,13 +84,9 @@ TEST(OperatorDefinitions, ErrorsNameFileDocumentAndField) {
   EXPECT_THAT(bad.status().message(),
               HasSubstr("/f.yaml: document 1 (x): spec.module is required"));
 
-  auto account = parseOperatorDefinitions(
-      "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: a.wasm, serviceAccount: justname}\n",
-      "/f.yaml");
-  EXPECT_THAT(account.status().message(), HasSubstr("namespace/name"));
-
   auto limits = parseOperatorDefinitions(
-      "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: a.wasm, limits: {memoryMiB: 0}}\n",
+      "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: {path: a.wasm}, trusted: true, "
+      "limits: {memoryMiB: 0}}\n",
       "/f.yaml");
   EXPECT_THAT(limits.status().message(), HasSubstr("memoryMiB"));
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/file.h"
 #include "wasm/guest_instance.h"
 
 namespace wop::wasm {
@@ -84,6 +85,22 @@ TEST_F(ModuleCacheTest, RequirementsAreCheckedOnEveryLoad) {
   // Refused on its bytes: nothing was compiled, no artifact written.
   EXPECT_EQ(cache.counters().compiled, 0u);
   EXPECT_TRUE(artifacts().empty());
+}
+
+TEST_F(ModuleCacheTest, APinnedDigestIsCheckedBeforeAnythingIsCompiled) {
+  ModuleCache cache(engine_, dir_.string());
+  auto bytes = common::readFileBytes(WOP_JSON_ROUNDTRIP_WASM, 1 << 26);
+  ASSERT_TRUE(bytes);
+  ModuleRequirements pinned;
+  pinned.sha256 = std::string(64, '0');
+  auto refused = cache.load(WOP_JSON_ROUNDTRIP_WASM, pinned);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("its sha256 is " + sha256Hex(*bytes) + ", not the " +
+                                   pinned.sha256 + " its definition pins"));
+  EXPECT_EQ(cache.counters().compiled, 0u);
+  pinned.sha256 = sha256Hex(*bytes);
+  EXPECT_TRUE(cache.load(WOP_JSON_ROUNDTRIP_WASM, pinned));
 }
 
 // A module keeping its count in a global it does not export, first of its globals (where clang

@@ -64,6 +64,9 @@ struct HostOptions {
   int32_t logLevel = WOP_LOG_INFO;  // lines below it (WOP_LOG_*) are not written
   // Figures for benchmarks (runtime/figure_recorder.h); none by default.
   std::shared_ptr<OperatorObserver> observer;
+  // Lifecycle changes of every operator, refusals by add() included (the server turns them
+  // into Events: server/lifecycle_events.h); none by default.
+  std::shared_ptr<LifecycleListener> lifecycle;
 };
 
 class OperatorHost final : private OperatorScheduler, private BackgroundJobs {

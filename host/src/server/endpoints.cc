@@ -7,10 +7,11 @@
 namespace wop::server {
 namespace {
 
-HttpRoutes metricsRoutes(runtime::OperatorHost& host, const kube::Client& client) {
-  return {{"/metrics", [&host, &client](const HttpRequest&) {
+HttpRoutes metricsRoutes(runtime::OperatorHost& host, const kube::Client& client,
+                         const EventCounters* events) {
+  return {{"/metrics", [&host, &client, events](const HttpRequest&) {
              return HttpReply{200, std::string(PrometheusText::kContentType),
-                              renderMetrics(host, client, residentBytes())};
+                              renderMetrics(host, client, residentBytes(), events)};
            }}};
 }
 
@@ -20,7 +21,8 @@ common::Result<std::unique_ptr<Endpoints>> Endpoints::start(const EndpointAddres
                                                             runtime::OperatorHost& host,
                                                             const kube::Client& client,
                                                             const HealthChecks& healthz,
-                                                            const HealthChecks& readyz) {
+                                                            const HealthChecks& readyz,
+                                                            const EventCounters* events) {
   auto endpoints = std::unique_ptr<Endpoints>(new Endpoints());
   struct Wanted {
     const char* flag;
@@ -30,7 +32,7 @@ common::Result<std::unique_ptr<Endpoints>> Endpoints::start(const EndpointAddres
   };
   std::vector<Wanted> wanted;
   if (!bindAddressDisabled(addresses.metrics)) {
-    wanted.push_back({"--metrics-bind-address", addresses.metrics, metricsRoutes(host, client),
+    wanted.push_back({"--metrics-bind-address", addresses.metrics, metricsRoutes(host, client, events),
                       &endpoints->metricsAddress_});
   }
   if (!bindAddressDisabled(addresses.healthProbes)) {

@@ -193,6 +193,19 @@ void hostMetrics(PrometheusText& out, runtime::OperatorHost& host, size_t operat
         static_cast<double>(processResidentBytes));
 }
 
+void eventMetrics(PrometheusText& out, const EventCounters& events) {
+  static constexpr std::pair<std::string_view, std::atomic<uint64_t> EventCounters::*> kReasons[] =
+      {{"api_error", &EventCounters::droppedError},
+       {"invalid", &EventCounters::droppedInvalid},
+       {"queue_full", &EventCounters::droppedQueue},
+       {"spam_filter", &EventCounters::droppedSpam}};
+  out.family("wasm_operator_events_dropped_total", "counter",
+             "Lifecycle Event occurrences not written, by why");
+  for (const auto& [reason, counter] : kReasons) {
+    out.sample("wasm_operator_events_dropped_total", {{"reason", reason}}, load(events.*counter));
+  }
+}
+
 }  // namespace
 
 std::string apiServerHostLabel(const std::string& serverUrl) {
@@ -204,7 +217,7 @@ std::string apiServerHostLabel(const std::string& serverUrl) {
 }
 
 std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& client,
-                          uint64_t processResidentBytes) {
+                          uint64_t processResidentBytes, const EventCounters* events) {
   const auto reports = host.reports();
   PrometheusText out;
   reconcileMetrics(out, reports);
@@ -212,6 +225,7 @@ std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& clien
   restClientMetrics(out, client);
   operatorMetrics(out, reports);
   hostMetrics(out, host, reports.size(), processResidentBytes);
+  if (events) eventMetrics(out, *events);
   return out.take();
 }
 

@@ -10,13 +10,15 @@
 
 #include "kube/client.h"
 #include "runtime/operator_host.h"
+#include "server/event_recorder.h"
 
 namespace wop::server {
 
 // The whole page in Prometheus' text format. Reads atomics and takes the host's and each
-// operator's stats locks briefly; lists the artifact folder once.
+// operator's stats locks briefly; lists the artifact folder once. events: the lifecycle Events'
+// counters, when Events are sent.
 std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& client,
-                          uint64_t processResidentBytes);
+                          uint64_t processResidentBytes, const EventCounters* events = nullptr);
 
 // client-go's `host` label: host[:port] of the API server URL.
 std::string apiServerHostLabel(const std::string& serverUrl);

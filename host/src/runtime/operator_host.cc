@@ -120,8 +120,9 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   // operator itself (Operator::refuse).
   auto refused = [this, &spec](const Status& why) {
     if (options_.lifecycle) {
-      options_.lifecycle->changed(
-          {.change = LifecycleChange::kRefused, .operatorName = spec.name, .detail = why.message()});
+      options_.lifecycle->changed({.change = LifecycleChange::kRefused,
+                                   .operatorName = spec.name,
+                                   .detail = why.message()});
     }
     return why.withContext("operator " + spec.name);
   };

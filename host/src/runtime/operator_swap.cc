@@ -134,8 +134,7 @@ void Operator::checkSwappedOut() {
   {
     std::lock_guard lock(mutex_);
     const auto state = supervisor_.state();
-    if (!swappedOutSince_ || state == OperatorState::kStopped ||
-        state == OperatorState::kRefused) {
+    if (!swappedOutSince_ || state == OperatorState::kStopped || state == OperatorState::kRefused) {
       swappedOutCheckArmed_ = false;
       return;
     }

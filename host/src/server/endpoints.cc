@@ -17,12 +17,9 @@ HttpRoutes metricsRoutes(runtime::OperatorHost& host, const kube::Client& client
 
 }  // namespace
 
-common::Result<std::unique_ptr<Endpoints>> Endpoints::start(const EndpointAddresses& addresses,
-                                                            runtime::OperatorHost& host,
-                                                            const kube::Client& client,
-                                                            const HealthChecks& healthz,
-                                                            const HealthChecks& readyz,
-                                                            const EventCounters* events) {
+common::Result<std::unique_ptr<Endpoints>> Endpoints::start(
+    const EndpointAddresses& addresses, runtime::OperatorHost& host, const kube::Client& client,
+    const HealthChecks& healthz, const HealthChecks& readyz, const EventCounters* events) {
   auto endpoints = std::unique_ptr<Endpoints>(new Endpoints());
   struct Wanted {
     const char* flag;
@@ -32,8 +29,8 @@ common::Result<std::unique_ptr<Endpoints>> Endpoints::start(const EndpointAddres
   };
   std::vector<Wanted> wanted;
   if (!bindAddressDisabled(addresses.metrics)) {
-    wanted.push_back({"--metrics-bind-address", addresses.metrics, metricsRoutes(host, client, events),
-                      &endpoints->metricsAddress_});
+    wanted.push_back({"--metrics-bind-address", addresses.metrics,
+                      metricsRoutes(host, client, events), &endpoints->metricsAddress_});
   }
   if (!bindAddressDisabled(addresses.healthProbes)) {
     auto routes = healthRoutes(healthz, readyz);

@@ -245,8 +245,8 @@ std::optional<EventRecorder::Core::Send> EventRecorder::Core::nextSendLocked() {
     if (count >= 2) series = EventSeries{count, event->lastObservedWall};
     event->sending = true;
     if (event->written == 0) {
-      auto body = newEventBody(event->fields, config_.reporter, event->name, event->eventTime,
-                               series);
+      auto body =
+          newEventBody(event->fields, config_.reporter, event->name, event->eventTime, series);
       return Send{event, Write::kCreate, count,
                   kube::createRequest(eventResource(), ns, std::move(body))};
     }
@@ -271,12 +271,12 @@ void EventRecorder::Core::drain() {
   }
   // Outside the lock: a fake transport answers at once, on this thread.
   for (auto& send : sends) {
-    client_.executeAsync(
-        std::move(send.request), config_.requestOptions,
-        [weak = weak_from_this(), event = send.event, write = send.write,
-         count = send.count](Answer answer) {
-          if (auto core = weak.lock()) core->onAnswer(event, write, count, std::move(answer));
-        });
+    client_.executeAsync(std::move(send.request), config_.requestOptions,
+                         [weak = weak_from_this(), event = send.event, write = send.write,
+                          count = send.count](Answer answer) {
+                           if (auto core = weak.lock())
+                             core->onAnswer(event, write, count, std::move(answer));
+                         });
   }
 }
 
@@ -316,8 +316,8 @@ void EventRecorder::Core::onAnswer(const TrackedPtr& event, Write write, int64_t
     } else {
       event->failed = true;
       counters_.droppedError.fetch_add(1, std::memory_order_relaxed);
-      line = errorLineLocked("cannot write Event " + eventNamespace(event->fields.regarding) +
-                             "/" + event->name + " (" + event->fields.reason +
+      line = errorLineLocked("cannot write Event " + eventNamespace(event->fields.regarding) + "/" +
+                             event->name + " (" + event->fields.reason +
                              "): " + answer.error().toString());
     }
     scheduleDrainLocked();

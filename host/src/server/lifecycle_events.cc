@@ -73,8 +73,8 @@ std::optional<ObjectReference> podReference(const char* name, const char* ns, co
 }
 
 std::optional<ObjectReference> podFromEnvironment(std::string_view fallbackNamespace) {
-  return podReference(std::getenv("POD_NAME"), std::getenv("POD_NAMESPACE"),
-                      std::getenv("POD_UID"), fallbackNamespace);
+  return podReference(std::getenv("POD_NAME"), std::getenv("POD_NAMESPACE"), std::getenv("POD_UID"),
+                      fallbackNamespace);
 }
 
 EventOccurrence lifecycleOccurrence(const runtime::LifecycleEvent& event,
@@ -107,8 +107,8 @@ void LifecycleEvents::changed(const runtime::LifecycleEvent& event) {
 LifecycleEvents::Session::Session(LifecycleEvents& owner, kube::Client& client,
                                   EventRecorderConfig config, EventLog log)
     : owner_(owner),
-      recorder_(std::make_unique<EventRecorder>(client, timers_, std::move(config),
-                                                std::move(log))) {
+      recorder_(
+          std::make_unique<EventRecorder>(client, timers_, std::move(config), std::move(log))) {
   owner_.attach(recorder_.get());
 }
 
@@ -117,8 +117,7 @@ LifecycleEvents::Session::~Session() {
   recorder_.reset();       // before the timers it schedules on
 }
 
-std::unique_ptr<LifecycleEvents::Session> LifecycleEvents::start(kube::Client& client,
-                                                                 EventLog log,
+std::unique_ptr<LifecycleEvents::Session> LifecycleEvents::start(kube::Client& client, EventLog log,
                                                                  EventRecorderConfig config) {
   return std::unique_ptr<Session>(new Session(*this, client, std::move(config), std::move(log)));
 }

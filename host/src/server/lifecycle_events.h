@@ -65,8 +65,7 @@ class LifecycleEvents final : public runtime::LifecycleListener {
 
    private:
     friend class LifecycleEvents;
-    Session(LifecycleEvents& owner, kube::Client& client, EventRecorderConfig config,
-            EventLog log);
+    Session(LifecycleEvents& owner, kube::Client& client, EventRecorderConfig config, EventLog log);
     LifecycleEvents& owner_;
     common::ThreadTimers timers_;
     std::unique_ptr<EventRecorder> recorder_;

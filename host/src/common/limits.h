@@ -71,6 +71,13 @@ inline constexpr size_t kMaxFieldManagerBytes = 128;
 // keeps them far from a worker's stack limit, and far above any real Kubernetes object.
 inline constexpr size_t kMaxGuestJsonDepth = 512;
 
+// events.k8s.io/v1 Events the host writes (server/event_object.h): the API server refuses
+// longer fields (k8s.io/kubernetes pkg/apis/core/validation, events).
+inline constexpr size_t kMaxEventNoteBytes = 1024;
+inline constexpr size_t kMaxEventReasonBytes = 128;
+inline constexpr size_t kMaxEventActionBytes = 128;
+inline constexpr size_t kMaxEventReportingInstanceBytes = 128;
+
 // Discovery (kube/discovery.h), which guests drive by the apiVersions they name.
 // Group/versions whose resources are kept; the server serves a few dozen.
 inline constexpr size_t kMaxDiscoveryGroupVersions = 512;

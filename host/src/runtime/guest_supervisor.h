@@ -60,6 +60,7 @@ class GuestSupervisor {
   // The instance failed: the delay before the next start (the state becomes kBackoff).
   std::chrono::milliseconds failed();
   common::TimePoint restartAt() const { return restartAt_; }
+  int consecutiveFailures() const { return backoff_.consecutiveFailures(); }
   bool restartDue() const { return clock_.now() >= restartAt_; }
 
  private:

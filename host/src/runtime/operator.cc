@@ -42,6 +42,16 @@ kube::RequestOptions Operator::identity() const {
 
 void Operator::wake() { env_.scheduler.schedule(shared_from_this()); }
 
+void Operator::report(LifecycleEvent event) {
+  if (!env_.lifecycle) return;
+  event.operatorName = spec_.name;
+  try {
+    env_.lifecycle->changed(event);
+  } catch (const std::exception& e) {
+    log(WOP_LOG_WARN, std::string("the lifecycle listener failed: ") + e.what());
+  }
+}
+
 void Operator::wakeAt(common::TimePoint when) {
   std::weak_ptr<Operator> weak = weak_from_this();
   env_.timers.at(when, [weak] {
@@ -98,6 +108,7 @@ common::Status Operator::startInstance(bool wait) {
     }
     controllers_->requeueEverything();  // level-triggered: what happened meanwhile is looked at
     becameRunning();
+    report({.change = LifecycleChange::kRestarted});
     return Status::ok();
   }
   SetupIdentity setupIdentity{identity(),
@@ -140,6 +151,7 @@ common::Status Operator::finishSetUp(common::Result<std::vector<ResolvedControll
   // Subscribed only once everything is validated; events may arrive at once (I/O thread).
   controllers_->start(env_.subscribe, env_.timers, weak_from_this());
   becameRunning();
+  report({.change = LifecycleChange::kLoaded});
   return Status::ok();
 }
 
@@ -161,6 +173,7 @@ common::Status Operator::refuse(const common::Status& why) {
     stats_.lastError = why.message();
   }
   log(WOP_LOG_ERROR, "refused: " + why.message());
+  report({.change = LifecycleChange::kRefused, .detail = why.message()});
   return why;
 }
 
@@ -186,6 +199,10 @@ void Operator::fail(const std::string& reason) {
   }
   log(WOP_LOG_ERROR, "failed: " + reason + "; restarting on a fresh instance in " +
                          std::to_string(delay.count()) + " ms");
+  report({.change = LifecycleChange::kTrapped, .detail = reason});
+  report({.change = LifecycleChange::kBackOff,
+          .failures = supervisor_.consecutiveFailures(),
+          .delay = delay});
   wakeAt(supervisor_.restartAt());
 }
 

@@ -113,12 +113,19 @@ class Operator final : public hostcalls::OperatorServices,
   void wake();
   void wakeAt(common::TimePoint when);
   kube::RequestOptions identity() const;
+  // Tells the lifecycle listener, if any (never throws: a listener's failure is logged).
+  void report(LifecycleEvent event);
 
   // Swapping (operator_swap.cc). Worker-only, like the guest.
   bool swapIn(bool prefetch);
   void considerSwapOut(bool idle);
   void restartFromSnapshotFault(const std::string& reason);
   bool takeSnapshotFault();
+  // Reports a swap-out that lasts OperatorSettings::swappedOutEventAfter, with one timer per
+  // operator at most (a host swapping every second must not pile up 10-minute timers).
+  void watchSwappedOut();
+  void armSwappedOutCheck(common::TimePoint at);
+  void checkSwappedOut();  // timer thread
   // Why a guest whose snapshot mapping faulted (snapshot/mapped_memory_guard.h) is restarted.
   static constexpr const char* kLostSnapshotMemory =
       "read memory its snapshot could not give back (a layer file shrank or could not be read)";
@@ -145,6 +152,8 @@ class Operator final : public hostcalls::OperatorServices,
   std::optional<std::pair<uint64_t, std::string>> snapshotFault_;  // instance, reason
   uint64_t instance_ = 0;  // counts instances: a late snapshot fault names the one it was for
   common::TimePoint residentSince_{};
+  std::optional<common::TimePoint> swappedOutSince_;  // not yet reported as out for long
+  bool swappedOutCheckArmed_ = false;
   OperatorStats stats_;
   // The reconcile the guest is inside (its lines carry key and ID); set by the worker.
   struct CurrentReconcile {

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/timers.h"
 #include "kube/client.h"
+#include "runtime/lifecycle_listener.h"
 #include "runtime/work_queue.h"
 
 namespace wop::runtime {
@@ -83,6 +84,12 @@ struct OperatorSettings {
   std::chrono::milliseconds swapIdleAfter{2000};
   bool swapPredict = true;
   std::string snapshotDirectory;  // empty: swapping is off for every operator
+  // A swapped-out operator still out after this is reported (LifecycleChange::kSwappedOut).
+  // Operators swap out after 2 s idle by default, so a swap-out is routine; one that lasts
+  // 10 minutes means nothing it watches changed for that long. Longer than client-go's
+  // 6-minute Event series window and twice the Event spam filter's refill period, so these
+  // reports alone never use up an operator's Event budget.
+  std::chrono::milliseconds swappedOutEventAfter{600'000};
 };
 
 struct OperatorEnvironment {
@@ -99,6 +106,8 @@ struct OperatorEnvironment {
   BackgroundJobs& background;
   OperatorObserver& observer;
   OperatorSettings settings;
+  // Lifecycle changes (runtime/lifecycle_listener.h); null: nobody listens.
+  LifecycleListener* lifecycle = nullptr;
 };
 
 }  // namespace wop::runtime

@@ -119,13 +119,23 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
       return Status(StatusCode::kInvalidArgument, "operator " + spec.name + " already exists");
     }
   }
+  // A module refused before its operator exists is reported here; later refusals by the
+  // operator itself (Operator::refuse).
+  auto refused = [this, &spec](const Status& why) {
+    if (options_.lifecycle) {
+      options_.lifecycle->changed({.change = LifecycleChange::kRefused,
+                                   .operatorName = spec.name,
+                                   .detail = why.message()});
+    }
+    return why.withContext("operator " + spec.name);
+  };
   Wasm& wasm = this->wasm();
   auto requirements = hostcalls::abiV1Requirements(spec.maxMemoryBytes);
   requirements.sha256 = spec.moduleSha256;
   auto module = wasm.modules.load(spec.modulePath, requirements);
-  if (!module) return module.status().withContext("operator " + spec.name);
+  if (!module) return refused(module.status());
   auto prepared = wasm.linker->prepare(*module);
-  if (!prepared) return prepared.status().withContext("operator " + spec.name);
+  if (!prepared) return refused(prepared.status());
   // A swapped-out operator lets its compiled module go; this brings it back from the artifact.
   WasmGuestFactory::Reload reload;
   const std::string identity = module->identity();
@@ -242,7 +252,8 @@ OperatorEnvironment OperatorHost::environment(const std::string& operatorName) {
                              *this,
                              *this,
                              options_.observer ? *options_.observer : noObserver_,
-                             std::move(settings)};
+                             std::move(settings),
+                             options_.lifecycle.get()};
 }
 
 void OperatorHost::run(std::function<void()> job) {

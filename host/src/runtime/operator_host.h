@@ -66,6 +66,9 @@ struct HostOptions {
   int shards = 1;
   // Figures for benchmarks (runtime/figure_recorder.h); none by default.
   std::shared_ptr<OperatorObserver> observer;
+  // Lifecycle changes of every operator, refusals by add() included (the server turns them
+  // into Events: server/lifecycle_events.h); none by default.
+  std::shared_ptr<LifecycleListener> lifecycle;
 };
 
 class OperatorHost final : private OperatorScheduler, private BackgroundJobs {

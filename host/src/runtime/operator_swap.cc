@@ -16,6 +16,10 @@ namespace wop::runtime {
 
 bool Operator::swapIn(bool prefetch) {
   const auto started = env_.clock.now();
+  {
+    std::lock_guard lock(mutex_);
+    swappedOutSince_.reset();  // restored, or restarted afresh when the snapshot fails
+  }
   auto restored = swapper_->restore(*guests_, *this, prefetch);
   if (!restored) {
     restartFromSnapshotFault("cannot restore from its snapshot: " + restored.status().message());
@@ -102,6 +106,50 @@ void Operator::considerSwapOut(bool idle) {
   env_.observer.swapped(SwapEvent::kSwapOut, result.ms);
   log(WOP_LOG_DEBUG, "swapped out (" + result.message + ", " + std::to_string(result.ms) + " ms)");
   if (auto at = swapper_->nextPrefetch()) wakeAt(*at);
+  watchSwappedOut();
+}
+
+void Operator::watchSwappedOut() {
+  const auto now = env_.clock.now();
+  {
+    std::lock_guard lock(mutex_);
+    swappedOutSince_ = now;
+    if (swappedOutCheckArmed_) return;  // the armed check re-arms for this swap-out
+    swappedOutCheckArmed_ = true;
+  }
+  armSwappedOutCheck(now + env_.settings.swappedOutEventAfter);
+}
+
+void Operator::armSwappedOutCheck(common::TimePoint at) {
+  std::weak_ptr<Operator> weak = weak_from_this();
+  env_.timers.at(at, [weak] {
+    if (auto self = weak.lock()) self->checkSwappedOut();
+  });
+}
+
+void Operator::checkSwappedOut() {
+  const auto now = env_.clock.now();
+  const auto after = env_.settings.swappedOutEventAfter;
+  std::optional<common::TimePoint> due;
+  {
+    std::lock_guard lock(mutex_);
+    const auto state = supervisor_.state();
+    if (!swappedOutSince_ || state == OperatorState::kStopped || state == OperatorState::kRefused) {
+      swappedOutCheckArmed_ = false;
+      return;
+    }
+    if (now < *swappedOutSince_ + after) {
+      due = *swappedOutSince_ + after;  // restored and swapped out again meanwhile
+    } else {
+      swappedOutSince_.reset();  // one report per swap-out
+      swappedOutCheckArmed_ = false;
+    }
+  }
+  if (due) {
+    armSwappedOutCheck(*due);
+    return;
+  }
+  report({.change = LifecycleChange::kSwappedOut, .delay = after});
 }
 
 }  // namespace wop::runtime

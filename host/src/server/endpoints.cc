@@ -8,10 +8,10 @@ namespace wop::server {
 namespace {
 
 HttpRoutes metricsRoutes(runtime::OperatorHost& host, const kube::Client& client,
-                         LeaseStatuses leases) {
-  return {{"/metrics", [&host, &client, leases = std::move(leases)](const HttpRequest&) {
+                         ExtraMetrics extra) {
+  return {{"/metrics", [&host, &client, extra = std::move(extra)](const HttpRequest&) {
              return HttpReply{200, std::string(PrometheusText::kContentType),
-                              renderMetrics(host, client, residentBytes(), leases)};
+                              renderMetrics(host, client, residentBytes(), extra)};
            }}};
 }
 
@@ -19,7 +19,7 @@ HttpRoutes metricsRoutes(runtime::OperatorHost& host, const kube::Client& client
 
 common::Result<std::unique_ptr<Endpoints>> Endpoints::start(
     const EndpointAddresses& addresses, runtime::OperatorHost& host, const kube::Client& client,
-    const HealthChecks& healthz, const HealthChecks& readyz, LeaseStatuses leases) {
+    const HealthChecks& healthz, const HealthChecks& readyz, ExtraMetrics extra) {
   auto endpoints = std::unique_ptr<Endpoints>(new Endpoints());
   struct Wanted {
     const char* flag;
@@ -30,7 +30,7 @@ common::Result<std::unique_ptr<Endpoints>> Endpoints::start(
   std::vector<Wanted> wanted;
   if (!bindAddressDisabled(addresses.metrics)) {
     wanted.push_back({"--metrics-bind-address", addresses.metrics,
-                      metricsRoutes(host, client, std::move(leases)), &endpoints->metricsAddress_});
+                      metricsRoutes(host, client, std::move(extra)), &endpoints->metricsAddress_});
   }
   if (!bindAddressDisabled(addresses.healthProbes)) {
     auto routes = healthRoutes(healthz, readyz);

@@ -2,7 +2,8 @@
 // --metrics-bind-address (:8080) and /healthz, /readyz on --health-probe-bind-address (:8081);
 // "0" turns one off, and one address given to both serves both from one server.
 //
-// Lifetime: the host, the client and both check registries must outlive the Endpoints.
+// Lifetime: the host, the client, both check registries and the Event counters (if any) must
+// outlive the Endpoints.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "common/status.h"
 #include "kube/client.h"
 #include "runtime/operator_host.h"
+#include "server/event_recorder.h"
 #include "server/health_checks.h"
 #include "server/http_server.h"
 #include "server/metrics_exposition.h"
@@ -28,7 +30,7 @@ class Endpoints {
   // Listens on both addresses; an error names the flag, the address and why (in use, bad).
   static common::Result<std::unique_ptr<Endpoints>> start(
       const EndpointAddresses& addresses, runtime::OperatorHost& host, const kube::Client& client,
-      const HealthChecks& healthz, const HealthChecks& readyz, LeaseStatuses leases = {});
+      const HealthChecks& healthz, const HealthChecks& readyz, ExtraMetrics extra = {});
 
   // Where each listens (e.g. "127.0.0.1:41234"), empty when off: for the log line.
   std::string metricsAddress() const { return metricsAddress_; }

@@ -193,6 +193,19 @@ void hostMetrics(PrometheusText& out, runtime::OperatorHost& host, size_t operat
         static_cast<double>(processResidentBytes));
 }
 
+void eventMetrics(PrometheusText& out, const EventCounters& events) {
+  static constexpr std::pair<std::string_view, std::atomic<uint64_t> EventCounters::*> kReasons[] =
+      {{"api_error", &EventCounters::droppedError},
+       {"invalid", &EventCounters::droppedInvalid},
+       {"queue_full", &EventCounters::droppedQueue},
+       {"spam_filter", &EventCounters::droppedSpam}};
+  out.family("wasm_operator_events_dropped_total", "counter",
+             "Lifecycle Event occurrences not written, by why");
+  for (const auto& [reason, counter] : kReasons) {
+    out.sample("wasm_operator_events_dropped_total", {{"reason", reason}}, load(events.*counter));
+  }
+}
+
 }  // namespace
 
 std::string apiServerHostLabel(const std::string& serverUrl) {
@@ -215,7 +228,7 @@ void leaseMetrics(PrometheusText& out, const LeaseStatuses& leases) {
 }
 
 std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& client,
-                          uint64_t processResidentBytes, const LeaseStatuses& leases) {
+                          uint64_t processResidentBytes, const ExtraMetrics& extra) {
   const auto reports = host.reports();
   PrometheusText out;
   reconcileMetrics(out, reports);
@@ -223,7 +236,8 @@ std::string renderMetrics(runtime::OperatorHost& host, const kube::Client& clien
   restClientMetrics(out, client);
   operatorMetrics(out, reports);
   hostMetrics(out, host, reports.size(), processResidentBytes);
-  leaseMetrics(out, leases);
+  leaseMetrics(out, extra.leases);
+  if (extra.events) eventMetrics(out, *extra.events);
   return out.take();
 }
 

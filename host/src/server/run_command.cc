@@ -16,6 +16,7 @@
 #include "server/health_checks.h"
 #include "server/host_process.h"
 #include "server/leadership.h"
+#include "server/lifecycle_events.h"
 #include "server/operator_definitions.h"
 #include "server/sharding.h"
 #include "wop_abi.h"
@@ -205,8 +206,21 @@ int runCommand(const ParsedFlags& flags) {
   if (auto directory = flags.text("artifact-dir")) options.artifactDirectory = *directory;
   options.swap = swapOptions(flags);
   options.shards = *shards;
+  // Lifecycle Events regard the host's own Pod (file mode); none without POD_NAME.
+  const auto pod = podFromEnvironment(config->defaultNamespace);
+  auto lifecycle = std::make_shared<LifecycleEvents>([pod](const std::string&) { return *pod; });
+  if (pod) options.lifecycle = lifecycle;
   HostProcess process(*config, clientOptions(flags), options, logFormat(flags));
   runtime::OperatorHost& host = process.host();
+  std::unique_ptr<LifecycleEvents::Session> events;  // ends before the client
+  if (pod) {
+    events = lifecycle->start(process.client(), [&host](std::string_view line) {
+      host.log("", WOP_LOG_WARN, "events: " + std::string(line));
+    });
+    host.log("", WOP_LOG_INFO, "lifecycle Events regard Pod " + pod->ns + "/" + pod->name);
+  } else {
+    host.log("", WOP_LOG_INFO, "POD_NAME is not set: no lifecycle Events are sent");
+  }
 
   std::unique_ptr<Coordination> coordination;
   if (*election && *shards > 1) {
@@ -219,11 +233,12 @@ int runCommand(const ParsedFlags& flags) {
   HealthChecks readyz;
   (void)healthz.add("ping", pingCheck);
   addReadinessChecks(readyz, host, loaded, coordination.get());
-  LeaseStatuses leases;
-  if (coordination) leases = [&coordination] { return coordination->leases(); };
+  ExtraMetrics metricsExtras;
+  if (coordination) metricsExtras.leases = [&coordination] { return coordination->leases(); };
+  if (events) metricsExtras.events = &events->counters();
   auto endpoints = Endpoints::start(
       {*flags.text("metrics-bind-address"), *flags.text("health-probe-bind-address")}, host,
-      process.client(), healthz, readyz, leases);
+      process.client(), healthz, readyz, metricsExtras);
   if (!endpoints) return fail(endpoints.status().message());
   if (!(*endpoints)->metricsAddress().empty()) {
     host.log("", WOP_LOG_INFO, "metrics at http://" + (*endpoints)->metricsAddress() + "/metrics");

@@ -146,6 +146,25 @@ class RecordingScheduler final : public OperatorScheduler {
   int wakes = 0;
 };
 
+// Lifecycle changes as "<Change> <operator>[: detail]" ("BackOff op: 1 failure(s)").
+class RecordingLifecycle final : public LifecycleListener {
+ public:
+  void changed(const LifecycleEvent& event) override {
+    static const char* const kNames[] = {"Loaded",    "Refused",    "Trapped", "BackOff",
+                                         "Restarted", "SwappedOut", "Upgraded"};
+    std::string line =
+        std::string(kNames[static_cast<int>(event.change)]) + " " + event.operatorName;
+    if (!event.detail.empty()) line += ": " + event.detail;
+    if (event.change == LifecycleChange::kBackOff) {
+      line += ": " + std::to_string(event.failures) + " failure(s)";
+    }
+    changes.push_back(line);
+    delays.push_back(event.delay);
+  }
+  std::vector<std::string> changes;
+  std::vector<std::chrono::milliseconds> delays;
+};
+
 class QueuedBackground final : public BackgroundJobs {
  public:
   void run(std::function<void()> job) override { jobs.push_back(std::move(job)); }

@@ -42,8 +42,8 @@ class OperatorTest : public ::testing::Test {
   }
 
   OperatorEnvironment environment() {
-    return {takingKeys_, clock_,      timers_,   *client_, informers_.subscribe(),
-            scheduler_,  background_, *figures_, settings_};
+    return {takingKeys_, clock_,      timers_,   *client_,  informers_.subscribe(),
+            scheduler_,  background_, *figures_, settings_, &lifecycle_};
   }
   void create() {
     factory_ = std::make_shared<FakeGuestFactory>(script_);
@@ -103,6 +103,7 @@ class OperatorTest : public ::testing::Test {
   std::shared_ptr<Operator> op_;
   std::vector<std::string> logs_;
   std::string snapshots_;
+  testing::RecordingLifecycle lifecycle_;
 };
 
 TEST_F(OperatorTest, WithoutAServiceAccountOnlyATrustedOperatorStarts) {
@@ -149,6 +150,43 @@ TEST_F(OperatorTest, ATrapRestartsAFreshInstanceAfterBackoffAndTheKeyIsRetried) 
   EXPECT_EQ(script_.instances, 2);
   EXPECT_EQ(stats().state, OperatorState::kRunning);
   EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/a", "0/shop/a"));
+}
+
+TEST_F(OperatorTest, TheLifecycleListenerHearsLoadedTrappedBackOffAndRestarted) {
+  bool trapped = false;
+  script_.onReconcile = [&](hostcalls::OperatorServices& s, uint32_t id, uint32_t,
+                            std::string_view) {
+    if (!trapped) {
+      trapped = true;
+      return common::Status(common::StatusCode::kInternal, "wasm trap: unreachable");
+    }
+    (void)s.reconcileDone(id, WOP_RECONCILE_DONE, 0, "");
+    return common::Status::ok();
+  };
+  start();
+  EXPECT_THAT(lifecycle_.changes, ElementsAre("Loaded op"));
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  EXPECT_THAT(lifecycle_.changes,
+              ElementsAre("Loaded op", "Trapped op: wop_reconcile: wasm trap: unreachable",
+                          "BackOff op: 1 failure(s)"));
+  EXPECT_GE(lifecycle_.delays[2], milliseconds(750));
+  EXPECT_LE(lifecycle_.delays[2], milliseconds(1000));
+  advance(milliseconds(1000));
+  EXPECT_EQ(lifecycle_.changes.back(), "Restarted op");
+}
+
+TEST_F(OperatorTest, TheLifecycleListenerHearsARefusal) {
+  spec_.serviceAccountNamespace = "ops";
+  spec_.serviceAccountName = "copier";
+  transport_->respond(200, kCoreV1Resources);
+  transport_->respond(201, R"({"status":{"allowed":false}})");
+  create();
+  ASSERT_FALSE(op_->start().isOk());
+  ASSERT_EQ(lifecycle_.changes.size(), 1u);
+  EXPECT_THAT(lifecycle_.changes[0],
+              HasSubstr("Refused op: controller c: ServiceAccount ops/copier may not"));
 }
 
 TEST_F(OperatorTest, RequeueAfterWakesTheOperatorOnVirtualTime) {
@@ -245,6 +283,43 @@ TEST_F(OperatorTest, AnIdleOperatorIsSwappedOutAndAChangeRestoresItsState) {
   EXPECT_THAT(script_.counters, ElementsAre(1, 2)) << "the guest's memory survived the swap";
   background_.runAll();  // the rest of the snapshot is checked off the guest's path
   EXPECT_EQ(stats().snapshotFaults, 0u);
+}
+
+TEST_F(OperatorTest, AnOperatorSwappedOutForTenMinutesIsReportedOnce) {
+  enableSwapping();
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  ASSERT_TRUE(stats().swappedOut);
+  advance(std::chrono::minutes(9));
+  EXPECT_THAT(lifecycle_.changes, ElementsAre("Loaded op"));
+  advance(std::chrono::minutes(1));
+  EXPECT_THAT(lifecycle_.changes, ElementsAre("Loaded op", "SwappedOut op"));
+  EXPECT_EQ(lifecycle_.delays.back(), std::chrono::minutes(10));
+  advance(std::chrono::minutes(30));
+  EXPECT_EQ(lifecycle_.changes.size(), 2u) << "once per swap-out";
+}
+
+TEST_F(OperatorTest, ShortSwapOutsAreNotReportedAndSetOneTimerAtATime) {
+  enableSwapping();
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  const size_t timers = timers_.pending();
+  for (int i = 2; i < 50; ++i) {
+    advance(seconds(10));
+    primary().onUpdate(configMap("shop", "a", std::to_string(i - 1)),
+                       configMap("shop", "a", std::to_string(i)));
+    runSlices();
+    ASSERT_TRUE(stats().swappedOut);
+  }
+  EXPECT_LE(timers_.pending(), timers) << "no timer per swap-out";
+  advance(std::chrono::minutes(9));
+  EXPECT_THAT(lifecycle_.changes, ElementsAre("Loaded op")) << "out for 9 minutes only";
+  advance(std::chrono::minutes(1));
+  EXPECT_THAT(lifecycle_.changes, ElementsAre("Loaded op", "SwappedOut op"));
 }
 
 TEST_F(OperatorTest, ASnapshotThatIsGoneMeansAFreshInstanceAndEveryKeyAgain) {

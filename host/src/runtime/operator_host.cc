@@ -123,9 +123,13 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   // operator itself (Operator::refuse).
   auto refused = [this, &spec](const Status& why) {
     if (options_.lifecycle) {
-      options_.lifecycle->changed({.change = LifecycleChange::kRefused,
-                                   .operatorName = spec.name,
-                                   .detail = why.message()});
+      try {
+        options_.lifecycle->changed({.change = LifecycleChange::kRefused,
+                                     .operatorName = spec.name,
+                                     .detail = why.message()});
+      } catch (const std::exception& e) {
+        log(spec.name, WOP_LOG_WARN, std::string("the lifecycle listener failed: ") + e.what());
+      }
     }
     return why.withContext("operator " + spec.name);
   };

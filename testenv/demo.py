@@ -86,8 +86,10 @@ def main():
     host = None
     try:
         run(kc + ["apply", "-f", os.path.join(ROOT, "deploy", "crds", "testresources.yaml"),
+                  "-f", os.path.join(ROOT, "deploy", "crds", "wasmoperators.yaml"),
                   "-f", os.path.join(ROOT, "deploy", "rbac", "example-operators.yaml")])
-        run(kc + ["wait", "--for=condition=Established", "crd/testresources.bench.wasm-operator.dev"])
+        run(kc + ["wait", "--for=condition=Established", "crd/testresources.bench.wasm-operator.dev",
+                  "crd/wasmoperators.wasm-operator.dev"])
         for ns in [f"demo-ring-{i}" for i in range(ring_size)] + ["demo-source", "demo-team-a", "demo-team-b"]:
             run(kc + ["create", "namespace", ns])
 
@@ -96,11 +98,14 @@ def main():
             f.write(definitions(build, ring_size))
         status_file = os.path.join(work, "status.json")
         log_path = os.path.join(work, "host.log")
-        print(f"2. Starting one wasm-operator host with {ring_size + 2} operators (log: {log_path}) ...")
+        print(f"2. Starting one wasm-operator host (log: {log_path}), then `kubectl apply` of {ring_size + 2} "
+              f"WasmOperator objects ...")
         log = open(log_path, "w")
-        host = subprocess.Popen([host_binary, "run", "--kubeconfig", kubeconfig, "--operators", defs,
+        # No --operators: the host runs the cluster's WasmOperator objects.
+        host = subprocess.Popen([host_binary, "run", "--kubeconfig", kubeconfig,
                                  "--status-file", status_file, "--swap-idle-ms", "500"],
                                 stdout=log, stderr=subprocess.STDOUT)
+        run(kc + ["apply", "-f", defs])
         wait_for("the host", lambda: len(json.load(open(status_file))["operators"]) == ring_size + 2)
 
         print("3. Ring: writing nonce 1, then 2, into demo-ring-0/token ...")
@@ -160,6 +165,18 @@ def main():
               f"{(done - written) * 1000:.0f} ms")
         time.sleep(1.2)  # one more status write
         status = json.load(open(status_file))
+        # The host writes each WasmOperator's status at once on a trap or restart, and every 10 s
+        # while its counters move: wait (at most 15 s) for the broken one's back-off and the ring's
+        # swap-outs to show.
+        def statuses_current():
+            phase = run(kc + ["get", "wasmoperator", "broken", "-o", "jsonpath={.status.phase}"])
+            memory = run(kc + ["get", "wasmoperator", "ring-0", "-o", "jsonpath={.status.memory}"])
+            return phase == "Degraded" and memory == "Swapped"
+
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not statuses_current():
+            time.sleep(0.5)
+        wasm_operators = run(kc + ["get", "wasmoperators"])
     finally:
         if host is not None:
             host.send_signal(signal.SIGTERM)
@@ -191,7 +208,9 @@ def main():
         print(f"of which heap in use {memory['heapInUseBytes'] / 2**20:.1f} MiB, informer caches "
               f"{memory['cachedObjectBytes'] / 1024:.0f} KiB ({memory['cachedObjects']} objects), "
               f"linear memories {memory['linearMemoryBytes'] / 1024:.0f} KiB")
-    print(f"host log: {os.path.join(work, 'host.log')}; control plane stopped")
+    print("\nkubectl get wasmoperators (their status, as the host wrote it):\n")
+    print(wasm_operators.rstrip())
+    print(f"\nhost log: {os.path.join(work, 'host.log')}; control plane stopped")
 
 
 if __name__ == "__main__":

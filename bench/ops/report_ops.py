@@ -65,7 +65,10 @@ def write(doc, path, plot_path):
             f"- **Shards ({st['shards']} shards, {st['sharded_replicas']} replicas of `--leader-elect --shards "
             f"{st['shards']}`, the same durations and ring operators):** the replicas settled on one shard each "
             f"{_s(sk['balance_s'])} after they were started (process start and loading included); the holder of shard 0 killed with kill -9, "
-            f"another replica held shard 0 after {_s(sk['seconds'])} (it takes an expired shard whatever it holds); "
+            f"another replica held shard 0 after {_s(sk['seconds'])} (it takes an expired shard whatever it holds; "
+            f"the others poll a shard's Lease every retry period and are poked by their watch only when it is "
+            f"released, so they count the expiry from a renewal seen up to 2.2 retry periods late, which the "
+            f"single leader's follower, poked on every renewal, does not); "
             f"after SIGTERM, {_s(sterm['seconds'])} (the replica leaves the membership, then releases its shards, "
             f"and the others, watching the Leases, take them at once).")
     if sc.get("error"):

@@ -95,7 +95,8 @@ def etcd_compaction_twice(ctx):
 
 def _layers(ctx, operators):
     base = ctx.host.own_swap_dirs()
-    return {op: sorted(glob.glob(os.path.join(base, op, "*.snap"))) for op in operators}
+    # Each instance of an operator has a folder "<name>.<incarnation>" of its own.
+    return {op: sorted(glob.glob(os.path.join(base, op + ".*", "*.snap"))) for op in operators}
 
 
 def _damage(path, how, index):

@@ -102,9 +102,13 @@ class SwapTest : public ::testing::Test {
   // The layer files of an operator's snapshot chain, oldest (the full layer) first.
   std::vector<fs::path> layers(const std::string& name) {
     std::vector<std::pair<uint64_t, fs::path>> found;
-    for (const auto& entry : fs::directory_iterator(fs::path(host_->snapshotDirectory()) / name)) {
-      if (entry.path().extension() == ".snap")
-        found.emplace_back(std::stoull(entry.path().stem().string()), entry.path());
+    // Each instance of an operator has a folder "<name>.<incarnation>" of its own.
+    for (const auto& folder : fs::directory_iterator(host_->snapshotDirectory())) {
+      if (!folder.path().filename().string().starts_with(name + ".")) continue;
+      for (const auto& entry : fs::directory_iterator(folder.path())) {
+        if (entry.path().extension() == ".snap")
+          found.emplace_back(std::stoull(entry.path().stem().string()), entry.path());
+      }
     }
     std::sort(found.begin(), found.end());
     std::vector<fs::path> out;

@@ -78,8 +78,13 @@ common::Status Operator::start() {
     if (auto capturable = guests_->capturable(); !capturable.isOk()) {
       log(WOP_LOG_INFO, "never swapped out: " + capturable.message());
     } else {
+      // A folder of this instance's own: an upgrade's new version (same name) starts while the
+      // old one may still be dropping its snapshot.
+      static std::atomic<uint64_t> incarnations{0};
+      const std::string folder =
+          env_.settings.snapshotDirectory + "/" + spec_.name + "." + std::to_string(++incarnations);
       swapper_ = std::make_unique<Swapper>(
-          env_.clock, env_.settings.snapshotDirectory + "/" + spec_.name, guests_->identity(),
+          env_.clock, folder, guests_->identity(),
           spec_.swapIdleAfter.value_or(env_.settings.swapIdleAfter), env_.settings.swapPredict);
       std::lock_guard lock(mutex_);
       stats_.swappable = true;
@@ -288,8 +293,7 @@ bool Operator::runSlice() {
     stats_.memoryBytes = supervisor_.guest() ? supervisor_.guest()->memoryBytes() : 0;
   }
   const bool synced = controllers_->synced();
-  bool more =
-      calls_->hasAnswers() || (synced && env_.takingKeys.load() && controllers_->hasStartable());
+  bool more = calls_->hasAnswers() || (synced && takingKeys() && controllers_->hasStartable());
   {
     std::lock_guard lock(mutex_);
     more = more || !mapRequests_.empty();
@@ -301,7 +305,7 @@ bool Operator::runSlice() {
 
 void Operator::runEntries() {
   const auto sliceEnd = env_.clock.now() + kSliceQuantum;
-  const bool mayReconcile = controllers_->synced() && env_.takingKeys.load();
+  const bool mayReconcile = controllers_->synced() && takingKeys();
   while (supervisor_.state() == OperatorState::kRunning && env_.clock.now() < sliceEnd) {
     if (auto answer = calls_->take()) {
       entryFailed(supervisor_.guest()->complete(answer->token, answer->status, answer->body),
@@ -352,7 +356,7 @@ void Operator::runEntries() {
 
 bool Operator::hasWork() {
   // Keys wait in their queues while the host takes none: they need no restore yet.
-  if (calls_->hasAnswers() || (env_.takingKeys.load() && controllers_->hasReady())) return true;
+  if (calls_->hasAnswers() || (takingKeys() && controllers_->hasReady())) return true;
   std::lock_guard lock(mutex_);
   return !mapRequests_.empty();
 }

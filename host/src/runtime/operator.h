@@ -63,6 +63,9 @@ class Operator final : public hostcalls::OperatorServices,
   // Returns an error only when the operator is refused (it will not be retried).
   common::Status start();
   void stop();
+  // Before it is replaced: no new reconcile starts (answers to calls in flight are still
+  // delivered, so the reconciles started can finish). For good.
+  void stopTakingKeys() { draining_.store(true); }
   // The host failed while running it (its error boundary caught an exception): it is stopped
   // for good with reason as its last error, and its guest dropped.
   void abandon(const std::string& reason);
@@ -140,6 +143,9 @@ class Operator final : public hostcalls::OperatorServices,
   std::unique_ptr<Swapper> swapper_;          // null: never swapped
   common::TimePoint pendingWake_{};           // the wake-up timer already set (worker only)
 
+  std::atomic<bool> draining_{false};  // stopTakingKeys()
+  // The host's gate for its shard and this operator's own: may a reconcile start now?
+  bool takingKeys() const { return env_.takingKeys.load() && !draining_.load(); }
   mutable std::mutex mutex_;  // guards everything below
   std::deque<MapRequest> mapRequests_;
   std::optional<common::Result<std::vector<ResolvedController>>> setUp_;  // a retry's, arrived

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 
 #include "common/log_text.h"
 #include "hostcalls/abi_v1.h"
@@ -119,27 +120,59 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
       return Status(StatusCode::kInvalidArgument, "operator " + spec.name + " already exists");
     }
   }
+  auto guests = wasmGuests(spec);
+  if (!guests) return refused(spec.name, guests.status());
+  return add(spec, std::move(*guests));
+}
+
+common::Status OperatorHost::replace(const OperatorSpec& spec,
+                                     std::chrono::milliseconds drainTimeout) {
+  std::shared_ptr<Operator> old;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = operators_.find(spec.name);
+    if (it != operators_.end()) old = it->second;
+  }
+  if (!old) return add(spec);
+  // The new module first: one that cannot load leaves the old version running.
+  auto guests = wasmGuests(spec);
+  if (!guests) return guests.status().withContext("operator " + spec.name);
+  // The old version starts no new reconcile and finishes (or times out) those in flight, so a
+  // key never runs in both at once. The new one's informers replay the cache: every object is
+  // queued again (level-based), so no key is lost with the old queues.
+  old->stopTakingKeys();
+  const auto deadline = std::chrono::steady_clock::now() + drainTimeout;
+  while (old->metrics()->activeReconciles.load(std::memory_order_relaxed) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  remove(spec.name);
+  old.reset();
+  return add(spec, std::move(*guests));
+}
+
+Status OperatorHost::refused(const std::string& name, const Status& why) {
   // A module refused before its operator exists is reported here; later refusals by the
   // operator itself (Operator::refuse).
-  auto refused = [this, &spec](const Status& why) {
-    if (options_.lifecycle) {
-      try {
-        options_.lifecycle->changed({.change = LifecycleChange::kRefused,
-                                     .operatorName = spec.name,
-                                     .detail = why.message()});
-      } catch (const std::exception& e) {
-        log(spec.name, WOP_LOG_WARN, std::string("the lifecycle listener failed: ") + e.what());
-      }
+  if (options_.lifecycle) {
+    try {
+      options_.lifecycle->changed(
+          {.change = LifecycleChange::kRefused, .operatorName = name, .detail = why.message()});
+    } catch (const std::exception& e) {
+      log(name, WOP_LOG_WARN, std::string("the lifecycle listener failed: ") + e.what());
     }
-    return why.withContext("operator " + spec.name);
-  };
+  }
+  return why.withContext("operator " + name);
+}
+
+common::Result<std::shared_ptr<GuestFactory>> OperatorHost::wasmGuests(const OperatorSpec& spec) {
   Wasm& wasm = this->wasm();
   auto requirements = hostcalls::abiV1Requirements(spec.maxMemoryBytes);
   requirements.sha256 = spec.moduleSha256;
   auto module = wasm.modules.load(spec.modulePath, requirements);
-  if (!module) return refused(module.status());
+  if (!module) return module.status();
   auto prepared = wasm.linker->prepare(*module);
-  if (!prepared) return refused(prepared.status());
+  if (!prepared) return prepared.status();
   // A swapped-out operator lets its compiled module go; this brings it back from the artifact.
   WasmGuestFactory::Reload reload;
   const std::string identity = module->identity();
@@ -154,10 +187,9 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
       return wasm.linker->prepare(*module);
     };
   }
-  return add(spec, std::make_shared<WasmGuestFactory>(
-                       wasm.engine, std::move(*prepared),
-                       wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout}, spec.name,
-                       std::move(reload)));
+  return std::shared_ptr<GuestFactory>(std::make_shared<WasmGuestFactory>(
+      wasm.engine, std::move(*prepared),
+      wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout}, spec.name, std::move(reload)));
 }
 
 common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests) {
@@ -207,6 +239,17 @@ std::vector<OperatorStats> OperatorHost::stats() const {
   std::vector<OperatorStats> out;
   for (const auto& op : operators()) out.push_back(op->stats());
   return out;
+}
+
+std::optional<OperatorStats> OperatorHost::stats(const std::string& name) const {
+  std::shared_ptr<Operator> op;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = operators_.find(name);
+    if (it == operators_.end()) return std::nullopt;
+    op = it->second;
+  }
+  return op->stats();
 }
 
 std::vector<OperatorReport> OperatorHost::reports() const {

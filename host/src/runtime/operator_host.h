@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,8 +88,15 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   // the memory limit are not used): the ring benchmark's native operators.
   common::Status add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests);
   void remove(const std::string& name);
+  // An upgrade: the operator named spec.name runs spec from now on (added if absent). The new
+  // module is loaded and checked first, and a refusal leaves the old version running. Then the
+  // old version starts no new reconcile, its reconciles in flight get up to drainTimeout, and
+  // the new version starts with every key its informers replay from the cache. Blocks the
+  // caller for the drain.
+  common::Status replace(const OperatorSpec& spec, std::chrono::milliseconds drainTimeout);
 
   std::vector<OperatorStats> stats() const;
+  std::optional<OperatorStats> stats(const std::string& name) const;
   // Every operator's stats with its metrics, for the metrics endpoint.
   std::vector<OperatorReport> reports() const;
   // Bytes of compiled modules in the artifact folder (a listing of it: a scrape's cost).
@@ -116,6 +124,11 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   // OperatorScheduler, BackgroundJobs: what the operators get of the host.
   void schedule(const std::shared_ptr<Operator>& op) override;
   void run(std::function<void()> job) override;
+  // The guests of a Wasm operator: its module loaded (pinned digest checked), compiled or
+  // mapped, linked against ABI v1.
+  common::Result<std::shared_ptr<GuestFactory>> wasmGuests(const OperatorSpec& spec);
+  // Reports a module refused before its operator exists; returns why, naming the operator.
+  common::Status refused(const std::string& name, const common::Status& why);
   OperatorEnvironment environment(const std::string& operatorName);
   std::atomic<bool>& shardGate(int shard);
   const std::atomic<bool>& shardGate(int shard) const;

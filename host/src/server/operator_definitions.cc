@@ -96,8 +96,10 @@ Status parseIdentity(const Json& body, const std::string& named, runtime::Operat
   return Status::ok();
 }
 
-common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::string& where,
-                                               const std::filesystem::path& folder) {
+}  // namespace
+
+common::Result<runtime::OperatorSpec> parseWasmOperator(const Json& doc, const std::string& where,
+                                                        const std::filesystem::path& folder) {
   if (!doc.is_object()) return invalid(where, "is not a mapping");
   if (common::stringField(doc, "kind") != "WasmOperator")
     return invalid(where, "kind must be WasmOperator");
@@ -154,8 +156,6 @@ common::Result<runtime::OperatorSpec> parseOne(const Json& doc, const std::strin
   return spec;
 }
 
-}  // namespace
-
 common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(
     const std::string& yaml, const std::string& path) {
   auto documents = common::parseYamlDocuments(yaml, path);
@@ -163,7 +163,8 @@ common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(
   const auto folder = std::filesystem::path(path).parent_path();
   std::vector<runtime::OperatorSpec> specs;
   for (size_t i = 0; i < documents->size(); ++i) {
-    auto spec = parseOne((*documents)[i], path + ": document " + std::to_string(i + 1), folder);
+    auto spec =
+        parseWasmOperator((*documents)[i], path + ": document " + std::to_string(i + 1), folder);
     if (!spec) return spec.status();
     specs.push_back(std::move(*spec));
   }

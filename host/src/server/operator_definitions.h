@@ -14,6 +14,7 @@
 // message saying so.
 #pragma once
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@
 #include "runtime/operator_spec.h"
 
 namespace wop::server {
+
+// One WasmOperator object (a file's document or the API server's object). where prefixes
+// errors; a relative module path is taken from folder.
+common::Result<runtime::OperatorSpec> parseWasmOperator(const nlohmann::json& doc,
+                                                        const std::string& where,
+                                                        const std::filesystem::path& folder);
 
 // Errors name the file, the document and the field.
 common::Result<std::vector<runtime::OperatorSpec>> loadOperatorDefinitions(const std::string& path);

@@ -5,12 +5,16 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "runtime/operator_host.h"
+#include "runtime/shards.h"
 #include "server/cluster_flags.h"
 #include "server/endpoints.h"
 #include "server/health_checks.h"
@@ -19,6 +23,7 @@
 #include "server/lifecycle_events.h"
 #include "server/operator_definitions.h"
 #include "server/sharding.h"
+#include "server/wasm_operator_controller.h"
 #include "wop_abi.h"
 
 namespace wop::server {
@@ -116,9 +121,12 @@ runtime::SwapOptions swapOptions(const ParsedFlags& flags) {
 
 FlagSet runFlags() {
   FlagSet flags("wasm-operator run",
-                "Runs the operators defined in FILE_OR_FOLDER (a YAML file or a folder of them) "
-                "until SIGINT or SIGTERM.");
-  flags.add(Flag::text("operators", "FILE_OR_FOLDER", "the operator definitions").required());
+                "Runs the operators defined in FILE_OR_FOLDER (a YAML file or a folder of them), "
+                "or without --operators the cluster's WasmOperator objects, until SIGINT or "
+                "SIGTERM.");
+  flags.add(Flag::text("operators", "FILE_OR_FOLDER",
+                       "the operator definitions (WasmOperator objects in files); without it, the "
+                       "host runs the WasmOperator objects of the cluster"));
   flags.add(clusterFlags());
   flags.add(Flag::text("artifact-dir", "D",
                        "compiled modules (default ~/.cache/wasm-operator/artifacts)"));
@@ -166,12 +174,41 @@ void drain(runtime::OperatorHost& host, std::chrono::milliseconds timeout) {
   }
 }
 
-// /readyz: every definition loaded, every running operator's caches synced, and, under leader
-// election, the leader known.
+// What the host's lifecycle listener is: the Events, and the WasmOperator controller while it
+// runs (its objects are what Events regard, and it writes a changed operator's status at once).
+// Guarded: the host's threads report changes until the controller has left.
+class ControllerSlot final : public runtime::LifecycleListener {
+ public:
+  explicit ControllerSlot(std::optional<ObjectReference> pod) : pod_(std::move(pod)) {}
+  void setEvents(std::shared_ptr<LifecycleEvents> events) { events_ = std::move(events); }
+  void attach(WasmOperatorController* controller) {
+    std::lock_guard lock(mutex_);
+    controller_ = controller;
+  }
+  ObjectReference regarding(const std::string& operatorName) {
+    std::lock_guard lock(mutex_);
+    if (controller_) return controller_->regarding(operatorName);
+    return pod_ ? *pod_ : ObjectReference{};
+  }
+  void changed(const runtime::LifecycleEvent& event) override {
+    if (events_) events_->changed(event);
+    std::lock_guard lock(mutex_);
+    if (controller_) controller_->changed(event);
+  }
+
+ private:
+  const std::optional<ObjectReference> pod_;
+  std::shared_ptr<LifecycleEvents> events_;
+  std::mutex mutex_;
+  WasmOperatorController* controller_ = nullptr;
+};
+
+// /readyz: every definition loaded (or the WasmOperator controller through its first list),
+// every running operator's caches synced, and, under leader election, the leader known.
 void addReadinessChecks(HealthChecks& readyz, runtime::OperatorHost& host,
-                        const std::atomic<bool>& loaded, const Coordination* coordination) {
-  (void)readyz.add("operators", [&loaded] {
-    return loaded ? Status::ok() : Status(StatusCode::kUnavailable, "still loading");
+                        std::function<bool()> loaded, const Coordination* coordination) {
+  (void)readyz.add("operators", [loaded = std::move(loaded)] {
+    return loaded() ? Status::ok() : Status(StatusCode::kUnavailable, "still loading");
   });
   (void)readyz.add("informers", [&host] {
     for (const auto& s : host.stats()) {
@@ -193,8 +230,14 @@ void addReadinessChecks(HealthChecks& readyz, runtime::OperatorHost& host,
 }  // namespace
 
 int runCommand(const ParsedFlags& flags) {
-  auto specs = loadOperatorDefinitions(flags.text("operators").value_or(""));
-  if (!specs) return fail(specs.status().message());
+  // Without --operators, the host's own controller runs the cluster's WasmOperator objects.
+  const auto definitions = flags.text("operators");
+  std::vector<runtime::OperatorSpec> specs;
+  if (definitions) {
+    auto loaded = loadOperatorDefinitions(*definitions);
+    if (!loaded) return fail(loaded.status().message());
+    specs = std::move(*loaded);
+  }
   auto config = clientConfig(flags);
   if (!config) return fail(config.status().message());
   auto election = leaderElectionConfig(flags, *config);
@@ -206,18 +249,26 @@ int runCommand(const ParsedFlags& flags) {
   if (auto directory = flags.text("artifact-dir")) options.artifactDirectory = *directory;
   options.swap = swapOptions(flags);
   options.shards = *shards;
-  // Lifecycle Events regard the host's own Pod (file mode); none without POD_NAME.
+  // Lifecycle Events regard each WasmOperator object, or in file mode the host's own Pod (none
+  // without POD_NAME). The controller is reset by hand before the host goes (it watches through
+  // the host), after it left the slot.
+  std::unique_ptr<WasmOperatorController> controller;
   const auto pod = podFromEnvironment(config->defaultNamespace);
-  auto lifecycle = std::make_shared<LifecycleEvents>([pod](const std::string&) { return *pod; });
-  if (pod) options.lifecycle = lifecycle;
+  auto slot = std::make_shared<ControllerSlot>(pod);
+  auto lifecycle = std::make_shared<LifecycleEvents>(
+      [slot](const std::string& name) { return slot->regarding(name); });
+  slot->setEvents(lifecycle);
+  if (pod || !definitions) options.lifecycle = slot;
   HostProcess process(*config, clientOptions(flags), options, logFormat(flags));
   runtime::OperatorHost& host = process.host();
   std::unique_ptr<LifecycleEvents::Session> events;  // ends before the client
-  if (pod) {
+  if (pod || !definitions) {
     events = lifecycle->start(process.client(), [&host](std::string_view line) {
       host.log("", WOP_LOG_WARN, "events: " + std::string(line));
     });
-    host.log("", WOP_LOG_INFO, "lifecycle Events regard Pod " + pod->ns + "/" + pod->name);
+    host.log("", WOP_LOG_INFO,
+             definitions ? "lifecycle Events regard Pod " + pod->ns + "/" + pod->name
+                         : std::string("lifecycle Events regard each WasmOperator"));
   } else {
     host.log("", WOP_LOG_INFO, "POD_NAME is not set: no lifecycle Events are sent");
   }
@@ -232,7 +283,10 @@ int runCommand(const ParsedFlags& flags) {
   HealthChecks healthz;
   HealthChecks readyz;
   (void)healthz.add("ping", pingCheck);
-  addReadinessChecks(readyz, host, loaded, coordination.get());
+  addReadinessChecks(
+      readyz, host,
+      [&loaded, &controller] { return controller ? controller->synced() : loaded.load(); },
+      coordination.get());
   ExtraMetrics metricsExtras;
   if (coordination) metricsExtras.leases = [&coordination] { return coordination->leases(); };
   if (events) metricsExtras.events = &events->counters();
@@ -250,17 +304,31 @@ int runCommand(const ParsedFlags& flags) {
     if (auto started = coordination->start(); !started.isOk()) return fail(started.message());
   }
 
-  int refused = 0;
-  for (const auto& spec : *specs) {
-    if (auto status = host.add(spec); !status.isOk()) {
-      host.log("", WOP_LOG_ERROR, status.message());
-      ++refused;
+  if (definitions) {
+    int refused = 0;
+    for (const auto& spec : specs) {
+      if (auto status = host.add(spec); !status.isOk()) {
+        host.log("", WOP_LOG_ERROR, status.message());
+        ++refused;
+      }
     }
+    host.log("", WOP_LOG_INFO,
+             std::to_string(specs.size() - refused) + " operator(s) running, " +
+                 std::to_string(refused) + " refused");
+  } else {
+    // Every replica loads every operator (warm, as a follower); the one taking an operator's
+    // keys writes its status.
+    controller = std::make_unique<WasmOperatorController>(
+        host, process.client(),
+        WasmOperatorControllerOptions{
+            .lifecycle = slot.get(), .writesStatus = [&host](const std::string& name) {
+              return host.takingKeys(runtime::shardOf(name, host.shardCount()));
+            }});
+    controller->start();
+    slot->attach(controller.get());
+    host.log("", WOP_LOG_INFO, "running the cluster's WasmOperator objects");
   }
   loaded = true;
-  host.log("", WOP_LOG_INFO,
-           std::to_string(specs->size() - refused) + " operator(s) running, " +
-               std::to_string(refused) + " refused");
   const auto statusFile = flags.text("status-file");
   for (;;) {
     const bool terminate = process.waitForTermination(std::chrono::seconds(1));
@@ -268,6 +336,8 @@ int runCommand(const ParsedFlags& flags) {
     if (terminate) break;
   }
   drain(host, *flags.duration("graceful-shutdown-timeout"));
+  slot->attach(nullptr);
+  controller.reset();
   if (coordination) coordination->stop();
   const auto summary = statusJson(host);
   host.log("", WOP_LOG_INFO, "shutting down: " + summary.dump());

@@ -1,0 +1,244 @@
+#include "server/wasm_operator_controller.h"
+
+#include "common/file.h"
+#include "common/limits.h"
+#include "server/operator_definitions.h"
+#include "wasm/module_cache.h"
+#include "wop_abi.h"
+
+namespace wop::server {
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// "sha256:<hex>" of the module file as it is now; "" when it cannot be read.
+std::string moduleDigest(const std::string& path) {
+  auto bytes = common::readFileBytes(path, limits::kMaxModuleBytes);
+  return bytes ? "sha256:" + wasm::sha256Hex(*bytes) : std::string();
+}
+
+int64_t generationOf(const Json& object) {
+  const Json* metadata = object.contains("metadata") ? &object["metadata"] : nullptr;
+  if (!metadata || !metadata->contains("generation") || !(*metadata)["generation"].is_number()) {
+    return 0;
+  }
+  return (*metadata)["generation"].get<int64_t>();
+}
+
+}  // namespace
+
+const kube::ResourceInfo& wasmOperatorResource() {
+  static const kube::ResourceInfo kWasmOperators{
+      {"wasm-operator.dev", "v1alpha1", "wasmoperators"}, "WasmOperator", false};
+  return kWasmOperators;
+}
+
+WasmOperatorController::WasmOperatorController(runtime::OperatorHost& host, kube::Client& client,
+                                               WasmOperatorControllerOptions options)
+    : host_(host), client_(client), options_(options), queue_(common::SystemClock::instance()) {}
+
+WasmOperatorController::~WasmOperatorController() { stop(); }
+
+void WasmOperatorController::start() {
+  watch_ = host_.informers().subscribe(
+      cache::InformerKey{wasmOperatorResource(), "", "", "", false},
+      cache::Handlers{.onAdd = [this](const cache::ObjectPtr& object) { onObject(object); },
+                      .onUpdate = [this](const cache::ObjectPtr&,
+                                         const cache::ObjectPtr& object) { onObject(object); },
+                      .onDelete = [this](const cache::ObjectPtr& object) { onGone(object); },
+                      .onSynced =
+                          [this] {
+                            listed_ = true;
+                            wake_.notify_all();
+                          }});
+  worker_ = std::jthread([this](std::stop_token stop) { loop(stop); });
+}
+
+void WasmOperatorController::stop() {
+  watch_.reset();
+  if (worker_.joinable()) {
+    worker_.request_stop();
+    wake_.notify_all();
+    worker_.join();
+  }
+}
+
+ObjectReference WasmOperatorController::regarding(const std::string& operatorName) const {
+  ObjectReference reference{.kind = "WasmOperator",
+                            .apiVersion = "wasm-operator.dev/v1alpha1",
+                            .ns = "",
+                            .name = operatorName,
+                            .uid = ""};
+  std::lock_guard lock(mutex_);
+  if (auto it = tracked_.find(operatorName); it != tracked_.end()) {
+    const Json& object = it->second.object;
+    if (object.is_object() && object.contains("metadata") && object["metadata"].is_object()) {
+      reference.uid = object["metadata"].value("uid", "");
+    }
+  }
+  return reference;
+}
+
+void WasmOperatorController::changed(const runtime::LifecycleEvent& event) {
+  if (event.change == runtime::LifecycleChange::kUpgraded) return;  // its own doing
+  {
+    std::lock_guard lock(mutex_);
+    if (!tracked_.contains(event.operatorName)) return;
+    queue_.add(event.operatorName);
+  }
+  wake_.notify_all();
+}
+
+void WasmOperatorController::onObject(const cache::ObjectPtr& object) {
+  Json parsed = Json::parse(object->json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return;
+  {
+    // The queue is added to under the lock the worker waits with: no wake-up is missed.
+    std::lock_guard lock(mutex_);
+    tracked_[object->name].object = std::move(parsed);
+    queue_.add(object->name);
+  }
+  wake_.notify_all();
+}
+
+void WasmOperatorController::onGone(const cache::ObjectPtr& object) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tracked_.find(object->name);
+    if (it == tracked_.end()) return;
+    it->second.object = nullptr;
+    queue_.add(object->name);
+  }
+  wake_.notify_all();
+}
+
+void WasmOperatorController::loop(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (auto name = queue_.pop()) {
+      // The error boundary of this thread: one object's failure is logged and retried.
+      try {
+        reconcile(*name);
+        queue_.forget(*name);
+      } catch (const std::exception& e) {
+        host_.log(*name, WOP_LOG_ERROR, std::string("WasmOperator controller: ") + e.what());
+        queue_.addRateLimited(*name);
+      }
+      queue_.done(*name);
+      continue;
+    }
+    if (listed_ && !synced_) synced_ = true;  // everything listed has been processed once
+    std::unique_lock lock(mutex_);
+    const auto due = queue_.nextDue();
+    const auto until =
+        due ? std::min(*due, common::SystemClock::instance().now() + std::chrono::seconds(1))
+            : common::SystemClock::instance().now() + std::chrono::seconds(1);
+    wake_.wait_until(lock, stop, until, [this] { return queue_.hasReady(); });
+  }
+}
+
+void WasmOperatorController::reconcile(const std::string& name) {
+  Tracked tracked;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tracked_.find(name);
+    if (it == tracked_.end()) return;
+    tracked = it->second;
+  }
+  if (tracked.object.is_null()) {
+    if (tracked.outcome && tracked.outcome->running) {
+      host_.remove(name);
+      host_.log(name, WOP_LOG_INFO, "WasmOperator deleted: unloaded");
+    }
+    std::lock_guard lock(mutex_);
+    if (auto it = tracked_.find(name); it != tracked_.end() && it->second.object.is_null()) {
+      tracked_.erase(it);
+    }
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const bool newGeneration =
+      !tracked.outcome || tracked.outcome->generation != generationOf(tracked.object);
+  // A refused operator is tried again now and then: what refused it may have been fixed
+  // outside its object (a ServiceAccount's RBAC, the module file).
+  const bool retryRefused = tracked.outcome && !tracked.outcome->running &&
+                            now - tracked.appliedAt >= options_.refusedRetryPeriod;
+  if (newGeneration || retryRefused) {
+    apply(name, tracked.object, tracked);
+    tracked.appliedAt = now;
+  }
+  writeStatus(name, tracked);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = tracked_.find(name); it != tracked_.end()) {
+      it->second.outcome = tracked.outcome;
+      it->second.lastStatus = tracked.lastStatus;
+      it->second.appliedAt = tracked.appliedAt;
+    }
+  }
+  // Counters move while it runs: look again later (written only if the status changed).
+  queue_.addAfter(name, options_.statusPeriod);
+}
+
+void WasmOperatorController::apply(const std::string& name, const Json& object, Tracked& tracked) {
+  const int64_t generation = generationOf(object);
+  const bool wasRunning = tracked.outcome && tracked.outcome->running;
+  WasmOperatorOutcome next = wasRunning ? *tracked.outcome : WasmOperatorOutcome{};
+  next.generation = generation;
+  auto refuse = [&](const std::string& reason, const std::string& message) {
+    host_.log(name, WOP_LOG_ERROR,
+              "WasmOperator generation " + std::to_string(generation) + ": " + message +
+                  (wasRunning ? " (the previous version keeps running)" : ""));
+    next.degraded = wasRunning;
+    next.reason = reason;
+    next.message = firstLine(message);
+  };
+  auto spec = parseWasmOperator(object, "WasmOperator " + name, "");
+  if (!spec) {
+    refuse("InvalidSpec", spec.status().message());
+  } else {
+    const std::string digest = moduleDigest(spec->modulePath);
+    const auto applied =
+        wasRunning ? host_.replace(*spec, options_.drainTimeout) : host_.add(*spec);
+    if (!applied.isOk()) {
+      refuse(wasRunning ? "UpgradeRefused" : "ModuleRefused", applied.message());
+    } else {
+      next = WasmOperatorOutcome{.generation = generation,
+                                 .running = true,
+                                 .degraded = false,
+                                 .reason = "",
+                                 .message = "",
+                                 .moduleDigest = digest};
+      host_.log(name, WOP_LOG_INFO,
+                std::string(wasRunning ? "upgraded" : "loaded") + " from WasmOperator generation " +
+                    std::to_string(generation) + " (" + digest + ")");
+      if (wasRunning && options_.lifecycle) {
+        options_.lifecycle->changed({.change = runtime::LifecycleChange::kUpgraded,
+                                     .operatorName = name,
+                                     .detail = digest});
+      }
+    }
+  }
+  tracked.outcome = next;
+}
+
+void WasmOperatorController::writeStatus(const std::string& name, Tracked& tracked) {
+  if (!tracked.outcome) return;
+  if (options_.writesStatus && !options_.writesStatus(name)) return;
+  const auto stats = tracked.outcome->running ? host_.stats(name) : std::nullopt;
+  Json status = wasmOperatorStatus(*tracked.outcome, stats ? &*stats : nullptr, tracked.lastStatus,
+                                   common::SystemClock::instance().wallNow());
+  if (status == tracked.lastStatus) return;
+  auto written = client_.execute(kube::patchRequest(wasmOperatorResource(), "", name,
+                                                    kube::PatchType::kJsonMerge,
+                                                    Json{{"status", status}}.dump(), {}, "status"));
+  if (!written) {
+    if (written.error().reason == kube::ApiReason::kNotFound) return;  // deleted meanwhile
+    throw std::runtime_error("cannot write the status: " + written.error().toString());
+  }
+  tracked.lastStatus = std::move(status);
+}
+
+}  // namespace wop::server

@@ -129,9 +129,10 @@ Result<FlagValue> parseText(const Flag& flag, const std::string& text) {
   return refused(flag.name, quoted(text) + " is not one of " + known);
 }
 
+// on/off, and Go's true/false, as controller-runtime manifests write them (--leader-elect=true).
 Result<FlagValue> parseOnOff(const Flag& flag, const std::string& text) {
-  if (text == "on") return FlagValue(true);
-  if (text == "off") return FlagValue(false);
+  if (text == "on" || text == "true") return FlagValue(true);
+  if (text == "off" || text == "false") return FlagValue(false);
   return refused(flag.name, quoted(text) + " is not on or off");
 }
 
@@ -340,10 +341,14 @@ Result<ParsedFlags> FlagSet::parse(std::span<const std::string> args) const {
     const Flag* flag = find(name);
     if (flag == nullptr) return refused(name, "unknown flag (see " + program_ + " --help)");
     if (!value) {
-      if (i + 1 >= args.size() || args[i + 1].starts_with("--")) {
+      const bool valueFollows = i + 1 < args.size() && !args[i + 1].starts_with("--");
+      if (valueFollows) {
+        value = args[++i];
+      } else if (flag->kind == FlagKind::kOnOff) {
+        value = "on";  // a bare switch, as Go's flags read `--leader-elect`
+      } else {
         return refused(name, "missing value (" + flagWithValue(*flag) + ")");
       }
-      value = args[++i];
     }
     if (parsed.given(name)) return refused(name, "given more than once");
     auto parsedValue = parseValue(*flag, *value);

@@ -160,8 +160,17 @@ TEST(FlagSet, RefusesANumberOutOfItsBounds) {
             "--qps: \"1e999\" is out of range (0.5 to 1000)");
 }
 
+TEST(FlagSet, ReadsASwitchAsGoFlagsDo) {
+  // Bare (last, or before another flag), and true/false as controller-runtime manifests write.
+  EXPECT_EQ(parse({"--input", "a", "--swap"})->onOff("swap"), true);
+  EXPECT_EQ(parse({"--swap", "--input", "a"})->onOff("swap"), true);
+  EXPECT_EQ(parse({"--input", "a", "--swap=false"})->onOff("swap"), false);
+  EXPECT_EQ(parse({"--input", "a", "--swap", "true"})->onOff("swap"), true);
+  EXPECT_EQ(parse({"--input", "a", "--swap", "off"})->onOff("swap"), false);
+}
+
 TEST(FlagSet, RefusesAnythingButOnOrOff) {
-  for (const std::string text : {"yes", "true", "ON", "1", ""}) {
+  for (const std::string text : {"yes", "TRUE", "ON", "1", ""}) {
     EXPECT_EQ(refusal({"--input", "a", "--swap", text}),
               "--swap: \"" + text + "\" is not on or off");
   }

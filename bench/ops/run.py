@@ -177,6 +177,16 @@ def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
+def repeated(args, label, one):
+    """--repeats runs of one(rep), each printed as it ends."""
+    runs = []
+    for rep in range(args.repeats):
+        r = one(rep)
+        print(f"{label} {rep + 1}/{args.repeats}: {r}", flush=True)
+        runs.append(r)
+    return runs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default="build")
@@ -198,18 +208,10 @@ def main():
         env = harness.Environment(args.build, deps["WOP_KUBE_BIN"], "bench-ops")
         env.workload(n=args.ring, sources=1, rounds=1, changes=1, window_s=1.0)
         for how in ("kill9", "sigterm"):
-            runs = []
-            for rep in range(args.repeats):
-                r = one_failover(env, args, how, rep)
-                print(f"{how} {rep + 1}/{args.repeats}: {r}", flush=True)
-                runs.append(r)
+            runs = repeated(args, how, lambda rep, how=how: one_failover(env, args, how, rep))
             results[how] = {"runs": runs, "seconds": summary([r.get("seconds") for r in runs])}
         for how in ("kill9", "sigterm"):
-            runs = []
-            for rep in range(args.repeats):
-                r = one_shard_failover(env, args, how, rep)
-                print(f"shards {how} {rep + 1}/{args.repeats}: {r}", flush=True)
-                runs.append(r)
+            runs = repeated(args, f"shards {how}", lambda rep, how=how: one_shard_failover(env, args, how, rep))
             results[f"shards_{how}"] = {"runs": runs, "seconds": summary([r.get("seconds") for r in runs]),
                                         "balance_s": summary([r.get("balance_s") for r in runs])}
         follower = [r.get("follower_pss_bytes") for how in ("kill9", "sigterm") for r in results[how]["runs"]]

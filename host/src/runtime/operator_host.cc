@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/log_text.h"
+#include "common/open_files.h"
 #include "hostcalls/abi_v1.h"
 #include "runtime/shards.h"
 #include "runtime/wasm_operator_guest.h"
@@ -122,6 +123,15 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   }
   auto guests = wasmGuests(spec);
   if (!guests) return refused(spec.name, guests.status());
+  // Each distinct compiled module keeps a file open: say so before the limit breaks a load
+  // (a listing of /proc/self/fd every 64 operators is cheap next to loading them).
+  if (wasmAdds_.fetch_add(1) % 64 == 63) {
+    if (auto files = common::openFiles()) {
+      if (auto warning = common::openFilesWarning(*files); !warning.empty()) {
+        log("", WOP_LOG_WARN, warning);
+      }
+    }
+  }
   return add(spec, std::move(*guests));
 }
 

@@ -152,6 +152,7 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   cache::SharedInformers informers_;
   OperatorObserver noObserver_;
   std::vector<std::atomic<bool>> takingKeys_;  // one gate per shard, fixed at construction
+  std::atomic<uint64_t> wasmAdds_{0};          // Wasm operators added, for the open-files check
   std::string snapshotDirectory_;
 
   mutable std::mutex mutex_;  // guards operators_, runQueue_

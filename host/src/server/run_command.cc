@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/open_files.h"
 #include "runtime/operator_host.h"
 #include "runtime/shards.h"
 #include "server/cluster_flags.h"
@@ -259,8 +260,15 @@ int runCommand(const ParsedFlags& flags) {
       [slot](const std::string& name) { return slot->regarding(name); });
   slot->setEvents(lifecycle);
   if (pod || !definitions) options.lifecycle = slot;
+  // Before anything is opened: one file per distinct compiled module (common/open_files.h).
+  const auto openFileLimit = common::raiseOpenFileLimit();
   HostProcess process(*config, clientOptions(flags), options, logFormat(flags));
   runtime::OperatorHost& host = process.host();
+  if (openFileLimit && openFileLimit->soft != openFileLimit->softBefore) {
+    host.log("", WOP_LOG_INFO,
+             "open files: soft limit raised from " + std::to_string(openFileLimit->softBefore) +
+                 " to the hard limit " + std::to_string(openFileLimit->soft));
+  }
   std::unique_ptr<LifecycleEvents::Session> events;  // ends before the client
   if (pod || !definitions) {
     events = lifecycle->start(process.client(), [&host](std::string_view line) {

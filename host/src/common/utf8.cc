@@ -50,6 +50,13 @@ bool isValidUtf8(std::string_view text) {
   return true;
 }
 
+std::string_view utf8Prefix(std::string_view text, size_t maxBytes) {
+  if (text.size() <= maxBytes) return text;
+  size_t cut = maxBytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
 std::string toValidUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());

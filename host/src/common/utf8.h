@@ -16,6 +16,10 @@ size_t utf8SequenceAt(std::string_view text, size_t i, size_t* consumed);
 // True if text is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF).
 bool isValidUtf8(std::string_view text);
 
+// The longest start of text of at most maxBytes that does not cut a character in two (a cut
+// backs up over continuation bytes). text need not be valid.
+std::string_view utf8Prefix(std::string_view text, size_t maxBytes);
+
 // text with every ill-formed sequence replaced by U+FFFD, one per maximal ill-formed
 // subpart (the Unicode "substitution of maximal subparts" practice, as browsers do).
 std::string toValidUtf8(std::string_view text);

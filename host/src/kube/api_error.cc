@@ -142,11 +142,8 @@ std::string printable(std::string_view text) {
 std::string describeBody(int httpStatus, std::string_view body) {
   std::string prefix = "HTTP " + std::to_string(httpStatus) + ": ";
   if (body.empty()) return prefix + "empty body";
-  size_t cut = std::min(body.size(), kBodyPreviewBytes);
-  while (cut > 0 && cut < body.size() && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  return prefix + printable(body.substr(0, cut)) + (cut < body.size() ? "..." : "");
+  const std::string_view preview = common::utf8Prefix(body, kBodyPreviewBytes);
+  return prefix + printable(preview) + (preview.size() < body.size() ? "..." : "");
 }
 
 // Fills reason, message and details.retryAfterSeconds from a metav1.Status body. Returns false

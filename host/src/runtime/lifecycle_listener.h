@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <string>
 
 namespace wop::runtime {
@@ -40,5 +41,17 @@ class LifecycleListener {
   virtual ~LifecycleListener() = default;
   virtual void changed(const LifecycleEvent& event) = 0;
 };
+
+// Tells listener (if any) of event. A listener that throws is no failure of the caller's:
+// what it threw is returned for the caller's log line; empty when all went well.
+inline std::string tellListener(LifecycleListener* listener, const LifecycleEvent& event) {
+  if (!listener) return {};
+  try {
+    listener->changed(event);
+  } catch (const std::exception& e) {
+    return std::string("the lifecycle listener failed: ") + e.what();
+  }
+  return {};
+}
 
 }  // namespace wop::runtime

@@ -25,6 +25,7 @@ Operator::Operator(OperatorEnvironment env, OperatorSpec spec, std::shared_ptr<G
       supervisor_(env_.clock, env_.settings.restartBackoffBase, env_.settings.restartBackoffMax),
       logBudget_(env_.clock) {
   stats_.name = spec_.name;
+  stats_.moduleDigest = guests_->sourceDigest();
 }
 
 Operator::~Operator() = default;
@@ -43,13 +44,8 @@ kube::RequestOptions Operator::identity() const {
 void Operator::wake() { env_.scheduler.schedule(shared_from_this()); }
 
 void Operator::report(LifecycleEvent event) {
-  if (!env_.lifecycle) return;
   event.operatorName = spec_.name;
-  try {
-    env_.lifecycle->changed(event);
-  } catch (const std::exception& e) {
-    log(WOP_LOG_WARN, std::string("the lifecycle listener failed: ") + e.what());
-  }
+  if (auto failed = tellListener(env_.lifecycle, event); !failed.empty()) log(WOP_LOG_WARN, failed);
 }
 
 void Operator::wakeAt(common::TimePoint when) {

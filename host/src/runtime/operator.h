@@ -42,7 +42,8 @@ struct OperatorStats : SwapStats {
   uint64_t queuedKeys = 0;
   uint64_t memoryBytes = 0;  // the live guest's memory (Wasm: linear memory)
   std::string lastError;
-  bool swappable = false;  // swapping is on for it and its state can be captured
+  std::string moduleDigest;  // "sha256:<hex>" of the module file it runs; empty if none
+  bool swappable = false;    // swapping is on for it and its state can be captured
   bool swappedOut = false;
   bool cachesSynced = false;   // every informer it watches through has listed once
   double residentSeconds = 0;  // time with a live guest since the first start

@@ -56,6 +56,8 @@ class GuestFactory {
   }
   // What a snapshot must have been taken from to be restored by this factory.
   virtual std::string identity() const { return {}; }
+  // "sha256:<hex>" of the module file its guests come from; empty when there is none.
+  virtual std::string sourceDigest() const { return {}; }
   // The operator is swapped out: let go of what only its guests need (compiled code).
   virtual void releaseCode() {}
   // A guest whose state is the snapshot's: a new instance with the plan mapped over its memory.

@@ -12,7 +12,6 @@
 #include "common/log_text.h"
 #include "common/open_files.h"
 #include "hostcalls/abi_v1.h"
-#include "runtime/shards.h"
 #include "runtime/wasm_operator_guest.h"
 #include "snapshot/operator_snapshot.h"
 #include "wop_abi.h"
@@ -135,6 +134,17 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   return add(spec, std::move(*guests));
 }
 
+int64_t awaitReconciles(const std::function<int64_t()>& inFlight, std::chrono::milliseconds timeout,
+                        const std::atomic<bool>* stop) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int64_t left = inFlight();
+  while (left > 0 && std::chrono::steady_clock::now() < deadline && !(stop && stop->load())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    left = inFlight();
+  }
+  return left;
+}
+
 common::Status OperatorHost::replace(const OperatorSpec& spec,
                                      std::chrono::milliseconds drainTimeout) {
   std::shared_ptr<Operator> old;
@@ -151,11 +161,9 @@ common::Status OperatorHost::replace(const OperatorSpec& spec,
   // key never runs in both at once. The new one's informers replay the cache: every object is
   // queued again (level-based), so no key is lost with the old queues.
   old->stopTakingKeys();
-  const auto deadline = std::chrono::steady_clock::now() + drainTimeout;
-  while (old->metrics()->activeReconciles.load(std::memory_order_relaxed) > 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)awaitReconciles(
+      [&old] { return old->metrics()->activeReconciles.load(std::memory_order_relaxed); },
+      drainTimeout);
   remove(spec.name);
   old.reset();
   return add(spec, std::move(*guests));
@@ -164,13 +172,10 @@ common::Status OperatorHost::replace(const OperatorSpec& spec,
 Status OperatorHost::refused(const std::string& name, const Status& why) {
   // A module refused before its operator exists is reported here; later refusals by the
   // operator itself (Operator::refuse).
-  if (options_.lifecycle) {
-    try {
-      options_.lifecycle->changed(
-          {.change = LifecycleChange::kRefused, .operatorName = name, .detail = why.message()});
-    } catch (const std::exception& e) {
-      log(name, WOP_LOG_WARN, std::string("the lifecycle listener failed: ") + e.what());
-    }
+  const LifecycleEvent event{
+      .change = LifecycleChange::kRefused, .operatorName = name, .detail = why.message()};
+  if (auto failed = tellListener(options_.lifecycle.get(), event); !failed.empty()) {
+    log(name, WOP_LOG_WARN, failed);
   }
   return why.withContext("operator " + name);
 }
@@ -299,7 +304,7 @@ OperatorEnvironment OperatorHost::environment(const std::string& operatorName) {
   settings.swapIdleAfter = options_.swap.idleAfter;
   settings.swapPredict = options_.swap.predict;
   settings.snapshotDirectory = snapshotDirectory_;
-  return OperatorEnvironment{shardGate(shardOf(operatorName, shardCount())),
+  return OperatorEnvironment{shardGate(shardOf(operatorName)),
                              common::SystemClock::instance(),
                              timers_,
                              client_,
@@ -350,7 +355,7 @@ void OperatorHost::setTakingKeys(int shard, bool taking) {
   shardGate(shard).store(taking);
   if (!taking) return;
   for (const auto& op : operators()) {
-    if (shardOf(op->name(), shardCount()) == shard) schedule(op);
+    if (shardOf(op->name()) == shard) schedule(op);
   }
 }
 
@@ -365,7 +370,7 @@ int64_t OperatorHost::reconcilesInFlight() const {
 int64_t OperatorHost::reconcilesInFlight(int shard) const {
   int64_t inFlight = 0;
   for (const auto& op : operators()) {
-    if (shardOf(op->name(), shardCount()) != shard) continue;
+    if (shardOf(op->name()) != shard) continue;
     inFlight += op->metrics()->activeReconciles.load(std::memory_order_relaxed);
   }
   return inFlight;

@@ -29,6 +29,7 @@
 #include "runtime/operator.h"
 #include "runtime/operator_environment.h"
 #include "runtime/operator_spec.h"
+#include "runtime/shards.h"
 #include "wasm/engine.h"
 #include "wasm/guest_linker.h"
 #include "wasm/module_cache.h"
@@ -72,6 +73,11 @@ struct HostOptions {
   std::shared_ptr<LifecycleListener> lifecycle;
 };
 
+// Waits, polling every 10 ms, until inFlight() is 0, timeout has passed or *stop is set;
+// returns what is still in flight. For a drain before shutdown, a shard's hand-over, an upgrade.
+int64_t awaitReconciles(const std::function<int64_t()>& inFlight, std::chrono::milliseconds timeout,
+                        const std::atomic<bool>* stop = nullptr);
+
 class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
  public:
   OperatorHost(kube::Client& client, HostOptions options = {}, LogSink log = stderrLogSink());
@@ -112,6 +118,10 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   void setTakingKeys(int shard, bool taking);
   bool takingKeys(int shard) const { return shardGate(shard).load(); }
   int shardCount() const { return static_cast<int>(takingKeys_.size()); }
+  // The shard an operator of this name belongs to (runtime/shards.h).
+  int shardOf(const std::string& operatorName) const {
+    return runtime::shardOf(operatorName, shardCount());
+  }
   // Reconciles started and not finished, over all operators (for a graceful shutdown) or over
   // one shard's (to hand the shard over).
   int64_t reconcilesInFlight() const;

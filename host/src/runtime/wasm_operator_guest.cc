@@ -126,6 +126,7 @@ WasmGuestFactory::WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule mo
       name_(std::move(name)),
       reload_(std::move(reload)),
       identity_(module.module().identity()),
+      sourceDigest_(module.module().sourceDigest()),
       capturable_(module.module().capturableState().status()),
       capturedGlobals_(capturedGlobalsOf(module.module())) {
   module_.emplace(std::move(module));

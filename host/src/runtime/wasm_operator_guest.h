@@ -65,6 +65,7 @@ class WasmGuestFactory final : public GuestFactory {
       hostcalls::OperatorServices& services) override;
   common::Status capturable() const override { return capturable_; }
   std::string identity() const override { return identity_; }
+  std::string sourceDigest() const override { return sourceDigest_; }
   common::Result<std::unique_ptr<OperatorGuest>> restore(
       hostcalls::OperatorServices& services, const snapshot::OperatorSnapshot& snapshot,
       const snapshot::RestorePlan& plan) override;
@@ -81,6 +82,7 @@ class WasmGuestFactory final : public GuestFactory {
   const std::string name_;
   const Reload reload_;
   const std::string identity_;
+  const std::string sourceDigest_;
   const common::Status capturable_;
   const std::vector<std::string> capturedGlobals_;
 };

@@ -45,13 +45,7 @@ Json seriesJson(const EventSeries& series) {
 
 // text made valid UTF-8 and cut to at most max bytes at a character boundary.
 std::string validUtf8Within(std::string_view text, size_t max) {
-  std::string valid = common::isValidUtf8(text) ? std::string(text) : common::toValidUtf8(text);
-  if (valid.size() <= max) return valid;
-  size_t end = max;
-  // Back to the start of the character the limit falls in (continuation bytes are 10xxxxxx).
-  while (end > 0 && (static_cast<unsigned char>(valid[end]) & 0xC0) == 0x80) --end;
-  valid.resize(end);
-  return valid;
+  return std::string(common::utf8Prefix(common::toValidUtf8(text), max));
 }
 
 std::string dump(const Json& json) {

@@ -15,7 +15,6 @@
 
 #include "common/open_files.h"
 #include "runtime/operator_host.h"
-#include "runtime/shards.h"
 #include "server/cluster_flags.h"
 #include "server/endpoints.h"
 #include "server/health_checks.h"
@@ -163,11 +162,9 @@ namespace {
 // deadline to finish (their API calls still complete), then the lease is released.
 void drain(runtime::OperatorHost& host, std::chrono::milliseconds timeout) {
   host.setTakingKeys(false);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (host.reconcilesInFlight() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (const auto left = host.reconcilesInFlight(); left > 0) {
+  const auto left =
+      runtime::awaitReconciles([&host] { return host.reconcilesInFlight(); }, timeout);
+  if (left > 0) {
     host.log("", WOP_LOG_WARN,
              std::to_string(left) +
                  " reconcile(s) still in flight after the graceful shutdown "
@@ -328,10 +325,10 @@ int runCommand(const ParsedFlags& flags) {
     // keys writes its status.
     controller = std::make_unique<WasmOperatorController>(
         host, process.client(),
-        WasmOperatorControllerOptions{
-            .lifecycle = slot.get(), .writesStatus = [&host](const std::string& name) {
-              return host.takingKeys(runtime::shardOf(name, host.shardCount()));
-            }});
+        WasmOperatorControllerOptions{.lifecycle = slot.get(),
+                                      .writesStatus = [&host](const std::string& name) {
+                                        return host.takingKeys(host.shardOf(name));
+                                      }});
     controller->start();
     slot->attach(controller.get());
     host.log("", WOP_LOG_INFO, "running the cluster's WasmOperator objects");

@@ -312,12 +312,10 @@ void Sharding::handOver(int shard) {
   host_.setTakingKeys(shard, false);
   // The lease is still ours and renewed meanwhile; half the renew deadline keeps the wait
   // well inside what a renewal may take.
-  const auto deadline = std::chrono::steady_clock::now() + election_.renewDeadline / 2;
-  while (host_.reconcilesInFlight(shard) > 0 && std::chrono::steady_clock::now() < deadline &&
-         !stopping_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (const auto left = host_.reconcilesInFlight(shard); left > 0) {
+  const auto left =
+      runtime::awaitReconciles([this, shard] { return host_.reconcilesInFlight(shard); },
+                               election_.renewDeadline / 2, &stopping_);
+  if (left > 0) {
     host_.log("", WOP_LOG_WARN,
               std::to_string(left) + " reconcile(s) of shard " + std::to_string(shard) +
                   " still in flight at its hand-over: their keys run again on the next holder");

@@ -1,9 +1,6 @@
 #include "server/wasm_operator_controller.h"
 
-#include "common/file.h"
-#include "common/limits.h"
 #include "server/operator_definitions.h"
-#include "wasm/module_cache.h"
 #include "wop_abi.h"
 
 namespace wop::server {
@@ -13,20 +10,6 @@ namespace {
 using Json = nlohmann::json;
 
 std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
-
-// "sha256:<hex>" of the module file as it is now; "" when it cannot be read.
-std::string moduleDigest(const std::string& path) {
-  auto bytes = common::readFileBytes(path, limits::kMaxModuleBytes);
-  return bytes ? "sha256:" + wasm::sha256Hex(*bytes) : std::string();
-}
-
-int64_t generationOf(const Json& object) {
-  const Json* metadata = object.contains("metadata") ? &object["metadata"] : nullptr;
-  if (!metadata || !metadata->contains("generation") || !(*metadata)["generation"].is_number()) {
-    return 0;
-  }
-  return (*metadata)["generation"].get<int64_t>();
-}
 
 }  // namespace
 
@@ -73,11 +56,8 @@ ObjectReference WasmOperatorController::regarding(const std::string& operatorNam
                             .name = operatorName,
                             .uid = ""};
   std::lock_guard lock(mutex_);
-  if (auto it = tracked_.find(operatorName); it != tracked_.end()) {
-    const Json& object = it->second.object;
-    if (object.is_object() && object.contains("metadata") && object["metadata"].is_object()) {
-      reference.uid = object["metadata"].value("uid", "");
-    }
+  if (auto it = tracked_.find(operatorName); it != tracked_.end() && it->second.object) {
+    reference.uid = it->second.object->uid;
   }
   return reference;
 }
@@ -93,12 +73,10 @@ void WasmOperatorController::changed(const runtime::LifecycleEvent& event) {
 }
 
 void WasmOperatorController::onObject(const cache::ObjectPtr& object) {
-  Json parsed = Json::parse(object->json, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return;
   {
     // The queue is added to under the lock the worker waits with: no wake-up is missed.
     std::lock_guard lock(mutex_);
-    tracked_[object->name].object = std::move(parsed);
+    tracked_[object->name].object = object;
     queue_.add(object->name);
   }
   wake_.notify_all();
@@ -147,20 +125,20 @@ void WasmOperatorController::reconcile(const std::string& name) {
     if (it == tracked_.end()) return;
     tracked = it->second;
   }
-  if (tracked.object.is_null()) {
+  if (!tracked.object) {
     if (tracked.outcome && tracked.outcome->running) {
       host_.remove(name);
       host_.log(name, WOP_LOG_INFO, "WasmOperator deleted: unloaded");
     }
     std::lock_guard lock(mutex_);
-    if (auto it = tracked_.find(name); it != tracked_.end() && it->second.object.is_null()) {
+    if (auto it = tracked_.find(name); it != tracked_.end() && !it->second.object) {
       tracked_.erase(it);
     }
     return;
   }
   const auto now = std::chrono::steady_clock::now();
   const bool newGeneration =
-      !tracked.outcome || tracked.outcome->generation != generationOf(tracked.object);
+      !tracked.outcome || tracked.outcome->generation != tracked.object->generation;
   // A refused operator is tried again now and then: what refused it may have been fixed
   // outside its object (a ServiceAccount's RBAC, the module file).
   const bool retryRefused = tracked.outcome && !tracked.outcome->running &&
@@ -182,8 +160,9 @@ void WasmOperatorController::reconcile(const std::string& name) {
   queue_.addAfter(name, options_.statusPeriod);
 }
 
-void WasmOperatorController::apply(const std::string& name, const Json& object, Tracked& tracked) {
-  const int64_t generation = generationOf(object);
+void WasmOperatorController::apply(const std::string& name, const cache::ObjectPtr& object,
+                                   Tracked& tracked) {
+  const int64_t generation = object->generation;
   const bool wasRunning = tracked.outcome && tracked.outcome->running;
   WasmOperatorOutcome next = wasRunning ? *tracked.outcome : WasmOperatorOutcome{};
   next.generation = generation;
@@ -195,29 +174,29 @@ void WasmOperatorController::apply(const std::string& name, const Json& object, 
     next.reason = reason;
     next.message = firstLine(message);
   };
-  auto spec = parseWasmOperator(object, "WasmOperator " + name, "");
+  // Parsed once per generation applied, not per informer event.
+  auto spec = parseWasmOperator(Json::parse(object->json, nullptr, /*allow_exceptions=*/false),
+                                "WasmOperator " + name, "");
   if (!spec) {
     refuse("InvalidSpec", spec.status().message());
   } else {
-    const std::string digest = moduleDigest(spec->modulePath);
     const auto applied =
         wasRunning ? host_.replace(*spec, options_.drainTimeout) : host_.add(*spec);
     if (!applied.isOk()) {
       refuse(wasRunning ? "UpgradeRefused" : "ModuleRefused", applied.message());
     } else {
-      next = WasmOperatorOutcome{.generation = generation,
-                                 .running = true,
-                                 .degraded = false,
-                                 .reason = "",
-                                 .message = "",
-                                 .moduleDigest = digest};
+      next = WasmOperatorOutcome{.generation = generation, .running = true};
+      const auto stats = host_.stats(name);
+      const std::string digest = stats ? stats->moduleDigest : "";
       host_.log(name, WOP_LOG_INFO,
                 std::string(wasRunning ? "upgraded" : "loaded") + " from WasmOperator generation " +
                     std::to_string(generation) + " (" + digest + ")");
-      if (wasRunning && options_.lifecycle) {
-        options_.lifecycle->changed({.change = runtime::LifecycleChange::kUpgraded,
-                                     .operatorName = name,
-                                     .detail = digest});
+      if (wasRunning) {
+        const runtime::LifecycleEvent upgraded{
+            .change = runtime::LifecycleChange::kUpgraded, .operatorName = name, .detail = digest};
+        if (auto failed = runtime::tellListener(options_.lifecycle, upgraded); !failed.empty()) {
+          host_.log(name, WOP_LOG_WARN, failed);
+        }
       }
     }
   }

@@ -73,7 +73,7 @@ class WasmOperatorController {
 
  private:
   struct Tracked {
-    nlohmann::json object;                       // as last seen in the cache; null once deleted
+    cache::ObjectPtr object;                     // as last seen in the cache; null once deleted
     std::optional<WasmOperatorOutcome> outcome;  // what the host runs for it, if anything
     nlohmann::json lastStatus;                   // the last status written
     std::chrono::steady_clock::time_point appliedAt{};  // when outcome was last decided
@@ -83,7 +83,7 @@ class WasmOperatorController {
   void onGone(const cache::ObjectPtr& object);
   void loop(std::stop_token stop);
   void reconcile(const std::string& name);
-  void apply(const std::string& name, const nlohmann::json& object, Tracked& tracked);
+  void apply(const std::string& name, const cache::ObjectPtr& object, Tracked& tracked);
   void writeStatus(const std::string& name, Tracked& tracked);
 
   runtime::OperatorHost& host_;

@@ -76,8 +76,8 @@ Json wasmOperatorStatus(const WasmOperatorOutcome& outcome, const runtime::Opera
       conditions, "Degraded", outcome.degraded, outcome.degraded ? outcome.reason : "AsSpecified",
       outcome.degraded ? outcome.message : "the latest spec is applied", outcome.generation, now);
   status["conditions"] = std::move(conditions);
-  if (!outcome.moduleDigest.empty()) status["moduleDigest"] = outcome.moduleDigest;
   if (stats) {
+    if (!stats->moduleDigest.empty()) status["moduleDigest"] = stats->moduleDigest;
     status["memory"] = stats->swappedOut ? "Swapped" : "Resident";
     status["reconciles"] = stats->reconciles;
     status["errors"] = stats->reconcileErrors;

@@ -22,9 +22,8 @@ struct WasmOperatorOutcome {
   // Degraded: the latest spec could not be applied (invalid, or its module refused) while an
   // older version keeps running. reason and message say why (message one line).
   bool degraded = false;
-  std::string reason;        // CamelCase
-  std::string message;       // one line
-  std::string moduleDigest;  // "sha256:<hex>" of the module running ("" when none)
+  std::string reason;   // CamelCase
+  std::string message;  // one line
 };
 
 // Sets (or adds) condition `type` in conditions (a JSON array), as meta.SetStatusCondition.
@@ -32,8 +31,9 @@ void setStatusCondition(nlohmann::json& conditions, const std::string& type, boo
                         const std::string& reason, const std::string& message,
                         int64_t observedGeneration, common::WallTime now);
 
-// The whole status object: outcome, the running operator's stats (when running), and the
-// conditions carried over from previous (the last status written; null when none).
+// The whole status object: outcome, the running operator's stats (when running: its counters
+// and the digest of the module it runs), and the conditions carried over from previous (the
+// last status written; null when none).
 nlohmann::json wasmOperatorStatus(const WasmOperatorOutcome& outcome,
                                   const runtime::OperatorStats* stats,
                                   const nlohmann::json& previous, common::WallTime now);

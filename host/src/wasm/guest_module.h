@@ -82,6 +82,10 @@ class GuestModule {
   const std::string& identity() const { return identity_; }
   const common::Result<CapturableState>& capturableState() const { return *capturable_; }
   void setOrigin(std::string identity, common::Result<CapturableState> capturable);
+  // "sha256:<hex>" of the module file's bytes as the cache read them (what a WasmOperator's
+  // status names and a definition may pin); empty when it was not read from a file.
+  const std::string& sourceDigest() const { return sourceDigest_; }
+  void setSourceDigest(std::string digest) { sourceDigest_ = std::move(digest); }
 
  private:
   GuestModule(std::string name, std::shared_ptr<const wasmtime::Module> module)
@@ -92,6 +96,7 @@ class GuestModule {
   // and let it go (its code unmapped) when nobody does.
   std::shared_ptr<const wasmtime::Module> module_;
   std::string identity_;
+  std::string sourceDigest_;
   bool instantiationRunsCode_ = true;
   std::shared_ptr<const common::Result<CapturableState>> capturable_ =
       std::make_shared<const common::Result<CapturableState>>(

@@ -113,13 +113,14 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
                                               const ModuleRequirements& requirements) {
   auto bytes = common::readFileBytes(path, limits::kMaxModuleBytes);
   if (!bytes) return bytes.status().withContext("loading module " + path);
-  if (!requirements.sha256.empty()) {
-    if (const std::string digest = sha256Hex(*bytes); digest != requirements.sha256) {
-      return Status(StatusCode::kInvalidArgument, "loading module " + path + ": its sha256 is " +
-                                                      digest + ", not the " + requirements.sha256 +
-                                                      " its definition pins");
-    }
+  // The file's digest, as read: checked against a pin, and named in a WasmOperator's status.
+  const std::string fileSha256 = sha256Hex(*bytes);
+  if (!requirements.sha256.empty() && fileSha256 != requirements.sha256) {
+    return Status(StatusCode::kInvalidArgument, "loading module " + path + ": its sha256 is " +
+                                                    fileSha256 + ", not the " +
+                                                    requirements.sha256 + " its definition pins");
   }
+  bool transformed = false;  // bytes are no longer the file's (a key hash of their own)
   if (path.ends_with(".wat")) {
     // WebAssembly text (handy for small test guests): converted, then treated like binary.
     std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
@@ -129,6 +130,7 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
                     "loading module " + path + ": " + binary.err().message());
     }
     bytes = binary.unwrap();
+    transformed = true;
   }
   // Refused before anything is compiled, on what the bytes say (guest_module.h).
   auto summary = GuestModule::precheck(*bytes, path, requirements);
@@ -140,14 +142,17 @@ common::Result<GuestModule> ModuleCache::load(const std::string& path,
     auto exported = exportHiddenGlobals(*bytes, capturable->hiddenMutableGlobals);
     if (exported) {
       bytes = std::move(*exported);
+      transformed = true;
     } else {
       capturable = exported.status();
     }
   }
-  const std::string key = sha256Hex(*bytes) + "-" + engine_.fingerprint();
+  const std::string key =
+      (transformed ? sha256Hex(*bytes) : fileSha256) + "-" + engine_.fingerprint();
   auto withOrigin = [&](common::Result<GuestModule> module) {
     if (module) {
       module->setOrigin(key, std::move(capturable));
+      module->setSourceDigest("sha256:" + fileSha256);
       module->setInstantiationRunsCode(summary->hasStartFunction);
     }
     return module;

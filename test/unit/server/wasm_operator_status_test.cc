@@ -36,7 +36,8 @@ TEST(WasmOperatorStatus, RunningWithItsCounters) {
   stats.reconciles = 7;
   stats.restarts = 1;
   stats.swapOuts = 3;
-  WasmOperatorOutcome outcome{.generation = 4, .running = true, .moduleDigest = "sha256:ab"};
+  stats.moduleDigest = "sha256:ab";
+  WasmOperatorOutcome outcome{.generation = 4, .running = true};
   const Json status = wasmOperatorStatus(outcome, &stats, nullptr, at(0));
   EXPECT_EQ(status["phase"], "Running");
   EXPECT_EQ(status["memory"], "Swapped");
@@ -54,14 +55,14 @@ TEST(WasmOperatorStatus, RunningWithItsCounters) {
 }
 
 TEST(WasmOperatorStatus, ARefusedUpgradeIsDegradedWhileTheOldVersionRuns) {
-  runtime::OperatorStats stats;
+  runtime::OperatorStats stats;  // the old version's, still running
   stats.state = runtime::OperatorState::kRunning;
+  stats.moduleDigest = "sha256:old";
   WasmOperatorOutcome outcome{.generation = 2,
                               .running = true,
                               .degraded = true,
                               .reason = "UpgradeRefused",
-                              .message = "not a WebAssembly module",
-                              .moduleDigest = "sha256:old"};
+                              .message = "not a WebAssembly module"};
   const Json status = wasmOperatorStatus(outcome, &stats, nullptr, at(0));
   EXPECT_EQ(status["phase"], "Degraded");
   EXPECT_EQ(status["conditions"][0]["status"], "True");  // still Ready: the old one runs

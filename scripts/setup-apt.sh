@@ -17,6 +17,8 @@ packages=(
   libmicrohttpd-dev
   # test control plane and benchmarks
   openssl curl python3 python3-matplotlib python3-prometheus-client procps
+  # OCI registry tests (issue 13): a real registry on loopback, bcrypt htpasswd for its basic auth
+  docker-registry apache2-utils
 )
 
 take_lock apt

@@ -11,6 +11,7 @@ need_cmd cargo "install Rust (rustup) to build Wasmtime's C API"
 need_cmd go "install Go 1.25 or newer to build the test control plane"
 wasmtime_prefix=$(bash "$WOP_ROOT/scripts/setup-wasmtime.sh")
 kube_bin=$(bash "$WOP_ROOT/scripts/setup-kubernetes.sh")
+oras_bin=$(bash "$WOP_ROOT/scripts/setup-oras.sh")
 
 mkdir -p "$build_dir"
 cat > "$build_dir/deps.cmake.tmp" <<CMAKE
@@ -20,6 +21,8 @@ set(WOP_WASMTIME_VERSION "$WOP_WASMTIME_VERSION" CACHE STRING "" FORCE)
 set(WOP_KUBE_BIN "$kube_bin" CACHE PATH "" FORCE)
 set(WOP_KUBERNETES_VERSION "$WOP_KUBERNETES_VERSION" CACHE STRING "" FORCE)
 set(WOP_ETCD_VERSION "$WOP_ETCD_VERSION" CACHE STRING "" FORCE)
+set(WOP_ORAS_BIN "$oras_bin" CACHE FILEPATH "" FORCE)
+set(WOP_ORAS_VERSION "$WOP_ORAS_VERSION" CACHE STRING "" FORCE)
 set(WOP_LLVM_MAJOR "$WOP_LLVM_MAJOR" CACHE STRING "" FORCE)
 CMAKE
 # Only touch deps.cmake when it changes, so CMake does not reconfigure for nothing.

@@ -9,7 +9,7 @@ modules pushed by the real oras client, not by our own code alone.
       files.url("ring.wasm")                                                # https://127.0.0.1:PORT/ring.wasm
 
 Certificates: pass pki_dir= a control plane's pki/ (testenv/controlplane.py: ca.crt, ca.key) to
-sign with the CA the host already trusts, or ca= a CertificateAuthority to share one between
+sign with the CA the host already trusts, or ca= a CertificateAuthority (testenv/ca.py) to share one between
 servers; with neither, each server makes its own CA. `ca_file` is the CA certificate to trust.
 
 Tools: docker-registry and htpasswd come from scripts/setup-apt.sh; oras from
@@ -38,6 +38,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+# CaError and CertificateAuthority are for callers: one import gives a test all it needs.
+from ca import CaError, CertificateAuthority, pick_ca  # noqa: E402,F401
 from deps import read_deps  # noqa: E402
 
 START_TIMEOUT_S = 20
@@ -79,13 +81,6 @@ def oras_binary(build=None):
     return path
 
 
-def _openssl(args, cwd):
-    result = subprocess.run([_tool("openssl", "scripts/setup-apt.sh")] + args, cwd=cwd,
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RegistryError(f"openssl {' '.join(args[:2])} failed: {result.stderr.strip()}")
-
-
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -96,55 +91,6 @@ def _die_with_parent():
     # Runs in the child before exec: SIGKILL when the thread that started it ends, so when the
     # test process goes, however it goes. Start servers from the main thread.
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-# ---------------------------------------------------------------------------- certificates
-
-class CertificateAuthority:
-    """A CA that signs server certificates for 127.0.0.1 and localhost."""
-
-    def __init__(self, cert_file, key_file):
-        self.cert_file, self.key_file = cert_file, key_file
-
-    @classmethod
-    def create(cls, folder):
-        os.makedirs(folder, exist_ok=True)
-        _openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-                  "-days", "30", "-subj", "/CN=wasm-operator-registry-test-ca"], folder)
-        return cls(os.path.join(folder, "ca.crt"), os.path.join(folder, "ca.key"))
-
-    @classmethod
-    def from_pki(cls, pki_dir):
-        """The test control plane's CA (testenv/controlplane.py writes pki/ca.crt and ca.key)."""
-        ca = cls(os.path.join(pki_dir, "ca.crt"), os.path.join(pki_dir, "ca.key"))
-        for f in (ca.cert_file, ca.key_file):
-            if not os.path.isfile(f):
-                raise RegistryError(f"{f} not found: not a control plane's pki folder")
-        return ca
-
-    def issue_server(self, folder, name):
-        """(cert, key) in folder, valid for 127.0.0.1 and localhost."""
-        os.makedirs(folder, exist_ok=True)
-        ext = os.path.join(folder, f"{name}.ext")
-        with open(ext, "w") as f:
-            f.write("extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n"
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-        _openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                  "-subj", f"/CN={name}"], folder)
-        # A serial of its own rather than -CAcreateserial: the control plane's pki folder is
-        # not ours to write into.
-        _openssl(["x509", "-req", "-in", f"{name}.csr", "-CA", self.cert_file, "-CAkey", self.key_file,
-                  "-set_serial", str(secrets.randbits(63)), "-out", f"{name}.crt", "-days", "30",
-                  "-extfile", ext], folder)
-        return os.path.join(folder, f"{name}.crt"), os.path.join(folder, f"{name}.key")
-
-
-def _pick_ca(ca, pki_dir, folder):
-    if ca:
-        return ca
-    if pki_dir:
-        return CertificateAuthority.from_pki(pki_dir)
-    return CertificateAuthority.create(os.path.join(folder, "ca"))
 
 
 # ---------------------------------------------------------------------------- registry
@@ -175,7 +121,7 @@ class Registry:
         binary = _tool("docker-registry", "scripts/setup-apt.sh")
         self.dir = tempfile.mkdtemp(prefix="wop-registry-")
         try:
-            self.ca = _pick_ca(self._ca, self._pki_dir, self.dir)
+            self.ca = pick_ca(self._ca, self._pki_dir, self.dir)
             cert, key = self.ca.issue_server(os.path.join(self.dir, "tls"), "registry")
             auth = self._write_htpasswd() if self.users else None
             last = ""
@@ -397,7 +343,7 @@ class HttpsFileServer:
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="wop-files-")
         try:
-            self.ca = _pick_ca(self._ca, self._pki_dir, self.dir)
+            self.ca = pick_ca(self._ca, self._pki_dir, self.dir)
             cert, key = self.ca.issue_server(os.path.join(self.dir, "tls"), "files")
             if isinstance(self._content, dict):
                 self.root = os.path.join(self.dir, "files")

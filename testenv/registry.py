@@ -9,8 +9,9 @@ modules pushed by the real oras client, not by our own code alone.
       files.url("ring.wasm")                                                # https://127.0.0.1:PORT/ring.wasm
 
 Certificates: pass pki_dir= a control plane's pki/ (testenv/controlplane.py: ca.crt, ca.key) to
-sign with the CA the host already trusts, or ca= a CertificateAuthority (testenv/ca.py) to share one between
-servers; with neither, each server makes its own CA. `ca_file` is the CA certificate to trust.
+sign with the CA the host already trusts, or ca= a CertificateAuthority (testenv/ca.py) to
+share one between servers; with neither, each server makes its own CA. `ca_file` is the CA
+certificate to trust.
 
 Tools: docker-registry and htpasswd come from scripts/setup-apt.sh; oras from
 scripts/setup-oras.sh, found through $WOP_ORAS_BIN (CTest sets it) or build/deps.cmake.

@@ -30,16 +30,16 @@ Operator::Operator(OperatorEnvironment env, OperatorSpec spec, std::shared_ptr<G
 
 Operator::~Operator() = default;
 
-kube::RequestOptions Operator::identity() const {
-  // Its own flow: it shares the host's API rate with the other operators, by turns. A trusted
-  // operator (start() refuses any other without a ServiceAccount) acts as the host.
-  if (spec_.serviceAccountName.empty()) return {.flow = spec_.name};
-  const std::string& ns = spec_.serviceAccountNamespace;
-  return {.impersonateUser = "system:serviceaccount:" + ns + ":" + spec_.serviceAccountName,
+kube::RequestOptions operatorIdentity(const OperatorSpec& spec) {
+  if (spec.serviceAccountName.empty()) return {.flow = spec.name};
+  const std::string& ns = spec.serviceAccountNamespace;
+  return {.impersonateUser = "system:serviceaccount:" + ns + ":" + spec.serviceAccountName,
           .impersonateGroups = {"system:serviceaccounts", "system:serviceaccounts:" + ns,
                                 "system:authenticated"},
-          .flow = spec_.name};
+          .flow = spec.name};
 }
+
+kube::RequestOptions Operator::identity() const { return operatorIdentity(spec_); }
 
 void Operator::wake() { env_.scheduler.schedule(shared_from_this()); }
 

@@ -49,6 +49,11 @@ struct OperatorStats : SwapStats {
   double residentSeconds = 0;  // time with a live guest since the first start
 };
 
+// Who an operator's API requests act as: its ServiceAccount, impersonated, in its own flow of
+// the host's API rate; a trusted operator (start() refuses any other without a ServiceAccount)
+// acts as the host.
+kube::RequestOptions operatorIdentity(const OperatorSpec& spec);
+
 class Operator final : public hostcalls::OperatorServices,
                        public ControllerEvents,
                        public std::enable_shared_from_this<Operator> {

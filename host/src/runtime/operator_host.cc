@@ -80,14 +80,17 @@ OperatorHost::~OperatorHost() {
   }
 }
 
+std::string OperatorHost::artifactDirectory() const {
+  return options_.artifactDirectory.empty() ? defaultCacheDirectory() + "/artifacts"
+                                            : options_.artifactDirectory;
+}
+
 // Made at the first Wasm operator: a host of native guests only (the ring benchmark's) then
 // pays neither the engine's memory nor its epoch ticker's 100 wake-ups a second.
 OperatorHost::Wasm& OperatorHost::wasm() {
   std::lock_guard lock(wasmMutex_);
   if (wasm_) return *wasm_;
-  auto state = std::make_unique<Wasm>(options_.artifactDirectory.empty()
-                                          ? defaultCacheDirectory() + "/artifacts"
-                                          : options_.artifactDirectory);
+  auto state = std::make_unique<Wasm>(artifactDirectory());
   auto linker = wasm::GuestLinker::create(state->engine, hostcalls::defineAbiV1);
   if (!linker) {
     // Defining our own host functions cannot fail unless the build is broken.

@@ -83,6 +83,8 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   OperatorHost(kube::Client& client, HostOptions options = {}, LogSink log = stderrLogSink());
   ~OperatorHost() override;
   OperatorHost(const OperatorHost&) = delete;
+  // Where compiled modules are kept (HostOptions::artifactDirectory, or its default).
+  std::string artifactDirectory() const;
   OperatorHost& operator=(const OperatorHost&) = delete;
 
   // Loads and starts an operator. Fails (and the operator is not added) when its module is

@@ -6,7 +6,9 @@
 #include "common/file.h"
 #include "common/json_fields.h"
 #include "common/limits.h"
+#include "common/sha256.h"
 #include "common/yaml.h"
+#include "fetch/oci_reference.h"
 
 namespace wop::server {
 namespace {
@@ -23,16 +25,13 @@ Status invalid(const std::string& where, const std::string& what) {
   return Status(StatusCode::kInvalidArgument, where + ": " + what);
 }
 
-bool isSha256Hex(const std::string& text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+bool isString(const Json& object, const char* key) {
+  return object.contains(key) && object[key].is_string() && !object[key].get<std::string>().empty();
 }
 
-// spec.module: exactly one source, as the CRD's rule says. The file mode runs `path` only; the
-// other sources are fetched by the WasmOperator controller, which is not built yet.
+// spec.module: exactly one source, as the CRD's rule says, and its pin.
 Status parseModule(const Json& body, const std::string& named, const std::filesystem::path& folder,
-                   runtime::OperatorSpec& spec) {
+                   WasmOperatorDefinition& definition) {
   if (!body.contains("module")) return invalid(named, "spec.module is required");
   const Json& module = body["module"];
   if (!module.is_object()) {
@@ -44,25 +43,57 @@ Status parseModule(const Json& body, const std::string& named, const std::filesy
   if (given != 1) {
     return invalid(named, "spec.module needs exactly one of image, configMapRef, url or path");
   }
+  fetch::ModuleSource& source = definition.module;
   if (module.contains("sha256")) {
-    if (!module["sha256"].is_string() || !isSha256Hex(module["sha256"].get<std::string>())) {
+    if (!module["sha256"].is_string() ||
+        !common::isSha256Hex(module["sha256"].get<std::string>())) {
       return invalid(named, "spec.module.sha256 must be 64 lower-case hex digits");
     }
-    spec.moduleSha256 = module["sha256"].get<std::string>();
+    source.sha256 = module["sha256"].get<std::string>();
+    definition.spec.moduleSha256 = source.sha256;
   }
-  for (const char* remote : {"image", "configMapRef", "url"}) {
-    if (module.contains(remote)) {
-      return invalid(named, std::string("spec.module.") + remote +
-                                ": this host reads modules from files only so far; use "
-                                "spec.module.path");
+  if (module.contains("image")) {
+    if (!isString(module, "image")) return invalid(named, "spec.module.image must be a reference");
+    auto reference = fetch::parseOciReference(module["image"].get<std::string>());
+    if (!reference) return invalid(named, "spec.module." + reference.status().message());
+    source.image = module["image"].get<std::string>();
+    if (module.contains("imagePullSecrets")) {
+      const Json& secrets = module["imagePullSecrets"];
+      if (!secrets.is_array() || secrets.size() > 16) {
+        return invalid(named,
+                       "spec.module.imagePullSecrets must be a list of at most 16 {name: S}");
+      }
+      for (const Json& secret : secrets) {
+        if (!secret.is_object() || !isString(secret, "name")) {
+          return invalid(named, "spec.module.imagePullSecrets items must be {name: SECRET}");
+        }
+        source.imagePullSecrets.push_back(secret["name"].get<std::string>());
+      }
     }
+    return Status::ok();
   }
-  if (!module["path"].is_string() || module["path"].get<std::string>().empty()) {
-    return invalid(named, "spec.module.path must be a file name");
+  if (module.contains("configMapRef")) {
+    const Json& ref = module["configMapRef"];
+    if (!ref.is_object() || !isString(ref, "namespace") || !isString(ref, "name") ||
+        !isString(ref, "key")) {
+      return invalid(named, "spec.module.configMapRef must be {namespace: NS, name: N, key: K}");
+    }
+    source.configMap = {ref["namespace"].get<std::string>(), ref["name"].get<std::string>(),
+                        ref["key"].get<std::string>()};
+    return Status::ok();
   }
+  if (module.contains("url")) {
+    if (!isString(module, "url") || !module["url"].get<std::string>().starts_with("https://")) {
+      return invalid(named, "spec.module.url must be an https:// address");
+    }
+    if (source.sha256.empty()) return invalid(named, "a module from a url needs its sha256");
+    source.url = module["url"].get<std::string>();
+    return Status::ok();
+  }
+  if (!isString(module, "path")) return invalid(named, "spec.module.path must be a file name");
   const std::filesystem::path path = module["path"].get<std::string>();
-  spec.modulePath =
-      path.is_absolute() ? path.string() : (folder / path).lexically_normal().string();
+  source.path = path.is_absolute() ? path.string() : (folder / path).lexically_normal().string();
+  definition.spec.modulePath = source.path;
   return Status::ok();
 }
 
@@ -98,12 +129,13 @@ Status parseIdentity(const Json& body, const std::string& named, runtime::Operat
 
 }  // namespace
 
-common::Result<runtime::OperatorSpec> parseWasmOperator(const Json& doc, const std::string& where,
-                                                        const std::filesystem::path& folder) {
+common::Result<WasmOperatorDefinition> parseWasmOperator(const Json& doc, const std::string& where,
+                                                         const std::filesystem::path& folder) {
   if (!doc.is_object()) return invalid(where, "is not a mapping");
   if (common::stringField(doc, "kind") != "WasmOperator")
     return invalid(where, "kind must be WasmOperator");
-  runtime::OperatorSpec spec;
+  WasmOperatorDefinition definition;
+  runtime::OperatorSpec& spec = definition.spec;
   if (!doc.contains("metadata") || !doc["metadata"].is_object() ||
       !doc["metadata"].contains("name") || !doc["metadata"]["name"].is_string()) {
     return invalid(where, "metadata.name is required");
@@ -112,7 +144,7 @@ common::Result<runtime::OperatorSpec> parseWasmOperator(const Json& doc, const s
   const std::string named = where + " (" + spec.name + ")";
   if (!doc.contains("spec") || !doc["spec"].is_object()) return invalid(named, "spec is required");
   const Json& body = doc["spec"];
-  if (auto module = parseModule(body, named, folder, spec); !module.isOk()) return module;
+  if (auto module = parseModule(body, named, folder, definition); !module.isOk()) return module;
   if (auto identity = parseIdentity(body, named, spec); !identity.isOk()) return identity;
   if (body.contains("config")) {
     if (!body["config"].is_object()) return invalid(named, "spec.config must be a mapping");
@@ -153,7 +185,7 @@ common::Result<runtime::OperatorSpec> parseWasmOperator(const Json& doc, const s
       spec.swapIdleAfter = std::chrono::milliseconds(swap["idleAfterMs"].get<int64_t>());
     }
   }
-  return spec;
+  return definition;
 }
 
 common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(
@@ -163,10 +195,16 @@ common::Result<std::vector<runtime::OperatorSpec>> parseOperatorDefinitions(
   const auto folder = std::filesystem::path(path).parent_path();
   std::vector<runtime::OperatorSpec> specs;
   for (size_t i = 0; i < documents->size(); ++i) {
-    auto spec =
-        parseWasmOperator((*documents)[i], path + ": document " + std::to_string(i + 1), folder);
-    if (!spec) return spec.status();
-    specs.push_back(std::move(*spec));
+    const std::string where = path + ": document " + std::to_string(i + 1);
+    auto definition = parseWasmOperator((*documents)[i], where, folder);
+    if (!definition) return definition.status();
+    if (!definition->module.isPath()) {
+      return invalid(where + " (" + definition->spec.name + ")",
+                     "spec.module: the file mode runs modules from paths only; "
+                     "`wasm-operator run` without --operators fetches " +
+                         definition->module.describe());
+    }
+    specs.push_back(std::move(definition->spec));
   }
   return specs;
 }

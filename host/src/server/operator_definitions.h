@@ -10,8 +10,8 @@
 //     config: {inputNamespace: ring-0, outputNamespace: ring-1}
 //     limits: {memoryMiB: 64, entryTimeoutMs: 1000}
 //
-// The file mode runs modules from paths only; image, configMapRef and url are refused with a
-// message saying so.
+// The file mode runs modules from paths only (image, configMapRef and url are refused with a
+// message saying so); the WasmOperator controller fetches the others (fetch/module_fetcher.h).
 #pragma once
 
 #include <filesystem>
@@ -20,15 +20,23 @@
 #include <vector>
 
 #include "common/status.h"
+#include "fetch/module_source.h"
 #include "runtime/operator_spec.h"
 
 namespace wop::server {
 
+// A WasmOperator as read: the spec the host runs, and where its module comes from. For a
+// `path` source spec.modulePath is set; for the others the module is fetched first.
+struct WasmOperatorDefinition {
+  runtime::OperatorSpec spec;
+  fetch::ModuleSource module;
+};
+
 // One WasmOperator object (a file's document or the API server's object). where prefixes
 // errors; a relative module path is taken from folder.
-common::Result<runtime::OperatorSpec> parseWasmOperator(const nlohmann::json& doc,
-                                                        const std::string& where,
-                                                        const std::filesystem::path& folder);
+common::Result<WasmOperatorDefinition> parseWasmOperator(const nlohmann::json& doc,
+                                                         const std::string& where,
+                                                         const std::filesystem::path& folder);
 
 // Errors name the file, the document and the field.
 common::Result<std::vector<runtime::OperatorSpec>> loadOperatorDefinitions(const std::string& path);

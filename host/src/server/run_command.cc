@@ -13,7 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/limits.h"
 #include "common/open_files.h"
+#include "fetch/https_client.h"
+#include "fetch/module_store.h"
 #include "runtime/operator_host.h"
 #include "server/cluster_flags.h"
 #include "server/endpoints.h"
@@ -128,6 +131,9 @@ FlagSet runFlags() {
                        "the operator definitions (WasmOperator objects in files); without it, the "
                        "host runs the WasmOperator objects of the cluster"));
   flags.add(clusterFlags());
+  flags.add(Flag::text("module-ca-file", "F",
+                       "PEM CA certificates trusted for module downloads (registries, urls) "
+                       "beside the system's"));
   flags.add(Flag::text("artifact-dir", "D",
                        "compiled modules (default ~/.cache/wasm-operator/artifacts)"));
   flags.add(
@@ -250,6 +256,11 @@ int runCommand(const ParsedFlags& flags) {
   // Lifecycle Events regard each WasmOperator object, or in file mode the host's own Pod (none
   // without POD_NAME). The controller is reset by hand before the host goes (it watches through
   // the host), after it left the slot.
+  // Modules fetched for WasmOperators: downloaded once, kept by digest beside the artifacts.
+  auto moduleDownloads =
+      fetch::HttpsClient::create({.extraCaFile = flags.text("module-ca-file").value_or("")});
+  if (!moduleDownloads) return fail(moduleDownloads.status().message());
+  std::optional<fetch::ModuleStore> moduleStore;
   std::unique_ptr<WasmOperatorController> controller;
   const auto pod = podFromEnvironment(config->defaultNamespace);
   auto slot = std::make_shared<ControllerSlot>(pod);
@@ -321,11 +332,15 @@ int runCommand(const ParsedFlags& flags) {
              std::to_string(specs.size() - refused) + " operator(s) running, " +
                  std::to_string(refused) + " refused");
   } else {
+    moduleStore.emplace(host.artifactDirectory() + "/modules");
     // Every replica loads every operator (warm, as a follower); the one taking an operator's
     // keys writes its status.
     controller = std::make_unique<WasmOperatorController>(
         host, process.client(),
-        WasmOperatorControllerOptions{.lifecycle = slot.get(),
+        std::make_unique<fetch::ModuleFetcher>(process.client(), *moduleStore, *moduleDownloads,
+                                               limits::kMaxModuleBytes),
+        WasmOperatorControllerOptions{.hostNamespace = config->defaultNamespace,
+                                      .lifecycle = slot.get(),
                                       .writesStatus = [&host](const std::string& name) {
                                         return host.takingKeys(host.shardOf(name));
                                       }});

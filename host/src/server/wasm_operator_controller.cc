@@ -20,10 +20,18 @@ const kube::ResourceInfo& wasmOperatorResource() {
 }
 
 WasmOperatorController::WasmOperatorController(runtime::OperatorHost& host, kube::Client& client,
+                                               std::unique_ptr<fetch::ModuleFetcher> fetcher,
                                                WasmOperatorControllerOptions options)
-    : host_(host), client_(client), options_(options), queue_(common::SystemClock::instance()) {}
+    : host_(host),
+      client_(client),
+      options_(std::move(options)),
+      queue_(common::SystemClock::instance()),
+      fetcher_(std::move(fetcher)) {}
 
-WasmOperatorController::~WasmOperatorController() { stop(); }
+WasmOperatorController::~WasmOperatorController() {
+  stop();
+  fetcher_.reset();  // stops the fetches in flight before the members they call back into go
+}
 
 void WasmOperatorController::start() {
   watch_ = host_.informers().subscribe(
@@ -140,10 +148,16 @@ void WasmOperatorController::reconcile(const std::string& name) {
   const bool newGeneration =
       !tracked.outcome || tracked.outcome->generation != tracked.object->generation;
   // A refused operator is tried again now and then: what refused it may have been fixed
-  // outside its object (a ServiceAccount's RBAC, the module file).
-  const bool retryRefused = tracked.outcome && !tracked.outcome->running &&
-                            now - tracked.appliedAt >= options_.refusedRetryPeriod;
-  if (newGeneration || retryRefused) {
+  // outside its object (a ServiceAccount's RBAC, the module file, a registry back up); a
+  // failed upgrade only when that may pass by itself.
+  const auto& outcome = tracked.outcome;
+  const auto retryPeriod =
+      outcome && outcome->transient ? options_.fetchRetryPeriod : options_.refusedRetryPeriod;
+  const bool retry = outcome && !outcome->fetching &&
+                     (!outcome->running || (outcome->degraded && outcome->transient)) &&
+                     now - tracked.appliedAt >= retryPeriod;
+  const bool fetched = outcome && outcome->fetching;  // queued again when the module came
+  if (newGeneration || retry || fetched) {
     apply(name, tracked.object, tracked);
     tracked.appliedAt = now;
   }
@@ -156,8 +170,11 @@ void WasmOperatorController::reconcile(const std::string& name) {
       it->second.appliedAt = tracked.appliedAt;
     }
   }
-  // Counters move while it runs: look again later (written only if the status changed).
-  queue_.addAfter(name, options_.statusPeriod);
+  // Counters move while it runs: look again later (written only if the status changed). A
+  // transient refusal is looked at when it is due again.
+  const bool transient = tracked.outcome && tracked.outcome->transient;
+  queue_.addAfter(name, transient ? std::min(options_.statusPeriod, options_.fetchRetryPeriod)
+                                  : options_.statusPeriod);
 }
 
 void WasmOperatorController::apply(const std::string& name, const cache::ObjectPtr& object,
@@ -166,6 +183,7 @@ void WasmOperatorController::apply(const std::string& name, const cache::ObjectP
   const bool wasRunning = tracked.outcome && tracked.outcome->running;
   WasmOperatorOutcome next = wasRunning ? *tracked.outcome : WasmOperatorOutcome{};
   next.generation = generation;
+  next.transient = false;
   auto refuse = [&](const std::string& reason, const std::string& message) {
     host_.log(name, WOP_LOG_ERROR,
               "WasmOperator generation " + std::to_string(generation) + ": " + message +
@@ -175,32 +193,117 @@ void WasmOperatorController::apply(const std::string& name, const cache::ObjectP
     next.message = firstLine(message);
   };
   // Parsed once per generation applied, not per informer event.
-  auto spec = parseWasmOperator(Json::parse(object->json, nullptr, /*allow_exceptions=*/false),
-                                "WasmOperator " + name, "");
-  if (!spec) {
-    refuse("InvalidSpec", spec.status().message());
-  } else {
-    const auto applied =
-        wasRunning ? host_.replace(*spec, options_.drainTimeout) : host_.add(*spec);
-    if (!applied.isOk()) {
-      refuse(wasRunning ? "UpgradeRefused" : "ModuleRefused", applied.message());
-    } else {
-      next = WasmOperatorOutcome{.generation = generation, .running = true};
-      const auto stats = host_.stats(name);
-      const std::string digest = stats ? stats->moduleDigest : "";
-      host_.log(name, WOP_LOG_INFO,
-                std::string(wasRunning ? "upgraded" : "loaded") + " from WasmOperator generation " +
-                    std::to_string(generation) + " (" + digest + ")");
-      if (wasRunning) {
-        const runtime::LifecycleEvent upgraded{
-            .change = runtime::LifecycleChange::kUpgraded, .operatorName = name, .detail = digest};
-        if (auto failed = runtime::tellListener(options_.lifecycle, upgraded); !failed.empty()) {
-          host_.log(name, WOP_LOG_WARN, failed);
-        }
+  const Json doc = Json::parse(object->json, nullptr, /*allow_exceptions=*/false);
+  auto definition = parseWasmOperator(doc, "WasmOperator " + name, "");
+  if (!definition) {
+    refuse("InvalidSpec", definition.status().message());
+    tracked.outcome = next;
+    return;
+  }
+  runtime::OperatorSpec& spec = definition->spec;
+  if (!definition->module.isPath()) {
+    auto module = moduleOf(name, generation, *definition, doc);
+    if (!module) {  // being fetched; the version running (if any) goes on meanwhile
+      if (!wasRunning) {
+        tracked.outcome = WasmOperatorOutcome{
+            .generation = generation,
+            .reason = "FetchingModule",
+            .message = "fetching the module from " + definition->module.describe(),
+            .fetching = true};
       }
+      return;
+    }
+    if (!*module) {
+      const auto code = module->status().code();
+      const bool transient = code == common::StatusCode::kUnavailable ||
+                             code == common::StatusCode::kDeadlineExceeded ||
+                             code == common::StatusCode::kNotFound ||
+                             code == common::StatusCode::kFailedPrecondition;
+      refuse(transient ? "ModuleUnavailable" : "ModuleRefused", module->status().message());
+      next.transient = transient;
+      tracked.outcome = next;
+      return;
+    }
+    spec.modulePath = (*module)->path;
+    spec.moduleSha256 = (*module)->sha256;
+    next.resolvedImage = (*module)->resolvedImage;
+  }
+  const auto applied = wasRunning ? host_.replace(spec, options_.drainTimeout) : host_.add(spec);
+  if (!applied.isOk()) {
+    refuse(wasRunning ? "UpgradeRefused" : "ModuleRefused", applied.message());
+    tracked.outcome = next;
+    return;
+  }
+  const std::string resolvedImage = next.resolvedImage;
+  next = WasmOperatorOutcome{.generation = generation, .running = true};
+  next.resolvedImage = resolvedImage;
+  const auto stats = host_.stats(name);
+  const std::string digest = stats ? stats->moduleDigest : "";
+  host_.log(name, WOP_LOG_INFO,
+            std::string(wasRunning ? "upgraded" : "loaded") + " from WasmOperator generation " +
+                std::to_string(generation) + " (" + digest + ")");
+  if (wasRunning) {
+    const runtime::LifecycleEvent upgraded{
+        .change = runtime::LifecycleChange::kUpgraded, .operatorName = name, .detail = digest};
+    if (auto failed = runtime::tellListener(options_.lifecycle, upgraded); !failed.empty()) {
+      host_.log(name, WOP_LOG_WARN, failed);
     }
   }
   tracked.outcome = next;
+}
+
+std::optional<common::Result<fetch::FetchedModule>> WasmOperatorController::moduleOf(
+    const std::string& name, int64_t generation, const WasmOperatorDefinition& definition,
+    const Json& object) {
+  if (!fetcher_) {
+    return common::Result<fetch::FetchedModule>(common::Status(
+        common::StatusCode::kFailedPrecondition, "this host fetches no modules: use a path"));
+  }
+  const runtime::OperatorSpec& spec = definition.spec;
+  fetch::FetchRequest request{.source = definition.module,
+                              .identity = runtime::operatorIdentity(spec),
+                              .secretsNamespace = spec.serviceAccountName.empty()
+                                                      ? options_.hostNamespace
+                                                      : spec.serviceAccountNamespace,
+                              .knownResolvedImage = ""};
+  // A tag is resolved once per generation: what this generation's status recorded is kept
+  // (across restarts of the host too), so the module does not change under an unchanged spec.
+  const Json status = object.is_object() ? object.value("status", Json::object()) : Json();
+  if (status.is_object() && status.value("observedGeneration", int64_t{-1}) == generation) {
+    request.knownResolvedImage = status.value("resolvedImage", "");
+  }
+  {
+    std::lock_guard lock(mutex_);
+    Tracked& tracked = tracked_[name];
+    if (tracked.fetched && tracked.fetchedGeneration == generation) {
+      auto result = std::move(*tracked.fetched);
+      tracked.fetched.reset();
+      return result;
+    }
+    if (tracked.fetchingGeneration == generation) return std::nullopt;
+  }
+  if (auto hit = fetcher_->cached(request)) return common::Result<fetch::FetchedModule>(*hit);
+  {
+    std::lock_guard lock(mutex_);
+    tracked_[name].fetchingGeneration = generation;
+  }
+  host_.log(name, WOP_LOG_INFO, "fetching the module from " + definition.module.describe());
+  fetcher_->fetch(std::move(request),
+                  [this, name, generation](common::Result<fetch::FetchedModule> result) {
+                    {
+                      std::lock_guard lock(mutex_);
+                      auto it = tracked_.find(name);
+                      if (it == tracked_.end() || it->second.fetchingGeneration != generation) {
+                        return;  // deleted, or a newer generation is being fetched
+                      }
+                      it->second.fetchingGeneration.reset();
+                      it->second.fetched = std::move(result);
+                      it->second.fetchedGeneration = generation;
+                      queue_.add(name);
+                    }
+                    wake_.notify_all();
+                  });
+  return std::nullopt;
 }
 
 void WasmOperatorController::writeStatus(const std::string& name, Tracked& tracked) {

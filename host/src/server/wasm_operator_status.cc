@@ -50,7 +50,10 @@ Json wasmOperatorStatus(const WasmOperatorOutcome& outcome, const runtime::Opera
   std::string readyReason = "Starting";
   std::string readyMessage = "the operator is starting";
   bool ready = false;
-  if (!outcome.running) {
+  if (outcome.fetching) {
+    readyReason = outcome.reason;
+    readyMessage = outcome.message;
+  } else if (!outcome.running) {
     phase = "Refused";
     readyReason = outcome.reason.empty() ? "Refused" : outcome.reason;
     readyMessage = outcome.message;
@@ -76,6 +79,7 @@ Json wasmOperatorStatus(const WasmOperatorOutcome& outcome, const runtime::Opera
       conditions, "Degraded", outcome.degraded, outcome.degraded ? outcome.reason : "AsSpecified",
       outcome.degraded ? outcome.message : "the latest spec is applied", outcome.generation, now);
   status["conditions"] = std::move(conditions);
+  if (!outcome.resolvedImage.empty()) status["resolvedImage"] = outcome.resolvedImage;
   if (stats) {
     if (!stats->moduleDigest.empty()) status["moduleDigest"] = stats->moduleDigest;
     status["memory"] = stats->swappedOut ? "Swapped" : "Resident";

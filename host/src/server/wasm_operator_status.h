@@ -24,6 +24,14 @@ struct WasmOperatorOutcome {
   bool degraded = false;
   std::string reason;   // CamelCase
   std::string message;  // one line
+  // The module is being fetched (a first load: nothing runs yet). reason and message say from
+  // where.
+  bool fetching = false;
+  // The refusal may pass by itself (a registry down, a ConfigMap not there yet): tried again
+  // sooner than one that needs a new spec.
+  bool transient = false;
+  // image sources: the reference with its tag resolved to the manifest's digest.
+  std::string resolvedImage;
 };
 
 // Sets (or adds) condition `type` in conditions (a JSON array), as meta.SetStatusCondition.

@@ -1,7 +1,6 @@
 #include "wasm/module_cache.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,57 +10,12 @@
 
 #include "common/file.h"
 #include "common/limits.h"
+#include "common/sha256.h"
 #include "wasm/hidden_globals.h"
 
 namespace wop::wasm {
-namespace {
-
 using common::Status;
 using common::StatusCode;
-
-std::string hex(const unsigned char* data, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 0xf];
-  }
-  return out;
-}
-
-Status writeAtomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  // 0600 like snapshots: an artifact is code this host maps and runs. O_NOFOLLOW|O_EXCL: a
-  // link or file planted at the temporary name is not written through.
-  std::remove(tmp.c_str());
-  const int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status(StatusCode::kUnavailable, "cannot create " + tmp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0 || done != bytes.size()) {
-    std::remove(tmp.c_str());
-    return Status(StatusCode::kUnavailable, "cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status(StatusCode::kUnavailable, "cannot rename " + tmp + " to " + path);
-  }
-  return Status::ok();
-}
-
-}  // namespace
-
-std::string sha256Hex(std::span<const uint8_t> bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  return hex(digest, length);
-}
 
 ModuleCache::ModuleCache(Engine& engine, std::string directory)
     : engine_(engine), directory_(std::move(directory)) {
@@ -94,7 +48,7 @@ common::Result<wasmtime::Module> ModuleCache::compiledModule(const std::string& 
   if (!checked) return checked.status();
   auto serialized = checked->serialize();
   if (serialized) {
-    if (writeAtomically(artifact, serialized.unwrap()).isOk()) {
+    if (common::writeFileAtomically(artifact, serialized.unwrap()).isOk()) {
       auto mapped = wasmtime::Module::deserialize_file(engine_.raw(), artifact);
       if (mapped) {
         std::lock_guard lock(mutex_);

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/sha256.h"
 #include "common/status.h"
 #include "wasm/engine.h"
 #include "wasm/guest_module.h"
@@ -59,7 +60,6 @@ class ModuleCache {
   ModuleCacheCounters counters_;
 };
 
-// Hex SHA-256 of bytes.
-std::string sha256Hex(std::span<const uint8_t> bytes);
+using common::sha256Hex;  // where the module cache's keys come from
 
 }  // namespace wop::wasm

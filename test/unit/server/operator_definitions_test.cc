@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/yaml.h"
+
 namespace wop::server {
 namespace {
 
@@ -65,7 +67,16 @@ TEST(OperatorDefinitions, RefusesWhatTheCrdRefuses) {
   EXPECT_THAT(refusal("{module: {path: a.wasm, sha256: XYZ}, " + sa + "}"),
               HasSubstr("spec.module.sha256 must be 64 lower-case hex digits"));
   EXPECT_THAT(refusal("{module: {image: r.test/m:1}, " + sa + "}"),
-              HasSubstr("spec.module.image: this host reads modules from files only so far"));
+              HasSubstr("the file mode runs modules from paths only"));
+  EXPECT_THAT(refusal("{module: {image: r.test/M:1}, " + sa + "}"),
+              HasSubstr("the repository must be lower-case"));
+  EXPECT_THAT(refusal("{module: {url: http://r.test/m.wasm, sha256: " + std::string(64, 'a') +
+                      "}, " + sa + "}"),
+              HasSubstr("spec.module.url must be an https:// address"));
+  EXPECT_THAT(refusal("{module: {url: https://r.test/m.wasm}, " + sa + "}"),
+              HasSubstr("a module from a url needs its sha256"));
+  EXPECT_THAT(refusal("{module: {configMapRef: {name: m, key: k}}, " + sa + "}"),
+              HasSubstr("configMapRef must be {namespace: NS, name: N, key: K}"));
   EXPECT_THAT(refusal("{module: {path: a.wasm}}"),
               HasSubstr("spec.serviceAccount is required unless spec.trusted is true"));
   EXPECT_THAT(refusal("{module: {path: a.wasm}, trusted: true, " + sa + "}"),
@@ -75,6 +86,33 @@ TEST(OperatorDefinitions, RefusesWhatTheCrdRefuses) {
   EXPECT_THAT(refusal("{module: {path: a.wasm}, trusted: yes please}"),
               HasSubstr("spec.trusted must be true or false"));
   EXPECT_EQ(refusal("{module: {path: a.wasm}, " + sa + "}"), "accepted");
+}
+
+// The controller's reading of each remote source (the file mode refuses them).
+TEST(OperatorDefinitions, ReadsEachModuleSource) {
+  auto read = [](const std::string& module) {
+    auto doc = common::parseYamlDocuments(
+        "kind: WasmOperator\nmetadata: {name: x}\nspec: {module: " + module +
+            ", serviceAccount: {namespace: ops, name: op}}\n",
+        "/f.yaml");
+    EXPECT_TRUE(doc.isOk());
+    auto definition = parseWasmOperator((*doc)[0], "here", "/defs");
+    EXPECT_TRUE(definition.isOk()) << definition.status().message();
+    return definition.isOk() ? definition->module : fetch::ModuleSource{};
+  };
+  const std::string pin(64, 'e');
+  auto image = read(
+      "{image: 'r.test:5000/ops/m:v2', imagePullSecrets: [{name: pull}], sha256: " + pin + "}");
+  EXPECT_EQ(image.image, "r.test:5000/ops/m:v2");
+  EXPECT_EQ(image.imagePullSecrets, std::vector<std::string>{"pull"});
+  EXPECT_EQ(image.sha256, pin);
+  EXPECT_EQ(image.describe(), "image r.test:5000/ops/m:v2");
+  auto configMap = read("{configMapRef: {namespace: ops, name: mods, key: ring.wasm}}");
+  EXPECT_EQ(configMap.describe(), "configMap ops/mods key ring.wasm");
+  auto url = read("{url: 'https://r.test/m.wasm', sha256: " + pin + "}");
+  EXPECT_EQ(url.url, "https://r.test/m.wasm");
+  auto path = read("{path: m.wasm}");
+  EXPECT_EQ(path.path, "/defs/m.wasm");
 }
 
 TEST(OperatorDefinitions, ErrorsNameFileDocumentAndField) {

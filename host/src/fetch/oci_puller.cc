@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/json_fields.h"
 #include "common/sha256.h"
 #include "kube/request.h"
 
@@ -57,7 +58,7 @@ Status httpError(const std::string& what, const HttpsReply& reply) {
 common::Result<ResolvedManifest> wasmLayerOf(std::string_view manifest, size_t maxModuleBytes) {
   const Json doc = Json::parse(manifest, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return Status(StatusCode::kInvalidArgument, "the manifest is not JSON");
-  const std::string mediaType = doc.value("mediaType", "");
+  const std::string mediaType = common::stringField(doc, "mediaType");
   if (mediaType.find("index") != std::string::npos || mediaType.find("list") != std::string::npos ||
       doc.contains("manifests")) {
     return Status(StatusCode::kInvalidArgument,
@@ -70,7 +71,7 @@ common::Result<ResolvedManifest> wasmLayerOf(std::string_view manifest, size_t m
   const Json* wasm = nullptr;
   std::string seen;
   for (const Json& layer : doc["layers"]) {
-    const std::string type = layer.is_object() ? layer.value("mediaType", "") : "";
+    const std::string type = common::stringField(layer, "mediaType");
     if (isWasmLayer(type)) {
       if (wasm)
         return Status(StatusCode::kInvalidArgument, "the manifest has more than one Wasm layer");
@@ -86,7 +87,7 @@ common::Result<ResolvedManifest> wasmLayerOf(std::string_view manifest, size_t m
                       (seen.empty() ? "none" : seen) + ")");
   }
   ResolvedManifest resolved;
-  resolved.layerDigest = wasm->value("digest", "");
+  resolved.layerDigest = common::stringField(*wasm, "digest");
   if (!isSha256Digest(resolved.layerDigest)) {
     return Status(StatusCode::kInvalidArgument, "the Wasm layer's digest is not sha256:<hex>");
   }
@@ -158,10 +159,8 @@ Status OciPuller::authorize(const OciReference& reference, const HttpsReply& cha
   if (!reply) return reply.status();
   if (reply->status != 200) return httpError(reference.registry + "'s token service", *reply);
   const Json token = Json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
-  std::string value;
-  if (token.is_object()) {
-    value = token.value("token", token.value("access_token", ""));
-  }
+  const std::string value =
+      common::stringField(token, "token", common::stringField(token, "access_token"));
   if (value.empty() || value.find_first_of("\r\n") != std::string::npos) {
     return Status(StatusCode::kUnavailable, reference.registry + "'s token service sent no token");
   }

@@ -1,5 +1,6 @@
 #include "server/wasm_operator_controller.h"
 
+#include "common/json_fields.h"
 #include "server/operator_definitions.h"
 #include "wop_abi.h"
 
@@ -269,8 +270,11 @@ std::optional<common::Result<fetch::FetchedModule>> WasmOperatorController::modu
   // A tag is resolved once per generation: what this generation's status recorded is kept
   // (across restarts of the host too), so the module does not change under an unchanged spec.
   const Json status = object.is_object() ? object.value("status", Json::object()) : Json();
-  if (status.is_object() && status.value("observedGeneration", int64_t{-1}) == generation) {
-    request.knownResolvedImage = status.value("resolvedImage", "");
+  // Anyone who may write the status may write anything there: read it without trusting it.
+  const auto observed = status.is_object() ? status.find("observedGeneration") : status.end();
+  if (observed != status.end() && observed->is_number_integer() &&
+      observed->get<int64_t>() == generation) {
+    request.knownResolvedImage = common::stringField(status, "resolvedImage");
   }
   {
     std::lock_guard lock(mutex_);

@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops chaos clean
+.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops chaos clean
 
 all: build
 
@@ -21,6 +21,13 @@ configure: setup
 
 build: configure
 	@cmake --build $(BUILD)
+
+# Container images from the build output, with umoci and no base image (docs/operations.md,
+# "The image"): build/image/<name>/ (OCI layout) and build/image/<name>.oci.tar for
+# `ctr -n k8s.io images import`: localhost/wasm-operator:dev, localhost/pause:dev and
+# localhost/wop-client:dev. Needs root.
+image: build
+	@bash scripts/build-image.sh $(BUILD)
 
 demo: build
 	@python3 testenv/demo.py --build $(BUILD)

@@ -19,6 +19,9 @@ packages=(
   openssl curl python3 python3-matplotlib python3-prometheus-client procps
   # OCI registry tests (issue 13): a real registry on loopback, bcrypt htpasswd for its basic auth
   docker-registry apache2-utils
+  # container images without a daemon or a base image (`make image`, scripts/build-image.sh);
+  # containerd's ctr checks that the archives import as a node would import them
+  umoci containerd
 )
 
 take_lock apt

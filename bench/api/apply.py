@@ -110,11 +110,7 @@ class ApplyBench:
             out["module_sha256"] = cold_sha
             out["stored_s"] = stored - wall0 if stored else None
             out["compiled_s"] = max(new.values()) - wall0 if new else None
-            reqs = [r for r in cluster.registry_requests(ctx.registry, REPO_COLD, wall0)
-                    if r[0] < wall0 + ctx.timeout_s]
-            out["registry_requests"] = [{"start_s": a - wall0, "end_s": b - wall0, "method": m, "what": w, "status": st}
-                                        for a, b, m, w, st in reqs]
-            if reqs:
-                out["registry_first_s"] = min(r[0] for r in reqs) - wall0
-                out["registry_last_s"] = max(r[1] for r in reqs) - wall0
+        reqs = [r for r in cluster.registry_requests(ctx.registry, wall0) if r[0] < wall0 + ctx.timeout_s]
+        out["registry_requests"] = [{"start_s": a - wall0, "end_s": b - wall0, "method": m, "what": w, "status": st}
+                                    for a, b, m, w, st in reqs]
         return out

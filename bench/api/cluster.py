@@ -11,6 +11,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -177,16 +178,22 @@ def stored_module_mtime(directory, sha256):
         return None
 
 
-REGISTRY_LINE = re.compile(r'^time="(\S+)" level=\S+ msg="response completed[^"]*" .*?http\.request\.method=(\S+) '
-                           r'.*?http\.request\.uri="?([^" ]+)"? .*?http\.response\.duration=(\S+) '
-                           r'http\.response\.status=(\d+)')
+REGISTRY_FIELD = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
 DURATION = re.compile(r"^([\d.]+)(ns|µs|us|ms|s)$")
 UNITS = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
-def registry_requests(registry, repository, since):
-    """[(start, end wall-clock seconds, method, what, status)] of the registry's answers about
-    repository after since, from docker-registry's log (nanosecond times, each with its duration)."""
+def _registry_time(stamp):
+    whole, fraction = stamp.rstrip("Z").split(".")
+    return datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp() + float("0." + fraction)
+
+
+def registry_requests(registry, since):
+    """[(start, end wall-clock seconds, method, what, status)] of the registry's answers after
+    since, from docker-registry's log (nanosecond times): "response completed" lines carry the
+    request's duration; a request refused for want of credentials is logged once, as "error
+    authorizing context", when the 401 goes out (start = end then)."""
     out = []
     try:
         with open(registry.log_file, errors="replace") as f:
@@ -194,17 +201,18 @@ def registry_requests(registry, repository, since):
     except OSError:
         return out
     for line in lines:
-        m = REGISTRY_LINE.match(line)
-        if not m or f"/v2/{repository}/" not in m.group(3):
+        fields = {k: v.strip('"') for k, v in REGISTRY_FIELD.findall(line)}
+        msg = fields.get("msg", "")
+        if "time" not in fields or not msg.startswith(("response completed", "error authorizing context")):
             continue
-        stamp, fraction = m.group(1).rstrip("Z").split(".")
-        end = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(
-            tzinfo=datetime.timezone.utc).timestamp() + float("0." + fraction)
-        d = DURATION.match(m.group(4))
+        end = _registry_time(fields["time"])
+        d = DURATION.match(fields.get("http.response.duration", ""))
         start = end - (float(d.group(1)) * UNITS[d.group(2)] if d else 0.0)
+        status = int(fields.get("http.response.status", "401" if msg.startswith("error") else "0"))
+        uri = fields.get("http.request.uri", "")
+        what = "manifest" if "/manifests/" in uri else "blob" if "/blobs/" in uri else uri
         if start >= since:
-            what = "manifest" if "/manifests/" in m.group(3) else "blob" if "/blobs/" in m.group(3) else "other"
-            out.append((start, end, m.group(2), what, int(m.group(5))))
+            out.append((start, end, fields.get("http.request.method"), what, status))
     return out
 
 
@@ -216,3 +224,49 @@ def delete_and_wait_unloaded(api, host, name, timeout=30):
             return True
         time.sleep(0.05)
     return False
+
+
+class MachineLoad:
+    """Samples the whole machine every interval_s: the share of all cores busy (/proc/stat) and
+    the 1-minute load average, per phase. Other work on the machine (a build) shows here."""
+
+    def __init__(self, interval_s=0.5):
+        self.interval_s = interval_s
+        self.phase = "setup"
+        self.samples = []  # (phase, busy jiffies, total jiffies, loadavg1)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _read():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        with open("/proc/loadavg") as f:
+            load = float(f.read().split()[0])
+        return sum(values) - idle, sum(values), load
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            self.samples.append((self.phase, *self._read()))
+            self.stopping.wait(self.interval_s)
+
+    def summary(self):
+        """{phase: {"busy_share": of all cores, "loadavg1_median", "loadavg1_max", "cores"}}."""
+        out = {}
+        for phase in dict.fromkeys(p for p, *_ in self.samples):
+            rows = [s for s in self.samples if s[0] == phase]
+            if len(rows) < 2:
+                continue
+            busy, total = rows[-1][1] - rows[0][1], rows[-1][2] - rows[0][2]
+            loads = sorted(s[3] for s in rows)
+            out[phase] = {"busy_share": busy / total if total else None, "loadavg1_median": loads[len(loads) // 2],
+                          "loadavg1_max": loads[-1], "cores": os.cpu_count(), "seconds": len(rows) * self.interval_s}
+        return out

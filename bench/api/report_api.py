@@ -38,12 +38,22 @@ def ok_runs(doc, kind):
     return [r for r in doc["apply"] if r["kind"] == kind and not r.get("error")]
 
 
+def registry_mark(run, what, status):
+    """When the registry answered the first request for what with status (s after the create)."""
+    ends = [q["end_s"] for q in run.get("registry_requests", []) if q["what"] == what and q["status"] == status]
+    return min(ends) if ends else None
+
+
 def steps(run):
-    """The cold apply's time split into consecutive steps (s), from log lines and file times."""
+    """The cold apply's time split into consecutive steps (s), from the host's log, the
+    registry's log and the times the host's store and artifact cache wrote their files; None
+    when a mark is missing."""
+    blob = registry_mark(run, "blob", 200)
+    stored = max(blob, run["stored_s"]) if blob is not None and run.get("stored_s") is not None else None
     marks = [("controller picks the object up", run.get("fetch_started_s")),
-             ("pull Secret read, registry connection", run.get("registry_first_s")),
-             ("registry requests (manifest, layer)", run.get("registry_last_s")),
-             ("digest checked, module stored", run.get("stored_s")),
+             ("pull Secret read, connection, manifest asked (401)", registry_mark(run, "manifest", 401)),
+             ("new connection, manifest with credentials", registry_mark(run, "manifest", 200)),
+             ("new connection, layer, digest checked, stored", stored),
              ("compile (artifact written)", run.get("compiled_s")),
              ("load and start", run.get("loaded_s")),
              ("caches synced, reconcile, copy seen", run.get("first_reconcile_s"))]
@@ -164,8 +174,19 @@ def header(doc):
         f"run on the same machine over loopback. The module is the ring operator (`ring.wasm`, "
         f"{st['ring_wasm_bytes'] / 1024:.0f} KiB). Times are from the harness's monotonic clock; a first "
         f"reconcile is when the harness's watch of TestResources (one stream for all namespaces, opened "
-        f"before the run) delivers the operator's copy.",
+        f"before the run) delivers the operator's copy.{load_sentence(doc)}",
     ]
+
+
+def load_sentence(doc):
+    load = doc.get("machine_load") or {}
+    parts = [f"{phase} {v['busy_share'] * 100:.0f}% (load average {v['loadavg1_median']:.1f}, at most "
+             f"{v['loadavg1_max']:.1f})" for phase, v in load.items() if phase in ("apply", "upgrade")]
+    if not parts:
+        return ""
+    return (" The machine's cores were busy, this benchmark's own processes (host, control plane, registry, "
+            "harness) included: " + ", ".join(parts) + " during the measured phases; other work on the machine "
+            "shows up in the latencies.")
 
 
 def apply_section(doc):
@@ -207,20 +228,33 @@ def apply_sentences(doc, runs, first):
                    f"the compiled module mapped from the artifact cache, the instance started) and "
                    f"{statistics.median(c[1][1] for c in cached) * 1e3:.0f} ms from there to the copy (its "
                    f"informers listing and watching, the reconcile, the write, the harness's watch), medians.")
+    slow = [r for k in ("path", "image-cached") for r in runs[k]
+            if first[k] and r["first_reconcile_s"] > 2 * first[k]["median"] and r.get("loaded_s") is not None]
+    if slow:
+        fast = [r for k in ("path", "image-cached") for r in runs[k] if r not in slow and r.get("loaded_s") is not None]
+        gap = lambda rs: statistics.median(r["first_reconcile_s"] - r["loaded_s"] for r in rs) * 1e3  # noqa: E731
+        out.append(f"- **A slow mode:** {len(slow)} of {len(runs['path']) + len(runs['image-cached'])} cached "
+                   f"repetitions took more than twice their kind's median, "
+                   f"{statistics.median(r['first_reconcile_s'] for r in slow) * 1e3:.0f} ms median. The extra time is "
+                   f"after the host logged the operator loaded: {gap(slow):.0f} ms from there to the copy in those, "
+                   f"{gap(fast):.0f} ms in the others (its informers' start and first reconcile; the host's log "
+                   f"does not split it further).")
     if runs["image-cached"]:
         out.append(f"- **Image already pulled** (a second object of the same image by digest): "
                    f"{ms(first['image-cached'])}; the module comes from the store by its digest, without a "
                    f"request to the registry ({sum(1 for r in runs['image-cached'] if r.get('fetched'))} of "
                    f"{len(runs['image-cached'])} repetitions fetched, "
+                   f"{sum(len(r.get('registry_requests', [])) for r in runs['image-cached'])} registry requests, "
                    f"{sum(r.get('compiled_artifacts', 0) for r in runs['image-cached'])} compiled).")
     cold = [steps(r) for r in runs["image-cold"]]
     cold = [c for c in cold if c]
     if cold:
         parts = ", ".join(f"{name} {statistics.median(c[i][1] for c in cold) * 1e3:.0f} ms"
                           for i, (name, _) in enumerate(cold[0]))
+        accepted = sum(1 for r in runs["image-cold"] if r.get("module_digest") == "sha256:" + r.get("module_sha256", ""))
         out.append(f"- **Cold image** (a byte-distinct ring.wasm each time: a custom section with 16 random bytes "
-                   f"appended, pushed by oras before the timing; the host accepted every one, its status naming "
-                   f"the pushed module's digest): {ms(first['image-cold'])}. Medians of each step ({len(cold)} "
+                   f"appended, pushed by oras before the timing; the host ran {accepted} of "
+                   f"{len(runs['image-cold'])}, its status naming the pushed module's digest): {ms(first['image-cold'])}. Medians of each step ({len(cold)} "
                    f"repetitions), from the host's log (millisecond timestamps) and the times its module store and "
                    f"artifact cache wrote their files: {parts}.")
     if runs["path-kubectl"] and first["path"]:
@@ -285,7 +319,7 @@ def headline(doc):
     first = {k: summary([r["first_reconcile_s"] for r in ok_runs(doc, k)]) for k in LABELS}
     cold = [c for c in (steps(r) for r in ok_runs(doc, "image-cold")) if c]
     compile_ms = statistics.median(dict(c)["compile (artifact written)"] for c in cold) * 1e3 if cold else None
-    fetch_ms = statistics.median(sum(v for n, v in c[1:4]) for c in cold) * 1e3 if cold else None
+    fetch_ms = statistics.median(sum(v for _, v in c[1:4]) for c in cold) * 1e3 if cold else None
     rows, limits = delay_table(doc)
     ups = per_upgrade(doc, limits["operator_1"])
     p99 = {kind: next(r[4] for r in rows if r[0] == "operator_1" and r[1] == kind) for kind in ("baseline", "upgrade")}

@@ -67,7 +67,7 @@ def start_host(env, registry):
     return host
 
 
-def measure(args, deps, kubeconfig):
+def measure(args, deps, kubeconfig, load):
     os.environ["WOP_TESTENV_DIR"] = os.path.dirname(kubeconfig)
     env = harness.Environment(args.build, deps["WOP_KUBE_BIN"], "bench-api")  # TestResource CRD, RBAC
     kubectl = [os.path.join(deps["WOP_KUBE_BIN"], "kubectl"), "--kubeconfig", env.kubeconfig]
@@ -89,6 +89,7 @@ def measure(args, deps, kubeconfig):
         rng = random.Random(args.seed)
         bench = ApplyBench(ctx)
         warm = bench.prepare()
+        load.phase = "apply"
         plan = [(kind, rep) for kind in KINDS for rep in range(args.repeats)]
         rng.shuffle(plan)
         runs = []
@@ -97,7 +98,9 @@ def measure(args, deps, kubeconfig):
             print(f"apply {i + 1}/{len(plan)} {kind}: "
                   f"{run.get('error') or round(run['first_reconcile_s'] * 1e3, 1)} ms", flush=True)
             runs.append(run)
+        load.phase = "upgrade"
         up = UpgradeBench(ctx, args).run(rng)
+        load.phase = "teardown"
         print(f"upgrades: {up['check']}", flush=True)
         host_status = host.status()
         argv = host.argv()
@@ -157,8 +160,14 @@ def main():
     os.environ.setdefault("WOP_ORAS_BIN", oras_binary(args.build))  # for push_wasm
     wait_for_free_control_plane()
     started = time.monotonic()
-    with report.control_plane(deps) as kubeconfig:
-        results = measure(args, deps, kubeconfig)
+    load = cluster.MachineLoad()
+    load.start()
+    try:
+        with report.control_plane(deps) as kubeconfig:
+            results = measure(args, deps, kubeconfig, load)
+    finally:
+        load.stop()
+    results["machine_load"] = load.summary()
     doc = {"benchmark": "WasmOperator API: apply to first reconcile, upgrade under load (issue 13)",
            "commit": report.git_commit(),
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

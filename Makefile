@@ -77,7 +77,7 @@ bench-ops: build
 
 # The WasmOperator API (issue 13): apply to first reconcile with the module cached and cold
 # (pulled from a docker-registry by the host, pushed by oras), and the keys an upgrade under
-# load delays; host defaults: bench/results/api.json and docs/benchmarks/api.md. About 6 minutes.
+# load delays; host defaults: bench/results/api.json and docs/benchmarks/api.md. About 4 minutes.
 bench-api: build
 	@/usr/bin/python3 bench/api/run.py --build $(BUILD)
 

@@ -9,7 +9,7 @@ from a registry and compiled), and the cost of an upgrade under load.
 Writes bench/results/api.json and docs/benchmarks/api.md (with a plot). One control plane of its
 own (testenv/controlplane.py; it waits while another runs), one docker-registry with TLS and
 basic auth, modules pushed by oras, one `wasm-operator run` host at its defaults running the
-cluster's WasmOperators. Every setting is in the JSON. About 5 minutes on 2 cores."""
+cluster's WasmOperators. Every setting is in the JSON. About 4 minutes on 2 cores."""
 import argparse
 import datetime
 import json

@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -109,6 +110,11 @@ def measure(args, deps, kubeconfig, load):
             host.stop()
         watches.stop()
         registry.stop()
+    failed = any(r.get("error") for r in runs) or up["check"]["lost"] or host.crashes
+    if failed:
+        print(f"kept the host's log, artifacts and modules in {env.workdir}")
+    else:  # about 30 MiB of compiled modules
+        shutil.rmtree(env.workdir, ignore_errors=True)
     return {"warmup": warm, "apply": runs, "upgrade": up, "host_argv": argv, "host_crashes": host.crashes,
             "host_status_end": host_status}
 

@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops chaos clean
+.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops bench-api chaos clean
 
 all: build
 
@@ -81,6 +81,12 @@ bench-swap: build
 # docs/benchmarks/ops.md. About 8 minutes.
 bench-ops: build
 	@/usr/bin/python3 bench/ops/run.py --build $(BUILD)
+
+# The WasmOperator API (issue 13): apply to first reconcile with the module cached and cold
+# (pulled from a docker-registry by the host, pushed by oras), and the keys an upgrade under
+# load delays; host defaults: bench/results/api.json and docs/benchmarks/api.md. About 4 minutes.
+bench-api: build
+	@/usr/bin/python3 bench/api/run.py --build $(BUILD)
 
 # The ring against client-go (issue 6); e.g. make bench-ring RING_N=10 RING_SETUPS=client-go,wasm-resident
 # Setups whose binaries are missing are skipped with a line saying so.

@@ -239,6 +239,12 @@ def main():
         rewritten = sorted(k for k, o in live.items() if as_applied(o) != as_applied(before.get(k, {})))
         checks.check("and kubectl wrote nothing (each object as before, its apply's field entry untouched)",
                      not rewritten, rewritten)
+        # What GitOps tools (Flux, Argo CD with ServerSideApply) do over a kubectl install.
+        server_side = kubectl("apply", "--server-side", "-k", DEFAULT)
+        checks.check("a server-side apply over it takes every field over without a conflict",
+                     server_side.returncode == 0 and
+                     all(line.endswith(" serverside-applied") for line in server_side.stdout.splitlines()),
+                     server_side.stderr or server_side.stdout)
 
         checks.check("the API server holds every object", set(live) == EXPECTED, sorted(EXPECTED - set(live)))
         deployment = live.get(DEPLOYMENT)

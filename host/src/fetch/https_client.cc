@@ -81,15 +81,30 @@ common::Result<HttpsClient> HttpsClient::create(HttpsClientOptions options) {
 common::Result<HttpsReply> HttpsClient::get(const std::string& url,
                                             const std::vector<std::string>& headers,
                                             size_t maxBytes, std::stop_token stop) const {
+  return HttpsSession(*this).get(url, headers, maxBytes, stop);
+}
+
+HttpsSession::HttpsSession(const HttpsClient& client) : client_(client), easy_(curl_easy_init()) {}
+
+HttpsSession::~HttpsSession() {
+  if (easy_) curl_easy_cleanup(static_cast<CURL*>(easy_));
+}
+
+common::Result<HttpsReply> HttpsSession::get(const std::string& url,
+                                             const std::vector<std::string>& headers,
+                                             size_t maxBytes, std::stop_token stop) {
   if (!url.starts_with("https://")) {
     return Status(StatusCode::kInvalidArgument, "only https:// addresses are fetched: " + url);
   }
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(), curl_easy_cleanup);
-  if (!easy) return Status(StatusCode::kInternal, "curl_easy_init failed");
+  if (!easy_) return Status(StatusCode::kInternal, "curl_easy_init failed");
+  CURL* h = static_cast<CURL*>(easy_);
+  // Options go back to their defaults; live connections and TLS sessions stay.
+  curl_easy_reset(h);
+  const HttpsClientOptions& options = client_.options_;
+  const std::string& caBundle = client_.caBundle_;
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> list(nullptr, curl_slist_free_all);
   for (const auto& header : headers) list.reset(curl_slist_append(list.release(), header.c_str()));
   Transfer transfer{.maxBytes = maxBytes, .stop = stop};
-  CURL* h = easy.get();
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -98,12 +113,11 @@ common::Result<HttpsReply> HttpsClient::get(const std::string& url,
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(maxBytes));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connectTimeout.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connectTimeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-                   static_cast<long>(std::max<int64_t>(1, options_.lowSpeedWindow.count() / 1000)));
+                   static_cast<long>(std::max<int64_t>(1, options.lowSpeedWindow.count() / 1000)));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, onHeader);
@@ -111,8 +125,8 @@ common::Result<HttpsReply> HttpsClient::get(const std::string& url,
   curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, onProgress);
   curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_blob blob{const_cast<char*>(caBundle_.data()), caBundle_.size(), CURL_BLOB_NOCOPY};
-  if (!caBundle_.empty()) curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+  curl_blob blob{const_cast<char*>(caBundle.data()), caBundle.size(), CURL_BLOB_NOCOPY};
+  if (!caBundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
   const CURLcode code = curl_easy_perform(h);
   if (transfer.tooLarge || code == CURLE_FILESIZE_EXCEEDED) {
     return Status(StatusCode::kResourceExhausted,

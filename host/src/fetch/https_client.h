@@ -31,6 +31,8 @@ struct HttpsClientOptions {
   std::chrono::milliseconds lowSpeedWindow{30'000};
 };
 
+class HttpsSession;
+
 class HttpsClient {
  public:
   // Fails when extraCaFile cannot be read.
@@ -42,11 +44,31 @@ class HttpsClient {
                                  size_t maxBytes, std::stop_token stop = {}) const;
 
  private:
+  friend class HttpsSession;
   HttpsClient(HttpsClientOptions options, std::string caBundle)
       : options_(std::move(options)), caBundle_(std::move(caBundle)) {}
 
   HttpsClientOptions options_;
   std::string caBundle_;  // PEM; empty: curl's default
+};
+
+// Several GETs in a row on one curl handle: a request to a host already connected reuses its
+// TLS connection (a pull's manifest and layer cost one handshake, not two). One thread at a
+// time; the client must outlive it.
+class HttpsSession {
+ public:
+  explicit HttpsSession(const HttpsClient& client);
+  ~HttpsSession();
+  HttpsSession(const HttpsSession&) = delete;
+  HttpsSession& operator=(const HttpsSession&) = delete;
+
+  // As HttpsClient::get.
+  common::Result<HttpsReply> get(const std::string& url, const std::vector<std::string>& headers,
+                                 size_t maxBytes, std::stop_token stop = {});
+
+ private:
+  const HttpsClient& client_;
+  void* easy_;  // CURL*, kept out of this header
 };
 
 }  // namespace wop::fetch

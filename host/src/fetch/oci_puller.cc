@@ -172,7 +172,10 @@ common::Result<ResolvedManifest> OciPuller::resolve(
     const OciReference& reference, const std::optional<RegistryCredentials>& credentials,
     std::stop_token stop) {
   credentials_ = credentials;
-  authorization_.clear();
+  authorization_ =
+      credentials ? "Authorization: Basic " +
+                        common::base64Encode(credentials->username + ":" + credentials->password)
+                  : "";
   const std::string what = "manifest of " + reference.toString();
   auto reply =
       get(reference, "/manifests/" + (reference.digest.empty() ? reference.tag : reference.digest),

@@ -6,7 +6,9 @@
 //
 // A tag is resolved to the manifest's digest (the sha256 of the bytes served); a reference
 // with a digest is checked against it, and the layer against its own. Authentication: none,
-// Basic, or the Bearer token flow, with the credentials given (from image pull Secrets).
+// Basic, or the Bearer token flow, with the credentials given (from image pull Secrets), which
+// go with the first request as Basic (a registry that wants a token answers 401 anyway), so a
+// Basic registry costs no challenge round trip.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,7 @@ common::Result<ResolvedManifest> wasmLayerOf(std::string_view manifest, size_t m
 
 class OciPuller {
  public:
+  // One puller per pull: its requests share connections (HttpsSession).
   OciPuller(const HttpsClient& https, size_t maxModuleBytes)
       : https_(https), maxModuleBytes_(maxModuleBytes) {}
 
@@ -53,7 +56,7 @@ class OciPuller {
   common::Status authorize(const OciReference& reference, const HttpsReply& challenged,
                            std::stop_token stop);
 
-  const HttpsClient& https_;
+  HttpsSession https_;
   const size_t maxModuleBytes_;
   std::optional<RegistryCredentials> credentials_;
   std::string authorization_;  // the header that answered the registry's challenge, if any

@@ -171,7 +171,10 @@ CurlTransport::CurlTransport(const ClientConfig& config) : config_(config) {
   threadId_ = thread_.get_id();
 }
 
-CurlTransport::~CurlTransport() {
+CurlTransport::~CurlTransport() { shutdown(); }
+
+void CurlTransport::shutdown() {
+  if (!thread_.joinable() || onIoThread()) return;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

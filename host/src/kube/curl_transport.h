@@ -47,6 +47,7 @@ class CurlTransport final : public HttpTransport {
                                        StreamCallbacks callbacks) override;
   void schedule(std::chrono::milliseconds delay, std::function<void()> fn) override;
   bool onIoThread() const override;
+  void shutdown() override;
 
   const TransportCounters& counters() const { return counters_; }
 

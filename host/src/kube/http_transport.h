@@ -71,6 +71,10 @@ class HttpTransport {
   // True when called from the I/O thread.
   virtual bool onIoThread() const = 0;
 
+  // Stops the I/O loop and waits for it: no callback runs after this returns. Idempotent. The
+  // owner calls it before destroying what the callbacks use (Client's destructor does, first).
+  virtual void shutdown() {}
+
   // Blocks the calling thread (never the I/O thread) until the response arrives.
   ApiResult<HttpResponse> sendAndWait(const HttpRequest& request, const RequestAuth& auth);
 };

@@ -32,45 +32,16 @@ sys.path.insert(0, os.path.join(ROOT, "test", "ops"))
 sys.path.insert(0, os.path.join(ROOT, "testenv"))
 import harness  # noqa: E402
 from checker import await_convergence  # noqa: E402
-from kube import ApiError  # noqa: E402
 from registry import HttpsFileServer, Registry, push_wasm  # noqa: E402
+from wasm_operators import COLLECTION, CRD, ClusterHost, condition, get, path, status_of  # noqa: E402
 
-CRD = os.path.join(ROOT, "deploy", "crds", "wasmoperators.yaml")
-COLLECTION = "/apis/wasm-operator.dev/v1alpha1/wasmoperators"
 PREFIX = "api-src"
 RING_NS = "wasm-operators-ring"  # the ring's ServiceAccounts (deploy/rbac/example-operators.yaml)
 USER, PASSWORD = "robot", "pull-only-secret"
 
 
-class ClusterHost(harness.FlaggedHost):
-    """A supervised host that runs the cluster's WasmOperators (no --operators)."""
-
-    def argv(self):
-        argv = super().argv()
-        i = argv.index("--operators")
-        return argv[:i] + argv[i + 2:]
-
-
-def path(name):
-    return f"{COLLECTION}/{name}"
-
-
-def get(api, name):
-    try:
-        return api.get(path(name))
-    except ApiError:
-        return None
-
-
-def status_of(api, name):
-    return (get(api, name) or {}).get("status") or {}
-
-
 def ready(api, name):
-    for c in status_of(api, name).get("conditions", []):
-        if c.get("type") == "Ready":
-            return c
-    return {}
+    return condition(get(api, name), "Ready")
 
 
 def wasm_operator(name, module, account=None):

@@ -21,43 +21,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test", "ops"))
 import harness  # noqa: E402
 from checker import await_convergence  # noqa: E402
-from kube import ApiError  # noqa: E402
+from wasm_operators import COLLECTION, CRD, ClusterHost, condition, get, path, status_of  # noqa: E402
 
-CRD = os.path.join(ROOT, "deploy", "crds", "wasmoperators.yaml")
-COLLECTION = "/apis/wasm-operator.dev/v1alpha1/wasmoperators"
 EVENTS = "/apis/events.k8s.io/v1/namespaces/default/events"
 PREFIX = "api-wop"
-
-
-class ClusterHost(harness.FlaggedHost):
-    """A supervised host that runs the cluster's WasmOperators (no --operators)."""
-
-    def argv(self):
-        argv = super().argv()
-        i = argv.index("--operators")
-        return argv[:i] + argv[i + 2:]
-
-
-def path(name):
-    return f"{COLLECTION}/{name}"
-
-
-def get(api, name):
-    try:
-        return api.get(path(name))
-    except ApiError:
-        return None
-
-
-def condition(obj, kind):
-    for c in ((obj or {}).get("status") or {}).get("conditions", []):
-        if c.get("type") == kind:
-            return c
-    return {}
-
-
-def status_of(api, name):
-    return (get(api, name) or {}).get("status") or {}
 
 
 def upgraded(api, name, generation):

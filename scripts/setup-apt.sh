@@ -22,6 +22,12 @@ packages=(
   # container images without a daemon or a base image (`make image`, scripts/build-image.sh);
   # containerd's ctr checks that the archives import as a node would import them
   umoci containerd
+  # the test node (issue 15, testenv/node.py): containerd runs pods with runc, networks them
+  # with the standard CNI plugins (bridge, host-local, portmap, loopback), and kube-proxy
+  # programs Services with iptables (nf_tables backend) and conntrack
+  runc containernetworking-plugins iptables conntrack
+  # the Rust guest SDK (sdk-rust/): Debian's rustc with its wasm32-wasi standard library
+  rustc cargo libstd-rust-dev-wasm32
 )
 
 take_lock apt

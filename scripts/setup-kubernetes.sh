@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and kubectl with Go from the modules
-# pinned in testenv/tools/{kubernetes,etcd} into the cache; prints the bin folder.
+# Builds etcd, kube-apiserver, kube-controller-manager and kubectl (the control plane), and
+# kubelet and kube-scheduler (the test node, testenv/node.py), with Go from the modules pinned
+# in testenv/tools/{kubernetes,etcd} into the cache; prints the bin folder.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 tools="$WOP_ROOT/testenv/tools"
 key=$(cat "$tools"/kubernetes/go.{mod,sum} "$tools"/etcd/go.{mod,sum} | sha256sum | cut -c1-12)
 bin="$WOP_CACHE/kubernetes-$WOP_KUBERNETES_VERSION-etcd-$WOP_ETCD_VERSION-$key/bin"
-wanted=(etcd kube-apiserver kube-controller-manager kubectl)
+wanted=(etcd kube-apiserver kube-controller-manager kubectl kubelet kube-scheduler)
 have_all() { for b in "${wanted[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
 if have_all; then echo "$bin"; exit 0; fi
 take_lock kubernetes
@@ -31,5 +32,7 @@ build etcd "$tools/etcd" go.etcd.io/etcd/server/v3
 build kube-apiserver "$tools/kubernetes" k8s.io/kubernetes/cmd/kube-apiserver "$kversion"
 build kube-controller-manager "$tools/kubernetes" k8s.io/kubernetes/cmd/kube-controller-manager "$kversion"
 build kubectl "$tools/kubernetes" k8s.io/kubernetes/cmd/kubectl "$kversion"
+build kubelet "$tools/kubernetes" k8s.io/kubernetes/cmd/kubelet "$kversion"
+build kube-scheduler "$tools/kubernetes" k8s.io/kubernetes/cmd/kube-scheduler "$kversion"
 say "control plane binaries ready in $bin"
 echo "$bin"

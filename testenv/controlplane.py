@@ -109,6 +109,9 @@ def make_pki(pki):
     issue("admin", "/O=system:masters/CN=wasm-operator-admin", client)
     issue("controller-manager", "/CN=system:kube-controller-manager", client)
     issue("unprivileged", "/CN=wasm-operator-unprivileged", client)
+    # How the API server authenticates to a kubelet (logs, exec, port-forward) of the test node
+    # (testenv/node.py), as kubeadm's apiserver-kubelet-client.
+    issue("apiserver-kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client", client)
     # The key that signs ServiceAccount tokens (apiserver) and that the token controller uses.
     run_openssl(["genrsa", "-out", "sa.key", "2048"], pki)
     run_openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], pki)
@@ -292,7 +295,13 @@ def apiserver_argv(state):
             "--service-account-key-file=" + os.path.join(pki, "sa.pub"),
             "--service-account-signing-key-file=" + os.path.join(pki, "sa.key"),
             "--api-audiences=https://kubernetes.default.svc.cluster.local",
-            "--allow-privileged=true", "--profiling=false", "--v=1"]
+            "--allow-privileged=true", "--profiling=false", "--v=1",
+            # For the test node (testenv/node.py): reach its kubelet by the node's InternalIP,
+            # verify the kubelet's serving certificate (issued by our CA) and present our own.
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
+            "--kubelet-certificate-authority=" + os.path.join(pki, "ca.crt"),
+            "--kubelet-client-certificate=" + os.path.join(pki, "apiserver-kubelet-client.crt"),
+            "--kubelet-client-key=" + os.path.join(pki, "apiserver-kubelet-client.key")]
 
 
 def controller_manager_argv(state):

@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops bench-api chaos clean
+.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops bench-api bench-pods chaos clean
 
 all: build
 
@@ -87,6 +87,12 @@ bench-ops: build
 # load delays; host defaults: bench/results/api.json and docs/benchmarks/api.md. About 4 minutes.
 bench-api: build
 	@/usr/bin/python3 bench/api/run.py --build $(BUILD)
+
+# The ring as Pods on a real node (issue 15): one Pod per client-go operator against one host
+# Pod running all N; needs root (testenv/node.py). docs/benchmarks/pods.md, bench/results/pods.json.
+PODS_N ?= 10,50,100
+bench-pods: build
+	@/usr/bin/python3 bench/pods/run.py --build $(BUILD) --n $(PODS_N)
 
 # The ring against client-go (issue 6); e.g. make bench-ring RING_N=10 RING_SETUPS=client-go,wasm-resident
 # Setups whose binaries are missing are skipped with a line saying so.

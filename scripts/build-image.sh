@@ -137,3 +137,15 @@ pack wop-client localhost/wop-client:dev fill_client \
   --config.user "$nonroot:$nonroot" --config.workingdir /home/nonroot \
   --config.env PATH=/usr/local/bin --config.env HOME=/home/nonroot \
   --config.entrypoint /usr/local/bin/kubectl
+
+# The pods benchmark's client-go ring operator (bench/pods/run.py), when asked for with
+# WOP_IMAGE_RING_CLIENTGO=<static binary> (scripts/setup-ring-baselines.sh builds it).
+fill_ring_clientgo() {
+  install -D -m 0755 "$WOP_IMAGE_RING_CLIENTGO" "$1/usr/local/bin/ring-clientgo"
+  add_users "$1"
+}
+if [ -n "${WOP_IMAGE_RING_CLIENTGO:-}" ]; then
+  [ -x "$WOP_IMAGE_RING_CLIENTGO" ] || die "WOP_IMAGE_RING_CLIENTGO=$WOP_IMAGE_RING_CLIENTGO is not executable"
+  pack ring-client-go localhost/ring-client-go:dev fill_ring_clientgo \
+    --config.user "$nonroot:$nonroot" --config.entrypoint /usr/local/bin/ring-clientgo
+fi

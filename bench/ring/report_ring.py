@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import sys
 import subprocess
 
 MIB = 2**20
@@ -195,6 +196,22 @@ def go_version():
         return "?"
 
 
+def pods_section(root):
+    """The pods benchmark's summary (bench/pods), generated from bench/results/pods.json."""
+    sys.path.insert(0, os.path.join(root, "bench", "pods"))
+    import report_pods
+    try:
+        data = report_pods.load(root)
+    except OSError:
+        return "## The ring as Pods on a real node\n\nNot measured yet: `make bench-pods`."
+    return ("## The ring as Pods on a real node\n\n"
+            "What the node pays for N ring operators run as containers (`pods-client-go`: a Pod each) "
+            "and as one host Pod (`pod-wasm-*`), medians of repeated runs; every setting, the "
+            "spread and the method are in [benchmarks/pods.md](benchmarks/pods.md).\n\n"
+            + "\n".join(report_pods.summary_lines(data)) + "\n\nThe prototype's published figures "
+            "(not measured here): " + "; ".join(f'{who}: "{what}"' for who, what in report_pods.PROTOTYPE) + ".")
+
+
 def write(root, context):
     rows = load(root)
     if not rows:
@@ -221,8 +238,11 @@ def write(root, context):
     md = f"""# Benchmarks
 
 - [Ring benchmark against client-go](#ring-benchmark) (this page, issue 6)
+- [The ring as Pods on a real node, beside the prototype's headline](#the-ring-as-pods-on-a-real-node) (issue 15; [details](benchmarks/pods.md))
 - [Kubernetes client and cache](benchmarks/kube.md)
 - [Operator runtime](benchmarks/runtime.md)
+
+{pods_section(root)}
 
 ## Ring benchmark
 

@@ -115,9 +115,10 @@ def main():
             "--operators", operators, "--status-file", status_file,
             "--artifact-dir", os.path.join(workdir, "artifacts"),
             "--swap", "on", "--swap-dir", os.path.join(workdir, "swap"), "--swap-idle-ms", "0",
-            "--swap-predict", "off"]
+            "--swap-predict", "off", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"]
     os.makedirs(os.path.join(workdir, "swap"))
     checks = Checks()
+    failed = None
     with open(log_path, "wb") as log:
         host = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 preexec_fn=lambda: _libc.prctl(1, signal.SIGKILL))  # dies with us
@@ -125,8 +126,9 @@ def main():
         deadline = time.monotonic() + 60
         while len(read_status(status_file)) < N and host.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        checks.check("the host loaded the C++ and the Rust rings", len(read_status(status_file)) == N,
-                     f"status: {list(read_status(status_file))}")
+        if not checks.check("the host loaded the C++ and the Rust rings", len(read_status(status_file)) == N,
+                            f"host exit code {host.poll()}, status: {list(read_status(status_file))}"):
+            raise RuntimeError("the host did not load the operators")
 
         api.post(f"{TESTRESOURCES}/namespaces/{namespace(0)}/testresources",
                  {"apiVersion": "bench.wasm-operator.dev/v1", "kind": "TestResource",
@@ -159,6 +161,8 @@ def main():
                                                              "lastError", "swap")}))
             print(f"     {name}: linear memory {s['memoryBytes']} B, snapshot {swap.get('snapshotBytes')} B, "
                   f"last restore {swap.get('lastRestoreMs')} ms, reconciles {s['reconciles']}", flush=True)
+    except (RuntimeError, ApiError) as e:
+        failed = e
     finally:
         host.send_signal(signal.SIGTERM)
         try:
@@ -166,7 +170,9 @@ def main():
         except subprocess.TimeoutExpired:
             host.kill()
             host.wait()
-    if checks.failures:
+    if failed:
+        print(f"FAIL stopped early: {failed}")
+    if checks.failures or failed:
         with open(log_path, "rb") as f:
             print("---- host log (last 40 lines)\n" + "\n".join(f.read().decode(errors="replace").splitlines()[-40:]))
         print(f"host files kept in {workdir}")

@@ -74,7 +74,8 @@ impl Client {
     pub fn list(&self, kind: &Kind, namespace: &str, label_selector: &str) -> Result<Vec<Value>, Error> {
         let request = obj! {"apiVersion": kind.api_version, "kind": kind.kind, "namespace": namespace,
                             "labelSelector": label_selector};
-        let what = || format!("cache read of {} list in {}", kind.kind, if namespace.is_empty() { "all namespaces" } else { namespace });
+        let scope = if namespace.is_empty() { "all namespaces" } else { namespace };
+        let what = || format!("cache read of {} list in {scope}", kind.kind);
         match self.cache_read(&request, what)? {
             None => Ok(Vec::new()),
             Some(Value::Object(members)) => match members.into_iter().find(|(k, _)| k == "items") {
@@ -119,7 +120,14 @@ impl Client {
         self.patch_with(target_of(object), patch, PatchType::Merge)
     }
 
-    pub fn patch_named(&self, kind: &Kind, namespace: &str, name: &str, patch: Value, patch_type: PatchType) -> ApiCall {
+    pub fn patch_named(
+        &self,
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+        patch: Value,
+        patch_type: PatchType,
+    ) -> ApiCall {
         self.patch_with(target(kind, namespace, name), patch, patch_type)
     }
 
@@ -223,7 +231,8 @@ fn into_result(completion: Completion) -> Result<Response, Error> {
     if (200..300).contains(&http_status) {
         return Ok(Response { status: http_status, body });
     }
-    let reason = Value::parse(&body).ok().and_then(|status| status.get("message").and_then(Value::as_str).map(str::to_string));
+    let status = Value::parse(&body).ok();
+    let reason = status.as_ref().and_then(|s| s.get("message")).and_then(Value::as_str);
     Err(Error::http(
         http_status,
         match reason {

@@ -139,7 +139,11 @@ impl Controller {
     }
 
     /// A watch whose events reconcile the keys `mapper` returns (at most WOP_MAX_EMITTED_KEYS).
-    pub fn watches_mapped(mut self, resource: Resource, mapper: impl Fn(&Value) -> Vec<String> + 'static) -> Controller {
+    pub fn watches_mapped(
+        mut self,
+        resource: Resource,
+        mapper: impl Fn(&Value) -> Vec<String> + 'static,
+    ) -> Controller {
         self.watches.push(Watch { resource, map_to: abi::WOP_MAP_TO_FUNCTION, mapper: Some(Rc::new(mapper)) });
         self
     }

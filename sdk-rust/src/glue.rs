@@ -56,7 +56,9 @@ macro_rules! operator {
 
             #[no_mangle]
             pub extern "C" fn wop_map(controller_id: u32, watch_index: u32, obj_ptr: u32, obj_len: u32) -> i32 {
-                $crate::glue::adopted(obj_ptr, obj_len, |object| $crate::runtime::map(controller_id, watch_index, object))
+                $crate::glue::adopted(obj_ptr, obj_len, |object| {
+                    $crate::runtime::map(controller_id, watch_index, object)
+                })
             }
         };
     };

@@ -50,5 +50,7 @@ pub use runtime::{Config, Context};
 
 /// Everything an operator usually needs: `use wop::prelude::*;`.
 pub mod prelude {
-    pub use crate::{obj, Action, Client, Config, Context, Controller, Error, Kind, MapTo, ReconcileResult, Request, Value};
+    pub use crate::{
+        obj, Action, Client, Config, Context, Controller, Error, Kind, MapTo, ReconcileResult, Request, Value,
+    };
 }

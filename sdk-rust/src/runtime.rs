@@ -107,7 +107,8 @@ pub fn reconcile(reconcile_id: u32, controller_id: u32, key: &str) -> i32 {
         let runtime = r.borrow();
         let runtime = runtime.as_ref()?;
         let controller = runtime.controllers.get(&controller_id)?;
-        let context = Context { client: Client, config: runtime.config.clone(), controller: controller.name.as_str().into() };
+        let context =
+            Context { client: Client, config: runtime.config.clone(), controller: controller.name.as_str().into() };
         Some((controller.reconcile.clone()?, context))
     });
     let (reconcile, context) = match found {

@@ -508,6 +508,45 @@ mod tests {
         assert_eq!(Value::parse(&deep).unwrap_err().reason, "nested too deeply");
     }
 
+    /// A fuzzer's job without a fuzzer (cargo-fuzz needs nightly): many seeded mutations of a
+    /// Kubernetes-like object; none may panic, and whatever parses must write text that reads
+    /// back as the same value.
+    #[test]
+    fn survives_mutated_input_and_round_trips_what_it_accepts() {
+        let seed = concat!(
+            r#"{"apiVersion":"v1","metadata":{"name":"a","labels":{"x":"y"}},"#,
+            r#""spec":{"nonce":-12,"f":1.5e3,"l":[true,false,null,"\u00e9\n"]}}"#
+        );
+        let alphabet: Vec<char> = "{}[]\":,.+-0123456789eEtrufalsn \\/u\u{e9}\u{1F600}\n".chars().collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut text: Vec<char> = seed.chars().collect();
+            for _ in 0..1 + next(4) {
+                let at = next(text.len() + 1);
+                match next(3) {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 if at < text.len() => text[at] = alphabet[next(alphabet.len())],
+                    _ => text.insert(at, alphabet[next(alphabet.len())]),
+                }
+            }
+            let text: String = text.into_iter().collect();
+            if let Ok(value) = Value::parse(&text) {
+                accepted += 1;
+                assert_eq!(Value::parse(&value.to_string()).as_ref(), Ok(&value), "{text}");
+            }
+        }
+        assert!(accepted > 100, "only {accepted} mutations parsed: the test explores too little");
+    }
+
     #[test]
     fn builds_objects_with_the_macro() {
         let mut value = crate::obj! {"kind": "Pod", "n": 3, "tags": vec!["a"], "none": Option::<i64>::None};

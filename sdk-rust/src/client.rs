@@ -151,6 +151,31 @@ impl Client {
         self.send(request)
     }
 
+    /// Records a core/v1 Event about `object` ("Normal" or "Warning"); the host names it, and
+    /// puts Events about cluster-scoped objects in "default", as client-go's recorder does.
+    pub fn record_event(&self, object: &Value, event_type: &str, reason: &str, message: &str) -> ApiCall {
+        let field = |path: &[&str]| object.at(path).and_then(Value::as_str).unwrap_or("").to_string();
+        let namespace = field(&["metadata", "namespace"]);
+        let mut involved = obj! {
+            "apiVersion": field(&["apiVersion"]),
+            "kind": field(&["kind"]),
+            "name": field(&["metadata", "name"]),
+            "uid": field(&["metadata", "uid"]),
+            "namespace": &namespace,
+        };
+        let resource_version = field(&["metadata", "resourceVersion"]);
+        if !resource_version.is_empty() {
+            involved.set("resourceVersion", resource_version);
+        }
+        self.send(obj! {
+            "verb": abi::WOP_VERB_EVENT,
+            "apiVersion": "v1",
+            "kind": "Event",
+            "namespace": namespace,
+            "body": obj! {"involvedObject": involved, "type": event_type, "reason": reason, "message": message},
+        })
+    }
+
     /// A GET from the API server itself, bypassing the cache.
     pub fn get_live(&self, kind: &Kind, namespace: &str, name: &str) -> ApiCall {
         let mut request = target(kind, namespace, name);

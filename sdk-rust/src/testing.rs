@@ -69,6 +69,12 @@ pub mod fake {
     pub fn take_done() -> Vec<(u32, i32, String)> {
         with(|h| std::mem::take(&mut h.done))
     }
+    /// Runs `future` on the module's executor until it first waits, as a reconcile would run:
+    /// to test a helper of one's own that awaits calls.
+    pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
+        crate::executor::spawn(future);
+    }
+
     /// Reconciles still running (waiting on answers), and calls waiting for an answer.
     pub fn in_flight() -> (usize, usize) {
         crate::executor::counts()

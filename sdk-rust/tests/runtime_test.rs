@@ -45,9 +45,10 @@ fn declares_the_controller_with_the_abi_words() {
     assert_eq!(
         fake::declarations()[0].to_string(),
         concat!(
-            r#"{"name":"copy","for":{"apiVersion":"example.dev/v1","kind":"Thing","namespace":"in","labelSelector":"","predicates":[]},"#,
-            r#""owns":[],"watches":[{"apiVersion":"example.dev/v1","kind":"Thing","namespace":"out","labelSelector":"","mapTo":"none"},"#,
-            r#"{"apiVersion":"example.dev/v1","kind":"Thing","namespace":"","labelSelector":"a=b","mapTo":"function"}],"#,
+            r#"{"name":"copy","for":{"apiVersion":"example.dev/v1","kind":"Thing","namespace":"in","#,
+            r#""labelSelector":"","predicates":[]},"owns":[],"watches":[{"apiVersion":"example.dev/v1","#,
+            r#""kind":"Thing","namespace":"out","labelSelector":"","mapTo":"none"},{"apiVersion":"example.dev/v1","#,
+            r#""kind":"Thing","namespace":"","labelSelector":"a=b","mapTo":"function"}],"#,
             r#""maxConcurrentReconciles":1,"resyncSeconds":0}"#
         )
     );
@@ -130,4 +131,24 @@ fn an_unknown_controller_ends_its_reconcile_with_an_error() {
     start();
     runtime::reconcile(5, 3, "in/a");
     assert_eq!(fake::take_done(), vec![(5, WOP_RECONCILE_ERROR, "unknown controller id".to_string())]);
+}
+
+#[test]
+fn an_event_names_its_object_and_is_sent_as_the_event_verb() {
+    start();
+    let metadata = obj! {"namespace": "in", "name": "a", "uid": "u-1", "resourceVersion": "7"};
+    let object = obj! {"apiVersion": "example.dev/v1", "kind": "Thing", "metadata": metadata};
+    fake::spawn(async move {
+        let _ = Client.record_event(&object, "Warning", "Broken", "it broke").await;
+    });
+    let calls = fake::take_calls();
+    assert_eq!(
+        calls[0].1.to_string(),
+        concat!(
+            r#"{"verb":"event","apiVersion":"v1","kind":"Event","namespace":"in","body":{"involvedObject":"#,
+            r#"{"apiVersion":"example.dev/v1","kind":"Thing","name":"a","uid":"u-1","namespace":"in","#,
+            r#""resourceVersion":"7"},"#,
+            r#""type":"Warning","reason":"Broken","message":"it broke"}}"#
+        )
+    );
 }

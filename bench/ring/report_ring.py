@@ -7,10 +7,12 @@ import subprocess
 
 MIB = 2**20
 COLORS = {"client-go": "#C44E52", "native": "#8172B2", "combined": "#937860",
-          "wasm-resident": "#4C72B0", "wasm-swap": "#55A868"}
+          "wasm-resident": "#4C72B0", "wasm-swap": "#55A868",
+          "wasm-resident-rust": "#64B5CD", "wasm-swap-rust": "#CCB974"}
 
 
-ORDER = ("client-go", "native", "combined", "wasm-resident", "wasm-resident-shared", "wasm-swap")
+ORDER = ("client-go", "native", "combined", "wasm-resident", "wasm-resident-shared", "wasm-swap",
+         "wasm-resident-rust", "wasm-swap-rust")
 
 
 def load(root):

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The ring benchmark of issue 6: the same ring operator run by each setup (client-go, native,
-combined, wasm-resident, wasm-swap), side by side. Writes bench/results/ring-<N>.json and
+combined, wasm-resident, wasm-swap, and the last two with the ring written in Rust:
+wasm-resident-rust, wasm-swap-rust), side by side. Writes bench/results/ring-<N>.json and
 docs/benchmarks.md (with plots).
 
   bench/ring/run.py --build BUILD_DIR [--n 10,50,100] [--setups client-go,wasm-resident,...]
@@ -111,7 +112,7 @@ def measure(name, n, args, deps, build, clientgo, workdir):
             cpu = probe.cpu_seconds(pids)
             breakdown = probe.pss_breakdown(pids)
             host_memory = None
-            if setup.base in setups.WASM_SETUPS:  # one host process: where its memory is, at the same moment
+            if setup.mode in setups.WASM_SETUPS:  # one host process: where its memory is, at the same moment
                 host_memory = {"smaps_pss_bytes": probe.smaps_categories(processes[0].pid, setup.artifacts, setup.swap_dir),
                                "host_view": (setup.host_summary() or {}).get("memory")}
             wall = time.monotonic() - launched

@@ -5,6 +5,9 @@ then launch() starts its processes and returns their Popen objects.
 Per-operator binaries and modules are byte-distinct copies unless the setup's name ends in
 "-shared": page-cache pages belong to an inode, so N processes of one file share their code
 pages (and N modules of the same bytes share one compiled artifact), which flatters them.
+
+The wasm setups whose name ends in "-rust" run the ring written in Rust (operators/ring-rust,
+docs/sdk-rust.md) instead of the C++ one, in the same host with the same flags.
 """
 import json
 import os
@@ -15,11 +18,23 @@ import time
 
 WASM_SETUPS = ("wasm-resident", "wasm-swap")
 PER_OPERATOR_PROCESS = ("client-go", "native")
-ALL = ("client-go", "native", "combined", "wasm-resident", "wasm-swap")
+RUST = "-rust"
+ALL = ("client-go", "native", "combined", "wasm-resident", "wasm-swap", "wasm-resident-rust", "wasm-swap-rust")
 
 
 def base_name(setup):
     return setup[: -len("-shared")] if setup.endswith("-shared") else setup
+
+
+def mode(setup):
+    """How a setup runs, whatever the language of its module: wasm-swap-rust -> wasm-swap."""
+    base = base_name(setup)
+    return base[: -len(RUST)] if base.endswith(RUST) and base[: -len(RUST)] in WASM_SETUPS else base
+
+
+def ring_module(build, setup):
+    """The ring module a wasm setup runs: the Rust one for the -rust setups."""
+    return os.path.join(build, "wasm", "ring-rust.wasm" if base_name(setup).endswith(RUST) else "ring.wasm")
 
 
 def ring_ns(i, n):
@@ -68,6 +83,7 @@ def host_usage(host):
 class Setup:
     def __init__(self, name, build, exe_clientgo, kubeconfig, workdir, n, options):
         self.name, self.base, self.shared = name, base_name(name), name.endswith("-shared")
+        self.mode = mode(name)  # the base without -rust: what to run, not in which language
         self.build, self.clientgo, self.kubeconfig = build, exe_clientgo, kubeconfig
         self.workdir, self.n, self.options = workdir, n, options
         self.host = os.path.join(build, "host", "wasm-operator")
@@ -89,9 +105,11 @@ class Setup:
             return None
         if not os.access(self.host, os.X_OK):
             return f"no host binary at {self.host}"
+        if not os.path.exists(ring_module(self.build, self.name)):
+            return f"no module at {ring_module(self.build, self.name)}"
         if self.rate_flags() and "--qps" not in host_usage(self.host):
             return "host has no --qps (use --client-qps default)"
-        if self.base == "wasm-swap" and "--swap-idle-ms" not in host_usage(self.host):
+        if self.mode == "wasm-swap" and "--swap-idle-ms" not in host_usage(self.host):
             return "host has no --swap-idle-ms"
         return None
 
@@ -114,12 +132,12 @@ class Setup:
         if self.base in PER_OPERATOR_PROCESS:
             exe = self.clientgo if self.base == "client-go" else self.native
             self.executables = copies(exe, self.n, self.workdir, self.shared)
-        elif self.base in WASM_SETUPS:
+        elif self.mode in WASM_SETUPS:
             self._write_definitions()
             self._warm_artifacts()
 
     def _write_definitions(self):
-        ring = os.path.join(self.build, "wasm", "ring.wasm")
+        ring = ring_module(self.build, self.name)
         modules = os.path.join(self.workdir, "modules")
         self.definitions = os.path.join(self.workdir, "operators")
         os.makedirs(modules, exist_ok=True)
@@ -141,7 +159,7 @@ class Setup:
     def _host_argv(self, status_file):
         argv = [self.host, "run", "--operators", self.definitions, "--kubeconfig", self.kubeconfig,
                 "--artifact-dir", self.artifacts, "--status-file", status_file, *self.rate_flags()]
-        if self.base == "wasm-resident":
+        if self.mode == "wasm-resident":
             if "--swap on|off" in host_usage(self.host):
                 argv += ["--swap", "off"]
             else:

@@ -49,7 +49,10 @@ enum { WOP_LOG_DEBUG = 0, WOP_LOG_INFO = 1, WOP_LOG_WARN = 2, WOP_LOG_ERROR = 3 
 enum {
   WOP_RECONCILE_DONE = 0,          /* success: forget the key until something changes */
   WOP_RECONCILE_REQUEUE_AFTER = 1, /* success, but look again after requeue_after_ms */
-  WOP_RECONCILE_ERROR = 2          /* failure: retry with per-key exponential backoff */
+  WOP_RECONCILE_ERROR = 2,         /* failure: retry with per-key exponential backoff */
+  WOP_RECONCILE_TERMINAL = 3       /* failure that retrying cannot fix: log it, count it as an
+                                      error, forget the key until something changes (as
+                                      controller-runtime's reconcile.TerminalError) */
 };
 
 /* ------------------------------------------------------------------ limits (bytes unless named) */
@@ -95,6 +98,10 @@ enum {
 #define WOP_VERB_APPLY "apply" /* server-side apply */
 #define WOP_VERB_DELETE "delete"
 #define WOP_VERB_EVENT "event" /* creates a core/v1 Event about "involvedObject" */
+
+/* wop_api_call "subresource" (with WOP_VERB_PATCH and WOP_VERB_APPLY only; absent or "": the
+ * object itself). The only subresource a guest may name. */
+#define WOP_SUBRESOURCE_STATUS "status"
 
 /* wop_api_call "patchType"s (with WOP_VERB_PATCH). */
 #define WOP_PATCH_MERGE "merge"         /* application/merge-patch+json (the default) */
@@ -148,6 +155,7 @@ WOP_IMPORT(cache_read) wop_status wop_cache_read(uint32_t req_ptr, uint32_t req_
  *             "delete" | "event",
  *    "apiVersion", "kind", "namespace", "name", "body": <object or patch>,
  *    "patchType": "merge" | "json" | "strategic", "fieldManager", "force": bool,
+ *    "subresource": "status" (patch and apply only),
  *    "propagationPolicy", "labelSelector", "resourceVersion", "resourceVersionMatch"}
  * "event" body: {"involvedObject": {...ref...}, "type": "Normal"|"Warning", "reason", "message"}.
  * The call is made as the operator's ServiceAccount. Its answer comes via wop_on_complete. */

@@ -139,6 +139,31 @@ Call Client::apply(const json& object, std::string_view fieldManager, bool force
   return send(request);
 }
 
+Call Client::patchStatus(const json& object, const json& patch, PatchType type) {
+  auto request = withVerb(targetOf(object), WOP_VERB_PATCH);
+  request["subresource"] = WOP_SUBRESOURCE_STATUS;
+  request["body"] = patch;
+  request["patchType"] = patchTypeName(type);
+  return send(request);
+}
+
+Call Client::applyStatus(const json& object, std::string_view fieldManager, bool force) {
+  // Only the status is this manager's intent here: sending spec or metadata too would make the
+  // apply claim fields that the status subresource ignores.
+  json metadata = {{"name", nameOf(object)}};
+  if (auto ns = namespaceOf(object); !ns.empty()) metadata["namespace"] = ns;
+  auto status = fieldAt(object, {"status"});
+  auto request = withVerb(targetOf(object), WOP_VERB_APPLY);
+  request["subresource"] = WOP_SUBRESOURCE_STATUS;
+  request["body"] = {{"apiVersion", getString(object, {"apiVersion"}).value_or("")},
+                     {"kind", getString(object, {"kind"}).value_or("")},
+                     {"metadata", std::move(metadata)},
+                     {"status", status != nullptr ? *status : json::object()}};
+  request["fieldManager"] = fieldManager;
+  request["force"] = force;
+  return send(request);
+}
+
 Call Client::remove(Kind kind, std::string_view ns, std::string_view name,
                     std::string_view propagationPolicy) {
   auto request = withVerb(target(kind, ns, name), WOP_VERB_DELETE);

@@ -73,6 +73,9 @@ void Runtime::finish(uint32_t reconcileId, const Result& result) {
     case Result::Kind::kError:
       outcome = WOP_RECONCILE_ERROR;
       break;
+    case Result::Kind::kTerminal:
+      outcome = WOP_RECONCILE_TERMINAL;
+      break;
   }
   int32_t status = host_.reconcileDone(reconcileId, outcome, result.delayMs(), result.message());
   if (status < 0) {

@@ -17,6 +17,7 @@ import harness
 
 CONTROLLER_RUNTIME = [
     "controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total",
+    "controller_runtime_terminal_reconcile_errors_total",
     "controller_runtime_reconcile_time_seconds", "controller_runtime_active_workers",
     "workqueue_depth", "workqueue_adds_total", "workqueue_queue_duration_seconds",
     "workqueue_work_duration_seconds", "workqueue_retries_total", "rest_client_requests_total",

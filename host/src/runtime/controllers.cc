@@ -192,7 +192,7 @@ bool Controllers::hasReady() const {
 Controllers::Finished Controllers::finish(uint32_t id, int32_t outcome, int64_t requeueAfterMs) {
   auto it = inFlight_.find(id);
   if (it == inFlight_.end()) return {Finish::kUnknownId, {}};
-  if (outcome < WOP_RECONCILE_DONE || outcome > WOP_RECONCILE_ERROR) {
+  if (outcome < WOP_RECONCILE_DONE || outcome > WOP_RECONCILE_TERMINAL) {
     return {Finish::kUnknownOutcome, it->second.reconcile.key};
   }
   Reconcile reconcile = std::move(it->second.reconcile);
@@ -211,6 +211,7 @@ Controllers::Finished Controllers::finish(uint32_t id, int32_t outcome, int64_t 
       std::chrono::milliseconds(std::clamp<int64_t>(requeueAfterMs, 0, WOP_MAX_REQUEUE_AFTER_MS));
   switch (outcome) {
     case WOP_RECONCILE_DONE:
+    case WOP_RECONCILE_TERMINAL:  // not retried: the key waits for a change, as after success
       queue.forget(key);
       break;
     case WOP_RECONCILE_REQUEUE_AFTER:
@@ -239,10 +240,12 @@ void Controllers::recordFinish(common::TimePoint startedAt, int32_t outcome,
   OperatorMetrics& m = *metrics_;
   m.activeReconciles.fetch_sub(1, std::memory_order_relaxed);
   m.reconcileSeconds.observe(std::chrono::duration<double>(clock_->now() - startedAt).count());
-  // controller-runtime's result label: an error, else requeue_after when a delay was asked,
-  // requeue when a requeue without one was, else success.
-  if (outcome == WOP_RECONCILE_ERROR) {
+  // controller-runtime's result label: an error (a terminal one too, also counted apart), else
+  // requeue_after when a delay was asked, requeue when a requeue without one was, else success.
+  if (outcome == WOP_RECONCILE_ERROR || outcome == WOP_RECONCILE_TERMINAL) {
     m.reconcileError.fetch_add(1, std::memory_order_relaxed);
+    if (outcome == WOP_RECONCILE_TERMINAL)
+      m.reconcileTerminalError.fetch_add(1, std::memory_order_relaxed);
   } else if (outcome == WOP_RECONCILE_REQUEUE_AFTER && requeueAfterMs > 0) {
     m.reconcileRequeueAfter.fetch_add(1, std::memory_order_relaxed);
   } else if (outcome == WOP_RECONCILE_REQUEUE_AFTER) {

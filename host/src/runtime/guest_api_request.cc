@@ -119,6 +119,7 @@ common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
   request.labelSelector = str("labelSelector");
   request.resourceVersion = str("resourceVersion");
   request.resourceVersionMatch = str("resourceVersionMatch");
+  request.subresource = str("subresource");
   if (auto it = json.find("patchType"); it != json.end() && it->is_string())
     request.patchType = it->get<std::string>();
   if (auto it = json.find("force"); it != json.end() && it->is_boolean())
@@ -141,6 +142,16 @@ common::Result<GuestApiRequest> parseGuestApiRequest(std::string_view text) {
   if (request.patchType != WOP_PATCH_MERGE && request.patchType != WOP_PATCH_JSON &&
       request.patchType != WOP_PATCH_STRATEGIC) {
     return invalid("patchType must be merge, json or strategic");
+  }
+  // The subresource becomes a path segment: only the one word the ABI defines, only where the
+  // host sends it, and nothing else reaches the URL (a non-string is refused, not ignored).
+  if (auto it = json.find("subresource"); it != json.end() && !it->is_string())
+    return invalid("subresource must be a string");
+  if (!request.subresource.empty()) {
+    if (request.subresource != WOP_SUBRESOURCE_STATUS)
+      return invalid("subresource must be \"" WOP_SUBRESOURCE_STATUS "\"");
+    if (request.verb != WOP_VERB_PATCH && request.verb != WOP_VERB_APPLY)
+      return invalid("subresource is only for patch and apply");
   }
   if (auto status = checkNames(request); !status.isOk()) return invalid(status.message());
   return request;
@@ -177,11 +188,12 @@ common::Result<kube::HttpRequest> toHttpRequest(const GuestApiRequest& request,
                       : request.patchType == WOP_PATCH_STRATEGIC ? kube::PatchType::kStrategicMerge
                                                                  : kube::PatchType::kJsonMerge;
     return kube::patchRequest(resource, request.ns, request.name, type, request.body,
-                              {.fieldManager = manager});
+                              {.fieldManager = manager}, request.subresource);
   }
   if (verb == WOP_VERB_APPLY) {
     return kube::patchRequest(resource, request.ns, request.name, kube::PatchType::kApply,
-                              request.body, {.fieldManager = manager, .force = request.force});
+                              request.body, {.fieldManager = manager, .force = request.force},
+                              request.subresource);
   }
   if (verb == WOP_VERB_DELETE) {
     return kube::deleteRequest(resource, request.ns, request.name,

@@ -21,6 +21,8 @@ struct GuestApiRequest {
   std::string patchType = WOP_PATCH_MERGE;
   std::string fieldManager;
   bool force = false;
+  // patch and apply only: "" (the object) or WOP_SUBRESOURCE_STATUS.
+  std::string subresource;
   std::string propagationPolicy;
   std::string labelSelector;
   // get/list only: read at or after this version (kube's resourceVersion semantics);

@@ -35,7 +35,7 @@ struct OperatorStats : SwapStats {
   std::string name;
   OperatorState state = OperatorState::kStarting;
   uint64_t reconciles = 0;       // finished reconciles (any outcome)
-  uint64_t reconcileErrors = 0;  // outcome ERROR
+  uint64_t reconcileErrors = 0;  // outcome ERROR or TERMINAL
   uint64_t apiCalls = 0;
   uint64_t restarts = 0;
   uint64_t logLinesDropped = 0;  // above the operator's log budget (runtime/log_budget.h)

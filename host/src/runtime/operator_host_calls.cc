@@ -69,10 +69,15 @@ hostcalls::HostResult<int32_t> Operator::reconcileDone(uint32_t reconcileId, int
   {
     std::lock_guard lock(mutex_);
     stats_.reconciles++;
-    if (outcome == WOP_RECONCILE_ERROR) stats_.reconcileErrors++;
+    if (outcome == WOP_RECONCILE_ERROR || outcome == WOP_RECONCILE_TERMINAL)
+      stats_.reconcileErrors++;
   }
   if (outcome == WOP_RECONCILE_ERROR) {
     log(WOP_LOG_WARN, "reconcile failed: " + std::string(message),
+        {{"key", finished.key}, {"reconcileID", std::to_string(reconcileId)}});
+  } else if (outcome == WOP_RECONCILE_TERMINAL) {
+    // Nobody retries it: the line is all a user gets, so it is an error, not a warning.
+    log(WOP_LOG_ERROR, "reconcile failed terminally, not retried: " + std::string(message),
         {{"key", finished.key}, {"reconcileID", std::to_string(reconcileId)}});
   }
   if (finished.result == Controllers::Finish::kNegativeDelay) {

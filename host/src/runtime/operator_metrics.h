@@ -25,7 +25,10 @@ struct WorkQueueMetrics {
 struct OperatorMetrics {
   // controller_runtime_reconcile_total{result}: success, error, requeue, requeue_after.
   std::atomic<uint64_t> reconcileSuccess{0};
-  std::atomic<uint64_t> reconcileError{0};
+  std::atomic<uint64_t> reconcileError{0};  // terminal errors included, as controller-runtime
+  // Of those errors, the terminal ones (WOP_RECONCILE_TERMINAL, not retried):
+  // controller_runtime_terminal_reconcile_errors_total.
+  std::atomic<uint64_t> reconcileTerminalError{0};
   std::atomic<uint64_t> reconcileRequeue{0};
   std::atomic<uint64_t> reconcileRequeueAfter{0};
   // From the guest's entry with the key to its wop_reconcile_done (API waits included, as a Go

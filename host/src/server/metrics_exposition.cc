@@ -61,6 +61,9 @@ void reconcileMetrics(PrometheusText& out, const std::vector<OperatorReport>& re
   perOperator(out, reports, "controller_runtime_reconcile_errors_total", "counter",
               "Total number of reconciliation errors per controller",
               [](const OperatorReport& r) { return load(r.metrics->reconcileError); });
+  perOperator(out, reports, "controller_runtime_terminal_reconcile_errors_total", "counter",
+              "Total number of terminal reconciliation errors per controller",
+              [](const OperatorReport& r) { return load(r.metrics->reconcileTerminalError); });
   perOperatorHistogram(
       out, reports, "controller_runtime_reconcile_time_seconds",
       "Length of time per reconciliation per controller",

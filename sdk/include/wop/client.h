@@ -52,6 +52,13 @@ class Client {
   Call patch(const json& object, const json& patch, PatchType type = PatchType::Merge);
   // Server-side apply: `object` is the whole intent of fieldManager.
   Call apply(const json& object, std::string_view fieldManager, bool force = true);
+  // ---- the status subresource. Writes to /status change only the
+  // status (and writes to the object itself never do, when the kind has the subresource).
+  // A patch of `object`'s status: {"status": {...}} as a merge patch, or a JSON patch.
+  Call patchStatus(const json& object, const json& patch, PatchType type = PatchType::Merge);
+  // Server-side apply of `object`'s status as fieldManager's whole intent for it: only
+  // apiVersion, kind, metadata.name/namespace and status are sent.
+  Call applyStatus(const json& object, std::string_view fieldManager, bool force = true);
   // propagationPolicy: "" (the server's default), "Foreground", "Background" or "Orphan".
   Call remove(Kind kind, std::string_view ns, std::string_view name,
               std::string_view propagationPolicy = "");

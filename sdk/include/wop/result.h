@@ -20,7 +20,7 @@ struct Request {
 
 class Result {
  public:
-  enum class Kind { kDone, kRequeueAfter, kError };
+  enum class Kind { kDone, kRequeueAfter, kError, kTerminal };
 
   // Success: forget the key until something changes.
   static Result done() { return Result(Kind::kDone, 0, {}); }
@@ -30,11 +30,19 @@ class Result {
   static Result error(std::string message, int64_t minDelayMs = 0) {
     return Result(Kind::kError, minDelayMs, std::move(message));
   }
+  // Failure that retrying cannot fix (an invalid spec, a missing reference the user must
+  // create): logged as an error and counted, but not retried; the key waits for a change of
+  // what it watches (controller-runtime's reconcile.TerminalError).
+  static Result terminal(std::string message) {
+    return Result(Kind::kTerminal, 0, std::move(message));
+  }
 
   Kind kind() const { return kind_; }
   int64_t delayMs() const { return delayMs_; }
   const std::string& message() const { return message_; }
-  bool isError() const { return kind_ == Kind::kError; }
+  // An error, terminal or not.
+  bool isError() const { return kind_ == Kind::kError || kind_ == Kind::kTerminal; }
+  bool isTerminal() const { return kind_ == Kind::kTerminal; }
 
  private:
   Result(Kind kind, int64_t delayMs, std::string message)

@@ -3,8 +3,12 @@
 
 #include "wop/call.h"
 #include "wop/client.h"
+#include "wop/clock.h"
+#include "wop/conditions.h"
 #include "wop/config.h"
 #include "wop/controller.h"
+#include "wop/create_or_update.h"
+#include "wop/event_recorder.h"
 #include "wop/kind.h"
 #include "wop/log.h"
 #include "wop/object.h"
@@ -14,3 +18,4 @@
 #include "wop/response.h"
 #include "wop/result.h"
 #include "wop/task.h"
+#include "wop/try.h"

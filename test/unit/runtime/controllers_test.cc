@@ -259,5 +259,35 @@ TEST_F(ControllersTest, ReconcilesLostWithTheirInstanceCountAsErrors) {
   EXPECT_EQ(metrics_->activeReconciles.load(), 0);
 }
 
+// controller-runtime's reconcile.TerminalError: an error nobody retries. It counts as an error
+// (reconcile_total{result="error"}, reconcile_errors_total) and as a terminal one, and the key
+// waits for a change with its backoff forgotten, as after a success.
+TEST_F(ControllersTest, ATerminalErrorIsCountedAndForgetsTheKeyInsteadOfRetryingIt) {
+  build();
+  handlers(0).onAdd(configMap("shop", "settings"));
+  auto first = controllers_->startNext();
+  ASSERT_TRUE(first);
+  controllers_->finish(first->id, WOP_RECONCILE_ERROR, 0);
+  ASSERT_TRUE(controllers_->nextDue());
+  clock_.advance(*controllers_->nextDue() - clock_.now());
+  auto second = controllers_->startNext();
+  ASSERT_TRUE(second);
+  const auto finished = controllers_->finish(second->id, WOP_RECONCILE_TERMINAL, 0);
+  EXPECT_EQ(finished.result, Controllers::Finish::kDone);
+  EXPECT_EQ(finished.key, "shop/settings");
+  EXPECT_FALSE(controllers_->hasReady());
+  EXPECT_FALSE(controllers_->nextDue()) << "not retried, not even after a backoff";
+  clock_.advance(std::chrono::hours(1));
+  EXPECT_FALSE(controllers_->hasReady());
+  EXPECT_EQ(metrics_->reconcileError.load(), 2u);
+  EXPECT_EQ(metrics_->reconcileTerminalError.load(), 1u);
+  EXPECT_EQ(metrics_->reconcileSuccess.load(), 0u);
+  EXPECT_EQ(metrics_->queue.retries.load(), 1u) << "only the plain error was rate limited";
+
+  // A change brings the key back at once: its backoff was forgotten.
+  handlers(0).onUpdate(configMap("shop", "settings"), configMap("shop", "settings", "2"));
+  EXPECT_TRUE(controllers_->hasReady());
+}
+
 }  // namespace
 }  // namespace wop::runtime

@@ -121,5 +121,62 @@ TEST(GuestApiRequest, JsonNestedTooDeepIsRefusedBeforeItIsParsed) {
   EXPECT_TRUE(parseGuestApiRequest(atLimit));
 }
 
+// ---- the status subresource (WOP_SUBRESOURCE_STATUS)
+
+TEST(GuestApiRequest, APatchOfTheStatusSubresourceGoesToStatus) {
+  auto request = parseGuestApiRequest(R"({"verb":"patch","apiVersion":"bench.wasm-operator.dev/v1",
+      "kind":"TestResource","namespace":"a","name":"t","subresource":"status",
+      "body":{"status":{"observedNonce":3}}})");
+  ASSERT_TRUE(request) << request.status().toString();
+  auto http = toHttpRequest(*request, kTestResources, "op");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->method, "PATCH");
+  EXPECT_EQ(http->contentType, "application/merge-patch+json");
+  EXPECT_EQ(http->path,
+            "/apis/bench.wasm-operator.dev/v1/namespaces/a/testresources/t/status?fieldManager=op");
+}
+
+TEST(GuestApiRequest, AnApplyOfTheStatusSubresourceIsAServerSideApplyOnStatus) {
+  auto request = parseGuestApiRequest(R"({"verb":"apply","apiVersion":"bench.wasm-operator.dev/v1",
+      "kind":"TestResource","namespace":"a","name":"t","subresource":"status",
+      "fieldManager":"op-status","force":true,"body":{"status":{}}})");
+  ASSERT_TRUE(request) << request.status().toString();
+  auto http = toHttpRequest(*request, kTestResources, "op");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->contentType, "application/apply-patch+yaml");
+  EXPECT_EQ(http->path,
+            "/apis/bench.wasm-operator.dev/v1/namespaces/a/testresources/t/status"
+            "?fieldManager=op-status&force=true");
+}
+
+TEST(GuestApiRequest, AnEmptySubresourceIsTheObjectItself) {
+  auto request = parseGuestApiRequest(R"({"verb":"patch","apiVersion":"v1","kind":"ConfigMap",
+      "namespace":"a","name":"c","subresource":"","body":{}})");
+  ASSERT_TRUE(request) << request.status().toString();
+  auto http = toHttpRequest(*request, {{"", "v1", "configmaps"}, "ConfigMap", true}, "op");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->path, "/api/v1/namespaces/a/configmaps/c?fieldManager=op");
+}
+
+// The subresource is a path segment: a guest must not reach any other one (scale, binding,
+// eviction, token, proxy, exec...) nor smuggle segments, queries or dot segments into the URL.
+TEST(GuestApiRequest, OnlyTheStatusSubresourceIsAllowedAndOnlyForPatchAndApply) {
+  const std::string prefix =
+      R"({"apiVersion":"v1","kind":"Pod","namespace":"a","name":"p","body":{},)";
+  for (const char* bad : {R"("scale")", R"("proxy")", R"("exec")", R"("status/../../x")",
+                          R"("status?x=1")", R"("../status")", R"("Status")", R"("status ")",
+                          R"("/status")", R"("..")", R"(7)", R"(["status"])", R"(null)"}) {
+    auto request = parseGuestApiRequest(prefix + R"("verb":"patch","subresource":)" + bad + "}");
+    EXPECT_FALSE(request) << bad;
+    EXPECT_THAT(request.status().message(), HasSubstr("subresource")) << bad;
+  }
+  for (const char* verb : {"get", "list", "create", "update", "updateStatus", "delete", "event"}) {
+    auto request =
+        parseGuestApiRequest(prefix + R"("verb":")" + verb + R"(","subresource":"status"})");
+    EXPECT_FALSE(request) << verb;
+    EXPECT_THAT(request.status().message(), HasSubstr("only for patch and apply")) << verb;
+  }
+}
+
 }  // namespace
 }  // namespace wop::runtime

@@ -49,7 +49,10 @@ class OperatorTest : public ::testing::Test {
     factory_ = std::make_shared<FakeGuestFactory>(script_);
     op_ = std::make_shared<Operator>(
         environment(), spec_, factory_,
-        [this](int32_t, const std::string& line, const LogFields&) { logs_.push_back(line); });
+        [this](int32_t level, const std::string& line, const LogFields&) {
+          logs_.push_back(line);
+          logLevels_.push_back(level);
+        });
   }
   // The first start, as add() does it, with discovery's answer scripted.
   void start() {
@@ -102,6 +105,7 @@ class OperatorTest : public ::testing::Test {
   std::shared_ptr<FakeGuestFactory> factory_;
   std::shared_ptr<Operator> op_;
   std::vector<std::string> logs_;
+  std::vector<int32_t> logLevels_;  // of logs_, one each
   std::string snapshots_;
   testing::RecordingLifecycle lifecycle_;
 };
@@ -203,6 +207,34 @@ TEST_F(OperatorTest, RequeueAfterWakesTheOperatorOnVirtualTime) {
   EXPECT_EQ(script_.reconciled.size(), 1u);
   advance(milliseconds(1));
   EXPECT_EQ(script_.reconciled.size(), 2u);
+}
+
+// WOP_RECONCILE_TERMINAL: nobody retries it, so its log line is an error (a plain failure is a
+// warning: it will be tried again) and it counts among the operator's reconcile errors.
+TEST_F(OperatorTest, ATerminalErrorIsLoggedAsAnErrorCountedAndNotRetried) {
+  script_.onReconcile = [](hostcalls::OperatorServices& s, uint32_t id, uint32_t,
+                           std::string_view) {
+    (void)s.reconcileDone(id, WOP_RECONCILE_TERMINAL, 0, "spec.size must be positive");
+    return common::Status::ok();
+  };
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  runSlices();
+  advance(std::chrono::minutes(30));
+  EXPECT_EQ(script_.reconciled.size(), 1u);
+  EXPECT_EQ(stats().reconciles, 1u);
+  EXPECT_EQ(stats().reconcileErrors, 1u);
+  ASSERT_EQ(logs_.size(), logLevels_.size());
+  const auto line = std::find_if(logs_.begin(), logs_.end(), [](const std::string& l) {
+    return l.find("spec.size must be positive") != std::string::npos;
+  });
+  ASSERT_NE(line, logs_.end());
+  EXPECT_THAT(*line, HasSubstr("terminally, not retried"));
+  EXPECT_EQ(logLevels_[line - logs_.begin()], WOP_LOG_ERROR);
+  primary().onUpdate(configMap("shop", "a", "1"), configMap("shop", "a", "2"));
+  runSlices();
+  EXPECT_EQ(script_.reconciled.size(), 2u) << "a change is reconciled again";
 }
 
 TEST_F(OperatorTest, ARetriedFirstStartSetsUpItsControllersWithoutWaitingOnAWorker) {

@@ -139,5 +139,38 @@ TEST_F(SdkClient, ACallIsSentOnlyWhenAwaited) {
   EXPECT_TRUE(host_.calls.empty());
 }
 
+TEST_F(SdkClient, PatchStatusPatchesTheStatusSubresourceOfTheObject) {
+  auto patch = sent(client_.patchStatus(object_, {{"status", {{"readyReplicas", 2}}}}));
+  EXPECT_EQ(patch["verb"], "patch");
+  EXPECT_EQ(patch["subresource"], WOP_SUBRESOURCE_STATUS);
+  EXPECT_EQ(patch["patchType"], "merge");
+  EXPECT_EQ(patch["namespace"], "ns");
+  EXPECT_EQ(patch["name"], "web");
+  EXPECT_EQ(patch["body"], json::parse(R"({"status": {"readyReplicas": 2}})"));
+  auto jsonPatch = sent(client_.patchStatus(
+      object_, json::parse(R"([{"op": "remove", "path": "/status/x"}])"), PatchType::Json));
+  EXPECT_EQ(jsonPatch["patchType"], "json");
+  EXPECT_FALSE(sent(client_.patch(object_, json::object())).contains("subresource"))
+      << "a plain patch is of the object itself";
+}
+
+TEST_F(SdkClient, ApplyStatusSendsOnlyTheIdentityAndTheStatus) {
+  json object = object_;
+  object["spec"] = {{"replicas", 3}};
+  object["metadata"]["labels"] = {{"app", "web"}};
+  object["status"] = {{"readyReplicas", 3}};
+  auto apply = sent(client_.applyStatus(object, "web-status", /*force=*/false));
+  EXPECT_EQ(apply["verb"], "apply");
+  EXPECT_EQ(apply["subresource"], WOP_SUBRESOURCE_STATUS);
+  EXPECT_EQ(apply["fieldManager"], "web-status");
+  EXPECT_EQ(apply["force"], false);
+  EXPECT_EQ(apply["body"], json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
+      "metadata": {"name": "web", "namespace": "ns"}, "status": {"readyReplicas": 3}})"));
+  json clusterScoped = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "a"}}}};
+  auto applied = sent(client_.applyStatus(clusterScoped, "m"));
+  EXPECT_EQ(applied["body"]["metadata"], json::parse(R"({"name": "a"})"));
+  EXPECT_EQ(applied["body"]["status"], json::object()) << "no status: an empty intent";
+}
+
 }  // namespace
 }  // namespace wop::sdk

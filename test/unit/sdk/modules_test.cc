@@ -51,7 +51,7 @@ void expectLoadable(const std::string& name, bool exportsInitialize) {
 }
 
 TEST(SdkModules, ImportOnlyWhatTheHostProvidesAndExportTheAbi) {
-  for (const char* name : {"ring", "replicator", "counter", "watcher"}) {
+  for (const char* name : {"ring", "replicator", "counter", "watcher", "helpers"}) {
     expectLoadable(name, /*exportsInitialize=*/true);
   }
 }

@@ -67,6 +67,22 @@ TEST(SdkReconciler, MapsEachResultToItsOutcome) {
   EXPECT_EQ(runtime.runningReconciles(), 0u);
 }
 
+TEST(SdkReconciler, ATerminalErrorIsItsOwnOutcomeWithItsMessage) {
+  FakeHost host;
+  detail::Runtime runtime(host);
+  Scripted op;
+  ASSERT_EQ(runtime.init(op), WOP_OK);
+  op.next = Result::terminal("spec.replicas must be positive");
+  EXPECT_TRUE(op.next.isError());
+  EXPECT_TRUE(op.next.isTerminal());
+  EXPECT_FALSE(Result::error("again").isTerminal());
+  runtime.reconcile(3, 0, "ns/a");
+  ASSERT_EQ(host.done.size(), 1u);
+  EXPECT_EQ(host.done[0].outcome, WOP_RECONCILE_TERMINAL);
+  EXPECT_EQ(host.done[0].requeueAfterMs, 0);
+  EXPECT_EQ(host.done[0].message, "spec.replicas must be positive");
+}
+
 TEST(SdkReconciler, UnknownControllerIdFailsTheReconcile) {
   FakeHost host;
   detail::Runtime runtime(host);

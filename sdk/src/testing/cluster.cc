@@ -270,7 +270,7 @@ sdk::Response Cluster::remove(const Target& target) {
   return ok(200, object);
 }
 
-void Cluster::removeNow(const std::string& key) {
+void Cluster::removeNow(std::string key) {
   auto it = objects_.find(key);
   if (it == objects_.end()) return;
   const std::string uid = sdk::uidOf(it->second);

@@ -84,7 +84,7 @@ class Cluster {
   // checks finalizers, bumps resourceVersion and generation, completes a pending deletion.
   sdk::Response commit(const std::string& key, json next, bool statusOnly);
   // Deletes the stored object at key now and collects what it owned.
-  void removeNow(const std::string& key);
+  void removeNow(std::string key);  // by value: callers pass keys of the map it erases from
   std::string nextResourceVersion() { return std::to_string(++resourceVersion_); }
 
   std::map<std::string, json> objects_;  // by Target::key()

@@ -6,6 +6,17 @@
 # ${CMAKE_BINARY_DIR}/wasm/<name>.wasm. Creates target <name> and sets <name>_WASM to the path.
 # With SDK, the sources may include <wop/...> and the module links the guest SDK (sdk/), whose
 # glue provides every export: see wop_add_operator.
+#
+# Included by this project's CMakeLists.txt (the SDK's objects then come from sdk/'s build)
+# and, installed, by WopSdkConfig.cmake, which first sets WOP_ABI_INCLUDE_DIR,
+# WOP_SDK_INCLUDE_DIR, WOP_SDK_WASM_OBJECTS and WOP_LLVM_MAJOR to the installed SDK's: nothing
+# here may assume the including project's source folder (an outside project has no abi/).
+if(NOT DEFINED WOP_ABI_INCLUDE_DIR)
+  set(WOP_ABI_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../abi")
+endif()
+if(NOT DEFINED WOP_SDK_INCLUDE_DIR)
+  set(WOP_SDK_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../sdk/include")
+endif()
 find_program(WOP_WASM_CXX NAMES clang++-${WOP_LLVM_MAJOR} REQUIRED)
 find_path(WOP_NLOHMANN_INCLUDE nlohmann/json.hpp REQUIRED)
 
@@ -20,7 +31,7 @@ file(CREATE_LINK "${WOP_NLOHMANN_INCLUDE}/nlohmann" "${WOP_GUEST_INCLUDE}/nlohma
 set(WOP_GUEST_FLAGS
   --target=wasm32-wasi -std=c++20 -O2 -flto -fno-exceptions
   -DJSON_NOEXCEPTION -Wall -Wextra -Werror
-  -isystem "${WOP_GUEST_INCLUDE}" -I "${PROJECT_SOURCE_DIR}/abi")
+  -isystem "${WOP_GUEST_INCLUDE}" -I "${WOP_ABI_INCLUDE_DIR}")
 
 # wop_compile_wasm_objects(<out-var> <objdir> SOURCES <files...> [FLAGS <flags...>])
 # One custom command per source; sets <out-var> to the object files.
@@ -47,6 +58,7 @@ endfunction()
 
 function(wop_add_wasm_module name)
   cmake_parse_arguments(ARG "SDK" "" "SOURCES;DEFINES" ${ARGN})
+  list(APPEND ARG_SOURCES ${ARG_UNPARSED_ARGUMENTS})  # wop_add_operator(name a.cc b.cc)
   set(output "${CMAKE_BINARY_DIR}/wasm/${name}.wasm")
   set(flags "")
   foreach(define IN LISTS ARG_DEFINES)
@@ -54,11 +66,15 @@ function(wop_add_wasm_module name)
   endforeach()
   set(sdk_objects "")
   if(ARG_SDK)
-    get_property(sdk_objects GLOBAL PROPERTY WOP_SDK_WASM_OBJECTS)
+    if(DEFINED WOP_SDK_WASM_OBJECTS)  # the installed SDK
+      set(sdk_objects ${WOP_SDK_WASM_OBJECTS})
+    else()
+      get_property(sdk_objects GLOBAL PROPERTY WOP_SDK_WASM_OBJECTS)
+    endif()
     if(NOT sdk_objects)
       message(FATAL_ERROR "wop_add_wasm_module(${name} SDK): add_subdirectory(sdk) comes first")
     endif()
-    list(APPEND flags -I "${PROJECT_SOURCE_DIR}/sdk/include")
+    list(APPEND flags -I "${WOP_SDK_INCLUDE_DIR}")
   endif()
   wop_compile_wasm_objects(objects "${CMAKE_CURRENT_BINARY_DIR}/${name}.wasm-objects"
                            SOURCES ${ARG_SOURCES} FLAGS ${flags})
@@ -71,13 +87,13 @@ function(wop_add_wasm_module name)
     COMMENT "Linking wasm guest ${name}"
     VERBATIM)
   add_custom_target(${name} ALL DEPENDS "${output}")
-  if(ARG_SDK)
+  if(ARG_SDK AND TARGET wop_sdk_wasm)
     add_dependencies(${name} wop_sdk_wasm)
   endif()
   set(${name}_WASM "${output}" PARENT_SCOPE)
 endfunction()
 
-# wop_add_operator(<name> SOURCES <files...> [DEFINES <defs...>])
+# wop_add_operator(<name> [SOURCES] <files...> [DEFINES <defs...>])
 #
 # An operator written with the guest SDK (docs/sdk.md), in one line: builds
 # ${CMAKE_BINARY_DIR}/wasm/<name>.wasm from the sources plus the SDK. The sources define the

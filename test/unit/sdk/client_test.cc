@@ -2,26 +2,27 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_host.h"
 #include "wop/runtime.h"
+#include "wop/testing/fake_host.h"
 
 namespace wop::sdk {
 namespace {
 
-using testing::FakeHost;
+using wop::testing::FakeHost;
 
 class SdkClient : public ::testing::Test {
  protected:
   // Sends the call and returns the request the host got (the call stays pending).
   json sent(Call call) {
     start(std::move(call));
-    return host_.calls.back();
+    return host_.calls().back().request;
   }
   static detail::Detached start(Call call) { co_await std::move(call); }
 
   // Calls left pending by sent() are answered, so their coroutine frames finish and are freed.
   void TearDown() override {
-    for (int32_t token = 1; token < host_.nextToken; ++token) runtime_.complete(token, 200, "{}");
+    for (size_t token = 1; token <= host_.calls().size(); ++token)
+      runtime_.complete(token, 200, "{}");
   }
 
   FakeHost host_;
@@ -32,8 +33,13 @@ class SdkClient : public ::testing::Test {
 };
 
 TEST_F(SdkClient, ReadsObjectsAndListsFromTheCache) {
-  host_.putObject(object_);
-  host_.putList("apps/v1", "Deployment", "ns", "app=web", json::array({object_, object_}));
+  host_.cluster().put(object_);
+  for (const char* name : {"web-1", "web-2"}) {
+    json labelled = object_;
+    labelled["metadata"]["name"] = name;
+    labelled["metadata"]["labels"] = {{"app", "web"}};
+    host_.cluster().put(labelled);
+  }
   auto found = client_.get(kinds::Deployment, "ns", "web");
   ASSERT_TRUE(found.found());
   EXPECT_EQ((*found)["metadata"]["uid"], "u-1");
@@ -46,9 +52,9 @@ TEST_F(SdkClient, ReadsObjectsAndListsFromTheCache) {
   auto none = client_.list(kinds::Deployment, "other");
   EXPECT_TRUE(none.found()) << "no match is an empty list";
   EXPECT_TRUE(none->empty());
-  EXPECT_EQ(host_.cacheReads[0], json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
+  EXPECT_EQ(host_.cacheReads()[0], json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
       "namespace": "ns", "name": "web"})"));
-  EXPECT_FALSE(host_.cacheReads.back().contains("name")) << "a list has no name";
+  EXPECT_FALSE(host_.cacheReads().back().contains("name")) << "a list has no name";
 }
 
 // Every answer but "not found" that is not the object is an error, never "absent": a reconcile
@@ -56,8 +62,8 @@ TEST_F(SdkClient, ReadsObjectsAndListsFromTheCache) {
 class SdkClientReadFailure : public SdkClient, public ::testing::WithParamInterface<int32_t> {};
 
 TEST_P(SdkClientReadFailure, IsAnErrorNotAbsence) {
-  host_.putObject(object_);
-  host_.cacheStatus = GetParam();
+  host_.cluster().put(object_);
+  host_.failReads({}, GetParam());
   const std::string name = detail::statusName(GetParam());
   auto got = client_.get(kinds::Deployment, "ns", "web");
   EXPECT_TRUE(got.failed());
@@ -81,10 +87,14 @@ INSTANTIATE_TEST_SUITE_P(HostStatuses, SdkClientReadFailure,
                          });
 
 TEST_F(SdkClient, AnAnswerThatIsNotAnObjectIsAnError) {
-  host_.cache.clear();
-  host_.putList("apps/v1", "Deployment", "ns", "", json::array());
-  host_.cache.begin()->second = "not json";
-  auto listed = client_.list(kinds::Deployment, "ns");
+  struct GarbledHost : FakeHost {
+    int32_t cacheRead(std::string_view, std::string* out) override {
+      *out = "not json";
+      return WOP_OK;
+    }
+  } garbled;
+  detail::Runtime runtime(garbled);
+  auto listed = runtime.client().list(kinds::Deployment, "ns");
   EXPECT_TRUE(listed.failed());
   EXPECT_NE(listed.error().find("not a JSON object"), std::string::npos) << listed.error();
 }
@@ -134,9 +144,9 @@ TEST_F(SdkClient, PatchApplyDeleteAndEvent) {
 TEST_F(SdkClient, ACallIsSentOnlyWhenAwaited) {
   {
     auto call = client_.create(object_);
-    EXPECT_TRUE(host_.calls.empty());
+    EXPECT_TRUE(host_.calls().empty());
   }
-  EXPECT_TRUE(host_.calls.empty());
+  EXPECT_TRUE(host_.calls().empty());
 }
 
 TEST_F(SdkClient, PatchStatusPatchesTheStatusSubresourceOfTheObject) {

@@ -2,15 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_host.h"
 #include "wop/reconciler.h"
 #include "wop/runtime.h"
+#include "wop/testing/fake_host.h"
 
 namespace wop::sdk {
 namespace {
 
 using nlohmann::json;
-using testing::FakeHost;
+using wop::testing::FakeHost;
 
 constexpr Kind kTestResource{"bench.wasm-operator.dev/v1", "TestResource"};
 
@@ -65,48 +65,46 @@ class Configured : public Operator {
 
 TEST(SdkController, InitReadsConfigAndDeclaresEachController) {
   FakeHost host;
-  host.config = R"({"namespace": "team-a"})";
-  host.nextControllerId = 10;
+  host.setConfig(nlohmann::json::parse(R"({"namespace": "team-a"})", nullptr, false));
   detail::Runtime runtime(host);
   Configured op;
   ASSERT_EQ(runtime.init(op), WOP_OK);
-  ASSERT_EQ(host.declarations.size(), 2u);
-  EXPECT_EQ(host.declarations[0]["name"], "first");
-  EXPECT_EQ(host.declarations[0]["for"]["namespace"], "team-a");
-  EXPECT_EQ(host.declarations[1]["name"], "second");
+  ASSERT_EQ(host.declarations().size(), 2u);
+  EXPECT_EQ(host.declarations()[0]["name"], "first");
+  EXPECT_EQ(host.declarations()[0]["for"]["namespace"], "team-a");
+  EXPECT_EQ(host.declarations()[1]["name"], "second");
   EXPECT_EQ(runtime.config().string("namespace"), "team-a");
 }
 
 TEST(SdkController, MapRunsTheMapperOfTheDeclaredIdAndWatch) {
   FakeHost host;
-  host.nextControllerId = 10;
   detail::Runtime runtime(host);
   Configured op;
   ASSERT_EQ(runtime.init(op), WOP_OK);
-  EXPECT_EQ(runtime.map(11, 0, R"({"metadata":{"name":"n"}})"), WOP_OK);
-  EXPECT_EQ(host.emitted, (std::vector<std::string>{"x/n", "y/z"}));
-  EXPECT_EQ(runtime.map(10, 0, "{}"), WOP_ERR_INVALID_ARGUMENT);  // no mapper
-  EXPECT_EQ(runtime.map(11, 1, "{}"), WOP_ERR_INVALID_ARGUMENT);  // no such watch
-  EXPECT_EQ(runtime.map(11, 0, "not json"), WOP_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(host.emitted.size(), 2u);
+  EXPECT_EQ(runtime.map(1, 0, R"({"metadata":{"name":"n"}})"), WOP_OK);
+  EXPECT_EQ(host.emitted(), (std::vector<std::string>{"x/n", "y/z"}));
+  EXPECT_EQ(runtime.map(0, 0, "{}"), WOP_ERR_INVALID_ARGUMENT);  // no mapper
+  EXPECT_EQ(runtime.map(1, 1, "{}"), WOP_ERR_INVALID_ARGUMENT);  // no such watch
+  EXPECT_EQ(runtime.map(1, 0, "not json"), WOP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(host.emitted().size(), 2u);
 }
 
 TEST(SdkController, InitStopsAtTheFirstRefusedDeclaration) {
   FakeHost host;
-  host.declareStatus = WOP_ERR_LIMIT;
+  host.refuseDeclarations(WOP_ERR_LIMIT);
   detail::Runtime runtime(host);
   Configured op;
   EXPECT_EQ(runtime.init(op), WOP_ERR_LIMIT);
-  EXPECT_EQ(host.declarations.size(), 1u);
+  EXPECT_EQ(host.declarations().size(), 1u);
 }
 
 TEST(SdkController, BadConfigFallsBackToEmpty) {
   FakeHost host;
-  host.config = "[1,2";
+  host.setConfig(nlohmann::json::parse("[1,2", nullptr, false));
   detail::Runtime runtime(host);
   Configured op;
   ASSERT_EQ(runtime.init(op), WOP_OK);
-  EXPECT_EQ(host.declarations[0]["for"]["namespace"], "default");
+  EXPECT_EQ(host.declarations()[0]["for"]["namespace"], "default");
   EXPECT_EQ(runtime.config().integer("missing", 7), 7);
 }
 

@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_host.h"
 #include "wop/client.h"
 #include "wop/runtime.h"
+#include "wop/testing/fake_host.h"
 
 namespace wop::sdk {
 namespace {
 
-using testing::FakeHost;
+using wop::testing::FakeHost;
 
 json configMap() {
   return json::parse(R"({"apiVersion": "v1", "kind": "ConfigMap",
@@ -61,16 +61,16 @@ TEST(SdkFinalizer, ClientPatchesOnlyWhenSomethingChanges) {
   detail::Runtime runtime(host);
   Response response;
   await(runtime.client().removeFinalizer(configMap(), "x/cleanup"), response);
-  EXPECT_TRUE(host.calls.empty()) << "nothing to remove: no call";
+  EXPECT_TRUE(host.calls().empty()) << "nothing to remove: no call";
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.json(), configMap());
 
   await(runtime.client().addFinalizer(configMap(), "x/cleanup"), response);
-  ASSERT_EQ(host.calls.size(), 1u);
-  EXPECT_EQ(host.calls[0]["verb"], "patch");
-  EXPECT_EQ(host.calls[0]["patchType"], "merge");
-  EXPECT_EQ(host.calls[0]["name"], "cm");
-  EXPECT_EQ(host.calls[0]["body"]["metadata"]["finalizers"][1], "x/cleanup");
+  ASSERT_EQ(host.calls().size(), 1u);
+  EXPECT_EQ(host.calls()[0].request["verb"], "patch");
+  EXPECT_EQ(host.calls()[0].request["patchType"], "merge");
+  EXPECT_EQ(host.calls()[0].request["name"], "cm");
+  EXPECT_EQ(host.calls()[0].request["body"]["metadata"]["finalizers"][1], "x/cleanup");
   runtime.complete(1, 200, "{}");  // let the waiting coroutine finish (and free its frame)
 }
 

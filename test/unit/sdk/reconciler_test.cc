@@ -2,15 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_host.h"
 #include "wop/object.h"
 #include "wop/runtime.h"
+#include "wop/testing/fake_host.h"
 
 namespace wop::sdk {
 namespace {
 
 using nlohmann::json;
-using testing::FakeHost;
+using wop::testing::FakeHost;
 
 constexpr Kind kWidget{"example.dev/v1", "Widget"};
 
@@ -53,14 +53,14 @@ TEST(SdkReconciler, MapsEachResultToItsOutcome) {
   op.next = Result::error("boom", 500);
   runtime.reconcile(9, 0, "ns/c");
 
-  ASSERT_EQ(host.done.size(), 3u);
-  EXPECT_EQ(host.done[0].reconcileId, 7u);
-  EXPECT_EQ(host.done[0].outcome, WOP_RECONCILE_DONE);
-  EXPECT_EQ(host.done[1].outcome, WOP_RECONCILE_REQUEUE_AFTER);
-  EXPECT_EQ(host.done[1].requeueAfterMs, 30000);
-  EXPECT_EQ(host.done[2].outcome, WOP_RECONCILE_ERROR);
-  EXPECT_EQ(host.done[2].requeueAfterMs, 500);
-  EXPECT_EQ(host.done[2].message, "boom");
+  ASSERT_EQ(host.done().size(), 3u);
+  EXPECT_EQ(host.done()[0].reconcileId, 7u);
+  EXPECT_EQ(host.done()[0].outcome, WOP_RECONCILE_DONE);
+  EXPECT_EQ(host.done()[1].outcome, WOP_RECONCILE_REQUEUE_AFTER);
+  EXPECT_EQ(host.done()[1].requeueAfterMs, 30000);
+  EXPECT_EQ(host.done()[2].outcome, WOP_RECONCILE_ERROR);
+  EXPECT_EQ(host.done()[2].requeueAfterMs, 500);
+  EXPECT_EQ(host.done()[2].message, "boom");
   ASSERT_EQ(op.seen.size(), 3u);
   EXPECT_EQ(op.seen[2].ns, "ns");
   EXPECT_EQ(op.seen[2].name, "c");
@@ -89,8 +89,8 @@ TEST(SdkReconciler, UnknownControllerIdFailsTheReconcile) {
   Scripted op;
   ASSERT_EQ(runtime.init(op), WOP_OK);
   runtime.reconcile(1, 5, "ns/a");
-  ASSERT_EQ(host.done.size(), 1u);
-  EXPECT_EQ(host.done[0].outcome, WOP_RECONCILE_ERROR);
+  ASSERT_EQ(host.done().size(), 1u);
+  EXPECT_EQ(host.done()[0].outcome, WOP_RECONCILE_ERROR);
   EXPECT_TRUE(op.seen.empty());
 }
 
@@ -127,34 +127,34 @@ json widget(std::string ns, std::string name) {
 
 TEST(SdkReconciler, AwaitsTwoCallsInOrderThenReports) {
   FakeHost host;
-  host.putObject(widget("ns", "w"));
+  host.cluster().put(widget("ns", "w"));
   detail::Runtime runtime(host);
   TwoCalls op;
   ASSERT_EQ(runtime.init(op), WOP_OK);
 
   EXPECT_EQ(runtime.reconcile(3, 0, "ns/w"), WOP_OK);
-  ASSERT_EQ(host.calls.size(), 1u);
-  EXPECT_EQ(host.calls[0]["verb"], "create");
-  EXPECT_EQ(host.calls[0]["body"]["metadata"]["ownerReferences"][0]["uid"], "u-1");
-  EXPECT_TRUE(host.done.empty()) << "still waiting for the create";
+  ASSERT_EQ(host.calls().size(), 1u);
+  EXPECT_EQ(host.calls()[0].request["verb"], "create");
+  EXPECT_EQ(host.calls()[0].request["body"]["metadata"]["ownerReferences"][0]["uid"], "u-1");
+  EXPECT_TRUE(host.done().empty()) << "still waiting for the create";
 
   runtime.complete(1, 201, "{}");
-  ASSERT_EQ(host.calls.size(), 2u);
-  EXPECT_EQ(host.calls[1]["verb"], "event");
-  EXPECT_TRUE(host.done.empty()) << "still waiting for the event";
+  ASSERT_EQ(host.calls().size(), 2u);
+  EXPECT_EQ(host.calls()[1].request["verb"], "event");
+  EXPECT_TRUE(host.done().empty()) << "still waiting for the event";
 
   runtime.complete(2, 201, "{}");
   EXPECT_EQ(op.steps, (std::vector<std::string>{"created 201", "event 201"}));
-  ASSERT_EQ(host.done.size(), 1u);
-  EXPECT_EQ(host.done[0].reconcileId, 3u);
-  EXPECT_EQ(host.done[0].outcome, WOP_RECONCILE_REQUEUE_AFTER);
-  EXPECT_EQ(host.done[0].requeueAfterMs, 1000);
+  ASSERT_EQ(host.done().size(), 1u);
+  EXPECT_EQ(host.done()[0].reconcileId, 3u);
+  EXPECT_EQ(host.done()[0].outcome, WOP_RECONCILE_REQUEUE_AFTER);
+  EXPECT_EQ(host.done()[0].requeueAfterMs, 1000);
 }
 
 TEST(SdkReconciler, ConcurrentReconcilesInterleaveAtAwaits) {
   FakeHost host;
-  host.putObject(widget("ns", "a"));
-  host.putObject(widget("ns", "b"));
+  host.cluster().put(widget("ns", "a"));
+  host.cluster().put(widget("ns", "b"));
   detail::Runtime runtime(host);
   TwoCalls op;
   ASSERT_EQ(runtime.init(op), WOP_OK);
@@ -162,14 +162,14 @@ TEST(SdkReconciler, ConcurrentReconcilesInterleaveAtAwaits) {
   runtime.reconcile(2, 0, "ns/b");  // token 2
   EXPECT_EQ(runtime.runningReconciles(), 2u);
   runtime.complete(2, 409, R"({"kind":"Status","message":"already exists"})");
-  ASSERT_EQ(host.done.size(), 1u);
-  EXPECT_EQ(host.done[0].reconcileId, 2u);
-  EXPECT_EQ(host.done[0].outcome, WOP_RECONCILE_ERROR);
-  EXPECT_EQ(host.done[0].message, "HTTP 409: already exists");
+  ASSERT_EQ(host.done().size(), 1u);
+  EXPECT_EQ(host.done()[0].reconcileId, 2u);
+  EXPECT_EQ(host.done()[0].outcome, WOP_RECONCILE_ERROR);
+  EXPECT_EQ(host.done()[0].message, "HTTP 409: already exists");
   runtime.complete(1, 201, "{}");  // a's event: token 3
   runtime.complete(3, 201, "{}");
-  ASSERT_EQ(host.done.size(), 2u);
-  EXPECT_EQ(host.done[1].reconcileId, 1u);
+  ASSERT_EQ(host.done().size(), 2u);
+  EXPECT_EQ(host.done()[1].reconcileId, 1u);
   EXPECT_EQ(runtime.runningReconciles(), 0u);
 }
 
@@ -179,9 +179,9 @@ TEST(SdkReconciler, DeletedObjectIsDoneWithoutCalls) {
   TwoCalls op;
   ASSERT_EQ(runtime.init(op), WOP_OK);
   runtime.reconcile(1, 0, "ns/gone");
-  EXPECT_TRUE(host.calls.empty());
-  ASSERT_EQ(host.done.size(), 1u);
-  EXPECT_EQ(host.done[0].outcome, WOP_RECONCILE_DONE);
+  EXPECT_TRUE(host.calls().empty());
+  ASSERT_EQ(host.done().size(), 1u);
+  EXPECT_EQ(host.done()[0].outcome, WOP_RECONCILE_DONE);
 }
 
 }  // namespace

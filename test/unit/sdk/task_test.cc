@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "fake_host.h"
 #include "wop/runtime.h"
+#include "wop/testing/fake_host.h"
 
 namespace wop::sdk {
 namespace {
 
-using testing::FakeHost;
+using wop::testing::FakeHost;
 
 Task<int> answer(std::vector<std::string>& trace) {
   trace.push_back("answer runs");
@@ -77,7 +77,7 @@ TEST(SdkTask, CallSuspendsUntilItsTokenCompletes) {
 
 TEST(SdkTask, CallRefusedByTheHostCompletesWithoutSuspending) {
   FakeHost host;
-  host.apiCallStatus = WOP_ERR_LIMIT;
+  host.failCalls({}, WOP_ERR_LIMIT);
   detail::Runtime runtime(host);
   std::vector<std::string> trace;
   Response out;
@@ -92,9 +92,9 @@ TEST(SdkTask, UnknownTokenIsIgnoredWithAWarning) {
   FakeHost host;
   detail::Runtime runtime(host);
   EXPECT_EQ(runtime.complete(99, 200, "{}"), WOP_OK);
-  ASSERT_EQ(host.logs.size(), 1u);
-  EXPECT_EQ(host.logs[0].first, WOP_LOG_WARN);
-  EXPECT_NE(host.logs[0].second.find("99"), std::string::npos);
+  ASSERT_EQ(host.logs().size(), 1u);
+  EXPECT_EQ(host.logs()[0].level, WOP_LOG_WARN);
+  EXPECT_NE(host.logs()[0].message.find("99"), std::string::npos);
 }
 
 }  // namespace

@@ -4,14 +4,14 @@
 
 #include <optional>
 
-#include "fake_host.h"
+#include "scripted_host.h"
 #include "wop/object.h"
 #include "wop/runtime.h"
 
 namespace wop::sdk {
 namespace {
 
-using testing::FakeHost;
+using scripted::ScriptedHost;
 
 detail::Detached drive(Task<OperationResult> task, std::optional<OperationResult>& out) {
   out = co_await std::move(task);
@@ -34,7 +34,7 @@ class SdkCreateOrUpdate : public ::testing::Test {
   }
   static void setMode(json& cm) { cm["data"]["mode"] = "fast"; }
 
-  FakeHost host_;
+  ScriptedHost host_;
   detail::Runtime runtime_{host_};
   json key_ = {{"apiVersion", "v1"},
                {"kind", "ConfigMap"},

@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "fake_host.h"
+#include "scripted_host.h"
 #include "manual_clock.h"
 #include "wop/runtime.h"
 
@@ -14,7 +14,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using testing::FakeHost;
+using scripted::ScriptedHost;
 using testing::ManualClock;
 using What = EventRecorded::What;
 
@@ -49,7 +49,7 @@ class SdkEventRecorder : public ::testing::Test {
     return {host_.calls.begin() + static_cast<std::ptrdiff_t>(from), host_.calls.end()};
   }
 
-  FakeHost host_;
+  ScriptedHost host_;
   detail::Runtime runtime_{host_};
   ManualClock clock_;  // 2026-01-02T03:04:05Z
   EventRecorder recorder_{{.reportingController = kController}, clock_};

@@ -2,15 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_host.h"
+#include "scripted_host.h"
 
 namespace wop::sdk {
 namespace {
 
-using testing::FakeHost;
+using scripted::ScriptedHost;
 
 TEST(SdkLog, KeyValuesFollowTheMessageAsLogfmt) {
-  FakeHost host;
+  ScriptedHost host;
   const std::string ns = "shop";
   log::info("copied", {{"namespace", ns}, {"name", "settings"}, {"copies", 3}, {"ok", true}});
   ASSERT_EQ(host.logs.size(), 1u);
@@ -45,7 +45,7 @@ TEST(SdkLog, NumbersOfEveryKindRender) {
 }
 
 TEST(SdkLog, ThePrintfStyleStillWorks) {
-  FakeHost host;
+  ScriptedHost host;
   log::info("copied %s to %d namespaces", "shop/settings", 3);
   log::warn("plain");
   log::debug(std::string("a string"));

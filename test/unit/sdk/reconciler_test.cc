@@ -77,10 +77,10 @@ TEST(SdkReconciler, ATerminalErrorIsItsOwnOutcomeWithItsMessage) {
   EXPECT_TRUE(op.next.isTerminal());
   EXPECT_FALSE(Result::error("again").isTerminal());
   runtime.reconcile(3, 0, "ns/a");
-  ASSERT_EQ(host.done.size(), 1u);
-  EXPECT_EQ(host.done[0].outcome, WOP_RECONCILE_TERMINAL);
-  EXPECT_EQ(host.done[0].requeueAfterMs, 0);
-  EXPECT_EQ(host.done[0].message, "spec.replicas must be positive");
+  ASSERT_EQ(host.done().size(), 1u);
+  EXPECT_EQ(host.done()[0].outcome, WOP_RECONCILE_TERMINAL);
+  EXPECT_EQ(host.done()[0].requeueAfterMs, 0);
+  EXPECT_EQ(host.done()[0].message, "spec.replicas must be positive");
 }
 
 TEST(SdkReconciler, UnknownControllerIdFailsTheReconcile) {

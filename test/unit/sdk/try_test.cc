@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "fake_host.h"
+#include "scripted_host.h"
 #include "wop/client.h"
 #include "wop/create_or_update.h"
 #include "wop/runtime.h"
@@ -13,7 +13,7 @@
 namespace wop::sdk {
 namespace {
 
-using testing::FakeHost;
+using scripted::ScriptedHost;
 
 detail::Detached drive(Task<Result> task, std::optional<Result>& out) {
   out = co_await std::move(task);
@@ -52,7 +52,7 @@ class SdkTry : public ::testing::Test {
     host_.putList("v1", "ConfigMap", "other", "copy=yes", json::array());
   }
 
-  FakeHost host_;
+  ScriptedHost host_;
   detail::Runtime runtime_{host_};
   std::vector<std::string> trace_;
 };

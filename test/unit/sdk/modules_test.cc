@@ -24,7 +24,7 @@ std::filesystem::path wasmDir() {
 
 TEST(SdkModules, ImportOnlyWhatTheHostProvidesAndExportTheAbi) {
   wasmtime::Engine engine;
-  for (const char* name : {"ring", "replicator", "counter", "watcher"}) {
+  for (const char* name : {"ring", "replicator", "counter", "watcher", "indexer"}) {
     SCOPED_TRACE(name);
     auto path = wasmDir() / (std::string(name) + ".wasm");
     ASSERT_TRUE(std::filesystem::exists(path)) << path << " (is the whole build done?)";

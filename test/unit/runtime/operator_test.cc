@@ -285,6 +285,27 @@ TEST_F(OperatorTest, AMapperMayReadTheCache) {
   EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/target"));
 }
 
+// Its reads would fail before the caches are synced (and a mapped event is not retried), so a
+// mapper waits for them, as a reconcile does.
+TEST_F(OperatorTest, AMapperRunsOnlyOnceTheCachesAreSynced) {
+  script_.declarations = {R"({"name":"c","for":{"apiVersion":"v1","kind":"ConfigMap"},
+      "watches":[{"apiVersion":"v1","kind":"ConfigMap","labelSelector":"copy=yes","mapTo":"function"}]})"};
+  int maps = 0;
+  script_.onMap = [&](hostcalls::OperatorServices& s, uint32_t, uint32_t, std::string_view) {
+    maps++;
+    (void)s.emitKey("shop/target");
+    return common::Status::ok();
+  };
+  start();
+  informers_.subscribed.at(1).handlers.onAdd(configMap("shop", "source"));
+  runSlices();
+  EXPECT_EQ(maps, 0);
+  informers_.syncAll();
+  runSlices();
+  EXPECT_EQ(maps, 1);
+  EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/target"));
+}
+
 TEST_F(OperatorTest, AnObserverGetsChangeToReconcileDelays) {
   start();
   informers_.syncAll();

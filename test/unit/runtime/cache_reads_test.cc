@@ -80,15 +80,19 @@ class CacheReadsTest : public ::testing::Test {
     transport_->runDue();
     if (!answerLists) return;
     ASSERT_EQ(transport_->pendingRequests(), 2u);
-    // The primary's list first, then the copies'.
-    ASSERT_TRUE(transport_->respond(
-        200, listOf({configMap("a", "one", R"("role":"consumer")", "shop/settings"),
-                     configMap("b", "two", R"("role":"consumer")", "shop/settings"),
-                     configMap("b", "three", R"("role":"consumer")", "shop/other")})));
-    ASSERT_TRUE(transport_->respond(
-        200, listOf({configMap("a", "settings", R"("copy-of":"shop.settings")", ""),
-                     configMap("b", "settings", R"("copy-of":"shop.settings")", ""),
-                     configMap("b", "other", R"("copy-of":"shop.other")", "")})));
+    const std::string consumers =
+        listOf({configMap("a", "one", R"("role":"consumer")", "shop/settings"),
+                configMap("b", "two", R"("role":"consumer")", "shop/settings"),
+                configMap("b", "three", R"("role":"consumer")", "shop/other")});
+    const std::string copies =
+        listOf({configMap("a", "settings", R"("copy-of":"shop.settings")", ""),
+                configMap("b", "settings", R"("copy-of":"shop.settings")", ""),
+                configMap("b", "other", R"("copy-of":"shop.other")", "")});
+    // Each informer's list, by its selector (role%3Dconsumer, or copy-of).
+    for (int i = 0; i < 2; ++i) {
+      const bool primary = transport_->nextRequest().path.find("role") != std::string::npos;
+      ASSERT_TRUE(transport_->respond(200, primary ? consumers : copies));
+    }
   }
 
   hostcalls::HostResult<std::string> read(Json request) {
@@ -102,7 +106,8 @@ class CacheReadsTest : public ::testing::Test {
     auto answer = read(std::move(request));
     if (!answer) return {std::to_string(answer.error().code) + ": " + answer.error().message};
     std::vector<std::string> out;
-    for (const auto& item : Json::parse(*answer)["items"]) {
+    const Json parsed = Json::parse(*answer);  // kept: the loop must not range over a temporary
+    for (const auto& item : parsed["items"]) {
       out.push_back(item["metadata"]["namespace"].get<std::string>() + "/" +
                     item["metadata"]["name"].get<std::string>());
     }

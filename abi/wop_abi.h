@@ -67,6 +67,15 @@ enum {
  * resyncSeconds of a controller (7 days; longer is refused). */
 #define WOP_MAX_REQUEUE_AFTER_MS (7ll * 24 * 3600 * 1000)
 #define WOP_MAX_RESYNC_SECONDS (7 * 24 * 3600)
+/* Field indexes (a declaration's "indexes"; see below): indexes per operator, the length of an
+ * index's name and of a JSON pointer, of one value (longer values are not indexed; a read of
+ * one is WOP_ERR_INVALID_ARGUMENT), and the values one object gives one index (more are not
+ * indexed). */
+#define WOP_MAX_INDEXES 16u
+#define WOP_MAX_INDEX_NAME_BYTES 128u
+#define WOP_MAX_JSON_POINTER_BYTES 256u
+#define WOP_MAX_INDEX_VALUE_BYTES 1024u
+#define WOP_MAX_INDEX_VALUES_PER_OBJECT 64u
 
 /* ------------------------------------------------------------------ declaration vocabulary
  * The words of the wop_declare and wop_api_call JSON, defined once: the host parses them, the
@@ -87,6 +96,14 @@ enum {
 #define WOP_PREDICATE_GENERATION_CHANGED "GenerationChanged"
 #define WOP_PREDICATE_LABELS_CHANGED "LabelsChanged"
 #define WOP_PREDICATE_ANNOTATIONS_CHANGED "AnnotationsChanged"
+
+/* Field indexes (controller-runtime's IndexField), declared in a controller's "indexes":
+ *   {"apiVersion", "kind", "name": "spec.sourceRef", <one extractor>: "<argument>"}
+ * The extractor says where the host takes an object's values from; it is declarative, since the
+ * host keeps the index up to date on every informer event without entering the guest: */
+#define WOP_INDEX_FROM_JSON_POINTER "jsonPointer" /* RFC 6901: a string, or an array of strings */
+#define WOP_INDEX_FROM_LABEL "label"              /* a label key: its value */
+#define WOP_INDEX_FROM_ANNOTATION "annotation"    /* an annotation key: its value */
 
 /* wop_api_call "verb"s. */
 #define WOP_VERB_GET "get"
@@ -139,6 +156,8 @@ WOP_IMPORT(config_get) wop_status wop_config_get(uint32_t out_ptr, uint32_t out_
  *    "watches": [{"apiVersion", "kind", "namespace", "labelSelector",
  *                 "mapTo": "self" | "owner" | "function" | "none"}],     -> WOP_MAP_TO_*
  *    ("none": cached for wop_cache_read, never wakes the operator)
+ *    "indexes": [{"apiVersion", "kind", "name", "jsonPointer" | "label" | "annotation"}],
+ *    (WOP_INDEX_FROM_*; the kind must be one this controller watches)
  *    "maxConcurrentReconciles": 1, "resyncSeconds": 0}
  * Returns the controller id (>= 0) or an error. */
 WOP_IMPORT(declare) wop_status wop_declare(uint32_t json_ptr, uint32_t json_len);
@@ -146,7 +165,10 @@ WOP_IMPORT(declare) wop_status wop_declare(uint32_t json_ptr, uint32_t json_len)
 /* Reads from the host's informer cache (synchronous, served from memory). Request JSON:
  *   {"apiVersion", "kind", "namespace", "name"}                       -> the object
  *   {"apiVersion", "kind", "namespace", "labelSelector"} (no "name")  -> {"items": [...]}
- * Only kinds the operator declared are cached. The result is written like wop_config_get. */
+ *   {"apiVersion", "kind", "namespace", "index", "value"}            -> {"items": [...]}
+ * (the objects whose index "index" has "value": controller-runtime's MatchingFields).
+ * Only kinds the operator declared are cached. The result is written like wop_config_get.
+ * Allowed in wop_reconcile, wop_on_complete and wop_map (a mapper may read the cache). */
 WOP_IMPORT(cache_read) wop_status wop_cache_read(uint32_t req_ptr, uint32_t req_len,
                                                  uint32_t out_ptr, uint32_t out_len);
 

@@ -20,6 +20,9 @@ constexpr const char* kSource = "replicator.wasm-operator.dev/source";  // on co
 constexpr const char* kStatus = "replicator.wasm-operator.dev/status";
 constexpr const char* kFinalizer = "replicator.wasm-operator.dev/cleanup";
 constexpr const char* kFieldManager = "replicator";
+// The field index of copies by their source label: a source's copies are one lookup in the
+// host's cache, not a scan of every copy.
+constexpr const char* kCopiesOf = "copiesOf";
 
 // "ns-a, ns-b,,ns-a" -> {ns-a, ns-b}, without the source's own namespace.
 std::set<std::string> targetNamespaces(const json& source) {
@@ -77,7 +80,8 @@ class Replicator : public Operator {
     auto replicate = [](const char* name, Kind kind) {
       return Controller(name)
           .For(kind, "", std::string(kReplicate) + "=true")
-          .Watches(kind, "", kSource, sourceOfCopy);  // a copy changed: its source's key
+          .Watches(kind, "", kSource, sourceOfCopy)  // a copy changed: its source's key
+          .IndexField(kind, kCopiesOf, IndexExtractor::label(kSource));
     };
     return {replicate("replicator-configmaps", kinds::ConfigMap),
             replicate("replicator-secrets", kinds::Secret)};
@@ -91,7 +95,7 @@ class Replicator : public Operator {
     if (found.notFound()) co_return Result::done();  // gone, finalizer and all
     auto source = std::move(found).value();
     std::string sourceLabel = req.ns + "." + req.name;
-    auto listed = ctx.client.list(kind, "", std::string(kSource) + "=" + sourceLabel);
+    auto listed = ctx.client.listByIndex(kind, "", kCopiesOf, sourceLabel);
     // Above all in the delete path: without the list we cannot delete the copies, so we must
     // not drop the finalizer.
     if (listed.failed()) co_return Result::error(listed.error());

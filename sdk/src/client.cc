@@ -46,9 +46,10 @@ ReadResult<json> Client::cacheRead(const json& request) const {
   if (status == WOP_ERR_NOT_FOUND) return ReadResult<json>::absent();
   auto what = [&] {
     const std::string ns = request.value("namespace", "");
-    const std::string where = request.contains("name")
-                                  ? (ns.empty() ? "" : ns + "/") + request.value("name", "")
-                                  : "list in " + (ns.empty() ? std::string("all namespaces") : ns);
+    std::string where = request.contains("name")
+                            ? (ns.empty() ? "" : ns + "/") + request.value("name", "")
+                            : "list in " + (ns.empty() ? std::string("all namespaces") : ns);
+    if (request.contains("index")) where += " by index " + request.value("index", "");
     return "cache read of " + request.value("kind", "") + " " + where + " failed: ";
   };
   if (status < 0) return ReadResult<json>::failure(status, what() + detail::statusName(status));
@@ -62,14 +63,11 @@ ReadResult<json> Client::get(Kind kind, std::string_view ns, std::string_view na
   return cacheRead(target(kind, ns, name));
 }
 
-ReadResult<std::vector<json>> Client::list(Kind kind, std::string_view ns,
-                                           std::string_view labelSelector) const {
+namespace {
+
+// The items of a list read's answer, or its failure; no match (or notFound) is no items.
+ReadResult<std::vector<json>> itemsOf(ReadResult<json> answer, Kind kind) {
   using Items = ReadResult<std::vector<json>>;
-  json request = {{"apiVersion", kind.apiVersion},
-                  {"kind", kind.kind},
-                  {"namespace", ns},
-                  {"labelSelector", labelSelector}};
-  auto answer = cacheRead(request);
   if (answer.notFound()) return Items::of({});
   if (answer.failed()) return Items::failure(answer.status(), answer.error());
   auto items = answer->find("items");
@@ -81,6 +79,25 @@ ReadResult<std::vector<json>> Client::list(Kind kind, std::string_view ns,
   result.reserve(items->size());
   for (auto& item : *items) result.push_back(std::move(item));
   return Items::of(std::move(result));
+}
+
+}  // namespace
+
+ReadResult<std::vector<json>> Client::list(Kind kind, std::string_view ns,
+                                           std::string_view labelSelector) const {
+  json request = {{"apiVersion", kind.apiVersion},
+                  {"kind", kind.kind},
+                  {"namespace", ns},
+                  {"labelSelector", labelSelector}};
+  return itemsOf(cacheRead(request), kind);
+}
+
+ReadResult<std::vector<json>> Client::listByIndex(Kind kind, std::string_view ns,
+                                                  std::string_view index, std::string_view value,
+                                                  std::string_view labelSelector) const {
+  json request = {{"apiVersion", kind.apiVersion},  {"kind", kind.kind}, {"namespace", ns},
+                  {"labelSelector", labelSelector}, {"index", index},    {"value", value}};
+  return itemsOf(cacheRead(request), kind);
 }
 
 Call Client::send(const json& request) { return Call(runtime_, request.dump()); }

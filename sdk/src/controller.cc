@@ -46,6 +46,18 @@ const char* mapToName(MapTo mapTo) {
   return "";
 }
 
+const char* extractorName(IndexExtractor::From from) {
+  switch (from) {
+    case IndexExtractor::From::JsonPointer:
+      return WOP_INDEX_FROM_JSON_POINTER;
+    case IndexExtractor::From::Label:
+      return WOP_INDEX_FROM_LABEL;
+    case IndexExtractor::From::Annotation:
+      return WOP_INDEX_FROM_ANNOTATION;
+  }
+  return "";
+}
+
 }  // namespace
 
 Controller& Controller::For(Kind kind, std::string ns, std::string labelSelector,
@@ -61,14 +73,27 @@ Controller& Controller::Owns(Kind kind, std::string ns, std::string labelSelecto
 }
 
 Controller& Controller::Watches(Kind kind, std::string ns, std::string labelSelector, MapTo mapTo) {
-  watches_.push_back({resource(kind, std::move(ns), std::move(labelSelector)), mapTo, nullptr});
+  watches_.push_back(
+      {resource(kind, std::move(ns), std::move(labelSelector)), mapTo, nullptr, nullptr});
   return *this;
 }
 
 Controller& Controller::Watches(Kind kind, std::string ns, std::string labelSelector,
                                 Mapper mapper) {
   watches_.push_back({resource(kind, std::move(ns), std::move(labelSelector)), MapTo::Function,
-                      std::move(mapper)});
+                      std::move(mapper), nullptr});
+  return *this;
+}
+
+Controller& Controller::Watches(Kind kind, std::string ns, std::string labelSelector,
+                                ContextMapper mapper) {
+  watches_.push_back({resource(kind, std::move(ns), std::move(labelSelector)), MapTo::Function,
+                      nullptr, std::move(mapper)});
+  return *this;
+}
+
+Controller& Controller::IndexField(Kind kind, std::string name, IndexExtractor extractor) {
+  indexes_.push_back({resource(kind, "", ""), std::move(name), std::move(extractor)});
   return *this;
 }
 
@@ -93,6 +118,12 @@ const Mapper* Controller::mapper(size_t watchIndex) const {
   return watch.mapTo == MapTo::Function && watch.mapper ? &watch.mapper : nullptr;
 }
 
+const ContextMapper* Controller::contextMapper(size_t watchIndex) const {
+  if (watchIndex >= watches_.size()) return nullptr;
+  const auto& watch = watches_[watchIndex];
+  return watch.mapTo == MapTo::Function && watch.contextMapper ? &watch.contextMapper : nullptr;
+}
+
 json Controller::declaration() const {
   json forJson = toJson(for_);
   forJson["predicates"] = json::array();
@@ -105,12 +136,23 @@ json Controller::declaration() const {
     entry["mapTo"] = mapToName(watch.mapTo);
     watches.push_back(std::move(entry));
   }
-  return {{"name", name_},
-          {"for", std::move(forJson)},
-          {"owns", std::move(owns)},
-          {"watches", std::move(watches)},
-          {"maxConcurrentReconciles", maxConcurrentReconciles_},
-          {"resyncSeconds", resyncSeconds_}};
+  json declaration = {{"name", name_},
+                      {"for", std::move(forJson)},
+                      {"owns", std::move(owns)},
+                      {"watches", std::move(watches)},
+                      {"maxConcurrentReconciles", maxConcurrentReconciles_},
+                      {"resyncSeconds", resyncSeconds_}};
+  if (!indexes_.empty()) {
+    json indexes = json::array();
+    for (const auto& index : indexes_) {
+      indexes.push_back({{"apiVersion", index.resource.apiVersion},
+                         {"kind", index.resource.kind},
+                         {"name", index.name},
+                         {extractorName(index.extractor.from), index.extractor.argument}});
+    }
+    declaration["indexes"] = std::move(indexes);
+  }
+  return declaration;
 }
 
 }  // namespace wop::sdk

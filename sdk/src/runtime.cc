@@ -106,7 +106,9 @@ int32_t Runtime::complete(uint32_t token, int32_t httpStatus, std::string body) 
 int32_t Runtime::map(uint32_t controllerId, uint32_t watchIndex, std::string_view object) {
   auto declared = controller(controllerId);
   const Mapper* mapper = declared ? declared->controller.mapper(watchIndex) : nullptr;
-  if (mapper == nullptr) {
+  const ContextMapper* contextMapper =
+      declared ? declared->controller.contextMapper(watchIndex) : nullptr;
+  if (mapper == nullptr && contextMapper == nullptr) {
     log::error("map for controller %u watch %u, which has no mapper",
                static_cast<unsigned>(controllerId), static_cast<unsigned>(watchIndex));
     return WOP_ERR_INVALID_ARGUMENT;
@@ -116,7 +118,14 @@ int32_t Runtime::map(uint32_t controllerId, uint32_t watchIndex, std::string_vie
     log::warn("map got an object that is not JSON");
     return WOP_ERR_INVALID_ARGUMENT;
   }
-  auto keys = (*mapper)(parsed);
+  std::vector<std::string> keys;
+  if (mapper != nullptr) {
+    keys = (*mapper)(parsed);
+  } else {
+    // The host allows wop_cache_read inside wop_map: the mapper reads the cache directly.
+    MapContext context{client_, config_, declared->controller};
+    keys = (*contextMapper)(context, parsed);
+  }
   if (keys.size() > WOP_MAX_EMITTED_KEYS) {
     log::warn("mapper returned %zu keys; emitting the first %u", keys.size(), WOP_MAX_EMITTED_KEYS);
     keys.resize(WOP_MAX_EMITTED_KEYS);

@@ -360,7 +360,9 @@ TEST_F(RuntimeTest, AFunctionMappedWatchAfterOwnedKindsMapsAndACacheOnlyWatchWak
   ASSERT_TRUE(eventually([&] { return watcherAnnotation(*client_, ns, "p", "cached-m") == "one"; }))
       << "the cache-only watch is readable";
 
-  // A change of the cache-only kind wakes nobody...
+  // A change of the cache-only kind wakes nobody... (The annotation is visible before the
+  // reconcile that wrote it has ended and been counted: wait for that first.)
+  ASSERT_TRUE(eventually([&] { return statsOf(*host_, "watcher-map").reconciles >= 1; }));
   const auto reconciles = statsOf(*host_, "watcher-map").reconciles;
   ASSERT_TRUE(client_->patch(kConfigMaps, ns, "settings", kube::PatchType::kJsonMerge,
                              R"({"data":{"value":"two"}})"));

@@ -28,6 +28,7 @@ OURS = [
     "wasm_operator_restore_duration_seconds", "wasm_operator_prediction_hits_total",
     "wasm_operator_prediction_misses_total", "wasm_operator_traps_total", "wasm_operator_restarts_total",
     "wasm_operator_informer_cache_bytes", "wasm_operator_informer_cache_objects",
+    "wasm_operator_informer_index_bytes",
     "wasm_operator_watch_restarts_total", "wasm_operator_relists_total", "wasm_operator_artifact_cache_bytes",
 ]
 

@@ -370,4 +370,26 @@ void Informer::relistAfterGone() {
   list();
 }
 
+IndexRegistration Informer::addIndex(const IndexSpec& spec) {
+  store_.addIndex(spec);
+  return IndexRegistration(weak_from_this(), spec);
+}
+
+IndexRegistration& IndexRegistration::operator=(IndexRegistration&& other) noexcept {
+  if (this != &other) {
+    reset();
+    informer_ = std::move(other.informer_);
+    spec_ = std::move(other.spec_);
+    other.spec_.reset();
+  }
+  return *this;
+}
+
+void IndexRegistration::reset() {
+  if (!spec_) return;
+  if (auto informer = informer_.lock()) informer->store_.releaseIndex(*spec_);
+  spec_.reset();
+  informer_.reset();
+}
+
 }  // namespace wop::cache

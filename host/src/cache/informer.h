@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "cache/store.h"
@@ -82,6 +83,29 @@ struct InformerCounters {
   std::atomic<uint64_t> decodeErrors{0};  // events whose object could not be decoded
 };
 
+class Informer;
+
+// One user's hold on a field index of an informer's store (Informer::addIndex): the index is
+// kept while any registration of its spec lives. Holds the informer weakly, so it may outlive
+// it (releasing then does nothing). Move-only.
+class IndexRegistration {
+ public:
+  IndexRegistration() = default;
+  IndexRegistration(IndexRegistration&& other) noexcept { *this = std::move(other); }
+  IndexRegistration& operator=(IndexRegistration&& other) noexcept;
+  ~IndexRegistration() { reset(); }
+
+  void reset();
+  const std::optional<IndexSpec>& spec() const { return spec_; }
+
+ private:
+  friend class Informer;
+  IndexRegistration(std::weak_ptr<Informer> informer, IndexSpec spec)
+      : informer_(std::move(informer)), spec_(std::move(spec)) {}
+  std::weak_ptr<Informer> informer_;
+  std::optional<IndexSpec> spec_;
+};
+
 class Informer : public std::enable_shared_from_this<Informer> {
  public:
   static std::shared_ptr<Informer> create(kube::Client& client, InformerKey key,
@@ -105,7 +129,13 @@ class Informer : public std::enable_shared_from_this<Informer> {
   uint64_t addHandlers(Handlers handlers);
   void removeHandlers(uint64_t id);
 
+  // Keeps a field index of spec in the store while the registration lives (Store::addIndex:
+  // built at once from what is stored, then kept up to date by every event and relist). Safe
+  // from any thread.
+  IndexRegistration addIndex(const IndexSpec& spec);
+
  private:
+  friend class IndexRegistration;
   Informer(kube::Client& client, InformerKey key, InformerOptions options);
 
   void list();

@@ -280,4 +280,8 @@ std::string LabelSelector::toString() const {
   return out;
 }
 
+Status checkLabelKey(std::string_view key) { return checkKey(key); }
+
+bool isLabelValue(std::string_view value) { return checkValue(value).isOk(); }
+
 }  // namespace wop::cache

@@ -68,4 +68,10 @@ class LabelSelector {
   std::vector<Requirement> requirements_;  // sorted, unique
 };
 
+// A label (or annotation) key as the API server allows it: [DNS-1123 subdomain "/"] name, the
+// name at most 63 of A-Z a-z 0-9 - _ . starting and ending with a letter or digit.
+common::Status checkLabelKey(std::string_view key);
+// A label value: empty, or a name as above.
+bool isLabelValue(std::string_view value);
+
 }  // namespace wop::cache

@@ -74,6 +74,7 @@ SharedInformers::CacheTotals SharedInformers::cacheTotals() const {
   for (const auto& [id, entry] : informers_) {
     totals.objects += entry.informer->store().size();
     totals.objectBytes += entry.informer->store().objectBytes();
+    totals.indexBytes += entry.informer->store().indexBytes();
   }
   return totals;
 }

@@ -56,6 +56,7 @@ class SharedInformers {
   struct CacheTotals {
     size_t objects = 0;
     size_t objectBytes = 0;
+    size_t indexBytes = 0;  // field indexes (Store::indexBytes), apart from the objects
   };
   CacheTotals cacheTotals() const;
   // What every informer did since the start, stopped ones included (monotonic, for metrics).

@@ -62,9 +62,78 @@ void Store::unindexOwners(OwnerIndex& index, const CachedObject& object, const s
   }
 }
 
+std::pair<std::vector<IndexSpec>, uint64_t> Store::indexSpecs() const {
+  std::shared_lock lock(mutex_);
+  std::vector<IndexSpec> specs;
+  for (const auto& [id, indexed] : fieldIndexes_) specs.push_back(indexed.spec);
+  return {std::move(specs), indexVersion_};
+}
+
+void Store::indexFields(FieldIndexes& indexes, const std::string& key,
+                        std::vector<std::vector<std::string>> values) {
+  size_t i = 0;
+  for (auto& [id, indexed] : indexes) indexed.index.set(key, std::move(values[i++]));
+}
+
+void Store::unindexFields(FieldIndexes& indexes, const std::string& key) {
+  for (auto& [id, indexed] : indexes) indexed.index.erase(key);
+}
+
+void Store::addIndex(const IndexSpec& spec) {
+  std::unique_lock lock(mutex_);
+  auto [it, inserted] = fieldIndexes_.try_emplace(spec.id(), Indexed{spec, 0, {}});
+  it->second.users++;
+  if (!inserted) return;
+  indexVersion_++;
+  const std::vector<IndexSpec> one = {spec};
+  for (const auto& [key, object] : items_)
+    it->second.index.set(key, std::move(indexValues(one, *object)[0]));
+}
+
+void Store::releaseIndex(const IndexSpec& spec) {
+  FieldIndex dropped;  // freed outside the lock
+  {
+    std::unique_lock lock(mutex_);
+    auto it = fieldIndexes_.find(spec.id());
+    if (it == fieldIndexes_.end() || --it->second.users > 0) return;
+    dropped = std::move(it->second.index);
+    fieldIndexes_.erase(it);
+    indexVersion_++;
+  }
+}
+
+std::optional<std::vector<ObjectPtr>> Store::byIndex(const IndexSpec& spec, std::string_view value,
+                                                     std::string_view ns) const {
+  std::shared_lock lock(mutex_);
+  auto it = fieldIndexes_.find(spec.id());
+  if (it == fieldIndexes_.end()) return std::nullopt;
+  std::vector<ObjectPtr> out;
+  for (const auto& key : it->second.index.keys(value, ns)) {
+    if (auto object = items_.find(key); object != items_.end()) out.push_back(object->second);
+  }
+  return out;
+}
+
+size_t Store::indexBytes() const {
+  std::shared_lock lock(mutex_);
+  size_t bytes = 0;
+  for (const auto& [id, indexed] : fieldIndexes_) bytes += indexed.index.memoryBytes();
+  return bytes;
+}
+
 Store::Change Store::upsert(ObjectPtr object) {
   const std::string key = object->key();
+  // Values are extracted outside the lock (a parse of the object, for some specs), then
+  // extracted again inside it in the rare case that an index came or went meanwhile.
+  auto [specs, version] = indexSpecs();
+  auto values = indexValues(specs, *object);
   std::unique_lock lock(mutex_);
+  if (version != indexVersion_) {
+    specs.clear();
+    for (const auto& [id, indexed] : fieldIndexes_) specs.push_back(indexed.spec);
+    values = indexValues(specs, *object);
+  }
+  indexFields(fieldIndexes_, key, std::move(values));
   Change change{nullptr, object};
   auto [it, inserted] = items_.try_emplace(key, object);
   if (!inserted) {
@@ -84,6 +153,7 @@ Store::Change Store::erase(const std::string& key) {
   if (it == items_.end()) return {nullptr, nullptr};
   Change change{it->second, nullptr};
   unindexOwners(byOwner_, *it->second, key);
+  unindexFields(fieldIndexes_, key);
   objectBytes_ -= it->second->memoryBytes();
   items_.erase(it);
   return change;
@@ -91,6 +161,13 @@ Store::Change Store::erase(const std::string& key) {
 
 std::vector<Store::Change> Store::replace(std::vector<ObjectPtr> objects) {
   // Build the new contents without the lock, then swap: readers never see a partial state.
+  auto [specs, version] = indexSpecs();
+  auto buildFieldIndexes = [](const std::vector<IndexSpec>& specs, const Items& items) {
+    FieldIndexes indexes;
+    for (const auto& spec : specs) indexes.try_emplace(spec.id(), Indexed{spec, 0, {}});
+    for (const auto& [key, object] : items) indexFields(indexes, key, indexValues(specs, *object));
+    return indexes;
+  };
   Items items;
   OwnerIndex byOwner;
   size_t bytes = 0;
@@ -100,9 +177,18 @@ std::vector<Store::Change> Store::replace(std::vector<ObjectPtr> objects) {
     bytes += object->memoryBytes();
     items[key] = std::move(object);
   }
+  FieldIndexes fieldIndexes = buildFieldIndexes(specs, items);
   std::vector<Change> changes;
   {
     std::unique_lock lock(mutex_);
+    if (version != indexVersion_) {  // an index came or went meanwhile: rare, built again here
+      specs.clear();
+      for (const auto& [id, indexed] : fieldIndexes_) specs.push_back(indexed.spec);
+      fieldIndexes = buildFieldIndexes(specs, items);
+    }
+    // The users stay with the store's entries; only the contents are swapped (the old ones are
+    // freed with fieldIndexes, outside the lock).
+    for (auto& [id, indexed] : fieldIndexes_) std::swap(indexed.index, fieldIndexes.at(id).index);
     for (const auto& [key, after] : items) {
       auto old = items_.find(key);
       if (old == items_.end()) {

@@ -85,6 +85,16 @@ inline constexpr size_t kMaxDiscoveryGroupVersions = 512;
 inline constexpr size_t kMaxDiscoveryMisses = 1024;
 inline constexpr int kDiscoveryMissTtlSeconds = 10;
 
+// Field indexes of the informer caches (cache/field_index.h), declared by guests; the ABI's
+// WOP_MAX_* of the same names are the same numbers. Indexes per operator, the length of an
+// index's name and of a JSON pointer extractor, of one value (longer ones are not indexed),
+// and values one object gives one index (more are not indexed).
+inline constexpr size_t kMaxIndexesPerOperator = 16;
+inline constexpr size_t kMaxIndexNameBytes = 128;
+inline constexpr size_t kMaxJsonPointerBytes = 256;
+inline constexpr size_t kMaxIndexValueBytes = 1024;
+inline constexpr size_t kMaxIndexValuesPerObject = 64;
+
 // Runtime.
 // Bytes the host holds for one operator at a time: bodies of its API calls in flight plus
 // answers queued for it. A call over the budget is refused (WOP_ERR_LIMIT); an answer that

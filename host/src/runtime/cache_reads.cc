@@ -7,6 +7,7 @@
 #include "common/json_fields.h"
 #include "common/limits.h"
 #include "kube/api_names.h"
+#include "runtime/declaration.h"
 
 namespace wop::runtime {
 using hostcalls::hostError;
@@ -16,6 +17,80 @@ namespace {
 using common::Status;
 using hostcalls::HostCallError;
 using Json = nlohmann::json;
+
+std::string itemsJson(const std::vector<cache::ObjectPtr>& objects,
+                      const cache::LabelSelector& selector) {
+  std::string out = "{\"items\":[";
+  bool first = true;
+  for (const auto& object : objects) {
+    if (!selector.matches(*object)) continue;
+    if (!first) out += ',';
+    first = false;
+    out += object->json;
+  }
+  out += "]}";
+  return out;
+}
+
+// The selector whose objects a read by index can return: the request's, and for an index on a
+// label also that label's value (so a watch selecting on the label covers the read).
+common::Result<cache::LabelSelector> coveredSelector(const std::string& selectorText,
+                                                     const cache::IndexSpec& spec,
+                                                     const std::string& value) {
+  if (spec.from() != cache::IndexSpec::From::kLabel)
+    return cache::LabelSelector::parse(selectorText);
+  return cache::LabelSelector::parse(selectorText + (selectorText.empty() ? "" : ",") +
+                                     spec.argument() + "=" + value);
+}
+
+// {"index", "value"}: controller-runtime's MatchingFields, answered from a watch of the kind
+// that carries the index and holds every object the request's selector can match.
+hostcalls::HostResult<std::string> readByIndex(const std::vector<const ControllerWatch*>& watches,
+                                               const Json& request, const std::string& kind,
+                                               const std::string& ns,
+                                               const std::string& selectorText,
+                                               const cache::LabelSelector& selector) {
+  auto index = request.find("index");
+  auto value = request.find("value");
+  // Checked before it goes into a message.
+  if (!index->is_string() || !isIndexName(index->get_ref<const std::string&>()))
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "cache read: index must be a declared index's name");
+  if (value == request.end() || !value->is_string())
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "cache read: value must be a string");
+  const std::string& name = index->get_ref<const std::string&>();
+  const std::string& wanted = value->get_ref<const std::string&>();
+  if (wanted.size() > limits::kMaxIndexValueBytes) {
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "cache read: value is longer than " +
+                                                   std::to_string(limits::kMaxIndexValueBytes) +
+                                                   " bytes (never indexed)");
+  }
+  const cache::IndexSpec* spec = nullptr;
+  for (const auto* watch : watches) {
+    if ((spec = watch->index(name)) != nullptr) break;
+  }
+  if (spec == nullptr) {
+    return hostError(WOP_ERR_INVALID_ARGUMENT,
+                     "cache read: this operator declared no index \"" + name + "\" on " + kind);
+  }
+  // No label has a value that is not a label value: nothing can match.
+  if (spec->from() == cache::IndexSpec::From::kLabel && !cache::isLabelValue(wanted))
+    return std::string("{\"items\":[]}");
+  auto covered = coveredSelector(selectorText, *spec, wanted);
+  const ControllerWatch* source = nullptr;
+  for (const auto* watch : watches) {
+    if (watch->index(name) && watch->selector && covered && covered->within(*watch->selector)) {
+      source = watch;
+      break;
+    }
+  }
+  if (source == nullptr) {
+    return hostError(WOP_ERR_FORBIDDEN, "no declared watch of " + kind + " with index \"" + name +
+                                            "\" covers the selector \"" + selectorText + "\"");
+  }
+  auto objects = source->subscription.informer()->store().byIndex(*spec, wanted, ns);
+  if (!objects) return hostError(WOP_ERR_UNAVAILABLE, "index \"" + name + "\" is not built yet");
+  return itemsJson(*objects, selector);
+}
 
 }  // namespace
 
@@ -50,6 +125,8 @@ hostcalls::HostResult<std::string> readCache(const Controllers& controllers,
     if (!informer || !informer->hasSynced())
       return hostError(WOP_ERR_UNAVAILABLE, "cache not synced yet");
   }
+  if (request.contains("index") && request.contains("name"))
+    return hostError(WOP_ERR_INVALID_ARGUMENT, "cache read: \"index\" and \"name\" together");
   if (request.contains("name")) {
     const std::string name = common::stringField(request, "name");
     for (const auto* watch : watches) {
@@ -63,6 +140,8 @@ hostcalls::HostResult<std::string> readCache(const Controllers& controllers,
     return hostError(WOP_ERR_INVALID_ARGUMENT,
                      "cache read: labelSelector: " + selector.status().message());
   }
+  if (request.contains("index"))
+    return readByIndex(watches, request, kind, ns, selectorText, *selector);
   // A list is answered from one watch whose store holds every object the selector can match.
   const ControllerWatch* source = nullptr;
   for (const auto* watch : watches) {
@@ -75,16 +154,7 @@ hostcalls::HostResult<std::string> readCache(const Controllers& controllers,
     return hostError(WOP_ERR_FORBIDDEN, "no declared watch of " + kind + " covers the selector \"" +
                                             selectorText + "\"");
   }
-  std::string out = "{\"items\":[";
-  bool first = true;
-  for (const auto& object : source->subscription.informer()->store().list(ns)) {
-    if (!selector->matches(*object)) continue;
-    if (!first) out += ',';
-    first = false;
-    out += object->json;
-  }
-  out += "]}";
-  return out;
+  return itemsJson(source->subscription.informer()->store().list(ns), *selector);
 }
 
 }  // namespace wop::runtime

@@ -40,12 +40,20 @@ common::Result<std::shared_ptr<Controllers>> Controllers::create(
           {std::move(all[w]),
            std::move(resources[w]),
            {},
-           selector ? std::optional<cache::LabelSelector>(std::move(*selector)) : std::nullopt});
+           selector ? std::optional<cache::LabelSelector>(std::move(*selector)) : std::nullopt,
+           {}});
     }
     controller->declaration = std::move(declaration);
     controllers->controllers_.push_back(std::move(controller));
   }
   return controllers;
+}
+
+const cache::IndexSpec* ControllerWatch::index(std::string_view name) const {
+  for (const auto& index : indexes) {
+    if (index.name == name && index.registration.spec()) return &*index.registration.spec();
+  }
+  return nullptr;
 }
 
 void Controllers::start(
@@ -79,8 +87,25 @@ void Controllers::start(
         if (auto self = weak.lock()) self->watchSynced();
       };
       watch.subscription = subscribe(key, std::move(handlers));
+      addIndexes(watch);
     }
     scheduleResync(c);
+  }
+}
+
+void Controllers::addIndexes(ControllerWatch& watch) {
+  const auto& informer = watch.subscription.informer();
+  if (!informer) return;
+  // Operator-wide, as controller-runtime's field indexer: an index on a kind serves a read
+  // from any watch of that kind, whichever controller declared it.
+  for (const auto& controller : controllers_) {
+    for (const auto& index : controller->declaration.indexes) {
+      if (index.apiVersion != watch.declaration.apiVersion ||
+          index.kind != watch.declaration.kind || watch.index(index.name) != nullptr) {
+        continue;
+      }
+      watch.indexes.push_back({index.name, informer->addIndex(index.spec)});
+    }
   }
 }
 
@@ -93,7 +118,10 @@ void Controllers::watchSynced() {
 void Controllers::stop() {
   stopped_ = true;
   for (auto& controller : controllers_) {
-    for (auto& watch : controller->watches) watch.subscription.reset();
+    for (auto& watch : controller->watches) {
+      watch.indexes.clear();
+      watch.subscription.reset();
+    }
     controller->queue->shutDown();
   }
 }

@@ -52,6 +52,12 @@ class ControllerEvents {
   virtual void cachesSynced() = 0;  // every informer subscribed to has listed (once)
 };
 
+// A field index the operator declared, held on one watch's informer.
+struct WatchIndex {
+  std::string name;
+  cache::IndexRegistration registration;
+};
+
 struct ControllerWatch {
   WatchDeclaration declaration;
   kube::ResourceInfo resource;
@@ -59,6 +65,12 @@ struct ControllerWatch {
   // declaration.labelSelector, parsed once; nullopt if it does not parse (it then covers no
   // cache read, as before).
   std::optional<cache::LabelSelector> selector;
+  // Every index the operator declared on this watch's kind, in any of its controllers; added
+  // to the informer's store with the subscription (worker only, read by cache reads).
+  std::vector<WatchIndex> indexes;
+
+  // The index called name on this watch's store, or null.
+  const cache::IndexSpec* index(std::string_view name) const;
 };
 
 class Controllers : public std::enable_shared_from_this<Controllers> {
@@ -131,6 +143,8 @@ class Controllers : public std::enable_shared_from_this<Controllers> {
   };
   Controllers() = default;
   void scheduleResync(size_t c);
+  // Registers the operator's indexes of watch's kind on its informer.
+  void addIndexes(ControllerWatch& watch);
   void recordFinish(common::TimePoint startedAt, int32_t outcome, int64_t requeueAfterMs);
   void watchSynced();
 

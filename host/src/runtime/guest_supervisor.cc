@@ -100,6 +100,12 @@ hostcalls::HostResult<int32_t> GuestSupervisor::declare(std::string_view json) {
     return hostError(WOP_ERR_LIMIT, "too many controllers");
   auto declaration = parseDeclaration(json);
   if (!declaration) return hostError(WOP_ERR_INVALID_ARGUMENT, declaration.status().message());
+  if (auto status = checkOperatorIndexes(declared_, *declaration); !status.isOk()) {
+    return hostError(status.code() == common::StatusCode::kResourceExhausted
+                         ? WOP_ERR_LIMIT
+                         : WOP_ERR_INVALID_ARGUMENT,
+                     status.message());
+  }
   declared_.push_back(std::move(*declaration));
   return static_cast<int32_t>(declared_.size() - 1);
 }

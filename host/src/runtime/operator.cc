@@ -292,7 +292,7 @@ bool Operator::runSlice() {
   bool more = calls_->hasAnswers() || (synced && takingKeys() && controllers_->hasStartable());
   {
     std::lock_guard lock(mutex_);
-    more = more || !mapRequests_.empty();
+    more = more || (synced && !mapRequests_.empty());
   }
   if (hadWork) swapper_->busy();
   if (!more) considerSwapOut(!controllers_->hasInFlight() && calls_->pending() == 0 && synced);
@@ -308,8 +308,10 @@ void Operator::runEntries() {
                   "wop_on_complete");
       continue;
     }
+    // A mapper may read the cache (by a field index, typically), so it runs once the caches
+    // are synced, as a reconcile does: before, its reads would fail and its event be lost.
     std::optional<MapRequest> request;
-    {
+    if (controllers_->synced()) {
       std::lock_guard lock(mutex_);
       if (!mapRequests_.empty()) {
         request = std::move(mapRequests_.front());
@@ -354,7 +356,7 @@ bool Operator::hasWork() {
   // Keys wait in their queues while the host takes none: they need no restore yet.
   if (calls_->hasAnswers() || (takingKeys() && controllers_->hasReady())) return true;
   std::lock_guard lock(mutex_);
-  return !mapRequests_.empty();
+  return controllers_->synced() && !mapRequests_.empty();
 }
 
 void Operator::scheduleNextDue() {

@@ -179,6 +179,9 @@ void hostMetrics(PrometheusText& out, runtime::OperatorHost& host, size_t operat
         static_cast<double>(cache.objects));
   gauge("wasm_operator_informer_cache_bytes", "Bytes of the objects in the informers' caches",
         static_cast<double>(cache.objectBytes));
+  gauge("wasm_operator_informer_index_bytes",
+        "Bytes of the field indexes operators declared on the informers' caches",
+        static_cast<double>(cache.indexBytes));
   counter("wasm_operator_informer_lists_total", "Complete LISTs by the informers",
           static_cast<double>(activity.lists));
   // Every LIST is followed by one watch; any other watch resumed a watch that ended.

@@ -50,6 +50,7 @@ nlohmann::json memoryJson(runtime::OperatorHost& host, size_t resident, size_t l
           {"heapInUseBytes", heap.uordblks + heap.hblkhd},
           {"cachedObjects", caches.objects},
           {"cachedObjectBytes", caches.objectBytes},
+          {"cachedIndexBytes", caches.indexBytes},
           {"linearMemoryBytes", linearMemoryBytes}};
 }
 

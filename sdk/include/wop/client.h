@@ -39,6 +39,14 @@ class Client {
   // Never notFound: no match is an empty list.
   ReadResult<std::vector<json>> list(Kind kind, std::string_view ns,
                                      std::string_view labelSelector = "") const;
+  // The objects of kind in ns ("" = all) whose field index `index` (Controller::IndexField)
+  // has `value`: controller-runtime's List(..., MatchingFields{index: value}). Never notFound.
+  // A declared watch of kind must hold every object the read can return (as for list: add
+  // labelSelector when every watch of the kind is selected; an index on a label is covered by
+  // a watch selecting that label). Fails with WOP_ERR_INVALID_ARGUMENT if no such index.
+  ReadResult<std::vector<json>> listByIndex(Kind kind, std::string_view ns, std::string_view index,
+                                            std::string_view value,
+                                            std::string_view labelSelector = "") const;
 
   // ---- API calls (awaitable)
   Call getLive(Kind kind, std::string_view ns, std::string_view name);

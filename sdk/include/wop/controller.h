@@ -16,10 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "wop/field_index.h"
 #include "wop/kind.h"
 
 namespace wop::sdk {
 
+class Client;
+class Config;
+class Controller;
 class Reconciler;
 
 enum class Predicate { GenerationChanged, LabelsChanged, AnnotationsChanged };
@@ -31,6 +35,22 @@ enum class MapTo { Self, Owner, Function, None };
 
 // Maps a changed object to the keys ("namespace/name") to reconcile.
 using Mapper = std::function<std::vector<std::string>(const nlohmann::json& object)>;
+
+// What a mapper that reads the cache may use: the client's cache reads (get, list,
+// listByIndex; a mapper cannot await, so no API calls), the config, its controller. Lives for
+// one call of the mapper.
+struct MapContext {
+  const Client& client;
+  const Config& config;
+  const Controller& controller;
+};
+// A mapper that reads the cache, e.g. "the consumers of this source" by a field index:
+//   [](MapContext& ctx, const json& source) -> std::vector<std::string> {
+//     auto consumers = ctx.client.listByIndex(Consumer, "", "spec.sourceRef", keyOf(source));
+//     ...return their keys (a failed read: log it and return {}; nothing is queued)
+//   }
+using ContextMapper =
+    std::function<std::vector<std::string>(MapContext& ctx, const nlohmann::json& object)>;
 
 struct WatchedResource {
   std::string apiVersion;
@@ -52,6 +72,11 @@ class Controller {
   // the watch maps to nothing and its events are logged as errors). MapTo::None: read-only.
   Controller& Watches(Kind kind, std::string ns, std::string labelSelector, MapTo mapTo);
   Controller& Watches(Kind kind, std::string ns, std::string labelSelector, Mapper mapper);
+  Controller& Watches(Kind kind, std::string ns, std::string labelSelector, ContextMapper mapper);
+  // A field index on `kind`, which this controller must watch (For, Owns or Watches), read with
+  // Client::listByIndex(kind, ns, name, value) in reconciles and mappers. One index serves every
+  // watch of that kind in the operator; one name means one extractor (wop_abi.h).
+  Controller& IndexField(Kind kind, std::string name, IndexExtractor extractor);
   Controller& maxConcurrentReconciles(int count);
   Controller& resyncSeconds(int64_t seconds);
   // Reconcile with another Reconciler than the operator itself (which must outlive the
@@ -65,6 +90,8 @@ class Controller {
   // declaration order; For and Owns not counted: wop_map's watch_index), or null if that
   // watch is not mapped by a function.
   const Mapper* mapper(size_t watchIndex) const;
+  // The same for a watch mapped by a ContextMapper, or null.
+  const ContextMapper* contextMapper(size_t watchIndex) const;
 
   // The wop_declare JSON (see wop_abi.h).
   nlohmann::json declaration() const;
@@ -74,12 +101,19 @@ class Controller {
     WatchedResource resource;
     MapTo mapTo;
     Mapper mapper;
+    ContextMapper contextMapper;
+  };
+  struct Index {
+    WatchedResource resource;  // apiVersion and kind only
+    std::string name;
+    IndexExtractor extractor;
   };
   std::string name_;
   WatchedResource for_;
   std::vector<Predicate> predicates_;
   std::vector<WatchedResource> owns_;
   std::vector<Watch> watches_;
+  std::vector<Index> indexes_;
   int maxConcurrentReconciles_ = 1;
   int64_t resyncSeconds_ = 0;
   Reconciler* reconciler_ = nullptr;

@@ -439,5 +439,58 @@ TEST_F(InformerTest, HandlersWithoutOnSyncedStillWork) {
   EXPECT_TRUE(informer.hasSynced());
 }
 
+// ---------------------------------------------------------------------------- field indexes
+
+// configMap(name, rv) has data.v = rv: an index on /data/v finds objects by their version.
+std::vector<std::string> byDataV(const Informer& informer, const std::string& value) {
+  auto spec = IndexSpec::make(IndexSpec::From::kJsonPointer, "/data/v");
+  std::vector<std::string> keys;
+  auto found = informer.store().byIndex(*spec, value);
+  if (!found) return {"no index"};
+  for (const auto& o : *found) keys.push_back(o->key());
+  return keys;
+}
+
+TEST_F(InformerGoneTest, AFieldIndexFollowsEventsAndTheRelistAfterGone) {
+  auto registration =
+      informer_->addIndex(*IndexSpec::make(IndexSpec::From::kJsonPointer, "/data/v"));
+  EXPECT_THAT(byDataV(*informer_, "2"), ElementsAre("ns/b")) << "built from the listed objects";
+  watch().pushEvent("MODIFIED", configMap("a", "2"));
+  watch().pushEvent("ADDED", configMap("e", "2"));
+  EXPECT_THAT(byDataV(*informer_, "2"), ElementsAre("ns/a", "ns/b", "ns/e"));
+  EXPECT_THAT(byDataV(*informer_, "1"), IsEmpty());
+  watch().pushEvent("DELETED", configMap("e", "2"));
+  EXPECT_THAT(byDataV(*informer_, "2"), ElementsAre("ns/a", "ns/b"));
+
+  watch().pushError(410);
+  ASSERT_TRUE(transport_->respond(
+      200, listOf("40", {configMap("a", "2"), configMap("b", "20"), configMap("d", "2")})));
+  EXPECT_THAT(byDataV(*informer_, "2"), ElementsAre("ns/a", "ns/d"));
+  EXPECT_THAT(byDataV(*informer_, "20"), ElementsAre("ns/b"));
+  EXPECT_THAT(byDataV(*informer_, "3"), IsEmpty()) << "c is gone";
+}
+
+TEST_F(InformerGoneTest, AFieldIndexGoesWithItsLastRegistration) {
+  const auto spec = *IndexSpec::make(IndexSpec::From::kJsonPointer, "/data/v");
+  auto first = informer_->addIndex(spec);
+  {
+    auto second = informer_->addIndex(spec);
+    EXPECT_TRUE(second.spec());
+  }
+  EXPECT_THAT(byDataV(*informer_, "1"), ElementsAre("ns/a"));
+  IndexRegistration moved = std::move(first);
+  EXPECT_FALSE(first.spec());
+  EXPECT_THAT(byDataV(*informer_, "1"), ElementsAre("ns/a"));
+  EXPECT_GT(informer_->store().indexBytes(), 0u);
+  moved.reset();
+  EXPECT_THAT(byDataV(*informer_, "1"), ElementsAre("no index"));
+  EXPECT_EQ(informer_->store().indexBytes(), 0u);
+  // A registration may outlive its informer.
+  auto late = informer_->addIndex(spec);
+  informer_->stop();
+  informer_.reset();
+  late.reset();
+}
+
 }  // namespace
 }  // namespace wop::cache

@@ -286,6 +286,58 @@ TEST_F(OperatorTest, AFunctionMappedWatchReconcilesTheKeysTheGuestEmits) {
   EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/target-1", "0/shop/target-2"));
 }
 
+// A mapper may read the cache (to map by a field index): wop_cache_read inside wop_map reaches
+// the cache, as in a reconcile, rather than being refused as the wrong time to call.
+TEST_F(OperatorTest, AMapperMayReadTheCache) {
+  script_.declarations = {R"({"name":"c","for":{"apiVersion":"v1","kind":"ConfigMap"},
+      "watches":[{"apiVersion":"v1","kind":"ConfigMap","labelSelector":"copy=yes","mapTo":"function"}],
+      "indexes":[{"apiVersion":"v1","kind":"ConfigMap","name":"src","label":"copy-of"}]})"};
+  std::vector<std::string> answers;
+  script_.onMap = [&](hostcalls::OperatorServices& s, uint32_t, uint32_t, std::string_view) {
+    for (const char* request :
+         {R"({"apiVersion":"v1","kind":"ConfigMap","namespace":"shop","index":"src","value":"x"})",
+          R"({"apiVersion":"v1","kind":"Secret","namespace":"shop","name":"x"})"}) {
+      auto read = s.cacheRead(request);
+      answers.push_back(read ? "ok"
+                             : std::to_string(read.error().code) + " " + read.error().message);
+    }
+    (void)s.emitKey("shop/target");
+    return common::Status::ok();
+  };
+  start();
+  informers_.syncAll();
+  informers_.subscribed.at(1).handlers.onAdd(configMap("shop", "source"));
+  runSlices();
+  // The fake informers hold no store: the read of a declared kind is "not synced", the other
+  // "not declared"; neither is WOP_ERR_BAD_STATE.
+  EXPECT_THAT(answers,
+              ElementsAre(HasSubstr(std::to_string(WOP_ERR_UNAVAILABLE) + " cache not synced"),
+                          HasSubstr(std::to_string(WOP_ERR_FORBIDDEN) + " v1 Secret in shop "
+                                                                        "is not declared")));
+  EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/target"));
+}
+
+// Its reads would fail before the caches are synced (and a mapped event is not retried), so a
+// mapper waits for them, as a reconcile does.
+TEST_F(OperatorTest, AMapperRunsOnlyOnceTheCachesAreSynced) {
+  script_.declarations = {R"({"name":"c","for":{"apiVersion":"v1","kind":"ConfigMap"},
+      "watches":[{"apiVersion":"v1","kind":"ConfigMap","labelSelector":"copy=yes","mapTo":"function"}]})"};
+  int maps = 0;
+  script_.onMap = [&](hostcalls::OperatorServices& s, uint32_t, uint32_t, std::string_view) {
+    maps++;
+    (void)s.emitKey("shop/target");
+    return common::Status::ok();
+  };
+  start();
+  informers_.subscribed.at(1).handlers.onAdd(configMap("shop", "source"));
+  runSlices();
+  EXPECT_EQ(maps, 0);
+  informers_.syncAll();
+  runSlices();
+  EXPECT_EQ(maps, 1);
+  EXPECT_THAT(script_.reconciled, ElementsAre("0/shop/target"));
+}
+
 TEST_F(OperatorTest, AnObserverGetsChangeToReconcileDelays) {
   start();
   informers_.syncAll();

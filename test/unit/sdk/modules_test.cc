@@ -51,7 +51,7 @@ void expectLoadable(const std::string& name, bool exportsInitialize) {
 }
 
 TEST(SdkModules, ImportOnlyWhatTheHostProvidesAndExportTheAbi) {
-  for (const char* name : {"ring", "replicator", "counter", "watcher", "helpers"}) {
+  for (const char* name : {"ring", "replicator", "counter", "watcher", "helpers", "indexer"}) {
     expectLoadable(name, /*exportsInitialize=*/true);
   }
 }

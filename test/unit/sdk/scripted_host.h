@@ -77,6 +77,17 @@ class ScriptedHost : public detail::Host {
                     {"labelSelector", selector}})] = nlohmann::json{{"items", items}}.dump();
   }
 
+  // A read by field index: the items whose index `index` has `value` (and match selector).
+  void putIndexed(std::string apiVersion, std::string kind, std::string ns, std::string index,
+                  std::string value, const nlohmann::json& items, std::string selector = "") {
+    cache[cacheKey({{"apiVersion", apiVersion},
+                    {"kind", kind},
+                    {"namespace", ns},
+                    {"labelSelector", selector},
+                    {"index", index},
+                    {"value", value}})] = nlohmann::json{{"items", items}}.dump();
+  }
+
   std::vector<std::pair<int32_t, std::string>> logs;
   std::string config = "{}";
   std::vector<nlohmann::json> declarations;
@@ -95,6 +106,8 @@ class ScriptedHost : public detail::Host {
   static std::string cacheKey(const nlohmann::json& request) {
     std::string key = request.value("apiVersion", "") + "|" + request.value("kind", "") + "|" +
                       request.value("namespace", "") + "|";
+    if (request.contains("index"))
+      key += "index=" + request.value("index", "") + "=" + request.value("value", "") + "|";
     return request.contains("name") ? key + "name=" + request.value("name", "")
                                     : key + "selector=" + request.value("labelSelector", "");
   }

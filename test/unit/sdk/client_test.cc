@@ -57,34 +57,6 @@ TEST_F(SdkClient, ReadsObjectsAndListsFromTheCache) {
   EXPECT_FALSE(host_.cacheReads().back().contains("name")) << "a list has no name";
 }
 
-TEST_F(SdkClient, ListsByFieldIndexAsMatchingFieldsDoes) {
-  host_.putIndexed("apps/v1", "Deployment", "ns", "spec.sourceRef", "shop/settings",
-                   json::array({object_}));
-  auto found = client_.listByIndex(kinds::Deployment, "ns", "spec.sourceRef", "shop/settings");
-  ASSERT_TRUE(found.found()) << found.error();
-  ASSERT_EQ(found->size(), 1u);
-  EXPECT_EQ((*found)[0]["metadata"]["uid"], "u-1");
-  EXPECT_EQ(host_.cacheReads.back(), json::parse(R"({"apiVersion": "apps/v1",
-      "kind": "Deployment", "namespace": "ns", "labelSelector": "", "index": "spec.sourceRef",
-      "value": "shop/settings"})"));
-  auto none = client_.listByIndex(kinds::Deployment, "ns", "spec.sourceRef", "shop/other");
-  EXPECT_TRUE(none.found()) << "no match is an empty list";
-  EXPECT_TRUE(none->empty());
-  (void)client_.listByIndex(kinds::Deployment, "", "spec.sourceRef", "x", "app=web");
-  EXPECT_EQ(host_.cacheReads.back()["labelSelector"], "app=web");
-}
-
-TEST_F(SdkClient, AFailedReadByIndexIsAnErrorNamingTheIndex) {
-  host_.cacheStatus = WOP_ERR_INVALID_ARGUMENT;  // e.g. no such index declared
-  auto read = client_.listByIndex(kinds::Deployment, "", "spec.sourceRef", "x");
-  EXPECT_TRUE(read.failed());
-  EXPECT_EQ(read.status(), WOP_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(read.error().find("by index spec.sourceRef"), std::string::npos) << read.error();
-  EXPECT_NE(read.error().find("WOP_ERR_INVALID_ARGUMENT"), std::string::npos) << read.error();
-}
-
-// Every answer but "not found" that is not the object is an error, never "absent": a reconcile
-// that took a refused read for a deleted object could delete what it should keep.
 class SdkClientReadFailure : public SdkClient, public ::testing::WithParamInterface<int32_t> {};
 
 TEST_P(SdkClientReadFailure, IsAnErrorNotAbsence) {

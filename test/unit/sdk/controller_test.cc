@@ -63,54 +63,6 @@ TEST(SdkController, FieldIndexesAreDeclaredWithTheirExtractor) {
       << "a declaration without indexes is what it was before they existed";
 }
 
-// Consumers name their source in data.source; a source's change maps to its consumers through
-// the field index, with no state in the guest.
-class ConsumersOfASource : public Operator {
- public:
-  std::vector<Controller> controllers(const Config&) override {
-    return {
-        Controller("consumers")
-            .For(kinds::ConfigMap, "", "role=consumer")
-            .Watches(kinds::ConfigMap, "", "role=source",
-                     [](MapContext& ctx, const json& source) -> std::vector<std::string> {
-                       const std::string key = source["metadata"]["namespace"].get<std::string>() +
-                                               "/" + source["metadata"]["name"].get<std::string>();
-                       auto consumers = ctx.client.listByIndex(kinds::ConfigMap, "", "source", key,
-                                                               "role=consumer");
-                       if (consumers.failed()) return {"failed/" + ctx.controller.name()};
-                       std::vector<std::string> keys;
-                       for (const auto& c : *consumers)
-                         keys.push_back(c["metadata"]["namespace"].get<std::string>() + "/" +
-                                        c["metadata"]["name"].get<std::string>());
-                       return keys;
-                     })
-            .IndexField(kinds::ConfigMap, "source", IndexExtractor::jsonPointer("/data/source"))};
-  }
-  Task<Result> reconcile(Context&, const Request&) override { co_return Result::done(); }
-};
-
-TEST(SdkController, AMapperReadsTheCacheByIndexThroughItsContext) {
-  FakeHost host;
-  detail::Runtime runtime(host);
-  ConsumersOfASource op;
-  ASSERT_EQ(runtime.init(op), WOP_OK);
-  // What the host's index holds for the source shop/settings.
-  auto consumer = [](const char* ns, const char* name) {
-    return json{{"metadata", {{"namespace", ns}, {"name", name}}}};
-  };
-  host.putIndexed("v1", "ConfigMap", "", "source", "shop/settings",
-                  json::array({consumer("a", "one"), consumer("b", "two")}), "role=consumer");
-  EXPECT_EQ(runtime.map(0, 0, R"({"metadata":{"namespace":"shop","name":"settings"}})"), WOP_OK);
-  EXPECT_EQ(host.emitted, (std::vector<std::string>{"a/one", "b/two"}));
-  EXPECT_EQ(host.cacheReads.back()["index"], "source");
-  EXPECT_EQ(host.cacheReads.back()["value"], "shop/settings");
-
-  host.emitted.clear();
-  host.cacheStatus = WOP_ERR_UNAVAILABLE;
-  EXPECT_EQ(runtime.map(0, 0, R"({"metadata":{"namespace":"shop","name":"settings"}})"), WOP_OK);
-  EXPECT_EQ(host.emitted, (std::vector<std::string>{"failed/consumers"}));
-}
-
 class Configured : public Operator {
  public:
   std::vector<Controller> controllers(const Config& config) override {

@@ -2,7 +2,8 @@
 // call by hand, token by token (runtime.complete(token, status, body)), to check exactly what a
 // helper sends and how it takes each answer. Records every call; tokens count up from 1; the
 // cache is a map from request fields to JSON text. Operator authors, and tests that want a
-// cluster that answers as the API server does, use wop::testing::ScriptedHost (docs/sdk-testing.md).
+// cluster that answers as the API server does, use wop::testing::ScriptedHost
+// (docs/sdk-testing.md).
 #pragma once
 
 #include <map>

@@ -283,6 +283,38 @@ sdk::Response FakeHost::answer(const json& request) {
   return {201, stored.dump()};
 }
 
+namespace {
+
+// Whether the object's values of a declared index (its extractor: a JSON pointer to a string or
+// an array of strings, a label or an annotation) include value.
+bool indexHolds(const json& index, const json& object, const std::string& value) {
+  std::vector<std::string> values;
+  auto add = [&](const json& v) {
+    if (v.is_string()) values.push_back(v.get<std::string>());
+  };
+  const json metadata = object.value("metadata", json::object());
+  if (index.contains(WOP_INDEX_FROM_LABEL)) {
+    add(metadata.value("labels", json::object()).value(field(index, WOP_INDEX_FROM_LABEL), json()));
+  } else if (index.contains(WOP_INDEX_FROM_ANNOTATION)) {
+    add(metadata.value("annotations", json::object())
+            .value(field(index, WOP_INDEX_FROM_ANNOTATION), json()));
+  } else if (index.contains(WOP_INDEX_FROM_JSON_POINTER)) {
+    try {
+      const json& at = object.at(json::json_pointer(field(index, WOP_INDEX_FROM_JSON_POINTER)));
+      if (at.is_array()) {
+        for (const auto& element : at) add(element);
+      } else {
+        add(at);
+      }
+    } catch (const json::exception&) {
+      // no such field: the object has no value for this index
+    }
+  }
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+}  // namespace
+
 int32_t FakeHost::readCache(const json& request, std::string* out) {
   const std::string apiVersion = field(request, "apiVersion");
   const std::string kind = field(request, "kind");
@@ -324,8 +356,31 @@ int32_t FakeHost::readCache(const json& request, std::string* out) {
     *out = object->dump();
     return WOP_OK;
   }
-  const std::string selectorText = field(request, "labelSelector");
-  auto selector = detail::LabelSelector::parse(selectorText);
+  // A read by field index (controller-runtime's MatchingFields): the declared index of that
+  // name on this kind, evaluated on each object as the host's informer does.
+  const json* index = nullptr;
+  if (request.contains("index")) {
+    for (const auto& declaration : declarations_) {
+      auto indexes = declaration.find("indexes");
+      if (indexes == declaration.end() || !indexes->is_array()) continue;
+      for (const auto& candidate : *indexes) {
+        if (field(candidate, "apiVersion") == apiVersion && field(candidate, "kind") == kind &&
+            field(candidate, "name") == field(request, "index"))
+          index = &candidate;
+      }
+    }
+    if (index == nullptr) {
+      logs_.push_back({WOP_LOG_WARN, "fake host: no index " + field(request, "index") + " of " +
+                                         kind + " is declared"});
+      return WOP_ERR_INVALID_ARGUMENT;
+    }
+  }
+  std::string selectorText = field(request, "labelSelector");
+  // As in the host, an index on a label counts as that label's selector for the coverage check.
+  std::string coverageText = selectorText;
+  if (index != nullptr && index->contains(WOP_INDEX_FROM_LABEL))
+    coverageText += (coverageText.empty() ? "" : ",") + field(*index, WOP_INDEX_FROM_LABEL);
+  auto selector = detail::LabelSelector::parse(coverageText);
   if (!selector) return WOP_ERR_INVALID_ARGUMENT;
   const bool covered = std::any_of(watches.begin(), watches.end(), [&](const json* w) {
     auto broader = detail::LabelSelector::parse(field(*w, "labelSelector"));
@@ -335,8 +390,10 @@ int32_t FakeHost::readCache(const json& request, std::string* out) {
     return forbidden("no declared watch of " + kind + " covers the selector \"" + selectorText +
                      "\"");
   json items = json::array();
-  for (auto& item : cluster_.list({apiVersion, kind}, ns, selectorText))
+  for (auto& item : cluster_.list({apiVersion, kind}, ns, selectorText)) {
+    if (index != nullptr && !indexHolds(*index, item, field(request, "value"))) continue;
     items.push_back(std::move(item));
+  }
   *out = json{{"items", std::move(items)}}.dump();
   return WOP_OK;
 }

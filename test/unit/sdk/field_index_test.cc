@@ -1,5 +1,6 @@
-// Reads by field index, in the client and in a mapper's context. These script what the host's
-// index holds; wop::testing::FakeHost does not keep field indexes (docs/sdk-testing.md).
+// Reads by field index, in the client and in a mapper's context, with the host's answers scripted
+// (the exact request sent, and a failure's message); wop::testing::FakeHost evaluates declared
+// indexes itself, and the replicator's tests use that.
 #include <gtest/gtest.h>
 
 #include "scripted_host.h"

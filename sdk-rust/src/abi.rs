@@ -31,6 +31,7 @@ pub const WOP_LOG_ERROR: i32 = 3;
 pub const WOP_RECONCILE_DONE: i32 = 0;
 pub const WOP_RECONCILE_REQUEUE_AFTER: i32 = 1;
 pub const WOP_RECONCILE_ERROR: i32 = 2;
+pub const WOP_RECONCILE_TERMINAL: i32 = 3;
 
 // Limits.
 pub const WOP_MAX_DECLARATION_BYTES: u32 = 64 * 1024;
@@ -42,6 +43,11 @@ pub const WOP_MAX_CONTROLLERS: u32 = 16;
 pub const WOP_MAX_EMITTED_KEYS: u32 = 1024;
 pub const WOP_MAX_REQUEUE_AFTER_MS: i64 = 7 * 24 * 3600 * 1000;
 pub const WOP_MAX_RESYNC_SECONDS: i64 = 7 * 24 * 3600;
+pub const WOP_MAX_INDEXES: u32 = 16;
+pub const WOP_MAX_INDEX_NAME_BYTES: u32 = 128;
+pub const WOP_MAX_JSON_POINTER_BYTES: u32 = 256;
+pub const WOP_MAX_INDEX_VALUE_BYTES: u32 = 1024;
+pub const WOP_MAX_INDEX_VALUES_PER_OBJECT: u32 = 64;
 
 // The words of the declaration and request JSON.
 pub const WOP_MAP_TO_SELF: &str = "self";
@@ -52,6 +58,10 @@ pub const WOP_MAP_TO_NONE: &str = "none";
 pub const WOP_PREDICATE_GENERATION_CHANGED: &str = "GenerationChanged";
 pub const WOP_PREDICATE_LABELS_CHANGED: &str = "LabelsChanged";
 pub const WOP_PREDICATE_ANNOTATIONS_CHANGED: &str = "AnnotationsChanged";
+
+pub const WOP_INDEX_FROM_JSON_POINTER: &str = "jsonPointer";
+pub const WOP_INDEX_FROM_LABEL: &str = "label";
+pub const WOP_INDEX_FROM_ANNOTATION: &str = "annotation";
 
 pub const WOP_VERB_GET: &str = "get";
 pub const WOP_VERB_LIST: &str = "list";
@@ -66,6 +76,8 @@ pub const WOP_VERB_EVENT: &str = "event";
 pub const WOP_PATCH_MERGE: &str = "merge";
 pub const WOP_PATCH_JSON: &str = "json";
 pub const WOP_PATCH_STRATEGIC: &str = "strategic";
+
+pub const WOP_SUBRESOURCE_STATUS: &str = "status";
 
 /// The name of a status code, for messages.
 pub fn status_name(status: i32) -> &'static str {

@@ -4,17 +4,17 @@
 
 #include <optional>
 
-#include "scripted_host.h"
 #include "manual_clock.h"
+#include "scripted_host.h"
 #include "wop/runtime.h"
 
 namespace wop::sdk {
 namespace {
 
+using scripted::ScriptedHost;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
-using scripted::ScriptedHost;
 using testing::ManualClock;
 using What = EventRecorded::What;
 

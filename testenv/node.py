@@ -510,20 +510,9 @@ def import_images(state, images_dir):
 
 
 def wait_for(what, check, state, timeout=READY_TIMEOUT_S):
-    deadline = time.time() + timeout
-    last = ""
-    while time.time() < deadline:
-        for name, pid in state["pids"].items():
-            if name != "watchdog" and not cp.alive(pid):
-                raise NodeError(f"{name} exited during start-up: {cp.log_tail(state['dir'], name)}"
-                                f" (log: {cp.log_path(state['dir'], name)})")
-        try:
-            if check():
-                return
-        except Exception as e:  # not ready yet
-            last = str(e)
-        time.sleep(0.2)
-    raise NodeError(f"{what} not ready after {timeout} s {last}")
+    """The control plane's wait: fails at once, with its log's tail, if a process exits."""
+    pids = {n: p for n, p in state["pids"].items() if n != "watchdog"}
+    cp.wait_until(what, check, pids, state["dir"], timeout)
 
 
 def start_watchdog(d, owner_pid, controlplane_dir):

@@ -106,36 +106,10 @@ def sample(node_state):
             "containerd_pss_bytes": probe.pss_bytes([node_state["pids"]["containerd"]])}
 
 
-class Sampler:
-    def __init__(self, node_state, interval=1.0):
-        import threading
-        self.node_state, self.interval = node_state, interval
-        self.samples, self.phase, self.stopped = [], "start", False
-        self.wake = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopped:
-            try:
-                self.samples.append((self.phase, sample(self.node_state)))
-            except OSError:
-                pass  # a cgroup that went between listing and reading
-            self.wake.wait(self.interval)
-            self.wake.clear()
-
-    def set_phase(self, phase):
-        self.phase = phase
-        self.wake.set()
-
-    def stop(self):
-        self.stopped = True
-        self.wake.set()
-        self.thread.join()
-
-    def median(self, phase):
-        rows = [s for p, s in self.samples if p == phase]
-        return {k: int(statistics.median(r[k] for r in rows)) for k in rows[0]} if rows else {}
+def median_sample(sampler, phase):
+    """The median of each figure over the samples of one phase."""
+    rows = sampler.of(phase)
+    return {k: int(statistics.median(r[k] for r in rows)) for k in rows[0]} if rows else {}
 
 
 # ------------------------------------------------------------------------- the setups
@@ -255,7 +229,8 @@ def run_one(setup, n, options, deps, build, clientgo, images):
         launched = time.monotonic()
         sh(kubectl + ["apply", "-f", "-"], input=json.dumps(
             {"apiVersion": "v1", "kind": "List", "items": bench_objects(n, setup, workdir, options)}))
-        sampler = Sampler(node_state)
+        sampler = probe.MemorySampler([], interval=1.0, measure=lambda: sample(node_state))
+        sampler.start()
         try:
             drive(api, watcher, 1, options.first_timeout + 0.5 * n, what)
             first_reconcile_s = watcher.times(1)[n - 1] - launched
@@ -282,14 +257,14 @@ def run_one(setup, n, options, deps, build, clientgo, images):
         wrong = {f"ring-{i}": nonces.get(f"ring-{i}") for i in range(n) if nonces.get(f"ring-{i}") != last}
         if wrong:
             raise RunFailed(f"{what}: after the run these namespaces do not hold nonce {last}: {wrong}")
-        steady = sampler.median("measured")
+        steady = median_sample(sampler, "measured")
         return {
             "setup": setup, "n": n, "steady": steady, "node_before_launch": idle_node,
             "hop_latency_ms_p50": percentile(hops, 50), "hop_latency_ms_p99": percentile(hops, 99),
             "round_trip_ms_p50": percentile(laps, 50), "hop_samples": len(hops),
             "cpu_seconds_measured": round(cpu_s, 3), "cpu_ms_per_hop": round(1000 * cpu_s / max(1, len(hops)), 3),
             "first_reconcile_s": round(first_reconcile_s, 2),
-            "memory_samples": len([1 for p, _ in sampler.samples if p == "measured"]),
+            "memory_samples": len(sampler.of("measured")),
             "loadavg_1m_before": round(load_before, 2), "loadavg_1m_after": round(os.getloadavg()[0], 2),
         }
     except subprocess.CalledProcessError as e:

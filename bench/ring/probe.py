@@ -296,8 +296,10 @@ class MemorySampler:
     """Samples the total PSS of a set of process trees every interval seconds (and at once
     when the phase changes), tagging each sample with the phase the harness is in."""
 
-    def __init__(self, roots, interval=0.5):
+    def __init__(self, roots, interval=0.5, measure=None):
+        # measure(): one sample; by default the total PSS of the roots' process trees.
         self.roots, self.interval = roots, interval
+        self.measure = measure or (lambda: pss_bytes(process_tree(self.roots)))
         self.phase = "start"
         self.samples = []  # (phase, bytes)
         self.stopped = False
@@ -319,7 +321,7 @@ class MemorySampler:
     def _run(self):
         while not self.stopped:
             phase = self.phase
-            self.samples.append((phase, pss_bytes(process_tree(self.roots))))
+            self.samples.append((phase, self.measure()))
             self.wake.wait(self.interval)
             self.wake.clear()
 

@@ -5,6 +5,7 @@
 #include "wop/client.h"
 #include "wop/config.h"
 #include "wop/controller.h"
+#include "wop/http.h"
 #include "wop/kind.h"
 #include "wop/log.h"
 #include "wop/object.h"

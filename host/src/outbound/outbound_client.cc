@@ -232,7 +232,8 @@ void OutboundClient::finish(CURL* easy, CURLcode code) {
   common::Result<OutboundResponse> result = Status(StatusCode::kInternal, "unset");
   if (transfer->abort) {
     result = transfer->abort->withContext(where + ": ");
-  } else if (transfer->refusedAddress) {
+  } else if (code != CURLE_OK && transfer->refusedAddress) {
+    // (With several addresses, one refused and another answering, the answer stands.)
     result = Status(StatusCode::kFailedPrecondition,
                     where + " resolved to an address that may not be called: " +
                         *transfer->refusedAddress);

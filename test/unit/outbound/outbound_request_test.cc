@@ -36,7 +36,8 @@ TEST(OutboundRequestTest, OnlyTheUrlIsRequiredAndTheDefaultsAreTheAbis) {
 TEST(OutboundRequestTest, MethodsHeadersAndABase64Body) {
   auto request = parse({{"method", "POST"},
                         {"url", "https://api.example.com/x"},
-                        {"headers", {{"Authorization", "Bearer t"}, {"X-A", "1\t2"}}},
+                        {"headers", Json::array({Json::array({"Authorization", "Bearer t"}),
+                                                 Json::array({"X-A", "1\t2"})})},
                         {"body", common::base64Encode(std::string("\0\xff{}", 4))},
                         {"timeoutMs", 500},
                         {"maxResponseBytes", 10}});

@@ -45,7 +45,7 @@ class HttpCallsTest : public ::testing::Test {
   kube::FakeTransport* transport_ = nullptr;
   std::unique_ptr<kube::Client> kube_ = testing::fakeClient(clock_, &transport_);
   std::unique_ptr<outbound::OutboundClient> client_ =
-      std::move(*outbound::OutboundClient::create({}, outbound::AddressPolicy()));
+      outbound::OutboundClient::create({}, outbound::AddressPolicy()).value();
   std::shared_ptr<ApiCalls> answers_;
   std::shared_ptr<HttpCalls> http_;
   std::atomic<int> answered_{0};

@@ -66,17 +66,18 @@ enum {
 #define WOP_MAX_RESYNC_SECONDS (7 * 24 * 3600)
 
 /* Outbound HTTP (wop_http_call). A request over a limit is WOP_ERR_LIMIT; an answer over one
- * completes with http_status WOP_ERR_LIMIT. */
-#define WOP_MAX_PENDING_HTTP_CALLS 16u                     /* HTTP calls in flight per operator */
-#define WOP_HTTP_MAX_URL_BYTES 4096u                       /* the request's "url" */
-#define WOP_HTTP_MAX_REQUEST_BODY_BYTES (1u * 1024u * 1024u) /* decoded "body" */
-#define WOP_HTTP_DEFAULT_RESPONSE_BYTES (1u * 1024u * 1024u) /* response body, unless asked */
-#define WOP_HTTP_MAX_RESPONSE_BYTES (4u * 1024u * 1024u)     /* most "maxResponseBytes" may ask */
-#define WOP_HTTP_MAX_HEADERS 64u           /* header lines, each way */
-#define WOP_HTTP_MAX_HEADER_BYTES 8192u    /* one header line ("Name: value") */
+ * completes with http_status WOP_ERR_LIMIT. Bodies are counted decoded; header lines as
+ * "Name: value". Timeouts cover the whole exchange. */
+#define WOP_MAX_PENDING_HTTP_CALLS 16u /* HTTP calls in flight per operator */
+#define WOP_HTTP_MAX_URL_BYTES 4096u
+#define WOP_HTTP_MAX_REQUEST_BODY_BYTES (1u * 1024u * 1024u)
+#define WOP_HTTP_DEFAULT_RESPONSE_BYTES (1u * 1024u * 1024u) /* without "maxResponseBytes" */
+#define WOP_HTTP_MAX_RESPONSE_BYTES (4u * 1024u * 1024u)     /* the most it may ask */
+#define WOP_HTTP_MAX_HEADERS 64u                             /* header lines, each way */
+#define WOP_HTTP_MAX_HEADER_BYTES 8192u                      /* one header line */
 #define WOP_HTTP_MAX_HEADERS_BYTES 32768u  /* all response header lines together */
-#define WOP_HTTP_DEFAULT_TIMEOUT_MS 10000u /* the whole exchange, unless "timeoutMs" says */
-#define WOP_HTTP_MAX_TIMEOUT_MS 60000u     /* most "timeoutMs" may ask */
+#define WOP_HTTP_DEFAULT_TIMEOUT_MS 10000u /* without "timeoutMs" */
+#define WOP_HTTP_MAX_TIMEOUT_MS 60000u     /* the most it may ask */
 
 /* ------------------------------------------------------------------ declaration vocabulary
  * The words of the wop_declare and wop_api_call JSON, defined once: the host parses them, the
@@ -202,7 +203,7 @@ WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len)
 
 /* The host functions above by import name (module WOP_IMPORT_MODULE), for code that checks a
  * module's imports: `const char* names[] = {WOP_HOST_FUNCTION_NAMES};`. */
-#define WOP_HOST_FUNCTION_NAMES \
+#define WOP_HOST_FUNCTION_NAMES                                                           \
   "log", "config_get", "declare", "cache_read", "api_call", "reconcile_done", "emit_key", \
       "http_call"
 
@@ -224,9 +225,10 @@ WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len)
 /*   int32_t wop_reconcile(uint32_t reconcile_id, uint32_t controller_id,
  *                         uint32_t key_ptr, uint32_t key_len); */
 
-/* Delivers the answer to the API call or HTTP call `token` (one sequence of tokens for both): http_status (200, 201, 404, 409, ...) or, when
- * no HTTP answer exists, a negative wop_status; (body_ptr, body_len) is the response body (an
- * object, a list or a metav1.Status), host-allocated, owned by the guest. */
+/* Delivers the answer to the API call or HTTP call `token` (one sequence of tokens for both):
+ * http_status (200, 201, 404, 409, ...) or, when no HTTP answer exists, a negative wop_status;
+ * (body_ptr, body_len) is the response body (an object, a list or a metav1.Status), host-allocated,
+ * owned by the guest. */
 /*   int32_t wop_on_complete(uint32_t token, int32_t http_status,
  *                           uint32_t body_ptr, uint32_t body_len); */
 

@@ -112,8 +112,7 @@ std::optional<std::string> AddressPolicy::refusal(const Endpoint& endpoint) cons
   return std::nullopt;
 }
 
-std::optional<std::string> AddressPolicy::refusal(const sockaddr* address,
-                                                  socklen_t length) const {
+std::optional<std::string> AddressPolicy::refusal(const sockaddr* address, socklen_t length) const {
   auto endpoint = endpointOf(address, length);
   if (!endpoint) return std::string("not an IPv4 or IPv6 address");
   return refusal(*endpoint);

@@ -24,7 +24,7 @@ struct OutboundClient::Transfer {
   std::string url;
   OutboundResponse response;
   size_t headerBytes = 0;
-  std::optional<Status> abort;    // why a callback stopped the transfer
+  std::optional<Status> abort;                // why a callback stopped the transfer
   std::optional<std::string> refusedAddress;  // why the socket callback refused a connection
 };
 
@@ -56,11 +56,12 @@ void takeHeaderLine(Transfer& transfer, std::string_view line) {
   if (line.empty()) return;
   transfer.headerBytes += line.size();
   if (transfer.response.headers.size() >= WOP_HTTP_MAX_HEADERS ||
-      transfer.headerBytes > WOP_HTTP_MAX_HEADERS_BYTES || line.size() > WOP_HTTP_MAX_HEADER_BYTES) {
-    transfer.abort = Status(StatusCode::kResourceExhausted,
-                            "the response headers are over the limit (" +
-                                std::to_string(WOP_HTTP_MAX_HEADERS) + " lines, " +
-                                std::to_string(WOP_HTTP_MAX_HEADERS_BYTES) + " bytes)");
+      transfer.headerBytes > WOP_HTTP_MAX_HEADERS_BYTES ||
+      line.size() > WOP_HTTP_MAX_HEADER_BYTES) {
+    transfer.abort =
+        Status(StatusCode::kResourceExhausted,
+               "the response headers are over the limit (" + std::to_string(WOP_HTTP_MAX_HEADERS) +
+                   " lines, " + std::to_string(WOP_HTTP_MAX_HEADERS_BYTES) + " bytes)");
     return;
   }
   const size_t colon = line.find(':');
@@ -101,7 +102,8 @@ size_t onBody(char* data, size_t size, size_t count, void* user) {
                                 std::to_string(transfer.request.maxResponseBytes) + " bytes");
     return 0;
   }
-  auto status = common::guard("a response body", [&] { transfer.response.body.append(data, bytes); });
+  auto status =
+      common::guard("a response body", [&] { transfer.response.body.append(data, bytes); });
   if (!status.isOk()) transfer.abort = std::move(status);
   return transfer.abort ? 0 : bytes;
 }
@@ -123,7 +125,7 @@ curl_socket_t onOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr
 }  // namespace
 
 common::Result<std::unique_ptr<OutboundClient>> OutboundClient::create(OutboundOptions options,
-                                                                        AddressPolicy policy) {
+                                                                       AddressPolicy policy) {
   auto bundle = fetch::caBundleWith(options.extraCaFile);
   if (!bundle) return bundle.status();
   return std::unique_ptr<OutboundClient>(
@@ -234,9 +236,9 @@ void OutboundClient::finish(CURL* easy, CURLcode code) {
     result = transfer->abort->withContext(where + ": ");
   } else if (code != CURLE_OK && transfer->refusedAddress) {
     // (With several addresses, one refused and another answering, the answer stands.)
-    result = Status(StatusCode::kFailedPrecondition,
-                    where + " resolved to an address that may not be called: " +
-                        *transfer->refusedAddress);
+    result = Status(
+        StatusCode::kFailedPrecondition,
+        where + " resolved to an address that may not be called: " + *transfer->refusedAddress);
   } else if (code == CURLE_FILESIZE_EXCEEDED) {
     result = Status(StatusCode::kResourceExhausted,
                     where + ": the response body is larger than " +
@@ -253,8 +255,7 @@ void OutboundClient::finish(CURL* easy, CURLcode code) {
     transfer->response.status = static_cast<int>(status);
     result = std::move(transfer->response);
   }
-  common::guardOrLog("an outbound request's callback",
-                     [&] { transfer->done(std::move(result)); });
+  common::guardOrLog("an outbound request's callback", [&] { transfer->done(std::move(result)); });
 }
 
 void OutboundClient::runLoop() {

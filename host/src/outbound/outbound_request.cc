@@ -41,8 +41,8 @@ std::string lower(std::string_view text) {
 
 bool transportOwned(const std::string& name) {
   static constexpr std::array<std::string_view, 10> kOwned = {
-      "host",    "content-length", "transfer-encoding", "connection", "keep-alive",
-      "upgrade", "te",             "trailer",           "expect",     "http2-settings"};
+      "host",    "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
+      "trailer", "expect",         "http2-settings"};
   return std::find(kOwned.begin(), kOwned.end(), name) != kOwned.end() ||
          name.starts_with("proxy-");
 }
@@ -139,7 +139,8 @@ common::Result<OutboundRequest> parseOutboundRequest(std::string_view json, bool
     }
     request.body = std::move(*decoded);
   }
-  if (!request.body.empty() && (request.method == WOP_HTTP_GET || request.method == WOP_HTTP_HEAD)) {
+  if (!request.body.empty() &&
+      (request.method == WOP_HTTP_GET || request.method == WOP_HTTP_HEAD)) {
     return invalid("a GET or HEAD request has no body");
   }
 

@@ -148,7 +148,7 @@ class Operator final : public hostcalls::OperatorServices,
   const OperatorLog log_;
   GuestSupervisor supervisor_;
   std::shared_ptr<ApiCalls> calls_;
-  std::shared_ptr<HttpCalls> http_;  // answered through calls_
+  std::shared_ptr<HttpCalls> http_;           // answered through calls_
   std::shared_ptr<Controllers> controllers_;  // set once, at the first successful start
   std::unique_ptr<Swapper> swapper_;          // null: never swapped
   common::TimePoint pendingWake_{};           // the wake-up timer already set (worker only)

@@ -262,9 +262,9 @@ int runCommand(const ParsedFlags& flags) {
       fetch::HttpsClient::create({.extraCaFile = flags.text("module-ca-file").value_or("")});
   if (!moduleDownloads) return fail(moduleDownloads.status().message());
   // Operators' outbound HTTP (spec.allowedHosts): the same CAs; never to the API server.
-  auto outboundClient = outbound::OutboundClient::create(
-      {.extraCaFile = flags.text("module-ca-file").value_or("")},
-      outbound::AddressPolicy::forApiServer(config->server));
+  auto outboundClient =
+      outbound::OutboundClient::create({.extraCaFile = flags.text("module-ca-file").value_or("")},
+                                       outbound::AddressPolicy::forApiServer(config->server));
   if (!outboundClient) return fail(outboundClient.status().message());
   options.outbound = std::move(*outboundClient);
   std::optional<fetch::ModuleStore> moduleStore;

@@ -77,6 +77,20 @@ enum {
 #define WOP_MAX_INDEX_VALUE_BYTES 1024u
 #define WOP_MAX_INDEX_VALUES_PER_OBJECT 64u
 
+/* Outbound HTTP (wop_http_call). A request over a limit is WOP_ERR_LIMIT; an answer over one
+ * completes with http_status WOP_ERR_LIMIT. Bodies are counted decoded; header lines as
+ * "Name: value". Timeouts cover the whole exchange. */
+#define WOP_MAX_PENDING_HTTP_CALLS 16u /* HTTP calls in flight per operator */
+#define WOP_HTTP_MAX_URL_BYTES 4096u
+#define WOP_HTTP_MAX_REQUEST_BODY_BYTES (1u * 1024u * 1024u)
+#define WOP_HTTP_DEFAULT_RESPONSE_BYTES (1u * 1024u * 1024u) /* without "maxResponseBytes" */
+#define WOP_HTTP_MAX_RESPONSE_BYTES (4u * 1024u * 1024u)     /* the most it may ask */
+#define WOP_HTTP_MAX_HEADERS 64u                             /* header lines, each way */
+#define WOP_HTTP_MAX_HEADER_BYTES 8192u                      /* one header line */
+#define WOP_HTTP_MAX_HEADERS_BYTES 32768u  /* all response header lines together */
+#define WOP_HTTP_DEFAULT_TIMEOUT_MS 10000u /* without "timeoutMs" */
+#define WOP_HTTP_MAX_TIMEOUT_MS 60000u     /* the most it may ask */
+
 /* ------------------------------------------------------------------ declaration vocabulary
  * The words of the wop_declare and wop_api_call JSON, defined once: the host parses them, the
  * SDK writes them. */
@@ -124,6 +138,15 @@ enum {
 #define WOP_PATCH_MERGE "merge"         /* application/merge-patch+json (the default) */
 #define WOP_PATCH_JSON "json"           /* application/json-patch+json */
 #define WOP_PATCH_STRATEGIC "strategic" /* application/strategic-merge-patch+json */
+
+/* wop_http_call "method"s. */
+#define WOP_HTTP_GET "GET"
+#define WOP_HTTP_HEAD "HEAD"
+#define WOP_HTTP_POST "POST"
+#define WOP_HTTP_PUT "PUT"
+#define WOP_HTTP_PATCH "PATCH"
+#define WOP_HTTP_DELETE "DELETE"
+#define WOP_HTTP_OPTIONS "OPTIONS"
 
 #ifdef __wasm__
 #define WOP_IMPORT(name) __attribute__((import_module(WOP_IMPORT_MODULE), import_name(#name)))
@@ -183,6 +206,19 @@ WOP_IMPORT(cache_read) wop_status wop_cache_read(uint32_t req_ptr, uint32_t req_
  * The call is made as the operator's ServiceAccount. Its answer comes via wop_on_complete. */
 WOP_IMPORT(api_call) wop_status wop_api_call(uint32_t req_ptr, uint32_t req_len);
 
+/* Starts an outbound HTTPS request to a host the operator's spec.allowedHosts lists; returns a
+ * token (> 0) at once, or an error. Request JSON:
+ *   {"method": "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS",
+ *    "url": "https://host[:port]/path?query",
+ *    "headers": [["Name", "value"], ...], "body": "<base64>",
+ *    "timeoutMs": 10000, "maxResponseBytes": 1048576}
+ * Only "url" is required (method GET). The answer comes via wop_on_complete with http_status
+ * the response's status (or a negative wop_status when none came: refused, unreachable,
+ * timed out, over a limit) and the body JSON {"status": 200, "headers": [["name", "value"],
+ * ...], "body": "<base64>"} (names lower-case), or on error {"error": "why"}. No redirect is
+ * followed. Limits: WOP_HTTP_*, WOP_MAX_PENDING_HTTP_CALLS. docs/abi.md has the rules. */
+WOP_IMPORT(http_call) wop_status wop_http_call(uint32_t req_ptr, uint32_t req_len);
+
 /* Ends the reconcile started by wop_reconcile(reconcile_id, ...). outcome is a
  * WOP_RECONCILE_*; requeue_after_ms is used with WOP_RECONCILE_REQUEUE_AFTER (and as a
  * minimum delay with ERROR if > 0); (msg_ptr, msg_len) explains an error (may be 0, 0). */
@@ -197,8 +233,9 @@ WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len)
 
 /* The host functions above by import name (module WOP_IMPORT_MODULE), for code that checks a
  * module's imports: `const char* names[] = {WOP_HOST_FUNCTION_NAMES};`. */
-#define WOP_HOST_FUNCTION_NAMES \
-  "log", "config_get", "declare", "cache_read", "api_call", "reconcile_done", "emit_key"
+#define WOP_HOST_FUNCTION_NAMES                                                           \
+  "log", "config_get", "declare", "cache_read", "api_call", "reconcile_done", "emit_key", \
+      "http_call"
 
 /* ================================================================== guest functions (exports)
  * Every operator module exports these (the SDK provides them). */
@@ -218,9 +255,10 @@ WOP_IMPORT(emit_key) wop_status wop_emit_key(uint32_t key_ptr, uint32_t key_len)
 /*   int32_t wop_reconcile(uint32_t reconcile_id, uint32_t controller_id,
  *                         uint32_t key_ptr, uint32_t key_len); */
 
-/* Delivers the answer to the API call `token`: http_status (200, 201, 404, 409, ...) or, when
- * no HTTP answer exists, a negative wop_status; (body_ptr, body_len) is the response body (an
- * object, a list or a metav1.Status), host-allocated, owned by the guest. */
+/* Delivers the answer to the API call or HTTP call `token` (one sequence of tokens for both):
+ * http_status (200, 201, 404, 409, ...) or, when no HTTP answer exists, a negative wop_status;
+ * (body_ptr, body_len) is the response body (an object, a list or a metav1.Status), host-allocated,
+ * owned by the guest. */
 /*   int32_t wop_on_complete(uint32_t token, int32_t http_status,
  *                           uint32_t body_ptr, uint32_t body_len); */
 

@@ -56,6 +56,9 @@ class WasmHost final : public Host {
   int32_t apiCall(std::string_view request) override {
     return wop_api_call(address(request.data()), static_cast<uint32_t>(request.size()));
   }
+  int32_t httpCall(std::string_view request) override {
+    return wop_http_call(address(request.data()), static_cast<uint32_t>(request.size()));
+  }
   int32_t reconcileDone(uint32_t reconcileId, int32_t outcome, int64_t requeueAfterMs,
                         std::string_view message) override {
     return wop_reconcile_done(reconcileId, outcome, requeueAfterMs, address(message.data()),

@@ -10,7 +10,7 @@ namespace wop::sdk::detail {
 struct ReconcileDriver {
   static Detached run(Runtime& runtime, uint32_t reconcileId, const Controller& controller,
                       Reconciler& reconciler, Request request) {
-    Context context{runtime.client(), runtime.config(), controller};
+    Context context{runtime.client(), runtime.config(), controller, Http(runtime)};
     Result result = co_await reconciler.reconcile(context, request);
     runtime.finish(reconcileId, result);
   }

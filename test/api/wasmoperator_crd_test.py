@@ -69,8 +69,22 @@ def main():
                      stored is not None and stored["spec"]["limits"] == {"memoryMiB": 16, "entryTimeoutMs": 1000},
                      refusal or stored["spec"])
 
+        with_hosts = wasm_operator("crd-hosts", module={"path": "/a.wasm"}, trusted=True,
+                                   allowedHosts=["https://api.example.com", "https://*.example.com:8443",
+                                                 "https://[2001:db8::1]:*"])
+        names.append("crd-hosts")
+        stored, refusal = create(api, with_hosts)
+        checks.check("allowedHosts in the https://HOST[:PORT] shape are stored",
+                     stored is not None and len(stored["spec"]["allowedHosts"]) == 3, refusal or stored)
+
         sa = {"namespace": "ops", "name": "ring"}
         refused = [
+            ("an allowed host over http", dict(module={"path": "/a.wasm"}, serviceAccount=sa,
+                                               allowedHosts=["http://api.example.com"]), "spec.allowedHosts"),
+            ("an allowed host with a path", dict(module={"path": "/a.wasm"}, serviceAccount=sa,
+                                                 allowedHosts=["https://api.example.com/v1"]), "spec.allowedHosts"),
+            ("an allowed host with a user", dict(module={"path": "/a.wasm"}, serviceAccount=sa,
+                                                 allowedHosts=["https://u@api.example.com"]), "spec.allowedHosts"),
             ("no module source", dict(module={}, serviceAccount=sa), "exactly one of image, configMapRef, url or path"),
             ("two module sources", dict(module={"path": "/a.wasm", "image": "r.test/m:1"}, serviceAccount=sa),
              "exactly one of image, configMapRef, url or path"),

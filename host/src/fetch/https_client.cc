@@ -68,14 +68,17 @@ std::string systemCaBundle() {
 
 }  // namespace
 
+common::Result<std::string> caBundleWith(const std::string& extraCaFile) {
+  if (extraCaFile.empty()) return std::string();
+  auto extra = common::readFileBytes(extraCaFile, kMaxCaBundleBytes);
+  if (!extra) return Status(extra.status().code(), "module CA file: " + extra.status().message());
+  return systemCaBundle() + "\n" + std::string(extra->begin(), extra->end());
+}
+
 common::Result<HttpsClient> HttpsClient::create(HttpsClientOptions options) {
-  std::string bundle;
-  if (!options.extraCaFile.empty()) {
-    auto extra = common::readFileBytes(options.extraCaFile, kMaxCaBundleBytes);
-    if (!extra) return Status(extra.status().code(), "module CA file: " + extra.status().message());
-    bundle = systemCaBundle() + "\n" + std::string(extra->begin(), extra->end());
-  }
-  return HttpsClient(std::move(options), std::move(bundle));
+  auto bundle = caBundleWith(options.extraCaFile);
+  if (!bundle) return bundle.status();
+  return HttpsClient(std::move(options), std::move(*bundle));
 }
 
 common::Result<HttpsReply> HttpsClient::get(const std::string& url,

@@ -33,6 +33,12 @@ struct HttpsClientOptions {
 
 class HttpsSession;
 
+// The CA bundle (PEM) for curl's CURLOPT_CAINFO_BLOB: the system's bundle followed by
+// extraCaFile's certificates; empty when extraCaFile is empty (curl's default bundle then).
+// Fails when extraCaFile cannot be read. Shared by every HTTPS client of the host that is not
+// the API server's (module downloads, operators' outbound calls).
+common::Result<std::string> caBundleWith(const std::string& extraCaFile);
+
 class HttpsClient {
  public:
   // Fails when extraCaFile cannot be read.

@@ -29,8 +29,8 @@ wasm::ModuleRequirements abiV1Requirements(uint64_t maxMemoryBytes) {
 }
 
 common::Status defineAbiV1(wasmtime::Linker& linker) {
-  for (auto define :
-       {defineLog, defineConfig, defineDeclare, defineCache, defineApi, defineReconcile}) {
+  for (auto define : {defineLog, defineConfig, defineDeclare, defineCache, defineApi, defineHttp,
+                      defineReconcile}) {
     if (auto status = define(linker); !status.isOk()) return status;
   }
   return common::Status::ok();

@@ -14,6 +14,7 @@ common::Status defineConfig(wasmtime::Linker& linker);     // wop_config_get
 common::Status defineDeclare(wasmtime::Linker& linker);    // wop_declare
 common::Status defineCache(wasmtime::Linker& linker);      // wop_cache_read
 common::Status defineApi(wasmtime::Linker& linker);        // wop_api_call
+common::Status defineHttp(wasmtime::Linker& linker);       // wop_http_call
 common::Status defineReconcile(wasmtime::Linker& linker);  // wop_reconcile_done, wop_emit_key
 
 // Defines wop.<name> behind the host functions' error boundary (an exception in f traps the

@@ -34,6 +34,11 @@ class OperatorServices {
   virtual HostResult<int32_t> declare(std::string_view declarationJson) = 0;
   virtual HostResult<std::string> cacheRead(std::string_view requestJson) = 0;
   virtual HostResult<uint32_t> apiCall(std::string_view requestJson) = 0;
+  // An outbound HTTP request (wop_http_call); by default a host that makes none.
+  virtual HostResult<uint32_t> httpCall(std::string_view requestJson) {
+    (void)requestJson;
+    return hostError(WOP_ERR_UNAVAILABLE, "http call: this host makes no outbound requests");
+  }
   virtual HostResult<int32_t> reconcileDone(uint32_t reconcileId, int32_t outcome,
                                             int64_t requeueAfterMs, std::string_view message) = 0;
   virtual HostResult<int32_t> emitKey(std::string_view key) = 0;

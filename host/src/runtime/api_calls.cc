@@ -143,6 +143,24 @@ void ApiCalls::complete(uint32_t token, uint64_t generation, size_t requestBytes
     completion.status = error.httpStatus != 0 ? error.httpStatus : WOP_ERR_UNAVAILABLE;
     completion.body = statusBody(error);
   }
+  queue(generation, std::move(completion));
+}
+
+ApiCalls::Slot ApiCalls::open() {
+  pending_++;
+  return {nextToken_++, generation_};
+}
+
+void ApiCalls::deliver(Slot slot, int32_t status, std::string body) {
+  if (slot.generation != generation_) return;
+  queue(slot.generation, Completion{slot.token, status, std::move(body)});
+}
+
+void ApiCalls::abandon(Slot slot) {
+  if (slot.generation == generation_) pending_--;
+}
+
+void ApiCalls::queue(uint64_t generation, Completion completion) {
   if (!reserve(completion.body.size())) {
     kube::ApiError over{kube::ApiReason::kRequestEntityTooLarge,
                         0,

@@ -36,6 +36,18 @@ class ApiCalls : public std::enable_shared_from_this<ApiCalls> {
   // Checks and sends the guest's request; the token names its answer.
   hostcalls::HostResult<uint32_t> call(std::string_view requestJson);
 
+  // Another kind of call answered through wop_on_complete (an outbound HTTP call): a token of
+  // the same sequence, counted in pending() until its answer is taken. deliver() queues the
+  // answer (any thread), bounded by the same held-bytes budget; dropped if its instance is gone.
+  struct Slot {
+    uint32_t token;
+    uint64_t generation;
+  };
+  Slot open();
+  void deliver(Slot slot, int32_t status, std::string body);
+  // The call of slot ended before its token was handed out: no answer will come.
+  void abandon(Slot slot);
+
   // The next answer to deliver, if any; its bytes are released.
   std::optional<Completion> take();
   bool hasAnswers() const;
@@ -52,6 +64,8 @@ class ApiCalls : public std::enable_shared_from_this<ApiCalls> {
   // Queues the answer of call token (any thread) and releases its request's bytes.
   void complete(uint32_t token, uint64_t generation, size_t requestBytes,
                 kube::ApiResult<kube::HttpResponse> result);
+  // Queues an answer whose bytes are not yet counted (over budget: replaced by a Status).
+  void queue(uint64_t generation, Completion completion);
   // False (and nothing reserved) if the operator's budget of held bytes would be exceeded.
   bool reserve(size_t bytes);
   void release(size_t bytes);

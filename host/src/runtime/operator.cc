@@ -68,6 +68,13 @@ common::Status Operator::start() {
   calls_ = std::make_shared<ApiCalls>(env_.client, spec_.name, identity(), [weak] {
     if (auto self = weak.lock()) self->wake();
   });
+  auto allowed = outbound::AllowedHosts::parse(
+      spec_.allowedHosts, env_.outbound != nullptr && env_.outbound->allowHttp());
+  if (!allowed) return refuse(allowed.status().withContext("spec."));
+  http_ = std::make_shared<HttpCalls>(env_.outbound, std::move(*allowed), calls_,
+                                      [weak](int32_t level, std::string message) {
+                                        if (auto self = weak.lock()) self->log(level, message);
+                                      });
   const bool wanted =
       spec_.swap.value_or(env_.settings.swapEnabled) && !env_.settings.snapshotDirectory.empty();
   if (wanted) {

@@ -22,6 +22,7 @@
 #include "runtime/controller_setup.h"
 #include "runtime/controllers.h"
 #include "runtime/guest_supervisor.h"
+#include "runtime/http_calls.h"
 #include "runtime/log_budget.h"
 #include "runtime/operator_environment.h"
 #include "runtime/operator_guest.h"
@@ -37,6 +38,7 @@ struct OperatorStats : SwapStats {
   uint64_t reconciles = 0;       // finished reconciles (any outcome)
   uint64_t reconcileErrors = 0;  // outcome ERROR or TERMINAL
   uint64_t apiCalls = 0;
+  uint64_t httpCalls = 0;  // outbound HTTP calls started (wop_http_call)
   uint64_t restarts = 0;
   uint64_t logLinesDropped = 0;  // above the operator's log budget (runtime/log_budget.h)
   uint64_t queuedKeys = 0;
@@ -91,6 +93,7 @@ class Operator final : public hostcalls::OperatorServices,
   hostcalls::HostResult<int32_t> declare(std::string_view json) override;
   hostcalls::HostResult<std::string> cacheRead(std::string_view requestJson) override;
   hostcalls::HostResult<uint32_t> apiCall(std::string_view requestJson) override;
+  hostcalls::HostResult<uint32_t> httpCall(std::string_view requestJson) override;
   hostcalls::HostResult<int32_t> reconcileDone(uint32_t reconcileId, int32_t outcome,
                                                int64_t requeueAfterMs,
                                                std::string_view message) override;
@@ -145,6 +148,7 @@ class Operator final : public hostcalls::OperatorServices,
   const OperatorLog log_;
   GuestSupervisor supervisor_;
   std::shared_ptr<ApiCalls> calls_;
+  std::shared_ptr<HttpCalls> http_;           // answered through calls_
   std::shared_ptr<Controllers> controllers_;  // set once, at the first successful start
   std::unique_ptr<Swapper> swapper_;          // null: never swapped
   common::TimePoint pendingWake_{};           // the wake-up timer already set (worker only)

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/timers.h"
 #include "kube/client.h"
+#include "outbound/outbound_client.h"
 #include "runtime/lifecycle_listener.h"
 #include "runtime/work_queue.h"
 
@@ -108,6 +109,8 @@ struct OperatorEnvironment {
   OperatorSettings settings;
   // Lifecycle changes (runtime/lifecycle_listener.h); null: nobody listens.
   LifecycleListener* lifecycle = nullptr;
+  // Operators' outbound HTTP requests (wop_http_call); null: the host makes none.
+  outbound::OutboundClient* outbound = nullptr;
 };
 
 }  // namespace wop::runtime

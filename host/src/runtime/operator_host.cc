@@ -318,7 +318,8 @@ OperatorEnvironment OperatorHost::environment(const std::string& operatorName) {
                              *this,
                              options_.observer ? *options_.observer : noObserver_,
                              std::move(settings),
-                             options_.lifecycle.get()};
+                             options_.lifecycle.get(),
+                             options_.outbound.get()};
 }
 
 void OperatorHost::run(std::function<void()> job) {

@@ -71,6 +71,8 @@ struct HostOptions {
   // Lifecycle changes of every operator, refusals by add() included (the server turns them
   // into Events: server/lifecycle_events.h); none by default.
   std::shared_ptr<LifecycleListener> lifecycle;
+  // Operators' outbound HTTP requests (wop_http_call), shared by all; null: none are made.
+  std::shared_ptr<outbound::OutboundClient> outbound;
 };
 
 // Waits, polling every 10 ms, until inFlight() is 0, timeout has passed or *stop is set;

@@ -38,6 +38,10 @@ void Operator::log(int32_t level, std::string_view message, const LogFields& fie
   if (verdict.write) log_(level, std::string(message), fields);
 }
 
+hostcalls::HostResult<uint32_t> Operator::httpCall(std::string_view requestJson) {
+  return http_->call(requestJson);
+}
+
 hostcalls::HostResult<int32_t> Operator::declare(std::string_view json) {
   return supervisor_.declare(json);
 }
@@ -103,6 +107,7 @@ OperatorStats Operator::stats() const {
   stats.state = supervisor_.state();
   stats.logLinesDropped = logBudget_.droppedTotal();
   stats.apiCalls = calls_ ? calls_->calls() : 0;
+  stats.httpCalls = http_ ? http_->calls() : 0;
   stats.swappedOut = swapper_ && swapper_->swappedOut();
   if (!stats.swappedOut && stats.state == OperatorState::kRunning) {
     stats.residentSeconds +=

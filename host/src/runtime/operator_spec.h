@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace wop::runtime {
 
@@ -26,6 +27,9 @@ struct OperatorSpec {
   // Swapping to disk when idle; unset: the host's default (HostOptions::swap).
   std::optional<bool> swap;
   std::optional<std::chrono::milliseconds> swapIdleAfter;
+  // Where its outbound HTTP requests may go (outbound/allowed_hosts.h has the syntax); empty:
+  // nowhere.
+  std::vector<std::string> allowedHosts;
 };
 
 }  // namespace wop::runtime

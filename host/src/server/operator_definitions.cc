@@ -9,6 +9,7 @@
 #include "common/sha256.h"
 #include "common/yaml.h"
 #include "fetch/oci_reference.h"
+#include "outbound/allowed_hosts.h"
 
 namespace wop::server {
 namespace {
@@ -167,6 +168,21 @@ common::Result<WasmOperatorDefinition> parseWasmOperator(const Json& doc, const 
         return invalid(named, "spec.limits.entryTimeoutMs must be an integer from 1 to 60000");
       }
       spec.entryTimeout = std::chrono::milliseconds(limits["entryTimeoutMs"].get<int64_t>());
+    }
+  }
+  if (body.contains("allowedHosts")) {
+    const Json& hosts = body["allowedHosts"];
+    if (!hosts.is_array() || hosts.size() > outbound::kMaxAllowedHosts) {
+      return invalid(named, "spec.allowedHosts must be a list of at most " +
+                                std::to_string(outbound::kMaxAllowedHosts) +
+                                " entries like https://api.example.com");
+    }
+    for (const Json& host : hosts) {
+      if (!host.is_string()) return invalid(named, "spec.allowedHosts items must be strings");
+      spec.allowedHosts.push_back(host.get<std::string>());
+    }
+    if (auto parsed = outbound::AllowedHosts::parse(spec.allowedHosts); !parsed) {
+      return invalid(named, "spec." + parsed.status().message());
     }
   }
   if (body.contains("swap")) {

@@ -9,6 +9,7 @@
 //     serviceAccount: {namespace: wasm-operators, name: ring-0}   # or trusted: true
 //     config: {inputNamespace: ring-0, outputNamespace: ring-1}
 //     limits: {memoryMiB: 64, entryTimeoutMs: 1000}
+//     allowedHosts: [https://api.example.com]   # outbound HTTP (outbound/allowed_hosts.h)
 //
 // The file mode runs modules from paths only (image, configMapRef and url are refused with a
 // message saying so); the WasmOperator controller fetches the others (fetch/module_fetcher.h).

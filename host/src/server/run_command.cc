@@ -17,6 +17,7 @@
 #include "common/open_files.h"
 #include "fetch/https_client.h"
 #include "fetch/module_store.h"
+#include "outbound/outbound_client.h"
 #include "runtime/operator_host.h"
 #include "server/cluster_flags.h"
 #include "server/endpoints.h"
@@ -134,7 +135,7 @@ FlagSet runFlags() {
   flags.add(clusterFlags());
   flags.add(Flag::text("module-ca-file", "F",
                        "PEM CA certificates trusted for module downloads (registries, urls) "
-                       "beside the system's"));
+                       "and operators' outbound HTTPS calls, beside the system's"));
   flags.add(Flag::text("artifact-dir", "D",
                        "compiled modules (default ~/.cache/wasm-operator/artifacts)"));
   flags.add(
@@ -261,6 +262,12 @@ int runCommand(const ParsedFlags& flags) {
   auto moduleDownloads =
       fetch::HttpsClient::create({.extraCaFile = flags.text("module-ca-file").value_or("")});
   if (!moduleDownloads) return fail(moduleDownloads.status().message());
+  // Operators' outbound HTTP (spec.allowedHosts): the same CAs; never to the API server.
+  auto outboundClient =
+      outbound::OutboundClient::create({.extraCaFile = flags.text("module-ca-file").value_or("")},
+                                       outbound::AddressPolicy::forApiServer(config->server));
+  if (!outboundClient) return fail(outboundClient.status().message());
+  options.outbound = std::move(*outboundClient);
   std::optional<fetch::ModuleStore> moduleStore;
   std::unique_ptr<WasmOperatorController> controller;
   const auto pod = podFromEnvironment(config->defaultNamespace);

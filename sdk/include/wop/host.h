@@ -24,6 +24,12 @@ class Host {
   virtual int32_t cacheRead(std::string_view request, std::string* out) = 0;
   // Returns a token (> 0) or a negative wop_status.
   virtual int32_t apiCall(std::string_view request) = 0;
+  // Returns a token (> 0) or a negative wop_status; a Host without outbound HTTP (a fake that
+  // does not model it) refuses with WOP_ERR_UNAVAILABLE.
+  virtual int32_t httpCall(std::string_view request) {
+    (void)request;
+    return WOP_ERR_UNAVAILABLE;
+  }
   virtual int32_t reconcileDone(uint32_t reconcileId, int32_t outcome, int64_t requeueAfterMs,
                                 std::string_view message) = 0;
   virtual int32_t emitKey(std::string_view key) = 0;

@@ -17,6 +17,7 @@
 #include "wop/client.h"
 #include "wop/config.h"
 #include "wop/controller.h"
+#include "wop/http.h"
 #include "wop/result.h"
 #include "wop/task.h"
 
@@ -27,6 +28,7 @@ struct Context {
   Client& client;
   const Config& config;
   const Controller& controller;  // the controller this reconcile belongs to
+  Http http{};                   // outbound HTTP to spec.allowedHosts (wop/http.h)
 };
 
 class Reconciler {

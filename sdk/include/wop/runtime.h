@@ -39,6 +39,9 @@ class Runtime {
 
   // For Call: sends a request; a token (> 0) or a negative wop_status.
   int32_t startCall(std::string_view request) { return host_.apiCall(request); }
+  // For HttpCall: sends an outbound HTTP request; a token (> 0) or a negative wop_status. Its
+  // answer is parked and delivered as an API call's is (one sequence of tokens).
+  int32_t startHttpCall(std::string_view request) { return host_.httpCall(request); }
   // For Call: parks `waiter` until token completes, then fills *response and resumes it.
   void park(int32_t token, std::coroutine_handle<> waiter, Response* response);
 

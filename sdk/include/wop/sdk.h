@@ -10,6 +10,7 @@
 #include "wop/create_or_update.h"
 #include "wop/event_recorder.h"
 #include "wop/field_index.h"
+#include "wop/http.h"
 #include "wop/kind.h"
 #include "wop/log.h"
 #include "wop/object.h"

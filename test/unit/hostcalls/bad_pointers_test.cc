@@ -33,6 +33,10 @@ class RecordingServices final : public OperatorServices {
     acted.push_back("api_call");
     return 1u;
   }
+  HostResult<uint32_t> httpCall(std::string_view) override {
+    acted.push_back("http_call");
+    return 2u;
+  }
   HostResult<int32_t> reconcileDone(uint32_t, int32_t, int64_t, std::string_view) override {
     acted.push_back("reconcile_done");
     return WOP_OK;
@@ -56,6 +60,7 @@ constexpr const char* kGuest = R"wat((module
   (import "wop" "declare" (func $declare (param i32 i32) (result i32)))
   (import "wop" "cache_read" (func $cache_read (param i32 i32 i32 i32) (result i32)))
   (import "wop" "api_call" (func $api_call (param i32 i32) (result i32)))
+  (import "wop" "http_call" (func $http_call (param i32 i32) (result i32)))
   (import "wop" "reconcile_done" (func $reconcile_done (param i32 i32 i64 i32 i32) (result i32)))
   (import "wop" "emit_key" (func $emit_key (param i32 i32) (result i32)))
   (memory (export "memory") 1)
@@ -72,6 +77,7 @@ constexpr const char* kGuest = R"wat((module
     i32.const 16 i32.const 38
     local.get 0 local.get 0 local.get 1 i32.add i32.const 4 i32.sub call $cache_read)
   (func (export "api_call") (param i32 i32) (result i32) local.get 0 local.get 1 call $api_call)
+  (func (export "http_call") (param i32 i32) (result i32) local.get 0 local.get 1 call $http_call)
   (func (export "reconcile_done") (param i32 i32) (result i32)
     i32.const 1 i32.const 2 i64.const 0 local.get 0 local.get 1 call $reconcile_done)
   (func (export "emit_key") (param i32 i32) (result i32) local.get 0 local.get 1 call $emit_key)))wat";
@@ -136,13 +142,14 @@ TEST_P(BadPointersTest, EveryBadRangeIsRefusedAsABrokenContract) {
 
 INSTANTIATE_TEST_SUITE_P(EveryHostFunction, BadPointersTest,
                          ::testing::Values("log", "config_get", "declare", "cache_read_request",
-                                           "cache_read_result", "api_call", "reconcile_done",
-                                           "emit_key"));
+                                           "cache_read_result", "api_call", "http_call",
+                                           "reconcile_done", "emit_key"));
 
 TEST_F(BadPointersTest, AGoodRangeStillWorksAfterBadOnes) {
   ASSERT_EQ(call("config_get", 0x10000, 8), WOP_ERR_OUT_OF_BOUNDS);
   EXPECT_EQ(call("config_get", 256, 8), WOP_OK);
   EXPECT_EQ(call("api_call", 16, 38), 1);
+  EXPECT_EQ(call("http_call", 16, 38), 2);
 }
 
 }  // namespace

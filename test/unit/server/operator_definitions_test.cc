@@ -89,6 +89,41 @@ TEST(OperatorDefinitions, RefusesWhatTheCrdRefuses) {
 }
 
 // The controller's reading of each remote source (the file mode refuses them).
+TEST(OperatorDefinitions, AllowedHostsAreReadAndCheckedAndNoneByDefault) {
+  auto specs = parseOperatorDefinitions(R"(
+apiVersion: wasm-operator.dev/v1alpha1
+kind: WasmOperator
+metadata: {name: dns}
+spec:
+  module: {path: dns.wasm}
+  trusted: true
+  allowedHosts: ["https://api.example.com", "https://*.example.com:8443", "https://[::1]:*"]
+---
+apiVersion: wasm-operator.dev/v1alpha1
+kind: WasmOperator
+metadata: {name: quiet}
+spec: {module: {path: quiet.wasm}, trusted: true}
+)",
+                                        "/etc/ops/operators.yaml");
+  ASSERT_TRUE(specs) << specs.status().toString();
+  EXPECT_EQ((*specs)[0].allowedHosts,
+            (std::vector<std::string>{"https://api.example.com", "https://*.example.com:8443",
+                                      "https://[::1]:*"}));
+  EXPECT_TRUE((*specs)[1].allowedHosts.empty());
+
+  for (const char* hosts :
+       {"https://api.example.com", "[5]", "[\"http://api.example.com\"]", "[\"https://*\"]",
+        "[\"https://a.example.com/path\"]", "[\"https://u@a.example.com\"]"}) {
+    auto refused = parseOperatorDefinitions(
+        std::string("kind: WasmOperator\nmetadata: {name: dns}\nspec: {module: {path: x.wasm}, "
+                    "trusted: true, allowedHosts: ") +
+            hosts + "}\n",
+        "/etc/ops/operators.yaml");
+    ASSERT_FALSE(refused) << hosts;
+    EXPECT_THAT(refused.status().message(), HasSubstr("spec.allowedHosts")) << hosts;
+  }
+}
+
 TEST(OperatorDefinitions, ReadsEachModuleSource) {
   auto read = [](const std::string& module) {
     auto doc = common::parseYamlDocuments(

@@ -48,6 +48,18 @@ pub const WOP_MAX_INDEX_NAME_BYTES: u32 = 128;
 pub const WOP_MAX_JSON_POINTER_BYTES: u32 = 256;
 pub const WOP_MAX_INDEX_VALUE_BYTES: u32 = 1024;
 pub const WOP_MAX_INDEX_VALUES_PER_OBJECT: u32 = 64;
+// Outbound HTTP (wop_http_call). The safe API does not offer it yet: the import is declared
+// so the crate states the whole ABI.
+pub const WOP_MAX_PENDING_HTTP_CALLS: u32 = 16;
+pub const WOP_HTTP_MAX_URL_BYTES: u32 = 4096;
+pub const WOP_HTTP_MAX_REQUEST_BODY_BYTES: u32 = 1024 * 1024;
+pub const WOP_HTTP_DEFAULT_RESPONSE_BYTES: u32 = 1024 * 1024;
+pub const WOP_HTTP_MAX_RESPONSE_BYTES: u32 = 4 * 1024 * 1024;
+pub const WOP_HTTP_MAX_HEADERS: u32 = 64;
+pub const WOP_HTTP_MAX_HEADER_BYTES: u32 = 8192;
+pub const WOP_HTTP_MAX_HEADERS_BYTES: u32 = 32768;
+pub const WOP_HTTP_DEFAULT_TIMEOUT_MS: u32 = 10000;
+pub const WOP_HTTP_MAX_TIMEOUT_MS: u32 = 60000;
 
 // The words of the declaration and request JSON.
 pub const WOP_MAP_TO_SELF: &str = "self";
@@ -78,6 +90,14 @@ pub const WOP_PATCH_JSON: &str = "json";
 pub const WOP_PATCH_STRATEGIC: &str = "strategic";
 
 pub const WOP_SUBRESOURCE_STATUS: &str = "status";
+
+pub const WOP_HTTP_GET: &str = "GET";
+pub const WOP_HTTP_HEAD: &str = "HEAD";
+pub const WOP_HTTP_POST: &str = "POST";
+pub const WOP_HTTP_PUT: &str = "PUT";
+pub const WOP_HTTP_PATCH: &str = "PATCH";
+pub const WOP_HTTP_DELETE: &str = "DELETE";
+pub const WOP_HTTP_OPTIONS: &str = "OPTIONS";
 
 /// The name of a status code, for messages.
 pub fn status_name(status: i32) -> &'static str {
@@ -120,5 +140,7 @@ pub mod imports {
         ) -> i32;
         #[link_name = "emit_key"]
         pub fn wop_emit_key(key_ptr: u32, key_len: u32) -> i32;
+        #[link_name = "http_call"]
+        pub fn wop_http_call(req_ptr: u32, req_len: u32) -> i32;
     }
 }

@@ -103,6 +103,51 @@ std::string HttpResponse::errorMessage() const {
   return "HTTP " + std::to_string(status);
 }
 
+std::optional<HttpRequest> HttpRequest::fromJson(std::string_view json) {
+  auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return std::nullopt;
+  auto text = [&](const char* key, std::string* out) {
+    auto it = parsed.find(key);
+    if (it == parsed.end()) return true;
+    if (!it->is_string()) return false;
+    *out = it->get<std::string>();
+    return true;
+  };
+  auto number = [&](const char* key, uint32_t* out) {
+    auto it = parsed.find(key);
+    if (it == parsed.end()) return true;
+    if (!it->is_number_unsigned()) return false;
+    *out = it->get<uint32_t>();
+    return true;
+  };
+  HttpRequest request;
+  std::string encodedBody;
+  if (!text("method", &request.method) || !text("url", &request.url) || request.url.empty() ||
+      !text("body", &encodedBody) || !base64Decode(encodedBody, &request.body) ||
+      !number("timeoutMs", &request.timeoutMs) ||
+      !number("maxResponseBytes", &request.maxResponseBytes)) {
+    return std::nullopt;
+  }
+  if (auto headers = parsed.find("headers"); headers != parsed.end()) {
+    if (!headers->is_array()) return std::nullopt;
+    for (const auto& pair : *headers) {
+      if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
+        return std::nullopt;
+      }
+      request.headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    }
+  }
+  return request;
+}
+
+std::string HttpResponse::toCompletionBody() const {
+  if (status < 0) return nlohmann::json{{"error", error}}.dump();
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& [name, value] : headers) pairs.push_back({name, value});
+  return nlohmann::json{{"status", status}, {"headers", pairs}, {"body", base64Encode(body)}}
+      .dump();
+}
+
 HttpResponse HttpResponse::fromCompletion(int32_t status, const std::string& body) {
   HttpResponse response;
   response.status = status;

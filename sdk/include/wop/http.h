@@ -15,6 +15,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,9 @@ struct HttpRequest {
 
   // The wop_http_call JSON.
   std::string toJson() const;
+  // The request that JSON describes (the testing kit's fake host reads calls with it), or
+  // nullopt when it is not one: no url, a field of the wrong type, a body not base64.
+  static std::optional<HttpRequest> fromJson(std::string_view json);
 };
 
 struct HttpResponse {
@@ -59,6 +63,9 @@ struct HttpResponse {
 
   // Decodes wop_on_complete's (status, body) for an HTTP call.
   static HttpResponse fromCompletion(int32_t status, const std::string& body);
+  // The wop_on_complete body the host sends for this response (the inverse of fromCompletion;
+  // the testing kit's fake host answers with it).
+  std::string toCompletionBody() const;
 };
 
 // The awaitable of one HTTP call; as Call (wop/call.h): sent when awaited, at most once.

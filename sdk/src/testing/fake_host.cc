@@ -105,6 +105,12 @@ sdk::Result FakeHost::reconcile(sdk::Operator& op, std::string_view key,
     if (queue_.empty()) break;
     Queued next = queue_.front();
     queue_.erase(queue_.begin());
+    if (next.http) {
+      const sdk::HttpResponse response = httpHandler_(httpRequests_[next.call]);
+      runtime_->complete(static_cast<uint32_t>(next.token), response.status,
+                         response.toCompletionBody());
+      continue;
+    }
     auto& call = calls_[next.call];
     sdk::Response response = next.preset ? *next.preset : answer(call.request);
     call.status = response.status;
@@ -200,6 +206,7 @@ void FakeHost::clearRecords() {
   cacheReads_.clear();
   done_.clear();
   emitted_.clear();
+  httpRequests_.clear();
 }
 
 // ---------------------------------------------------------------- sdk::detail::Host
@@ -247,6 +254,24 @@ int32_t FakeHost::apiCall(std::string_view request) {
   }
   const int32_t token = nextToken_++;
   queue_.push_back({token, calls_.size() - 1, std::move(preset)});
+  return token;
+}
+
+int32_t FakeHost::httpCall(std::string_view request) {
+  auto parsed = sdk::HttpRequest::fromJson(request);
+  if (!parsed) return WOP_ERR_INVALID_ARGUMENT;
+  httpRequests_.push_back(std::move(*parsed));
+  if (!httpHandler_) {
+    log(WOP_LOG_WARN,
+        "fake host: no HTTP handler (FakeHost::serveHttp): refused as a host not "
+        "in spec.allowedHosts");
+    return WOP_ERR_FORBIDDEN;
+  }
+  const auto inFlight =
+      std::count_if(queue_.begin(), queue_.end(), [](const Queued& queued) { return queued.http; });
+  if (static_cast<size_t>(inFlight) >= WOP_MAX_PENDING_HTTP_CALLS) return WOP_ERR_LIMIT;
+  const int32_t token = nextToken_++;
+  queue_.push_back({token, httpRequests_.size() - 1, std::nullopt, /*http=*/true});
   return token;
 }
 

@@ -100,5 +100,35 @@ TEST(SdkHttpTest, ARefusedCallCompletesAtOnceWithTheHostsStatus) {
   EXPECT_EQ(detached.await_resume().status, WOP_ERR_UNAVAILABLE);
 }
 
+TEST(SdkHttpTest, RequestsAndResponsesReadBackWhatTheyWrite) {
+  HttpRequest request{.method = "PUT",
+                      .url = "https://a.example:8443/x?y=1",
+                      .headers = {{"X-Token", "t"}},
+                      .body = std::string("\0\xff bytes", 8),
+                      .timeoutMs = 500,
+                      .maxResponseBytes = 64};
+  auto read = HttpRequest::fromJson(request.toJson());
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->method, "PUT");
+  EXPECT_EQ(read->url, request.url);
+  EXPECT_EQ(read->headers, request.headers);
+  EXPECT_EQ(read->body, request.body);
+  EXPECT_EQ(read->timeoutMs, 500u);
+  EXPECT_EQ(read->maxResponseBytes, 64u);
+  for (const char* bad :
+       {"[]", "{}", R"({"url": 7})", R"({"url":"https://a","body":"!!"})",
+        R"({"url":"https://a","headers":[["a"]]})", R"({"url":"https://a","timeoutMs":-1})"}) {
+    EXPECT_FALSE(HttpRequest::fromJson(bad).has_value()) << bad;
+  }
+
+  HttpResponse response{.status = 200, .headers = {{"etag", "\"1\""}}, .body = "\x01\x02"};
+  HttpResponse back = HttpResponse::fromCompletion(200, response.toCompletionBody());
+  EXPECT_EQ(back.headers, response.headers);
+  EXPECT_EQ(back.body, response.body);
+  HttpResponse refused{.status = WOP_ERR_FORBIDDEN, .error = "not allowed"};
+  EXPECT_EQ(HttpResponse::fromCompletion(refused.status, refused.toCompletionBody()).error,
+            "not allowed");
+}
+
 }  // namespace
 }  // namespace wop::sdk

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "wop/host.h"
+#include "wop/http.h"
 #include "wop/operator.h"
 #include "wop/reconciler.h"
 #include "wop/response.h"
@@ -116,6 +118,16 @@ class FakeHost : public sdk::detail::Host {
   void failCalls(Match match, int32_t status, int times = kAlways);
   void clearFailures();
 
+  // ---- outbound HTTP (ctx.http)
+  // Answers the operator's HTTP calls, in the order they are awaited. A status < 0 in the
+  // response is a host refusal (WOP_ERR_FORBIDDEN, WOP_ERR_UNAVAILABLE, ...) with its error.
+  // Without a handler every call is refused with WOP_ERR_FORBIDDEN, as a host refuses a host
+  // the operator's spec.allowedHosts does not list (it lists none by default).
+  using HttpHandler = std::function<sdk::HttpResponse(const sdk::HttpRequest&)>;
+  void serveHttp(HttpHandler handler) { httpHandler_ = std::move(handler); }
+  // Every HTTP request the operator made, in order (refused ones too).
+  const std::vector<sdk::HttpRequest>& httpRequests() const { return httpRequests_; }
+
   // ---- what happened
   const std::vector<RecordedCall>& calls() const { return calls_; }
   std::vector<RecordedCall> calls(std::string_view verb) const;
@@ -146,6 +158,7 @@ class FakeHost : public sdk::detail::Host {
   int32_t declare(std::string_view declaration) override;
   int32_t cacheRead(std::string_view request, std::string* out) override;
   int32_t apiCall(std::string_view request) override;
+  int32_t httpCall(std::string_view request) override;
   int32_t reconcileDone(uint32_t reconcileId, int32_t outcome, int64_t requeueAfterMs,
                         std::string_view message) override;
   int32_t emitKey(std::string_view key) override;
@@ -158,8 +171,9 @@ class FakeHost : public sdk::detail::Host {
   };
   struct Queued {
     int32_t token;
-    size_t call;                          // index into calls_
+    size_t call;                          // index into calls_ (or httpRequests_ if http)
     std::optional<sdk::Response> preset;  // an injected failure
+    bool http = false;                    // a wop_http_call, answered by httpHandler_
   };
   // Initialises op if it is not the current operator; false if its wop_init failed.
   bool bind(sdk::Operator& op);
@@ -178,6 +192,8 @@ class FakeHost : public sdk::detail::Host {
   std::vector<Rule> readFailures_;
   std::vector<Rule> callFailures_;
   std::vector<Queued> queue_;
+  HttpHandler httpHandler_;
+  std::vector<sdk::HttpRequest> httpRequests_;
   int32_t nextToken_ = 1;
   uint32_t nextReconcileId_ = 1;
   int32_t declareStatus_ = WOP_OK;

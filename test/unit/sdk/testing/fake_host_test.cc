@@ -193,5 +193,75 @@ TEST(TestingFakeHost, EventsAboutClusterScopedObjectsGoToDefault) {
   EXPECT_EQ(fake.events()[0].involvedObject["kind"], "Namespace");
 }
 
+// Publishes a ConfigMap's data.record to an external DNS API and notes the answer's id.
+class Publisher : public sdk::Operator {
+ public:
+  std::vector<Controller> controllers(const sdk::Config&) override {
+    return {Controller("publisher").For(ConfigMap, "ns")};
+  }
+  Task<Result> reconcile(Context& ctx, const Request& req) override {
+    auto found = ctx.client.get(ConfigMap, req.ns, req.name);
+    if (!found.found()) co_return Result::done();
+    sdk::HttpRequest post{.method = "POST",
+                          .url = "https://dns.example.com/v1/records",
+                          .headers = {{"Content-Type", "text/plain"}},
+                          .body = sdk::getString(*found, {"data", "record"}).value_or("")};
+    sdk::HttpResponse answer = co_await ctx.http.send(post);
+    if (!answer.ok()) co_return Result::error(answer.errorMessage());
+    auto patched = co_await ctx.client.patch(*found, {{"data", {{"id", answer.body}}}});
+    co_return patched.ok() ? Result::done() : Result::error(patched.errorMessage());
+  }
+};
+
+json recordMap() {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"namespace", "ns"}, {"name", "www"}}},
+          {"data", {{"record", "www A 10.0.0.7"}}}};
+}
+
+TEST(TestingFakeHost, ServesOutboundHttpFromTheTestsHandler) {
+  FakeHost fake;
+  fake.cluster().put(recordMap());
+  fake.serveHttp([](const sdk::HttpRequest& request) {
+    EXPECT_EQ(request.method, "POST");
+    EXPECT_EQ(request.body, "www A 10.0.0.7");
+    return sdk::HttpResponse{
+        .status = 201, .headers = {{"content-type", "text/plain"}}, .body = "rec-42"};
+  });
+  Publisher op;
+  auto result = fake.reconcile(op, "ns/www");
+  EXPECT_FALSE(result.isError()) << result.message();
+  ASSERT_EQ(fake.httpRequests().size(), 1u);
+  EXPECT_EQ(fake.httpRequests()[0].url, "https://dns.example.com/v1/records");
+  ASSERT_EQ(fake.httpRequests()[0].headers.size(), 1u);
+  EXPECT_EQ(fake.httpRequests()[0].headers[0].second, "text/plain");
+  EXPECT_EQ(fake.cluster().find(ConfigMap, "ns", "www")->at("data").at("id"), "rec-42");
+}
+
+TEST(TestingFakeHost, WithoutAHandlerHttpIsRefusedAsANotAllowedHost) {
+  FakeHost fake;
+  fake.cluster().put(recordMap());
+  Publisher op;
+  auto result = fake.reconcile(op, "ns/www");
+  EXPECT_TRUE(result.isError());
+  EXPECT_NE(result.message().find("FORBIDDEN"), std::string::npos) << result.message();
+  EXPECT_EQ(fake.httpRequests().size(), 1u);
+}
+
+TEST(TestingFakeHost, AHandlersHostErrorReachesTheOperator) {
+  FakeHost fake;
+  fake.cluster().put(recordMap());
+  fake.serveHttp([](const sdk::HttpRequest&) {
+    return sdk::HttpResponse{.status = WOP_ERR_UNAVAILABLE, .error = "no answer within 10000 ms"};
+  });
+  Publisher op;
+  auto result = fake.reconcile(op, "ns/www");
+  EXPECT_TRUE(result.isError());
+  EXPECT_NE(result.message().find("no answer within 10000 ms"), std::string::npos)
+      << result.message();
+  EXPECT_FALSE(fake.cluster().find(ConfigMap, "ns", "www")->at("data").contains("id"));
+}
+
 }  // namespace
 }  // namespace wop::testing

@@ -214,6 +214,24 @@ def pods_section(root):
             "(not measured here): " + "; ".join(f'{who}: "{what}"' for who, what in report_pods.PROTOTYPE) + ".")
 
 
+def settings_table(rows):
+    """The settings each result records (run.py's run_settings), one line per (N, setup)."""
+    lines = ["| N | setup | swap | idle before swap-out | prediction | modules | client QPS / burst | commit |",
+             "|---:|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["n"], ORDER.index(r["setup"]) if r["setup"] in ORDER else 99)):
+        s = r.get("settings")
+        if not s:
+            lines.append(f"| {r['n']} | {r['setup']} | not recorded (run before results recorded their settings) "
+                         f"| | | {'identical' if r.get('identical_modules') else 'distinct'} | | |")
+            continue
+        idle = f"{s['swap_idle_ms']} ms" if s["swap_idle_ms"] is not None else "-"
+        qps = "each one's default" if s["client_qps"] == "default" else (
+            "no limiter" if float(s["client_qps"]) < 0 else f"{s['client_qps']} / {s['client_burst']}")
+        lines.append(f"| {r['n']} | {r['setup']} | {s['swap'] or '-'} | {idle} | {s['swap_predict'] or '-'} | "
+                     f"{'identical' if s['identical_modules'] else 'distinct'} | {qps} | {s['commit']} |")
+    return "\n".join(lines)
+
+
 def write(root, context):
     rows = load(root)
     if not rows:
@@ -272,6 +290,13 @@ Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_ve
 {where_memory_goes(groups)}
 
 {host_breakdown(groups)}
+
+### Settings of each result
+
+What each row above ran with, as its result file records it (the host's own defaults are idle
+2000 ms before swap-out with prediction on; the harness's are idle 0 with prediction off):
+
+{settings_table(rows)}
 
 Setups not measured:
 {skipped or '- none'}

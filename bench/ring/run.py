@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, HERE)
-from report import control_plane, machine_summary, read_deps  # noqa: E402
+from report import control_plane, git_commit, machine_summary, read_deps  # noqa: E402
 import probe  # noqa: E402
 import report_ring  # noqa: E402
 import setups  # noqa: E402
@@ -145,12 +145,31 @@ def measure(name, n, args, deps, build, clientgo, workdir):
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "hop_samples": len(hops),
         "memory_samples_measured": len(measured), "notes": sorted(set(setup.notes)),
         "host_status": host_status,
+        "settings": run_settings(setup, args, deps),
     }
     if os.environ.get("WOP_RING_DEBUG"):
         print("kept", workdir)
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     return result
+
+
+def run_settings(setup, args, deps):
+    """Every setting that produced a result, recorded beside it (the report prints them)."""
+    swapping = setup.mode == "wasm-swap"
+    return {
+        "swap": "on" if swapping else ("off" if setup.mode == "wasm-resident" else None),
+        "swap_idle_ms": args.swap_idle_ms if swapping else None,
+        "swap_predict": args.swap_predict if swapping else None,
+        "identical_modules": setup.shared,
+        "client_qps": args.client_qps, "client_burst": args.client_burst if args.client_qps != "default" else None,
+        "host_workers": "host default" if setup.mode.startswith("wasm-") else None,
+        "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "idle_sampling_s": args.idle_s,
+        "artifact_cache": "warm (one host run before the measured one)" if setup.mode.startswith("wasm-") else None,
+        "versions": {"kubernetes": deps.get("WOP_KUBERNETES_VERSION"), "etcd": deps.get("WOP_ETCD_VERSION"),
+                     "wasmtime": deps.get("WOP_WASMTIME_VERSION")},
+        "commit": git_commit(), "machine": machine_summary(),
+    }
 
 
 def save(n, results):

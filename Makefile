@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-ring bench-ops bench-api bench-pods chaos clean
+.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-restore bench-ring bench-ops bench-api bench-pods chaos clean
 
 all: build
 
@@ -65,7 +65,7 @@ test-sanitize: setup
 
 # Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots). They run on
 # Debian's python3, which has the python3-matplotlib that setup installs.
-bench: bench-kube bench-runtime bench-swap bench-ring
+bench: bench-kube bench-runtime bench-swap bench-restore bench-ring
 
 bench-kube: build
 	@/usr/bin/python3 bench/kube/run.py --build $(BUILD)
@@ -75,6 +75,11 @@ bench-runtime: build
 
 bench-swap: build
 	@/usr/bin/python3 bench/swap/run.py --build $(BUILD)
+
+# A restore taken apart (map, map + read or write every page, the background check; page cache
+# hot and dropped) beside the bare floor of each operation: docs/benchmarks/restore.md. Root.
+bench-restore: build
+	@/usr/bin/python3 bench/swap/restore.py --build $(BUILD)
 
 # Leader takeover after kill -9 and SIGTERM (10 each, host defaults), follower memory, and
 # the cost of a /metrics scrape with 1000 operators (issue 14): bench/results/ops.json and

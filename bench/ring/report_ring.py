@@ -261,6 +261,7 @@ def write(root, context):
 - [The ring as Pods on a real node, beside the prototype's headline](#the-ring-as-pods-on-a-real-node) (issue 15; [details](benchmarks/pods.md))
 - [Kubernetes client and cache](benchmarks/kube.md)
 - [Operator runtime](benchmarks/runtime.md)
+- [A restore taken apart, beside its floor](benchmarks/restore.md) (page cache hot and cold)
 
 {pods_section(root)}
 

@@ -1,5 +1,7 @@
 // The swap benchmark's driver (run by bench/swap/run.py; each mode prints one JSON object):
 //   sizes    restore and swap-out time against linear memory size (bench/guests/swap_memory.wat)
+//   restore  a restore taken apart: map, map + read or write every page, the background check,
+//            page cache hot and dropped (restore_bench.cc)
 //   dirty    swap-out (a delta) of 87 MiB against the size dirtied since the restore, and restore
 //            time against the length of the chain of deltas
 //   latency  change-to-reconcile delay, swapped out / resident / prefetched (swap_cluster.cc)
@@ -12,176 +14,13 @@
 // called (the guest imports nothing).
 #include "swap/swap_bench.h"
 
-#include <sys/stat.h>
-
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
-#include <wasmtime.hh>
 
-#include "hostcalls/abi_v1.h"
-#include "runtime/wasm_operator_guest.h"
-#include "snapshot/operator_snapshot.h"
-#include "wasm/module_cache.h"
+#include "swap/swap_setup.h"
 
 namespace wop::bench::swap {
-namespace {
-
-constexpr uint64_t kMiB = 1ull << 20;
-constexpr uint64_t kPage = 4096;
-constexpr uint64_t kMaxMemory = 128 * kMiB;
-
-[[noreturn]] void die(const std::string& what) {
-  std::cerr << "swap_bench: " << what << "\n";
-  std::exit(1);
-}
-
-template <typename T>
-T check(common::Result<T> result, const std::string& what) {
-  if (!result) die(what + ": " + result.status().toString());
-  return std::move(*result);
-}
-
-void check(const common::Status& status, const std::string& what) {
-  if (!status.isOk()) die(what + ": " + status.toString());
-}
-
-// The guest imports nothing: these are never called.
-class NoServices final : public hostcalls::OperatorServices {
- public:
-  void log(int32_t, std::string_view) override {}
-  std::string config() override { return "{}"; }
-  hostcalls::HostResult<int32_t> declare(std::string_view) override { return int32_t{0}; }
-  hostcalls::HostResult<std::string> cacheRead(std::string_view) override { return std::string(); }
-  hostcalls::HostResult<uint32_t> apiCall(std::string_view) override { return uint32_t{0}; }
-  hostcalls::HostResult<int32_t> reconcileDone(uint32_t, int32_t, int64_t,
-                                               std::string_view) override {
-    return int32_t{0};
-  }
-  hostcalls::HostResult<int32_t> emitKey(std::string_view) override { return int32_t{0}; }
-  void contractViolation(std::string what) override { die("contract violation: " + what); }
-};
-
-uint64_t splitmix(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-// One loaded module and a factory of guests of it, as OperatorHost::add makes them.
-struct Setup {
-  wasm::Engine engine;
-  wasm::ModuleCache modules;
-  std::unique_ptr<wasm::GuestLinker> linker;
-  std::unique_ptr<runtime::WasmGuestFactory> factory;
-  NoServices services;
-
-  explicit Setup(const Args& args) : modules(engine, args.artifacts) {
-    std::ifstream in(args.sourceDir + "/bench/guests/swap_memory.wat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto bytes = wasmtime::wat2wasm(text).unwrap();
-    const std::string path = args.artifacts + "/swap_memory.wasm";
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()),
-               static_cast<std::streamsize>(bytes.size()));
-    auto module =
-        check(modules.load(path, hostcalls::abiV1Requirements(kMaxMemory)), "loading " + path);
-    check(module.capturableState().status(), "swap_memory.wasm is not capturable");
-    linker = check(wasm::GuestLinker::create(engine, hostcalls::defineAbiV1), "defining the ABI");
-    auto prepared = check(linker->prepare(module), "preparing swap_memory.wasm");
-    // Reloads the module from its artifact after releaseCode(), as OperatorHost::add sets up:
-    // every restore measured here includes mapping the compiled code back.
-    const std::string identity = module.identity();
-    auto reload = [this, identity, path]() -> common::Result<wasm::PreparedModule> {
-      auto again = modules.reload(identity, path, hostcalls::abiV1Requirements(kMaxMemory));
-      if (!again) return again.status();
-      return linker->prepare(*again);
-    };
-    factory = std::make_unique<runtime::WasmGuestFactory>(
-        engine, std::move(prepared), wasm::InstanceLimits{kMaxMemory, std::chrono::seconds(10)},
-        "swap-bench", reload);
-  }
-
-  std::unique_ptr<runtime::WasmOperatorGuest> create() {
-    auto guest = check(factory->create(services), "creating a guest");
-    return std::unique_ptr<runtime::WasmOperatorGuest>(
-        static_cast<runtime::WasmOperatorGuest*>(guest.release()));
-  }
-
-  std::unique_ptr<runtime::WasmOperatorGuest> restore(const snapshot::OperatorSnapshot& snap,
-                                                      const snapshot::RestorePlan& plan) {
-    auto guest = check(factory->restore(services, snap, plan), "restoring");
-    return std::unique_ptr<runtime::WasmOperatorGuest>(
-        static_cast<runtime::WasmOperatorGuest*>(guest.release()));
-  }
-};
-
-int64_t callI64(runtime::WasmOperatorGuest& guest, const char* name,
-                std::vector<wasmtime::Val> args) {
-  auto results = check(guest.instance().enter(name, args), std::string("calling ") + name);
-  return results.front().kind() == wasmtime::ValKind::I64 ? results.front().i64()
-                                                          : results.front().i32();
-}
-
-// A guest grown to bytes, every word random (nothing compresses, no page is zero).
-struct Filled {
-  std::unique_ptr<runtime::WasmOperatorGuest> guest;
-  std::vector<std::pair<uint32_t, uint64_t>> probes;  // (address, word) to check after a restore
-  uint64_t touchSum = 0;                              // what bench_touch must return
-};
-
-Filled createFilled(Setup& setup, uint64_t bytes, uint64_t seed) {
-  Filled filled{setup.create()};
-  check(filled.guest->instance().growMemoryTo(bytes), "growing memory");
-  auto memory = filled.guest->instance().memory();
-  uint64_t state = seed;
-  for (uint64_t offset = 0; offset + 8 <= memory.size(); offset += 8) {
-    const uint64_t word = splitmix(state) | 1;
-    std::memcpy(memory.data() + offset, &word, 8);
-  }
-  for (uint64_t offset = 0; offset < memory.size(); offset += kPage) {
-    uint64_t word;
-    std::memcpy(&word, memory.data() + offset, 8);
-    filled.touchSum += word;
-  }
-  for (uint64_t i = 0; i < 16; ++i) {
-    const uint64_t address = (splitmix(state) % (memory.size() / 8)) * 8;
-    uint64_t word;
-    std::memcpy(&word, memory.data() + address, 8);
-    filled.probes.emplace_back(static_cast<uint32_t>(address), word);
-  }
-  check(filled.guest->instance().setExportedGlobal("bench_generation",
-                                                   wasmtime::Val(static_cast<int32_t>(seed))),
-        "setting bench_generation");
-  return filled;
-}
-
-void checkRestored(runtime::WasmOperatorGuest& guest, const Filled& filled, int32_t generation) {
-  for (const auto& [address, word] : filled.probes) {
-    if (static_cast<uint64_t>(
-            callI64(guest, "bench_read", {wasmtime::Val(static_cast<int32_t>(address))})) != word) {
-      die("restored memory differs at " + std::to_string(address));
-    }
-  }
-  auto value = guest.instance().exportedGlobal("bench_generation");
-  if (!value || value->i32() != generation) die("bench_generation was not restored");
-}
-
-uint64_t diskBytes(const std::string& directory) {
-  uint64_t total = 0;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory, error)) {
-    struct stat info{};
-    if (::stat(entry.path().c_str(), &info) == 0 && S_ISREG(info.st_mode))
-      total += static_cast<uint64_t>(info.st_blocks) * 512;
-  }
-  return total;
-}
-
-}  // namespace
 
 Json benchSizes(const Args& args) {
   Setup setup(args);
@@ -359,6 +198,8 @@ int main(int argc, char** argv) {
       args.saves = std::stoi(value);
     else if (flag == "--restores")
       args.restores = std::stoi(value);
+    else if (flag == "--cold-restores")
+      args.coldRestores = std::stoi(value);
     else if (flag == "--reps")
       args.reps = std::stoi(value);
     else if (flag == "--changes")
@@ -397,6 +238,8 @@ int main(int argc, char** argv) {
     result = benchSizes(args);
   else if (args.mode == "dirty")
     result = benchDirty(args);
+  else if (args.mode == "restore")
+    result = benchRestore(args);
   else if (args.mode == "latency")
     result = benchLatency(args);
   else if (args.mode == "memory")
@@ -404,7 +247,8 @@ int main(int argc, char** argv) {
   else if (args.mode == "replay")
     result = benchReplay(args);
   else {
-    std::cerr << "usage: swap_bench sizes|dirty|latency|memory|replay --source-dir D --artifacts A "
+    std::cerr << "usage: swap_bench sizes|dirty|restore|latency|memory|replay --source-dir D "
+                 "--artifacts A "
                  "--snapshot-dir S ...\n";
     return 2;
   }

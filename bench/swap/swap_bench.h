@@ -19,10 +19,11 @@ struct Args {
   std::string sizes = "1,2,5,10,25,50,87";
   int saves = 20;  // full saves per size (each followed by `restores` restores)
   int restores = 10;
-  int reps = 40;        // delta swap-outs per dirty size and pattern
-  int changes = 200;    // latency: changes per setup
-  int operators = 100;  // memory: operators loaded
-  int active = 0;       // memory: operators with changes flowing
+  int coldRestores = 5;  // restore: samples with the page cache dropped before each
+  int reps = 40;         // delta swap-outs per dirty size and pattern
+  int changes = 200;     // latency: changes per setup
+  int operators = 100;   // memory: operators loaded
+  int active = 0;        // memory: operators with changes flowing
   int idleMs = 50;
   int periodMs = 1000;  // prefetched latency: period between changes
   bool swap = true, predict = false;
@@ -60,6 +61,7 @@ inline Json summary(const std::vector<double>& samples) {
 }
 
 Json benchSizes(const Args& args);
+Json benchRestore(const Args& args);  // restore_bench.cc
 Json benchDirty(const Args& args);
 Json benchLatency(const Args& args);
 Json benchMemory(const Args& args);

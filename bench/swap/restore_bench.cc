@@ -126,8 +126,7 @@ Json benchRestore(const Args& args) {
       std::cerr << "restore " << mib << " MiB " << (cold ? "cold" : "hot") << " done\n";
     }
   }
-  return {{"restore", rows},
-          {"verify_before_run_max_bytes", snapshot::kVerifyBeforeRunBytes}};
+  return {{"restore", rows}, {"verify_before_run_max_bytes", snapshot::kVerifyBeforeRunBytes}};
 }
 
 }  // namespace wop::bench::swap

@@ -253,8 +253,10 @@ TEST_F(OutboundHttpTest, AStallingServerSlowsOnlyTheOperatorThatCallsIt) {
 
   // The stalled calls were still waiting all along (each ends at its own timeout, not
   // sooner), the slow one answered meanwhile, and the stalled ones then failed with a reason.
+  // (A margin of a second: on a loaded machine the read itself once took half a second, and
+  // the result was written meanwhile.)
   const double measuredFor = std::chrono::duration<double>(Clock::now() - stalledAt).count();
-  if (measuredFor < 5.5) EXPECT_EQ(resultOf("rt-out-stall", "stall-0"), "") << measuredFor;
+  if (measuredFor < 5.0) EXPECT_EQ(resultOf("rt-out-stall", "stall-0"), "") << measuredFor;
   EXPECT_EQ(awaitResult("rt-out-stall", "slow"), "200 slow");
   const std::string stalled = awaitResult("rt-out-stall", "stall-0");
   EXPECT_EQ(stalled.rfind("-6 ", 0), 0u) << stalled;  // WOP_ERR_UNAVAILABLE: timed out

@@ -270,8 +270,8 @@ TEST_F(RuntimeTest, MalformedNamesAndDurationsFromAGuestAreRefused) {
 // A guest that starts call after call with a 4 MB body, never waiting, cannot make the host hold
 // more than its budget (kMaxHeldBytesPerOperator, 64 MiB): with the API rate held at one call
 // per 10 s (the informer's first list takes the first), the bodies wait in the host, and the calls
-// past the budget get WOP_ERR_LIMIT (-5). (At 1/s a loaded machine, where the guest's 20 calls took
-// 6 s, released enough bodies meanwhile that only one call was refused.)
+// past the budget get WOP_ERR_LIMIT (-5). (At 1/s, on a loaded machine where the guest's 20 calls
+// took 6 s, enough bodies were answered meanwhile that only one call was refused.)
 TEST_F(RuntimeTest, AGuestCannotMakeTheHostHoldMoreThanItsBudgetOfBytes) {
   ensureNamespace(*client_, "rt-held");
   removeIfPresent(*client_, kConfigMaps, "rt-held", "poke");

@@ -213,7 +213,7 @@ def where_memory_goes(groups):
                  f"{h['wakesSwapped']:,} of {h['wakesSwapped'] + h['wakesResident']:,} wake-ups found the operator "
                  f"swapped out (idle period 0, no prediction: each operator goes back to disk as soon as it "
                  f"has passed the nonce on). What that costs is the hop latency and CPU above: a restore "
-                 f"(about 0.6 ms with the code reload) on every hop, and a swap-out after it.")
+                 f"on every hop, and a swap-out after it.")
     return "### Where the memory goes\n\n" + text
 
 

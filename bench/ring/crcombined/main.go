@@ -104,7 +104,7 @@ func fail(err error) {
 }
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "", "path to the kubeconfig")
+	// --kubeconfig is controller-runtime's own flag (pkg/client/config registers it).
 	n := flag.Int("ring", 10, "number of ring controllers (namespaces ring-0..ring-(N-1))")
 	qps := flag.Float64("qps", 0, "client QPS (0: controller-runtime's default, negative: no limit)")
 	burst := flag.Int("burst", 0, "client burst (0: client-go's default)")
@@ -114,7 +114,7 @@ func main() {
 	}
 	log.SetLogger(logr.Discard())
 
-	config, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	config, err := clientcmd.BuildConfigFromFlags("", flag.Lookup("kubeconfig").Value.String())
 	if err != nil {
 		fail(err)
 	}

@@ -100,9 +100,10 @@ bench-pods: build
 	@/usr/bin/python3 bench/pods/run.py --build $(BUILD) --n $(PODS_N)
 
 # The ring against client-go (issue 6); e.g. make bench-ring RING_N=10 RING_SETUPS=client-go,wasm-resident
+# Each (setup, N) runs 3 times in a shuffled order (RING_FLAGS="--identical-modules --repeats 1" for one).
 # Setups whose binaries are missing are skipped with a line saying so.
 RING_N ?= 10,50,100
-RING_SETUPS ?= client-go,native,combined,wasm-resident,wasm-swap
+RING_SETUPS ?= client-go,client-go-shared,native,combined,controller-runtime-combined,wasm-resident,wasm-swap
 RING_FLAGS ?= --identical-modules
 bench-ring: build
 	@/usr/bin/python3 bench/ring/run.py --build $(BUILD) --n $(RING_N) --setups $(RING_SETUPS) $(RING_FLAGS)

@@ -1,6 +1,7 @@
 """What the ring harness measures with: a small HTTPS client of the API server (admin
 client certificate from the kubeconfig), one watch of TestResources in all namespaces that
-records when each ring namespace reached each nonce, and /proc readers for PSS and CPU."""
+records when each ring namespace reached each nonce, /proc readers for PSS and CPU, a memory
+cgroup per run (cgroup v1), and the control plane's own processes."""
 import http.client
 import json
 import os
@@ -219,6 +220,12 @@ def pss_bytes(pids):
     return total
 
 
+def pss_anon_bytes(pids):
+    """Pss_Anon summed over pids: the PSS that is the processes' own (heap, stacks, anonymous
+    mappings), without the mapped files a page-cache eviction can take back."""
+    return pss_breakdown(pids)["anon"]
+
+
 def pss_breakdown(pids):
     """Pss_Anon / Pss_File / Pss_Shmem summed over pids: where the PSS is (heap and stacks,
     or mapped files: binaries, libraries, compiled wasm artifacts)."""
@@ -327,3 +334,60 @@ class MemorySampler:
 
     def of(self, phase=None):
         return [b for p, b in self.samples if phase is None or p == phase]
+
+
+CGROUP_V1_MEMORY = "/sys/fs/cgroup/memory"
+
+
+class MemoryCgroup:
+    """A cgroup v1 memory cgroup made for one setup run, named wop-bench-ring-<harness pid>-
+    <setup>-<n>, inside the harness's own memory cgroup (at the root of
+    /sys/fs/cgroup/memory when the harness runs in the root one), so limits that apply to the
+    harness apply to the setup too. usage() is memory.usage_in_bytes: anonymous memory plus the
+    page cache charged to it (a page is charged to the cgroup of whoever first read it).
+    remove() moves nothing: it waits for the tasks to be gone and removes the folder; its
+    remaining page cache goes to the parent."""
+
+    def __init__(self, setup, n):
+        self.path = os.path.join(own_memory_cgroup(), f"wop-bench-ring-{os.getpid()}-{setup}-{n}")
+        os.mkdir(self.path)
+
+    def usage(self):
+        with open(os.path.join(self.path, "memory.usage_in_bytes")) as f:
+            return int(f.read())
+
+    def remove(self, timeout=10):
+        """True once the folder is gone; False if tasks were still in it after timeout s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                os.rmdir(self.path)
+                return True
+            except FileNotFoundError:
+                return True
+            except OSError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.1)  # its last tasks are still exiting
+
+
+def memory_cgroups_available():
+    return os.access(CGROUP_V1_MEMORY, os.W_OK) and os.path.exists(os.path.join(CGROUP_V1_MEMORY, "memory.usage_in_bytes"))
+
+
+def own_memory_cgroup():
+    """The folder of this process's cgroup v1 memory cgroup."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if "memory" in controllers.split(","):
+                return CGROUP_V1_MEMORY + path.rstrip("/")
+    return CGROUP_V1_MEMORY
+
+
+def control_plane_pids(kubeconfig):
+    """{"kube-apiserver": pid, "etcd": pid} of the control plane whose kubeconfig this is
+    (testenv/controlplane.py keeps its pids in state.json beside the kubeconfig)."""
+    with open(os.path.join(os.path.dirname(kubeconfig), "state.json")) as f:
+        pids = json.load(f)["pids"]
+    return {name: pids[name] for name in ("kube-apiserver", "etcd") if pids.get(name)}

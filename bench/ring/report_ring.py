@@ -1,27 +1,83 @@
-"""Writes docs/benchmarks.md and its plots from every bench/results/ring-<N>.json present."""
+"""Writes docs/benchmarks.md and its plots from every bench/results/ring-<N>.json present.
+
+A result file holds every run of each (setup, N); the report folds the runs of one (setup, N)
+into one row (aggregate): each figure is the median over the runs, and the spread (min-max)
+is printed beside it. Files from before repeats hold one run per setup: R = 1, no spread."""
 import glob
 import json
 import os
+import statistics
 import sys
 import subprocess
 
 MIB = 2**20
-COLORS = {"client-go": "#C44E52", "native": "#8172B2", "combined": "#937860",
+COLORS = {"client-go": "#C44E52", "native": "#8172B2", "combined": "#937860", "controller-runtime-combined": "#DA8BC3",
           "wasm-resident": "#4C72B0", "wasm-swap": "#55A868",
           "wasm-resident-rust": "#64B5CD", "wasm-swap-rust": "#CCB974"}
 
 
-ORDER = ("client-go", "native", "combined", "wasm-resident", "wasm-resident-shared", "wasm-swap",
-         "wasm-resident-rust", "wasm-swap-rust")
+ORDER = ("client-go", "client-go-shared", "native", "combined", "controller-runtime-combined", "wasm-resident",
+         "wasm-resident-shared", "wasm-swap", "wasm-resident-rust", "wasm-swap-rust")
+# The default set of `make bench-ring` (with --identical-modules): missing ones are listed.
+EXPECTED = ("client-go", "client-go-shared", "native", "combined", "controller-runtime-combined", "wasm-resident",
+            "wasm-resident-shared", "wasm-swap")
+
+# The figures of a run that the report folds over repeats: median, and min-max as the spread.
+FIGURES = ("pss_steady_bytes", "pss_peak_bytes", "pss_idle_bytes", "pss_steady_per_operator_bytes",
+           "pss_anon_steady_bytes", "pss_anon_idle_bytes", "cgroup_usage_steady_bytes", "cgroup_usage_peak_bytes",
+           "cgroup_usage_idle_bytes", "hop_latency_ms_p50", "hop_latency_ms_p99", "round_trip_ms_p50",
+           "round_trip_ms_p99", "cpu_seconds", "cpu_measured_seconds", "wall_seconds", "first_reconcile_s",
+           "apiserver_cpu_measured_seconds", "etcd_cpu_measured_seconds", "apiserver_pss_steady_bytes",
+           "etcd_pss_steady_bytes")
+
+
+def load_runs(root):
+    runs = []
+    for path in glob.glob(os.path.join(root, "bench", "results", "ring-*.json")):
+        with open(path) as f:
+            runs += json.load(f)
+    return runs
+
+
+def aggregate(runs):
+    """One row per (N, setup): the run closest to the median steady PSS (for the nested parts:
+    breakdowns, host status, settings, notes), with every figure replaced by its median over
+    the runs; row["spread"][figure] = (min, max) and row["runs"] = how many runs."""
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["n"], r["setup"]), []).append(r)
+    rows = []
+    for group in groups.values():
+        group.sort(key=lambda r: r["pss_steady_bytes"])
+        row = dict(group[(len(group) - 1) // 2])
+        row["runs"], row["spread"] = len(group), {}
+        row["notes"] = sorted({note for r in group for note in r.get("notes", [])})
+        for key in FIGURES:
+            values = [r[key] for r in group if r.get(key) is not None]
+            if values:
+                row[key] = statistics.median(values)
+                row["spread"][key] = (min(values), max(values))
+            else:
+                row[key] = None
+        rows.append(row)
+    return rows
 
 
 def load(root):
-    rows = []
-    for path in glob.glob(os.path.join(root, "bench", "results", "ring-*.json")):
-        with open(path) as f:
-            rows += json.load(f)
     rank = lambda s: ORDER.index(s) if s in ORDER else len(ORDER)  # noqa: E731
-    return sorted(rows, key=lambda r: (r["n"], rank(r["setup"]), r["setup"]))
+    return sorted(aggregate(load_runs(root)), key=lambda r: (r["n"], rank(r["setup"]), r["setup"]))
+
+
+def cell(r, key, scale=1, digits=1):
+    """A figure's median, with its spread (min-max) when there is more than one run."""
+    value = r.get(key)
+    if value is None:
+        return "-"
+    text = f"{value / scale:.{digits}f}"
+    low, high = r.get("spread", {}).get(key, (value, value))
+    if r.get("runs", 1) > 1:
+        text += f" ({low / scale:.{digits}f}-{high / scale:.{digits}f})"
+    return text
 
 
 def by_n(rows):
@@ -77,21 +133,50 @@ def plot_latency(path, rows):
     plt.close(fig)
 
 
+def sharing(r):
+    return r.get("watch_sharing") or ("shared (one process)" if r["setup"].split("-shared")[0] in ONE_PROCESS
+                                      else "none (a process each)")
+
+
+ONE_PROCESS = ("combined", "controller-runtime-combined", "wasm-resident", "wasm-swap", "wasm-resident-rust",
+               "wasm-swap-rust")
+
+
 def table(rows):
-    head = ("| setup | processes | PSS steady (MiB) | PSS peak (MiB) | per operator (MiB) | PSS idle (MiB) "
-            "| anon / file PSS (MiB) | hop p50 / p99 (ms) | lap p50 / p99 (ms) | CPU (s) | first reconcile (s) |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|\n")
+    """Memory three ways, latency and CPU of each setup: median (min-max) over its runs."""
+    head = ("| setup | runs | processes | watch sharing | PSS steady (MiB) | anon PSS steady (MiB) | cgroup usage steady (MiB) "
+            "| PSS peak (MiB) | cgroup peak (MiB) | PSS idle (MiB) | anon PSS idle (MiB) | cgroup idle (MiB) "
+            "| PSS per operator (MiB) | hop p50 (ms) | hop p99 (ms) | lap p50 (ms) | lap p99 (ms) "
+            "| CPU launch to end (s) | CPU measured cycles (s) | first reconcile (s) |\n"
+            "|---|---:|---:|---|" + "---:|" * 16 + "\n")
     lines = []
     for r in rows:
-        idle = f"{r['pss_idle_bytes'] / MIB:.1f}" if r.get("pss_idle_bytes") else "-"
-        parts = r.get("pss_breakdown_bytes")
-        split = f"{parts['anon'] / MIB:.1f} / {parts['file'] / MIB:.1f}" if parts else "-"
-        lines.append(f"| {r['setup']} | {r['processes']} | {r['pss_steady_bytes'] / MIB:.1f} | {r['pss_peak_bytes'] / MIB:.1f} "
-                     f"| {r['pss_steady_per_operator_bytes'] / MIB:.2f} | {idle} | {split} "
-                     f"| {r['hop_latency_ms_p50']:.2f} / {r['hop_latency_ms_p99']:.2f} "
-                     f"| {r['round_trip_ms_p50']:.1f} / {r['round_trip_ms_p99']:.1f} | {r['cpu_seconds']:.1f} "
-                     f"| {r['first_reconcile_s']:.2f} |")
+        lines.append(f"| {r['setup']} | {r.get('runs', 1)} | {r['processes']} | {sharing(r)} "
+                     f"| {cell(r, 'pss_steady_bytes', MIB)} | {cell(r, 'pss_anon_steady_bytes', MIB)} "
+                     f"| {cell(r, 'cgroup_usage_steady_bytes', MIB)} | {cell(r, 'pss_peak_bytes', MIB)} "
+                     f"| {cell(r, 'cgroup_usage_peak_bytes', MIB)} | {cell(r, 'pss_idle_bytes', MIB)} "
+                     f"| {cell(r, 'pss_anon_idle_bytes', MIB)} | {cell(r, 'cgroup_usage_idle_bytes', MIB)} "
+                     f"| {cell(r, 'pss_steady_per_operator_bytes', MIB, 2)} "
+                     f"| {cell(r, 'hop_latency_ms_p50', 1, 2)} | {cell(r, 'hop_latency_ms_p99', 1, 2)} "
+                     f"| {cell(r, 'round_trip_ms_p50')} | {cell(r, 'round_trip_ms_p99')} "
+                     f"| {cell(r, 'cpu_seconds')} | {cell(r, 'cpu_measured_seconds', 1, 2)} "
+                     f"| {cell(r, 'first_reconcile_s', 1, 2)} |")
     return head + "\n".join(lines)
+
+
+def control_plane_table(rows):
+    """What each setup costs the API server and etcd (both per run), beside its own CPU."""
+    if not any(r.get("apiserver_cpu_measured_seconds") is not None for r in rows):
+        return ""
+    head = ("| setup | runs | setup CPU (s) | kube-apiserver CPU (s) | etcd CPU (s) | kube-apiserver PSS (MiB) "
+            "| etcd PSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|\n")
+    lines = [f"| {r['setup']} | {r.get('runs', 1)} | {cell(r, 'cpu_measured_seconds', 1, 2)} "
+             f"| {cell(r, 'apiserver_cpu_measured_seconds', 1, 2)} | {cell(r, 'etcd_cpu_measured_seconds', 1, 2)} "
+             f"| {cell(r, 'apiserver_pss_steady_bytes', MIB)} | {cell(r, 'etcd_pss_steady_bytes', MIB)} |"
+             for r in rows if r.get("apiserver_cpu_measured_seconds") is not None]
+    cycles = sorted({r["cycles_measured"] for r in rows if r.get("apiserver_cpu_measured_seconds") is not None})
+    return (f"The control plane during the measured cycles ({' or '.join(map(str, cycles))} laps): CPU seconds "
+            "of each process over those cycles, PSS as the median of samples over them.\n\n" + head + "\n".join(lines))
 
 
 def marginal(rows):
@@ -128,7 +213,7 @@ def where_memory_goes(groups):
                  f"{h['wakesSwapped']:,} of {h['wakesSwapped'] + h['wakesResident']:,} wake-ups found the operator "
                  f"swapped out (idle period 0, no prediction: each operator goes back to disk as soon as it "
                  f"has passed the nonce on). What that costs is the hop latency and CPU above: a restore "
-                 f"(about 0.6 ms with the code reload) on every hop, and a swap-out after it.")
+                 f"on every hop, and a swap-out after it.")
     return "### Where the memory goes\n\n" + text
 
 
@@ -216,18 +301,18 @@ def pods_section(root):
 
 def settings_table(rows):
     """The settings each result records (run.py's run_settings), one line per (N, setup)."""
-    lines = ["| N | setup | swap | idle before swap-out | prediction | modules | client QPS / burst | commit |",
-             "|---:|---|---|---|---|---|---|---|"]
+    lines = ["| N | setup | runs | swap | idle before swap-out | prediction | modules | client QPS / burst | commit |",
+             "|---:|---|---:|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["n"], ORDER.index(r["setup"]) if r["setup"] in ORDER else 99)):
         s = r.get("settings")
         if not s:
-            lines.append(f"| {r['n']} | {r['setup']} | not recorded (run before results recorded their settings) "
+            lines.append(f"| {r['n']} | {r['setup']} | {r.get('runs', 1)} | not recorded (run before results recorded their settings) "
                          f"| | | {'identical' if r.get('identical_modules') else 'distinct'} | | |")
             continue
         idle = f"{s['swap_idle_ms']} ms" if s["swap_idle_ms"] is not None else "-"
         qps = "each one's default" if s["client_qps"] == "default" else (
             "no limiter" if float(s["client_qps"]) < 0 else f"{s['client_qps']} / {s['client_burst']}")
-        lines.append(f"| {r['n']} | {r['setup']} | {s['swap'] or '-'} | {idle} | {s['swap_predict'] or '-'} | "
+        lines.append(f"| {r['n']} | {r['setup']} | {r.get('runs', 1)} | {s['swap'] or '-'} | {idle} | {s['swap_predict'] or '-'} | "
                      f"{'identical' if s['identical_modules'] else 'distinct'} | {qps} | {s['commit']} |")
     return "\n".join(lines)
 
@@ -241,14 +326,15 @@ def write(root, context):
     os.makedirs(plots, exist_ok=True)
     plot_memory(os.path.join(plots, "ring-memory.png"), rows)
     plot_latency(os.path.join(plots, "ring-latency.png"), rows)
-    tables = "\n\n".join(f"### N = {n}\n\n{table(rs)}" for n, rs in groups.items())
+    tables = "\n\n".join(f"### N = {n}\n\n{table(rs)}\n\n{control_plane_table(rs)}" for n, rs in groups.items())
+    runs = sorted({r.get("runs", 1) for r in rows})
     notes = []
     for r in sorted(rows, key=lambda r: (r["n"], r["setup"])):
         notes += [f"- {r['setup']} (N = {r['n']}): {note}" for note in r.get("notes", [])]
         if r.get("host_status"):
             notes.append(f"- {r['setup']} (N = {r['n']}): host status at the end: " +
                          ", ".join(f"{k} {v:,}" for k, v in r["host_status"].items() if isinstance(v, (int, float))))
-    expected = ORDER
+    expected = EXPECTED
     missing = [f"- N = {n}: " + ", ".join(f"`{s}`" for s in expected if s not in {r['setup'] for r in rs})
                for n, rs in groups.items() if any(s not in {r['setup'] for r in rs} for s in expected)]
     skipped = "\n".join(missing + [f"- `{s}` skipped by the last run: {why}" for s, why in context["skipped"].items()])
@@ -268,9 +354,14 @@ def write(root, context):
 ## Ring benchmark
 
 Command: `make bench-ring` (part of `make bench`), i.e. `bench/ring/run.py --build build --n 10,50,100
+--setups client-go,client-go-shared,native,combined,controller-runtime-combined,wasm-resident,wasm-swap
 --identical-modules`; N = 200 is opt-in (`make bench-ring RING_N=200`). Each run merges its
 setups into `bench/results/ring-<N>.json`, and this page is written from all of those files
-(`bench/ring/run.py --report-only` rewrites it alone).
+(`bench/ring/run.py --report-only` rewrites it alone). Every figure in the tables is the median
+over the runs of its (setup, N) ({' or '.join(map(str, runs))} runs here; column "runs"), with the spread (min-max)
+in brackets when there was more than one run. "Watch sharing: shared" marks the setups that run
+every operator in one process: a namespace's watch and its informer cache serve all operators
+that read it, over one process's connections; a process per operator opens its own.
 Machine: {context['machine']}. Kubernetes {deps.get('WOP_KUBERNETES_VERSION')}, etcd {deps.get('WOP_ETCD_VERSION')},
 Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_version()}.
 

@@ -5,7 +5,11 @@ wasm-resident-rust, wasm-swap-rust), side by side. Writes bench/results/ring-<N>
 docs/benchmarks.md (with plots).
 
   bench/ring/run.py --build BUILD_DIR [--n 10,50,100] [--setups client-go,wasm-resident,...]
-                    [--cycles C] [--warmup W] [--identical-modules]
+                    [--cycles C] [--warmup W] [--repeats R] [--identical-modules]
+
+Each (setup, N) runs R times (--repeats, default 3), in a shuffled order over all (setup,
+repeat) pairs of an N; the result file keeps every run and the report gives the median and the
+spread (min-max) of each figure.
 
 Each (setup, N) run gets a control plane of its own, started fresh: no setup inherits etcd
 history, API server caches or lingering watches from another. In it: the TestResource CRD,
@@ -14,11 +18,17 @@ it sets nonce j on ring-0/ring and waits until ring-(N-1)/ring has it. Cycle 1 s
 after launch, so first_reconcile_s (launch until cycle 1 completes) includes every operator
 starting, syncing its caches and reconciling once. Then --warmup cycles, then --cycles
 measured ones. A cycle that does not reach ring-(N-1) fails the run (non-zero exit).
+
+Memory is sampled three ways: total PSS and anonymous PSS of the setup's processes, and the
+usage of a memory cgroup made for the run (every process of the setup starts in it; the page
+cache of the setup's own files is dropped just before launch). The control plane's
+kube-apiserver and etcd are measured too: CPU during the measured cycles, PSS over them.
 WOP_RING_DEBUG=1 prints when each namespace reached each nonce.
 """
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -61,22 +71,62 @@ def drive_cycle(api, watcher, setup, processes, j, timeout):
     return written
 
 
-def run_one(name, n, args, deps, build, clientgo):
-    """One (setup, N) run on a fresh control plane; on failure its folder (logs) is kept."""
+def run_one(name, n, args, deps, build, baselines):
+    """One (setup, N) run on a fresh control plane and a memory cgroup of its own (removed
+    afterwards, also on failure); on failure the run's folder (logs) is kept."""
     workdir = tempfile.mkdtemp(prefix=f"wop-ring-{name}-{n}-")
+    cgroup = probe.MemoryCgroup(name, n) if probe.memory_cgroups_available() else None
     try:
-        return measure(name, n, args, deps, build, clientgo, workdir)
-    except (RunFailed, RuntimeError, subprocess.CalledProcessError) as e:
+        return measure(name, n, args, deps, build, baselines, workdir, cgroup)
+    except (RunFailed, RuntimeError, OSError, subprocess.CalledProcessError) as e:
         raise RunFailed(f"{e} (logs in {workdir})") from e
+    finally:
+        if cgroup and not cgroup.remove():
+            print(f"warning: could not remove {cgroup.path} (tasks left in it)", flush=True)
 
 
-def measure(name, n, args, deps, build, clientgo, workdir):
+class Samplers:
+    """The memory samplers of one run, all switched to a phase at once: total PSS, anonymous
+    PSS and cgroup usage of the setup; PSS of kube-apiserver and of etcd."""
+
+    def __init__(self, roots, cgroup, plane):
+        tree = lambda: probe.process_tree(roots)  # noqa: E731
+        self.of_setup = {"pss": probe.MemorySampler(roots),
+                         "pss_anon": probe.MemorySampler(roots, measure=lambda: probe.pss_anon_bytes(tree()))}
+        if cgroup:
+            self.of_setup["cgroup"] = probe.MemorySampler(roots, measure=cgroup.usage)
+        self.of_plane = {name: probe.MemorySampler([pid], measure=lambda pid=pid: probe.pss_bytes([pid]))
+                         for name, pid in plane.items()}
+        self.all = list(self.of_setup.values()) + list(self.of_plane.values())
+
+    def start(self):
+        for s in self.all:
+            s.start()
+
+    def set_phase(self, phase):
+        for s in self.all:
+            s.set_phase(phase)
+
+    def stop(self):
+        for s in self.all:
+            s.stop()
+
+
+def median_of(sampler, phase):
+    values = sampler.of(phase) if sampler else []
+    return int(statistics.median(values)) if values else None
+
+
+def measure(name, n, args, deps, build, baselines, workdir, cgroup):
     with control_plane(deps) as kubeconfig:
         kubectl = [os.path.join(deps["WOP_KUBE_BIN"], "kubectl"), "--kubeconfig", kubeconfig]
         subprocess.run(kubectl + ["apply", "-f", CRD], check=True, capture_output=True)
         subprocess.run(kubectl + ["wait", "--for=condition=Established", "crd/testresources.bench.wasm-operator.dev"],
                        check=True, capture_output=True)
-        setup = setups.Setup(name, build, clientgo, kubeconfig, workdir, n, args)
+        plane = probe.control_plane_pids(kubeconfig)
+        setup = setups.Setup(name, build, baselines.get("clientgo"), kubeconfig, workdir, n, args,
+                             exe_crcombined=baselines.get("crcombined"))
+        setup.cgroup = cgroup.path if cgroup else None
         setup.prepare()
         api = probe.Api(kubeconfig)
         for i in range(n):
@@ -85,9 +135,10 @@ def measure(name, n, args, deps, build, clientgo, workdir):
         watcher.start()
         watcher.wait_flowing(api)
 
+        setup.evict_page_cache()
         launched = time.monotonic()
         processes = setup.launch()
-        sampler = probe.MemorySampler([p.pid for p in processes])
+        sampler = Samplers([p.pid for p in processes], cgroup, plane)
         sampler.start()
         try:
             first_written = drive_cycle(api, watcher, setup, processes, 1, args.first_timeout + 0.5 * n)
@@ -99,6 +150,8 @@ def measure(name, n, args, deps, build, clientgo, workdir):
             for j in range(2, 2 + args.warmup):
                 drive_cycle(api, watcher, setup, processes, j, args.cycle_timeout + 0.1 * n)
             sampler.set_phase("measured")
+            plane_cpu = {k: probe.cpu_seconds([pid]) for k, pid in plane.items()}
+            setup_cpu = probe.cpu_seconds(probe.process_tree([p.pid for p in processes]))
             hops, laps = [], []
             last = 1 + args.warmup + args.cycles
             for j in range(2 + args.warmup, last + 1):
@@ -110,6 +163,8 @@ def measure(name, n, args, deps, build, clientgo, workdir):
                 laps.append((times[-1] - written) * 1000)
             pids = probe.process_tree([p.pid for p in processes])
             cpu = probe.cpu_seconds(pids)
+            cpu_measured = cpu - setup_cpu
+            plane_cpu = {k: probe.cpu_seconds([pid]) - plane_cpu[k] for k, pid in plane.items()}
             breakdown = probe.pss_breakdown(pids)
             host_memory = None
             if setup.mode in setups.WASM_SETUPS:  # one host process: where its memory is, at the same moment
@@ -128,16 +183,30 @@ def measure(name, n, args, deps, build, clientgo, workdir):
         if wrong:
             raise RunFailed(f"{name} N={n}: after the run, these namespaces do not hold nonce {last}: {wrong}")
 
-    measured = sampler.of("measured")
+    memory = sampler.of_setup
+    measured = memory["pss"].of("measured")
+    cgroup_samples = memory["cgroup"].of() if "cgroup" in memory else []
     result = {
         "setup": name, "n": n,
         "pss_steady_bytes": int(statistics.median(measured)),
-        "pss_peak_bytes": max(sampler.of()),
-        "pss_idle_bytes": int(statistics.median(sampler.of("idle"))) if sampler.of("idle") else None,
+        "pss_peak_bytes": max(memory["pss"].of()),
+        "pss_idle_bytes": median_of(memory["pss"], "idle"),
         "pss_steady_per_operator_bytes": int(statistics.median(measured) / n),
+        "pss_anon_steady_bytes": median_of(memory["pss_anon"], "measured"),
+        "pss_anon_idle_bytes": median_of(memory["pss_anon"], "idle"),
+        "cgroup_usage_steady_bytes": median_of(memory.get("cgroup"), "measured"),
+        "cgroup_usage_peak_bytes": max(cgroup_samples) if cgroup_samples else None,
+        "cgroup_usage_idle_bytes": median_of(memory.get("cgroup"), "idle"),
+        "cgroup": os.path.basename(cgroup.path) if cgroup else None,
         "hop_latency_ms_p50": percentile(hops, 50), "hop_latency_ms_p99": percentile(hops, 99),
         "round_trip_ms_p50": percentile(laps, 50), "round_trip_ms_p99": percentile(laps, 99),
-        "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2), "cpu_measured_seconds": round(cpu_measured, 2), "wall_seconds": round(wall, 2),
+        "apiserver_cpu_measured_seconds": round(plane_cpu["kube-apiserver"], 2) if "kube-apiserver" in plane_cpu else None,
+        "etcd_cpu_measured_seconds": round(plane_cpu["etcd"], 2) if "etcd" in plane_cpu else None,
+        "apiserver_pss_steady_bytes": median_of(sampler.of_plane.get("kube-apiserver"), "measured"),
+        "etcd_pss_steady_bytes": median_of(sampler.of_plane.get("etcd"), "measured"),
+        "watch_sharing": setups.watch_sharing(name),
+        "repeat": args.repeat_index, "repeats": args.repeats, "run_order": args.run_order,
         "first_reconcile_s": round(first_reconcile_s, 3),
         "pss_breakdown_bytes": breakdown,
         "host_memory_breakdown": host_memory,
@@ -165,6 +234,9 @@ def run_settings(setup, args, deps):
         "client_qps": args.client_qps, "client_burst": args.client_burst if args.client_qps != "default" else None,
         "host_workers": "host default" if setup.mode.startswith("wasm-") else None,
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "idle_sampling_s": args.idle_s,
+        "repeats": args.repeats, "shuffle_seed": args.seed,
+        "memory_cgroup": "v1 memory cgroup per run, page cache of the setup's files dropped before launch"
+                         if probe.memory_cgroups_available() else None,
         "artifact_cache": "warm (one host run before the measured one)" if setup.mode.startswith("wasm-") else None,
         "versions": {"kubernetes": deps.get("WOP_KUBERNETES_VERSION"), "etcd": deps.get("WOP_ETCD_VERSION"),
                      "wasmtime": deps.get("WOP_WASMTIME_VERSION")},
@@ -182,7 +254,7 @@ def save(n, results):
     names = {r["setup"] for r in results}
     merged = [r for r in old if r["setup"] not in names] + results
     order = {s: i for i, s in enumerate(setups.ALL)}
-    merged.sort(key=lambda r: (order.get(setups.base_name(r["setup"]), 99), r["setup"]))
+    merged.sort(key=lambda r: (order.get(setups.base_name(r["setup"]), 99), r["setup"], r.get("repeat") or 0))
     with open(path, "w") as f:
         json.dump(merged, f, indent=2)
 
@@ -196,6 +268,8 @@ def main():
                         help="also run wasm-resident with identical modules (wasm-resident-shared); "
                              "any per-operator setup can also be named <setup>-shared in --setups")
     parser.add_argument("--cycles", type=int, default=100, help="measured cycles per run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each (setup, N), in a shuffled order")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the shuffle (default: a random one, recorded)")
     parser.add_argument("--warmup", type=int, default=20, help="cycles after the first, not measured")
     parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
     # Laps run back to back, so every operator is woken once a lap: with an idle period or
@@ -220,35 +294,54 @@ def main():
         return
     names = [s for s in args.setups.split(",") if s]
     for s in names:
-        if setups.base_name(s) not in setups.ALL or (s.endswith("-shared") and setups.base_name(s) == "combined"):
+        if setups.base_name(s) not in setups.ALL or (s.endswith("-shared") and setups.base_name(s) in setups.COMBINED):
             parser.error(f"unknown setup {s} (known: {', '.join(setups.ALL)}, and <per-operator setup>-shared)")
     if args.identical_modules:
         names += [s + "-shared" for s in names if s == "wasm-resident" and s + "-shared" not in names]
-    clientgo = None
-    if any(setups.base_name(s) == "client-go" for s in names):
-        clientgo = subprocess.run(["bash", os.path.join(ROOT, "scripts", "setup-ring-baselines.sh")],
-                                  check=True, capture_output=True, text=True).stdout.strip()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    baselines = {}
+    for base, go_name in (("client-go", "clientgo"), ("controller-runtime-combined", "crcombined")):
+        if any(setups.base_name(s) == base for s in names):
+            baselines[go_name] = subprocess.run(["bash", os.path.join(ROOT, "scripts", "setup-ring-baselines.sh"), go_name],
+                                                check=True, capture_output=True, text=True).stdout.strip()
+    if args.seed is None:
+        args.seed = random.randrange(2**31)
+    shuffle = random.Random(args.seed)
+    if not probe.memory_cgroups_available():
+        print(f"no writable cgroup v1 memory controller at {probe.CGROUP_V1_MEMORY}: cgroup usage not measured",
+              flush=True)
 
     skipped, failed = context["skipped"], []
     for n in [int(x) for x in args.n.split(",")]:
-        results = []
+        runnable = []
         for name in names:
-            probe_setup = setups.Setup(name, build, clientgo, None, None, n, args)
-            reason = probe_setup.skip_reason()
+            reason = setups.Setup(name, build, baselines.get("clientgo"), None, None, n, args,
+                                  exe_crcombined=baselines.get("crcombined")).skip_reason()
             if reason:
                 skipped[name] = reason
                 print(f"{name} skipped: {reason}", flush=True)
-                continue
-            print(f"ring N={n} {name} ...", flush=True)
+            else:
+                runnable.append(name)
+        order = [(name, k) for name in runnable for k in range(args.repeats)]
+        shuffle.shuffle(order)
+        results = []
+        for position, (name, k) in enumerate(order):
+            args.repeat_index, args.run_order = k, position
+            print(f"ring N={n} {name} (run {k + 1} of {args.repeats}) ...", flush=True)
             try:
-                r = run_one(name, n, args, deps, build, clientgo)
+                r = run_one(name, n, args, deps, build, baselines)
             except RunFailed as e:
                 print(f"FAILED: {e}", flush=True)
                 failed.append(str(e))
                 continue
-            print(f"  PSS {r['pss_steady_bytes'] / 2**20:.1f} MiB (peak {r['pss_peak_bytes'] / 2**20:.1f}), hop p50 "
+            cg = r["cgroup_usage_steady_bytes"]
+            print(f"  PSS {r['pss_steady_bytes'] / 2**20:.1f} MiB (peak {r['pss_peak_bytes'] / 2**20:.1f}, anon "
+                  f"{r['pss_anon_steady_bytes'] / 2**20:.1f}), cgroup "
+                  f"{'-' if cg is None else f'{cg / 2**20:.1f} MiB'}, hop p50 "
                   f"{r['hop_latency_ms_p50']:.2f} ms p99 {r['hop_latency_ms_p99']:.2f} ms, CPU {r['cpu_seconds']:.1f} s, "
-                  f"first reconcile {r['first_reconcile_s']:.2f} s", flush=True)
+                  f"first reconcile {r['first_reconcile_s']:.2f} s; apiserver CPU {r['apiserver_cpu_measured_seconds']} s, "
+                  f"etcd CPU {r['etcd_cpu_measured_seconds']} s", flush=True)
             results.append(r)
         if results:
             save(n, results)

@@ -8,6 +8,11 @@ pages (and N modules of the same bytes share one compiled artifact), which flatt
 
 The wasm setups whose name ends in "-rust" run the ring written in Rust (operators/ring-rust,
 docs/sdk-rust.md) instead of the C++ one, in the same host with the same flags.
+
+With a memory cgroup (Setup.cgroup, made by the harness for each run), every process the
+setup spawns, the artifact-cache warm-up host included, starts inside it, and
+evict_page_cache() drops the page cache of the setup's own files just before launch so the
+cgroup is charged for what the setup itself reads.
 """
 import json
 import os
@@ -19,7 +24,19 @@ import time
 WASM_SETUPS = ("wasm-resident", "wasm-swap")
 PER_OPERATOR_PROCESS = ("client-go", "native")
 RUST = "-rust"
-ALL = ("client-go", "native", "combined", "wasm-resident", "wasm-swap", "wasm-resident-rust", "wasm-swap-rust")
+ALL = ("client-go", "native", "combined", "controller-runtime-combined", "wasm-resident", "wasm-swap",
+       "wasm-resident-rust", "wasm-swap-rust")
+# One process for all N operators, so a namespace's watch (and the connection) serves every
+# operator that reads it: the sharing a process per operator cannot have.
+COMBINED = ("combined", "controller-runtime-combined")  # no -shared variant: one binary, one process
+ONE_PROCESS = COMBINED + WASM_SETUPS
+
+
+def watch_sharing(setup):
+    """How the setup's watches are shared, in a few words for the report."""
+    if mode(setup) in ONE_PROCESS:
+        return "shared (one process)"
+    return "none (a process each)"
 
 
 def base_name(setup):
@@ -81,10 +98,12 @@ def host_usage(host):
 
 
 class Setup:
-    def __init__(self, name, build, exe_clientgo, kubeconfig, workdir, n, options):
+    def __init__(self, name, build, exe_clientgo, kubeconfig, workdir, n, options, exe_crcombined=None):
         self.name, self.base, self.shared = name, base_name(name), name.endswith("-shared")
         self.mode = mode(name)  # the base without -rust: what to run, not in which language
         self.build, self.clientgo, self.kubeconfig = build, exe_clientgo, kubeconfig
+        self.crcombined = exe_crcombined
+        self.cgroup = None  # a memory cgroup folder every spawned process starts in, or None
         self.workdir, self.n, self.options = workdir, n, options
         self.host = os.path.join(build, "host", "wasm-operator")
         self.native = os.path.join(build, "bench", "native-ring")
@@ -95,6 +114,8 @@ class Setup:
         """None if this setup can run here, else the one line saying why it is skipped."""
         if self.base == "client-go":
             return None if self.clientgo and os.access(self.clientgo, os.X_OK) else "no client-go binary"
+        if self.base == "controller-runtime-combined":
+            return None if self.crcombined and os.access(self.crcombined, os.X_OK) else "no controller-runtime binary"
         if self.base in ("native", "combined"):
             if not os.access(self.native, os.X_OK):
                 return f"no native executable at {self.native}"
@@ -124,7 +145,14 @@ class Setup:
         log_path = os.path.join(self.workdir, f"{label}.log")
         self.logs.append(log_path)
         log = open(log_path, "wb")
-        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        join = None
+        if self.cgroup:
+            procs = os.path.join(self.cgroup, "cgroup.procs")
+
+            def join():  # in the child, before exec: its memory is charged to the cgroup from the start
+                with open(procs, "w") as f:
+                    f.write(str(os.getpid()))
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=join)
 
     # --------------------------------------------------------------------- preparation
 
@@ -193,6 +221,34 @@ class Setup:
         except (OSError, ValueError, KeyError):
             return False
 
+    def own_files(self):
+        """The files the measured launch reads that belong to this setup: its folder (copied
+        binaries, modules, the artifact cache) and the executables it runs."""
+        exes = {self.clientgo if self.base == "client-go" else None,
+                self.native if self.base in ("native", "combined") else None,
+                self.crcombined if self.base == "controller-runtime-combined" else None,
+                self.host if self.mode in WASM_SETUPS else None}
+        out = [e for e in exes if e]
+        for folder, _, files in os.walk(self.workdir):
+            out += [os.path.join(folder, f) for f in files if not f.endswith(".log")]
+        return out
+
+    def evict_page_cache(self):
+        """Writes back and drops the page cache of own_files(), so that what the launch reads
+        is read (and charged to the run's cgroup) again rather than found in the cache."""
+        for path in self.own_files():
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)  # dirty pages cannot be dropped
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
     # --------------------------------------------------------------------------- launch
 
     def launch(self):
@@ -204,6 +260,9 @@ class Setup:
                     for i, exe in enumerate(self.executables)]
         if self.base == "combined":
             return [self._spawn([self.native, "--kubeconfig", k, "--ring", str(n), *self.rate_flags()], "combined")]
+        if self.base == "controller-runtime-combined":
+            return [self._spawn([self.crcombined, "--kubeconfig", k, "--ring", str(n), *self.rate_flags()],
+                                "controller-runtime-combined")]
         return [self._spawn(self._host_argv(os.path.join(self.workdir, "status.json")), "host")]
 
     def host_summary(self):

@@ -103,7 +103,7 @@ bench-pods: build
 # Each (setup, N) runs 3 times in a shuffled order (RING_FLAGS="--identical-modules --repeats 1" for one).
 # Setups whose binaries are missing are skipped with a line saying so.
 RING_N ?= 10,50,100
-RING_SETUPS ?= client-go,client-go-shared,native,combined,controller-runtime-combined,wasm-resident,wasm-swap
+RING_SETUPS ?= client-go,client-go-shared,native,combined,controller-runtime-combined,wasm-resident,wasm-swap,wasm-swap-defaults
 RING_FLAGS ?= --identical-modules
 bench-ring: build
 	@/usr/bin/python3 bench/ring/run.py --build $(BUILD) --n $(RING_N) --setups $(RING_SETUPS) $(RING_FLAGS)

@@ -12,15 +12,15 @@ import subprocess
 
 MIB = 2**20
 COLORS = {"client-go": "#C44E52", "native": "#8172B2", "combined": "#937860", "controller-runtime-combined": "#DA8BC3",
-          "wasm-resident": "#4C72B0", "wasm-swap": "#55A868",
+          "wasm-resident": "#4C72B0", "wasm-swap": "#55A868", "wasm-swap-defaults": "#2E7D32",
           "wasm-resident-rust": "#64B5CD", "wasm-swap-rust": "#CCB974"}
 
 
 ORDER = ("client-go", "client-go-shared", "native", "combined", "controller-runtime-combined", "wasm-resident",
-         "wasm-resident-shared", "wasm-swap", "wasm-resident-rust", "wasm-swap-rust")
+         "wasm-resident-shared", "wasm-swap", "wasm-swap-defaults", "wasm-resident-rust", "wasm-swap-rust")
 # The default set of `make bench-ring` (with --identical-modules): missing ones are listed.
 EXPECTED = ("client-go", "client-go-shared", "native", "combined", "controller-runtime-combined", "wasm-resident",
-            "wasm-resident-shared", "wasm-swap")
+            "wasm-resident-shared", "wasm-swap", "wasm-swap-defaults")
 
 # The figures of a run that the report folds over repeats: median, and min-max as the spread.
 FIGURES = ("pss_steady_bytes", "pss_peak_bytes", "pss_idle_bytes", "pss_steady_per_operator_bytes",
@@ -309,7 +309,10 @@ def settings_table(rows):
             lines.append(f"| {r['n']} | {r['setup']} | {r.get('runs', 1)} | not recorded (run before results recorded their settings) "
                          f"| | | {'identical' if r.get('identical_modules') else 'distinct'} | | |")
             continue
-        idle = f"{s['swap_idle_ms']} ms" if s["swap_idle_ms"] is not None else "-"
+        idle = "-" if s["swap_idle_ms"] is None else (
+            f"{s['swap_idle_ms']} ms" if isinstance(s["swap_idle_ms"], int) else str(s["swap_idle_ms"]))
+        if s.get("swap_settings") == "the host's defaults":
+            idle += " (host default)"
         qps = "each one's default" if s["client_qps"] == "default" else (
             "no limiter" if float(s["client_qps"]) < 0 else f"{s['client_qps']} / {s['client_burst']}")
         lines.append(f"| {r['n']} | {r['setup']} | {r.get('runs', 1)} | {s['swap'] or '-'} | {idle} | {s['swap_predict'] or '-'} | "

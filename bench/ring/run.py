@@ -27,6 +27,7 @@ WOP_RING_DEBUG=1 prints when each namespace reached each nonce.
 """
 import argparse
 import json
+import re
 import os
 import random
 import shutil
@@ -223,13 +224,25 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
     return result
 
 
+def host_default_flag(setup, flag):
+    """The default the host's `run --help` states for --flag (as text), or "host default"."""
+    match = re.search(r"--" + re.escape(flag) + r"\b[^\n]*\bdefault:? ([^),\s]+)", setups.host_usage(setup.host))
+    if not match:
+        return "host default"
+    value = match.group(1).strip()
+    return int(value) if value.isdigit() else value
+
+
 def run_settings(setup, args, deps):
     """Every setting that produced a result, recorded beside it (the report prints them)."""
     swapping = setup.mode == "wasm-swap"
     return {
         "swap": "on" if swapping else ("off" if setup.mode == "wasm-resident" else None),
-        "swap_idle_ms": args.swap_idle_ms if swapping else None,
-        "swap_predict": args.swap_predict if swapping else None,
+        "swap_idle_ms": (host_default_flag(setup, "swap-idle-ms") if setup.host_swap_defaults else args.swap_idle_ms)
+                        if swapping else None,
+        "swap_predict": (host_default_flag(setup, "swap-predict") if setup.host_swap_defaults else args.swap_predict)
+                        if swapping else None,
+        "swap_settings": ("the host's defaults" if setup.host_swap_defaults else "the harness's flags") if swapping else None,
         "identical_modules": setup.shared,
         "client_qps": args.client_qps, "client_burst": args.client_burst if args.client_qps != "default" else None,
         "host_workers": "host default" if setup.mode.startswith("wasm-") else None,

@@ -24,8 +24,11 @@ import time
 WASM_SETUPS = ("wasm-resident", "wasm-swap")
 PER_OPERATOR_PROCESS = ("client-go", "native")
 RUST = "-rust"
+# wasm-swap-defaults: wasm-swap at the host's own swap settings (idle period, prediction)
+# instead of the harness's --swap-idle-ms / --swap-predict.
+HOST_DEFAULTS = "-defaults"
 ALL = ("client-go", "native", "combined", "controller-runtime-combined", "wasm-resident", "wasm-swap",
-       "wasm-resident-rust", "wasm-swap-rust")
+       "wasm-swap-defaults", "wasm-resident-rust", "wasm-swap-rust")
 # One process for all N operators, so a namespace's watch (and the connection) serves every
 # operator that reads it: the sharing a process per operator cannot have.
 COMBINED = ("combined", "controller-runtime-combined")  # no -shared variant: one binary, one process
@@ -44,8 +47,11 @@ def base_name(setup):
 
 
 def mode(setup):
-    """How a setup runs, whatever the language of its module: wasm-swap-rust -> wasm-swap."""
+    """How a setup runs, whatever the language of its module or its swap settings:
+    wasm-swap-rust -> wasm-swap, wasm-swap-defaults -> wasm-swap."""
     base = base_name(setup)
+    if base.endswith(HOST_DEFAULTS) and base[: -len(HOST_DEFAULTS)] in WASM_SETUPS:
+        return base[: -len(HOST_DEFAULTS)]
     return base[: -len(RUST)] if base.endswith(RUST) and base[: -len(RUST)] in WASM_SETUPS else base
 
 
@@ -101,6 +107,7 @@ class Setup:
     def __init__(self, name, build, exe_clientgo, kubeconfig, workdir, n, options, exe_crcombined=None):
         self.name, self.base, self.shared = name, base_name(name), name.endswith("-shared")
         self.mode = mode(name)  # the base without -rust: what to run, not in which language
+        self.host_swap_defaults = self.base.endswith(HOST_DEFAULTS)
         self.build, self.clientgo, self.kubeconfig = build, exe_clientgo, kubeconfig
         self.crcombined = exe_crcombined
         self.cgroup = None  # a memory cgroup folder every spawned process starts in, or None
@@ -195,8 +202,9 @@ class Setup:
         else:
             swap_dir = self.swap_dir
             os.makedirs(swap_dir, exist_ok=True)
-            argv += ["--swap", "on", "--swap-dir", swap_dir, "--swap-idle-ms", str(self.options.swap_idle_ms),
-                     "--swap-predict", self.options.swap_predict]
+            argv += ["--swap", "on", "--swap-dir", swap_dir]
+            if not self.host_swap_defaults:
+                argv += ["--swap-idle-ms", str(self.options.swap_idle_ms), "--swap-predict", self.options.swap_predict]
         return argv
 
     def _warm_artifacts(self):

@@ -10,6 +10,8 @@ removes the folder.
   controlplane.py stop    --dir D                              stop and remove D
   controlplane.py status  --dir D                              exit 0 if the API server is ready
   controlplane.py restart-apiserver --dir D                    restart kube-apiserver alone
+  controlplane.py stop-apiserver --dir D                       stop kube-apiserver alone (an outage)
+  controlplane.py start-apiserver --dir D                      start it again; wait until ready
   controlplane.py compact --dir D                              compact etcd to its newest revision
 
 With --owner-pid, a watchdog stops the control plane when that process exits, so a crashed
@@ -419,6 +421,28 @@ def status(args):
     print("ready")
 
 
+def stop_apiserver(args):
+    # etcd and the controller manager keep running, as in a real API server outage; `stop`
+    # and the watchdog still end everything (a stopped API server has no pid left to end).
+    d = os.path.abspath(args.dir)
+    state = load_state(d)
+    kill_group(state["pids"].pop("kube-apiserver", None), KUBE_STOP_GRACE_S)
+    save_state(d, state)
+    print("stopped")
+
+
+def start_apiserver(args):
+    d = os.path.abspath(args.dir)
+    state = load_state(d)
+    pid = state["pids"].get("kube-apiserver")
+    if pid and alive(pid):
+        raise ControlPlaneError(f"kube-apiserver is running already (pid {pid})")
+    state["pids"]["kube-apiserver"] = spawn(d, "kube-apiserver", apiserver_argv(state))
+    save_state(d, state)
+    wait_until("kube-apiserver", lambda: apiserver_ready(state), server_pids(state), d)
+    print("started")
+
+
 def restart_apiserver(args):
     d = os.path.abspath(args.dir)
     state = load_state(d)
@@ -449,7 +473,8 @@ def compact(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("start", "stop", "status", "restart-apiserver", "compact"):
+    for name in ("start", "stop", "status", "restart-apiserver", "stop-apiserver",
+                 "start-apiserver", "compact"):
         p = sub.add_parser(name)
         p.add_argument("--dir", required=True, help="state folder of this control plane")
         if name == "start":
@@ -459,7 +484,8 @@ def main():
                            help="stop a control plane left in --dir by an earlier run first")
     args = parser.parse_args()
     handlers = {"start": start, "stop": stop, "status": status,
-                "restart-apiserver": restart_apiserver, "compact": compact}
+                "restart-apiserver": restart_apiserver, "stop-apiserver": stop_apiserver,
+                "start-apiserver": start_apiserver, "compact": compact}
     try:
         handlers[args.command](args)
     except ControlPlaneError as e:

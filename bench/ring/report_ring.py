@@ -351,6 +351,7 @@ def write(root, context):
 - [Kubernetes client and cache](benchmarks/kube.md)
 - [Operator runtime](benchmarks/runtime.md)
 - [A restore taken apart, beside its floor](benchmarks/restore.md) (page cache hot and cold)
+- [Lines of code: the replicator against controller-runtime](benchmarks/linecount.md) (issue 11)
 
 {pods_section(root)}
 

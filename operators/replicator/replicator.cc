@@ -89,47 +89,35 @@ class Replicator : public Operator {
 
   Task<Result> reconcile(Context& ctx, const Request& req) override {
     Kind kind = {ctx.controller.forResource().apiVersion, ctx.controller.forResource().kind};
-    auto found = ctx.client.get(kind, req.ns, req.name);
     // A failed read says nothing about the source: retry rather than act as if it were gone.
-    if (found.failed()) co_return Result::error(found.error());
-    if (found.notFound()) co_return Result::done();  // gone, finalizer and all
-    auto source = std::move(found).value();
-    std::string sourceLabel = req.ns + "." + req.name;
-    auto listed = ctx.client.listByIndex(kind, "", kCopiesOf, sourceLabel);
+    WOP_CO_TRY(auto source, ctx.client.get(kind, req.ns, req.name));
+    if (source.notFound()) co_return Result::done();  // gone, finalizer and all
     // Above all in the delete path: without the list we cannot delete the copies, so we must
     // not drop the finalizer.
-    if (listed.failed()) co_return Result::error(listed.error());
-    auto copies = std::move(listed).value();
+    WOP_CO_TRY(auto copies, ctx.client.listByIndex(kind, "", kCopiesOf, req.ns + "." + req.name));
 
-    if (isBeingDeleted(source)) {
-      for (const auto& copy : copies) {
+    if (isBeingDeleted(*source)) {
+      for (const json& copy : *copies) {
         auto deleted = co_await ctx.client.remove(copy);
         if (!deleted.ok() && !deleted.notFound()) co_return Result::error(deleted.errorMessage());
       }
-      auto done = co_await ctx.client.removeFinalizer(source, kFinalizer);
-      if (!done.ok()) co_return Result::error(done.errorMessage());
-      log::info("%s: deleted %zu copies", req.key().c_str(), copies.size());
+      WOP_CO_CHECK(co_await ctx.client.removeFinalizer(*source, kFinalizer));
+      log::info("deleted copies", {{"key", req.key()}, {"copies", copies->size()}});
       co_return Result::done();
     }
+    WOP_CO_CHECK(co_await ctx.client.addFinalizer(*source, kFinalizer));
 
-    if (!hasFinalizer(source, kFinalizer)) {
-      auto added = co_await ctx.client.addFinalizer(source, kFinalizer);
-      if (!added.ok()) co_return Result::error(added.errorMessage());
-      if (auto updated = added.json(); updated.is_object()) source = std::move(updated);
-    }
-
-    auto targets = targetNamespaces(source);
+    auto targets = targetNamespaces(*source);
     size_t changes = 0;
     for (const auto& ns : targets) {
-      json desired = desiredCopy(source, ns);
-      auto existing = std::find_if(copies.begin(), copies.end(),
+      json desired = desiredCopy(*source, ns);
+      auto existing = std::find_if(copies->begin(), copies->end(),
                                    [&](const json& c) { return namespaceOf(c) == ns; });
-      if (existing != copies.end() && inSync(*existing, desired)) continue;
-      auto applied = co_await ctx.client.apply(desired, kFieldManager);
-      if (!applied.ok()) co_return Result::error(ns + ": " + applied.errorMessage());
+      if (existing != copies->end() && inSync(*existing, desired)) continue;
+      WOP_CO_CHECK(co_await ctx.client.apply(desired, kFieldManager));
       ++changes;
     }
-    for (const auto& copy : copies) {
+    for (const json& copy : *copies) {
       if (targets.count(namespaceOf(copy)) > 0) continue;
       auto deleted = co_await ctx.client.remove(copy);
       if (!deleted.ok() && !deleted.notFound()) co_return Result::error(deleted.errorMessage());
@@ -137,17 +125,16 @@ class Replicator : public Operator {
     }
 
     std::string status = "synced to " + std::to_string(targets.size()) + " namespaces";
-    if (annotation(source, kStatus) != status) {
-      auto patched =
-          co_await ctx.client.patch(source, {{"metadata", {{"annotations", {{kStatus, status}}}}}});
-      if (!patched.ok()) co_return Result::error(patched.errorMessage());
+    if (annotation(*source, kStatus) != status) {
+      WOP_CO_CHECK(co_await ctx.client.patch(
+          *source, {{"metadata", {{"annotations", {{kStatus, status}}}}}}));
     }
     if (changes > 0) {
-      log::info("%s: %s (%zu changes)", req.key().c_str(), status.c_str(), changes);
+      log::info(status, {{"key", req.key()}, {"changes", changes}});
       // An event is a report, not part of the job: its failure is only logged.
-      auto event = co_await ctx.client.recordEvent(source, "Normal", "Synced", status);
+      auto event = co_await ctx.client.recordEvent(*source, "Normal", "Synced", status);
       if (!event.ok())
-        log::warn("event for %s: %s", req.key().c_str(), event.errorMessage().c_str());
+        log::warn("event failed", {{"key", req.key()}, {"error", event.errorMessage()}});
     }
     co_return Result::done();
   }

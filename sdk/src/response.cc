@@ -9,15 +9,18 @@ nlohmann::json Response::json() const {
 }
 
 std::string Response::errorMessage() const {
-  if (hostError()) return std::string("host refused the call: ") + detail::statusName(status);
-  auto parsed = json();
-  if (parsed.is_object()) {
-    auto message = parsed.find("message");
-    if (message != parsed.end() && message->is_string()) {
-      return "HTTP " + std::to_string(status) + ": " + message->get_ref<const std::string&>();
-    }
+  std::string message;
+  if (auto parsed = json(); parsed.is_object()) {
+    auto found = parsed.find("message");
+    if (found != parsed.end() && found->is_string()) message = found->get<std::string>();
   }
-  return "HTTP " + std::to_string(status);
+  if (hostError()) {
+    // No HTTP answer. With a metav1.Status from the host the request went out and failed (the
+    // API server unreachable, a timeout): say why; without one the host refused the call.
+    const std::string name = detail::statusName(status);
+    return message.empty() ? "host refused the call: " + name : name + ": " + message;
+  }
+  return "HTTP " + std::to_string(status) + (message.empty() ? "" : ": " + message);
 }
 
 }  // namespace wop::sdk

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tests of testenv/controlplane.py itself: clear one-line failures (missing binary, port in
-use, a component that dies or never becomes ready), restart of the API server alone, etcd
+use, a component that dies or never becomes ready), restart of the API server alone (and an
+outage: stop, then start), etcd
 compaction, and the watchdog that removes everything when the owning process dies.
 
   controlplane_test.py BIN_DIR
@@ -102,6 +103,15 @@ if result.returncode == 0:
     check("restart-apiserver", result.returncode == 0, result.stderr)
     print(f"     (restart took {time.monotonic() - started:.1f} s)")
     check("status after restart: ready", cp("status", "--dir", d).stdout.strip() == "ready")
+    result = cp("stop-apiserver", "--dir", d)
+    check("stop-apiserver", result.returncode == 0, result.stderr)
+    down = cp("status", "--dir", d)
+    check("status while stopped: not ready, one line", one_line_error(down, "kube-apiserver not ready"),
+          down.stderr)
+    check("start-apiserver", cp("start-apiserver", "--dir", d).returncode == 0)
+    check("status after start: ready", cp("status", "--dir", d).stdout.strip() == "ready")
+    again = cp("start-apiserver", "--dir", d)
+    check("start-apiserver twice: refused", one_line_error(again, "running already"), again.stderr)
     owner.kill()
     owner.wait()
     deadline = time.monotonic() + 30

@@ -11,7 +11,8 @@ struct Response {
   // The HTTP status (200, 201, 404, 409, ...) or, when no HTTP answer exists (the host refused
   // the call, or the connection failed), a negative wop_status.
   int32_t status = 0;
-  // The body: an object, a list or a metav1.Status. Empty on host errors.
+  // The body: an object, a list or a metav1.Status. On host errors: empty when the host
+  // refused the call, a metav1.Status saying why when the request failed without an answer.
   std::string body;
 
   // The parsed body; a discarded value (is_discarded()) if the body is not JSON.
@@ -20,7 +21,8 @@ struct Response {
   bool notFound() const { return status == 404; }
   bool conflict() const { return status == 409; }  // also AlreadyExists on create
   bool hostError() const { return status < 0; }
-  // A line for logs and Result::error: the metav1.Status message, or the wop_status name.
+  // A line for logs and Result::error: "HTTP 404: <metav1.Status message>", "WOP_ERR_UNAVAILABLE:
+  // <why>" (no answer), or "host refused the call: WOP_ERR_LIMIT".
   std::string errorMessage() const;
 };
 

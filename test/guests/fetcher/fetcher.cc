@@ -4,6 +4,10 @@
 // fetcher.wasm-operator.dev/result: "<status> <body>" for an answer, "<status> <error>" when
 // none came; plus fetcher.wasm-operator.dev/location for a redirect. Only label changes and
 // creation trigger a reconcile, so its own annotation write does not loop.
+// With data.live, after the call it reads that ConfigMap of its namespace from the API server
+// itself (getLive, not the cache) and adds " live=<its data.value>" (or " live=absent") to the
+// result; a failed read ends the reconcile with its error, so the key is retried. It logs
+// "<key>: calling <url>" before each call: a test knows then that the reconcile is under way.
 #include <wop/sdk.h>
 
 #include <cstdlib>
@@ -30,9 +34,21 @@ class Fetcher : public Operator {
     const std::string timeout = data.value("timeoutMs", std::string("0"));
     request.timeoutMs = static_cast<uint32_t>(std::strtoul(timeout.c_str(), nullptr, 10));
     if (request.method == "POST") request.body = data.value("body", std::string());
+    log::info("%s: calling %s", req.key().c_str(), request.url.c_str());
     HttpResponse response = co_await ctx.http.send(request);
-    const std::string result = std::to_string(response.status) + " " +
-                               (response.hostError() ? response.errorMessage() : response.body);
+    std::string result = std::to_string(response.status) + " " +
+                         (response.hostError() ? response.errorMessage() : response.body);
+    if (data.contains("live")) {
+      const std::string name = data.value("live", std::string());
+      Response live = co_await ctx.client.getLive(kinds::ConfigMap, req.ns, name);
+      // Anything but an answer says nothing about the object: retry, never take it as absent.
+      if (!live.ok() && !live.notFound()) {
+        co_return Result::error("live read of " + req.ns + "/" + name + ": " + live.errorMessage());
+      }
+      result +=
+          " live=" + (live.notFound() ? std::string("absent")
+                                      : getString(live.json(), {"data", "value"}).value_or(""));
+    }
     log::info("%s: %s", req.key().c_str(), result.c_str());
     json annotations = {{"fetcher.wasm-operator.dev/result", result}};
     if (!response.header("location").empty()) {

@@ -88,6 +88,18 @@ TEST(SdkTask, CallRefusedByTheHostCompletesWithoutSuspending) {
   EXPECT_EQ(runtime.pendingCalls(), 0u);
 }
 
+// A request that went out but got no HTTP answer (the API server unreachable) is not a refusal:
+// the host's metav1.Status says what happened.
+TEST(SdkTask, ACallWithoutAnAnswerSaysWhy) {
+  Response unreachable{WOP_ERR_UNAVAILABLE,
+                       R"({"kind":"Status","reason":"Transport","message":"connection refused"})"};
+  EXPECT_TRUE(unreachable.hostError());
+  EXPECT_EQ(unreachable.errorMessage(), "WOP_ERR_UNAVAILABLE: connection refused");
+  EXPECT_EQ((Response{WOP_ERR_UNAVAILABLE, ""}).errorMessage(),
+            "host refused the call: WOP_ERR_UNAVAILABLE");
+  EXPECT_EQ((Response{503, "not json"}).errorMessage(), "HTTP 503");
+}
+
 TEST(SdkTask, UnknownTokenIsIgnoredWithAWarning) {
   FakeHost host;
   detail::Runtime runtime(host);

@@ -74,6 +74,8 @@ noexcept not not_eq nullptr operator or or_eq private protected public register
 reinterpret_cast requires return short signed sizeof static static_assert static_cast struct
 switch template this thread_local throw true try typedef typeid typename union unsigned using
 virtual void volatile wchar_t while xor xor_eq""".split())
+# Macros of the C library (wasi-libc's stdio.h defines stdin as a macro): renamed like keywords.
+C_MACROS = {"stdin", "stdout", "stderr", "errno", "assert", "unix", "linux"}
 RESERVED_MEMBERS = {"unknownFields", "kKind"}
 
 
@@ -136,7 +138,7 @@ def package_of(name):
 
 
 def member_name(field):
-    name = field + "_" if field in CXX_KEYWORDS else field
+    name = field + "_" if field in CXX_KEYWORDS or field in C_MACROS else field
     if not name.isidentifier() or name in RESERVED_MEMBERS:
         sys.exit(f"gen-typed-objects: field {field!r} has no C++ name")
     return name

@@ -1563,7 +1563,7 @@ bool decodeJson(const json& in, Container& out, DecodeError& error) {
     } else if (key == "startupProbe") {
       ok = detail::decodeField(*it, out.startupProbe, error);
     } else if (key == "stdin") {
-      ok = detail::decodeField(*it, out.stdin, error);
+      ok = detail::decodeField(*it, out.stdin_, error);
     } else if (key == "stdinOnce") {
       ok = detail::decodeField(*it, out.stdinOnce, error);
     } else if (key == "terminationMessagePath") {
@@ -1605,7 +1605,7 @@ void encodeJson(json& out, const Container& in) {
   detail::encodeField(out, "restartPolicyRules", in.restartPolicyRules);
   detail::encodeField(out, "securityContext", in.securityContext);
   detail::encodeField(out, "startupProbe", in.startupProbe);
-  detail::encodeField(out, "stdin", in.stdin);
+  detail::encodeField(out, "stdin", in.stdin_);
   detail::encodeField(out, "stdinOnce", in.stdinOnce);
   detail::encodeField(out, "terminationMessagePath", in.terminationMessagePath);
   detail::encodeField(out, "terminationMessagePolicy", in.terminationMessagePolicy);
@@ -1780,7 +1780,7 @@ bool decodeJson(const json& in, ContainerUser& out, DecodeError& error) {
     const std::string& key = it.key();
     bool ok = true;
     if (key == "linux") {
-      ok = detail::decodeField(*it, out.linux, error);
+      ok = detail::decodeField(*it, out.linux_, error);
     } else {
       out.unknownFields[key] = *it;
     }
@@ -1791,7 +1791,7 @@ bool decodeJson(const json& in, ContainerUser& out, DecodeError& error) {
 
 void encodeJson(json& out, const ContainerUser& in) {
   out = detail::unknownFieldsOf(in);
-  detail::encodeField(out, "linux", in.linux);
+  detail::encodeField(out, "linux", in.linux_);
 }
 
 bool decodeJson(const json& in, ResourceHealth& out, DecodeError& error) {
@@ -2066,7 +2066,7 @@ bool decodeJson(const json& in, EphemeralContainer& out, DecodeError& error) {
     } else if (key == "startupProbe") {
       ok = detail::decodeField(*it, out.startupProbe, error);
     } else if (key == "stdin") {
-      ok = detail::decodeField(*it, out.stdin, error);
+      ok = detail::decodeField(*it, out.stdin_, error);
     } else if (key == "stdinOnce") {
       ok = detail::decodeField(*it, out.stdinOnce, error);
     } else if (key == "targetContainerName") {
@@ -2110,7 +2110,7 @@ void encodeJson(json& out, const EphemeralContainer& in) {
   detail::encodeField(out, "restartPolicyRules", in.restartPolicyRules);
   detail::encodeField(out, "securityContext", in.securityContext);
   detail::encodeField(out, "startupProbe", in.startupProbe);
-  detail::encodeField(out, "stdin", in.stdin);
+  detail::encodeField(out, "stdin", in.stdin_);
   detail::encodeField(out, "stdinOnce", in.stdinOnce);
   detail::encodeField(out, "targetContainerName", in.targetContainerName);
   detail::encodeField(out, "terminationMessagePath", in.terminationMessagePath);

@@ -544,7 +544,7 @@ struct Container {
   std::optional<std::vector<ContainerRestartRule>> restartPolicyRules;
   std::optional<SecurityContext> securityContext;
   std::optional<Probe> startupProbe;
-  std::optional<bool> stdin;
+  std::optional<bool> stdin_;
   std::optional<bool> stdinOnce;
   std::optional<std::string> terminationMessagePath;
   std::optional<std::string> terminationMessagePolicy;
@@ -611,7 +611,7 @@ struct LinuxContainerUser {
 
 // io.k8s.api.core.v1.ContainerUser: ContainerUser represents user identity information
 struct ContainerUser {
-  std::optional<LinuxContainerUser> linux;
+  std::optional<LinuxContainerUser> linux_;
   json unknownFields;  // the fields these types do not know, kept as they came
 };
 
@@ -712,7 +712,7 @@ struct EphemeralContainer {
   std::optional<std::vector<ContainerRestartRule>> restartPolicyRules;
   std::optional<SecurityContext> securityContext;
   std::optional<Probe> startupProbe;
-  std::optional<bool> stdin;
+  std::optional<bool> stdin_;
   std::optional<bool> stdinOnce;
   std::optional<std::string> targetContainerName;
   std::optional<std::string> terminationMessagePath;

@@ -6,7 +6,18 @@
 
 using namespace wop::sdk;
 
-constexpr Kind kTestResource{"bench.wasm-operator.dev/v1", "TestResource"};
+// The TestResource CRD (bench/ring), typed: fields of the spec it does not name are kept.
+struct TestSpec {
+  int64_t nonce = 0;
+  json unknownFields;
+};
+WOP_JSON_FIELDS(TestSpec, nonce)
+
+struct TestResource : CustomResource<TestSpec> {
+  static constexpr Kind kKind{"bench.wasm-operator.dev/v1", "TestResource"};
+};
+
+int64_t nonceOf(const TestResource& resource) { return resource.spec ? resource.spec->nonce : 0; }
 
 class Ring : public Operator {
  public:
@@ -14,32 +25,29 @@ class Ring : public Operator {
     input_ = config.string("inputNamespace", "ring-0");
     output_ = config.string("outputNamespace", "ring-1");
     return {Controller("ring")
-                .For(kTestResource, input_)
+                .For(TestResource::kKind, input_)
                 // Only so the output namespace is cached for reads: never wakes us.
-                .Watches(kTestResource, output_, "", MapTo::None)};
+                .Watches(TestResource::kKind, output_, "", MapTo::None)};
   }
 
   Task<Result> reconcile(Context& ctx, const Request& req) override {
-    auto source = ctx.client.get(kTestResource, req.ns, req.name);
-    if (source.failed()) co_return Result::error(source.error());
+    WOP_CO_TRY(auto source, ctx.client.get<TestResource>(req.ns, req.name));
     if (source.notFound()) co_return Result::done();  // deleted: nonces only go forward
-    int64_t nonce = getInt(*source, {"spec", "nonce"}).value_or(0);
+    const int64_t nonce = nonceOf(*source);
 
-    auto target = ctx.client.get(kTestResource, output_, req.name);
-    if (target.failed()) co_return Result::error(target.error());
+    WOP_CO_TRY(auto target, ctx.client.get<TestResource>(output_, req.name));
     Response response;
     if (target.notFound()) {
-      response = co_await ctx.client.create({
-          {"apiVersion", kTestResource.apiVersion},
-          {"kind", kTestResource.kind},
-          {"metadata", {{"namespace", output_}, {"name", req.name}}},
-          {"spec", {{"nonce", nonce}}},
-      });
-    } else if (getInt(*target, {"spec", "nonce"}).value_or(0) < nonce) {
+      TestResource created;
+      created.metadata.namespace_ = output_;
+      created.metadata.name = req.name;
+      created.spec.emplace().nonce = nonce;
+      response = co_await ctx.client.create(toJson(created));
+    } else if (nonceOf(*target) < nonce) {
       // Guarded by resourceVersion: if someone raced us, retry from fresh state.
-      response = co_await ctx.client.patch(
-          *target, {{"metadata", {{"resourceVersion", resourceVersionOf(*target)}}},
-                    {"spec", {{"nonce", nonce}}}});
+      const std::string version = target->metadata.resourceVersion.value_or("");
+      json patch = {{"metadata", {{"resourceVersion", version}}}, {"spec", {{"nonce", nonce}}}};
+      response = co_await ctx.client.patch(TestResource::kKind, output_, req.name, patch);
     } else {
       co_return Result::done();  // already as high
     }

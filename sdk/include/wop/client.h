@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "wop/call.h"
+#include "wop/json_codec.h"
 #include "wop/kind.h"
 #include "wop/read_result.h"
 
@@ -47,6 +48,19 @@ class Client {
   ReadResult<std::vector<json>> listByIndex(Kind kind, std::string_view ns, std::string_view index,
                                             std::string_view value,
                                             std::string_view labelSelector = "") const;
+
+  // ---- typed cache reads (docs/sdk.md, "Typed objects"): T is a kind with kKind (the
+  // generated wop/types/*, or a CustomResource of yours). An object that does not decode as T
+  // (a field of the wrong type) is failed() with WOP_ERR_INVALID_ARGUMENT and its path; in a
+  // list, one such object fails the whole list.
+  template <HasKind T>
+  ReadResult<T> get(std::string_view ns, std::string_view name) const {
+    return decodedRead<T>(get(T::kKind, ns, name), T::kKind, ns, name);
+  }
+  template <HasKind T>
+  ReadResult<std::vector<T>> list(std::string_view ns, std::string_view labelSelector = "") const {
+    return decodedRead<std::vector<T>>(list(T::kKind, ns, labelSelector), T::kKind, ns, "");
+  }
 
   // ---- API calls (awaitable)
   Call getLive(Kind kind, std::string_view ns, std::string_view name);
@@ -88,6 +102,23 @@ class Client {
  private:
   // The parsed answer, or the failure (WOP_ERR_NOT_FOUND included) with its description.
   ReadResult<json> cacheRead(const json& request) const;
+  // The read decoded as T (an object, or a list of them as a JSON array).
+  template <typename T, typename Raw>
+  static ReadResult<T> decodedRead(ReadResult<Raw> read, Kind kind, std::string_view ns,
+                                   std::string_view name) {
+    if (read.notFound()) return ReadResult<T>::absent();
+    if (read.failed()) return ReadResult<T>::failure(read.status(), read.error());
+    T value{};
+    DecodeError error;
+    if (!decodeJson(json(std::move(*read)), value, error)) {
+      return ReadResult<T>::failure(WOP_ERR_INVALID_ARGUMENT,
+                                    "cache read of " + std::string(kind.kind) + " " +
+                                        std::string(ns) +
+                                        (name.empty() ? " (list)" : "/" + std::string(name)) +
+                                        ": not a valid object: " + error.message());
+    }
+    return ReadResult<T>::of(std::move(value));
+  }
   detail::Runtime& runtime_;
 };
 

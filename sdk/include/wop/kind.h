@@ -2,6 +2,7 @@
 // declare the kinds they use as constexpr constants without static constructors.
 #pragma once
 
+#include <concepts>
 #include <string_view>
 
 namespace wop::sdk {
@@ -9,6 +10,13 @@ namespace wop::sdk {
 struct Kind {
   std::string_view apiVersion;
   std::string_view kind;
+};
+
+// A typed object of one kind: `static constexpr Kind kKind` (the generated types in
+// wop/types/, or a CustomResource of yours). Client::get<T> and toJson use it.
+template <typename T>
+concept HasKind = requires {
+  { T::kKind } -> std::convertible_to<Kind>;
 };
 
 namespace kinds {

@@ -1,4 +1,5 @@
-// The wasm-operator guest SDK: include this one header. docs/sdk.md is the guide.
+// The wasm-operator guest SDK: include this one header. docs/sdk.md is the guide. The typed
+// Kubernetes objects are separate, include what you use: <wop/types/core_v1.h>, ...
 #pragma once
 
 #include "wop/call.h"
@@ -8,9 +9,13 @@
 #include "wop/config.h"
 #include "wop/controller.h"
 #include "wop/create_or_update.h"
+#include "wop/custom_resource.h"
 #include "wop/event_recorder.h"
 #include "wop/field_index.h"
 #include "wop/http.h"
+#include "wop/int_or_string.h"
+#include "wop/json_codec.h"
+#include "wop/json_fields.h"
 #include "wop/kind.h"
 #include "wop/log.h"
 #include "wop/object.h"

@@ -6,18 +6,7 @@
 
 using namespace wop::sdk;
 
-// The TestResource CRD (bench/ring), typed: fields of the spec it does not name are kept.
-struct TestSpec {
-  int64_t nonce = 0;
-  json unknownFields;
-};
-WOP_JSON_FIELDS(TestSpec, nonce)
-
-struct TestResource : CustomResource<TestSpec> {
-  static constexpr Kind kKind{"bench.wasm-operator.dev/v1", "TestResource"};
-};
-
-int64_t nonceOf(const TestResource& resource) { return resource.spec ? resource.spec->nonce : 0; }
+constexpr Kind kTestResource{"bench.wasm-operator.dev/v1", "TestResource"};
 
 class Ring : public Operator {
  public:
@@ -25,29 +14,32 @@ class Ring : public Operator {
     input_ = config.string("inputNamespace", "ring-0");
     output_ = config.string("outputNamespace", "ring-1");
     return {Controller("ring")
-                .For(TestResource::kKind, input_)
+                .For(kTestResource, input_)
                 // Only so the output namespace is cached for reads: never wakes us.
-                .Watches(TestResource::kKind, output_, "", MapTo::None)};
+                .Watches(kTestResource, output_, "", MapTo::None)};
   }
 
   Task<Result> reconcile(Context& ctx, const Request& req) override {
-    WOP_CO_TRY(auto source, ctx.client.get<TestResource>(req.ns, req.name));
+    auto source = ctx.client.get(kTestResource, req.ns, req.name);
+    if (source.failed()) co_return Result::error(source.error());
     if (source.notFound()) co_return Result::done();  // deleted: nonces only go forward
-    const int64_t nonce = nonceOf(*source);
+    int64_t nonce = getInt(*source, {"spec", "nonce"}).value_or(0);
 
-    WOP_CO_TRY(auto target, ctx.client.get<TestResource>(output_, req.name));
+    auto target = ctx.client.get(kTestResource, output_, req.name);
+    if (target.failed()) co_return Result::error(target.error());
     Response response;
     if (target.notFound()) {
-      TestResource created;
-      created.metadata.namespace_ = output_;
-      created.metadata.name = req.name;
-      created.spec.emplace().nonce = nonce;
-      response = co_await ctx.client.create(toJson(created));
-    } else if (nonceOf(*target) < nonce) {
+      response = co_await ctx.client.create({
+          {"apiVersion", kTestResource.apiVersion},
+          {"kind", kTestResource.kind},
+          {"metadata", {{"namespace", output_}, {"name", req.name}}},
+          {"spec", {{"nonce", nonce}}},
+      });
+    } else if (getInt(*target, {"spec", "nonce"}).value_or(0) < nonce) {
       // Guarded by resourceVersion: if someone raced us, retry from fresh state.
-      const std::string version = target->metadata.resourceVersion.value_or("");
-      json patch = {{"metadata", {{"resourceVersion", version}}}, {"spec", {{"nonce", nonce}}}};
-      response = co_await ctx.client.patch(TestResource::kKind, output_, req.name, patch);
+      response = co_await ctx.client.patch(
+          *target, {{"metadata", {{"resourceVersion", resourceVersionOf(*target)}}},
+                    {"spec", {{"nonce", nonce}}}});
     } else {
       co_return Result::done();  // already as high
     }

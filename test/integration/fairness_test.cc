@@ -15,20 +15,13 @@
 #include "runtime/operator_host.h"
 #include "support/host_test_support.h"
 #include "support/kube_test_env.h"
+#include "support/ring_driver.h"
 
 namespace wop::testing {
 namespace {
 
 using runtime::OperatorSpec;
 using Clock = std::chrono::steady_clock;
-
-const kube::ResourceInfo kTestResources{
-    {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
-}
 
 class FairnessTest : public ::testing::Test {
  protected:
@@ -49,67 +42,12 @@ class FairnessTest : public ::testing::Test {
                              .restartBackoffBase = std::chrono::milliseconds(200),
                              .restartBackoffMax = std::chrono::seconds(2)},
         logs_.sink());
-    // Nonces only grow (the ring never lowers one), also across runs on one control plane.
-    nonce_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+    ring_ = std::make_unique<RingDriver>(*admin_, *host_);
   }
   void TearDown() override {
     host_.reset();
     for (const auto& [ns, name] : pokes_) removeIfPresent(*admin_, kConfigMaps, ns, name);
     std::filesystem::remove_all(artifacts_);
-  }
-
-  void startRing(const std::string& prefix, int n) {
-    for (int i = 0; i < n; ++i) ensureNamespace(*admin_, prefix + "-" + std::to_string(i));
-    for (int i = 0; i < n; ++i) {
-      nlohmann::json config = {{"inputNamespace", prefix + "-" + std::to_string(i)},
-                               {"outputNamespace", prefix + "-" + std::to_string((i + 1) % n)}};
-      auto added = host_->add({.name = prefix + "-op-" + std::to_string(i),
-                               .modulePath = std::string(WOP_WASM_DIR) + "/ring.wasm",
-                               .serviceAccountNamespace = "wasm-operators-ring",
-                               .serviceAccountName = "ring-" + std::to_string(i),
-                               .configJson = config.dump()});
-      ASSERT_TRUE(added.isOk()) << added.toString();
-    }
-    ringPrefix_ = prefix;
-    ringSize_ = n;
-  }
-
-  int64_t nonceIn(const std::string& ns) {
-    auto object = admin_->get(kTestResources, ns, "token");
-    if (!object) return -1;
-    return parseJson(*object)["spec"].value("nonce", int64_t{-1});
-  }
-
-  // Seconds from raising the nonce in ring-0 until ring-(n-1) has it.
-  double roundTrip() {
-    const int64_t nonce = ++nonce_;
-    const std::string first = ringPrefix_ + "-0";
-    const std::string last = ringPrefix_ + "-" + std::to_string(ringSize_ - 1);
-    const auto start = Clock::now();
-    auto patched = admin_->patch(kTestResources, first, "token", kube::PatchType::kJsonMerge,
-                                 nlohmann::json({{"spec", {{"nonce", nonce}}}}).dump());
-    if (!patched && patched.error().reason == kube::ApiReason::kNotFound) {
-      nlohmann::json object = {{"apiVersion", "bench.wasm-operator.dev/v1"},
-                               {"kind", "TestResource"},
-                               {"metadata", {{"name", "token"}, {"namespace", first}}},
-                               {"spec", {{"nonce", nonce}}}};
-      EXPECT_TRUE(admin_->create(kTestResources, first, object.dump()));
-    }
-    while (nonceIn(last) < nonce) {
-      if (Clock::now() - start > std::chrono::seconds(30)) return 30;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return std::chrono::duration<double>(Clock::now() - start).count();
-  }
-
-  // At least n round trips, and for at least `span` (so a hog has time to show).
-  std::vector<double> roundTrips(int n, std::chrono::seconds span = std::chrono::seconds(0)) {
-    std::vector<double> out;
-    const auto end = Clock::now() + span;
-    while (static_cast<int>(out.size()) < n || Clock::now() < end) out.push_back(roundTrip());
-    return out;
   }
 
   std::string addHostile(const std::string& guest, const std::string& name) {
@@ -149,16 +87,14 @@ class FairnessTest : public ::testing::Test {
   std::filesystem::path artifacts_;
   LogCapture logs_;
   std::unique_ptr<runtime::OperatorHost> host_;
-  std::string ringPrefix_;
-  int ringSize_ = 0;
-  int64_t nonce_ = 0;
+  std::unique_ptr<RingDriver> ring_;  // uses admin_ and host_
   std::vector<std::pair<std::string, std::string>> pokes_;
 };
 
 TEST_F(FairnessTest, TwoOperatorsBusyForASecondPerReconcileDoNotSlowTheRing) {
-  startRing("rt-fair-cpu", 3);
-  roundTrip();  // the first creates the objects and warms the caches
-  const auto quiet = roundTrips(5);
+  ring_->start("rt-fair-cpu", 3);
+  ring_->roundTrip();  // the first creates the objects and warms the caches
+  const auto quiet = ring_->roundTrips(5);
 
   const auto busy1 = addHostile("busy", "busy-1");
   const auto busy2 = addHostile("busy", "busy-2");
@@ -167,7 +103,7 @@ TEST_F(FairnessTest, TwoOperatorsBusyForASecondPerReconcileDoNotSlowTheRing) {
     return statsOf(*host_, busy1).reconciles >= 1 && statsOf(*host_, busy2).reconciles >= 1;
   }));
   const auto before = statsOf(*host_, busy1).reconciles + statsOf(*host_, busy2).reconciles;
-  const auto noisy = roundTrips(8, std::chrono::seconds(4));
+  const auto noisy = ring_->roundTrips(8, std::chrono::seconds(4));
   const auto after = statsOf(*host_, busy1).reconciles + statsOf(*host_, busy2).reconciles;
   report("two busy operators", quiet, noisy);
 
@@ -179,15 +115,15 @@ TEST_F(FairnessTest, TwoOperatorsBusyForASecondPerReconcileDoNotSlowTheRing) {
 }
 
 TEST_F(FairnessTest, AnOperatorWith64CallsInFlightDoesNotSlowTheRing) {
-  startRing("rt-fair-api", 3);
-  roundTrip();
-  const auto quiet = roundTrips(5);
+  ring_->start("rt-fair-api", 3);
+  ring_->roundTrip();
+  const auto quiet = ring_->roundTrips(5);
 
   const auto flood = addHostile("api_flood", "api-flood");
   poke("rt-fair-api");  // also the object its GETs read
   ASSERT_TRUE(eventually([&] { return statsOf(*host_, flood).apiCalls >= 200; }));
   const auto before = statsOf(*host_, flood).apiCalls;
-  const auto noisy = roundTrips(8, std::chrono::seconds(4));
+  const auto noisy = ring_->roundTrips(8, std::chrono::seconds(4));
   const auto calls = statsOf(*host_, flood).apiCalls - before;
   report("64 API calls in flight", quiet, noisy);
 

@@ -16,20 +16,14 @@
 #include "support/host_test_support.h"
 #include "support/kube_test_env.h"
 #include "support/outbound_server.h"
+#include "support/ring_driver.h"
 
 namespace wop::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const kube::ResourceInfo kTestResources{
-    {"bench.wasm-operator.dev", "v1", "testresources"}, "TestResource", true};
 constexpr const char* kResult = "fetcher.wasm-operator.dev/result";
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
-}
 
 class OutboundHttpTest : public ::testing::Test {
  protected:
@@ -54,9 +48,7 @@ class OutboundHttpTest : public ::testing::Test {
             .artifactDirectory = artifacts_.string(),
             .outbound = std::shared_ptr<outbound::OutboundClient>(std::move(*outbound))},
         logs_.sink());
-    nonce_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+    ring_ = std::make_unique<RingDriver>(*admin_, *host_);
   }
   void TearDown() override {
     host_.reset();
@@ -103,57 +95,6 @@ class OutboundHttpTest : public ::testing::Test {
     return result;
   }
 
-  void startRing(const std::string& prefix, int n) {
-    for (int i = 0; i < n; ++i) ensureNamespace(*admin_, prefix + "-" + std::to_string(i));
-    for (int i = 0; i < n; ++i) {
-      nlohmann::json config = {{"inputNamespace", prefix + "-" + std::to_string(i)},
-                               {"outputNamespace", prefix + "-" + std::to_string((i + 1) % n)}};
-      auto added = host_->add({.name = prefix + "-op-" + std::to_string(i),
-                               .modulePath = std::string(WOP_WASM_DIR) + "/ring.wasm",
-                               .serviceAccountNamespace = "wasm-operators-ring",
-                               .serviceAccountName = "ring-" + std::to_string(i),
-                               .configJson = config.dump()});
-      ASSERT_TRUE(added.isOk()) << added.toString();
-    }
-    ringPrefix_ = prefix;
-    ringSize_ = n;
-  }
-
-  int64_t nonceIn(const std::string& ns) {
-    auto object = admin_->get(kTestResources, ns, "token");
-    if (!object) return -1;
-    return parseJson(*object)["spec"].value("nonce", int64_t{-1});
-  }
-
-  // Seconds from raising the nonce in ring-0 until the ring's last namespace has it.
-  double roundTrip() {
-    const int64_t nonce = ++nonce_;
-    const std::string first = ringPrefix_ + "-0";
-    const std::string last = ringPrefix_ + "-" + std::to_string(ringSize_ - 1);
-    const auto start = Clock::now();
-    auto patched = admin_->patch(kTestResources, first, "token", kube::PatchType::kJsonMerge,
-                                 nlohmann::json({{"spec", {{"nonce", nonce}}}}).dump());
-    if (!patched && patched.error().reason == kube::ApiReason::kNotFound) {
-      nlohmann::json object = {{"apiVersion", "bench.wasm-operator.dev/v1"},
-                               {"kind", "TestResource"},
-                               {"metadata", {{"name", "token"}, {"namespace", first}}},
-                               {"spec", {{"nonce", nonce}}}};
-      EXPECT_TRUE(admin_->create(kTestResources, first, object.dump()));
-    }
-    while (nonceIn(last) < nonce) {
-      if (Clock::now() - start > std::chrono::seconds(30)) return 30;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return std::chrono::duration<double>(Clock::now() - start).count();
-  }
-
-  std::vector<double> roundTrips(int n, std::chrono::seconds span = std::chrono::seconds(0)) {
-    std::vector<double> out;
-    const auto end = Clock::now() + span;
-    while (static_cast<int>(out.size()) < n || Clock::now() < end) out.push_back(roundTrip());
-    return out;
-  }
-
   OutboundServer server_;
   std::unique_ptr<kube::Client> admin_;
   std::unique_ptr<kube::Client> hostClient_;
@@ -161,9 +102,7 @@ class OutboundHttpTest : public ::testing::Test {
   LogCapture logs_;
   std::unique_ptr<runtime::OperatorHost> host_;
   std::vector<std::pair<std::string, std::string>> made_;
-  std::string ringPrefix_;
-  int ringSize_ = 0;
-  int64_t nonce_ = 0;
+  std::unique_ptr<RingDriver> ring_;  // uses admin_ and host_
 };
 
 TEST_F(OutboundHttpTest, AnAllowedServerAnswersAndARedirectIsNotFollowed) {
@@ -200,9 +139,9 @@ TEST_F(OutboundHttpTest, HostsNotAllowedTheApiServerAndMetadataAreRefusedWithACl
 }
 
 TEST_F(OutboundHttpTest, AStallingServerSlowsOnlyTheOperatorThatCallsIt) {
-  startRing("rt-out-ring", 3);
-  roundTrip();  // the first creates the objects and warms the caches
-  const auto quiet = roundTrips(5);
+  ring_->start("rt-out-ring", 3);
+  ring_->roundTrip();  // the first creates the objects and warms the caches
+  const auto quiet = ring_->roundTrips(5);
 
   // 15 calls to a server that never answers (the most a reconcile-per-key fetcher keeps in
   // flight here) and one to a slow one, all waiting at once.
@@ -213,7 +152,7 @@ TEST_F(OutboundHttpTest, AStallingServerSlowsOnlyTheOperatorThatCallsIt) {
   }
   fetch("rt-out-stall", "slow", server_.base() + "/slow?ms=2000", "6000");
   ASSERT_TRUE(eventually([&] { return statsOf(*host_, "fetch-stall").httpCalls >= 16; }));
-  const auto noisy = roundTrips(8, std::chrono::seconds(4));
+  const auto noisy = ring_->roundTrips(8, std::chrono::seconds(4));
   std::printf(
       "[outbound] ring round trip (2 hops) median %.3f s max %.3f s undisturbed; median %.3f s "
       "max %.3f s beside 15 stalled and 1 slow outbound calls\n",

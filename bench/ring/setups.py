@@ -14,6 +14,7 @@ setup spawns, the artifact-cache warm-up host included, starts inside it, and
 evict_page_cache() drops the page cache of the setup's own files just before launch so the
 cgroup is charged for what the setup itself reads.
 """
+import functools
 import json
 import os
 import shutil
@@ -98,7 +99,9 @@ def distinct_module(src, dest, index):
         f.write(module + b"\x00" + leb128(len(payload)) + payload)
 
 
+@functools.lru_cache(maxsize=None)
 def host_usage(host):
+    """The host's `run --help`, asked once per binary (setups and settings read it often)."""
     out = subprocess.run([host, "run", "--help"], capture_output=True, text=True)
     return out.stdout + out.stderr
 

@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-restore bench-ring bench-ops bench-api bench-pods chaos clean
+.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-ops bench-api bench-pods chaos clean
 
 all: build
 
@@ -65,7 +65,7 @@ test-sanitize: setup
 
 # Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots). They run on
 # Debian's python3, which has the python3-matplotlib that setup installs.
-bench: bench-kube bench-runtime bench-swap bench-restore bench-ring
+bench: bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet
 
 bench-kube: build
 	@/usr/bin/python3 bench/kube/run.py --build $(BUILD)
@@ -80,6 +80,13 @@ bench-swap: build
 # hot and dropped) beside the bare floor of each operation: docs/benchmarks/restore.md. Root.
 bench-restore: build
 	@/usr/bin/python3 bench/swap/restore.py --build $(BUILD)
+
+# A workload where swapping should pay (issue 16): N operators holding 1-8 MiB indexes each,
+# replaying the recorded traces, with swap off, on, and on with prediction (host defaults):
+# bench/results/fleet.json and docs/benchmarks/fleet.md. About 20 minutes; FLEET_FLAGS to change.
+FLEET_FLAGS ?=
+bench-fleet: build
+	@/usr/bin/python3 bench/fleet/run.py --build $(BUILD) $(FLEET_FLAGS)
 
 # Leader takeover after kill -9 and SIGTERM (10 each, host defaults), follower memory, and
 # the cost of a /metrics scrape with 1000 operators (issue 14): bench/results/ops.json and

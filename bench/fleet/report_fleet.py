@@ -1,0 +1,198 @@
+"""docs/benchmarks/fleet.md and its memory-over-time plot from the fleet benchmark's results
+(bench/results/fleet.json, written by bench/fleet/run.py). Every figure in the page comes from
+the results; run it alone to rewrite the page:  python3 bench/fleet/report_fleet.py [RESULTS] [OUT_DIR]
+"""
+import json
+import os
+import statistics
+import sys
+
+CONFIG_ORDER = ("swap-off", "swap-idle", "swap-predict", "swap-settle")
+LABELS = {"swap-off": "swap off", "swap-idle": "swap on, no prediction",
+          "swap-predict": "swap on with prediction (host defaults)",
+          "swap-settle": "swap on, prediction, early swap-out (settle)"}
+# The goal of issue 16, item 3: with swap and prediction, host memory at most this share of
+# swap-off's, at most this multiple of its p50 wake-up latency.
+GOAL_MEMORY_RATIO = 0.25
+GOAL_LATENCY_RATIO = 1.1
+MIB = 2**20
+
+
+def by_config(runs):
+    grouped = {}
+    for r in runs:
+        grouped.setdefault(r["config"], []).append(r)
+    return {c: grouped[c] for c in CONFIG_ORDER if c in grouped}
+
+
+def median(runs, key):
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def spread(runs, key, scale=1.0, digits=1):
+    """"median (min-max)" of key over runs, scaled; "-" when missing."""
+    values = [r[key] / scale for r in runs if r.get(key) is not None]
+    if not values:
+        return "-"
+    med = f"{statistics.median(values):,.{digits}f}"
+    if len(values) == 1:
+        return med
+    return f"{med} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
+
+
+def plot(result, grouped, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    colours = {"swap-off": "#C44E52", "swap-idle": "#DD8452", "swap-predict": "#4C72B0", "swap-settle": "#55A868"}
+    fig, (mem, res) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    n = result["settings"]["n"]
+    for config, runs in grouped.items():
+        for k, r in enumerate(sorted(runs, key=lambda r: r["repeat"])):
+            t0 = r["window_s"][0] - result["settings"]["warmup_s"]  # the replay's start
+            ts = [s["t"] - t0 for s in r["timeline"]]
+            label = LABELS[config] if k == 0 else None
+            alpha = 1.0 if k == 0 else 0.35
+            mem.plot(ts, [s["pss"] / MIB for s in r["timeline"]], color=colours[config], alpha=alpha, label=label)
+            res.plot(ts, [(s["resident"] if s["resident"] is not None else float("nan")) for s in r["timeline"]],
+                     color=colours[config], alpha=alpha, label=label)
+    any_run = next(iter(grouped.values()))[0]
+    w0 = result["settings"]["warmup_s"]
+    for ax in (mem, res):
+        ax.axvspan(w0, w0 + any_run["window_s"][1] - any_run["window_s"][0], color="#eeeeee", zorder=0)
+        ax.axvline(0, color="#999999", lw=0.8, ls=":")
+    mem.set_ylabel("host PSS (MiB)")
+    mem.set_title(f"fleet: N = {n} operators, traces at speed-up {result['settings']['speedup']:g} "
+                  f"(shaded: measured window; 0: replay starts)", fontsize=9)
+    mem.legend(fontsize=8)
+    res.set_ylabel(f"resident operators (of {n})")
+    res.set_xlabel("seconds from the start of the replay (before 0: host start and first reconciles)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def ratios(grouped, config):
+    """(PSS, anonymous PSS, cgroup usage, p50 wake-up latency) of config as shares of swap-off's
+    (medians over runs); None for a figure either side lacks."""
+    off, runs = grouped.get("swap-off"), grouped.get(config)
+    if not off or not runs:
+        return None
+
+    def share(key):
+        a, b = median(runs, key), median(off, key)
+        return a / b if a is not None and b else None
+    return {k: share(key) for k, key in (("pss", "pss_bytes_median"), ("anon", "pss_anon_bytes_median"),
+                                          ("cgroup", "cgroup_usage_bytes_median"), ("p50", "wake_latency_ms_p50"))}
+
+
+def verdict(r):
+    met = r["pss"] <= GOAL_MEMORY_RATIO and r["p50"] <= GOAL_LATENCY_RATIO
+    text = (f"PSS {r['pss']:.1%} of swap-off's (goal: at most {GOAL_MEMORY_RATIO:.0%}"
+            + ("" if r["pss"] <= GOAL_MEMORY_RATIO else f"; over by {r['pss'] - GOAL_MEMORY_RATIO:.1%} of swap-off's PSS")
+            + f") at {r['p50']:.2f}x its p50 wake-up latency (goal: at most {GOAL_LATENCY_RATIO:g}x"
+            + ("" if r["p50"] <= GOAL_LATENCY_RATIO else f"; over by {r['p50'] - GOAL_LATENCY_RATIO:.2f}x") + ")"
+            + f"; anonymous PSS {r['anon']:.1%}" + (f", cgroup usage {r['cgroup']:.1%}" if r["cgroup"] else ""))
+    return met, text
+
+
+def goal_sentence(grouped):
+    pred = ratios(grouped, "swap-predict")
+    if not pred or pred["pss"] is None or pred["p50"] is None:
+        return "The goal cannot be judged: swap-off and swap-predict were not both measured."
+    met, text = verdict(pred)
+    parts = [f"**Goal {'met' if met else 'missed'}** at the host's defaults (swap on, prediction on): {text}."]
+    idle = ratios(grouped, "swap-idle")
+    if idle:
+        parts.append(f"Without prediction: {verdict(idle)[1]}.")
+    settle = ratios(grouped, "swap-settle")
+    if settle:
+        met_settle, text = verdict(settle)
+        parts.append(f"With the early swap-out (`--swap-settle-ms`), the goal is {'met' if met_settle else 'missed'}: "
+                     f"{text}.")
+    return " ".join(parts)
+
+
+def table(grouped, n):
+    rows = ["| config | PSS MiB | anon PSS MiB | cgroup MiB | resident fraction | resident operators | "
+            "wake-up ms p50 | p99 | host CPU s (share of a core) | swap-outs | restores (prefetches) | "
+            "changes found resident | lost | runs |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for config, runs in grouped.items():
+        cpu = f"{spread(runs, 'cpu_seconds', digits=2)} ({median(runs, 'cpu_utilisation'):.1%})"
+        rows.append(
+            f"| {LABELS[config]} | {spread(runs, 'pss_bytes_median', MIB)} | {spread(runs, 'pss_anon_bytes_median', MIB)} "
+            f"| {spread(runs, 'cgroup_usage_bytes_median', MIB)} | {spread(runs, 'resident_fraction', digits=3)} "
+            f"| {spread(runs, 'resident_operators_median', digits=0)} of {n} "
+            f"| {spread(runs, 'wake_latency_ms_p50', digits=2)} | {spread(runs, 'wake_latency_ms_p99', digits=2)} "
+            f"| {cpu} | {spread(runs, 'swap_outs', digits=0)} | {spread(runs, 'restores', digits=0)} "
+            f"({spread(runs, 'prefetches', digits=0)}) | {spread(runs, 'found_resident_fraction', digits=3)} "
+            f"| {sum(r['lost_changes'] for r in runs)} | {len(runs)} |")
+    return "\n".join(rows)
+
+
+def fleet_summary(result):
+    fleet = result["fleet"]
+    sizes = [op["index_kib"] / 1024 for op in fleet]
+    counts = {}
+    for op in fleet:
+        counts[op["trace"]] = counts.get(op["trace"], 0) + 1
+    events = sum(len(op["events_s"]) for op in fleet)
+    s = result["settings"]
+    horizon = s["warmup_s"] + s["duration_s"]
+    return (f"{len(fleet)} operators; index sizes drawn {s['size_distribution']} with seed {s['seed']}: "
+            f"{sum(sizes):,.1f} MiB in all, median {statistics.median(sizes):.2f} MiB, "
+            f"{min(sizes):.2f}-{max(sizes):.2f} MiB. Traces drawn with weights "
+            + ", ".join(f"{k} {v:g}" for k, v in s["traces"].items()) + ": "
+            + ", ".join(f"{counts.get(k, 0)} on {k}" for k in s["traces"])
+            + f"; {events} events in the {horizon:g} s of replay.")
+
+
+def write(result, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    s = result["settings"]
+    grouped = by_config(result["runs"])
+    png = os.path.join(out_dir, "fleet-memory.png")
+    lines = ["# Fleet: a workload where swapping should pay", "",
+             f"Generated by `{s['command']}` (bench/fleet/run.py; results in bench/results/fleet.json) "
+             f"at commit {s['commit']} on {s['machine']}. Every figure below comes from that file.", ""]
+    if not grouped:
+        lines += ["No run finished: " + "; ".join(result.get("failed", [])), ""]
+    else:
+        lines += [f"**Conditions:** {fleet_summary(result)} Trace gaps divided by {s['speedup']:g}; each operator "
+                  f"starts at a random phase of its trace. One host, {s['host_workers']} workers; swap configs: "
+                  + "; ".join(f"{LABELS[c]}: `{v}`" for c, v in s["configs"].items())
+                  + f" (the host's default idle period is {s['host_idle_ms_default']}, prediction "
+                  f"{s['host_predict_default']}). Measured over {s['duration_s']:g} s after {s['warmup_s']:g} s of "
+                  f"replay; {s['repeats']} run(s) per config in a shuffled order, {s['control_plane']}. "
+                  "Figures are medians over runs (min-max in brackets) of each run's median over its window.", "",
+                  goal_sentence(grouped), "",
+                  table(grouped, s["n"]), "",
+                  f"![memory over time]({os.path.basename(png)})", "",
+                  "Wake-up latency: from just before the driver's PATCH of an operator's ConfigMap label to the "
+                  "driver's watch seeing the guest's annotation for it (two API server writes and watch deliveries "
+                  "included, so it is the latency a user sees, not the host's alone). Resident fraction: the "
+                  "operators' resident seconds over the window (host status file) divided by N times the window. "
+                  "Memory: the host process's total PSS, anonymous PSS (its own pages, without mapped files), and "
+                  "the usage of a memory cgroup made for the run (anonymous memory and page cache charged to it), "
+                  "as the ring benchmark measures them (bench/ring/probe.py).", ""]
+        loads = [r["load_before"][0] for r in result["runs"]]
+        lines += [f"Load (1 min) before the runs: {min(loads):.2f}-{max(loads):.2f}.", ""]
+        plot(result, grouped, png)
+    if result.get("failed"):
+        lines += ["Failed runs:", ""] + [f"- {f}" for f in result["failed"]] + [""]
+    lines += ["## Settings", "", "```json", json.dumps(s, indent=1), "```", ""]
+    path = os.path.join(out_dir, "fleet.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    return path
+
+
+if __name__ == "__main__":
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    results = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "bench", "results", "fleet.json")
+    with open(results) as f:
+        data = json.load(f)
+    print(write(data, sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "docs", "benchmarks")))

@@ -86,9 +86,10 @@ common::Status Operator::start() {
       static std::atomic<uint64_t> incarnations{0};
       const std::string folder =
           env_.settings.snapshotDirectory + "/" + spec_.name + "." + std::to_string(++incarnations);
-      swapper_ = std::make_unique<Swapper>(
-          env_.clock, folder, guests_->identity(),
-          spec_.swapIdleAfter.value_or(env_.settings.swapIdleAfter), env_.settings.swapPredict);
+      swapper_ =
+          std::make_unique<Swapper>(env_.clock, folder, guests_->identity(),
+                                    spec_.swapIdleAfter.value_or(env_.settings.swapIdleAfter),
+                                    env_.settings.swapPredict, env_.settings.swapSettleAfter);
       std::lock_guard lock(mutex_);
       stats_.swappable = true;
     }

@@ -84,7 +84,8 @@ struct OperatorSettings {
   bool swapEnabled = false;
   std::chrono::milliseconds swapIdleAfter{2000};
   bool swapPredict = true;
-  std::string snapshotDirectory;  // empty: swapping is off for every operator
+  std::chrono::milliseconds swapSettleAfter{0};  // SwapOptions::settleAfter
+  std::string snapshotDirectory;                 // empty: swapping is off for every operator
   // A swapped-out operator still out after this is reported (LifecycleChange::kSwappedOut).
   // Operators swap out after 2 s idle by default, so a swap-out is routine; one that lasts
   // 10 minutes means nothing it watches changed for that long. Longer than client-go's

@@ -306,6 +306,7 @@ OperatorEnvironment OperatorHost::environment(const std::string& operatorName) {
   settings.swapEnabled = options_.swap.enabled;
   settings.swapIdleAfter = options_.swap.idleAfter;
   settings.swapPredict = options_.swap.predict;
+  settings.swapSettleAfter = options_.swap.settleAfter;
   settings.snapshotDirectory = snapshotDirectory_;
   return OperatorEnvironment{shardGate(shardOf(operatorName)),
                              common::SystemClock::instance(),

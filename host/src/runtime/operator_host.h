@@ -53,6 +53,10 @@ struct SwapOptions {
   std::chrono::milliseconds idleAfter{2000};
   // Learn each operator's wake-ups, restore ahead of predicted ones, keep frequent ones resident.
   bool predict = true;
+  // With prediction: swap out after this much idle time (instead of idleAfter) when the next
+  // predicted wake is confidently far; the prefetch restores it (WakePredictorOptions::
+  // settleAfter). Zero: off.
+  std::chrono::milliseconds settleAfter{0};
 };
 
 struct HostOptions {

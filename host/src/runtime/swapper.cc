@@ -6,21 +6,24 @@ namespace {
 // After a failed swap-out (a full disk), how long before the next try.
 constexpr auto kSwapRetryAfter = std::chrono::seconds(30);
 
-WakePredictorOptions predictorOptions(std::chrono::milliseconds idleAfter) {
+WakePredictorOptions predictorOptions(std::chrono::milliseconds idleAfter,
+                                      std::chrono::milliseconds settleAfter) {
   WakePredictorOptions options;
   options.idleAfter = idleAfter;
+  options.settleAfter = settleAfter;
   return options;
 }
 
 }  // namespace
 
 Swapper::Swapper(const common::Clock& clock, std::string folder, std::string identity,
-                 std::chrono::milliseconds idleAfter, bool predict)
+                 std::chrono::milliseconds idleAfter, bool predict,
+                 std::chrono::milliseconds settleAfter)
     : clock_(clock),
       snapshot_(std::move(folder), std::move(identity)),
       idleAfter_(idleAfter),
       predict_(predict),
-      predictor_(predictorOptions(idleAfter)) {}
+      predictor_(predictorOptions(idleAfter, settleAfter)) {}
 
 Swapper::~Swapper() { snapshot_.discard(); }
 

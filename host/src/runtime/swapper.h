@@ -39,8 +39,10 @@ struct SwapStats {
 class Swapper {
  public:
   // folder: this operator's own snapshot folder; identity: the module's (GuestFactory).
+  // settleAfter: with predict, the early swap-out (WakePredictorOptions::settleAfter); 0: off.
   Swapper(const common::Clock& clock, std::string folder, std::string identity,
-          std::chrono::milliseconds idleAfter, bool predict);
+          std::chrono::milliseconds idleAfter, bool predict,
+          std::chrono::milliseconds settleAfter = std::chrono::milliseconds(0));
   ~Swapper();  // removes the snapshot files
 
   // A change queued a key at now: how it found the guest.

@@ -135,11 +135,28 @@ bool WakePredictor::predictedWakeNear(TimePoint now) const {
   return now >= *prefetch - breakEven && now < windowEnd();
 }
 
+std::optional<WakePredictor::TimePoint> WakePredictor::earlySwapOutAt(TimePoint idleSince,
+                                                                      TimePoint now) const {
+  // The earliest time, not before now, from which an early swap-out is allowed: settled, and
+  // out from then until the prefetch for at least break-even. Nothing if that never holds
+  // before the prefetch (then the idleAfter rules apply).
+  if (options_.settleAfter <= std::chrono::milliseconds(0)) return std::nullopt;
+  const auto prefetch = prefetchAt();
+  if (!prefetch) return std::nullopt;
+  const TimePoint at = std::max(now, idleSince + options_.settleAfter);
+  const auto breakEven = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      options_.restoreCost * options_.breakEvenRatio);
+  if (at < lastWake_ || *prefetch - at < breakEven) return std::nullopt;
+  return at;
+}
+
 bool WakePredictor::shouldSwapOut(TimePoint idleSince, TimePoint now) const {
+  if (const auto early = earlySwapOutAt(idleSince, now); early && *early <= now) return true;
   return now - idleSince >= options_.idleAfter && !keepsResident(now) && !predictedWakeNear(now);
 }
 
 WakePredictor::TimePoint WakePredictor::swapOutCheckAt(TimePoint idleSince, TimePoint now) const {
+  if (const auto early = earlySwapOutAt(idleSince, now)) return *early;
   TimePoint at = std::max(now, idleSince + options_.idleAfter);
   // Each step jumps to the end of one "no" (keep resident until overdue, or the prediction
   // window), after which that reason no longer holds; two steps cover both.

@@ -38,6 +38,12 @@ struct WakePredictorOptions {
   // then stays out at least breakEvenRatio times this long; a shorter stay is kept resident.
   std::chrono::microseconds restoreCost{2000};
   double breakEvenRatio = 100;
+  // Early swap-out: when the model is confident and its next predicted wake (less the prefetch
+  // window) is more than break-even away, swap out after this much idle time instead of
+  // idleAfter; the prefetch brings the operator back. Zero: off (only idleAfter). Idle time
+  // spent waiting for a confidently distant wake is memory held for nothing; settleAfter still
+  // lets a burst (an operator's own write coming back, a requeue) find it resident.
+  std::chrono::milliseconds settleAfter{0};
   // How many wake-ups the smoothing remembers: the smoothing factor is 2 / (history + 1), the
   // exponential average whose centre of mass matches a moving window of history samples (the
   // prototype fitted SES over its last 50 wake-ups).
@@ -60,7 +66,8 @@ class WakePredictor {
   std::optional<TimePoint> prefetchAt() const;
 
   // May the operator, idle since idleSince, be swapped out at now? False while wake-ups come too
-  // often for swapping to pay, or a predicted wake is near.
+  // often for swapping to pay, or a predicted wake is near. With settleAfter, true already after
+  // settleAfter of idle time when the next predicted wake is confidently far (earlySwapOutAt).
   bool shouldSwapOut(TimePoint idleSince, TimePoint now) const;
 
   // The earliest time, not before now, at which shouldSwapOut(idleSince, .) turns true if no
@@ -99,6 +106,7 @@ class WakePredictor {
   double outlierTolerance() const;
   double windowSeconds() const;
   bool keepsResident(TimePoint now) const;
+  std::optional<TimePoint> earlySwapOutAt(TimePoint idleSince, TimePoint now) const;
   bool predictedWakeNear(TimePoint now) const;
   TimePoint overdueAt() const;
   TimePoint windowEnd() const;

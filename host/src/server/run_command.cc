@@ -110,6 +110,11 @@ std::vector<Flag> swapFlags() {
                      std::chrono::milliseconds(0), kMaxSwapIdle)
           .withDefault(swap.idleAfter),
       Flag::onOff("swap-predict", "restore ahead of predicted wakes").withDefault(swap.predict),
+      Flag::duration("swap-settle-ms", "N",
+                     "with --swap-predict: swap out after N idle when the next predicted wake is "
+                     "confidently far (0: wait --swap-idle-ms)",
+                     std::chrono::milliseconds(0), kMaxSwapIdle)
+          .withDefault(swap.settleAfter),
   };
 }
 
@@ -119,6 +124,7 @@ runtime::SwapOptions swapOptions(const ParsedFlags& flags) {
   if (auto predict = flags.onOff("swap-predict")) swap.predict = *predict;
   if (auto directory = flags.text("swap-dir")) swap.directory = *directory;
   if (auto idle = flags.duration("swap-idle-ms")) swap.idleAfter = *idle;
+  if (auto settle = flags.duration("swap-settle-ms")) swap.settleAfter = *settle;
   return swap;
 }
 

@@ -143,6 +143,75 @@ TEST(WakePredictorTest, OneLateWakeRephasesWithoutForgetting) {
   EXPECT_NEAR(std::chrono::duration<double>(*predictor.predictedWake() - last).count(), 5.0, 0.05);
 }
 
+WakePredictorOptions settling(std::chrono::milliseconds settleAfter) {
+  WakePredictorOptions options;
+  options.settleAfter = settleAfter;
+  return options;
+}
+
+TEST(WakePredictorTest, WithoutSettleAfterAConfidentlyFarWakeStillWaitsIdleAfter) {
+  WakePredictor predictor;
+  const TimePoint last = wakeEvery(predictor, 5000ms, 20);
+  ASSERT_TRUE(predictor.confident());
+  EXPECT_FALSE(predictor.shouldSwapOut(last, last + 300ms));
+  EXPECT_EQ(predictor.swapOutCheckAt(last, last + 300ms), last + 2s);
+}
+
+TEST(WakePredictorTest, SettledAndTheNextWakeConfidentlyFarSwapsOutEarly) {
+  WakePredictor predictor(settling(250ms));
+  const TimePoint last = wakeEvery(predictor, 5000ms, 20);
+  ASSERT_TRUE(predictor.confident());
+  EXPECT_FALSE(predictor.shouldSwapOut(last, last + 100ms)) << "not settled yet";
+  EXPECT_EQ(predictor.swapOutCheckAt(last, last + 100ms), last + 250ms) << "ask again once settled";
+  EXPECT_TRUE(predictor.shouldSwapOut(last, last + 250ms)) << "4.7 s before the next wake";
+  EXPECT_FALSE(predictor.shouldSwapOut(last, last + 5s - 10ms)) << "but not when it is due";
+}
+
+TEST(WakePredictorTest, SettleAfterSwapsOutWakesTooFrequentForIdleAfter) {
+  WakePredictor predictor(settling(250ms));
+  const TimePoint last = wakeEvery(predictor, 1250ms, 30);
+  WakePredictor idleOnly;
+  wakeEvery(idleOnly, 1250ms, 30);
+  EXPECT_FALSE(idleOnly.shouldSwapOut(last, last + 2s)) << "idleAfter alone: kept resident";
+  EXPECT_TRUE(predictor.shouldSwapOut(last, last + 250ms))
+      << "out for about 0.9 s until the prefetch: more than the break-even of 0.2 s";
+}
+
+TEST(WakePredictorTest, SettleAfterWaitsIdleAfterWhenOutWouldBeShorterThanBreakEven) {
+  WakePredictor predictor(settling(250ms));
+  const TimePoint last = wakeEvery(predictor, 450ms, 30);
+  ASSERT_TRUE(predictor.confident());
+  EXPECT_FALSE(predictor.shouldSwapOut(last, last + 250ms)) << "the prefetch is under 0.2 s away";
+}
+
+TEST(WakePredictorTest, SettleAfterNeedsAConfidentPrediction) {
+  WakePredictor predictor(settling(250ms));
+  WakePredictor idleOnly;
+  std::mt19937 random(7);
+  std::exponential_distribution<double> gap(1.0 / 5.0);  // Poisson, mean 5 s
+  TimePoint at = kStart;
+  for (int i = 0; i < 50; ++i) {
+    at += std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double>(gap(random)));
+    predictor.recordWake(at);
+    idleOnly.recordWake(at);
+  }
+  ASSERT_FALSE(predictor.confident());
+  EXPECT_FALSE(predictor.shouldSwapOut(at, at + 250ms));
+  for (auto idle : {250ms, 2000ms, 10000ms, 60000ms}) {
+    EXPECT_EQ(predictor.shouldSwapOut(at, at + idle), idleOnly.shouldSwapOut(at, at + idle))
+        << "as without settleAfter, idle " << idle.count() << " ms";
+  }
+}
+
+TEST(WakePredictorTest, SettleAfterFallsBackToIdleAfterOnceThePredictedWakeIsOverdue) {
+  WakePredictor predictor(settling(250ms));
+  const TimePoint last = wakeEvery(predictor, 5000ms, 20);
+  const TimePoint late = last + 5500ms;  // idle since the predicted wake that did not come
+  EXPECT_FALSE(predictor.shouldSwapOut(late, late + 250ms));
+  EXPECT_TRUE(predictor.shouldSwapOut(late, late + 2s));
+}
+
 TEST(WakePredictorTest, StaysSmallEnoughToKeepForEverySwappedOutOperator) {
   EXPECT_LE(sizeof(WakePredictor), 128u);
 }

@@ -7,10 +7,12 @@ import os
 import statistics
 import sys
 
-CONFIG_ORDER = ("swap-off", "swap-idle", "swap-predict", "swap-settle")
+CONFIG_ORDER = ("swap-off", "swap-idle", "swap-predict", "swap-settle", "swap-predict-budget", "swap-settle-budget")
 LABELS = {"swap-off": "swap off", "swap-idle": "swap on, no prediction",
           "swap-predict": "swap on with prediction (host defaults)",
-          "swap-settle": "swap on, prediction, early swap-out (settle)"}
+          "swap-settle": "swap on, prediction, early swap-out (settle)",
+          "swap-predict-budget": "host defaults in a memory budget",
+          "swap-settle-budget": "early swap-out in a memory budget"}
 # The goal of issue 16, item 3: with swap and prediction, host memory at most this share of
 # swap-off's, at most this multiple of its p50 wake-up latency.
 GOAL_MEMORY_RATIO = 0.25
@@ -45,7 +47,8 @@ def plot(result, grouped, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    colours = {"swap-off": "#C44E52", "swap-idle": "#DD8452", "swap-predict": "#4C72B0", "swap-settle": "#55A868"}
+    colours = {"swap-off": "#C44E52", "swap-idle": "#DD8452", "swap-predict": "#4C72B0", "swap-settle": "#55A868",
+               "swap-predict-budget": "#8172B3", "swap-settle-budget": "#937860"}
     fig, (mem, res) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     n = result["settings"]["n"]
     for config, runs in grouped.items():
@@ -111,7 +114,65 @@ def goal_sentence(grouped):
         met_settle, text = verdict(settle)
         parts.append(f"With the early swap-out (`--swap-settle-ms`), the goal is {'met' if met_settle else 'missed'}: "
                      f"{text}.")
+    for config in ("swap-predict-budget", "swap-settle-budget"):
+        r = ratios(grouped, config)
+        if r and r["pss"] is not None:
+            met_b, text = verdict(r)
+            parts.append(f"{LABELS[config].capitalize()}: goal {'met' if met_b else 'missed'}, {text}.")
     return " ".join(parts)
+
+
+def budget_paragraph(grouped, settings):
+    budgeted = {c: grouped[c] for c in ("swap-predict-budget", "swap-settle-budget") if c in grouped}
+    off = grouped.get("swap-off")
+    if not budgeted or not off:
+        return ""
+    budget = settings.get("budget_mib")
+    text = (f"**Memory budget.** Without a limit the run cgroup's usage is higher with swap on than off: the "
+            f"snapshots written at each swap-out stay in the page cache, charged to the cgroup of the host that "
+            f"wrote them (reclaimable, but counted). The -budget configs run the same hosts in a cgroup limited to "
+            f"{budget} MiB ({budget * MIB / median(off, 'pss_bytes_median'):.1%} of swap-off's PSS, "
+            f"{budget * MIB / median(off, 'cgroup_usage_bytes_median'):.1%} of its cgroup usage), so the kernel has to "
+            f"reclaim that page cache: ")
+    parts = []
+    for config, runs in budgeted.items():
+        limits = [r["memory_budget"] for r in runs if r.get("memory_budget")]
+        parts.append(f"{LABELS[config]}: cgroup usage {median(runs, 'cgroup_usage_bytes_median') / MIB:.1f} MiB, "
+                     f"the limit hit {sum(x['failcnt'] for x in limits)} times and {sum(x['oom_kills'] for x in limits)} "
+                     f"OOM kill(s) over {len(runs)} run(s), wake-up p50 {median(runs, 'wake_latency_ms_p50'):.2f} ms and "
+                     f"p99 {median(runs, 'wake_latency_ms_p99'):.2f} ms, {sum(r['lost_changes'] for r in runs)} changes lost")
+    return text + "; ".join(parts) + "."
+
+
+def policy_paragraph(grouped, settings):
+    """Why the idle timer holds memory here, from the runs: resident fractions, what the early
+    swap-out costs in swap cycles and CPU, and where the PSS that is not anonymous goes."""
+    idle, pred, settle, off = (grouped.get(c) for c in ("swap-idle", "swap-predict", "swap-settle", "swap-off"))
+    if not (idle and pred and settle and off):
+        return ""
+    window = median(off, "window_seconds")
+
+    def per_minute(runs, key):
+        return median(runs, key) / median(runs, "window_seconds") * 60
+
+    def file_mib(runs):
+        return (median(runs, "pss_bytes_median") - median(runs, "pss_anon_bytes_median")) / MIB
+    return (
+        f"**Why the idle timer is the wrong policy here.** After every wake an operator stays resident for the "
+        f"idle period ({settings['host_idle_ms_default']}) whether or not its next wake is near: over the "
+        f"{window:.0f} s window the operators were resident {median(idle, 'resident_fraction'):.1%} of the time "
+        f"without prediction and {median(pred, 'resident_fraction'):.1%} with it (prediction only adds prefetches "
+        f"and keeps frequently woken operators resident). The early swap-out swaps a confidently predicted operator "
+        f"out once it has settled and lets the prefetch bring it back: resident "
+        f"{median(settle, 'resident_fraction'):.1%} of the time, for {per_minute(settle, 'swap_outs'):.0f} swap-outs "
+        f"a minute instead of {per_minute(pred, 'swap_outs'):.0f}, {median(settle, 'found_resident_fraction'):.1%} "
+        f"of changes finding the operator resident (defaults: {median(pred, 'found_resident_fraction'):.1%}), and "
+        f"host CPU {median(settle, 'cpu_utilisation'):.1%} of a core instead of {median(pred, 'cpu_utilisation'):.1%} "
+        f"(swap off: {median(off, 'cpu_utilisation'):.1%}). PSS that is not anonymous (the binary, compiled code, "
+        f"and the snapshot pages restored guests map) is {file_mib(off):.1f} MiB with swap off, "
+        f"{file_mib(idle):.1f} without prediction, {file_mib(pred):.1f} with the defaults and {file_mib(settle):.1f} "
+        f"with the early swap-out: a restored guest maps its snapshot from the page cache, which holds it in large "
+        f"folios, so a few reads of an index map much more of it than the pages read.")
 
 
 def table(grouped, n):
@@ -170,6 +231,8 @@ def write(result, out_dir):
                   goal_sentence(grouped), "",
                   table(grouped, s["n"]), "",
                   f"![memory over time]({os.path.basename(png)})", "",
+                  policy_paragraph(grouped, s), "",
+                  budget_paragraph(grouped, s), "",
                   "Wake-up latency: from just before the driver's PATCH of an operator's ConfigMap label to the "
                   "driver's watch seeing the guest's annotation for it (two API server writes and watch deliveries "
                   "included, so it is the latency a user sees, not the host's alone). Resident fraction: the "

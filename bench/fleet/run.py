@@ -10,6 +10,7 @@ and most are idle. Three configurations of the host, each otherwise at its defau
   swap-predict  the host's defaults (swap on, default idle period, prediction on)
   swap-settle   the defaults plus --swap-settle-ms 250: swap out 250 ms after a reconcile when
                 the next predicted wake is confidently far (prefetched back before it)
+  swap-predict-budget, swap-settle-budget (opt-in): the same in a cgroup limited to --budget-mib
 
 Writes bench/results/fleet.json and docs/benchmarks/fleet.md (with a memory-over-time plot).
 
@@ -84,6 +85,13 @@ CONFIGS = {
     # settleAfter): the policy this benchmark was made to judge against the idle timer.
     "swap-settle": ["--swap-settle-ms", "250"],
 }
+# The same hosts in a run cgroup whose memory.limit_in_bytes is the budget (--budget-mib): the
+# kernel must then reclaim the snapshots' page cache (charged to the cgroup) and whatever else
+# it can. Opt-in (--configs), as swap off does not fit such a budget.
+BUDGETED = {"swap-predict-budget": "swap-predict", "swap-settle-budget": "swap-settle"}
+for _name, _base in BUDGETED.items():
+    CONFIGS[_name] = CONFIGS[_base]
+DEFAULT_CONFIGS = ("swap-off", "swap-idle", "swap-predict", "swap-settle")
 # Which trace an operator replays: most operators are rarely woken, a few are busy.
 TRACE_WEIGHTS = {"traces_60": 0.8, "traces_10": 0.1, "traces_5": 0.1}
 STEP_ANNOTATION = "fleet.wasm-operator.dev/step"
@@ -307,6 +315,16 @@ class OwnFiles:
     evict_page_cache = setups.Setup.evict_page_cache
 
 
+def cgroup_limits(cgroup):
+    """The run cgroup's limit, how often usage hit it (memory.failcnt) and OOM kills in it."""
+    def read(name):
+        with open(os.path.join(cgroup.path, name)) as f:
+            return f.read()
+    oom = dict(line.split() for line in read("memory.oom_control").splitlines() if len(line.split()) == 2)
+    return {"limit_bytes": int(read("memory.limit_in_bytes")), "failcnt": int(read("memory.failcnt")),
+            "oom_kills": int(oom.get("oom_kill", 0))}
+
+
 def host_argv(build, config, definitions, kubeconfig, workdir, artifacts):
     return [os.path.join(build, "host", "wasm-operator"), "run", "--operators", definitions,
             "--kubeconfig", kubeconfig, "--artifact-dir", artifacts,
@@ -355,6 +373,11 @@ def run_one(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
     workdir = tempfile.mkdtemp(prefix=f"wop-fleet-{config}-", dir=os.path.expanduser("~"))
     cgroup = probe.MemoryCgroup(f"fleet-{config}", args.n) if probe.memory_cgroups_available() else None
     try:
+        if config in BUDGETED:
+            if not cgroup:
+                raise RunFailed("a memory budget needs a writable cgroup v1 memory controller")
+            with open(os.path.join(cgroup.path, "memory.limit_in_bytes"), "w") as f:
+                f.write(str(args.budget_mib << 20))
         if kubeconfig:
             return measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeconfig, workdir, cgroup)
         with control_plane(deps) as fresh:
@@ -412,6 +435,7 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
         # The last changes reconciled (or not, within the timeout: counted as lost).
         cluster.wait(lambda: all(cluster.best[i] >= steps[i] for i in range(n)), args.settle_s)
         status = read_status(status_file)
+        limits = cgroup_limits(cgroup) if config in BUDGETED else None
     finally:
         timeline.stop()
         cluster.stop()
@@ -449,6 +473,7 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
         "cgroup": os.path.basename(cgroup.path) if cgroup else None,
         "load_before": [round(x, 2) for x in load_before],
         "host_memory_view": (status or {}).get("memory"),
+        "memory_budget": limits,
     }
     shutil.rmtree(workdir, ignore_errors=True)
     return result
@@ -476,7 +501,8 @@ def settings(args, build, deps):
         "versions": {"kubernetes": deps.get("WOP_KUBERNETES_VERSION"), "etcd": deps.get("WOP_ETCD_VERSION"),
                      "wasmtime": deps.get("WOP_WASMTIME_VERSION")},
         "commit": git_commit(), "machine": machine_summary(), "quick": args.quick,
-        "command": "make bench-fleet" if not args.quick else "bench/fleet/run.py --quick",
+        "command": "bench/fleet/run.py --quick" if args.quick else
+                   ("make bench-fleet" if not args.append else "bench/fleet/run.py " + " ".join(sys.argv[1:])),
     }
 
 
@@ -492,7 +518,11 @@ def main():
     parser.add_argument("--settle-s", type=float, default=15, help="wait for the last changes")
     parser.add_argument("--start-timeout", type=float, default=90, help="s (+1 per operator) to the first reconciles")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
+                        help=f"of {', '.join(CONFIGS)}")
+    parser.add_argument("--budget-mib", type=int, default=64, help="the -budget configs' cgroup memory limit")
+    parser.add_argument("--append", action="store_true",
+                        help="add these configs' runs to the existing results (same seed, so the same fleet)")
     parser.add_argument("--seed", type=int, default=None, help="fleet and shuffle seed (default: random, recorded)")
     parser.add_argument("--traces-dir", default=None, help="default: ../shared/data/traces beside the checkout")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few operators, short windows, one repeat")
@@ -501,6 +531,15 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.n, args.speedup, args.warmup_s, args.duration_s, args.repeats, args.settle_s = 6, 8, 5, 15, 1, 10
+    json_path = os.path.join(os.path.abspath(args.out) if args.out else os.path.join(ROOT, "bench", "results"),
+                             "fleet.json")
+    previous = None
+    if args.append:
+        with open(json_path) as f:
+            previous = json.load(f)
+        args.seed = previous["settings"]["seed"]
+        for key in ("n", "speedup", "warmup_s", "duration_s"):
+            setattr(args, key, previous["settings"][key])
     if args.seed is None:
         args.seed = random.randrange(2**31)
     args.traces_dir = os.path.abspath(args.traces_dir or default_traces_dir())
@@ -539,8 +578,16 @@ def main():
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result = {"settings": settings(args, build, deps), "fleet": fleet, "runs": runs, "failed": failed}
+    if any(c in BUDGETED for c in configs):
+        result["settings"]["budget_mib"] = args.budget_mib
+    if previous:  # the earlier runs and their settings stay; this invocation's are recorded beside them
+        appended = dict(result["settings"], configs_run=configs)
+        result = dict(previous, runs=[r for r in previous["runs"] if r["config"] not in configs] + runs,
+                      failed=previous.get("failed", []) + failed)
+        result["settings"] = dict(previous["settings"], appended=appended)
+        if "budget_mib" in appended:
+            result["settings"]["budget_mib"] = appended["budget_mib"]
     out = os.path.abspath(args.out) if args.out else None
-    json_path = os.path.join(out or os.path.join(ROOT, "bench", "results"), "fleet.json")
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w") as f:
         json.dump(result, f, indent=1)

@@ -122,10 +122,11 @@ def goal_sentence(grouped):
     return " ".join(parts)
 
 
-def budget_paragraph(grouped, settings):
+def budget_paragraph(grouped, settings, failed):
     budgeted = {c: grouped[c] for c in ("swap-predict-budget", "swap-settle-budget") if c in grouped}
+    failures = [f for f in failed if f.split(":")[0] in ("swap-predict-budget", "swap-settle-budget")]
     off = grouped.get("swap-off")
-    if not budgeted or not off:
+    if not (budgeted or failures) or not off:
         return ""
     budget = settings.get("budget_mib")
     text = (f"**Memory budget.** Without a limit the run cgroup's usage is higher with swap on than off: the "
@@ -134,7 +135,11 @@ def budget_paragraph(grouped, settings):
             f"{budget} MiB ({budget * MIB / median(off, 'pss_bytes_median'):.1%} of swap-off's PSS, "
             f"{budget * MIB / median(off, 'cgroup_usage_bytes_median'):.1%} of its cgroup usage), so the kernel has to "
             f"reclaim that page cache: ")
-    parts = []
+    parts = [f"**{f}**" for f in failures]
+    if failures:
+        parts.append("every operator starts resident and is swapped out only after it has been idle, so the fleet's "
+                     "start needs all of its memory at once; a budget below that needs a policy that evicts to the "
+                     "budget (least recently used first), which the host does not have yet")
     for config, runs in budgeted.items():
         limits = [r["memory_budget"] for r in runs if r.get("memory_budget")]
         parts.append(f"{LABELS[config]}: cgroup usage {median(runs, 'cgroup_usage_bytes_median') / MIB:.1f} MiB, "
@@ -232,7 +237,7 @@ def write(result, out_dir):
                   table(grouped, s["n"]), "",
                   f"![memory over time]({os.path.basename(png)})", "",
                   policy_paragraph(grouped, s), "",
-                  budget_paragraph(grouped, s), "",
+                  budget_paragraph(grouped, s, result.get("failed", [])), "",
                   "Wake-up latency: from just before the driver's PATCH of an operator's ConfigMap label to the "
                   "driver's watch seeing the guest's annotation for it (two API server writes and watch deliveries "
                   "included, so it is the latency a user sees, not the host's alone). Resident fraction: the "

@@ -407,9 +407,14 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
     timeline.start()
     try:
         # Every operator started and reconciled its ConfigMap once (step 0).
-        if not cluster.wait(lambda: min(cluster.best) >= 0, args.start_timeout + n):
-            raise RunFailed(f"not every operator reconciled step 0 within {args.start_timeout + n} s "
-                            f"(missing: {[i for i, b in enumerate(cluster.best) if b < 0][:10]})")
+        if not cluster.wait(lambda: min(cluster.best) >= 0 or host.poll() is not None, args.start_timeout + n) \
+                or host.poll() is not None:
+            missing = [i for i, b in enumerate(cluster.best) if b < 0]
+            oom = cgroup_limits(cgroup)["oom_kills"] if cgroup else 0
+            raise RunFailed(f"{len(missing)} of {n} operators had not reconciled step 0 "
+                            + (f"when the host exited with {host.returncode}" if host.poll() is not None
+                               else f"within {args.start_timeout + n} s")
+                            + (f" (the cgroup's OOM killer killed {oom} process(es))" if oom else ""))
         started_s = time.monotonic() - launched
         replay_start = time.monotonic()
         horizon = args.warmup_s + args.duration_s

@@ -4,6 +4,7 @@ the results; run it alone to rewrite the page:  python3 bench/fleet/report_fleet
 """
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -18,6 +19,11 @@ LABELS = {"swap-off": "swap off", "swap-idle": "swap on, no prediction",
 GOAL_MEMORY_RATIO = 0.25
 GOAL_LATENCY_RATIO = 1.1
 MIB = 2**20
+
+
+def without_log_path(failure):
+    """A failure as the harness printed it, without the folder of logs it kept on that machine."""
+    return re.sub(r" \(logs in [^)]*\)$", "", failure)
 
 
 def by_config(runs):
@@ -133,9 +139,9 @@ def budget_paragraph(grouped, settings, failed):
             f"snapshots written at each swap-out stay in the page cache, charged to the cgroup of the host that "
             f"wrote them (reclaimable, but counted). The -budget configs run the same hosts in a cgroup limited to "
             f"{budget} MiB ({budget * MIB / median(off, 'pss_bytes_median'):.1%} of swap-off's PSS, "
-            f"{budget * MIB / median(off, 'cgroup_usage_bytes_median'):.1%} of its cgroup usage), so the kernel has to "
-            f"reclaim that page cache: ")
-    parts = [f"**{f}**" for f in failures]
+            f"{budget * MIB / median(off, 'cgroup_usage_bytes_median'):.1%} of its cgroup usage), where the kernel must "
+            f"reclaim that page cache or kill: ")
+    parts = [f"**{without_log_path(f)}**" for f in failures]
     if failures:
         parts.append("every operator starts resident and is swapped out only after it has been idle, so the fleet's "
                      "start needs all of its memory at once; a budget below that needs a policy that evicts to the "
@@ -249,7 +255,7 @@ def write(result, out_dir):
         lines += [f"Load (1 min) before the runs: {min(loads):.2f}-{max(loads):.2f}.", ""]
         plot(result, grouped, png)
     if result.get("failed"):
-        lines += ["Failed runs:", ""] + [f"- {f}" for f in result["failed"]] + [""]
+        lines += ["Failed runs:", ""] + [f"- {without_log_path(f)}" for f in result["failed"]] + [""]
     lines += ["## Settings", "", "```json", json.dumps(s, indent=1), "```", ""]
     path = os.path.join(out_dir, "fleet.md")
     with open(path, "w") as f:

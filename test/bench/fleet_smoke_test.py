@@ -43,6 +43,10 @@ with tempfile.TemporaryDirectory() as out:
     # Indexes of at least 1 MiB each are resident with swap off: the host's anonymous memory holds them.
     assert off["pss_anon_bytes_median"] > sum(op["index_kib"] for op in result["fleet"]) * 1024, off
     assert runs["swap-idle"]["swap_outs"] > 0 and runs["swap-idle"]["resident_fraction"] < 1, runs["swap-idle"]
+    # The early swap-out swaps confidently predicted operators out between their wakes, and the
+    # prefetch brings them back: more swap-outs than the idle period allows, and prefetches.
+    settle, defaults = runs["swap-settle"], runs["swap-predict"]
+    assert settle["swap_outs"] > defaults["swap_outs"] and settle["prefetches"] > 0, (settle, defaults)
     with open(os.path.join(out, "fleet.md")) as f:
         page = f.read()
     assert "Goal met" in page or "Goal missed" in page, page[:500]

@@ -90,7 +90,9 @@ std::string OperatorHost::artifactDirectory() const {
 OperatorHost::Wasm& OperatorHost::wasm() {
   std::lock_guard lock(wasmMutex_);
   if (wasm_) return *wasm_;
-  auto state = std::make_unique<Wasm>(artifactDirectory());
+  auto state = std::make_unique<Wasm>(
+      artifactDirectory(),
+      wasm::EngineOptions{.memoryReservationBytes = options_.guestMemoryReservationBytes});
   auto linker = wasm::GuestLinker::create(state->engine, hostcalls::defineAbiV1);
   if (!linker) {
     // Defining our own host functions cannot fail unless the build is broken.
@@ -185,6 +187,8 @@ Status OperatorHost::refused(const std::string& name, const Status& why) {
 
 common::Result<std::shared_ptr<GuestFactory>> OperatorHost::wasmGuests(const OperatorSpec& spec) {
   Wasm& wasm = this->wasm();
+  // Before the module is read: a limit the engine's memories cannot reach is the spec's fault.
+  if (auto fits = wasm.engine.checkMemoryLimit(spec.maxMemoryBytes); !fits.isOk()) return fits;
   auto requirements = hostcalls::abiV1Requirements(spec.maxMemoryBytes);
   requirements.sha256 = spec.moduleSha256;
   auto module = wasm.modules.load(spec.modulePath, requirements);

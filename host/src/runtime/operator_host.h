@@ -73,6 +73,9 @@ struct HostOptions {
   std::shared_ptr<LifecycleListener> lifecycle;
   // Operators' outbound HTTP requests (wop_http_call), shared by all; null: none are made.
   std::shared_ptr<outbound::OutboundClient> outbound;
+  // Address space reserved per guest memory (wasm/engine.h); 0: Wasmtime's default. An
+  // operator whose memory limit is above it is refused.
+  uint64_t guestMemoryReservationBytes = 0;
 };
 
 // Waits, polling every 10 ms, until inFlight() is 0, timeout has passed or *stop is set;
@@ -155,7 +158,8 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   LogSink logSink_;
   std::mutex logMutex_;
   struct Wasm {
-    explicit Wasm(const std::string& artifactDirectory) : modules(engine, artifactDirectory) {}
+    Wasm(const std::string& artifactDirectory, wasm::EngineOptions engineOptions)
+        : engine(engineOptions), modules(engine, artifactDirectory) {}
     wasm::Engine engine;
     wasm::ModuleCache modules;
     std::unique_ptr<wasm::GuestLinker> linker;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/log_text.h"
+#include "common/memory_maps.h"
 #include "common/open_files.h"
 #include "hostcalls/abi_v1.h"
 #include "runtime/wasm_operator_guest.h"
@@ -127,11 +128,17 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   }
   auto guests = wasmGuests(spec);
   if (!guests) return refused(spec.name, guests.status());
-  // Each distinct compiled module keeps a file open: say so before the limit breaks a load
-  // (a listing of /proc/self/fd every 64 operators is cheap next to loading them).
+  // Each distinct compiled module keeps a file open, and each resident guest a few memory maps:
+  // say so before a limit breaks a load, or (maps) the process (a listing of /proc/self/fd and
+  // /proc/self/maps every 64 operators is cheap next to loading them).
   if (wasmAdds_.fetch_add(1) % 64 == 63) {
     if (auto files = common::openFiles()) {
       if (auto warning = common::openFilesWarning(*files); !warning.empty()) {
+        log("", WOP_LOG_WARN, warning);
+      }
+    }
+    if (auto maps = common::memoryMaps()) {
+      if (auto warning = common::memoryMapsWarning(*maps); !warning.empty()) {
         log("", WOP_LOG_WARN, warning);
       }
     }

@@ -65,7 +65,7 @@ def plot(path, result):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
     for run in sorted_resident(result):
         xs = [p["instances"] for p in run["points"]]
         ax1.plot(xs, [p["vm_size_bytes"] / TiB for p in run["points"]], marker="o", label=run_name(run))
@@ -81,8 +81,10 @@ def plot(path, result):
         ax.grid(alpha=0.3)
     ax1.set_title("Address space")
     ax2.set_title("Memory maps")
-    ax1.legend(fontsize=7)
-    fig.tight_layout()
+    ax1.set_ylim(0, ADDRESS_SPACE / TiB * 1.1)
+    handles, labels = ax1.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=3)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -93,7 +93,8 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   OperatorHost& operator=(const OperatorHost&) = delete;
 
   // Loads and starts an operator. Fails (and the operator is not added) when its module is
-  // refused (not Wasm, wrong ABI, unknown imports, memory above its cap), its declarations
+  // refused (not Wasm, wrong ABI, unknown imports, memory above its cap), its memory limit is
+  // above HostOptions::guestMemoryReservationBytes, its declarations
   // are invalid, or its ServiceAccount may not watch what it declared. A trap or timeout
   // during start is not a refusal: the operator retries with backoff.
   common::Status add(const OperatorSpec& spec);

@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-ops bench-api bench-pods chaos clean
+.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-ops bench-api bench-pods bench-vm chaos clean
 
 all: build
 
@@ -65,13 +65,18 @@ test-sanitize: setup
 
 # Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots). They run on
 # Debian's python3, which has the python3-matplotlib that setup installs.
-bench: bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet
+bench: bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-vm
 
 bench-kube: build
 	@/usr/bin/python3 bench/kube/run.py --build $(BUILD)
 
 bench-runtime: build
 	@/usr/bin/python3 bench/runtime/run.py --build $(BUILD)
+
+# Address space and maps of resident guests, and the cost of bounds checks, against
+# --guest-memory-reservation-mib (no control plane): bench/results/vm.json, docs/benchmarks/vm.md.
+bench-vm: build
+	@/usr/bin/python3 bench/vm/run.py --build $(BUILD)
 
 bench-swap: build
 	@/usr/bin/python3 bench/swap/run.py --build $(BUILD)

@@ -352,6 +352,7 @@ def write(root, context):
 - [Operator runtime](benchmarks/runtime.md)
 - [A restore taken apart, beside its floor](benchmarks/restore.md) (page cache hot and cold)
 - [Lines of code: the replicator against controller-runtime](benchmarks/linecount.md) (issue 11)
+- [Guest memory: address space, maps and bounds checks](benchmarks/vm.md) (issue 17; `make bench-vm`)
 
 {pods_section(root)}
 

@@ -44,6 +44,8 @@ refused(run + ["--frobnicate", "1"],
 refused(run + ["--workers", "2", "--workers", "3"], "wasm-operator run: --workers: given more than once")
 refused(run + ["--workers"], "wasm-operator run: --workers: missing value (--workers N)")
 refused(run + ["extra"], 'wasm-operator run: "extra" is not a flag (flags start with --)')
+refused(run + ["--guest-memory-reservation-mib", "4097"],
+        'wasm-operator run: --guest-memory-reservation-mib: "4097" is out of range (0 to 4096)')
 refused([host, "run", "--shards", "0"], 'wasm-operator run: --shards: "0" is out of range (1 to 256)')
 refused([host, "call", "--module", "m.wasm"], "wasm-operator call: --export: required, not given")
 refused([host, "call", "--module", "m.wasm", "--export", "f", "--max-memory-mib", "5000"],

@@ -27,6 +27,7 @@ expected = {
     "run": [b"usage: wasm-operator run [flags]", b"--operators",
             b"--kubeconfig", b"--context", b"--artifact-dir", b"--status-file", b"--swap-dir",
             b"--swap-idle-ms", b"--swap on|off", b"--swap-predict on|off",
+            b"--guest-memory-reservation-mib N",
             b"threads running guest code (1 to 256, default 2)", b"--qps Q", b"--burst B"],
     "call": [b"usage: wasm-operator call --module M.wasm --export NAME [flags]", b"--module",
              b"--export", b"--timeout-ms", b"--max-memory-mib"],

@@ -1,6 +1,7 @@
 // Swapping idle operators to disk, against the real control plane: state survives many swap
 // cycles, every kind of damaged snapshot is detected and costs nothing but a fresh start, a full
 // disk leaves the operator resident, and a ring of swapping operators loses no change.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -43,13 +44,16 @@ class SwapTest : public ::testing::Test {
   fs::path swapDirectory() const { return scratch_ / "snapshots"; }
 
   // predict off and no idle period: every operator swaps out as soon as it has nothing to do.
+  // guestMemoryReservation: HostOptions::guestMemoryReservationBytes (0: Wasmtime's layout).
   void startHost(bool predict = false,
-                 std::chrono::milliseconds idleAfter = std::chrono::milliseconds(0)) {
+                 std::chrono::milliseconds idleAfter = std::chrono::milliseconds(0),
+                 uint64_t guestMemoryReservation = 0) {
     runtime::HostOptions options{.workers = 2,
                                  .artifactDirectory = (scratch_ / "artifacts").string(),
                                  .restartBackoffBase = std::chrono::milliseconds(100),
                                  .restartBackoffMax = std::chrono::seconds(1),
                                  .observer = figures_};
+    options.guestMemoryReservationBytes = guestMemoryReservation;
     options.swap = {.enabled = true,
                     .directory = swapDirectory().string(),
                     .idleAfter = idleAfter,
@@ -140,6 +144,31 @@ TEST_F(SwapTest, AnOperatorCountingInMemoryKeepsCountingAcross100SwapCycles) {
   EXPECT_EQ(stats.snapshotFaults, 0u);
   EXPECT_EQ(stats.restarts, 0u);
   EXPECT_FALSE(figures_->takeLatencySamples(runtime::WakeKind::kSwapped).empty());
+}
+
+// Memories reserved at 64 MiB (bounds-checked code, memories that never move): swap cycles keep
+// the count, and an operator whose memory limit is above the reservation is refused at load.
+TEST_F(SwapTest, UnderASmallGuestMemoryReservationSwapsKeepStateAndBiggerLimitsAreRefused) {
+  startHost(false, std::chrono::milliseconds(0), 64u << 20);
+  auto refused = host_->add({.name = "too-big",
+                             .modulePath = std::string(WOP_WASM_DIR) + "/counter.wasm",
+                             .trusted = true,
+                             .maxMemoryBytes = 128u << 20});
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("operator too-big: its memory limit of 128 "
+                                                      "MiB is above the guest memory reservation"));
+  EXPECT_EQ(statsOf(*host_, "too-big").name, "");
+  startCounter("reserved-counter", "swap-reserved");
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(eventually([&] { return swappedOut("reserved-counter"); })) << "cycle " << i;
+    tick("swap-reserved", i);
+    ASSERT_TRUE(eventually([&] { return count("swap-reserved") == i + 1; }))
+        << "cycle " << i << ": count " << count("swap-reserved");
+  }
+  const auto stats = statsOf(*host_, "reserved-counter");
+  EXPECT_GE(stats.restores, 10u);
+  EXPECT_EQ(stats.snapshotFaults, 0u);
+  EXPECT_EQ(stats.restarts, 0u);
 }
 
 struct Damage {

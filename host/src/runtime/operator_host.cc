@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/log_text.h"
+#include "common/memory_maps.h"
 #include "common/open_files.h"
 #include "hostcalls/abi_v1.h"
 #include "runtime/wasm_operator_guest.h"
@@ -90,7 +91,9 @@ std::string OperatorHost::artifactDirectory() const {
 OperatorHost::Wasm& OperatorHost::wasm() {
   std::lock_guard lock(wasmMutex_);
   if (wasm_) return *wasm_;
-  auto state = std::make_unique<Wasm>(artifactDirectory());
+  auto state = std::make_unique<Wasm>(
+      artifactDirectory(),
+      wasm::EngineOptions{.memoryReservationBytes = options_.guestMemoryReservationBytes});
   auto linker = wasm::GuestLinker::create(state->engine, hostcalls::defineAbiV1);
   if (!linker) {
     // Defining our own host functions cannot fail unless the build is broken.
@@ -125,11 +128,17 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
   }
   auto guests = wasmGuests(spec);
   if (!guests) return refused(spec.name, guests.status());
-  // Each distinct compiled module keeps a file open: say so before the limit breaks a load
-  // (a listing of /proc/self/fd every 64 operators is cheap next to loading them).
+  // Each distinct compiled module keeps a file open, and each resident guest a few memory maps:
+  // say so before a limit breaks a load, or (maps) the process (a listing of /proc/self/fd and
+  // /proc/self/maps every 64 operators is cheap next to loading them).
   if (wasmAdds_.fetch_add(1) % 64 == 63) {
     if (auto files = common::openFiles()) {
       if (auto warning = common::openFilesWarning(*files); !warning.empty()) {
+        log("", WOP_LOG_WARN, warning);
+      }
+    }
+    if (auto maps = common::memoryMaps()) {
+      if (auto warning = common::memoryMapsWarning(*maps); !warning.empty()) {
         log("", WOP_LOG_WARN, warning);
       }
     }
@@ -185,6 +194,8 @@ Status OperatorHost::refused(const std::string& name, const Status& why) {
 
 common::Result<std::shared_ptr<GuestFactory>> OperatorHost::wasmGuests(const OperatorSpec& spec) {
   Wasm& wasm = this->wasm();
+  // Before the module is read: a limit the engine's memories cannot reach is the spec's fault.
+  if (auto fits = wasm.engine.checkMemoryLimit(spec.maxMemoryBytes); !fits.isOk()) return fits;
   auto requirements = hostcalls::abiV1Requirements(spec.maxMemoryBytes);
   requirements.sha256 = spec.moduleSha256;
   auto module = wasm.modules.load(spec.modulePath, requirements);

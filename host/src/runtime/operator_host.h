@@ -77,6 +77,9 @@ struct HostOptions {
   std::shared_ptr<LifecycleListener> lifecycle;
   // Operators' outbound HTTP requests (wop_http_call), shared by all; null: none are made.
   std::shared_ptr<outbound::OutboundClient> outbound;
+  // Address space reserved per guest memory (wasm/engine.h); 0: Wasmtime's default. An
+  // operator whose memory limit is above it is refused.
+  uint64_t guestMemoryReservationBytes = 0;
 };
 
 // Waits, polling every 10 ms, until inFlight() is 0, timeout has passed or *stop is set;
@@ -94,7 +97,8 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   OperatorHost& operator=(const OperatorHost&) = delete;
 
   // Loads and starts an operator. Fails (and the operator is not added) when its module is
-  // refused (not Wasm, wrong ABI, unknown imports, memory above its cap), its declarations
+  // refused (not Wasm, wrong ABI, unknown imports, memory above its cap), its memory limit is
+  // above HostOptions::guestMemoryReservationBytes, its declarations
   // are invalid, or its ServiceAccount may not watch what it declared. A trap or timeout
   // during start is not a refusal: the operator retries with backoff.
   common::Status add(const OperatorSpec& spec);
@@ -159,7 +163,8 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   LogSink logSink_;
   std::mutex logMutex_;
   struct Wasm {
-    explicit Wasm(const std::string& artifactDirectory) : modules(engine, artifactDirectory) {}
+    Wasm(const std::string& artifactDirectory, wasm::EngineOptions engineOptions)
+        : engine(engineOptions), modules(engine, artifactDirectory) {}
     wasm::Engine engine;
     wasm::ModuleCache modules;
     std::unique_ptr<wasm::GuestLinker> linker;

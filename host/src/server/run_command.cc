@@ -99,6 +99,8 @@ void writeStatus(const std::string& path, const nlohmann::json& status) {
 }
 
 constexpr auto kMaxSwapIdle = std::chrono::hours(24);
+constexpr int64_t kMaxGuestMemoryReservationMiB = 4096;  // a 32-bit memory's whole range
+constexpr int64_t kDefaultGuestMemoryReservationMiB = 0;
 
 std::vector<Flag> swapFlags() {
   const runtime::SwapOptions swap;
@@ -128,6 +130,22 @@ runtime::SwapOptions swapOptions(const ParsedFlags& flags) {
   return swap;
 }
 
+// The per-memory address space reservation (wasm/engine.h, docs/benchmarks/vm.md).
+Flag guestMemoryFlag() {
+  return Flag::integer("guest-memory-reservation-mib", "N",
+                       "address space reserved per guest memory, in MiB: 0 or 4096, 4 GiB and "
+                       "guard pages (no bounds checks); 1 to 4095, that much and bounds checks "
+                       "(an operator whose memory limit is above it is refused)",
+                       0, kMaxGuestMemoryReservationMiB)
+      .withDefault(int64_t{kDefaultGuestMemoryReservationMiB});
+}
+
+uint64_t guestMemoryReservationBytes(const ParsedFlags& flags) {
+  const auto mib =
+      flags.integer("guest-memory-reservation-mib").value_or(kDefaultGuestMemoryReservationMiB);
+  return static_cast<uint64_t>(mib) << 20;
+}
+
 }  // namespace
 
 FlagSet runFlags() {
@@ -147,6 +165,7 @@ FlagSet runFlags() {
   flags.add(
       Flag::text("status-file", "F", "rewrite F with the operators' status JSON every second"));
   flags.add(swapFlags());
+  flags.add(guestMemoryFlag());
   flags.add(Flag::text("metrics-bind-address", "ADDR",
                        "serve Prometheus metrics at http://ADDR/metrics; \"0\": off")
                 .withDefault(":8080"));
@@ -260,6 +279,7 @@ int runCommand(const ParsedFlags& flags) {
   runtime::HostOptions options = hostOptions(flags);
   if (auto directory = flags.text("artifact-dir")) options.artifactDirectory = *directory;
   options.swap = swapOptions(flags);
+  options.guestMemoryReservationBytes = guestMemoryReservationBytes(flags);
   options.shards = *shards;
   // Lifecycle Events regard each WasmOperator object, or in file mode the host's own Pod (none
   // without POD_NAME). The controller is reset by hand before the host goes (it watches through

@@ -68,6 +68,9 @@ common::Result<GuestInstance> GuestInstance::finishCreate(
 
 common::Result<GuestInstance> GuestInstance::create(Engine& engine, const GuestModule& module,
                                                     InstanceLimits limits) {
+  if (auto fits = engine.checkMemoryLimit(limits.maxMemoryBytes); !fits.isOk()) {
+    return fits.withContext("instantiating " + module.name());
+  }
   auto state = std::make_unique<GuestState>();
   state->name = module.name();
   wasmtime::Store store = makeStore(engine, state.get(), limits);
@@ -81,6 +84,9 @@ common::Result<GuestInstance> GuestInstance::create(Engine& engine, const GuestM
 common::Result<GuestInstance> GuestInstance::create(Engine& engine, const PreparedModule& module,
                                                     InstanceLimits limits, void* embedder,
                                                     bool runInitializer) {
+  if (auto fits = engine.checkMemoryLimit(limits.maxMemoryBytes); !fits.isOk()) {
+    return fits.withContext("instantiating " + module.module().name());
+  }
   auto state = std::make_unique<GuestState>();
   state->name = module.module().name();
   state->embedder = embedder;

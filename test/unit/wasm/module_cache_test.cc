@@ -60,6 +60,31 @@ TEST_F(ModuleCacheTest, CompilesOnceThenMapsTheArtifactAfterARestart) {
       "roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})"));
 }
 
+// Code compiled for one memory reservation has that reservation's bounds checks: a host
+// restarted with another compiles afresh and keeps both artifacts, each found again by its own.
+TEST_F(ModuleCacheTest, EachMemoryReservationHasArtifactsOfItsOwn) {
+  Engine reserved({.memoryReservationBytes = 64u << 20});
+  {
+    ModuleCache cache(engine_, dir_.string());
+    ASSERT_TRUE(cache.load(WOP_JSON_ROUNDTRIP_WASM, {}));
+  }
+  ModuleCache other(reserved, dir_.string());
+  auto module = other.load(WOP_JSON_ROUNDTRIP_WASM, {});
+  ASSERT_TRUE(module) << module.status().toString();
+  EXPECT_EQ(other.counters().compiled, 1u);
+  EXPECT_EQ(other.counters().loadedFromDisk, 0u);
+  EXPECT_EQ(artifacts().size(), 2u);
+  auto instance = GuestInstance::create(reserved, *module, {});
+  ASSERT_TRUE(instance) << instance.status().toString();
+  EXPECT_TRUE(instance->callWithBytes(
+      "roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})"));
+
+  ModuleCache restarted(reserved, dir_.string());
+  ASSERT_TRUE(restarted.load(WOP_JSON_ROUNDTRIP_WASM, {}));
+  EXPECT_EQ(restarted.counters().loadedFromDisk, 1u);
+  EXPECT_EQ(restarted.counters().compiled, 0u);
+}
+
 TEST_F(ModuleCacheTest, ACorruptArtifactIsReplacedNotTrusted) {
   {
     ModuleCache cache(engine_, dir_.string());

@@ -1,0 +1,134 @@
+#include "runtime/wasm_operator_guest.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <wasmtime.hh>
+
+#include "bench/native/fake_services.h"
+#include "kube/temp_dir.h"
+#include "snapshot/operator_snapshot.h"
+
+namespace wop::runtime {
+namespace {
+
+constexpr uint64_t kMiB = 1u << 20;
+constexpr int32_t kWasmPage = 64 << 10;
+
+constexpr const char* kMemoryGuest = R"((module
+    (memory (export "memory") 1)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func (export "pages") (result i32) (memory.size))
+    (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+    (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))))";
+
+int32_t markerOf(int32_t page, int32_t version) { return page * 1000 + version; }
+int32_t addressOf(int32_t page) { return page * kWasmPage + 8; }
+
+// Swap-out and restore of a real Wasm guest, under Wasmtime's default memory layout (0) and
+// under a small reservation (memories that cannot move, bounds-checked code).
+class WasmGuestRestoreTest : public ::testing::TestWithParam<uint64_t> {
+ protected:
+  void SetUp() override {
+    engine_.emplace(wasm::EngineOptions{.memoryReservationBytes = GetParam()});
+    auto bytes = wasmtime::wat2wasm(kMemoryGuest);
+    ASSERT_TRUE(bytes);
+    auto module = wasm::GuestModule::compile(*engine_, bytes.unwrap(), "memory.wat");
+    ASSERT_TRUE(module) << module.status().toString();
+    auto linker = wasm::GuestLinker::create(*engine_);
+    ASSERT_TRUE(linker);
+    linker_ = std::move(*linker);
+    auto prepared = linker_->prepare(*module);
+    ASSERT_TRUE(prepared) << prepared.status().toString();
+    identity_ = module->identity();
+    factory_ = std::make_unique<WasmGuestFactory>(*engine_, std::move(*prepared),
+                                                  wasm::InstanceLimits{.maxMemoryBytes = kLimit},
+                                                  "memory", WasmGuestFactory::Reload{});
+  }
+
+  static wasm::GuestInstance& instanceOf(const std::unique_ptr<OperatorGuest>& guest) {
+    return static_cast<WasmOperatorGuest&>(*guest).instance();
+  }
+  static int32_t call(const std::unique_ptr<OperatorGuest>& guest, const char* name,
+                      std::vector<wasmtime::Val> args = {}) {
+    auto results = instanceOf(guest).enter(name, args);
+    EXPECT_TRUE(results) << results.status().toString();
+    return results && !results->empty() ? results->front().i32() : -2;
+  }
+  static void store(const std::unique_ptr<OperatorGuest>& guest, int32_t page, int32_t version) {
+    (void)call(guest, "store",
+               {wasmtime::Val(addressOf(page)), wasmtime::Val(markerOf(page, version))});
+  }
+  static int32_t load(const std::unique_ptr<OperatorGuest>& guest, int32_t page) {
+    return call(guest, "load", {wasmtime::Val(addressOf(page))});
+  }
+
+  std::unique_ptr<OperatorGuest> restore(snapshot::OperatorSnapshot& snapshot) {
+    auto plan = snapshot.open();
+    EXPECT_TRUE(plan) << plan.status().toString();
+    if (!plan) return nullptr;
+    auto guest = factory_->restore(services_, snapshot, *plan);
+    EXPECT_TRUE(guest) << guest.status().toString();
+    return guest ? std::move(*guest) : nullptr;
+  }
+
+  static constexpr uint64_t kLimit = 8 * kMiB;
+  static constexpr int32_t kLimitPages = static_cast<int32_t>(kLimit / kWasmPage);
+  std::optional<wasm::Engine> engine_;
+  std::unique_ptr<wasm::GuestLinker> linker_;
+  std::string identity_;
+  std::unique_ptr<WasmGuestFactory> factory_;
+  bench::testing::FakeServices services_;
+  wop::testing::TempDir folder_;
+};
+
+TEST_P(WasmGuestRestoreTest, AGuestThatGrowsAfterARestoreKeepsItsDataThroughTheNextSwap) {
+  snapshot::OperatorSnapshot snapshot(folder_.path() + "/memory", identity_);
+  constexpr int32_t kSavedPages = 40;
+  {
+    auto guest = factory_->create(services_);
+    ASSERT_TRUE(guest) << guest.status().toString();
+    ASSERT_EQ(call(*guest, "grow", {wasmtime::Val(kSavedPages - 1)}), 1);
+    for (int32_t page = 0; page < kSavedPages; ++page) store(*guest, page, 1);
+    auto saved = (*guest)->saveTo(snapshot, /*restoredFromChain=*/false);
+    ASSERT_TRUE(saved) << saved.status().toString();
+    EXPECT_TRUE(saved->full);
+  }
+  {
+    auto guest = restore(snapshot);
+    ASSERT_NE(guest, nullptr);
+    EXPECT_EQ(call(guest, "pages"), kSavedPages);
+    for (int32_t page = 0; page < kSavedPages; ++page)
+      ASSERT_EQ(load(guest, page), markerOf(page, 1));
+    // Grown to the limit after the restore: the snapshot's pages stay where the restore mapped
+    // them (the memory did not move) and keep their bytes.
+    const uint8_t* base = instanceOf(guest).memory().data();
+    ASSERT_EQ(call(guest, "grow", {wasmtime::Val(kLimitPages - kSavedPages)}), kSavedPages);
+    EXPECT_EQ(instanceOf(guest).memory().data(), base);
+    EXPECT_EQ(call(guest, "grow", {wasmtime::Val(1)}), -1);
+    for (int32_t page = 0; page < kSavedPages; ++page)
+      ASSERT_EQ(load(guest, page), markerOf(page, 1));
+    store(guest, 3, 2);  // one saved page changed, every new page written
+    for (int32_t page = kSavedPages; page < kLimitPages; ++page) store(guest, page, 2);
+    auto saved = guest->saveTo(snapshot, /*restoredFromChain=*/true);
+    ASSERT_TRUE(saved) << saved.status().toString();
+    EXPECT_FALSE(saved->full);  // a delta over the restored chain
+  }
+  auto guest = restore(snapshot);
+  ASSERT_NE(guest, nullptr);
+  EXPECT_EQ(call(guest, "pages"), kLimitPages);
+  for (int32_t page = 0; page < kLimitPages; ++page) {
+    const int32_t version = page == 3 || page >= kSavedPages ? 2 : 1;
+    ASSERT_EQ(load(guest, page), markerOf(page, version)) << "page " << page;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Reservations, WasmGuestRestoreTest,
+                         ::testing::Values(uint64_t{0}, 8 * kMiB),
+                         [](const ::testing::TestParamInfo<uint64_t>& info) {
+                           return info.param == 0 ? std::string("WasmtimeDefault")
+                                                  : std::to_string(info.param >> 20) + "MiB";
+                         });
+
+}  // namespace
+}  // namespace wop::runtime

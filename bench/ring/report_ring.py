@@ -321,6 +321,8 @@ def settings_table(rows):
 
 
 def write(root, context):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import summary
     rows = load(root)
     if not rows:
         return
@@ -353,6 +355,9 @@ def write(root, context):
 - [A restore taken apart, beside its floor](benchmarks/restore.md) (page cache hot and cold)
 - [Lines of code: the replicator against controller-runtime](benchmarks/linecount.md) (issue 11)
 - [Guest memory: address space, maps and bounds checks](benchmarks/vm.md) (issue 17; `make bench-vm`)
+- [A fleet where swapping should pay: 1-8 MiB guests replaying recorded traces](benchmarks/fleet.md) (issue 16; `make bench-fleet`)
+
+{summary.summary(root, rows)}
 
 {pods_section(root)}
 

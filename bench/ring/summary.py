@@ -1,0 +1,118 @@
+"""The short summary that opens docs/benchmarks.md: what wins, by how much, under which
+settings, and where we lose. Every figure is read from bench/results/*.json (the ring rows as
+report_ring aggregates them, restore.json, fleet.json, vm.json); a result file that is missing
+gives a line saying so, never a typed-in number.
+"""
+import json
+import os
+import statistics
+import sys
+
+MIB = 2**20
+
+
+def _load(root, name):
+    try:
+        with open(os.path.join(root, "bench", "results", name)) as f:
+            return json.load(f)
+    except OSError:
+        return None
+
+
+def _ring_lines(rows):
+    """Memory and latency of the ring at the smallest N measured with the repeated-runs harness."""
+    repeated = sorted({r["n"] for r in rows if r.get("runs", 1) > 1})
+    if not repeated:
+        return ["- Ring: no (setup, N) has repeated runs yet (`make bench-ring`)."]
+    n = repeated[0]
+    at = {r["setup"]: r for r in rows if r["n"] == n}
+    need = ("client-go", "controller-runtime-combined", "wasm-swap", "wasm-swap-defaults")
+    if any(s not in at for s in need):
+        return [f"- Ring (N = {n}): not every setup of the summary was measured ({', '.join(need)})."]
+    go, crc, swap, defaults = (at[s] for s in need)
+    pss = lambda r: r["pss_steady_bytes"] / MIB  # noqa: E731
+    swap_set = lambda r: f"idle {r['settings']['swap_idle_ms']}, prediction {r['settings']['swap_predict']}"  # noqa: E731
+    lines = [
+        f"- **Memory, ring at N = {n}** ({swap['runs']} runs each, medians, total PSS of the setup's processes): "
+        f"wasm-swap ({swap_set(swap)}) {pss(swap):.1f} MiB against {pss(go):.1f} MiB for client-go "
+        f"(one process per operator, {pss(go) / pss(swap):.1f}x more) and {pss(crc):.1f} MiB for one "
+        f"controller-runtime process running all {n} controllers ({pss(crc) / pss(swap):.1f}x more); at the "
+        f"host's default swap settings ({swap_set(defaults)}) {pss(defaults):.1f} MiB."]
+    swaps = (defaults.get("host_status") or {}).get("restores")
+    lines.append(
+        f"- **Latency, same run:** at the host's defaults the hop p50 is {defaults['hop_latency_ms_p50']:.2f} ms "
+        f"against client-go's {go['hop_latency_ms_p50']:.2f} ms ({defaults['hop_latency_ms_p50'] / go['hop_latency_ms_p50']:.2f}x), "
+        f"p99 {defaults['hop_latency_ms_p99']:.2f} against {go['hop_latency_ms_p99']:.2f} ms"
+        + (f", but only {swaps:,} restores happened during the laps (no operator idles that long in the ring)"
+           if swaps is not None else "") + ". "
+        f"**Where we lose:** swapping on every hop ({swap_set(swap)}) costs p50 {swap['hop_latency_ms_p50']:.2f} ms "
+        f"({swap['hop_latency_ms_p50'] / go['hop_latency_ms_p50']:.2f}x client-go's) and "
+        f"{swap['cpu_measured_seconds'] / go['cpu_measured_seconds']:.1f}x its CPU over the measured laps.")
+    return lines
+
+
+def _restore_lines(restore):
+    if not restore:
+        return ["- Restore: not measured (`make bench-restore`)."]
+    rows = {(r["mib"], r["cache"]): r for r in restore["rows"]}
+    sizes = restore["settings"]["sizes_mib"]
+    proto = restore["prototype_restore_ms"]
+    near = lambda mib: min(proto, key=lambda p: abs(p[0] - mib))  # noqa: E731
+    hot_map = " / ".join(f"{rows[(m, 'hot')]['map']['ours_ms']['median']:.2f}" for m in sizes)
+    cold_all = " / ".join(f"{rows[(m, 'cold')]['map_write']['ours_ms']['median']:.1f}" for m in sizes)
+    vs = " / ".join(f"{near(m)[1] / rows[(m, 'cold')]['map_write']['ours_ms']['median']:.1f}x" for m in sizes)
+    mibs = " / ".join(str(m) for m in sizes)
+    return [f"- **Restore** (snapshot of {mibs} MiB): mapping it back takes {hot_map} ms with the page cache hot; "
+            f"with every page back and written, page cache dropped (the research prototype's footing: it "
+            f"copied all memory back), {cold_all} ms, i.e. {vs} faster than its published figures, not orders "
+            f"of magnitude ([details](benchmarks/restore.md))."]
+
+
+def _fleet_lines(root, fleet):
+    if not fleet:
+        return ["- Fleet: not measured (`make bench-fleet`)."]
+    sys.path.insert(0, os.path.join(root, "bench", "fleet"))
+    import report_fleet
+    grouped = report_fleet.by_config(fleet["runs"])
+    lines = []
+    defaults, settle = report_fleet.ratios(grouped, "swap-predict"), report_fleet.ratios(grouped, "swap-settle")
+    n = fleet["settings"]["n"]
+    if defaults:
+        met = defaults["pss"] <= report_fleet.GOAL_MEMORY_RATIO and defaults["p50"] <= report_fleet.GOAL_LATENCY_RATIO
+        lines.append(
+            f"- **Fleet** ({n} operators holding in-memory indexes of sizes {fleet['settings']['size_distribution']}, "
+            f"replaying recorded traces): at the host's defaults the host "
+            f"holds {defaults['pss']:.0%} of swap-off's PSS at {defaults['p50']:.2f}x its p50 wake-up latency "
+            f"(goal {report_fleet.GOAL_MEMORY_RATIO:.0%} at {report_fleet.GOAL_LATENCY_RATIO:g}x: {'met' if met else 'missed'})"
+            + (f"; with the early swap-out (`--swap-settle-ms {fleet['settings']['configs']['swap-settle'].split()[-1]}`, "
+               f"not the default) {settle['pss']:.0%} at {settle['p50']:.2f}x" if settle else "") + ". "
+            f"**Where we lose:** with swap on, the cgroup's usage (page cache included) is "
+            f"{defaults['cgroup']:.0%} of swap-off's, since the snapshots written stay in the page cache "
+            f"([details](benchmarks/fleet.md)).")
+    return lines or ["- Fleet: swap-off or the host defaults were not measured."]
+
+
+def _vm_lines(root, vm):
+    if not vm:
+        return []
+    sys.path.insert(0, os.path.join(root, "bench", "vm"))
+    import report_vm
+    _, medians, names = report_vm.bounds_summary(vm)
+    default = next((k for k, e in names.items() if not e["explicit_bounds_checks"]), None)
+    checked = next((k for k, e in names.items() if e["explicit_bounds_checks"]), None)
+    if not default or not checked:
+        return []
+    clear = lambda s: min(s[checked]) > max(s[default]) or max(s[checked]) < min(s[default])  # noqa: E731
+    costs = ", ".join(
+        f"{w} {statistics.median(s[checked]) / statistics.median(s[default]) - 1:+.0%}"
+        + ("" if clear(s) else " (within the spread of repeated processes)")
+        for w, s in medians.items() if default in s and checked in s)
+    return [f"- **Guest memory layout:** the host keeps Wasmtime's default (guard pages, no bounds checks); a "
+            f"smaller reservation ({checked}) costs CPU in explicit bounds checks: {costs} "
+            f"([details](benchmarks/vm.md))."]
+
+
+def summary(root, ring_rows):
+    lines = (_ring_lines(ring_rows) + _restore_lines(_load(root, "restore.json")) +
+             _fleet_lines(root, _load(root, "fleet.json")) + _vm_lines(root, _load(root, "vm.json")))
+    return "## Summary\n\nGenerated from the result files; conditions are in each line and in the sections below.\n\n" + "\n".join(lines)

@@ -47,7 +47,7 @@ class SwapTest : public ::testing::Test {
   // guestMemoryReservation: HostOptions::guestMemoryReservationBytes (0: Wasmtime's layout).
   void startHost(bool predict = false,
                  std::chrono::milliseconds idleAfter = std::chrono::milliseconds(0),
-                 uint64_t guestMemoryReservation = 0) {
+                 uint64_t guestMemoryReservation = 0, uint64_t memoryBudget = 0) {
     runtime::HostOptions options{.workers = 2,
                                  .artifactDirectory = (scratch_ / "artifacts").string(),
                                  .restartBackoffBase = std::chrono::milliseconds(100),
@@ -57,7 +57,8 @@ class SwapTest : public ::testing::Test {
     options.swap = {.enabled = true,
                     .directory = swapDirectory().string(),
                     .idleAfter = idleAfter,
-                    .predict = predict};
+                    .predict = predict,
+                    .memoryBudgetBytes = memoryBudget};
     host_ = std::make_unique<runtime::OperatorHost>(*client_, options, logs_.sink());
   }
 
@@ -144,6 +145,24 @@ TEST_F(SwapTest, AnOperatorCountingInMemoryKeepsCountingAcross100SwapCycles) {
   EXPECT_EQ(stats.snapshotFaults, 0u);
   EXPECT_EQ(stats.restarts, 0u);
   EXPECT_FALSE(figures_->takeLatencySamples(runtime::WakeKind::kSwapped).empty());
+}
+
+// The host's memory budget (SwapOptions::memoryBudgetBytes): with an idle period of an hour
+// nothing would swap out, but resident memories above the budget send the least recently
+// active operators out, and they come back with their state when their change arrives.
+TEST_F(SwapTest, AMemoryBudgetSwapsOutTheLeastRecentlyActiveBeforeTheirIdlePeriodEnds) {
+  startHost(/*predict=*/false, std::chrono::hours(1), /*guestMemoryReservation=*/0,
+            /*memoryBudget=*/1);  // one byte: only the operator that just ran may stay
+  const std::vector<std::string> names = {"budget-a", "budget-b", "budget-c"};
+  for (const auto& name : names) startCounter(name, name);
+  // Each start made the one before it the least recently active.
+  ASSERT_TRUE(eventually([&] { return swappedOut("budget-a") && swappedOut("budget-b"); }));
+  EXPECT_FALSE(swappedOut("budget-c"));
+  tick("budget-a", 1);  // a's change restores it; now c is the older and goes
+  ASSERT_TRUE(eventually([&] { return count("budget-a") == 2; })) << count("budget-a");
+  ASSERT_TRUE(eventually([&] { return swappedOut("budget-c"); }));
+  for (const auto& name : names) EXPECT_EQ(statsOf(*host_, name).restarts, 0u) << name;
+  EXPECT_GE(statsOf(*host_, "budget-a").restores, 1u);
 }
 
 // Memories reserved at 64 MiB (bounds-checked code, memories that never move): swap cycles keep

@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "runtime/memory_budget.h"
 #include "wop_abi.h"
 
 namespace wop::runtime {
@@ -188,6 +189,7 @@ common::Status Operator::refuse(const common::Status& why) {
 
 void Operator::stop() {
   supervisor_.setState(OperatorState::kStopped);
+  if (env_.memoryBudget) env_.memoryBudget->forget(this);
   if (controllers_) controllers_->stop();
 }
 
@@ -304,7 +306,25 @@ bool Operator::runSlice() {
   }
   if (hadWork) swapper_->busy();
   if (!more) considerSwapOut(!controllers_->hasInFlight() && calls_->pending() == 0 && synced);
+  reportToMemoryBudget(hadWork);
   return more;
+}
+
+void Operator::reportToMemoryBudget(bool hadWork) {
+  if (!env_.memoryBudget || !swapper_) return;
+  const auto now = env_.clock.now();
+  if (hadWork || lastActive_ == common::TimePoint{}) lastActive_ = now;
+  const uint64_t bytes =
+      swapper_->swappedOut() || !supervisor_.guest() ? 0 : supervisor_.guest()->memoryBytes();
+  std::weak_ptr<Operator> weak = weak_from_this();
+  env_.memoryBudget->report(this, bytes, lastActive_, [weak] {
+    if (auto self = weak.lock()) self->requestEviction();
+  });
+}
+
+void Operator::requestEviction() {
+  evictionRequested_.store(true);
+  wake();
 }
 
 void Operator::runEntries() {

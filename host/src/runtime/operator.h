@@ -131,6 +131,10 @@ class Operator final : public hostcalls::OperatorServices,
   // Swapping (operator_swap.cc). Worker-only, like the guest.
   bool swapIn(bool prefetch);
   void considerSwapOut(bool idle);
+  // The host's memory budget (runtime/memory_budget.h): this operator's resident bytes after a
+  // slice; and the budget's request to swap out at the next idle slice (any thread).
+  void reportToMemoryBudget(bool hadWork);
+  void requestEviction();
   void restartFromSnapshotFault(const std::string& reason);
   bool takeSnapshotFault();
   // Reports a swap-out that lasts OperatorSettings::swappedOutEventAfter, with one timer per
@@ -148,10 +152,12 @@ class Operator final : public hostcalls::OperatorServices,
   const OperatorLog log_;
   GuestSupervisor supervisor_;
   std::shared_ptr<ApiCalls> calls_;
-  std::shared_ptr<HttpCalls> http_;           // answered through calls_
-  std::shared_ptr<Controllers> controllers_;  // set once, at the first successful start
-  std::unique_ptr<Swapper> swapper_;          // null: never swapped
-  common::TimePoint pendingWake_{};           // the wake-up timer already set (worker only)
+  std::shared_ptr<HttpCalls> http_;             // answered through calls_
+  std::shared_ptr<Controllers> controllers_;    // set once, at the first successful start
+  std::unique_ptr<Swapper> swapper_;            // null: never swapped
+  common::TimePoint pendingWake_{};             // the wake-up timer already set (worker only)
+  common::TimePoint lastActive_{};              // the last slice with work (worker only)
+  std::atomic<bool> evictionRequested_{false};  // by the memory budget
 
   std::atomic<bool> draining_{false};  // stopTakingKeys()
   // The host's gate for its shard and this operator's own: may a reconcile start now?

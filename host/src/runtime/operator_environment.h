@@ -25,6 +25,7 @@
 
 namespace wop::runtime {
 
+class MemoryBudget;
 class Operator;
 
 // Puts an operator on the run queue (a worker then calls its runSlice()). Any thread.
@@ -112,6 +113,8 @@ struct OperatorEnvironment {
   LifecycleListener* lifecycle = nullptr;
   // Operators' outbound HTTP requests (wop_http_call); null: the host makes none.
   outbound::OutboundClient* outbound = nullptr;
+  // The host's budget of resident guest memory (SwapOptions::memoryBudgetBytes); null: none.
+  MemoryBudget* memoryBudget = nullptr;
 };
 
 }  // namespace wop::runtime

@@ -55,6 +55,9 @@ OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink lo
       this->log("", WOP_LOG_WARN, "swapping is off: " + prepared.message());
       snapshotDirectory_.clear();
     }
+    if (!snapshotDirectory_.empty() && options_.swap.memoryBudgetBytes > 0) {
+      memoryBudget_ = std::make_unique<MemoryBudget>(options_.swap.memoryBudgetBytes);
+    }
   }
   background_ = std::jthread([this](std::stop_token stop) { backgroundLoop(stop); });
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
@@ -331,7 +334,8 @@ OperatorEnvironment OperatorHost::environment(const std::string& operatorName) {
                              options_.observer ? *options_.observer : noObserver_,
                              std::move(settings),
                              options_.lifecycle.get(),
-                             options_.outbound.get()};
+                             options_.outbound.get(),
+                             memoryBudget_.get()};
 }
 
 void OperatorHost::run(std::function<void()> job) {

@@ -26,6 +26,7 @@
 #include "kube/client.h"
 #include "runtime/fair_run_queue.h"
 #include "runtime/log_sink.h"
+#include "runtime/memory_budget.h"
 #include "runtime/operator.h"
 #include "runtime/operator_environment.h"
 #include "runtime/operator_spec.h"
@@ -57,6 +58,10 @@ struct SwapOptions {
   // predicted wake is confidently far; the prefetch restores it (WakePredictorOptions::
   // settleAfter). Zero: off.
   std::chrono::milliseconds settleAfter{0};
+  // Resident linear memory of all operators together above which the least recently active
+  // idle ones are swapped out before their idle period ends (runtime/memory_budget.h). Zero:
+  // no budget.
+  uint64_t memoryBudgetBytes = 0;
 };
 
 struct HostOptions {
@@ -177,6 +182,8 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   std::vector<std::atomic<bool>> takingKeys_;  // one gate per shard, fixed at construction
   std::atomic<uint64_t> wasmAdds_{0};          // Wasm operators added, for the open-files check
   std::string snapshotDirectory_;
+  std::unique_ptr<MemoryBudget>
+      memoryBudget_;  // null: no budget (before operators_: outlives them)
 
   mutable std::mutex mutex_;  // guards operators_, runQueue_
   std::condition_variable_any readyCv_;

@@ -30,6 +30,9 @@ bool Operator::swapIn(bool prefetch) {
     std::lock_guard lock(mutex_);
     residentSince_ = started;
   }
+  // A restore (for an event, or a prefetch ahead of a predicted one) is a use: the memory
+  // budget must not send a prefetched operator straight back out as the least recently active.
+  lastActive_ = started;
   const double restoreMs = swapper_->stats().lastRestoreMs;
   metrics_->restoreSeconds.observe(restoreMs / 1000);
   env_.observer.swapped(SwapEvent::kRestore, restoreMs);
@@ -74,11 +77,14 @@ void Operator::considerSwapOut(bool idle) {
   }
   if (!idle) {
     swapper_->busy();
+    evictionRequested_.store(false);  // busy: no longer the least recently active
     return;
   }
+  // The memory budget asks the least recently active to go before their idle period ends.
+  const bool evict = evictionRequested_.exchange(false);
   const auto check = swapper_->idle();
   if (check.checkAgainAt) wakeAt(*check.checkAgainAt);
-  if (!check.swapNow) return;
+  if (!check.swapNow && !evict) return;
   const auto result = swapper_->swapOut(*supervisor_.guest());
   switch (result.outcome) {
     case Swapper::SwapOut::kLostMemory:
@@ -104,7 +110,8 @@ void Operator::considerSwapOut(bool idle) {
   }
   metrics_->swapOutSeconds.observe(result.ms / 1000);
   env_.observer.swapped(SwapEvent::kSwapOut, result.ms);
-  log(WOP_LOG_DEBUG, "swapped out (" + result.message + ", " + std::to_string(result.ms) + " ms)");
+  log(WOP_LOG_DEBUG, "swapped out (" + result.message + ", " + std::to_string(result.ms) + " ms" +
+                         (check.swapNow ? "" : ", for the host's memory budget") + ")");
   if (auto at = swapper_->nextPrefetch()) wakeAt(*at);
   watchSwappedOut();
 }

@@ -99,7 +99,8 @@ void writeStatus(const std::string& path, const nlohmann::json& status) {
 }
 
 constexpr auto kMaxSwapIdle = std::chrono::hours(24);
-constexpr int64_t kMaxGuestMemoryReservationMiB = 4096;  // a 32-bit memory's whole range
+constexpr int64_t kMaxSwapMemoryBudgetMiB = int64_t{1} << 30;  // 1 PiB: any machine's memory
+constexpr int64_t kMaxGuestMemoryReservationMiB = 4096;        // a 32-bit memory's whole range
 constexpr int64_t kDefaultGuestMemoryReservationMiB = 0;
 
 std::vector<Flag> swapFlags() {
@@ -117,6 +118,11 @@ std::vector<Flag> swapFlags() {
                      "confidently far (0: wait --swap-idle-ms)",
                      std::chrono::milliseconds(0), kMaxSwapIdle)
           .withDefault(swap.settleAfter),
+      Flag::integer("swap-memory-budget-mib", "N",
+                    "swap out the least recently active idle operators while their resident "
+                    "linear memories add up to more than N MiB (0: no budget)",
+                    0, kMaxSwapMemoryBudgetMiB)
+          .withDefault(0),
   };
 }
 
@@ -127,6 +133,9 @@ runtime::SwapOptions swapOptions(const ParsedFlags& flags) {
   if (auto directory = flags.text("swap-dir")) swap.directory = *directory;
   if (auto idle = flags.duration("swap-idle-ms")) swap.idleAfter = *idle;
   if (auto settle = flags.duration("swap-settle-ms")) swap.settleAfter = *settle;
+  if (auto budget = flags.integer("swap-memory-budget-mib")) {
+    swap.memoryBudgetBytes = static_cast<uint64_t>(*budget) << 20;
+  }
   return swap;
 }
 

@@ -1,0 +1,67 @@
+#include "runtime/memory_budget.h"
+
+#include <algorithm>
+
+namespace wop::runtime {
+
+void MemoryBudget::report(const void* who, uint64_t residentBytes, common::TimePoint lastActive,
+                          Evict evict) {
+  std::vector<Evict> toAsk;
+  {
+    std::lock_guard lock(mutex_);
+    auto& entry = entries_[who];
+    residentBytes_ = residentBytes_ - entry.bytes + residentBytes;
+    entry.bytes = residentBytes;
+    entry.lastActive = lastActive;
+    entry.evict = std::move(evict);
+    entry.asked = false;  // it has settled: swapped out, or still busy and may be asked again
+    if (residentBytes_ > budgetBytes_) toAsk = victims(who);
+  }
+  // Outside the lock: a callback wakes its operator, which may report on another thread.
+  for (auto& ask : toAsk) ask();
+}
+
+std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter) {
+  std::vector<std::pair<const void*, Entry*>> resident;
+  uint64_t pending = 0;  // bytes of operators already asked: they are on their way out
+  for (auto& [who, entry] : entries_) {
+    if (entry.bytes == 0) continue;
+    if (entry.asked) {
+      pending += entry.bytes;
+    } else if (who != reporter) {
+      resident.emplace_back(who, &entry);
+    }
+  }
+  std::sort(resident.begin(), resident.end(),
+            [](const auto& a, const auto& b) { return a.second->lastActive < b.second->lastActive; });
+  std::vector<Evict> toAsk;
+  uint64_t staying = residentBytes_ - pending;
+  for (auto& [who, entry] : resident) {
+    if (staying <= budgetBytes_) break;
+    entry->asked = true;
+    staying -= entry->bytes;
+    evictionsRequested_++;
+    toAsk.push_back(entry->evict);
+  }
+  return toAsk;
+}
+
+void MemoryBudget::forget(const void* who) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(who);
+  if (it == entries_.end()) return;
+  residentBytes_ -= it->second.bytes;
+  entries_.erase(it);
+}
+
+uint64_t MemoryBudget::residentBytes() const {
+  std::lock_guard lock(mutex_);
+  return residentBytes_;
+}
+
+uint64_t MemoryBudget::evictionsRequested() const {
+  std::lock_guard lock(mutex_);
+  return evictionsRequested_;
+}
+
+}  // namespace wop::runtime

@@ -1,0 +1,56 @@
+// A host-wide budget of resident guest memory (SwapOptions::memoryBudgetBytes). The idle timer
+// keeps every operator resident for its idle period after each wake, whatever the host holds;
+// with a budget, once the operators' resident linear memories add up to more than it, the
+// least recently active ones are asked to swap out as soon as they are idle, oldest first,
+// until what stays resident fits. An operator's own idle timer and prediction still apply on
+// top: the budget only brings swap-outs forward.
+//
+// Operators report from their workers at the end of each slice (0 once swapped out); the victims
+// are told through the callback they registered (Operator::requestEviction: a flag and a
+// wake-up), so nothing here touches a guest.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace wop::runtime {
+
+class MemoryBudget {
+ public:
+  using Evict = std::function<void()>;
+
+  explicit MemoryBudget(uint64_t bytes) : budgetBytes_(bytes) {}
+
+  // who's resident bytes now (0: swapped out) and when it last had work; evict asks it to swap
+  // out. Asks the least recently active others over the budget to swap out. Any thread.
+  void report(const void* who, uint64_t residentBytes, common::TimePoint lastActive, Evict evict);
+  // who is gone (stopped or removed): its bytes no longer count.
+  void forget(const void* who);
+
+  uint64_t budgetBytes() const { return budgetBytes_; }
+  uint64_t residentBytes() const;
+  uint64_t evictionsRequested() const;
+
+ private:
+  struct Entry {
+    uint64_t bytes = 0;
+    common::TimePoint lastActive{};
+    Evict evict;
+    bool asked = false;  // asked to swap out, not yet reported back
+  };
+  // The entries to ask (least recently active first) so that the rest fit; mutex_ held.
+  std::vector<Evict> victims(const void* reporter);
+
+  const uint64_t budgetBytes_;
+  mutable std::mutex mutex_;
+  std::unordered_map<const void*, Entry> entries_;
+  uint64_t residentBytes_ = 0;
+  uint64_t evictionsRequested_ = 0;
+};
+
+}  // namespace wop::runtime

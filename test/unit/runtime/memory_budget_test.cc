@@ -1,0 +1,85 @@
+#include "runtime/memory_budget.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace wop::runtime {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr uint64_t kMiB = 1 << 20;
+
+// Operators as tags; each eviction callback records the tag it was registered with.
+struct Fleet {
+  MemoryBudget budget;
+  std::vector<std::string> asked;
+  int tags[8] = {};
+
+  explicit Fleet(uint64_t bytes) : budget(bytes) {}
+  void report(int i, uint64_t bytes, int activeAtSecond) {
+    budget.report(&tags[i], bytes, common::TimePoint(seconds(activeAtSecond)),
+                  [this, i] { asked.push_back("op" + std::to_string(i)); });
+  }
+};
+
+TEST(MemoryBudget, UnderTheBudgetNobodyIsAsked) {
+  Fleet fleet(10 * kMiB);
+  fleet.report(0, 4 * kMiB, 1);
+  fleet.report(1, 4 * kMiB, 2);
+  EXPECT_TRUE(fleet.asked.empty());
+  EXPECT_EQ(fleet.budget.residentBytes(), 8 * kMiB);
+}
+
+TEST(MemoryBudget, OverTheBudgetTheLeastRecentlyActiveGoFirstUntilTheRestFits) {
+  Fleet fleet(10 * kMiB);
+  fleet.report(0, 4 * kMiB, 3);
+  fleet.report(1, 4 * kMiB, 1);  // least recently active
+  fleet.report(2, 4 * kMiB, 2);
+  // 12 MiB > 10: asking op1 (4 MiB) leaves 8, which fits; op2 stays.
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op1"});
+  fleet.report(3, 6 * kMiB, 4);  // 18 MiB, op1's 4 on its way out: 14 > 10; op2 (older) goes
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op1", "op2"}));
+  EXPECT_EQ(fleet.budget.evictionsRequested(), 2u);
+}
+
+TEST(MemoryBudget, TheReporterIsNeverItsOwnVictim) {
+  Fleet fleet(1 * kMiB);
+  fleet.report(0, 4 * kMiB, 1);  // over, but alone: nobody else to ask
+  EXPECT_TRUE(fleet.asked.empty());
+}
+
+TEST(MemoryBudget, AnOperatorAskedIsNotAskedAgainUntilItReportsBack) {
+  Fleet fleet(6 * kMiB);
+  fleet.report(0, 4 * kMiB, 1);
+  fleet.report(1, 4 * kMiB, 2);  // asks op0
+  fleet.report(1, 4 * kMiB, 3);  // op0 still on its way out: not asked twice
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op0"});
+  fleet.report(0, 0, 1);  // swapped out
+  EXPECT_EQ(fleet.budget.residentBytes(), 4 * kMiB);
+  fleet.report(0, 4 * kMiB, 5);  // restored and busy: now op1 is the older
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op0", "op1"}));
+}
+
+TEST(MemoryBudget, AnAskedOperatorThatStayedResidentMayBeAskedAgain) {
+  Fleet fleet(6 * kMiB);
+  fleet.report(0, 4 * kMiB, 1);
+  fleet.report(1, 4 * kMiB, 2);  // asks op0
+  fleet.report(0, 4 * kMiB, 1);  // op0 could not go (calls in flight): still over, op1 is asked
+  fleet.report(1, 4 * kMiB, 3);  // op1 busy, still resident: op0 is asked again
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op0", "op1", "op0"}));
+}
+
+TEST(MemoryBudget, AForgottenOperatorNoLongerCounts) {
+  Fleet fleet(6 * kMiB);
+  fleet.report(0, 4 * kMiB, 1);
+  fleet.budget.forget(&fleet.tags[0]);
+  fleet.report(1, 4 * kMiB, 2);
+  EXPECT_TRUE(fleet.asked.empty());
+  EXPECT_EQ(fleet.budget.residentBytes(), 4 * kMiB);
+}
+
+}  // namespace
+}  // namespace wop::runtime

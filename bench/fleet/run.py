@@ -2,7 +2,7 @@
 """The fleet benchmark (issue 16, item 3): a workload where swapping should pay. N operators in
 one `wasm-operator run`, each a fleet guest (bench/guests/fleet) holding a real in-memory index
 of 1-8 MiB (sizes drawn from a seeded distribution), each replaying one of the recorded traces
-(../shared/data/traces) from a random phase at a speed-up, so that a few are busy at any time
+(bench/traces, a copy of ../shared/data/traces) from a random phase at a speed-up, so that a few are busy at any time
 and most are idle. Three configurations of the host, each otherwise at its defaults:
 
   swap-off      --swap off: every operator resident
@@ -11,6 +11,8 @@ and most are idle. Three configurations of the host, each otherwise at its defau
   swap-settle   the defaults plus --swap-settle-ms 250: swap out 250 ms after a reconcile when
                 the next predicted wake is confidently far (prefetched back before it)
   swap-predict-budget, swap-settle-budget (opt-in): the same in a cgroup limited to --budget-mib
+  swap-lru (opt-in): the defaults plus the host's own memory budget, --swap-memory-budget-mib
+                set to --budget-mib (least recently active idle operators swapped out first)
 
 Writes bench/results/fleet.json and docs/benchmarks/fleet.md (with a memory-over-time plot).
 
@@ -67,14 +69,8 @@ report_fleet = _load("report_fleet", os.path.join(HERE, "report_fleet.py"))
 
 
 def default_traces_dir():
-    """../shared/data/traces beside the checkout; for a git worktree elsewhere, beside its main
-    checkout (the folder holding the common .git)."""
-    beside = os.path.join(os.path.dirname(ROOT), "shared", "data", "traces")
-    if os.path.isdir(beside):
-        return beside
-    common = subprocess.run(["git", "-C", ROOT, "rev-parse", "--path-format=absolute", "--git-common-dir"],
-                            capture_output=True, text=True).stdout.strip()
-    return os.path.join(os.path.dirname(os.path.dirname(common)), "shared", "data", "traces") if common else beside
+    """The repository's copy of ../shared/data/traces (bench/traces/README.md)."""
+    return os.path.join(ROOT, "bench", "traces")
 
 
 CONFIGS = {
@@ -91,6 +87,12 @@ CONFIGS = {
 BUDGETED = {"swap-predict-budget": "swap-predict", "swap-settle-budget": "swap-settle"}
 for _name, _base in BUDGETED.items():
     CONFIGS[_name] = CONFIGS[_base]
+# The host's own budget (--swap-memory-budget-mib --budget-mib, runtime/memory_budget.h): with
+# the defaults otherwise, the least recently active idle operators are swapped out while the
+# resident linear memories add up to more than the budget. No cgroup limit. Opt-in (--configs).
+HOST_BUDGETED = {"swap-lru": "swap-predict"}
+for _name, _base in HOST_BUDGETED.items():
+    CONFIGS[_name] = CONFIGS[_base] + ["--swap-memory-budget-mib", "BUDGET_MIB"]
 DEFAULT_CONFIGS = ("swap-off", "swap-idle", "swap-predict", "swap-settle")
 # Which trace an operator replays: most operators are rarely woken, a few are busy.
 TRACE_WEIGHTS = {"traces_60": 0.8, "traces_10": 0.1, "traces_5": 0.1}
@@ -325,13 +327,14 @@ def cgroup_limits(cgroup):
             "oom_kills": int(oom.get("oom_kill", 0))}
 
 
-def host_argv(build, config, definitions, kubeconfig, workdir, artifacts):
+def host_argv(build, config, definitions, kubeconfig, workdir, artifacts, budget_mib=None):
+    flags = [str(budget_mib) if flag == "BUDGET_MIB" else flag for flag in CONFIGS[config]]
     return [os.path.join(build, "host", "wasm-operator"), "run", "--operators", definitions,
             "--kubeconfig", kubeconfig, "--artifact-dir", artifacts,
             "--status-file", os.path.join(workdir, "status.json"),
             "--swap-dir", os.path.join(workdir, "swap"),
             "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0",
-            *CONFIGS[config]]
+            *flags]
 
 
 def spawn(argv, log_path, cgroup):
@@ -401,7 +404,7 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
     OwnFiles(modules, artifacts).evict_page_cache()  # read again at launch, charged to the run's cgroup
     status_file = os.path.join(workdir, "status.json")
     launched = time.monotonic()
-    host = spawn(host_argv(build, config, definitions, kubeconfig, workdir, artifacts),
+    host = spawn(host_argv(build, config, definitions, kubeconfig, workdir, artifacts, args.budget_mib),
                  os.path.join(workdir, "host.log"), cgroup)
     timeline = Timeline(host.pid, cgroup, status_file)
     timeline.start()
@@ -494,7 +497,8 @@ def settings(args, build, deps):
         "n": args.n, "size_distribution": f"uniform over [{args.size_min_mib}, {args.size_max_mib}] MiB, whole KiB",
         "seed": args.seed, "traces": TRACE_WEIGHTS, "traces_dir": os.path.relpath(args.traces_dir, ROOT), "speedup": args.speedup,
         "warmup_s": args.warmup_s, "duration_s": args.duration_s, "repeats": args.repeats,
-        "configs": {c: " ".join(CONFIGS[c]) or "(host defaults)" for c in CONFIGS},
+        "configs": {c: " ".join(CONFIGS[c]).replace("BUDGET_MIB", str(args.budget_mib)) or "(host defaults)"
+                    for c in CONFIGS},
         "host_idle_ms_default": ring_run.host_default_flag(stub, "swap-idle-ms"),
         "host_predict_default": ring_run.host_default_flag(stub, "swap-predict"),
         "host_workers": f"host default ({ring_run.host_default_flag(stub, 'workers')})",
@@ -529,7 +533,7 @@ def main():
     parser.add_argument("--append", action="store_true",
                         help="add these configs' runs to the existing results (same seed, so the same fleet)")
     parser.add_argument("--seed", type=int, default=None, help="fleet and shuffle seed (default: random, recorded)")
-    parser.add_argument("--traces-dir", default=None, help="default: ../shared/data/traces beside the checkout")
+    parser.add_argument("--traces-dir", default=None, help="default: bench/traces (a copy of ../shared/data/traces)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few operators, short windows, one repeat")
     parser.add_argument("--kubeconfig", help="use this control plane for every run instead of fresh ones")
     parser.add_argument("--out", help="write fleet.json and fleet.md (and the plot) here instead of the repo")
@@ -585,13 +589,19 @@ def main():
     result = {"settings": settings(args, build, deps), "fleet": fleet, "runs": runs, "failed": failed}
     if any(c in BUDGETED for c in configs):
         result["settings"]["budget_mib"] = args.budget_mib
+    if any(c in HOST_BUDGETED for c in configs):
+        result["settings"]["host_budget_mib"] = args.budget_mib
     if previous:  # the earlier runs and their settings stay; this invocation's are recorded beside them
         appended = dict(result["settings"], configs_run=configs)
+        earlier = previous["settings"].get("appended", [])
+        earlier = [a for a in (earlier if isinstance(earlier, list) else [earlier])
+                   if not set(a["configs_run"]) <= set(configs)]  # runs replaced by this one
         result = dict(previous, runs=[r for r in previous["runs"] if r["config"] not in configs] + runs,
-                      failed=previous.get("failed", []) + failed)
-        result["settings"] = dict(previous["settings"], appended=appended)
-        if "budget_mib" in appended:
-            result["settings"]["budget_mib"] = appended["budget_mib"]
+                      failed=[f for f in previous.get("failed", []) if f.split(":")[0] not in configs] + failed)
+        result["settings"] = dict(previous["settings"], appended=earlier + [appended])
+        for key in ("budget_mib", "host_budget_mib"):
+            if key in appended:
+                result["settings"][key] = appended[key]
     out = os.path.abspath(args.out) if args.out else None
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w") as f:

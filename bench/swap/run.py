@@ -20,7 +20,7 @@ from report import control_plane, machine_summary, read_deps  # noqa: E402
 from swap_report import write_report  # noqa: E402
 
 SIZES = [1, 2, 5, 10, 25, 50, 87]
-TRACES = os.path.join(os.path.dirname(ROOT), "shared", "data", "traces")
+TRACES = os.path.join(ROOT, "bench", "traces")  # the repository's copy of ../shared/data/traces
 REPLAY_TRACES = ["traces_5", "traces_60"]
 REPLAY_POLICIES = ["none", "predict", "always"]
 REPLAY_SPEEDUP = 10

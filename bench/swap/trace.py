@@ -14,8 +14,8 @@ import datetime
 import os
 import sys
 
-DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                           "..", "..", "..", "shared", "data", "traces")
+# The repository's copy of ../shared/data/traces (bench/traces/README.md).
+DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "traces")
 
 
 def parse_timestamp(text):

@@ -62,7 +62,7 @@ def plot(result, grouped, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    colours = {"swap-off": "#C44E52", "swap-idle": "#DD8452", "swap-predict": "#4C72B0", "swap-settle": "#55A868",
+    colours = {"swap-off": "#C44E52", "swap-idle": "#DD8452", "swap-predict": "#4C72B0", "swap-settle": "#55A868", "swap-lru": "#8172B3",
                "swap-predict-budget": "#8172B3", "swap-settle-budget": "#937860"}
     fig, (mem, res) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     n = result["settings"]["n"]
@@ -154,7 +154,9 @@ def budget_paragraph(grouped, settings, failed):
     if failures:
         parts.append("every operator starts resident and is swapped out only after it has been idle, so the fleet's "
                      "start needs all of its memory at once; a budget below that needs a policy that evicts to the "
-                     "budget (least recently used first), which the host does not have yet")
+                     "budget (least recently used first)" + (
+                         ": the host's own budget, `swap-lru` above, is that policy" if "swap-lru" in grouped
+                         else ", which these runs did not have"))
     for config, runs in budgeted.items():
         limits = [r["memory_budget"] for r in runs if r.get("memory_budget")]
         parts.append(f"{LABELS[config]}: cgroup usage {median(runs, 'cgroup_usage_bytes_median') / MIB:.1f} MiB, "

@@ -76,6 +76,7 @@ def _fleet_lines(root, fleet):
     grouped = report_fleet.by_config(fleet["runs"])
     lines = []
     defaults, settle = report_fleet.ratios(grouped, "swap-predict"), report_fleet.ratios(grouped, "swap-settle")
+    lru = report_fleet.ratios(grouped, "swap-lru")
     n = fleet["settings"]["n"]
     if defaults:
         met = defaults["pss"] <= report_fleet.GOAL_MEMORY_RATIO and defaults["p50"] <= report_fleet.GOAL_LATENCY_RATIO
@@ -85,7 +86,10 @@ def _fleet_lines(root, fleet):
             f"holds {defaults['pss']:.0%} of swap-off's PSS at {defaults['p50']:.2f}x its p50 wake-up latency "
             f"(goal {report_fleet.GOAL_MEMORY_RATIO:.0%} at {report_fleet.GOAL_LATENCY_RATIO:g}x: {'met' if met else 'missed'})"
             + (f"; with the early swap-out (`--swap-settle-ms {fleet['settings']['configs']['swap-settle'].split()[-1]}`, "
-               f"not the default) {settle['pss']:.0%} at {settle['p50']:.2f}x" if settle else "") + ". "
+               f"not the default) {settle['pss']:.0%} at {settle['p50']:.2f}x" if settle else "")
+            + (f"; with the host's memory budget (`--swap-memory-budget-mib {fleet['settings']['host_budget_mib']}`, "
+               f"not the default) {lru['pss']:.0%} at {lru['p50']:.2f}x" if lru and lru["pss"] is not None else "")
+            + ". "
             f"**Where we lose:** with swap on, the cgroup's usage (page cache included) is "
             f"{defaults['cgroup']:.0%} of swap-off's, since the snapshots written stay in the page cache "
             f"([details](benchmarks/fleet.md)).")

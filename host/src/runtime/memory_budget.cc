@@ -32,8 +32,9 @@ std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter) {
       resident.emplace_back(who, &entry);
     }
   }
-  std::sort(resident.begin(), resident.end(),
-            [](const auto& a, const auto& b) { return a.second->lastActive < b.second->lastActive; });
+  std::sort(resident.begin(), resident.end(), [](const auto& a, const auto& b) {
+    return a.second->lastActive < b.second->lastActive;
+  });
   std::vector<Evict> toAsk;
   uint64_t staying = residentBytes_ - pending;
   for (auto& [who, entry] : resident) {

@@ -4,16 +4,21 @@
 
 namespace wop::runtime {
 
-void MemoryBudget::report(const void* who, uint64_t residentBytes, common::TimePoint lastActive,
-                          Evict evict) {
+void MemoryBudget::enroll(const void* who, Evict evict) {
+  std::lock_guard lock(mutex_);
+  entries_[who].evict = std::move(evict);
+}
+
+void MemoryBudget::report(const void* who, uint64_t residentBytes, common::TimePoint lastActive) {
   std::vector<Evict> toAsk;
   {
     std::lock_guard lock(mutex_);
-    auto& entry = entries_[who];
+    auto found = entries_.find(who);
+    if (found == entries_.end()) return;  // not enrolled, or forgotten (stopped)
+    auto& entry = found->second;
     residentBytes_ = residentBytes_ - entry.bytes + residentBytes;
     entry.bytes = residentBytes;
     entry.lastActive = lastActive;
-    entry.evict = std::move(evict);
     entry.asked = false;  // it has settled: swapped out, or still busy and may be asked again
     if (residentBytes_ > budgetBytes_) toAsk = victims(who);
   }

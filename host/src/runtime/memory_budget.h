@@ -5,9 +5,9 @@
 // until what stays resident fits. An operator's own idle timer and prediction still apply on
 // top: the budget only brings swap-outs forward.
 //
-// Operators report from their workers at the end of each slice (0 once swapped out); the victims
-// are told through the callback they registered (Operator::requestEviction: a flag and a
-// wake-up), so nothing here touches a guest.
+// An operator enrolls once with the callback that asks it to go (Operator::requestEviction: a
+// flag and a wake-up), then reports from its worker at the end of each slice (0 once swapped
+// out); nothing here touches a guest.
 #pragma once
 
 #include <cstdint>
@@ -26,13 +26,14 @@ class MemoryBudget {
 
   explicit MemoryBudget(uint64_t bytes) : budgetBytes_(bytes) {}
 
-  // who's resident bytes now (0: swapped out) and when it last had work; evict asks it to swap
-  // out. Asks the least recently active others over the budget to swap out. Any thread.
-  void report(const void* who, uint64_t residentBytes, common::TimePoint lastActive, Evict evict);
+  // who counts from now on; evict asks it to swap out. Any thread.
+  void enroll(const void* who, Evict evict);
+  // An enrolled who's resident bytes now (0: swapped out) and when it last had work. Asks the
+  // least recently active others over the budget to swap out. Any thread.
+  void report(const void* who, uint64_t residentBytes, common::TimePoint lastActive);
   // who is gone (stopped or removed): its bytes no longer count.
   void forget(const void* who);
 
-  uint64_t budgetBytes() const { return budgetBytes_; }
   uint64_t residentBytes() const;
   uint64_t evictionsRequested() const;
 

@@ -91,6 +91,12 @@ common::Status Operator::start() {
           std::make_unique<Swapper>(env_.clock, folder, guests_->identity(),
                                     spec_.swapIdleAfter.value_or(env_.settings.swapIdleAfter),
                                     env_.settings.swapPredict, env_.settings.swapSettleAfter);
+      if (env_.memoryBudget) {
+        std::weak_ptr<Operator> weak = weak_from_this();
+        env_.memoryBudget->enroll(this, [weak] {
+          if (auto self = weak.lock()) self->requestEviction();
+        });
+      }
       std::lock_guard lock(mutex_);
       stats_.swappable = true;
     }
@@ -316,10 +322,7 @@ void Operator::reportToMemoryBudget(bool hadWork) {
   if (hadWork || lastActive_ == common::TimePoint{}) lastActive_ = now;
   const uint64_t bytes =
       swapper_->swappedOut() || !supervisor_.guest() ? 0 : supervisor_.guest()->memoryBytes();
-  std::weak_ptr<Operator> weak = weak_from_this();
-  env_.memoryBudget->report(this, bytes, lastActive_, [weak] {
-    if (auto self = weak.lock()) self->requestEviction();
-  });
+  env_.memoryBudget->report(this, bytes, lastActive_);
 }
 
 void Operator::requestEviction() {

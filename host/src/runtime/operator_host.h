@@ -182,8 +182,8 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   std::vector<std::atomic<bool>> takingKeys_;  // one gate per shard, fixed at construction
   std::atomic<uint64_t> wasmAdds_{0};          // Wasm operators added, for the open-files check
   std::string snapshotDirectory_;
-  std::unique_ptr<MemoryBudget>
-      memoryBudget_;  // null: no budget (before operators_: outlives them)
+  // Null: no budget. Declared before operators_, so it outlives them.
+  std::unique_ptr<MemoryBudget> memoryBudget_;
 
   mutable std::mutex mutex_;  // guards operators_, runQueue_
   std::condition_variable_any readyCv_;

@@ -18,10 +18,13 @@ struct Fleet {
   std::vector<std::string> asked;
   int tags[8] = {};
 
-  explicit Fleet(uint64_t bytes) : budget(bytes) {}
+  explicit Fleet(uint64_t bytes) : budget(bytes) {
+    for (int i = 0; i < 8; ++i) {
+      budget.enroll(&tags[i], [this, i] { asked.push_back("op" + std::to_string(i)); });
+    }
+  }
   void report(int i, uint64_t bytes, int activeAtSecond) {
-    budget.report(&tags[i], bytes, common::TimePoint(seconds(activeAtSecond)),
-                  [this, i] { asked.push_back("op" + std::to_string(i)); });
+    budget.report(&tags[i], bytes, common::TimePoint(seconds(activeAtSecond)));
   }
 };
 

@@ -8,6 +8,7 @@
 #include "bench/native/fake_services.h"
 #include "kube/temp_dir.h"
 #include "snapshot/operator_snapshot.h"
+#include "wasm/memory_guest.h"
 
 namespace wop::runtime {
 namespace {
@@ -15,12 +16,7 @@ namespace {
 constexpr uint64_t kMiB = 1u << 20;
 constexpr int32_t kWasmPage = 64 << 10;
 
-constexpr const char* kMemoryGuest = R"((module
-    (memory (export "memory") 1)
-    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-    (func (export "pages") (result i32) (memory.size))
-    (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
-    (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))))";
+using test::kMemoryGuest;
 
 int32_t markerOf(int32_t page, int32_t version) { return page * 1000 + version; }
 int32_t addressOf(int32_t page) { return page * kWasmPage + 8; }

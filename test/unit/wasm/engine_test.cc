@@ -7,6 +7,7 @@
 #include <string>
 
 #include "wasm/guest_instance.h"
+#include "wasm/memory_guest.h"
 #include "wat_test_support.h"
 
 namespace wop::wasm {
@@ -18,13 +19,7 @@ using ::testing::HasSubstr;
 constexpr uint64_t kMiB = 1u << 20;
 constexpr uint64_t kWasmPage = 64u << 10;
 
-// One page to start with; grow, load and store at any address, and the size in pages.
-constexpr const char* kMemoryGuest = R"((module
-    (memory (export "memory") 1)
-    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-    (func (export "pages") (result i32) (memory.size))
-    (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
-    (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))))";
+using test::kMemoryGuest;
 
 // VmSize of this process in bytes.
 uint64_t virtualMemoryBytes() {

@@ -51,16 +51,17 @@ def _ring_lines(rows):
     return lines
 
 
-def _restore_lines(restore):
+def _restore_lines(root, restore):
     if not restore:
         return ["- Restore: not measured (`make bench-restore`)."]
+    sys.path.insert(0, os.path.join(root, "bench", "swap"))
+    import restore as restore_bench
     rows = {(r["mib"], r["cache"]): r for r in restore["rows"]}
     sizes = restore["settings"]["sizes_mib"]
-    proto = restore["prototype_restore_ms"]
-    near = lambda mib: min(proto, key=lambda p: abs(p[0] - mib))  # noqa: E731
+    footing = restore_bench.prototype_footing(restore)
     hot_map = " / ".join(f"{rows[(m, 'hot')]['map']['ours_ms']['median']:.2f}" for m in sizes)
-    cold_all = " / ".join(f"{rows[(m, 'cold')]['map_write']['ours_ms']['median']:.1f}" for m in sizes)
-    vs = " / ".join(f"{near(m)[1] / rows[(m, 'cold')]['map_write']['ours_ms']['median']:.1f}x" for m in sizes)
+    cold_all = " / ".join(f"{ours:.1f}" for _, ours, _ in footing)
+    vs = " / ".join(f"{theirs[1] / ours:.1f}x" for _, ours, theirs in footing)
     mibs = " / ".join(str(m) for m in sizes)
     return [f"- **Restore** (snapshot of {mibs} MiB): mapping it back takes {hot_map} ms with the page cache hot; "
             f"with every page back and written, page cache dropped (the research prototype's footing: it "
@@ -117,6 +118,6 @@ def _vm_lines(root, vm):
 
 
 def summary(root, ring_rows):
-    lines = (_ring_lines(ring_rows) + _restore_lines(_load(root, "restore.json")) +
+    lines = (_ring_lines(ring_rows) + _restore_lines(root, _load(root, "restore.json")) +
              _fleet_lines(root, _load(root, "fleet.json")) + _vm_lines(root, _load(root, "vm.json")))
     return "## Summary\n\nGenerated from the result files; conditions are in each line and in the sections below.\n\n" + "\n".join(lines)

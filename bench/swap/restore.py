@@ -134,6 +134,14 @@ def nearest_prototype(result, mib):
     return min(points, key=lambda p: abs(p[0] - mib)) if points else None
 
 
+def prototype_footing(result):
+    """Per size, ours on the prototype's footing (every page back and written, page cache
+    dropped) beside the prototype's nearest published restore: (mib, ours_ms, (mib, ms))."""
+    rows = {(r["mib"], r["cache"]): r for r in result["rows"]}
+    return [(mib, rows[(mib, "cold")]["map_write"]["ours_ms"]["median"], nearest_prototype(result, mib))
+            for mib in result["settings"]["sizes_mib"]]
+
+
 def write_report(result):
     rows = {(r["mib"], r["cache"]): r for r in result["rows"]}
     s = result["settings"]

@@ -70,13 +70,9 @@ def restore_footing(root):
             restore = json.load(f)
     except OSError:
         return "On the prototype's footing (all memory back): not measured yet (`make bench-restore`)."
-    rows = {(row["mib"], row["cache"]): row for row in restore["rows"]}
-    proto = restore["prototype_restore_ms"]
-    parts = []
-    for mib in restore["settings"]["sizes_mib"]:
-        ours = rows[(mib, "cold")]["map_write"]["ours_ms"]["median"]
-        theirs = min(proto, key=lambda p: abs(p[0] - mib))
-        parts.append(f"{ours:.1f} ms at {mib} MiB against {theirs[1]:g} ms at {theirs[0]:g} MiB ({theirs[1] / ours:.1f}x)")
+    import restore as restore_bench  # bench/swap/restore.py, beside this file
+    parts = [f"{ours:.1f} ms at {mib} MiB against {theirs[1]:g} ms at {theirs[0]:g} MiB ({theirs[1] / ours:.1f}x)"
+             for mib, ours, theirs in restore_bench.prototype_footing(restore)]
     return ("On the prototype's footing (every page back and written, page cache dropped; "
             "[restore.md](restore.md), `make bench-restore`): " + "; ".join(parts) + ".")
 

@@ -6,7 +6,7 @@ LLVM_MAJOR := $(shell sed -n 's/^WOP_LLVM_MAJOR=//p' scripts/versions.env)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-ops bench-api bench-pods bench-vm chaos clean
+.PHONY: all setup configure build image demo test test-unit test-integration test-fuzz test-sanitize fuzz bench bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-scale bench-ops bench-api bench-pods bench-vm chaos clean
 
 all: build
 
@@ -65,7 +65,7 @@ test-sanitize: setup
 
 # Benchmarks write bench/results/*.json and docs/benchmarks/*.md (with plots). They run on
 # Debian's python3, which has the python3-matplotlib that setup installs.
-bench: bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-vm
+bench: bench-kube bench-runtime bench-swap bench-restore bench-ring bench-fleet bench-vm bench-scale
 
 bench-kube: build
 	@/usr/bin/python3 bench/kube/run.py --build $(BUILD)
@@ -92,6 +92,14 @@ bench-restore: build
 FLEET_FLAGS ?=
 bench-fleet: build
 	@/usr/bin/python3 bench/fleet/run.py --build $(BUILD) $(FLEET_FLAGS)
+
+# The ring at N = 100, 1000 and 3000 in one host (issues 16 and 17): PSS, time to /readyz
+# (warm and cold artifact cache), hop latency, threads, maps and virtual memory against N, at the
+# host's default swap settings and at idle 0: bench/results/scale.json, docs/benchmarks/scale.md.
+# About 30 minutes; SCALE_FLAGS to change (e.g. "--n 10000 --keep --cycles 5 --warmup 1").
+SCALE_FLAGS ?=
+bench-scale: build
+	@/usr/bin/python3 bench/scale/run.py --build $(BUILD) $(SCALE_FLAGS)
 
 # Leader takeover after kill -9 and SIGTERM (10 each, host defaults), follower memory, and
 # the cost of a /metrics scrape with 1000 operators (issue 14): bench/results/ops.json and

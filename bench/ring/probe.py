@@ -391,3 +391,60 @@ def control_plane_pids(kubeconfig):
     with open(os.path.join(os.path.dirname(kubeconfig), "state.json")) as f:
         pids = json.load(f)["pids"]
     return {name: pids[name] for name in ("kube-apiserver", "etcd") if pids.get(name)}
+
+
+def process_shape(pid):
+    """Threads, virtual memory reserved (VmSize) and memory maps of one process: what a host
+    holds beside its PSS, and what runs out first at large N (vm.max_map_count, 47-bit space)."""
+    shape = {"threads": None, "vm_size_bytes": None, "maps": None}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    shape["threads"] = int(line.split()[1])
+                elif line.startswith("VmSize:"):
+                    shape["vm_size_bytes"] = int(line.split()[1]) * 1024
+        with open(f"/proc/{pid}/maps") as f:
+            shape["maps"] = sum(1 for _ in f)
+    except OSError:
+        pass  # exited
+    return shape
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ReadyProbe:
+    """Polls http://ADDR/readyz from start() until it answers 200, and keeps the monotonic
+    time of that first 200: a host's /readyz passes once every definition is loaded and every
+    running operator's caches are synced."""
+
+    def __init__(self, address, interval=0.02):
+        self.address, self.interval = address, interval
+        self.ready_at = None
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join()
+
+    def _run(self):
+        host, port = self.address.rsplit(":", 1)
+        while not self.stopped and self.ready_at is None:
+            try:
+                conn = http.client.HTTPConnection(host, int(port), timeout=2)
+                conn.request("GET", "/readyz")
+                if conn.getresponse().status == 200:
+                    self.ready_at = time.monotonic()
+                conn.close()
+            except OSError:
+                pass  # not listening yet
+            time.sleep(self.interval)

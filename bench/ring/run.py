@@ -141,6 +141,12 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
         processes = setup.launch()
         sampler = Samplers([p.pid for p in processes], cgroup, plane)
         sampler.start()
+        ready = probe.ReadyProbe(setup.health_address) if setup.health_address else None
+        shape = probe.MemorySampler([processes[0].pid], measure=lambda: probe.process_shape(processes[0].pid)) \
+            if setup.health_address else None  # one host process: its threads, VmSize and maps
+        for started in (ready, shape):
+            if started:
+                started.start()
         try:
             first_written = drive_cycle(api, watcher, setup, processes, 1, args.first_timeout + 0.5 * n)
             first_reconcile_s = watcher.times(1)[n - 1] - launched
@@ -148,9 +154,13 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
                 print("cycle 1 written at", round(first_written - launched, 3), "reached:",
                       [round(t - launched, 3) for t in watcher.times(1)])
             sampler.set_phase("warmup")
+            if shape:
+                shape.set_phase("warmup")
             for j in range(2, 2 + args.warmup):
                 drive_cycle(api, watcher, setup, processes, j, args.cycle_timeout + 0.1 * n)
             sampler.set_phase("measured")
+            if shape:
+                shape.set_phase("measured")
             plane_cpu = {k: probe.cpu_seconds([pid]) for k, pid in plane.items()}
             setup_cpu = probe.cpu_seconds(probe.process_tree([p.pid for p in processes]))
             hops, laps = [], []
@@ -178,6 +188,9 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
             host_status = setup.host_summary()
         finally:
             sampler.stop()
+            for stopped in (ready, shape):
+                if stopped:
+                    stopped.stop()
             watcher.stop()
             setups.stop(processes)
         wrong = {f"ring-{i}": nonces.get(f"ring-{i}") for i in range(n) if nonces.get(f"ring-{i}") != last}
@@ -209,6 +222,9 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
         "watch_sharing": setups.watch_sharing(name),
         "repeat": args.repeat_index, "repeats": args.repeats, "run_order": args.run_order,
         "first_reconcile_s": round(first_reconcile_s, 3),
+        "ready_s": round(ready.ready_at - launched, 3) if ready and ready.ready_at else None,
+        "cold_ready_s": setup.cold_ready_s,
+        "host_shape": shape_summary(shape),
         "pss_breakdown_bytes": breakdown,
         "host_memory_breakdown": host_memory,
         "processes": len(processes), "identical_modules": setup.shared,
@@ -222,6 +238,20 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
     else:
         shutil.rmtree(workdir, ignore_errors=True)
     return result
+
+
+def shape_summary(shape):
+    """The host's threads, virtual memory and map count: the median over the measured cycles
+    and the largest seen from launch on (start-up included); None for setups of many processes."""
+    if not shape:
+        return None
+    out = {}
+    for key in ("threads", "vm_size_bytes", "maps"):
+        measured = [s[key] for s in shape.of("measured") if s[key] is not None]
+        seen = [s[key] for s in shape.of() if s[key] is not None]
+        out[key + "_steady"] = int(statistics.median(measured)) if measured else None
+        out[key + "_peak"] = max(seen) if seen else None
+    return out
 
 
 def host_default_flag(setup, flag):
@@ -245,12 +275,13 @@ def run_settings(setup, args, deps):
         "swap_settings": ("the host's defaults" if setup.host_swap_defaults else "the harness's flags") if swapping else None,
         "identical_modules": setup.shared,
         "client_qps": args.client_qps, "client_burst": args.client_burst if args.client_qps != "default" else None,
-        "host_workers": "host default" if setup.mode.startswith("wasm-") else None,
+        "host_workers": host_default_flag(setup, "workers") if setup.mode.startswith("wasm-") else None,
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "idle_sampling_s": args.idle_s,
         "repeats": args.repeats, "shuffle_seed": args.seed,
         "memory_cgroup": "v1 memory cgroup per run, page cache of the setup's files dropped before launch"
                          if probe.memory_cgroups_available() else None,
-        "artifact_cache": "warm (one host run before the measured one)" if setup.mode.startswith("wasm-") else None,
+        "artifact_cache": ("cold (compiled by the measured launch)" if args.cold_artifacts
+                           else "warm (one host run before the measured one)") if setup.mode.startswith("wasm-") else None,
         "versions": {"kubernetes": deps.get("WOP_KUBERNETES_VERSION"), "etcd": deps.get("WOP_ETCD_VERSION"),
                      "wasmtime": deps.get("WOP_WASMTIME_VERSION")},
         "commit": git_commit(), "machine": machine_summary(),
@@ -296,6 +327,8 @@ def main():
     parser.add_argument("--client-burst", type=int, default=100, help="API client burst passed with --client-qps")
     parser.add_argument("--first-timeout", type=float, default=120, help="seconds for cycle 1 (+0.5 s per operator)")
     parser.add_argument("--cycle-timeout", type=float, default=10, help="seconds per cycle (+0.1 s per operator)")
+    parser.add_argument("--cold-artifacts", action="store_true",
+                        help="wasm setups: no warm-up run, so the measured launch compiles every module")
     parser.add_argument("--no-report", action="store_true", help="only write the JSON results")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/benchmarks.md from the JSON results")
     args = parser.parse_args()

@@ -22,6 +22,8 @@ import signal
 import subprocess
 import time
 
+import probe
+
 WASM_SETUPS = ("wasm-resident", "wasm-swap")
 PER_OPERATOR_PROCESS = ("client-go", "native")
 RUST = "-rust"
@@ -119,6 +121,10 @@ class Setup:
         self.native = os.path.join(build, "bench", "native-ring")
         self.logs = []
         self.notes = []
+        # Where the measured host serves /readyz (a free port; wasm setups only): the harness
+        # times start-up to its first 200.
+        self.health_address = None
+        self.cold_ready_s = None  # launch to /readyz of the warm-up host, when this setup ran one
 
     def skip_reason(self):
         """None if this setup can run here, else the one line saying why it is skipped."""
@@ -172,7 +178,10 @@ class Setup:
             self.executables = copies(exe, self.n, self.workdir, self.shared)
         elif self.mode in WASM_SETUPS:
             self._write_definitions()
-            self._warm_artifacts()
+            if getattr(self.options, "cold_artifacts", False):
+                self.notes.append("artifact cache cold: the measured launch compiles every module")
+            else:
+                self._warm_artifacts()
 
     def _write_definitions(self):
         ring = ring_module(self.build, self.name)
@@ -212,15 +221,36 @@ class Setup:
 
     def _warm_artifacts(self):
         """Runs the host once until it has loaded every module, so the measured run maps
-        compiled artifacts from the cache and no compiler memory is measured."""
+        compiled artifacts from the cache and no compiler memory is measured. With
+        options.artifact_seed (a folder), the first run of the harness fills the seed and later
+        ones copy it instead (the same N makes the same distinct modules, byte for byte)."""
+        seed = getattr(self.options, "artifact_seed", None)
+        if seed and os.path.isdir(seed) and os.listdir(seed):
+            shutil.copytree(seed, self.artifacts, dirs_exist_ok=True)
+            self.notes.append(f"artifact cache copied from an earlier run's warm-up: {len(os.listdir(self.artifacts))} entries")
+            return
+        self._warm_by_running()
+        if seed:
+            shutil.copytree(self.artifacts, seed, dirs_exist_ok=True)
+
+    def _warm_by_running(self):
+        """The warm-up is a cold start: its time to /readyz (compiling every module) is kept
+        as self.cold_ready_s."""
         status_file = os.path.join(self.workdir, "warm-status.json")
-        host = self._spawn(self._host_argv(status_file), "warm-host")
+        address = f"127.0.0.1:{probe.free_port()}"
+        started = time.monotonic()
+        host = self._spawn(self._host_argv(status_file) + ["--health-probe-bind-address", address], "warm-host")
+        ready = probe.ReadyProbe(address)
+        ready.start()
         deadline = time.monotonic() + 60 + 3 * self.n
-        while not self._all_loaded(status_file):
+        while not (self._all_loaded(status_file) and ready.ready_at):
             if host.poll() is not None or time.monotonic() > deadline:
                 host.kill()
+                ready.stop()
                 raise RuntimeError(f"{self.name} N={self.n}: warming the artifact cache failed (log: {self.logs[-1]})")
             time.sleep(0.2)
+        ready.stop()
+        self.cold_ready_s = round(ready.ready_at - started, 3)
         host.send_signal(signal.SIGTERM)
         host.wait(timeout=60)
         self.notes.append(f"artifact cache entries after warming: {len(os.listdir(self.artifacts))}")
@@ -274,7 +304,9 @@ class Setup:
         if self.base == "controller-runtime-combined":
             return [self._spawn([self.crcombined, "--kubeconfig", k, "--ring", str(n), *self.rate_flags()],
                                 "controller-runtime-combined")]
-        return [self._spawn(self._host_argv(os.path.join(self.workdir, "status.json")), "host")]
+        self.health_address = f"127.0.0.1:{probe.free_port()}"
+        argv = self._host_argv(os.path.join(self.workdir, "status.json"))
+        return [self._spawn(argv + ["--health-probe-bind-address", self.health_address], "host")]
 
     def host_summary(self):
         """For wasm setups: totals over operators from the host's status file (written every

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The scale benchmark of issues 16 (item 5) and 17: the ring of bench/ring at large N in one
+host, against N. Writes bench/results/scale.json and docs/benchmarks/scale.md (with a plot).
+
+  bench/scale/run.py --build BUILD_DIR [--n 100,1000,3000] [--setups wasm-swap-defaults,wasm-swap]
+                     [--repeats 3] [--big-repeats 1] [--cycles 10] [--warmup 2]
+
+Each run is one ring run (bench/ring/run.py's run_one: a fresh control plane, a memory cgroup,
+N byte-distinct modules, the nonce driven round the ring), with a few cycles since a lap at large
+N is long. Beside the ring's figures each run records, from the host process: time from launch to
+its first /readyz 200 (every definition loaded from the warm artifact cache, every informer
+synced), threads, virtual memory (VmSize) and map count. The first run of each N warms the
+artifact cache by running the host once; that warm-up is a cold start, and its time to /readyz
+(compiling every module) is recorded as cold_ready_s. Later runs of the same N copy that cache
+(the modules are the same bytes), so only one cold start per N is paid.
+
+Setups: wasm-swap-defaults runs the host's own swap settings (idle 2 s, prediction on);
+wasm-swap the ring's idle 0 without prediction (every operator out as soon as it passed the
+nonce on). Runs of N <= 1000 repeat --repeats times, larger N --big-repeats times (each run is
+minutes there), all in a shuffled order per N. A run that fails is kept as a failure with its
+reason: where the machine or the API server breaks is a result too.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "ring"))
+from report import git_commit, machine_summary, read_deps  # noqa: E402
+import report_scale  # noqa: E402
+import run as ring  # noqa: E402  (bench/ring/run.py)
+
+RESULTS = os.path.join(ROOT, "bench", "results", "scale.json")
+DOCS = os.path.join(ROOT, "docs", "benchmarks")
+SETUPS = ("wasm-swap-defaults", "wasm-swap")
+BIG_N = 1000  # above this, --big-repeats runs
+
+
+def load(path):
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {"runs": [], "failures": [], "invocations": []}
+
+
+def save(path, data):
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--n", default="100,1000,3000", help="ring sizes, comma-separated (10000 is opt-in)")
+    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--repeats", type=int, default=3, help=f"runs of each (setup, N) for N <= {BIG_N}")
+    parser.add_argument("--big-repeats", type=int, default=1, help=f"runs of each (setup, N) for N > {BIG_N}")
+    parser.add_argument("--cycles", type=int, default=10, help="measured cycles per run")
+    parser.add_argument("--warmup", type=int, default=2, help="cycles after the first, not measured")
+    parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
+    parser.add_argument("--swap-idle-ms", type=int, default=0, help="wasm-swap: idle time before swap-out")
+    parser.add_argument("--swap-predict", choices=("on", "off"), default="off", help="wasm-swap: wake-up prediction")
+    parser.add_argument("--client-qps", default="-1", help="API client QPS of the host (--qps); negative: no limiter")
+    parser.add_argument("--client-burst", type=int, default=100)
+    parser.add_argument("--first-timeout", type=float, default=120, help="seconds for cycle 1 (+0.5 s per operator)")
+    parser.add_argument("--cycle-timeout", type=float, default=10, help="seconds per cycle (+0.1 s per operator)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the shuffle (default: a random one, recorded)")
+    parser.add_argument("--keep", action="store_true", help="keep earlier runs of other N in the results file")
+    parser.add_argument("--out", default=None,
+                        help="write scale.json, scale.md and scale.png into this folder instead of the repository's")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite docs/benchmarks/scale.md")
+    args = parser.parse_args()
+    results = os.path.join(args.out, "scale.json") if args.out else RESULTS
+    docs = args.out or DOCS
+    if args.report_only:
+        report_scale.write(docs, load(results))
+        return
+    build = os.path.abspath(args.build)
+    deps = read_deps(build)
+    args.cold_artifacts = False
+    if args.seed is None:
+        args.seed = random.randrange(2**31)
+    shuffle = random.Random(args.seed)
+    names = [s for s in args.setups.split(",") if s]
+    sizes = [int(x) for x in args.n.split(",") if x]
+
+    data = load(results) if args.keep else {"runs": [], "failures": [], "invocations": []}
+    data["runs"] = [r for r in data["runs"] if r["n"] not in sizes]
+    data["failures"] = [f for f in data["failures"] if f["n"] not in sizes]
+    data["invocations"].append({"argv": sys.argv[1:], "n": sizes, "setups": names, "seed": args.seed,
+                                "commit": git_commit(), "machine": machine_summary(),
+                                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    for n in sizes:
+        args.repeats_of_n = args.repeats if n <= BIG_N else args.big_repeats
+        order = [(name, k) for name in names for k in range(args.repeats_of_n)]
+        shuffle.shuffle(order)
+        seed_dir = tempfile.mkdtemp(prefix=f"wop-scale-artifacts-{n}-")
+        args.artifact_seed = seed_dir
+        try:
+            for position, (name, k) in enumerate(order):
+                args.repeat_index, args.run_order = k, position
+                print(f"scale N={n} {name} (run {k + 1} of {args.repeats_of_n}) ...", flush=True)
+                started = time.monotonic()
+                try:
+                    r = ring.run_one(name, n, args, deps, build, {})
+                except ring.RunFailed as e:
+                    print(f"FAILED: {e}", flush=True)
+                    data["failures"].append({"setup": name, "n": n, "repeat": k, "error": str(e),
+                                             "seconds": round(time.monotonic() - started, 1)})
+                    save(results, data)
+                    continue
+                r["settings"]["repeats"] = args.repeats_of_n
+                r["harness"] = "bench/scale/run.py"
+                data["runs"].append(r)
+                save(results, data)
+                shape = r.get("host_shape") or {}
+                print(f"  PSS {r['pss_steady_bytes'] / 2**20:.1f} MiB (anon {r['pss_anon_steady_bytes'] / 2**20:.1f}), "
+                      f"hop p50 {r['hop_latency_ms_p50']:.2f} ms p99 {r['hop_latency_ms_p99']:.2f} ms, "
+                      f"ready {r['ready_s']} s (cold {r.get('cold_ready_s')} s), threads {shape.get('threads_peak')}, "
+                      f"maps {shape.get('maps_peak')}", flush=True)
+        finally:
+            shutil.rmtree(seed_dir, ignore_errors=True)
+    report_scale.write(docs, data)
+    if data["failures"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

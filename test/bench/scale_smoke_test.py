@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Smoke test of `make bench-scale` (the benchmark itself is not part of the suite): one short
+run of each setup at N = 12 (its own control planes, as the benchmark's), into a scratch
+folder. Every run must finish with every nonce round the ring and give what the scale report
+plots: the host's time to /readyz (warm, and the warm-up's cold one), threads, maps and
+virtual memory, PSS and hop latencies; the report and its plot must be written.
+
+  scale_smoke_test.py SOURCE_DIR BUILD_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+source, build = sys.argv[1:3]
+with tempfile.TemporaryDirectory() as out:
+    subprocess.run(["/usr/bin/python3", os.path.join(source, "bench", "scale", "run.py"), "--build", build,
+                    "--n", "12", "--repeats", "1", "--cycles", "2", "--warmup", "1", "--idle-s", "1",
+                    "--seed", "7", "--out", out], check=True, timeout=280)
+    with open(os.path.join(out, "scale.json")) as f:
+        data = json.load(f)
+    assert not data["failures"], data["failures"]
+    runs = {r["setup"]: r for r in data["runs"]}
+    assert set(runs) == {"wasm-swap-defaults", "wasm-swap"}, runs.keys()
+    assert sum(1 for r in runs.values() if r["cold_ready_s"] is not None) == 1, "one cold start per N"
+    for setup, r in runs.items():
+        assert r["n"] == 12 and r["hop_samples"] == 2 * 11, r
+        assert 0 < r["hop_latency_ms_p50"] <= r["hop_latency_ms_p99"], r
+        assert 0 < r["ready_s"] < r["first_reconcile_s"] + 30, r
+        shape = r["host_shape"]
+        # The host's own threads: workers, the I/O loop, the HTTP servers; not one per operator.
+        assert 2 <= shape["threads_peak"] < 12 + 2, shape
+        assert shape["maps_peak"] > 12 and shape["vm_size_bytes_peak"] > 0, shape
+        assert r["pss_steady_bytes"] > r["pss_anon_steady_bytes"] > 0, r
+        assert r["settings"]["host_workers"] == 2, r["settings"]
+    swap0 = runs["wasm-swap"]
+    assert swap0["settings"]["swap_idle_ms"] == 0 and swap0["host_status"]["swapOuts"] > 0, swap0
+    cold = next(r["cold_ready_s"] for r in runs.values() if r["cold_ready_s"] is not None)
+    assert cold > 0, cold
+    with open(os.path.join(out, "scale.md")) as f:
+        page = f.read()
+    assert "| wasm-swap | 12 | 1 |" in page, page
+    assert os.path.getsize(os.path.join(out, "scale.png")) > 10_000
+print("scale smoke: ok")

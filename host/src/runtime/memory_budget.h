@@ -1,6 +1,7 @@
 // A host-wide budget of resident guest memory (SwapOptions::memoryBudgetBytes). The idle timer
 // keeps every operator resident for its idle period after each wake, whatever the host holds;
-// with a budget, once the operators' resident linear memories add up to more than it, the
+// with a budget, once the operators' resident linear memories and their shares of compiled
+// code (an image mapped once for all operators with the same module) add up to more than it, the
 // least recently active ones are asked to swap out as soon as they are idle, oldest first,
 // until what stays resident fits. An operator's own idle timer and prediction still apply on
 // top: the budget only brings swap-outs forward.

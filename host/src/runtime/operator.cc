@@ -320,8 +320,11 @@ void Operator::reportToMemoryBudget(bool hadWork) {
   if (!env_.memoryBudget || !swapper_) return;
   const auto now = env_.clock.now();
   if (hadWork || lastActive_ == common::TimePoint{}) lastActive_ = now;
+  // What swapping this operator out would free: its linear memory and its share of compiled
+  // code (with distinct modules, code is most of a small operator's footprint).
+  const bool resident = !swapper_->swappedOut() && supervisor_.guest();
   const uint64_t bytes =
-      swapper_->swappedOut() || !supervisor_.guest() ? 0 : supervisor_.guest()->memoryBytes();
+      (resident ? supervisor_.guest()->memoryBytes() : 0) + guests_->residentCodeBytes();
   env_.memoryBudget->report(this, bytes, lastActive_);
 }
 

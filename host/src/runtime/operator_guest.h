@@ -60,6 +60,9 @@ class GuestFactory {
   virtual std::string sourceDigest() const { return {}; }
   // The operator is swapped out: let go of what only its guests need (compiled code).
   virtual void releaseCode() {}
+  // This factory's share of the compiled code it holds now (0 once released): the image over
+  // the factories sharing it.
+  virtual uint64_t residentCodeBytes() const { return 0; }
   // A guest whose state is the snapshot's: a new instance with the plan mapped over its memory.
   virtual common::Result<std::unique_ptr<OperatorGuest>> restore(
       hostcalls::OperatorServices& services, const snapshot::OperatorSnapshot& snapshot,

@@ -1,5 +1,6 @@
 #include "runtime/wasm_operator_guest.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "wop_abi.h"
@@ -130,6 +131,12 @@ WasmGuestFactory::WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule mo
       capturable_(module.module().capturableState().status()),
       capturedGlobals_(capturedGlobalsOf(module.module())) {
   module_.emplace(std::move(module));
+}
+
+uint64_t WasmGuestFactory::residentCodeBytes() const {
+  if (!module_) return 0;
+  const wasm::GuestModule& module = module_->module();
+  return module.imageBytes() / static_cast<uint64_t>(std::max(1L, module.imageHolders()));
 }
 
 void WasmGuestFactory::releaseCode() {

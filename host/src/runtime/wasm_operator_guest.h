@@ -72,6 +72,7 @@ class WasmGuestFactory final : public GuestFactory {
   // Drops this operator's hold on its compiled module while it is swapped out: when no other
   // operator uses the same module, its code is unmapped. The next guest reloads it.
   void releaseCode() override;
+  uint64_t residentCodeBytes() const override;
 
  private:
   common::Status ensureLoaded();

@@ -120,7 +120,7 @@ std::vector<Flag> swapFlags() {
           .withDefault(swap.settleAfter),
       Flag::integer("swap-memory-budget-mib", "N",
                     "swap out the least recently active idle operators while their resident "
-                    "linear memories add up to more than N MiB (0: no budget)",
+                    "linear memories and compiled code add up to more than N MiB (0: no budget)",
                     0, kMaxSwapMemoryBudgetMiB)
           .withDefault(0),
   };

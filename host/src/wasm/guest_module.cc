@@ -275,6 +275,13 @@ common::Result<GuestModule> GuestModule::compileFile(Engine& engine, const std::
   return compile(engine, *bytes, path, requirements);
 }
 
+uint64_t GuestModule::imageBytes() const {
+  void* start = nullptr;
+  void* end = nullptr;
+  wasmtime_module_image_range(module_->capi(), &start, &end);
+  return static_cast<uint64_t>(static_cast<const char*>(end) - static_cast<const char*>(start));
+}
+
 bool GuestModule::exportsFunction(std::string_view name) const {
   for (const auto& exported : module_->exports()) {
     if (exported.name() == name)

@@ -69,6 +69,11 @@ class GuestModule {
 
   const std::string& name() const { return name_; }
   const wasmtime::Module& raw() const { return *module_; }
+  // Bytes of the compiled image (code and its tables) the module maps, and how many
+  // GuestModules share that image now: one holder's share of code memory is the first over the
+  // second (an artifact mapped once serves every operator with the same module).
+  uint64_t imageBytes() const;
+  long imageHolders() const { return module_.use_count(); }
   bool exportsFunction(std::string_view name) const;
   // Whether instantiating it may run its code (a start function): then a trap during
   // instantiation is the guest's, not a property of the module. True unless its bytes said

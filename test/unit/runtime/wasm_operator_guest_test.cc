@@ -126,5 +126,33 @@ INSTANTIATE_TEST_SUITE_P(Reservations, WasmGuestRestoreTest,
                                                   : std::to_string(info.param >> 20) + "MiB";
                          });
 
+// What the memory budget counts for code: its share of the image (over every holder of the
+// module), nothing once released for a swap-out, its share again after a reload.
+TEST(WasmGuestFactoryCode, ResidentCodeIsTheFactorysShareOfTheImageUntilReleased) {
+  wasm::Engine engine;
+  auto bytes = wasmtime::wat2wasm(kMemoryGuest);
+  ASSERT_TRUE(bytes);
+  auto module = wasm::GuestModule::compile(engine, bytes.unwrap(), "memory.wat");
+  ASSERT_TRUE(module) << module.status().toString();
+  auto linker = wasm::GuestLinker::create(engine);
+  ASSERT_TRUE(linker);
+  auto prepared = (*linker)->prepare(*module);
+  ASSERT_TRUE(prepared);
+  const uint64_t image = module->imageBytes();
+  ASSERT_GT(image, 0u);
+  auto reload = [prepared = *prepared]() -> common::Result<wasm::PreparedModule> {
+    return prepared;
+  };
+  WasmGuestFactory factory(engine, *prepared, {.maxMemoryBytes = 8 * kMiB}, "memory", reload);
+  // Shared by module, prepared, the reload's copies and the factory.
+  ASSERT_GE(module->imageHolders(), 4);
+  EXPECT_EQ(factory.residentCodeBytes(), image / static_cast<uint64_t>(module->imageHolders()));
+  factory.releaseCode();
+  EXPECT_EQ(factory.residentCodeBytes(), 0u);
+  bench::testing::FakeServices services;
+  ASSERT_TRUE(factory.create(services));
+  EXPECT_GT(factory.residentCodeBytes(), 0u);
+}
+
 }  // namespace
 }  // namespace wop::runtime

@@ -60,6 +60,25 @@ TEST_F(ModuleCacheTest, CompilesOnceThenMapsTheArtifactAfterARestart) {
       "roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})"));
 }
 
+// The memory budget counts an operator's share of its compiled code: the image the module maps,
+// over the operators holding it (one mapping serves them all).
+TEST_F(ModuleCacheTest, OperatorsWithTheSameModuleShareOneImage) {
+  ModuleCache cache(engine_, dir_.string());
+  auto first = cache.load(WOP_JSON_ROUNDTRIP_WASM, {});
+  ASSERT_TRUE(first) << first.status().toString();
+  const uint64_t image = first->imageBytes();
+  EXPECT_GT(image, 4096u);
+  EXPECT_LE(image, std::filesystem::file_size(artifacts().at(0)));
+  EXPECT_EQ(first->imageHolders(), 1);
+  {
+    auto second = cache.load(WOP_JSON_ROUNDTRIP_WASM, {});
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->imageBytes(), image);
+    EXPECT_EQ(first->imageHolders(), 2);
+  }
+  EXPECT_EQ(first->imageHolders(), 1);
+}
+
 // Code compiled for one memory reservation has that reservation's bounds checks: a host
 // restarted with another compiles afresh and keeps both artifacts, each found again by its own.
 TEST_F(ModuleCacheTest, EachMemoryReservationHasArtifactsOfItsOwn) {

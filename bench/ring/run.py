@@ -273,6 +273,7 @@ def run_settings(setup, args, deps):
         "swap_predict": (host_default_flag(setup, "swap-predict") if setup.host_swap_defaults else args.swap_predict)
                         if swapping else None,
         "swap_settings": ("the host's defaults" if setup.host_swap_defaults else "the harness's flags") if swapping else None,
+        "swap_memory_budget_mib": args.swap_budget_mib if setup.host_budget else None,
         "identical_modules": setup.shared,
         "client_qps": args.client_qps, "client_burst": args.client_burst if args.client_qps != "default" else None,
         "host_workers": host_default_flag(setup, "workers") if setup.mode.startswith("wasm-") else None,
@@ -321,6 +322,8 @@ def main():
     # it has passed the nonce on, the setting that shows what swapping saves and costs.
     parser.add_argument("--swap-idle-ms", type=int, default=0, help="wasm-swap: idle time before swap-out")
     parser.add_argument("--swap-predict", choices=("on", "off"), default="off", help="wasm-swap: wake-up prediction")
+    parser.add_argument("--swap-budget-mib", type=int, default=64,
+                        help="wasm-swap-budget: the host's --swap-memory-budget-mib")
     parser.add_argument("--client-qps", default="-1",
                         help="API client QPS passed to every setup (--qps); negative: no limiter; "
                              "'default': each implementation's own default")

@@ -30,8 +30,11 @@ RUST = "-rust"
 # wasm-swap-defaults: wasm-swap at the host's own swap settings (idle period, prediction)
 # instead of the harness's --swap-idle-ms / --swap-predict.
 HOST_DEFAULTS = "-defaults"
+# wasm-swap-budget: the host's defaults plus its memory budget (--swap-memory-budget-mib, the
+# harness's --swap-budget-mib): least recently active operators out first above it.
+HOST_BUDGET = "-budget"
 ALL = ("client-go", "native", "combined", "controller-runtime-combined", "wasm-resident", "wasm-swap",
-       "wasm-swap-defaults", "wasm-resident-rust", "wasm-swap-rust")
+       "wasm-swap-defaults", "wasm-swap-budget", "wasm-resident-rust", "wasm-swap-rust")
 # One process for all N operators, so a namespace's watch (and the connection) serves every
 # operator that reads it: the sharing a process per operator cannot have.
 COMBINED = ("combined", "controller-runtime-combined")  # no -shared variant: one binary, one process
@@ -53,8 +56,9 @@ def mode(setup):
     """How a setup runs, whatever the language of its module or its swap settings:
     wasm-swap-rust -> wasm-swap, wasm-swap-defaults -> wasm-swap."""
     base = base_name(setup)
-    if base.endswith(HOST_DEFAULTS) and base[: -len(HOST_DEFAULTS)] in WASM_SETUPS:
-        return base[: -len(HOST_DEFAULTS)]
+    for suffix in (HOST_DEFAULTS, HOST_BUDGET):
+        if base.endswith(suffix) and base[: -len(suffix)] in WASM_SETUPS:
+            return base[: -len(suffix)]
     return base[: -len(RUST)] if base.endswith(RUST) and base[: -len(RUST)] in WASM_SETUPS else base
 
 
@@ -112,7 +116,8 @@ class Setup:
     def __init__(self, name, build, exe_clientgo, kubeconfig, workdir, n, options, exe_crcombined=None):
         self.name, self.base, self.shared = name, base_name(name), name.endswith("-shared")
         self.mode = mode(name)  # the base without -rust: what to run, not in which language
-        self.host_swap_defaults = self.base.endswith(HOST_DEFAULTS)
+        self.host_budget = self.base.endswith(HOST_BUDGET)
+        self.host_swap_defaults = self.base.endswith(HOST_DEFAULTS) or self.host_budget
         self.build, self.clientgo, self.kubeconfig = build, exe_clientgo, kubeconfig
         self.crcombined = exe_crcombined
         self.cgroup = None  # a memory cgroup folder every spawned process starts in, or None
@@ -217,6 +222,8 @@ class Setup:
             argv += ["--swap", "on", "--swap-dir", swap_dir]
             if not self.host_swap_defaults:
                 argv += ["--swap-idle-ms", str(self.options.swap_idle_ms), "--swap-predict", self.options.swap_predict]
+            if self.host_budget:
+                argv += ["--swap-memory-budget-mib", str(self.options.swap_budget_mib)]
         return argv
 
     def _warm_artifacts(self):

@@ -117,7 +117,32 @@ def _vm_lines(root, vm):
             f"([details](benchmarks/vm.md))."]
 
 
+def _scale_lines(scale):
+    """N = 1000 in one host at the defaults and at idle 0 (bench/scale, issues 16 and 17)."""
+    if not scale or not scale.get("runs"):
+        return []
+    by = {}
+    for r in scale["runs"]:
+        by.setdefault((r["setup"], r["n"]), []).append(r)
+    med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
+    parts = []
+    for setup, label in (("wasm-swap-defaults", "host defaults"), ("wasm-swap", "idle 0"),
+                         ("wasm-swap-budget", "defaults plus a memory budget")):
+        rs = by.get((setup, 1000))
+        if rs:
+            budget = rs[0]["settings"].get("swap_memory_budget_mib")
+            parts.append(f"{label}{f' ({budget} MiB)' if budget else ''}: {med(rs, 'pss_steady_bytes') / 2**20:,.0f} MiB "
+                         f"PSS, hop p99 {med(rs, 'hop_latency_ms_p99'):.1f} ms, ready in {med(rs, 'ready_s'):.1f} s (warm cache)")
+    if not parts:
+        return []
+    cold = [r["cold_ready_s"] for rs in by.values() for r in rs if r["n"] == 1000 and r.get("cold_ready_s")]
+    return [f"- **Scale, N = 1,000 ring operators in one host** (distinct modules): " + "; ".join(parts)
+            + (f"; a cold artifact cache costs {statistics.median(cold):.0f} s to ready" if cold else "")
+            + " ([details](benchmarks/scale.md))."]
+
+
 def summary(root, ring_rows):
     lines = (_ring_lines(ring_rows) + _restore_lines(root, _load(root, "restore.json")) +
-             _fleet_lines(root, _load(root, "fleet.json")) + _vm_lines(root, _load(root, "vm.json")))
+             _fleet_lines(root, _load(root, "fleet.json")) + _scale_lines(_load(root, "scale.json")) +
+             _vm_lines(root, _load(root, "vm.json")))
     return "## Summary\n\nGenerated from the result files; conditions are in each line and in the sections below.\n\n" + "\n".join(lines)

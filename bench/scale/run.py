@@ -16,7 +16,9 @@ artifact cache by running the host once; that warm-up is a cold start, and its t
 
 Setups: wasm-swap-defaults runs the host's own swap settings (idle 2 s, prediction on);
 wasm-swap the ring's idle 0 without prediction (every operator out as soon as it passed the
-nonce on). Runs of N <= 1000 repeat --repeats times, larger N --big-repeats times (each run is
+nonce on); wasm-swap-budget the host's defaults plus --swap-memory-budget-mib (--swap-budget-mib,
+64 by default: resident linear memory and compiled code above it send the least recently active
+operators out first). Runs of N <= 1000 repeat --repeats times, larger N --big-repeats times (each run is
 minutes there), all in a shuffled order per N. A run that fails is kept as a failure with its
 reason: where the machine or the API server breaks is a result too.
 """
@@ -39,7 +41,7 @@ import run as ring  # noqa: E402  (bench/ring/run.py)
 
 RESULTS = os.path.join(ROOT, "bench", "results", "scale.json")
 DOCS = os.path.join(ROOT, "docs", "benchmarks")
-SETUPS = ("wasm-swap-defaults", "wasm-swap")
+SETUPS = ("wasm-swap-defaults", "wasm-swap", "wasm-swap-budget")
 BIG_N = 1000  # above this, --big-repeats runs
 
 
@@ -67,12 +69,14 @@ def main():
     parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
     parser.add_argument("--swap-idle-ms", type=int, default=0, help="wasm-swap: idle time before swap-out")
     parser.add_argument("--swap-predict", choices=("on", "off"), default="off", help="wasm-swap: wake-up prediction")
+    parser.add_argument("--swap-budget-mib", type=int, default=64,
+                        help="wasm-swap-budget: the host's --swap-memory-budget-mib")
     parser.add_argument("--client-qps", default="-1", help="API client QPS of the host (--qps); negative: no limiter")
     parser.add_argument("--client-burst", type=int, default=100)
     parser.add_argument("--first-timeout", type=float, default=120, help="seconds for cycle 1 (+0.5 s per operator)")
     parser.add_argument("--cycle-timeout", type=float, default=10, help="seconds per cycle (+0.1 s per operator)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the shuffle (default: a random one, recorded)")
-    parser.add_argument("--keep", action="store_true", help="keep earlier runs of other N in the results file")
+    parser.add_argument("--keep", action="store_true", help="keep earlier runs of other (setup, N) pairs in the results file")
     parser.add_argument("--out", default=None,
                         help="write scale.json, scale.md and scale.png into this folder instead of the repository's")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/benchmarks/scale.md")
@@ -92,8 +96,9 @@ def main():
     sizes = [int(x) for x in args.n.split(",") if x]
 
     data = load(results) if args.keep else {"runs": [], "failures": [], "invocations": []}
-    data["runs"] = [r for r in data["runs"] if r["n"] not in sizes]
-    data["failures"] = [f for f in data["failures"] if f["n"] not in sizes]
+    # This invocation's (setup, N) pairs replace earlier runs of the same; the rest are kept.
+    data["runs"] = [r for r in data["runs"] if not (r["n"] in sizes and r["setup"] in names)]
+    data["failures"] = [f for f in data["failures"] if not (f["n"] in sizes and f["setup"] in names)]
     data["invocations"].append({"argv": sys.argv[1:], "n": sizes, "setups": names, "seed": args.seed,
                                 "commit": git_commit(), "machine": machine_summary(),
                                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})

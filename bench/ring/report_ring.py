@@ -356,6 +356,7 @@ def write(root, context):
 - [Lines of code: the replicator against controller-runtime](benchmarks/linecount.md) (issue 11)
 - [Guest memory: address space, maps and bounds checks](benchmarks/vm.md) (issue 17; `make bench-vm`)
 - [A fleet where swapping should pay: 1-8 MiB guests replaying recorded traces](benchmarks/fleet.md) (issue 16; `make bench-fleet`)
+- [Scale: the ring at N = 100, 1000 and 3000 in one host](benchmarks/scale.md) (issues 16 and 17; `make bench-scale`)
 
 {summary.summary(root, rows)}
 

@@ -87,10 +87,11 @@ def run_one(name, n, args, deps, build, baselines):
 
 
 class Samplers:
-    """The memory samplers of one run, all switched to a phase at once: total PSS, anonymous
-    PSS and cgroup usage of the setup; PSS of kube-apiserver and of etcd."""
+    """The samplers of one run, all switched to a phase at once: total PSS, anonymous PSS and
+    cgroup usage of the setup; PSS of kube-apiserver and of etcd; with host_pid (a setup of one
+    host process), that host's threads, VmSize and map count (self.host_shape, else None)."""
 
-    def __init__(self, roots, cgroup, plane):
+    def __init__(self, roots, cgroup, plane, host_pid=None):
         tree = lambda: probe.process_tree(roots)  # noqa: E731
         self.of_setup = {"pss": probe.MemorySampler(roots),
                          "pss_anon": probe.MemorySampler(roots, measure=lambda: probe.pss_anon_bytes(tree()))}
@@ -98,7 +99,10 @@ class Samplers:
             self.of_setup["cgroup"] = probe.MemorySampler(roots, measure=cgroup.usage)
         self.of_plane = {name: probe.MemorySampler([pid], measure=lambda pid=pid: probe.pss_bytes([pid]))
                          for name, pid in plane.items()}
-        self.all = list(self.of_setup.values()) + list(self.of_plane.values())
+        self.host_shape = probe.MemorySampler([host_pid], measure=lambda: probe.process_shape(host_pid)) \
+            if host_pid else None
+        self.all = list(self.of_setup.values()) + list(self.of_plane.values()) + \
+            ([self.host_shape] if self.host_shape else [])
 
     def start(self):
         for s in self.all:
@@ -139,14 +143,13 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
         setup.evict_page_cache()
         launched = time.monotonic()
         processes = setup.launch()
-        sampler = Samplers([p.pid for p in processes], cgroup, plane)
+        # A wasm setup is one host process serving /readyz: its start-up and shape are measured.
+        host_pid = processes[0].pid if setup.health_address else None
+        sampler = Samplers([p.pid for p in processes], cgroup, plane, host_pid)
         sampler.start()
         ready = probe.ReadyProbe(setup.health_address) if setup.health_address else None
-        shape = probe.MemorySampler([processes[0].pid], measure=lambda: probe.process_shape(processes[0].pid)) \
-            if setup.health_address else None  # one host process: its threads, VmSize and maps
-        for started in (ready, shape):
-            if started:
-                started.start()
+        if ready:
+            ready.start()
         try:
             first_written = drive_cycle(api, watcher, setup, processes, 1, args.first_timeout + 0.5 * n)
             first_reconcile_s = watcher.times(1)[n - 1] - launched
@@ -154,13 +157,9 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
                 print("cycle 1 written at", round(first_written - launched, 3), "reached:",
                       [round(t - launched, 3) for t in watcher.times(1)])
             sampler.set_phase("warmup")
-            if shape:
-                shape.set_phase("warmup")
             for j in range(2, 2 + args.warmup):
                 drive_cycle(api, watcher, setup, processes, j, args.cycle_timeout + 0.1 * n)
             sampler.set_phase("measured")
-            if shape:
-                shape.set_phase("measured")
             plane_cpu = {k: probe.cpu_seconds([pid]) for k, pid in plane.items()}
             setup_cpu = probe.cpu_seconds(probe.process_tree([p.pid for p in processes]))
             hops, laps = [], []
@@ -188,9 +187,8 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
             host_status = setup.host_summary()
         finally:
             sampler.stop()
-            for stopped in (ready, shape):
-                if stopped:
-                    stopped.stop()
+            if ready:
+                ready.stop()
             watcher.stop()
             setups.stop(processes)
         wrong = {f"ring-{i}": nonces.get(f"ring-{i}") for i in range(n) if nonces.get(f"ring-{i}") != last}
@@ -224,7 +222,7 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
         "first_reconcile_s": round(first_reconcile_s, 3),
         "ready_s": round(ready.ready_at - launched, 3) if ready and ready.ready_at else None,
         "cold_ready_s": setup.cold_ready_s,
-        "host_shape": shape_summary(shape),
+        "host_shape": shape_summary(sampler.host_shape),
         "pss_breakdown_bytes": breakdown,
         "host_memory_breakdown": host_memory,
         "processes": len(processes), "identical_modules": setup.shared,
@@ -304,18 +302,11 @@ def save(n, results):
         json.dump(merged, f, indent=2)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--build", default="build")
-    parser.add_argument("--n", default="10,50,100", help="ring sizes, comma-separated (200 is opt-in)")
-    parser.add_argument("--setups", default=",".join(setups.ALL))
-    parser.add_argument("--identical-modules", action="store_true",
-                        help="also run wasm-resident with identical modules (wasm-resident-shared); "
-                             "any per-operator setup can also be named <setup>-shared in --setups")
-    parser.add_argument("--cycles", type=int, default=100, help="measured cycles per run")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each (setup, N), in a shuffled order")
+def add_run_arguments(parser, cycles, warmup):
+    """The arguments run_one reads (one ring run), shared with harnesses built on it (bench/scale)."""
+    parser.add_argument("--cycles", type=int, default=cycles, help="measured cycles per run")
     parser.add_argument("--seed", type=int, default=None, help="seed of the shuffle (default: a random one, recorded)")
-    parser.add_argument("--warmup", type=int, default=20, help="cycles after the first, not measured")
+    parser.add_argument("--warmup", type=int, default=warmup, help="cycles after the first, not measured")
     parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
     # Laps run back to back, so every operator is woken once a lap: with an idle period or
     # prediction it would simply stay resident. 0 and no prediction swap each one out as soon as
@@ -332,6 +323,18 @@ def main():
     parser.add_argument("--cycle-timeout", type=float, default=10, help="seconds per cycle (+0.1 s per operator)")
     parser.add_argument("--cold-artifacts", action="store_true",
                         help="wasm setups: no warm-up run, so the measured launch compiles every module")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--n", default="10,50,100", help="ring sizes, comma-separated (200 is opt-in)")
+    parser.add_argument("--setups", default=",".join(setups.ALL))
+    parser.add_argument("--identical-modules", action="store_true",
+                        help="also run wasm-resident with identical modules (wasm-resident-shared); "
+                             "any per-operator setup can also be named <setup>-shared in --setups")
+    add_run_arguments(parser, cycles=100, warmup=20)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each (setup, N), in a shuffled order")
     parser.add_argument("--no-report", action="store_true", help="only write the JSON results")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/benchmarks.md from the JSON results")
     args = parser.parse_args()

@@ -64,18 +64,7 @@ def main():
     parser.add_argument("--setups", default=",".join(SETUPS))
     parser.add_argument("--repeats", type=int, default=3, help=f"runs of each (setup, N) for N <= {BIG_N}")
     parser.add_argument("--big-repeats", type=int, default=1, help=f"runs of each (setup, N) for N > {BIG_N}")
-    parser.add_argument("--cycles", type=int, default=10, help="measured cycles per run")
-    parser.add_argument("--warmup", type=int, default=2, help="cycles after the first, not measured")
-    parser.add_argument("--idle-s", type=float, default=5, help="seconds of memory sampling after the cycles")
-    parser.add_argument("--swap-idle-ms", type=int, default=0, help="wasm-swap: idle time before swap-out")
-    parser.add_argument("--swap-predict", choices=("on", "off"), default="off", help="wasm-swap: wake-up prediction")
-    parser.add_argument("--swap-budget-mib", type=int, default=64,
-                        help="wasm-swap-budget: the host's --swap-memory-budget-mib")
-    parser.add_argument("--client-qps", default="-1", help="API client QPS of the host (--qps); negative: no limiter")
-    parser.add_argument("--client-burst", type=int, default=100)
-    parser.add_argument("--first-timeout", type=float, default=120, help="seconds for cycle 1 (+0.5 s per operator)")
-    parser.add_argument("--cycle-timeout", type=float, default=10, help="seconds per cycle (+0.1 s per operator)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the shuffle (default: a random one, recorded)")
+    ring.add_run_arguments(parser, cycles=10, warmup=2)
     parser.add_argument("--keep", action="store_true", help="keep earlier runs of other (setup, N) pairs in the results file")
     parser.add_argument("--out", default=None,
                         help="write scale.json, scale.md and scale.png into this folder instead of the repository's")
@@ -88,7 +77,6 @@ def main():
         return
     build = os.path.abspath(args.build)
     deps = read_deps(build)
-    args.cold_artifacts = False
     if args.seed is None:
         args.seed = random.randrange(2**31)
     shuffle = random.Random(args.seed)

@@ -275,10 +275,10 @@ common::Result<GuestModule> GuestModule::compileFile(Engine& engine, const std::
   return compile(engine, *bytes, path, requirements);
 }
 
-uint64_t GuestModule::imageBytes() const {
+uint64_t GuestModule::imageBytesOf(const wasmtime::Module& module) {
   void* start = nullptr;
   void* end = nullptr;
-  wasmtime_module_image_range(module_->capi(), &start, &end);
+  wasmtime_module_image_range(module.capi(), &start, &end);
   return static_cast<uint64_t>(static_cast<const char*>(end) - static_cast<const char*>(start));
 }
 

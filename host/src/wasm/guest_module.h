@@ -72,7 +72,7 @@ class GuestModule {
   // Bytes of the compiled image (code and its tables) the module maps, and how many
   // GuestModules share that image now: one holder's share of code memory is the first over the
   // second (an artifact mapped once serves every operator with the same module).
-  uint64_t imageBytes() const;
+  uint64_t imageBytes() const { return imageBytes_; }
   long imageHolders() const { return module_.use_count(); }
   bool exportsFunction(std::string_view name) const;
   // Whether instantiating it may run its code (a start function): then a trap during
@@ -94,12 +94,14 @@ class GuestModule {
 
  private:
   GuestModule(std::string name, std::shared_ptr<const wasmtime::Module> module)
-      : name_(std::move(name)), module_(std::move(module)) {}
+      : name_(std::move(name)), module_(std::move(module)), imageBytes_(imageBytesOf(*module_)) {}
+  static uint64_t imageBytesOf(const wasmtime::Module& module);
 
   std::string name_;
   // Shared so that a ModuleCache can hand out the same compiled module while anyone holds it,
   // and let it go (its code unmapped) when nobody does.
   std::shared_ptr<const wasmtime::Module> module_;
+  uint64_t imageBytes_;  // fixed once compiled: read at construction, not per report
   std::string identity_;
   std::string sourceDigest_;
   bool instantiationRunsCode_ = true;

@@ -1,8 +1,14 @@
 #include "kube/curl_transport.h"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <future>
+#include <stdexcept>
 
 #include "common/error_boundary.h"
 #include "common/limits.h"
@@ -12,8 +18,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long curl_multi_poll may sleep when there is nothing to do; bounds timer latency only
-// if a wakeup were lost (it is not: post() wakes the loop).
+// How long the loop may sleep when there is nothing to do; bounds timer latency only if a
+// wakeup were lost (it is not: post() wakes the loop).
 constexpr int kMaxPollMs = 1000;
 // Default timeout of a non-streaming request without its own.
 constexpr std::chrono::milliseconds kDefaultRequestTimeout{60'000};
@@ -165,13 +171,33 @@ size_t onBody(char* data, size_t size, size_t count, void* user) {
 
 CurlTransport::CurlTransport(const ClientConfig& config) : config_(config) {
   ensureCurlGlobal();
+  epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epollFd_ < 0 || wakeFd_ < 0) {
+    throw std::runtime_error(std::string("cannot make the HTTP client's event loop: ") +
+                             std::strerror(errno));
+  }
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.fd = wakeFd_;
+  epoll_ctl(epollFd_, EPOLL_CTL_ADD, wakeFd_, &wake);
+
   multi_.reset(curl_multi_init());
   curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, &CurlTransport::onSocket);
+  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &CurlTransport::onCurlTimer);
+  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
   thread_ = std::thread([this] { runLoop(); });
   threadId_ = thread_.get_id();
 }
 
-CurlTransport::~CurlTransport() { shutdown(); }
+CurlTransport::~CurlTransport() {
+  shutdown();
+  multi_.reset();  // its cleanup may still call onSocket: before the descriptors close
+  close(wakeFd_);
+  close(epollFd_);
+}
 
 void CurlTransport::shutdown() {
   if (!thread_.joinable() || onIoThread()) return;
@@ -179,7 +205,8 @@ void CurlTransport::shutdown() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  curl_multi_wakeup(multi_.get());
+  const uint64_t one = 1;
+  [[maybe_unused]] auto written = write(wakeFd_, &one, sizeof one);
   thread_.join();
 }
 
@@ -190,7 +217,8 @@ void CurlTransport::post(std::function<void()> fn) {
     std::lock_guard lock(mutex_);
     posted_.push_back(std::move(fn));
   }
-  curl_multi_wakeup(multi_.get());
+  const uint64_t one = 1;
+  [[maybe_unused]] auto written = write(wakeFd_, &one, sizeof one);
 }
 
 void CurlTransport::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
@@ -408,43 +436,103 @@ void CurlTransport::runDueTimers() {
   }
 }
 
-void CurlTransport::runLoop() {
-  for (;;) {
-    std::vector<std::function<void()>> work;
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) break;
-      work.swap(posted_);
-    }
-    for (auto& fn : work) common::guardOrLog("a task posted to the I/O loop", fn);
-    runDueTimers();
-
-    int running = 0;
-    curl_multi_perform(multi_.get(), &running);
-    int queued = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi_.get(), &queued)) {
-      if (message->msg != CURLMSG_DONE) continue;
-      common::guardOrLog("finishing a transfer",
-                         [&] { finish(message->easy_handle, message->data.result); });
-    }
-
-    int timeoutMs = kMaxPollMs;
-    if (!timers_.empty()) {
-      const auto untilNext = std::chrono::duration_cast<std::chrono::milliseconds>(
-          timers_.begin()->first - Clock::now());
-      timeoutMs = static_cast<int>(std::clamp<int64_t>(untilNext.count(), 0, kMaxPollMs));
-    }
-    curl_multi_poll(multi_.get(), nullptr, 0, timeoutMs, nullptr);
+int CurlTransport::onSocket(CURL*, curl_socket_t socket, int what, void* self, void*) {
+  auto* transport = static_cast<CurlTransport*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(transport->epollFd_, EPOLL_CTL_DEL, socket, nullptr);
+    return 0;
   }
-  // Shutting down: work posted meanwhile still runs (so every request is registered), then
-  // requests still waiting get an error (a blocked sendAndWait must return); streams end
-  // silently, their owners are going away too.
+  epoll_event event{};
+  event.data.fd = socket;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) event.events |= EPOLLIN;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) event.events |= EPOLLOUT;
+  // libcurl does not say whether it told us of this socket before: modify, else add.
+  if (epoll_ctl(transport->epollFd_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
+    epoll_ctl(transport->epollFd_, EPOLL_CTL_ADD, socket, &event);
+  }
+  return 0;
+}
+
+int CurlTransport::onCurlTimer(CURLM*, long timeoutMs, void* self) {
+  auto* transport = static_cast<CurlTransport*>(self);
+  if (timeoutMs < 0) {
+    transport->curlDeadline_.reset();
+  } else {
+    transport->curlDeadline_ = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  }
+  return 0;
+}
+
+void CurlTransport::runPosted() {
   std::vector<std::function<void()>> work;
   {
     std::lock_guard lock(mutex_);
     work.swap(posted_);
   }
   for (auto& fn : work) common::guardOrLog("a task posted to the I/O loop", fn);
+}
+
+void CurlTransport::finishDoneTransfers() {
+  int queued = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_.get(), &queued)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    common::guardOrLog("finishing a transfer",
+                       [&] { finish(message->easy_handle, message->data.result); });
+  }
+}
+
+int CurlTransport::pollTimeoutMs() const {
+  auto next = Clock::now() + std::chrono::milliseconds(kMaxPollMs);
+  if (!timers_.empty()) next = std::min(next, timers_.begin()->first);
+  if (curlDeadline_) next = std::min(next, *curlDeadline_);
+  const auto untilNext =
+      std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(untilNext, 0, kMaxPollMs));
+}
+
+void CurlTransport::drainWakeups() {
+  uint64_t count = 0;
+  [[maybe_unused]] auto read = ::read(wakeFd_, &count, sizeof count);
+}
+
+void CurlTransport::runLoop() {
+  constexpr int kMaxEvents = 64;
+  epoll_event events[kMaxEvents];
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+    }
+    runPosted();
+    runDueTimers();
+
+    int running = 0;
+    // libcurl's timer is one-shot: it sets a new one from inside socket_action when it
+    // needs one. A wait that ends with nothing to do also runs the timeouts, so a timer
+    // that was never set cannot stall a transfer for more than kMaxPollMs.
+    const int ready = epoll_wait(epollFd_, events, kMaxEvents, pollTimeoutMs());
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wakeFd_) {
+        drainWakeups();
+        continue;
+      }
+      int bits = 0;
+      if (events[i].events & EPOLLIN) bits |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) bits |= CURL_CSELECT_OUT;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) bits |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi_.get(), fd, bits, &running);
+    }
+    if (ready <= 0 || (curlDeadline_ && *curlDeadline_ <= Clock::now())) {
+      curlDeadline_.reset();
+      curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    finishDoneTransfers();
+  }
+  // Shutting down: work posted meanwhile still runs (so every request is registered), then
+  // requests still waiting get an error (a blocked sendAndWait must return); streams end
+  // silently, their owners are going away too.
+  runPosted();
   for (auto& [id, transfer] : transfers_) {
     curl_multi_remove_handle(multi_.get(), transfer->easy.get());
     if (!transfer->streaming) complete(*transfer, transportError("transport shut down"));

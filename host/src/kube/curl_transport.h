@@ -2,6 +2,11 @@
 // watches share one TLS connection per credential set), TLS from the ClientConfig's CA bundle
 // and client certificate held in memory.
 //
+// The loop is event-driven (epoll + curl_multi_socket_action): a readable socket runs only the
+// transfers on that connection. curl_multi_perform would run every transfer on every wake-up,
+// and libcurl 7.88 polls each one's socket with a zero timeout: with one watch per operator
+// that made the I/O thread's work per event grow with the number of operators.
+//
 // Thread-safety: send/stream/schedule may be called from any thread; they hand work to the
 // I/O thread. Destruction stops the loop and completes every pending request with an error.
 //
@@ -20,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "kube/http_transport.h"
@@ -60,10 +66,20 @@ class CurlTransport final : public HttpTransport {
   void cancelTransfer(uint64_t id);
   void runLoop();
   void runDueTimers();
+  void runPosted();
+  void finishDoneTransfers();
+  int pollTimeoutMs() const;
+  void drainWakeups();
+  // libcurl's socket and timer callbacks (CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION).
+  static int onSocket(CURL* easy, curl_socket_t socket, int what, void* self, void* socketData);
+  static int onCurlTimer(CURLM* multi, long timeoutMs, void* self);
 
   ClientConfig config_;
   TransportCounters counters_;
   std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi_{nullptr, curl_multi_cleanup};
+
+  int epollFd_ = -1;
+  int wakeFd_ = -1;  // an eventfd: post() and shutdown() write it to wake the loop
 
   std::mutex mutex_;  // guards posted_ and stopping_
   std::vector<std::function<void()>> posted_;
@@ -72,6 +88,8 @@ class CurlTransport final : public HttpTransport {
   // I/O thread only:
   std::map<uint64_t, std::shared_ptr<Transfer>> transfers_;
   std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timers_;
+  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT); one-shot.
+  std::optional<std::chrono::steady_clock::time_point> curlDeadline_;
   std::atomic<uint64_t> nextId_{1};
 
   std::thread thread_;

@@ -8,9 +8,9 @@ import statistics
 
 MIB = 2**20
 GIB = 2**30
-LABELS = {"wasm-swap-defaults": "host defaults (idle 2 s, prediction on)",
+LABELS = {"wasm-swap-defaults": "host defaults (idle 2 s, prediction on, the default memory budget)",
           "wasm-swap": "idle 0, no prediction",
-          "wasm-swap-budget": "host defaults plus a memory budget"}
+          "wasm-swap-budget": "host defaults with the memory budget set by the harness"}
 # Issue 17's goals (and issue 16 item 5's PSS bound), per N.
 PSS_GOAL_MIB = {1000: 150, 10000: 400}
 READY_GOAL_S = {1000: 10, 10000: 60}
@@ -130,10 +130,12 @@ def write(out_dir, data):
                   f"- Per run: {any_run['cycles_warmup']} warm-up and {any_run['cycles_measured']} measured cycles "
                   f"after the first; host workers: {settings['host_workers']}; API client QPS {settings['client_qps']} "
                   "(negative: no limiter); a v1 memory cgroup per run.",
-                  "- Setups: " + "; ".join(f"`{s}` = {label}" for s, label in LABELS.items()) + "."
-                  + "".join(f" The memory budget of `wasm-swap-budget`: {b} MiB (linear memories and compiled code)."
-                            for b in sorted({r["settings"].get("swap_memory_budget_mib") for r in runs
-                                             if r["setup"] == "wasm-swap-budget"} - {None})),
+                  "- Setups: " + "; ".join(f"`{s}` = {label}" for s, label in LABELS.items()
+                                           if any(r["setup"] == s for r in runs)) + "."
+                  + "".join(f" `{s}` ran with a memory budget (`--swap-memory-budget-mib`) of {b} MiB "
+                            "(linear memories and compiled code)." if b else f" `{s}` ran with no memory budget."
+                            for s, b in sorted({(r["setup"], r["settings"].get("swap_memory_budget_mib"))
+                                                for r in runs}, key=str)),
                   "- Time to ready: from the host's launch to its first `/readyz` 200 (every definition loaded "
                   "from the artifact cache, every running operator's informers synced). Cold: the same for the "
                   "warm-up host of the first run of each N, which compiles every module.",

@@ -100,7 +100,11 @@ void writeStatus(const std::string& path, const nlohmann::json& status) {
 
 constexpr auto kMaxSwapIdle = std::chrono::hours(24);
 constexpr int64_t kMaxSwapMemoryBudgetMiB = int64_t{1} << 30;  // 1 PiB: any machine's memory
-constexpr int64_t kMaxGuestMemoryReservationMiB = 4096;        // a 32-bit memory's whole range
+// On by default: without it the idle timer keeps every operator woken in the last idle period
+// resident with its compiled code, several times the memory at N = 1000 distinct modules for
+// about the same hop latency (docs/swap.md, docs/benchmarks/scale.md).
+constexpr int64_t kDefaultSwapMemoryBudgetMiB = 64;
+constexpr int64_t kMaxGuestMemoryReservationMiB = 4096;  // a 32-bit memory's whole range
 constexpr int64_t kDefaultGuestMemoryReservationMiB = 0;
 
 std::vector<Flag> swapFlags() {
@@ -122,7 +126,7 @@ std::vector<Flag> swapFlags() {
                     "swap out the least recently active idle operators while their resident "
                     "linear memories and compiled code add up to more than N MiB (0: no budget)",
                     0, kMaxSwapMemoryBudgetMiB)
-          .withDefault(0),
+          .withDefault(kDefaultSwapMemoryBudgetMiB),
   };
 }
 
@@ -133,9 +137,8 @@ runtime::SwapOptions swapOptions(const ParsedFlags& flags) {
   if (auto directory = flags.text("swap-dir")) swap.directory = *directory;
   if (auto idle = flags.duration("swap-idle-ms")) swap.idleAfter = *idle;
   if (auto settle = flags.duration("swap-settle-ms")) swap.settleAfter = *settle;
-  if (auto budget = flags.integer("swap-memory-budget-mib")) {
-    swap.memoryBudgetBytes = static_cast<uint64_t>(*budget) << 20;
-  }
+  const auto budget = flags.integer("swap-memory-budget-mib").value_or(kDefaultSwapMemoryBudgetMiB);
+  swap.memoryBudgetBytes = static_cast<uint64_t>(budget) << 20;
   return swap;
 }
 

@@ -203,6 +203,94 @@ TEST_F(InformerTest, ManyWatchesShareOneHttp2Connection) {
   EXPECT_LE(connections, 2) << "20 watches should multiplex over HTTP/2";
 }
 
+// Issue 17: once subscribers ask for one resource in clusterWideAfter namespaces and the host may
+// list and watch it cluster-wide, later subscriptions share one cluster-wide watch, each scoped
+// to its namespace: it hears of, and reads, only its own namespace's objects.
+class ClusterWideWatchTest : public InformerTest {
+ protected:
+  InformerKey labelled(const std::string& ns) {
+    return InformerKey{kConfigMaps, ns, "app=wide", "", false};
+  }
+  void putLabelled(const std::string& ns, const std::string& name) {
+    auto object = configMap(ns, name, {{"v", "1"}});
+    object["metadata"]["labels"] = {{"app", "wide"}};
+    auto created = client_->create(kConfigMaps, ns, object.dump());
+    ASSERT_TRUE(created || created.error().reason == kube::ApiReason::kAlreadyExists);
+  }
+  const std::vector<std::string> spaces_ = {"wide-a", "wide-b", "wide-c", "wide-d"};
+  void SetUp() override {
+    InformerTest::SetUp();
+    for (const auto& ns : spaces_) {
+      ensureNamespace(*client_, ns);
+      removeIfPresent(*client_, kConfigMaps, ns, "mine");
+    }
+  }
+};
+
+TEST_F(ClusterWideWatchTest, LaterNamespacesShareOneWatchAndEachSeesOnlyItsOwn) {
+  cache::SharedInformers shared(*client_, cache::SharedInformerOptions{{}, 2});
+  const InformerKey wide = labelled("");
+  Recorder a, b, c;
+  auto inA = shared.subscribe(labelled("wide-a"), a.handlers());
+  EXPECT_EQ(shared.clusterWideState(wide), "unknown");
+  auto inB = shared.subscribe(labelled("wide-b"), b.handlers());
+  EXPECT_EQ(inA.scope(), "");
+  EXPECT_EQ(inB.scope(), "");  // asked before the check's answer: its own watch
+  ASSERT_TRUE(eventually([&] { return shared.clusterWideState(wide) == "allowed"; }))
+      << shared.clusterWideState(wide);
+
+  auto inC = shared.subscribe(labelled("wide-c"), c.handlers());
+  EXPECT_EQ(inC.scope(), "wide-c");
+  EXPECT_EQ(inC.informer(), shared.find(wide));
+  EXPECT_EQ(shared.activeInformers(), 3u);
+  EXPECT_EQ(shared.clusterWideResources(), 1u);
+  ASSERT_TRUE(inC.informer()->waitForSync(std::chrono::seconds(30)));
+
+  putLabelled("wide-c", "mine");
+  putLabelled("wide-d", "mine");  // a namespace no one subscribed to
+  ASSERT_TRUE(eventually([&] { return c.saw("add wide-c/mine"); }));
+  ASSERT_TRUE(eventually([&] { return inC.informer()->store().get("wide-d/mine") != nullptr; }))
+      << "the cluster-wide store holds every namespace";
+  EXPECT_EQ(c.count("add wide-d/"), 0u);
+  EXPECT_EQ(inC.get("wide-d/mine"), nullptr);
+  EXPECT_NE(inC.get("wide-c/mine"), nullptr);
+  EXPECT_TRUE(inC.list("wide-d").empty());
+  for (const auto& object : inC.list()) EXPECT_EQ(object->ns, "wide-c");
+  EXPECT_EQ(inC.list().size(), 1u);
+  EXPECT_EQ(a.count("add wide-c/"), 0u);  // the namespaced watches hear of their own only
+  EXPECT_EQ(b.count("add wide-c/"), 0u);
+
+  // A late subscriber of a synced cluster-wide informer is replayed its own namespace only.
+  Recorder d;
+  auto inD = shared.subscribe(labelled("wide-d"), d.handlers());
+  ASSERT_TRUE(eventually([&] { return d.saw("add wide-d/mine"); }));
+  EXPECT_EQ(d.count("add wide-c/"), 0u);
+
+  // Updates and deletes reach only their namespace's subscriber.
+  ASSERT_TRUE(client_->remove(kConfigMaps, "wide-c", "mine"));
+  ASSERT_TRUE(eventually([&] { return c.saw("delete wide-c/mine"); }));
+  EXPECT_EQ(d.count("delete"), 0u);
+  inC.reset();
+  inD.reset();
+  EXPECT_EQ(shared.find(wide), nullptr)
+      << "the cluster-wide informer goes with its last subscriber";
+  removeIfPresent(*client_, kConfigMaps, "wide-d", "mine");
+}
+
+TEST_F(ClusterWideWatchTest, WithoutClusterWideAccessEachNamespaceKeepsItsOwnWatch) {
+  cache::InformerOptions identity;
+  identity.requestOptions.impersonateUser = "system:serviceaccount:wide-a:no-cluster-rights";
+  cache::SharedInformers shared(*client_, cache::SharedInformerOptions{identity, 1});
+  auto inA = shared.subscribe(labelled("wide-a"), {});
+  ASSERT_TRUE(eventually([&] { return shared.clusterWideState(labelled("")) == "denied"; }))
+      << shared.clusterWideState(labelled(""));
+  auto inB = shared.subscribe(labelled("wide-b"), {});
+  EXPECT_EQ(inB.scope(), "");
+  EXPECT_EQ(inB.informer()->key().ns, "wide-b");
+  EXPECT_EQ(shared.activeInformers(), 2u);
+  EXPECT_EQ(shared.clusterWideResources(), 0u);
+}
+
 TEST_F(InformerTest, ListsInPages) {
   const std::string ns = "informer-test-pages";
   ensureNamespace(*client_, ns);

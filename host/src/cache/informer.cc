@@ -74,9 +74,10 @@ std::string Informer::lastError() const {
   return lastError_;
 }
 
-uint64_t Informer::addHandlers(Handlers handlers) {
+uint64_t Informer::addHandlers(Handlers handlers, std::string scope) {
   auto entry = std::make_shared<HandlerEntry>();
   entry->handlers = std::move(handlers);
+  entry->scope = std::move(scope);
   uint64_t id;
   {
     std::lock_guard lock(mutex_);
@@ -89,13 +90,14 @@ uint64_t Informer::addHandlers(Handlers handlers) {
     auto self = weak.lock();
     if (!self || !entry->active) return;
     if (self->synced_) {
-      for (const auto& object : self->store_.list()) {
+      for (const auto& object : self->store_.list(entry->scope)) {
         if (entry->handlers.onAdd) entry->handlers.onAdd(object);
       }
     }
     {
       std::lock_guard lock(self->mutex_);
-      self->handlers_[id] = entry;
+      if (!entry->active) return;  // removed during the replay (removeHandlers holds the lock)
+      self->handlersByScope_[entry->scope][id] = entry;
     }
     // Synced before these handlers came: their replay above was their first list. (Otherwise
     // the first list's end reports it, on this thread, so the two cannot both miss it.)
@@ -111,18 +113,34 @@ uint64_t Informer::addHandlers(Handlers handlers) {
 
 void Informer::removeHandlers(uint64_t id) {
   std::lock_guard lock(mutex_);
-  if (auto it = pendingOrActive_.find(id); it != pendingOrActive_.end()) {
-    it->second->active = false;
-    pendingOrActive_.erase(it);
+  auto it = pendingOrActive_.find(id);
+  if (it == pendingOrActive_.end()) return;
+  it->second->active = false;
+  auto scoped = handlersByScope_.find(it->second->scope);
+  pendingOrActive_.erase(it);
+  if (scoped == handlersByScope_.end()) return;  // not registered yet: its task will see inactive
+  scoped->second.erase(id);
+  if (scoped->second.empty()) handlersByScope_.erase(scoped);
+}
+
+void Informer::collectHandlers(const std::string& ns,
+                               std::vector<std::shared_ptr<HandlerEntry>>& entries) const {
+  if (auto all = handlersByScope_.find(""); all != handlersByScope_.end()) {
+    for (const auto& [id, entry] : all->second) entries.push_back(entry);
   }
-  handlers_.erase(id);
+  if (ns.empty()) return;
+  if (auto scoped = handlersByScope_.find(ns); scoped != handlersByScope_.end()) {
+    for (const auto& [id, entry] : scoped->second) entries.push_back(entry);
+  }
 }
 
 void Informer::notify(const Store::Change& change) {
+  const auto& object = change.after ? change.after : change.before;
+  if (!object) return;
   std::vector<std::shared_ptr<HandlerEntry>> entries;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, entry] : handlers_) entries.push_back(entry);
+    collectHandlers(object->ns, entries);
   }
   for (const auto& entry : entries) {
     if (!entry->active) continue;
@@ -141,7 +159,9 @@ void Informer::notifySynced() {
   std::vector<std::shared_ptr<HandlerEntry>> entries;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, entry] : handlers_) entries.push_back(entry);
+    for (const auto& [scope, handlers] : handlersByScope_) {
+      for (const auto& [id, entry] : handlers) entries.push_back(entry);
+    }
   }
   for (const auto& entry : entries) {
     if (!entry->active || entry->syncReported) continue;

@@ -125,8 +125,10 @@ class Informer : public std::enable_shared_from_this<Informer> {
   std::string lastError() const;
 
   // Adds handlers; if the store is already synced, they first get an add for each object, then
-  // onSynced. Safe from any thread; the handlers start on the I/O thread.
-  uint64_t addHandlers(Handlers handlers);
+  // onSynced. Safe from any thread; the handlers start on the I/O thread. With a scope (a
+  // namespace), the handlers hear only of that namespace's objects: one cluster-wide informer
+  // serves many namespaced subscribers, each event handed only to its namespace's handlers.
+  uint64_t addHandlers(Handlers handlers, std::string scope = "");
   void removeHandlers(uint64_t id);
 
   // Keeps a field index of spec in the store while the registration lives (Store::addIndex:
@@ -177,13 +179,20 @@ class Informer : public std::enable_shared_from_this<Informer> {
 
   struct HandlerEntry {
     Handlers handlers;
+    std::string scope;  // a namespace, or "" for every object
     std::atomic<bool> active{true};
     bool syncReported = false;  // I/O thread only: onSynced has been called
   };
 
-  mutable std::mutex mutex_;  // guards handlers_, lastError_; syncedCv_ waits on it
+  mutable std::mutex
+      mutex_;  // guards handlersByScope_, pendingOrActive_, lastError_; syncedCv_ waits on it
   mutable std::condition_variable syncedCv_;
-  std::map<uint64_t, std::shared_ptr<HandlerEntry>> handlers_;         // registered
+  using HandlerMap = std::map<uint64_t, std::shared_ptr<HandlerEntry>>;
+  // Registered handlers by scope ("" = unscoped), so an event reaches only its namespace's.
+  std::map<std::string, HandlerMap> handlersByScope_;
+  // The registered handlers that hear of an object of namespace ns (mutex_ held).
+  void collectHandlers(const std::string& ns,
+                       std::vector<std::shared_ptr<HandlerEntry>>& entries) const;
   std::map<uint64_t, std::shared_ptr<HandlerEntry>> pendingOrActive_;  // not yet removed
   uint64_t nextHandlerId_ = 1;
   std::string lastError_;

@@ -1,5 +1,11 @@
 #include "cache/shared_informers.h"
 
+#include <nlohmann/json.hpp>
+
+#include "common/error_boundary.h"
+#include "common/json_fields.h"
+#include "kube/request.h"
+
 namespace wop::cache {
 
 Subscription& Subscription::operator=(Subscription&& other) noexcept {
@@ -23,18 +29,135 @@ SharedInformers::~SharedInformers() {
   for (auto& [id, entry] : informers_) entry.informer->stop();
 }
 
+std::optional<std::string> Subscription::scopedNamespace(const std::string& ns) const {
+  if (scope_.empty()) return ns;
+  if (!ns.empty() && ns != scope_) return std::nullopt;
+  return scope_;
+}
+
+std::vector<ObjectPtr> Subscription::list(const std::string& ns) const {
+  if (!informer_) return {};
+  const auto within = scopedNamespace(ns);
+  if (!within) return {};
+  return informer_->store().list(*within);
+}
+
+ObjectPtr Subscription::get(const std::string& key) const {
+  if (!informer_) return nullptr;
+  auto object = informer_->store().get(key);
+  if (object && !scope_.empty() && object->ns != scope_) return nullptr;
+  return object;
+}
+
+std::optional<std::vector<ObjectPtr>> Subscription::byIndex(const IndexSpec& spec,
+                                                            std::string_view value,
+                                                            const std::string& ns) const {
+  if (!informer_) return std::nullopt;
+  const auto within = scopedNamespace(ns);
+  if (!within) return std::vector<ObjectPtr>{};
+  return informer_->store().byIndex(spec, value, *within);
+}
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Asks whether the informers' identity may list, then watch, the resource cluster-wide; done
+// gets the answer (false on any error: the namespaced watches go on).
+void checkClusterWideAccess(kube::Client& client, const kube::RequestOptions& identity,
+                            const kube::ResourceInfo& resource, size_t verb,
+                            std::function<void(bool allowed, std::string why)> done) {
+  static constexpr const char* kVerbs[] = {"list", "watch"};
+  if (verb == std::size(kVerbs)) {
+    done(true, "");
+    return;
+  }
+  Json body = {{"apiVersion", "authorization.k8s.io/v1"},
+               {"kind", "SelfSubjectAccessReview"},
+               {"spec",
+                {{"resourceAttributes",
+                  {{"verb", kVerbs[verb]},
+                   {"group", resource.gvr.group},
+                   {"resource", resource.gvr.resource}}}}}};
+  kube::HttpRequest request =
+      kube::createRequest({{"authorization.k8s.io", "v1", "selfsubjectaccessreviews"},
+                           "SelfSubjectAccessReview",
+                           false},
+                          "", body.dump());
+  client.executeAsync(
+      std::move(request), identity,
+      [&client, identity, resource, verb, done = std::move(done)](auto response) mutable {
+        if (!response) {
+          done(false, "cannot check access: " + response.error().toString());
+          return;
+        }
+        auto answer = Json::parse(response->body, nullptr, false);
+        const bool allowed = answer.is_object() && answer.contains("status") &&
+                             common::boolField(answer["status"], "allowed");
+        if (!allowed) {
+          done(false, std::string("may not ") + kVerbs[verb] + " it cluster-wide");
+          return;
+        }
+        checkClusterWideAccess(client, identity, resource, verb + 1, std::move(done));
+      });
+}
+
+}  // namespace
+
+bool SharedInformers::shareClusterWide(const InformerKey& key, const InformerKey& wide) {
+  if (clusterWideAfter_ == 0 || key.ns.empty() || !key.resource.namespaced) return false;
+  const std::string wideId = wide.id();
+  {
+    std::lock_guard lock(wide_->mutex);
+    auto& group = wide_->groups[wideId];
+    if (group.access == WideAccess::kAllowed) return true;
+    group.namespaces.insert(key.ns);
+    if (group.access != WideAccess::kUnknown || group.namespaces.size() < clusterWideAfter_) {
+      return false;
+    }
+    group.access = WideAccess::kChecking;
+  }
+  // Until the answer, subscriptions keep their own namespaced watches; those already open stay.
+  std::weak_ptr<WideState> state = wide_;
+  checkClusterWideAccess(
+      client_, defaults_.requestOptions, wide.resource, 0,
+      [state, wideId](bool allowed, std::string why) {
+        auto shared = state.lock();
+        if (!shared) return;
+        std::lock_guard lock(shared->mutex);
+        shared->groups[wideId].access = allowed ? WideAccess::kAllowed : WideAccess::kDenied;
+        if (!allowed) {
+          common::logToStderr(common::Status(common::StatusCode::kFailedPrecondition, why),
+                              "one watch per namespace goes on for " + wideId);
+        }
+      });
+  return false;
+}
+
 Subscription SharedInformers::subscribe(const InformerKey& key, Handlers handlers) {
+  InformerKey wide = key;
+  wide.ns.clear();
+  const bool shared = shareClusterWide(key, wide);
+  const InformerKey& informerKey = shared ? wide : key;
   std::shared_ptr<Informer> informer;
   {
     std::lock_guard lock(mutex_);
-    auto& entry = informers_[key.id()];
-    if (!entry.informer) entry.informer = Informer::create(client_, key, defaults_);
+    auto& entry = informers_[informerKey.id()];
+    if (!entry.informer) entry.informer = Informer::create(client_, informerKey, defaults_);
     entry.subscribers++;
     informer = entry.informer;
   }
-  const uint64_t handlerId = informer->addHandlers(std::move(handlers));
+  std::string scope = shared ? key.ns : "";
+  const uint64_t handlerId = informer->addHandlers(std::move(handlers), scope);
   informer->start();
-  return Subscription(this, informer, handlerId);
+  return Subscription(this, informer, handlerId, std::move(scope));
+}
+
+size_t SharedInformers::clusterWideResources() const {
+  std::lock_guard lock(wide_->mutex);
+  size_t count = 0;
+  for (const auto& [id, group] : wide_->groups) count += group.access == WideAccess::kAllowed;
+  return count;
 }
 
 void SharedInformers::unsubscribe(const std::shared_ptr<Informer>& informer, uint64_t handlerId) {
@@ -83,6 +206,23 @@ std::shared_ptr<Informer> SharedInformers::find(const InformerKey& key) const {
   std::lock_guard lock(mutex_);
   auto it = informers_.find(key.id());
   return it == informers_.end() ? nullptr : it->second.informer;
+}
+
+std::string SharedInformers::clusterWideState(const InformerKey& wide) const {
+  std::lock_guard lock(wide_->mutex);
+  auto it = wide_->groups.find(wide.id());
+  if (it == wide_->groups.end()) return "unknown";
+  switch (it->second.access) {
+    case WideAccess::kUnknown:
+      return "unknown";
+    case WideAccess::kChecking:
+      return "checking";
+    case WideAccess::kAllowed:
+      return "allowed";
+    case WideAccess::kDenied:
+      return "denied";
+  }
+  return "unknown";
 }
 
 }  // namespace wop::cache

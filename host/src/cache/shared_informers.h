@@ -2,13 +2,25 @@
 // field selector, metadata-only) however many subscribers it has. Subscriptions are counted;
 // when the last one goes, the informer stops and its watch closes.
 //
+// Cluster-wide sharing: once subscribers have asked for one resource (and selectors) in
+// clusterWideAfter namespaces, and the host's identity may list and watch it cluster-wide (a
+// SelfSubjectAccessReview, asked once per resource), later namespaced subscriptions share one
+// cluster-wide informer instead of opening a watch each: the API server serves one watch
+// instead of thousands (as controller-runtime's cache, which watches cluster-wide by default).
+// Such a subscription is scoped to its namespace: its handlers hear of that namespace only
+// and its reads (list, get, byIndex) see only it, so an operator sees what its own watch would
+// have shown. The cost: the host caches the resource's objects of every namespace.
+//
 // Thread-safety: subscribe and Subscription destruction may happen on any thread.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "cache/informer.h"
 
@@ -26,23 +38,52 @@ class Subscription {
 
   void reset();
   explicit operator bool() const { return informer_ != nullptr; }
-  // The shared informer: its store is the cache to read from.
+  // The shared informer (for its sync state, counters and indexes). Read objects through
+  // list/get/byIndex below, which keep to this subscription's scope.
   const std::shared_ptr<Informer>& informer() const { return informer_; }
+  // The namespace a cluster-wide informer is narrowed to for this subscriber; "" when the
+  // informer is the subscriber's own key.
+  const std::string& scope() const { return scope_; }
+
+  // The store's objects this subscriber may see: of namespace ns ("" = all it may see).
+  std::vector<ObjectPtr> list(const std::string& ns = "") const;
+  ObjectPtr get(const std::string& key) const;
+  // Store::byIndex within ns ("" = all it may see); nullopt while the index is being built.
+  std::optional<std::vector<ObjectPtr>> byIndex(const IndexSpec& spec, std::string_view value,
+                                                const std::string& ns) const;
 
  private:
   friend class SharedInformers;
-  Subscription(SharedInformers* owner, std::shared_ptr<Informer> informer, uint64_t handlerId)
-      : owner_(owner), informer_(std::move(informer)), handlerId_(handlerId) {}
+  Subscription(SharedInformers* owner, std::shared_ptr<Informer> informer, uint64_t handlerId,
+               std::string scope)
+      : owner_(owner),
+        informer_(std::move(informer)),
+        handlerId_(handlerId),
+        scope_(std::move(scope)) {}
+  // The namespace a read of ns may look in; nullopt when ns is outside the scope.
+  std::optional<std::string> scopedNamespace(const std::string& ns) const;
 
   SharedInformers* owner_ = nullptr;
   std::shared_ptr<Informer> informer_;
   uint64_t handlerId_ = 0;
+  std::string scope_;
+};
+
+struct SharedInformerOptions {
+  InformerOptions informer;
+  // Namespaces of one resource (and selectors) subscribed before later subscriptions share one
+  // cluster-wide watch, if the host may list and watch it cluster-wide; 0: never.
+  size_t clusterWideAfter = 0;
 };
 
 class SharedInformers {
  public:
   SharedInformers(kube::Client& client, InformerOptions defaults = {})
-      : client_(client), defaults_(std::move(defaults)) {}
+      : SharedInformers(client, SharedInformerOptions{std::move(defaults), 0}) {}
+  SharedInformers(kube::Client& client, SharedInformerOptions options)
+      : client_(client),
+        defaults_(std::move(options.informer)),
+        clusterWideAfter_(options.clusterWideAfter) {}
   // Subscriptions must not outlive this object.
   ~SharedInformers();
 
@@ -69,6 +110,11 @@ class SharedInformers {
   ActivityTotals activityTotals() const;
   // The informer for key if one is running (for tests and metrics), else null.
   std::shared_ptr<Informer> find(const InformerKey& key) const;
+  // Resources (with selectors) whose namespaced subscribers now share a cluster-wide watch.
+  size_t clusterWideResources() const;
+  // Where cluster-wide sharing of wide (a key with no namespace) stands: "unknown" (fewer
+  // namespaces than the threshold), "checking", "allowed" or "denied".
+  std::string clusterWideState(const InformerKey& wide) const;
 
  private:
   friend class Subscription;
@@ -81,8 +127,25 @@ class SharedInformers {
 
   static void addCounters(ActivityTotals& totals, const InformerCounters& counters);
 
+  // Cluster-wide sharing of one resource and selectors, keyed by the cluster-wide key's id.
+  // Shared with the access checks in flight, which may answer after this object is gone.
+  enum class WideAccess { kUnknown, kChecking, kAllowed, kDenied };
+  struct WideGroup {
+    std::set<std::string> namespaces;  // asked for so far
+    WideAccess access = WideAccess::kUnknown;
+  };
+  struct WideState {
+    std::mutex mutex;
+    std::map<std::string, WideGroup> groups;
+  };
+  // Whether key should go to its cluster-wide informer; starts the access check when the
+  // group reaches clusterWideAfter_ namespaces.
+  bool shareClusterWide(const InformerKey& key, const InformerKey& wide);
+
   kube::Client& client_;
   const InformerOptions defaults_;
+  const size_t clusterWideAfter_;
+  const std::shared_ptr<WideState> wide_ = std::make_shared<WideState>();
   ActivityTotals retired_;  // of informers stopped since (guarded by mutex_)
   mutable std::mutex mutex_;
   std::map<std::string, Entry> informers_;

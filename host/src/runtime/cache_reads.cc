@@ -87,7 +87,7 @@ hostcalls::HostResult<std::string> readByIndex(const std::vector<const Controlle
     return hostError(WOP_ERR_FORBIDDEN, "no declared watch of " + kind + " with index \"" + name +
                                             "\" covers the selector \"" + selectorText + "\"");
   }
-  auto objects = source->subscription.informer()->store().byIndex(*spec, wanted, ns);
+  auto objects = source->subscription.byIndex(*spec, wanted, ns);
   if (!objects) return hostError(WOP_ERR_UNAVAILABLE, "index \"" + name + "\" is not built yet");
   return itemsJson(*objects, selector);
 }
@@ -131,7 +131,7 @@ hostcalls::HostResult<std::string> readCache(const Controllers& controllers,
     const std::string name = common::stringField(request, "name");
     for (const auto* watch : watches) {
       const std::string key = ns.empty() || !watch->resource.namespaced ? name : ns + "/" + name;
-      if (auto object = watch->subscription.informer()->store().get(key)) return object->json;
+      if (auto object = watch->subscription.get(key)) return object->json;
     }
     return hostError(WOP_ERR_NOT_FOUND, "not found");
   }
@@ -154,7 +154,7 @@ hostcalls::HostResult<std::string> readCache(const Controllers& controllers,
     return hostError(WOP_ERR_FORBIDDEN, "no declared watch of " + kind + " covers the selector \"" +
                                             selectorText + "\"");
   }
-  return itemsJson(source->subscription.informer()->store().list(ns), *selector);
+  return itemsJson(source->subscription.list(ns), *selector);
 }
 
 }  // namespace wop::runtime

@@ -298,9 +298,8 @@ void Controllers::retryInFlight() {
 }
 
 void Controllers::requeueAll(size_t c) {
-  const auto& informer = controllers_[c]->watches[0].subscription.informer();
-  if (!informer) return;
-  for (const auto& object : informer->store().list()) controllers_[c]->queue->add(object->key());
+  const auto& primary = controllers_[c]->watches[0].subscription;
+  for (const auto& object : primary.list()) controllers_[c]->queue->add(object->key());
 }
 
 void Controllers::requeueEverything() {

@@ -36,7 +36,7 @@ OperatorHost::OperatorHost(kube::Client& client, HostOptions options, LogSink lo
     : client_(client),
       options_(std::move(options)),
       logSink_(std::move(log)),
-      informers_(client),
+      informers_(client, cache::SharedInformerOptions{{}, options_.clusterWideWatchAfter}),
       takingKeys_(std::max(1, options_.shards)),
       // Operators with long entries may hold all workers but one, so the rest always have one.
       runQueue_(FairRunQueueOptions{.maxLongRunning = std::max(1, options_.workers - 1)}),

@@ -85,6 +85,10 @@ struct HostOptions {
   // Address space reserved per guest memory (wasm/engine.h); 0: Wasmtime's default. An
   // operator whose memory limit is above it is refused.
   uint64_t guestMemoryReservationBytes = 0;
+  // Namespaces of one resource (and selectors) watched before later watches of it share one
+  // cluster-wide watch, if the host may list and watch it cluster-wide (cache/shared_informers.h);
+  // 0: one watch per namespace always.
+  size_t clusterWideWatchAfter = 0;
 };
 
 // Waits, polling every 10 ms, until inFlight() is 0, timeout has passed or *stop is set;

@@ -5,6 +5,14 @@
 #include "wop_abi.h"
 
 namespace wop::server {
+namespace {
+
+// The API server serves one watch instead of one per namespace from this many namespaces on;
+// below it, caching every namespace's objects would cost the host more than the watches cost.
+constexpr int64_t kDefaultClusterWideWatchAfter = 32;
+constexpr int64_t kMaxClusterWideWatchAfter = 1'000'000;
+
+}  // namespace
 
 std::vector<Flag> clusterFlags() {
   const kube::ClientOptions client;
@@ -24,6 +32,12 @@ std::vector<Flag> clusterFlags() {
       Flag::integer("burst", "B", "requests the API client may send at once above --qps", 1,
                     kMaxBurst)
           .withDefault(int64_t{client.burst}),
+      Flag::integer("cluster-wide-watch-after", "N",
+                    "namespaces of one resource watched before the rest share one cluster-wide "
+                    "watch, filtered in the host, if the host may list and watch it cluster-wide "
+                    "(0: one watch per namespace)",
+                    0, kMaxClusterWideWatchAfter)
+          .withDefault(kDefaultClusterWideWatchAfter),
       Flag::choice("log-format", "how log lines are written", {"logfmt", "json"})
           .withDefault("logfmt"),
       Flag::choice("log-level", "the least severe lines written",
@@ -55,6 +69,8 @@ kube::ClientOptions clientOptions(const ParsedFlags& flags) {
 runtime::HostOptions hostOptions(const ParsedFlags& flags) {
   runtime::HostOptions options;
   if (auto workers = flags.integer("workers")) options.workers = static_cast<int>(*workers);
+  options.clusterWideWatchAfter = static_cast<size_t>(
+      flags.integer("cluster-wide-watch-after").value_or(kDefaultClusterWideWatchAfter));
   // The flag's choices are the level names, so any value it took has a level.
   options.logLevel =
       runtime::logLevelFromName(flags.text("log-level").value_or("info")).value_or(WOP_LOG_INFO);

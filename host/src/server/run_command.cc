@@ -86,7 +86,12 @@ nlohmann::json statusJson(runtime::OperatorHost& host) {
   const size_t resident = residentBytes();  // one read of /proc/self/status per status write
   return {{"operators", operators},
           {"hostResidentBytes", resident},
-          {"memory", memoryJson(host, resident, linearMemoryBytes)}};
+          {"memory", memoryJson(host, resident, linearMemoryBytes)},
+          // Watches open on the API server, and resources whose namespaced watches were
+          // folded into one cluster-wide watch (--cluster-wide-watch-after).
+          {"watches",
+           {{"informers", host.informers().activeInformers()},
+            {"clusterWideResources", host.informers().clusterWideResources()}}}};
 }
 
 void writeStatus(const std::string& path, const nlohmann::json& status) {

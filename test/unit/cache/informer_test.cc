@@ -195,6 +195,30 @@ TEST_F(InformerTest, EventsUpdateTheStoreAndCallTheHandlers) {
   EXPECT_EQ(informer.counters().events, 3u);
 }
 
+// A cluster-wide informer serving namespaced subscribers (cache/shared_informers.h): scoped
+// handlers are replayed and told of their own namespace's objects only; unscoped ones of all.
+TEST_F(InformerTest, ScopedHandlersHearOnlyOfTheirNamespace) {
+  auto inNamespace = [](std::string text, const std::string& ns) {
+    text.replace(text.find(R"("namespace":"ns")"), 16, R"("namespace":")" + ns + "\"");
+    return text;
+  };
+  auto& informer =
+      startWithList("10", {configMap("a", "7"), inNamespace(configMap("b", "8"), "other")});
+  recorder_.take();
+  Recorder scoped, elsewhere;
+  informer.addHandlers(scoped.handlers(), "other");
+  informer.addHandlers(elsewhere.handlers(), "empty");
+  transport_->runDue();
+  EXPECT_THAT(scoped.take(), ElementsAre("add other/b@8", "synced"));
+  EXPECT_THAT(elsewhere.take(), ElementsAre("synced"));
+
+  watch().pushEvent("ADDED", inNamespace(configMap("c", "11"), "other"));
+  watch().pushEvent("MODIFIED", configMap("a", "12"));
+  EXPECT_THAT(scoped.take(), ElementsAre("add other/c@11"));
+  EXPECT_THAT(recorder_.take(), ElementsAre("add other/c@11", "update ns/a@7->12"));
+  EXPECT_THAT(elsewhere.take(), IsEmpty());
+}
+
 TEST_F(InformerTest, AnEventSplitAcrossChunksIsAppliedOnceWhole) {
   startWithList("10", {});
   recorder_.take();

@@ -273,6 +273,8 @@ def run_settings(setup, args, deps):
         "swap_settings": ("the host's defaults" if setup.host_swap_defaults else "the harness's flags") if swapping else None,
         "swap_memory_budget_mib": (args.swap_budget_mib if setup.host_budget
                                    else host_default_flag(setup, "swap-memory-budget-mib")) if swapping else None,
+        "cluster_wide_watch_after": (0 if setup.host_ns_watches else host_default_flag(setup, "cluster-wide-watch-after"))
+                                    if setup.mode.startswith("wasm-") else None,
         "identical_modules": setup.shared,
         "client_qps": args.client_qps, "client_burst": args.client_burst if args.client_qps != "default" else None,
         "host_workers": host_default_flag(setup, "workers") if setup.mode.startswith("wasm-") else None,

@@ -33,8 +33,11 @@ HOST_DEFAULTS = "-defaults"
 # wasm-swap-budget: the host's defaults plus its memory budget (--swap-memory-budget-mib, the
 # harness's --swap-budget-mib): least recently active operators out first above it.
 HOST_BUDGET = "-budget"
+# wasm-swap-ns-watches: the host's defaults but one watch per namespace always
+# (--cluster-wide-watch-after 0), against the defaults' one cluster-wide watch past 32 namespaces.
+HOST_NS_WATCHES = "-ns-watches"
 ALL = ("client-go", "native", "combined", "controller-runtime-combined", "wasm-resident", "wasm-swap",
-       "wasm-swap-defaults", "wasm-swap-budget", "wasm-resident-rust", "wasm-swap-rust")
+       "wasm-swap-defaults", "wasm-swap-budget", "wasm-swap-ns-watches", "wasm-resident-rust", "wasm-swap-rust")
 # One process for all N operators, so a namespace's watch (and the connection) serves every
 # operator that reads it: the sharing a process per operator cannot have.
 COMBINED = ("combined", "controller-runtime-combined")  # no -shared variant: one binary, one process
@@ -56,7 +59,7 @@ def mode(setup):
     """How a setup runs, whatever the language of its module or its swap settings:
     wasm-swap-rust -> wasm-swap, wasm-swap-defaults -> wasm-swap."""
     base = base_name(setup)
-    for suffix in (HOST_DEFAULTS, HOST_BUDGET):
+    for suffix in (HOST_DEFAULTS, HOST_BUDGET, HOST_NS_WATCHES):
         if base.endswith(suffix) and base[: -len(suffix)] in WASM_SETUPS:
             return base[: -len(suffix)]
     return base[: -len(RUST)] if base.endswith(RUST) and base[: -len(RUST)] in WASM_SETUPS else base
@@ -117,7 +120,8 @@ class Setup:
         self.name, self.base, self.shared = name, base_name(name), name.endswith("-shared")
         self.mode = mode(name)  # the base without -rust: what to run, not in which language
         self.host_budget = self.base.endswith(HOST_BUDGET)
-        self.host_swap_defaults = self.base.endswith(HOST_DEFAULTS) or self.host_budget
+        self.host_ns_watches = self.base.endswith(HOST_NS_WATCHES)
+        self.host_swap_defaults = self.base.endswith(HOST_DEFAULTS) or self.host_budget or self.host_ns_watches
         self.build, self.clientgo, self.kubeconfig = build, exe_clientgo, kubeconfig
         self.crcombined = exe_crcombined
         self.cgroup = None  # a memory cgroup folder every spawned process starts in, or None
@@ -224,6 +228,8 @@ class Setup:
                 argv += ["--swap-idle-ms", str(self.options.swap_idle_ms), "--swap-predict", self.options.swap_predict]
             if self.host_budget:
                 argv += ["--swap-memory-budget-mib", str(self.options.swap_budget_mib)]
+        if self.host_ns_watches:
+            argv += ["--cluster-wide-watch-after", "0"]
         return argv
 
     def _warm_artifacts(self):
@@ -326,6 +332,7 @@ class Setup:
             return None
         totals = {k: sum(o.get(k, 0) for o in operators) for k in ("reconciles", "reconcileErrors", "restarts")}
         totals["memory"] = status.get("memory")  # the host's own view: heap in use, caches, linear memories
+        totals["watches"] = status.get("watches")  # informers open, resources watched cluster-wide
         for k in ("swapOuts", "restores", "prefetches", "wakesSwapped", "wakesResident", "swappable", "swappedOut"):
             totals[k] = sum(int(o.get("swap", {}).get(k, 0)) for o in operators)
         return totals

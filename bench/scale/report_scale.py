@@ -10,7 +10,8 @@ MIB = 2**20
 GIB = 2**30
 LABELS = {"wasm-swap-defaults": "host defaults (idle 2 s, prediction on, the default memory budget)",
           "wasm-swap": "idle 0, no prediction",
-          "wasm-swap-budget": "host defaults with the memory budget set by the harness"}
+          "wasm-swap-budget": "host defaults with the memory budget set by the harness",
+          "wasm-swap-ns-watches": "host defaults but one watch per namespace (--cluster-wide-watch-after 0)"}
 # Issue 17's goals (and issue 16 item 5's PSS bound), per N.
 PSS_GOAL_MIB = {1000: 150, 10000: 400}
 READY_GOAL_S = {1000: 10, 10000: 60}
@@ -75,6 +76,31 @@ def goal_lines(groups):
             lines.append(f"- Hop p99 at N = 1,000 against N = 100, {LABELS[setup]}: "
                          f"{med(big, 'hop_latency_ms_p99'):.2f} / {med(small, 'hop_latency_ms_p99'):.2f} ms = {ratio:.2f}x, "
                          f"goal <= {P99_GOAL_RATIO}x: **{'met' if ratio <= P99_GOAL_RATIO else 'missed'}**.")
+    return lines
+
+
+def watch_lines(groups):
+    """The defaults (one cluster-wide watch past the threshold) against one watch per namespace,
+    at each N where both ran: what each costs the API server and the host."""
+    lines = []
+    for n in sorted({n for _, n in groups}):
+        wide, each = groups.get(("wasm-swap-defaults", n)), groups.get(("wasm-swap-ns-watches", n))
+        if not wide or not each:
+            continue
+        informers = lambda rs: med(rs, "host_status.watches.informers", 1)  # noqa: E731
+        parts = [f"informers (watches) in the host {informers(wide):,.0f} against {informers(each):,.0f}"
+                 if values(wide, "host_status.watches.informers") and values(each, "host_status.watches.informers") else None]
+        for key, label, scale, unit in (("apiserver_pss_steady_bytes", "API server PSS", MIB, " MiB"),
+                                        ("apiserver_cpu_measured_seconds", "API server CPU over the measured cycles", 1, " s"),
+                                        ("etcd_pss_steady_bytes", "etcd PSS", MIB, " MiB"),
+                                        ("pss_steady_bytes", "host PSS", MIB, " MiB"),
+                                        ("cpu_measured_seconds", "host CPU over the measured cycles", 1, " s"),
+                                        ("hop_latency_ms_p50", "hop p50", 1, " ms"),
+                                        ("hop_latency_ms_p99", "hop p99", 1, " ms")):
+            if values(wide, key, scale) and values(each, key, scale):
+                parts.append(f"{label} {med(wide, key, scale):,.1f}{unit} against {med(each, key, scale):,.1f}{unit}")
+        lines.append(f"- N = {n:,}: one cluster-wide watch (host defaults, {len(wide)} runs) against one watch per "
+                     f"namespace ({len(each)} runs), medians: " + "; ".join(p for p in parts if p) + ".")
     return lines
 
 
@@ -143,6 +169,14 @@ def write(out_dir, data):
                   "peak over the run.",
                   ""]
         lines += ["## Goals (issue 17; issue 16 item 5)", ""] + goal_lines(groups) + [""]
+        watches = watch_lines(groups)
+        if watches:
+            lines += ["## One cluster-wide watch or one watch per namespace", "",
+                      "Each ring operator watches ConfigMaps in its own namespace. At the defaults, once 32 "
+                      "namespaces of one resource are watched and the host may list and watch it cluster-wide, "
+                      "later operators share one cluster-wide watch, filtered by namespace in the host "
+                      "(`--cluster-wide-watch-after`); `wasm-swap-ns-watches` keeps one watch per namespace.", ""] \
+                + watches + [""]
         lines += ["## Figures", "",
                   "Median (min-max) over the runs of each (setup, N).", "",
                   "| setup | N | runs | PSS MiB | anon PSS MiB | cgroup MiB | hop p50 ms | hop p99 ms | ready s (warm) "

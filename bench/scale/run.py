@@ -17,8 +17,11 @@ artifact cache by running the host once; that warm-up is a cold start, and its t
 Setups: wasm-swap-defaults runs the host's own swap settings (idle 2 s, prediction on, a 64 MiB
 memory budget: resident linear memory and compiled code above it send the least recently active
 operators out first); wasm-swap the ring's idle 0 without prediction (every operator out as soon
-as it passed the nonce on). Opt-in: wasm-swap-budget, the host's defaults with the budget set to
---swap-budget-mib (for budgets other than the default). Each run records the budget it ran with. Runs of N <= 1000 repeat --repeats times, larger N --big-repeats times (each run is
+as it passed the nonce on); wasm-swap-ns-watches the host's defaults but one watch per namespace
+(--cluster-wide-watch-after 0), against the defaults' one cluster-wide watch past 32 namespaces:
+the API server's CPU and memory both ways. Opt-in: wasm-swap-budget, the host's defaults with the
+budget set to --swap-budget-mib (for budgets other than the default). Each run records the
+budget and the watch threshold it ran with. Runs of N <= 1000 repeat --repeats times, larger N --big-repeats times (each run is
 minutes there), all in a shuffled order per N. A run that fails is kept as a failure with its
 reason: where the machine or the API server breaks is a result too.
 """
@@ -41,7 +44,7 @@ import run as ring  # noqa: E402  (bench/ring/run.py)
 
 RESULTS = os.path.join(ROOT, "bench", "results", "scale.json")
 DOCS = os.path.join(ROOT, "docs", "benchmarks")
-SETUPS = ("wasm-swap-defaults", "wasm-swap")  # wasm-swap-budget: opt-in (--setups)
+SETUPS = ("wasm-swap-defaults", "wasm-swap", "wasm-swap-ns-watches")  # wasm-swap-budget: opt-in
 BIG_N = 1000  # above this, --big-repeats runs
 
 

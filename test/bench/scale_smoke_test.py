@@ -22,7 +22,7 @@ with tempfile.TemporaryDirectory() as out:
         data = json.load(f)
     assert not data["failures"], data["failures"]
     runs = {r["setup"]: r for r in data["runs"]}
-    assert set(runs) == {"wasm-swap-defaults", "wasm-swap"}, runs.keys()
+    assert set(runs) == {"wasm-swap-defaults", "wasm-swap", "wasm-swap-ns-watches"}, runs.keys()
     assert sum(1 for r in runs.values() if r["cold_ready_s"] is not None) == 1, "one cold start per N"
     for setup, r in runs.items():
         assert r["n"] == 12 and r["hop_samples"] == 2 * 11, r
@@ -36,8 +36,14 @@ with tempfile.TemporaryDirectory() as out:
         assert r["settings"]["host_workers"] == 2, r["settings"]
     swap0 = runs["wasm-swap"]
     assert swap0["settings"]["swap_idle_ms"] == 0 and swap0["host_status"]["swapOuts"] > 0, swap0
-    # The budget each run had, as the host's help states its default (64 MiB).
+    # The budget and watch threshold each run had, as the host's help states its defaults.
     assert runs["wasm-swap-defaults"]["settings"]["swap_memory_budget_mib"] == 64, runs["wasm-swap-defaults"]["settings"]
+    assert runs["wasm-swap-defaults"]["settings"]["cluster_wide_watch_after"] == 32, runs["wasm-swap-defaults"]["settings"]
+    assert runs["wasm-swap-ns-watches"]["settings"]["cluster_wide_watch_after"] == 0
+    # 12 namespaces, under the threshold: one watch per namespace either way, none cluster-wide.
+    for setup in ("wasm-swap-defaults", "wasm-swap-ns-watches"):
+        watches = runs[setup]["host_status"]["watches"]
+        assert watches["clusterWideResources"] == 0 and watches["informers"] >= 12, watches
     cold = next(r["cold_ready_s"] for r in runs.values() if r["cold_ready_s"] is not None)
     assert cold > 0, cold
     with open(os.path.join(out, "scale.md")) as f:

@@ -501,6 +501,7 @@ def settings(args, build, deps):
                     for c in CONFIGS},
         "host_idle_ms_default": ring_run.host_default_flag(stub, "swap-idle-ms"),
         "host_predict_default": ring_run.host_default_flag(stub, "swap-predict"),
+        "host_budget_default_mib": ring_run.host_default_flag(stub, "swap-memory-budget-mib"),
         "host_workers": f"host default ({ring_run.host_default_flag(stub, 'workers')})",
         "guest": "bench/guests/fleet: 64 lookups, 8 updates per reconcile",
         "modules": "byte-distinct copies of fleet.wasm (no shared compiled code)",

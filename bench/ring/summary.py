@@ -127,22 +127,51 @@ def _scale_lines(scale):
     med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
     parts = []
     for setup, label in (("wasm-swap-defaults", "host defaults"), ("wasm-swap", "idle 0"),
-                         ("wasm-swap-budget", "defaults plus a memory budget")):
+                         ("wasm-swap-budget", "defaults with the harness's memory budget")):
         rs = by.get((setup, 1000))
         if rs:
             budget = rs[0]["settings"].get("swap_memory_budget_mib")
-            parts.append(f"{label}{f' ({budget} MiB)' if budget else ''}: {med(rs, 'pss_steady_bytes') / 2**20:,.0f} MiB "
+            parts.append(f"{label}{f' (memory budget {budget} MiB)' if budget else ''}: {med(rs, 'pss_steady_bytes') / 2**20:,.0f} MiB "
                          f"PSS, hop p99 {med(rs, 'hop_latency_ms_p99'):.1f} ms, ready in {med(rs, 'ready_s'):.1f} s (warm cache)")
     if not parts:
         return []
     cold = [r["cold_ready_s"] for rs in by.values() for r in rs if r["n"] == 1000 and r.get("cold_ready_s")]
     return [f"- **Scale, N = 1,000 ring operators in one host** (distinct modules): " + "; ".join(parts)
             + (f"; a cold artifact cache costs {statistics.median(cold):.0f} s to ready" if cold else "")
+            + _watch_sharing_clause(by)
             + " ([details](benchmarks/scale.md))."]
+
+
+def _watch_sharing_clause(by):
+    """The API server's cost with the defaults' cluster-wide watch against one watch per namespace."""
+    wide, each = by.get(("wasm-swap-defaults", 1000)), by.get(("wasm-swap-ns-watches", 1000))
+    if not wide or not each:
+        return ""
+    med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
+    return (f"; the API server over the measured cycles used {med(wide, 'apiserver_cpu_measured_seconds'):.1f} s of CPU "
+            f"with the defaults' one cluster-wide watch against {med(each, 'apiserver_cpu_measured_seconds'):.1f} s "
+            f"with one watch per namespace (PSS {med(wide, 'apiserver_pss_steady_bytes') / 2**20:,.0f} against "
+            f"{med(each, 'apiserver_pss_steady_bytes') / 2**20:,.0f} MiB)")
+
+
+def _budget_caveat(ring_rows, fleet):
+    """Runs of the host's defaults that predate its default memory budget ran without one."""
+    stale = []
+    defaults = [r for r in ring_rows if r["setup"] == "wasm-swap-defaults"]
+    if defaults and all(not r.get("settings", {}).get("swap_memory_budget_mib") for r in defaults):
+        stale.append("the ring's `wasm-swap-defaults` rows (commit "
+                     + ", ".join(sorted({str(r.get("settings", {}).get("commit")) for r in defaults})) + ")")
+    if fleet and "host_budget_default_mib" not in fleet.get("settings", {}):
+        stale.append(f"the fleet's host-defaults configs (commit {fleet['settings'].get('commit')})")
+    if not stale:
+        return []
+    return ["- **Older defaults:** " + " and ".join(stale) + " ran before `wasm-operator run` had a memory "
+            "budget by default, so they ran without one (the fleet's `swap-lru` rows show a budget's effect); "
+            "bench-scale's defaults ran with it. `make bench-ring` / `make bench-fleet` re-measure them."]
 
 
 def summary(root, ring_rows):
     lines = (_ring_lines(ring_rows) + _restore_lines(root, _load(root, "restore.json")) +
              _fleet_lines(root, _load(root, "fleet.json")) + _scale_lines(_load(root, "scale.json")) +
-             _vm_lines(root, _load(root, "vm.json")))
+             _vm_lines(root, _load(root, "vm.json")) + _budget_caveat(ring_rows, _load(root, "fleet.json")))
     return "## Summary\n\nGenerated from the result files; conditions are in each line and in the sections below.\n\n" + "\n".join(lines)

@@ -153,8 +153,12 @@ def write(out_dir, data):
                   f"- Machine: {settings['machine']}; commit {settings['commit']}; "
                   f"Kubernetes {settings['versions']['kubernetes']}, etcd {settings['versions']['etcd']}, "
                   f"Wasmtime {settings['versions']['wasmtime']}.",
-                  f"- Per run: {any_run['cycles_warmup']} warm-up and {any_run['cycles_measured']} measured cycles "
-                  f"after the first; host workers: {settings['host_workers']}; API client QPS {settings['client_qps']} "
+                  "- Per run: " + "; ".join(
+                      f"{w} warm-up and {c} measured cycles after the first at N = "
+                      + ", ".join(f"{n:,}" for n in sorted({r['n'] for r in runs
+                                                            if (r['cycles_warmup'], r['cycles_measured']) == (w, c)}))
+                      for w, c in sorted({(r["cycles_warmup"], r["cycles_measured"]) for r in runs}))
+                  + f"; host workers: {settings['host_workers']}; API client QPS {settings['client_qps']} "
                   "(negative: no limiter); a v1 memory cgroup per run.",
                   "- Setups: " + "; ".join(f"`{s}` = {label}" for s, label in LABELS.items()
                                            if any(r["setup"] == s for r in runs)) + "."

@@ -18,6 +18,11 @@ void MemoryBudget::report(const void* who, uint64_t residentBytes, common::TimeP
     auto& entry = found->second;
     residentBytes_ = residentBytes_ - entry.bytes + residentBytes;
     entry.bytes = residentBytes;
+    if (residentBytes > 0) {
+      resident_.insert(who);
+    } else {
+      resident_.erase(who);
+    }
     entry.lastActive = lastActive;
     entry.asked = false;  // it has settled: swapped out, or still busy and may be asked again
     if (residentBytes_ > budgetBytes_) toAsk = victims(who);
@@ -29,8 +34,8 @@ void MemoryBudget::report(const void* who, uint64_t residentBytes, common::TimeP
 std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter) {
   std::vector<std::pair<const void*, Entry*>> resident;
   uint64_t pending = 0;  // bytes of operators already asked: they are on their way out
-  for (auto& [who, entry] : entries_) {
-    if (entry.bytes == 0) continue;
+  for (const void* who : resident_) {
+    auto& entry = entries_.at(who);
     if (entry.asked) {
       pending += entry.bytes;
     } else if (who != reporter) {
@@ -57,6 +62,7 @@ void MemoryBudget::forget(const void* who) {
   auto it = entries_.find(who);
   if (it == entries_.end()) return;
   residentBytes_ -= it->second.bytes;
+  resident_.erase(who);
   entries_.erase(it);
 }
 

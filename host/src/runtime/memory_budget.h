@@ -15,6 +15,7 @@
 #include <functional>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -51,6 +52,10 @@ class MemoryBudget {
   const uint64_t budgetBytes_;
   mutable std::mutex mutex_;
   std::unordered_map<const void*, Entry> entries_;
+  // The entries with resident bytes: victims() looks at these only, so a report costs the same
+  // however many operators are swapped out (it scanned every entry, a cost per slice that grew
+  // with the operator count: 6.6% of the host's CPU at N = 1000 under perf).
+  std::unordered_set<const void*> resident_;
   uint64_t residentBytes_ = 0;
   uint64_t evictionsRequested_ = 0;
 };

@@ -56,6 +56,7 @@ def load(path):
 
 
 def save(path, data):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w") as f:
         json.dump(data, f, indent=1)
 

@@ -167,6 +167,34 @@ TEST_F(RuntimeTest, AnOperatorThatMayNotWatchSecretsIsRefusedAtLoad) {
   EXPECT_THAT(added.message(), HasSubstr("wasm-operators/configmaps-only"));
 }
 
+TEST_F(RuntimeTest, AddAllLoadsAtOnceAndReportsEachSpecInOrder) {
+  const int n = 4;
+  for (int i = 0; i < n; ++i) ensureNamespace(*client_, "rt-all-" + std::to_string(i));
+  std::vector<OperatorSpec> specs;
+  for (int i = 0; i < n; ++i) {
+    nlohmann::json config = {{"inputNamespace", "rt-all-" + std::to_string(i)},
+                             {"outputNamespace", "rt-all-" + std::to_string((i + 1) % n)}};
+    specs.push_back({.name = "rt-all-op-" + std::to_string(i),
+                     .modulePath = wasm("ring"),
+                     .serviceAccountNamespace = "wasm-operators-ring",
+                     .serviceAccountName = "ring-" + std::to_string(i),
+                     .configJson = config.dump()});
+  }
+  // A refusal among them, answered at its own place.
+  specs.insert(specs.begin() + 2, {.name = "rt-all-no-secrets",
+                                   .modulePath = wasm("replicator"),
+                                   .serviceAccountNamespace = "wasm-operators",
+                                   .serviceAccountName = "configmaps-only"});
+
+  auto statuses = host_->addAll(specs, 3);
+
+  ASSERT_EQ(statuses.size(), specs.size());
+  for (size_t i : {0u, 1u, 3u, 4u}) EXPECT_TRUE(statuses[i].isOk()) << statuses[i].toString();
+  EXPECT_THAT(statuses[2].message(), HasSubstr("may not list secrets"));
+  setNonce("rt-all-0", "token", 7);
+  ASSERT_TRUE(eventually([&] { return nonceIn(*client_, "rt-all-3", "token") == 7; }));
+}
+
 TEST_F(RuntimeTest, AnOperatorCannotReadOrWriteSecretsWithoutRights) {
   ensureNamespace(*client_, "rt-identity");
   const std::string dir = artifacts_.string();

@@ -1,7 +1,9 @@
 #include "runtime/controller_setup.h"
 
+#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/json_fields.h"
 #include "kube/discovery.h"
@@ -13,7 +15,16 @@ using common::Status;
 using common::StatusCode;
 using Json = nlohmann::json;
 
-// One pass over every watch of every controller, one request at a time.
+// What an operator must be allowed to do with each kind it watches.
+constexpr const char* kVerbs[] = {"list", "watch"};
+
+// The answers of one watch's reviews, in kVerbs' order.
+struct Answers {
+  std::atomic<size_t> pending{std::size(kVerbs)};
+  std::optional<Status> failure[std::size(kVerbs)];
+};
+
+// One pass over every watch of every controller, one watch at a time.
 struct Setup : std::enable_shared_from_this<Setup> {
   kube::Client& client;
   std::vector<ResolvedController> controllers;
@@ -67,7 +78,7 @@ struct Setup : std::enable_shared_from_this<Setup> {
           }
           self->controllers[self->controller].resources.push_back(*found);
           if (self->checkPermissions && !self->identity.requestOptions.impersonateUser.empty()) {
-            self->review(*found, d.ns, 0);
+            self->review(*found, d.ns);
           } else {
             ++self->watch;
             self->next();
@@ -75,48 +86,57 @@ struct Setup : std::enable_shared_from_this<Setup> {
         });
   }
 
-  // SubjectAccessReview of verbs[verb] on the resource; then the next verb, then the next watch.
-  void review(const kube::ResourceInfo& resource, const std::string& ns, size_t verb) {
-    static constexpr const char* kVerbs[] = {"list", "watch"};
-    if (verb == std::size(kVerbs)) {
-      ++watch;
-      next();
-      return;
+  // One SubjectAccessReview per verb, both in flight at once (a load waits one round trip, not
+  // two); then the next watch. A denial names the first verb denied, whichever answered first.
+  void review(const kube::ResourceInfo& resource, const std::string& ns) {
+    auto answers = std::make_shared<Answers>();
+    for (size_t verb = 0; verb < std::size(kVerbs); ++verb) {
+      const auto& id = identity.requestOptions;
+      Json body = {{"apiVersion", "authorization.k8s.io/v1"},
+                   {"kind", "SubjectAccessReview"},
+                   {"spec",
+                    {{"user", id.impersonateUser},
+                     {"groups", id.impersonateGroups},
+                     {"resourceAttributes",
+                      {{"namespace", ns},
+                       {"verb", kVerbs[verb]},
+                       {"group", resource.gvr.group},
+                       {"resource", resource.gvr.resource}}}}}};
+      kube::HttpRequest request = kube::createRequest(
+          {{"authorization.k8s.io", "v1", "subjectaccessreviews"}, "SubjectAccessReview", false},
+          "", body.dump());
+      auto self = shared_from_this();
+      client.executeAsync(
+          std::move(request), {}, [self, answers, resource, ns, verb](auto response) {
+            if (!response) {
+              answers->failure[verb] =
+                  Status(StatusCode::kUnavailable,
+                         "cannot check permissions: " + response.error().toString());
+            } else {
+              auto answer = Json::parse(response->body, nullptr, false);
+              const bool allowed = answer.is_object() && answer.contains("status") &&
+                                   common::boolField(answer["status"], "allowed");
+              if (!allowed) {
+                const std::string where = ns.empty() ? "cluster-wide" : "in namespace " + ns;
+                answers->failure[verb] =
+                    Status(StatusCode::kFailedPrecondition,
+                           "ServiceAccount " + self->identity.serviceAccount + " may not " +
+                               kVerbs[verb] + " " + resource.gvr.resource + " " + where +
+                               ", which the operator declared it watches; grant it with RBAC");
+              }
+            }
+            // The last answer (each writes only its own slot first) decides.
+            if (answers->pending.fetch_sub(1, std::memory_order_acq_rel) > 1) return;
+            for (const auto& failure : answers->failure) {
+              if (failure) {
+                self->fail(*failure);
+                return;
+              }
+            }
+            ++self->watch;
+            self->next();
+          });
     }
-    const auto& id = identity.requestOptions;
-    Json body = {{"apiVersion", "authorization.k8s.io/v1"},
-                 {"kind", "SubjectAccessReview"},
-                 {"spec",
-                  {{"user", id.impersonateUser},
-                   {"groups", id.impersonateGroups},
-                   {"resourceAttributes",
-                    {{"namespace", ns},
-                     {"verb", kVerbs[verb]},
-                     {"group", resource.gvr.group},
-                     {"resource", resource.gvr.resource}}}}}};
-    kube::HttpRequest request = kube::createRequest(
-        {{"authorization.k8s.io", "v1", "subjectaccessreviews"}, "SubjectAccessReview", false}, "",
-        body.dump());
-    auto self = shared_from_this();
-    client.executeAsync(std::move(request), {}, [self, resource, ns, verb](auto response) {
-      if (!response) {
-        self->fail(Status(StatusCode::kUnavailable,
-                          "cannot check permissions: " + response.error().toString()));
-        return;
-      }
-      auto answer = Json::parse(response->body, nullptr, false);
-      const bool allowed = answer.is_object() && answer.contains("status") &&
-                           common::boolField(answer["status"], "allowed");
-      if (!allowed) {
-        const std::string where = ns.empty() ? "cluster-wide" : "in namespace " + ns;
-        self->fail(Status(StatusCode::kFailedPrecondition,
-                          "ServiceAccount " + self->identity.serviceAccount + " may not " +
-                              kVerbs[verb] + " " + resource.gvr.resource + " " + where +
-                              ", which the operator declared it watches; grant it with RBAC"));
-        return;
-      }
-      self->review(resource, ns, verb + 1);
-    });
   }
 };
 

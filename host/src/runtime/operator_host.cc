@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -147,6 +149,22 @@ common::Status OperatorHost::add(const OperatorSpec& spec) {
     }
   }
   return add(spec, std::move(*guests));
+}
+
+std::vector<common::Status> OperatorHost::addAll(const std::vector<OperatorSpec>& specs,
+                                                 size_t parallel) {
+  std::vector<common::Status> statuses(specs.size());
+  std::atomic<size_t> nextSpec{0};
+  auto loadUntilNoneLeft = [&] {
+    for (size_t i = nextSpec++; i < specs.size(); i = nextSpec++) statuses[i] = add(specs[i]);
+  };
+  {
+    std::vector<std::jthread> loaders;
+    const size_t threads = std::clamp<size_t>(parallel, 1, std::max<size_t>(specs.size(), 1));
+    for (size_t t = 1; t < threads; ++t) loaders.emplace_back(loadUntilNoneLeft);
+    loadUntilNoneLeft();
+  }  // joined
+  return statuses;
 }
 
 int64_t awaitReconciles(const std::function<int64_t()>& inFlight, std::chrono::milliseconds timeout,

@@ -114,6 +114,10 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   // Adds an operator whose guests come from a factory of the caller's (spec.modulePath and
   // the memory limit are not used): the ring benchmark's native operators.
   common::Status add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests);
+  // add(spec) for each spec, up to `parallel` at a time on threads that end with the call. A
+  // load mostly waits for the API server (its permission reviews), so loads in flight hide
+  // each other's waits. Returns add's status for each spec, in the specs' order.
+  std::vector<common::Status> addAll(const std::vector<OperatorSpec>& specs, size_t parallel);
   void remove(const std::string& name);
   // An upgrade: the operator named spec.name runs spec from now on (added if absent). The new
   // module is loaded and checked first, and a refusal leaves the old version running. Then the

@@ -109,6 +109,10 @@ constexpr int64_t kMaxSwapMemoryBudgetMiB = int64_t{1} << 30;  // 1 PiB: any mac
 // resident with its compiled code, several times the memory at N = 1000 distinct modules for
 // about the same hop latency (docs/swap.md, docs/benchmarks/scale.md).
 constexpr int64_t kDefaultSwapMemoryBudgetMiB = 64;
+// Operators loaded at once at start: a load mostly waits for its permission reviews, so a few
+// in flight hide those waits (docs/benchmarks/scale.md: time to ready at N = 10,000); the
+// loader threads end when every definition is loaded.
+constexpr size_t kParallelLoads = 8;
 constexpr int64_t kMaxGuestMemoryReservationMiB = 4096;  // a 32-bit memory's whole range
 constexpr int64_t kDefaultGuestMemoryReservationMiB = 0;
 
@@ -373,8 +377,8 @@ int runCommand(const ParsedFlags& flags) {
 
   if (definitions) {
     int refused = 0;
-    for (const auto& spec : specs) {
-      if (auto status = host.add(spec); !status.isOk()) {
+    for (const auto& status : host.addAll(specs, kParallelLoads)) {
+      if (!status.isOk()) {
         host.log("", WOP_LOG_ERROR, status.message());
         ++refused;
       }

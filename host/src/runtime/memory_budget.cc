@@ -66,6 +66,11 @@ void MemoryBudget::forget(const void* who) {
   entries_.erase(it);
 }
 
+bool MemoryBudget::hasRoomFor(uint64_t bytes) const {
+  std::lock_guard lock(mutex_);
+  return residentBytes_ + bytes <= budgetBytes_;
+}
+
 uint64_t MemoryBudget::residentBytes() const {
   std::lock_guard lock(mutex_);
   return residentBytes_;

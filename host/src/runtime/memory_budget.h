@@ -33,6 +33,11 @@ class MemoryBudget {
   // An enrolled who's resident bytes now (0: swapped out) and when it last had work. Asks the
   // least recently active others over the budget to swap out. Any thread.
   void report(const void* who, uint64_t residentBytes, common::TimePoint lastActive);
+  // Whether bytes more fit beside what is resident. A prefetch (a restore ahead of a predicted
+  // change) asks first and only fills spare room: making room would send out the least
+  // recently active, in a cyclic workload the operators due next: in the ring at N = 1000 most
+  // prefetches were sent out again before their change came (docs/swap.md).
+  bool hasRoomFor(uint64_t bytes) const;
   // who is gone (stopped or removed): its bytes no longer count.
   void forget(const void* who);
 

@@ -293,6 +293,11 @@ bool Operator::runSlice() {
       scheduleNextDue();
       return false;
     }
+    if (!work && env_.memoryBudget && !env_.memoryBudget->hasRoomFor(lastResidentBytes_)) {
+      swapper_->skipPrefetch();  // restored on the change itself, as without prediction
+      scheduleNextDue();
+      return false;
+    }
     if (!swapIn(/*prefetch=*/!work)) return false;
   }
   // Only the swapper's idle clock needs to know (hasWork locks every queue: not per slice).

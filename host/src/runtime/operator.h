@@ -152,11 +152,12 @@ class Operator final : public hostcalls::OperatorServices,
   const OperatorLog log_;
   GuestSupervisor supervisor_;
   std::shared_ptr<ApiCalls> calls_;
-  std::shared_ptr<HttpCalls> http_;             // answered through calls_
-  std::shared_ptr<Controllers> controllers_;    // set once, at the first successful start
-  std::unique_ptr<Swapper> swapper_;            // null: never swapped
-  common::TimePoint pendingWake_{};             // the wake-up timer already set (worker only)
-  common::TimePoint lastActive_{};              // the last slice with work (worker only)
+  std::shared_ptr<HttpCalls> http_;           // answered through calls_
+  std::shared_ptr<Controllers> controllers_;  // set once, at the first successful start
+  std::unique_ptr<Swapper> swapper_;          // null: never swapped
+  common::TimePoint pendingWake_{};           // the wake-up timer already set (worker only)
+  common::TimePoint lastActive_{};            // the last slice with work (worker only)
+  uint64_t lastResidentBytes_ = 0;  // memory and code share at the last swap-out (worker only)
   std::atomic<bool> evictionRequested_{false};  // by the memory budget
 
   std::atomic<bool> draining_{false};  // stopTakingKeys()

@@ -100,6 +100,8 @@ void Operator::considerSwapOut(bool idle) {
     log(WOP_LOG_WARN,
         "the snapshot folder " + result.recreatedFolder + " had been removed; made it again");
   }
+  // What a restore will hold again (a prefetch asks the memory budget for that much room).
+  lastResidentBytes_ = supervisor_.guest()->memoryBytes() + guests_->residentCodeBytes();
   supervisor_.drop();      // drops the store: the memory goes back to the system
   guests_->releaseCode();  // and the compiled code, unless another operator runs the same module
   {

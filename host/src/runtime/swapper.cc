@@ -30,6 +30,7 @@ Swapper::~Swapper() { snapshot_.discard(); }
 WakeKind Swapper::recordWake() {
   std::lock_guard lock(mutex_);
   predictor_.recordWake(clock_.now());
+  prefetchSkipped_ = false;  // a new prediction
   if (swappedOut_) {
     stats_.wakesSwapped++;
     return WakeKind::kSwapped;
@@ -47,6 +48,7 @@ bool Swapper::prefetchDue() const {
   if (!predict_) return false;
   const auto now = clock_.now();
   std::lock_guard lock(mutex_);
+  if (prefetchSkipped_) return false;
   const auto at = predictor_.prefetchAt();
   const auto wake = predictor_.predictedWake();
   return at && wake && *at <= now && *wake > now;
@@ -55,9 +57,16 @@ bool Swapper::prefetchDue() const {
 std::optional<common::TimePoint> Swapper::nextPrefetch() const {
   if (!predict_) return std::nullopt;
   std::lock_guard lock(mutex_);
+  if (prefetchSkipped_) return std::nullopt;
   const auto at = predictor_.prefetchAt();
   if (at && *at > clock_.now()) return at;
   return std::nullopt;
+}
+
+void Swapper::skipPrefetch() {
+  std::lock_guard lock(mutex_);
+  prefetchSkipped_ = true;
+  stats_.prefetchesSkipped++;
 }
 
 common::Result<Swapper::Restored> Swapper::restore(GuestFactory& factory,
@@ -131,11 +140,12 @@ Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest) {
     return {SwapOut::kStayResident, saved.status().message(), {}, 0};
   }
   swappedOut_ = true;
-  prefetched_ = false;
+  const bool prefetched = prefetched_.exchange(false);
   idleSince_.reset();
   const double ms = std::chrono::duration<double, std::milli>(clock_.now() - started).count();
   {
     std::lock_guard lock(mutex_);
+    if (prefetched && !prefetchHitCounted_) stats_.prefetchesWasted++;
     stats_.swapOuts++;
     stats_.snapshotBytes = saved->bytesWritten;
     stats_.lastSwapOutMs = ms;

@@ -27,11 +27,13 @@ struct SwapStats {
   uint64_t swapOuts = 0;
   uint64_t restores = 0;  // of which prefetches: restored ahead of a predicted change
   uint64_t prefetches = 0;
-  uint64_t prefetchHits = 0;    // prefetches a change then found resident (the rest were early)
-  uint64_t snapshotFaults = 0;  // unusable snapshots: restarted fresh instead
-  uint64_t snapshotBytes = 0;   // data written by the last swap-out
-  uint64_t wakesResident = 0;   // changes that found the guest resident
-  uint64_t wakesSwapped = 0;    // changes that had to restore it
+  uint64_t prefetchHits = 0;       // prefetches a change then found resident (the rest were early)
+  uint64_t prefetchesWasted = 0;   // prefetches swapped out again before any change came
+  uint64_t prefetchesSkipped = 0;  // predicted changes not prefetched: no room in the budget
+  uint64_t snapshotFaults = 0;     // unusable snapshots: restarted fresh instead
+  uint64_t snapshotBytes = 0;      // data written by the last swap-out
+  uint64_t wakesResident = 0;      // changes that found the guest resident
+  uint64_t wakesSwapped = 0;       // changes that had to restore it
   double lastRestoreMs = 0;
   double lastSwapOutMs = 0;
 };
@@ -53,6 +55,8 @@ class Swapper {
   bool prefetchDue() const;
   // When a prefetch will be due, if it is in the future.
   std::optional<common::TimePoint> nextPrefetch() const;
+  // The due prefetch will not happen (no room for it): none until the next change.
+  void skipPrefetch();
 
   struct Restored {
     std::unique_ptr<OperatorGuest> guest;
@@ -103,6 +107,7 @@ class Swapper {
   std::atomic<bool> swappedOut_{false};
   std::atomic<bool> prefetched_{false};  // restored ahead of a prediction, no swap-out since
   bool prefetchHitCounted_ = false;      // guarded by mutex_
+  bool prefetchSkipped_ = false;         // until the next change; guarded by mutex_
   mutable std::mutex mutex_;             // guards the predictor and the stats
   WakePredictor predictor_;
   SwapStats stats_;

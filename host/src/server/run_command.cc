@@ -75,6 +75,8 @@ nlohmann::json statusJson(runtime::OperatorHost& host) {
                            {"swapOuts", s.swapOuts},
                            {"restores", s.restores},
                            {"prefetches", s.prefetches},
+                           {"prefetchesWasted", s.prefetchesWasted},
+                           {"prefetchesSkipped", s.prefetchesSkipped},
                            {"snapshotFaults", s.snapshotFaults},
                            {"snapshotBytes", s.snapshotBytes},
                            {"wakesResident", s.wakesResident},

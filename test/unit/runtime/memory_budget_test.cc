@@ -36,6 +36,15 @@ TEST(MemoryBudget, UnderTheBudgetNobodyIsAsked) {
   EXPECT_EQ(fleet.budget.residentBytes(), 8 * kMiB);
 }
 
+TEST(MemoryBudget, HasRoomOnlyForWhatFitsBesideWhatIsResident) {
+  Fleet fleet(10 * kMiB);
+  fleet.report(0, 6 * kMiB, 1);
+  EXPECT_TRUE(fleet.budget.hasRoomFor(4 * kMiB));
+  EXPECT_FALSE(fleet.budget.hasRoomFor(4 * kMiB + 1));
+  fleet.report(0, 0, 2);  // swapped out
+  EXPECT_TRUE(fleet.budget.hasRoomFor(10 * kMiB));
+}
+
 TEST(MemoryBudget, OverTheBudgetTheLeastRecentlyActiveGoFirstUntilTheRestFits) {
   Fleet fleet(10 * kMiB);
   fleet.report(0, 4 * kMiB, 3);

@@ -11,6 +11,7 @@
 
 #include "fake_operator_parts.h"
 #include "runtime/figure_recorder.h"
+#include "runtime/memory_budget.h"
 
 namespace wop::runtime {
 namespace {
@@ -79,6 +80,19 @@ class OperatorTest : public ::testing::Test {
     }
     timers_.advance(end - clock_.now());
     runSlices();
+  }
+  // start(), with the host's memory budget in the operator's environment.
+  void startWithBudget(MemoryBudget& budget) {
+    transport_->respond(200, kCoreV1Resources);
+    auto environment = this->environment();
+    environment.memoryBudget = &budget;
+    factory_ = std::make_shared<FakeGuestFactory>(script_);
+    op_ = std::make_shared<Operator>(
+        environment, spec_, factory_,
+        [this](int32_t, const std::string& line, const LogFields&) { logs_.push_back(line); });
+    auto status = op_->start();
+    ASSERT_TRUE(status.isOk()) << status.toString();
+    informers_.syncAll();
   }
   cache::Handlers& primary() { return informers_.subscribed.at(0).handlers; }
   OperatorStats stats() const { return op_->stats(); }
@@ -476,6 +490,50 @@ TEST_F(OperatorTest, RegularWakesAreLearnedAndTheGuestIsRestoredAheadOfThem) {
   EXPECT_GT(stats().swapOuts, 0u) << "idle for 30 s between changes: it swaps out";
   EXPECT_GT(stats().prefetches, 0u) << "and comes back before the next change";
   EXPECT_EQ(script_.reconciled.size(), 12u);
+}
+
+TEST_F(OperatorTest, APrefetchThatNoChangeFollowsIsCountedAsWasted) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  start();
+  informers_.syncAll();
+  for (int i = 0; i < 12; ++i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+    advance(seconds(30));
+  }
+  const auto before = stats();
+  ASSERT_GT(before.prefetchHits, 0u);
+  advance(std::chrono::minutes(5));  // the changes stop
+  EXPECT_EQ(stats().prefetchesWasted, before.prefetchesWasted + 1);
+  EXPECT_TRUE(stats().swappedOut);
+}
+
+TEST_F(OperatorTest, APrefetchWithNoRoomInTheMemoryBudgetWaitsForTheChangeItself) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  MemoryBudget budget(1 << 20);
+  // Another operator holds more than the budget; asked to go, it is busy and stays (it reports
+  // again at once).
+  int other = 0;
+  auto otherReports = [&] { budget.report(&other, (1 << 20) + 1, clock_.now()); };
+  budget.enroll(&other, otherReports);
+  otherReports();
+  startWithBudget(budget);
+  for (int i = 0; i < 12; ++i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+    advance(seconds(30));
+  }
+  EXPECT_GT(stats().swapOuts, 0u);
+  EXPECT_EQ(stats().prefetches, 0u) << "a prefetch would only push someone else out";
+  EXPECT_GT(stats().prefetchesSkipped, 0u);
+  EXPECT_EQ(script_.reconciled.size(), 12u) << "each change restored it on its own path";
+  op_.reset();  // before the budget it reports to
 }
 
 TEST_F(OperatorTest, AFullDiskKeepsTheOperatorResidentAndItTriesAgainLater) {

@@ -76,6 +76,15 @@ uint64_t MemoryBudget::residentBytes() const {
   return residentBytes_;
 }
 
+bool MemoryBudget::catchingUp() const {
+  std::lock_guard lock(mutex_);
+  if (residentBytes_ <= budgetBytes_) return false;
+  for (const void* who : resident_) {
+    if (entries_.at(who).asked) return true;
+  }
+  return false;
+}
+
 uint64_t MemoryBudget::evictionsRequested() const {
   std::lock_guard lock(mutex_);
   return evictionsRequested_;

@@ -43,6 +43,9 @@ class MemoryBudget {
 
   uint64_t residentBytes() const;
   uint64_t evictionsRequested() const;
+  // Over the budget with swap-outs asked for and not yet done: what a caller adding operators
+  // waits for (OperatorHost::addAll), so that new operators do not outrun the swap-outs.
+  bool catchingUp() const;
 
  private:
   struct Entry {

@@ -117,6 +117,7 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   // add(spec) for each spec, up to `parallel` at a time on threads that end with the call. A
   // load mostly waits for the API server (its permission reviews), so loads in flight hide
   // each other's waits. Returns add's status for each spec, in the specs' order.
+  // While the memory budget is swapping operators out, each load waits for it (up to 100 ms).
   std::vector<common::Status> addAll(const std::vector<OperatorSpec>& specs, size_t parallel);
   void remove(const std::string& name);
   // An upgrade: the operator named spec.name runs spec from now on (added if absent). The new
@@ -156,6 +157,7 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
            const LogFields& fields = {});
 
  private:
+  void waitForMemoryBudget();
   // OperatorScheduler, BackgroundJobs: what the operators get of the host.
   void schedule(const std::shared_ptr<Operator>& op) override;
   void run(std::function<void()> job) override;

@@ -45,6 +45,19 @@ TEST(MemoryBudget, HasRoomOnlyForWhatFitsBesideWhatIsResident) {
   EXPECT_TRUE(fleet.budget.hasRoomFor(10 * kMiB));
 }
 
+TEST(MemoryBudget, CatchesUpWhileOverWithSwapOutsAskedAndNotYetDone) {
+  Fleet fleet(10 * kMiB);
+  fleet.report(0, 8 * kMiB, 1);
+  EXPECT_FALSE(fleet.budget.catchingUp());
+  fleet.report(1, 8 * kMiB, 2);  // over: op0 asked
+  EXPECT_TRUE(fleet.budget.catchingUp());
+  fleet.report(0, 0, 3);  // op0 swapped out
+  EXPECT_FALSE(fleet.budget.catchingUp());
+  Fleet alone(1 * kMiB);
+  alone.report(0, 4 * kMiB, 1);  // over, but nobody to ask: nothing to wait for
+  EXPECT_FALSE(alone.budget.catchingUp());
+}
+
 TEST(MemoryBudget, OverTheBudgetTheLeastRecentlyActiveGoFirstUntilTheRestFits) {
   Fleet fleet(10 * kMiB);
   fleet.report(0, 4 * kMiB, 3);

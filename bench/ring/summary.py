@@ -139,7 +139,22 @@ def _scale_lines(scale):
     return [f"- **Scale, N = 1,000 ring operators in one host** (distinct modules): " + "; ".join(parts)
             + (f"; a cold artifact cache costs {statistics.median(cold):.0f} s to ready" if cold else "")
             + _watch_sharing_clause(by)
-            + " ([details](benchmarks/scale.md))."]
+            + " ([details](benchmarks/scale.md))."] + _ten_thousand_line(by)
+
+
+def _ten_thousand_line(by):
+    """N = 10,000 at the host's defaults, when bench-scale ran it (opt-in)."""
+    rs = by.get(("wasm-swap-defaults", 10000))
+    if not rs:
+        return []
+    med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
+    cold = [r["cold_ready_s"] for r in rs if r.get("cold_ready_s")]
+    return [f"- **N = 10,000** at the host defaults ({len(rs)} run{'s' if len(rs) > 1 else ''}, "
+            f"{rs[0]['cycles_measured']} measured cycles, every nonce arrived): {med('pss_steady_bytes') / 2**20:,.0f} MiB "
+            f"PSS, hop p50 {med('hop_latency_ms_p50'):.1f} ms / p99 {med('hop_latency_ms_p99'):.1f} ms, ready in "
+            f"{med('ready_s'):.1f} s with a warm artifact cache"
+            + (f" ({statistics.median(cold):,.0f} s cold: compiling every module on this machine)" if cold else "")
+            + "."]
 
 
 def _watch_sharing_clause(by):

@@ -172,13 +172,17 @@ common::Status Operator::finishSetUp(common::Result<std::vector<ResolvedControll
 }
 
 void Operator::becameRunning() {
-  supervisor_.running();
+  const uint64_t memoryBytes = supervisor_.guest()->memoryBytes();
   {
     std::lock_guard lock(mutex_);
     residentSince_ = env_.clock.now();
   }
   log(WOP_LOG_INFO, "running (" + std::to_string(controllers_->size()) + " controller(s), memory " +
-                        std::to_string(supervisor_.guest()->memoryBytes() >> 10) + " KiB)");
+                        std::to_string(memoryBytes >> 10) + " KiB)");
+  // Last: from here a worker may run a slice, enter the guest and swap it out. add()'s first
+  // start runs on the loader's thread, so it must not touch the guest after this (it did, and
+  // a host with idle 0 crashed in Wasmtime while loading 3000 operators).
+  supervisor_.running();
 }
 
 common::Status Operator::refuse(const common::Status& why) {

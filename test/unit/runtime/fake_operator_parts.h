@@ -33,7 +33,8 @@ struct GuestScript {
   std::function<common::Status(hostcalls::OperatorServices&, uint32_t controller, uint32_t watch,
                                std::string_view object)>
       onMap;
-  bool failSave = false;  // saveTo fails as on a full disk
+  bool failSave = false;                // saveTo fails as on a full disk
+  std::function<void()> onMemoryBytes;  // called whenever the host reads the guest's memory size
   // Seen:
   int instances = 0;
   std::vector<std::string> reconciled;  // "controller/key"
@@ -75,7 +76,10 @@ class FakeGuest final : public OperatorGuest {
     if (script_.onMap) return script_.onMap(services_, controller, watch, object);
     return common::Status::ok();
   }
-  uint64_t memoryBytes() override { return memory_.size(); }
+  uint64_t memoryBytes() override {
+    if (script_.onMemoryBytes) script_.onMemoryBytes();
+    return memory_.size();
+  }
   common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot,
                                               bool restoredFromChain) override {
     if (script_.failSave)

@@ -132,6 +132,21 @@ TEST_F(OperatorTest, WithoutAServiceAccountOnlyATrustedOperatorStarts) {
   EXPECT_THAT(started.message(), HasSubstr("no ServiceAccount and not trusted"));
 }
 
+// add() starts an operator on the loader's thread; once its state is running a worker may run
+// a slice, enter the guest and swap it out. The loader must be done with the guest by then (it
+// read the guest's memory size after, and a host loading 3000 operators crashed in Wasmtime).
+TEST_F(OperatorTest, TheFirstStartIsDoneWithTheGuestBeforeAWorkerMayEnterIt) {
+  std::vector<OperatorState> statesWhenRead;
+  script_.onMemoryBytes = [&] {
+    if (op_) statesWhenRead.push_back(op_->stats().state);
+  };
+  start();
+  script_.onMemoryBytes = nullptr;
+  ASSERT_FALSE(statesWhenRead.empty());  // the "running" log line gives the memory size
+  for (OperatorState state : statesWhenRead) EXPECT_NE(state, OperatorState::kRunning);
+  EXPECT_EQ(stats().state, OperatorState::kRunning);
+}
+
 TEST_F(OperatorTest, NoReconcileStartsBeforeEveryCacheHasSynced) {
   start();
   EXPECT_EQ(stats().state, OperatorState::kRunning);

@@ -1,6 +1,5 @@
 #include "runtime/operator_host.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -162,15 +161,12 @@ std::vector<common::Status> OperatorHost::addAll(const std::vector<OperatorSpec>
       statuses[i] = add(specs[i]);
     }
   };
-  const size_t threads = std::clamp<size_t>(parallel, 1, std::max<size_t>(specs.size(), 1));
   {
     std::vector<std::jthread> loaders;
+    const size_t threads = std::clamp<size_t>(parallel, 1, std::max<size_t>(specs.size(), 1));
     for (size_t t = 1; t < threads; ++t) loaders.emplace_back(loadUntilNoneLeft);
     loadUntilNoneLeft();
   }  // joined
-  // Each loader thread had its own malloc arena; what the loads freed there stays mapped
-  // after the threads end (6-13 MiB of PSS at N = 100-1000 in bench-scale) unless handed back.
-  if (threads > 1) ::malloc_trim(0);
   return statuses;
 }
 

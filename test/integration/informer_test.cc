@@ -277,6 +277,18 @@ TEST_F(ClusterWideWatchTest, LaterNamespacesShareOneWatchAndEachSeesOnlyItsOwn) 
   removeIfPresent(*client_, kConfigMaps, "wide-d", "mine");
 }
 
+// Operators load in parallel: a subscription that comes while the access check is in flight
+// waits for its answer instead of opening one more namespaced watch.
+TEST_F(ClusterWideWatchTest, ASubscriptionWhileTheCheckIsInFlightWaitsForItsAnswer) {
+  cache::SharedInformers shared(*client_, cache::SharedInformerOptions{{}, 1});
+  auto inA = shared.subscribe(labelled("wide-a"), {});  // starts the check
+  EXPECT_EQ(inA.scope(), "");
+  auto inB = shared.subscribe(labelled("wide-b"), {});
+  EXPECT_EQ(shared.clusterWideState(labelled("")), "allowed");
+  EXPECT_EQ(inB.scope(), "wide-b");
+  EXPECT_EQ(shared.activeInformers(), 2u);
+}
+
 TEST_F(ClusterWideWatchTest, WithoutClusterWideAccessEachNamespaceKeepsItsOwnWatch) {
   cache::InformerOptions identity;
   identity.requestOptions.impersonateUser = "system:serviceaccount:wide-a:no-cluster-rights";

@@ -1,5 +1,6 @@
 #include "cache/shared_informers.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/error_boundary.h"
@@ -62,6 +63,11 @@ namespace {
 
 using Json = nlohmann::json;
 
+// How long a subscription waits for a cluster-wide access check in flight before it opens its
+// own namespaced watch: two small reviews, once per resource; bounded so that a slow API
+// server delays a load by no more than this.
+constexpr std::chrono::seconds kAccessAnswerWait(1);
+
 // Asks whether the informers' identity may list, then watch, the resource cluster-wide; done
 // gets the answer (false on any error: the namespaced watches go on).
 void checkClusterWideAccess(kube::Client& client, const kube::RequestOptions& identity,
@@ -108,8 +114,14 @@ bool SharedInformers::shareClusterWide(const InformerKey& key, const InformerKey
   if (clusterWideAfter_ == 0 || key.ns.empty() || !key.resource.namespaced) return false;
   const std::string wideId = wide.id();
   {
-    std::lock_guard lock(wide_->mutex);
+    std::unique_lock lock(wide_->mutex);
     auto& group = wide_->groups[wideId];
+    if (group.access == WideAccess::kChecking) {
+      // Loads run in parallel: without the wait each would open one more namespaced watch while
+      // the answer is on its way (bench-scale at N = 100 with 8 loaders: 86 watches, not 33).
+      wide_->answered.wait_for(lock, kAccessAnswerWait,
+                               [&group] { return group.access != WideAccess::kChecking; });
+    }
     if (group.access == WideAccess::kAllowed) return true;
     group.namespaces.insert(key.ns);
     if (group.access != WideAccess::kUnknown || group.namespaces.size() < clusterWideAfter_) {
@@ -117,15 +129,19 @@ bool SharedInformers::shareClusterWide(const InformerKey& key, const InformerKey
     }
     group.access = WideAccess::kChecking;
   }
-  // Until the answer, subscriptions keep their own namespaced watches; those already open stay.
+  // This subscription keeps its own namespaced watch, as do those already open; later ones
+  // wait for the answer (above).
   std::weak_ptr<WideState> state = wide_;
   checkClusterWideAccess(
       client_, defaults_.requestOptions, wide.resource, 0,
       [state, wideId](bool allowed, std::string why) {
         auto shared = state.lock();
         if (!shared) return;
-        std::lock_guard lock(shared->mutex);
-        shared->groups[wideId].access = allowed ? WideAccess::kAllowed : WideAccess::kDenied;
+        {
+          std::lock_guard lock(shared->mutex);
+          shared->groups[wideId].access = allowed ? WideAccess::kAllowed : WideAccess::kDenied;
+        }
+        shared->answered.notify_all();
         if (!allowed) {
           common::logToStderr(common::Status(common::StatusCode::kFailedPrecondition, why),
                               "one watch per namespace goes on for " + wideId);

@@ -14,6 +14,7 @@
 // Thread-safety: subscribe and Subscription destruction may happen on any thread.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -136,10 +137,11 @@ class SharedInformers {
   };
   struct WideState {
     std::mutex mutex;
+    std::condition_variable answered;  // an access check's answer arrived
     std::map<std::string, WideGroup> groups;
   };
   // Whether key should go to its cluster-wide informer; starts the access check when the
-  // group reaches clusterWideAfter_ namespaces.
+  // group reaches clusterWideAfter_ namespaces, and waits (briefly) for an answer in flight.
   bool shareClusterWide(const InformerKey& key, const InformerKey& wide);
 
   kube::Client& client_;

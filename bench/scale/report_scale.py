@@ -135,6 +135,20 @@ def without_log_path(error):
     return re.sub(r" \(logs in [^)]*\)$", "", error)
 
 
+def commits_line(runs):
+    """Which commit each (setup, N) ran at: rows are re-run one setup or N at a time."""
+    by_commit = {}
+    for r in runs:
+        by_commit.setdefault(r["settings"]["commit"], set()).add((r["setup"], r["n"]))
+    parts = []
+    for commit, pairs in sorted(by_commit.items()):
+        setups = sorted({setup for setup, _ in pairs})
+        parts.append(f"{commit} for " + "; ".join(
+            f"`{setup}` at N = " + ", ".join(f"{n:,}" for n in sorted(n for s, n in pairs if s == setup))
+            for setup in setups))
+    return "; ".join(parts) if len(parts) == 1 else " / ".join(parts)
+
+
 def write(out_dir, data):
     """Writes scale.md and scale.png into out_dir (docs/benchmarks for the repository's)."""
     runs, failures = data.get("runs", []), data.get("failures", [])
@@ -150,9 +164,10 @@ def write(out_dir, data):
         any_run = runs[0]
         settings = any_run["settings"]
         lines += ["## What ran", "",
-                  f"- Machine: {settings['machine']}; commit {settings['commit']}; "
+                  f"- Machine: {settings['machine']}; "
                   f"Kubernetes {settings['versions']['kubernetes']}, etcd {settings['versions']['etcd']}, "
                   f"Wasmtime {settings['versions']['wasmtime']}.",
+                  "- Commits: " + commits_line(runs) + ".",
                   "- Per run: " + "; ".join(
                       f"{w} warm-up and {c} measured cycles after the first at N = "
                       + ", ".join(f"{n:,}" for n in sorted({r['n'] for r in runs

@@ -137,16 +137,13 @@ def without_log_path(error):
 
 def commits_line(runs):
     """Which commit each (setup, N) ran at: rows are re-run one setup or N at a time."""
-    by_commit = {}
+    sizes = {}  # commit -> setup -> the N it ran
     for r in runs:
-        by_commit.setdefault(r["settings"]["commit"], set()).add((r["setup"], r["n"]))
-    parts = []
-    for commit, pairs in sorted(by_commit.items()):
-        setups = sorted({setup for setup, _ in pairs})
-        parts.append(f"{commit} for " + "; ".join(
-            f"`{setup}` at N = " + ", ".join(f"{n:,}" for n in sorted(n for s, n in pairs if s == setup))
-            for setup in setups))
-    return "; ".join(parts) if len(parts) == 1 else " / ".join(parts)
+        sizes.setdefault(r["settings"]["commit"], {}).setdefault(r["setup"], set()).add(r["n"])
+    return " / ".join(
+        f"{commit} for " + "; ".join(f"`{setup}` at N = " + ", ".join(f"{n:,}" for n in sorted(ns))
+                                     for setup, ns in sorted(by_setup.items()))
+        for commit, by_setup in sorted(sizes.items()))
 
 
 def write(out_dir, data):

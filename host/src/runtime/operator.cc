@@ -179,6 +179,11 @@ void Operator::becameRunning() {
   }
   log(WOP_LOG_INFO, "running (" + std::to_string(controllers_->size()) + " controller(s), memory " +
                         std::to_string(memoryBytes >> 10) + " KiB)");
+  // Count in the memory budget from now, not from the first slice: 8 loaders add operators
+  // faster than 2 workers reach them, and a budget that does not see them neither asks for
+  // swap-outs nor holds the loads back (OperatorHost::addAll), so at idle 0 the start-up peak
+  // of 1000 operators was 63-311 MiB against a steady 45.
+  reportToMemoryBudget(false);
   // Last: from here a worker may run a slice, enter the guest and swap it out. add()'s first
   // start runs on the loader's thread, so it must not touch the guest after this (it did, and
   // a host with idle 0 crashed in Wasmtime while loading 3000 operators).

@@ -551,6 +551,18 @@ TEST_F(OperatorTest, APrefetchWithNoRoomInTheMemoryBudgetWaitsForTheChangeItself
   op_.reset();  // before the budget it reports to
 }
 
+// The loads (OperatorHost::addAll) wait for a budget that is over and catching up; one that
+// has not heard of the new operators until a worker reaches them lets the loads run ahead.
+TEST_F(OperatorTest, ANewOperatorCountsInTheMemoryBudgetBeforeItsFirstSlice) {
+  enableSwapping();
+  MemoryBudget budget(64 << 20);
+  startWithBudget(budget);
+  EXPECT_GT(budget.residentBytes(), 0u) << "counted at start, no slice has run";
+  runSlices();  // idle 0: the first slice swaps it out
+  EXPECT_TRUE(stats().swappedOut);
+  op_.reset();  // before the budget it reports to
+}
+
 TEST_F(OperatorTest, AFullDiskKeepsTheOperatorResidentAndItTriesAgainLater) {
   enableSwapping();
   script_.failSave = true;

@@ -9,7 +9,20 @@ void MemoryBudget::enroll(const void* who, Evict evict) {
   entries_[who].evict = std::move(evict);
 }
 
-void MemoryBudget::report(const void* who, uint64_t residentBytes, common::TimePoint lastActive) {
+namespace {
+
+// How far ahead the next wake is taken to be: the guess's distance from now, either way. An
+// overdue guess or none (then the last activity stands in) counts as far ahead as it is behind:
+// quiet for a while, quiet for as long again; just overdue, due any moment.
+common::Duration untilNextWake(const MemoryBudget::Activity& activity, common::TimePoint now) {
+  const auto guess = activity.expectedWake.value_or(activity.lastActive);
+  return guess >= now ? guess - now : now - guess;
+}
+
+}  // namespace
+
+void MemoryBudget::report(const void* who, uint64_t residentBytes, const Activity& activity,
+                          common::TimePoint now) {
   std::vector<Evict> toAsk;
   {
     std::lock_guard lock(mutex_);
@@ -23,31 +36,31 @@ void MemoryBudget::report(const void* who, uint64_t residentBytes, common::TimeP
     } else {
       resident_.erase(who);
     }
-    entry.lastActive = lastActive;
+    entry.activity = activity;
     entry.asked = false;  // it has settled: swapped out, or still busy and may be asked again
-    if (residentBytes_ > budgetBytes_) toAsk = victims(who);
+    if (residentBytes_ > budgetBytes_) toAsk = victims(who, now);
   }
   // Outside the lock: a callback wakes its operator, which may report on another thread.
   for (auto& ask : toAsk) ask();
 }
 
-std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter) {
-  std::vector<std::pair<const void*, Entry*>> resident;
+std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter,
+                                                       common::TimePoint now) {
+  std::vector<std::pair<common::Duration, Entry*>> resident;
   uint64_t pending = 0;  // bytes of operators already asked: they are on their way out
   for (const void* who : resident_) {
     auto& entry = entries_.at(who);
     if (entry.asked) {
       pending += entry.bytes;
     } else if (who != reporter) {
-      resident.emplace_back(who, &entry);
+      resident.emplace_back(untilNextWake(entry.activity, now), &entry);
     }
   }
-  std::sort(resident.begin(), resident.end(), [](const auto& a, const auto& b) {
-    return a.second->lastActive < b.second->lastActive;
-  });
+  std::sort(resident.begin(), resident.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<Evict> toAsk;
   uint64_t staying = residentBytes_ - pending;
-  for (auto& [who, entry] : resident) {
+  for (auto& [until, entry] : resident) {
     if (staying <= budgetBytes_) break;
     entry->asked = true;
     staying -= entry->bytes;

@@ -339,7 +339,8 @@ void Operator::reportToMemoryBudget(bool hadWork) {
   const bool resident = !swapper_->swappedOut() && supervisor_.guest();
   const uint64_t bytes =
       (resident ? supervisor_.guest()->memoryBytes() : 0) + guests_->residentCodeBytes();
-  env_.memoryBudget->report(this, bytes, lastActive_);
+  env_.memoryBudget->report(
+      this, bytes, {.lastActive = lastActive_, .expectedWake = swapper_->expectedWake()}, now);
 }
 
 void Operator::requestEviction() {

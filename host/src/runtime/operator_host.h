@@ -58,9 +58,9 @@ struct SwapOptions {
   // predicted wake is confidently far; the prefetch restores it (WakePredictorOptions::
   // settleAfter). Zero: off.
   std::chrono::milliseconds settleAfter{0};
-  // Resident linear memory of all operators together above which the least recently active
-  // idle ones are swapped out before their idle period ends (runtime/memory_budget.h). Zero:
-  // no budget.
+  // Resident linear memory of all operators together above which the idle ones whose next
+  // wake is furthest away are swapped out before their idle period ends
+  // (runtime/memory_budget.h). Zero: no budget.
   uint64_t memoryBudgetBytes = 0;
 };
 

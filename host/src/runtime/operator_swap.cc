@@ -30,8 +30,9 @@ bool Operator::swapIn(bool prefetch) {
     std::lock_guard lock(mutex_);
     residentSince_ = started;
   }
-  // A restore (for an event, or a prefetch ahead of a predicted one) is a use: the memory
-  // budget must not send a prefetched operator straight back out as the least recently active.
+  // A restore (for an event, or a prefetch ahead of a predicted one) is a use: without a
+  // predicted wake the memory budget must not send a prefetched operator straight back out as
+  // the least recently active.
   lastActive_ = started;
   const double restoreMs = swapper_->stats().lastRestoreMs;
   metrics_->restoreSeconds.observe(restoreMs / 1000);
@@ -77,10 +78,10 @@ void Operator::considerSwapOut(bool idle) {
   }
   if (!idle) {
     swapper_->busy();
-    evictionRequested_.store(false);  // busy: no longer the least recently active
+    evictionRequested_.store(false);  // busy: the budget asks again if it must
     return;
   }
-  // The memory budget asks the least recently active to go before their idle period ends.
+  // The memory budget asks those due furthest ahead to go before their idle period ends.
   const bool evict = evictionRequested_.exchange(false);
   const auto check = swapper_->idle();
   if (check.checkAgainAt) wakeAt(*check.checkAgainAt);

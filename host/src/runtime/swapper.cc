@@ -63,6 +63,12 @@ std::optional<common::TimePoint> Swapper::nextPrefetch() const {
   return std::nullopt;
 }
 
+std::optional<common::TimePoint> Swapper::expectedWake() const {
+  if (!predict_) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  return predictor_.expectedWake();
+}
+
 void Swapper::skipPrefetch() {
   std::lock_guard lock(mutex_);
   prefetchSkipped_ = true;

@@ -57,6 +57,9 @@ class Swapper {
   std::optional<common::TimePoint> nextPrefetch() const;
   // The due prefetch will not happen (no room for it): none until the next change.
   void skipPrefetch();
+  // The predictor's best guess of the next change (WakePredictor::expectedWake); nullopt
+  // without prediction or before it has an interval.
+  std::optional<common::TimePoint> expectedWake() const;
 
   struct Restored {
     std::unique_ptr<OperatorGuest> guest;

@@ -102,6 +102,12 @@ std::optional<WakePredictor::TimePoint> WakePredictor::predictedWake() const {
   return anchor_ + toNanos(interval_);
 }
 
+std::optional<WakePredictor::TimePoint> WakePredictor::expectedWake() const {
+  if (auto predicted = predictedWake()) return predicted;
+  if (intervals_ == 0) return std::nullopt;
+  return lastWake_ + toNanos(interval_);
+}
+
 std::optional<WakePredictor::TimePoint> WakePredictor::prefetchAt() const {
   if (!confident()) return std::nullopt;
   return anchor_ + toNanos(interval_ - windowSeconds());

@@ -81,6 +81,10 @@ class WakePredictor {
   std::chrono::nanoseconds deviation() const;
   // When the next wake is predicted (nullopt while not confident).
   std::optional<TimePoint> predictedWake() const;
+  // A best guess of the next wake, confident or not: the prediction, else one smoothed
+  // interval after the last wake; nullopt before two wakes. What the memory budget orders its
+  // evictions by, where any guess beats recency (a noisy ring is still a ring).
+  std::optional<TimePoint> expectedWake() const;
 
   // Prefetch window: restore max(lead, kWindow deviations) before the predicted wake.
   static constexpr double kWindow = 4;

@@ -134,8 +134,9 @@ std::vector<Flag> swapFlags() {
                      std::chrono::milliseconds(0), kMaxSwapIdle)
           .withDefault(swap.settleAfter),
       Flag::integer("swap-memory-budget-mib", "N",
-                    "swap out the least recently active idle operators while their resident "
-                    "linear memories and compiled code add up to more than N MiB (0: no budget)",
+                    "swap out the idle operators whose next wake is furthest away while their "
+                    "resident linear memories and compiled code add up to more than N MiB (0: "
+                    "no budget)",
                     0, kMaxSwapMemoryBudgetMiB)
           .withDefault(kDefaultSwapMemoryBudgetMiB),
   };

@@ -23,8 +23,19 @@ struct Fleet {
       budget.enroll(&tags[i], [this, i] { asked.push_back("op" + std::to_string(i)); });
     }
   }
+  // Reported as it goes idle, with no predicted wake.
   void report(int i, uint64_t bytes, int activeAtSecond) {
-    budget.report(&tags[i], bytes, common::TimePoint(seconds(activeAtSecond)));
+    const common::TimePoint at{seconds(activeAtSecond)};
+    budget.report(&tags[i], bytes, {.lastActive = at}, at);
+  }
+  // Reported at nowSecond (by default as it goes idle) with the predictor's guess.
+  void reportExpecting(int i, uint64_t bytes, int activeAtSecond, int wakeAtSecond,
+                       int nowSecond = -1) {
+    const common::TimePoint at{seconds(activeAtSecond)};
+    const common::TimePoint now{seconds(nowSecond < 0 ? activeAtSecond : nowSecond)};
+    budget.report(&tags[i], bytes,
+                  {.lastActive = at, .expectedWake = common::TimePoint(seconds(wakeAtSecond))},
+                  now);
   }
 };
 
@@ -68,6 +79,30 @@ TEST(MemoryBudget, OverTheBudgetTheLeastRecentlyActiveGoFirstUntilTheRestFits) {
   fleet.report(3, 6 * kMiB, 4);  // 18 MiB, op1's 4 on its way out: 14 > 10; op2 (older) goes
   EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op1", "op2"}));
   EXPECT_EQ(fleet.budget.evictionsRequested(), 2u);
+}
+
+// A ring: each operator wakes once per lap, in turn. The one due next was active longest ago,
+// so recency would send it out; its expected wake keeps it, and the one that just ran goes.
+TEST(MemoryBudget, OverTheBudgetTheOperatorsWokenLastInACycleGoFirst) {
+  Fleet fleet(10 * kMiB);
+  fleet.reportExpecting(0, 4 * kMiB, 1, 11);  // due next (lap of 10 s)
+  fleet.reportExpecting(1, 4 * kMiB, 5, 15);
+  fleet.reportExpecting(2, 4 * kMiB, 9, 19);  // just ran: 12 MiB > 10
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op1"}) << "op2 reported: never its own victim";
+  fleet.reportExpecting(3, 4 * kMiB, 10, 20);
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op1", "op2"}));
+}
+
+// Without a guess an operator is taken to stay quiet as long as it has been; an overdue guess
+// the same way from its expected time. A guess far ahead goes before both.
+TEST(MemoryBudget, AnOperatorWithNoExpectedWakeIsJudgedByHowLongItHasBeenQuiet) {
+  Fleet fleet(8 * kMiB);
+  fleet.reportExpecting(2, 4 * kMiB, 90, 130);      // at 100: 30 s off
+  fleet.report(0, 4 * kMiB, 95);                    // at 100: quiet 5 s, taken as 5 s off
+  fleet.reportExpecting(1, 4 * kMiB, 90, 99, 100);  // overdue by 1 s: 1 s off; 12 > 8
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op2"});
+  fleet.reportExpecting(3, 4 * kMiB, 100, 101);  // 12 > 8 beside op2's 4 on its way out
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op2", "op0"}));
 }
 
 TEST(MemoryBudget, TheReporterIsNeverItsOwnVictim) {

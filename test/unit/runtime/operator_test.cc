@@ -534,7 +534,9 @@ TEST_F(OperatorTest, APrefetchWithNoRoomInTheMemoryBudgetWaitsForTheChangeItself
   // Another operator holds more than the budget; asked to go, it is busy and stays (it reports
   // again at once).
   int other = 0;
-  auto otherReports = [&] { budget.report(&other, (1 << 20) + 1, clock_.now()); };
+  auto otherReports = [&] {
+    budget.report(&other, (1 << 20) + 1, {.lastActive = clock_.now()}, clock_.now());
+  };
   budget.enroll(&other, otherReports);
   otherReports();
   startWithBudget(budget);

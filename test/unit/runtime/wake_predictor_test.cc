@@ -34,6 +34,20 @@ TEST(WakePredictorTest, KnowsNothingBeforeItHasSeenAPattern) {
   EXPECT_TRUE(predictor.shouldSwapOut(kStart + 5s, kStart + 7s));
 }
 
+// The memory budget's eviction order wants a guess even where a prefetch would be a gamble.
+TEST(WakePredictorTest, ExpectsTheNextWakeOneIntervalOnEvenWhenNotConfident) {
+  WakePredictor predictor;
+  predictor.recordWake(kStart);
+  EXPECT_EQ(predictor.expectedWake(), std::nullopt) << "no interval yet";
+  predictor.recordWake(kStart + 4s);
+  ASSERT_FALSE(predictor.confident());
+  EXPECT_EQ(predictor.expectedWake(), kStart + 8s);
+  const TimePoint last = wakeEvery(predictor, 4000ms, 20, kStart + 4s);
+  ASSERT_TRUE(predictor.confident());
+  EXPECT_EQ(predictor.expectedWake(), predictor.predictedWake());
+  EXPECT_NEAR(std::chrono::duration<double>(*predictor.expectedWake() - last).count(), 4, 0.05);
+}
+
 TEST(WakePredictorTest, PeriodicWakesPrefetchJustBeforeTheNext) {
   WakePredictor predictor;
   const TimePoint last = wakeEvery(predictor, 5000ms, 20);

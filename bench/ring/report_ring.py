@@ -301,13 +301,13 @@ def pods_section(root):
 
 def settings_table(rows):
     """The settings each result records (run.py's run_settings), one line per (N, setup)."""
-    lines = ["| N | setup | runs | swap | idle before swap-out | prediction | modules | client QPS / burst | commit |",
-             "|---:|---|---:|---|---|---|---|---|---|"]
+    lines = ["| N | setup | runs | swap | idle before swap-out | prediction | modules | client QPS / burst | commit | machine |",
+             "|---:|---|---:|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["n"], ORDER.index(r["setup"]) if r["setup"] in ORDER else 99)):
         s = r.get("settings")
         if not s:
             lines.append(f"| {r['n']} | {r['setup']} | {r.get('runs', 1)} | not recorded (run before results recorded their settings) "
-                         f"| | | {'identical' if r.get('identical_modules') else 'distinct'} | | |")
+                         f"| | | {'identical' if r.get('identical_modules') else 'distinct'} | | | |")
             continue
         idle = "-" if s["swap_idle_ms"] is None else (
             f"{s['swap_idle_ms']} ms" if isinstance(s["swap_idle_ms"], int) else str(s["swap_idle_ms"]))
@@ -316,8 +316,18 @@ def settings_table(rows):
         qps = "each one's default" if s["client_qps"] == "default" else (
             "no limiter" if float(s["client_qps"]) < 0 else f"{s['client_qps']} / {s['client_burst']}")
         lines.append(f"| {r['n']} | {r['setup']} | {r.get('runs', 1)} | {s['swap'] or '-'} | {idle} | {s['swap_predict'] or '-'} | "
-                     f"{'identical' if s['identical_modules'] else 'distinct'} | {qps} | {s['commit']} |")
+                     f"{'identical' if s['identical_modules'] else 'distinct'} | {qps} | {s['commit']} | {s.get('machine', 'not recorded')} |")
     return "\n".join(lines)
+
+
+def machines_line(rows, current):
+    """The machine the runs ran on; rows re-run piecemeal may come from different VMs, and a
+    comparison across them is no comparison: then each row's machine is in the settings table."""
+    machines = sorted({r["settings"]["machine"] for r in rows if r.get("settings", {}).get("machine")})
+    if len(machines) <= 1:
+        return machines[0] if machines else current
+    return ("the rows come from more than one machine (" + "; ".join(machines) + "): compare only rows "
+            "of the same machine, named per row in the settings table")
 
 
 def write(root, context):
@@ -373,7 +383,7 @@ over the runs of its (setup, N) ({' or '.join(map(str, runs))} runs here; column
 in brackets when there was more than one run. "Watch sharing: shared" marks the setups that run
 every operator in one process: a namespace's watch and its informer cache serve all operators
 that read it, over one process's connections; a process per operator opens its own.
-Machine: {context['machine']}. Kubernetes {deps.get('WOP_KUBERNETES_VERSION')}, etcd {deps.get('WOP_ETCD_VERSION')},
+Machine: {machines_line(rows, context['machine'])}. Kubernetes {deps.get('WOP_KUBERNETES_VERSION')}, etcd {deps.get('WOP_ETCD_VERSION')},
 Wasmtime {deps.get('WOP_WASMTIME_VERSION')}, client-go v0.35.4 built with {go_version()}.
 
 ### Targets

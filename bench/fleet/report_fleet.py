@@ -8,11 +8,13 @@ import re
 import statistics
 import sys
 
-CONFIG_ORDER = ("swap-off", "swap-idle", "swap-predict", "swap-settle", "swap-lru", "swap-predict-budget",
-                "swap-settle-budget")
+CONFIG_ORDER = ("swap-off", "swap-idle", "swap-predict", "swap-settle", "swap-budget", "swap-lru",
+                "swap-predict-budget", "swap-settle-budget")
 LABELS = {"swap-off": "swap off", "swap-idle": "swap on, no prediction",
           "swap-predict": "swap on with prediction (host defaults)",
           "swap-settle": "swap on, prediction, early swap-out (settle)",
+          "swap-budget": "host defaults with the host's memory budget at --budget-mib",
+          # Results from before commit 25896e1, when the budget sent out the least recently active.
           "swap-lru": "host defaults with the host's memory budget (least recently active out first)",
           "swap-predict-budget": "host defaults in a memory budget",
           "swap-settle-budget": "early swap-out in a memory budget"}
@@ -62,7 +64,7 @@ def plot(result, grouped, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    colours = {"swap-off": "#C44E52", "swap-idle": "#DD8452", "swap-predict": "#4C72B0", "swap-settle": "#55A868", "swap-lru": "#8172B3",
+    colours = {"swap-off": "#C44E52", "swap-idle": "#DD8452", "swap-predict": "#4C72B0", "swap-settle": "#55A868", "swap-budget": "#8172B3", "swap-lru": "#8172B3",
                "swap-predict-budget": "#8172B3", "swap-settle-budget": "#937860"}
     fig, (mem, res) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     n = result["settings"]["n"]
@@ -129,7 +131,7 @@ def goal_sentence(grouped):
         met_settle, text = verdict(settle)
         parts.append(f"With the early swap-out (`--swap-settle-ms`), the goal is {'met' if met_settle else 'missed'}: "
                      f"{text}.")
-    for config in ("swap-lru", "swap-predict-budget", "swap-settle-budget"):
+    for config in ("swap-budget", "swap-lru", "swap-predict-budget", "swap-settle-budget"):
         r = ratios(grouped, config)
         if r and r["pss"] is not None:
             met_b, text = verdict(r)
@@ -154,9 +156,9 @@ def budget_paragraph(grouped, settings, failed):
     if failures:
         parts.append("every operator starts resident and is swapped out only after it has been idle, so the fleet's "
                      "start needs all of its memory at once; a budget below that needs a policy that evicts to the "
-                     "budget (least recently used first)" + (
-                         ": the host's own budget, `swap-lru` above, is that policy" if "swap-lru" in grouped
-                         else ", which these runs did not have"))
+                     "budget" + (
+                         ": the host's own budget (`swap-budget`, `swap-lru` above) is that policy"
+                         if {"swap-budget", "swap-lru"} & set(grouped) else ", which these runs did not have"))
     for config, runs in budgeted.items():
         limits = [r["memory_budget"] for r in runs if r.get("memory_budget")]
         parts.append(f"{LABELS[config]}: cgroup usage {median(runs, 'cgroup_usage_bytes_median') / MIB:.1f} MiB, "

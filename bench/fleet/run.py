@@ -11,8 +11,8 @@ and most are idle. Three configurations of the host, each otherwise at its defau
   swap-settle   the defaults plus --swap-settle-ms 250: swap out 250 ms after a reconcile when
                 the next predicted wake is confidently far (prefetched back before it)
   swap-predict-budget, swap-settle-budget (opt-in): the same in a cgroup limited to --budget-mib
-  swap-lru (opt-in): the defaults plus the host's own memory budget, --swap-memory-budget-mib
-                set to --budget-mib (least recently active idle operators swapped out first)
+  swap-budget (opt-in): the defaults with the host's own memory budget, --swap-memory-budget-mib,
+                set to --budget-mib (idle operators whose next wake is furthest away out first)
 
 Writes bench/results/fleet.json and docs/benchmarks/fleet.md (with a memory-over-time plot).
 
@@ -88,9 +88,10 @@ BUDGETED = {"swap-predict-budget": "swap-predict", "swap-settle-budget": "swap-s
 for _name, _base in BUDGETED.items():
     CONFIGS[_name] = CONFIGS[_base]
 # The host's own budget (--swap-memory-budget-mib --budget-mib, runtime/memory_budget.h): with
-# the defaults otherwise, the least recently active idle operators are swapped out while the
-# resident linear memories add up to more than the budget. No cgroup limit. Opt-in (--configs).
-HOST_BUDGETED = {"swap-lru": "swap-predict"}
+# the defaults otherwise, the idle operators whose next wake is furthest away are swapped out
+# while the resident linear memories add up to more than the budget. No cgroup limit. Opt-in
+# (--configs). (Before commit 25896e1 it was least recently active first, and named swap-lru.)
+HOST_BUDGETED = {"swap-budget": "swap-predict"}
 for _name, _base in HOST_BUDGETED.items():
     CONFIGS[_name] = CONFIGS[_base] + ["--swap-memory-budget-mib", "BUDGET_MIB"]
 DEFAULT_CONFIGS = ("swap-off", "swap-idle", "swap-predict", "swap-settle")

@@ -77,7 +77,7 @@ def _fleet_lines(root, fleet):
     grouped = report_fleet.by_config(fleet["runs"])
     lines = []
     defaults, settle = report_fleet.ratios(grouped, "swap-predict"), report_fleet.ratios(grouped, "swap-settle")
-    lru = report_fleet.ratios(grouped, "swap-lru")
+    lru = report_fleet.ratios(grouped, "swap-budget") or report_fleet.ratios(grouped, "swap-lru")
     n = fleet["settings"]["n"]
     if defaults:
         met = defaults["pss"] <= report_fleet.GOAL_MEMORY_RATIO and defaults["p50"] <= report_fleet.GOAL_LATENCY_RATIO
@@ -181,7 +181,7 @@ def _budget_caveat(ring_rows, fleet):
     if not stale:
         return []
     return ["- **Older defaults:** " + " and ".join(stale) + " ran before `wasm-operator run` had a memory "
-            "budget by default, so they ran without one (the fleet's `swap-lru` rows show a budget's effect); "
+            "budget by default, so they ran without one (the fleet's `swap-budget` rows show a budget's effect); "
             "bench-scale's defaults ran with it. `make bench-ring` / `make bench-fleet` re-measure them."]
 
 

@@ -71,7 +71,10 @@ def goal_lines(groups):
                 lines.append(f"- Launch to /readyz at N = {n:,} (warm artifact cache), {LABELS[setup]}: {ready:,.2f} s, "
                              f"goal <= {goal} s: **{'met' if ready <= goal else 'missed'}**.")
         small, big = groups.get((setup, 100)), groups.get((setup, 1000))
-        if small and big:
+        if small and big and {r["settings"]["machine"] for r in small} != {r["settings"]["machine"] for r in big}:
+            lines.append(f"- Hop p99 at N = 1,000 against N = 100, {LABELS[setup]}: not compared, the two ran on "
+                         "different machines.")
+        elif small and big:
             ratio = med(big, "hop_latency_ms_p99") / med(small, "hop_latency_ms_p99")
             lines.append(f"- Hop p99 at N = 1,000 against N = 100, {LABELS[setup]}: "
                          f"{med(big, 'hop_latency_ms_p99'):.2f} / {med(small, 'hop_latency_ms_p99'):.2f} ms = {ratio:.2f}x, "
@@ -146,6 +149,20 @@ def commits_line(runs):
         for commit, by_setup in sorted(sizes.items()))
 
 
+def machines_line(runs):
+    """The machine of each (setup, N): rows are re-run piecemeal, sometimes on another VM, and
+    figures from two machines (a p99 ratio between two N, say) are no comparison."""
+    sizes = {}  # machine -> setup -> the N it ran
+    for r in runs:
+        sizes.setdefault(r["settings"]["machine"], {}).setdefault(r["setup"], set()).add(r["n"])
+    if len(sizes) == 1:
+        return next(iter(sizes))
+    return "more than one; compare rows of one machine only: " + " / ".join(
+        f"{machine} for " + "; ".join(f"`{setup}` at N = " + ", ".join(f"{n:,}" for n in sorted(ns))
+                                      for setup, ns in sorted(by_setup.items()))
+        for machine, by_setup in sorted(sizes.items()))
+
+
 def write(out_dir, data):
     """Writes scale.md and scale.png into out_dir (docs/benchmarks for the repository's)."""
     runs, failures = data.get("runs", []), data.get("failures", [])
@@ -161,7 +178,7 @@ def write(out_dir, data):
         any_run = runs[0]
         settings = any_run["settings"]
         lines += ["## What ran", "",
-                  f"- Machine: {settings['machine']}; "
+                  f"- Machine: {machines_line(runs)}; "
                   f"Kubernetes {settings['versions']['kubernetes']}, etcd {settings['versions']['etcd']}, "
                   f"Wasmtime {settings['versions']['wasmtime']}.",
                   "- Commits: " + commits_line(runs) + ".",

@@ -25,9 +25,12 @@ def control_plane(deps):
 
 
 def git_commit():
-    """The checkout's commit, with "+changes" when tracked files differ from it."""
+    """The checkout's commit, with "+changes" when tracked files other than the benchmarks' own
+    outputs (bench/results, docs) differ from it: a harness that saves after each run would
+    otherwise mark all its later runs as changed."""
     out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)bench/results", ":(exclude)docs"],
                            capture_output=True, text=True).stdout.strip()
     return out.stdout.strip() + ("+changes" if dirty else "")
 

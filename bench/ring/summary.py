@@ -162,6 +162,9 @@ def _watch_sharing_clause(by):
     wide, each = by.get(("wasm-swap-defaults", 1000)), by.get(("wasm-swap-ns-watches", 1000))
     if not wide or not each:
         return ""
+    if {r["settings"]["machine"] for r in wide} != {r["settings"]["machine"] for r in each}:
+        return ("; the API server's cost with one cluster-wide watch against one watch per namespace is not "
+                "compared: the two ran on different machines")
     med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
     return (f"; the API server over the measured cycles used {med(wide, 'apiserver_cpu_measured_seconds'):.1f} s of CPU "
             f"with the defaults' one cluster-wide watch against {med(each, 'apiserver_cpu_measured_seconds'):.1f} s "

@@ -90,6 +90,11 @@ def watch_lines(groups):
         wide, each = groups.get(("wasm-swap-defaults", n)), groups.get(("wasm-swap-ns-watches", n))
         if not wide or not each:
             continue
+        if {r["settings"]["machine"] for r in wide} != {r["settings"]["machine"] for r in each}:
+            lines.append(f"- N = {n:,}: one cluster-wide watch against one watch per namespace: not compared, the two "
+                         "ran on different machines (re-run both: `bench/scale/run.py --build build --n "
+                         f"{n} --setups wasm-swap-defaults,wasm-swap-ns-watches --keep`).")
+            continue
         informers = lambda rs: med(rs, "host_status.watches.informers", 1)  # noqa: E731
         parts = [f"informers (watches) in the host {informers(wide):,.0f} against {informers(each):,.0f}"
                  if values(wide, "host_status.watches.informers") and values(each, "host_status.watches.informers") else None]

@@ -48,7 +48,37 @@ def _ring_lines(rows):
         f"**Where we lose:** swapping on every hop ({swap_set(swap)}) costs p50 {swap['hop_latency_ms_p50']:.2f} ms "
         f"({swap['hop_latency_ms_p50'] / go['hop_latency_ms_p50']:.2f}x client-go's) and "
         f"{swap['cpu_measured_seconds'] / go['cpu_measured_seconds']:.1f}x its CPU over the measured laps.")
-    return lines
+    return lines + _defaults_against_client_go(rows, n)
+
+
+def _defaults_against_client_go(rows, smallest):
+    """Issue 16 item 4 at the largest N where client-go and the host defaults ran in one
+    invocation (one shuffle seed: same machine, commit and hour), when that is not the smallest
+    N, whose line above already says it: the N where restores happen."""
+    def invocation(r):
+        return (r.get("settings") or {}).get("shuffle_seed")
+    for n in sorted({r["n"] for r in rows if r.get("runs", 1) > 1}, reverse=True):
+        at = {r["setup"]: r for r in rows if r["n"] == n}
+        go, defaults = at.get("client-go"), at.get("wasm-swap-defaults")
+        if n == smallest or not go or not defaults or invocation(go) is None or invocation(go) != invocation(defaults):
+            continue
+        status = defaults.get("host_status") or {}
+        ratio = lambda key: defaults[key] / go[key]  # noqa: E731
+        verdict = lambda r: "met" if r <= 1.0 else "missed"  # noqa: E731
+        return [
+            f"- **Latency and CPU where restores happen, ring at N = {n}** (client-go and the host defaults in one "
+            f"invocation, {defaults['runs']} shuffled runs each, commit {defaults['settings']['commit']}): hop p50 "
+            f"{defaults['hop_latency_ms_p50']:.2f} ms against client-go's {go['hop_latency_ms_p50']:.2f} ms "
+            f"({ratio('hop_latency_ms_p50'):.2f}x, target 1.0x: {verdict(ratio('hop_latency_ms_p50'))}), p99 "
+            f"{defaults['hop_latency_ms_p99']:.2f} against {go['hop_latency_ms_p99']:.2f} ms "
+            f"({ratio('hop_latency_ms_p99'):.2f}x: {verdict(ratio('hop_latency_ms_p99'))}), CPU over the measured laps "
+            f"{defaults['cpu_measured_seconds']:.2f} against {go['cpu_measured_seconds']:.2f} s "
+            f"({ratio('cpu_measured_seconds'):.2f}x: {verdict(ratio('cpu_measured_seconds'))}); "
+            + (f"{status['restores']:,} restores in {status['reconciles']:,} reconciles (host status of the run with the median PSS), "
+               if "restores" in status and "reconciles" in status else "")
+            + f"memory budget {defaults['settings'].get('swap_memory_budget_mib')} MiB, PSS "
+            f"{defaults['pss_steady_bytes'] / MIB:.1f} MiB."]
+    return []
 
 
 def _restore_lines(root, restore):

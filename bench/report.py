@@ -35,6 +35,12 @@ def git_commit():
     return out.stdout.strip() + ("+changes" if dirty else "")
 
 
+def one_machine(*groups):
+    """Whether every run of the groups (lists of result rows with settings) ran on one machine:
+    rows are re-run piecemeal, sometimes on another VM, and figures from two are no comparison."""
+    return len({r["settings"]["machine"] for runs in groups for r in runs}) == 1
+
+
 def machine_summary():
     cpu = "unknown CPU"
     try:

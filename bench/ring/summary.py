@@ -8,6 +8,8 @@ import os
 import statistics
 import sys
 
+from report import one_machine
+
 MIB = 2**20
 
 
@@ -107,7 +109,7 @@ def _fleet_lines(root, fleet):
     grouped = report_fleet.by_config(fleet["runs"])
     lines = []
     defaults, settle = report_fleet.ratios(grouped, "swap-predict"), report_fleet.ratios(grouped, "swap-settle")
-    lru = report_fleet.ratios(grouped, "swap-budget") or report_fleet.ratios(grouped, "swap-lru")
+    budgeted = report_fleet.ratios(grouped, "swap-budget") or report_fleet.ratios(grouped, "swap-lru")
     n = fleet["settings"]["n"]
     if defaults:
         met = defaults["pss"] <= report_fleet.GOAL_MEMORY_RATIO and defaults["p50"] <= report_fleet.GOAL_LATENCY_RATIO
@@ -119,7 +121,7 @@ def _fleet_lines(root, fleet):
             + (f"; with the early swap-out (`--swap-settle-ms {fleet['settings']['configs']['swap-settle'].split()[-1]}`, "
                f"not the default) {settle['pss']:.0%} at {settle['p50']:.2f}x" if settle else "")
             + (f"; with the host's memory budget (`--swap-memory-budget-mib {fleet['settings']['host_budget_mib']}`, "
-               f"not the default) {lru['pss']:.0%} at {lru['p50']:.2f}x" if lru and lru["pss"] is not None else "")
+               f"not the default) {budgeted['pss']:.0%} at {budgeted['p50']:.2f}x" if budgeted and budgeted["pss"] is not None else "")
             + ". "
             f"**Where we lose:** with swap on, the cgroup's usage (page cache included) is "
             f"{defaults['cgroup']:.0%} of swap-off's, since the snapshots written stay in the page cache "
@@ -192,7 +194,7 @@ def _watch_sharing_clause(by):
     wide, each = by.get(("wasm-swap-defaults", 1000)), by.get(("wasm-swap-ns-watches", 1000))
     if not wide or not each:
         return ""
-    if {r["settings"]["machine"] for r in wide} != {r["settings"]["machine"] for r in each}:
+    if not one_machine(wide, each):
         return ("; the API server's cost with one cluster-wide watch against one watch per namespace is not "
                 "compared: the two ran on different machines")
     med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731

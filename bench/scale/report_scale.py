@@ -6,6 +6,8 @@ import os
 import re
 import statistics
 
+from report import one_machine
+
 MIB = 2**20
 GIB = 2**30
 LABELS = {"wasm-swap-defaults": "host defaults (idle 2 s, prediction on, the default memory budget)",
@@ -71,7 +73,7 @@ def goal_lines(groups):
                 lines.append(f"- Launch to /readyz at N = {n:,} (warm artifact cache), {LABELS[setup]}: {ready:,.2f} s, "
                              f"goal <= {goal} s: **{'met' if ready <= goal else 'missed'}**.")
         small, big = groups.get((setup, 100)), groups.get((setup, 1000))
-        if small and big and {r["settings"]["machine"] for r in small} != {r["settings"]["machine"] for r in big}:
+        if small and big and not one_machine(small, big):
             lines.append(f"- Hop p99 at N = 1,000 against N = 100, {LABELS[setup]}: not compared, the two ran on "
                          "different machines.")
         elif small and big:
@@ -90,7 +92,7 @@ def watch_lines(groups):
         wide, each = groups.get(("wasm-swap-defaults", n)), groups.get(("wasm-swap-ns-watches", n))
         if not wide or not each:
             continue
-        if {r["settings"]["machine"] for r in wide} != {r["settings"]["machine"] for r in each}:
+        if not one_machine(wide, each):
             lines.append(f"- N = {n:,}: one cluster-wide watch against one watch per namespace: not compared, the two "
                          "ran on different machines (re-run both: `bench/scale/run.py --build build --n "
                          f"{n} --setups wasm-swap-defaults,wasm-swap-ns-watches --keep`).")
@@ -143,29 +145,33 @@ def without_log_path(error):
     return re.sub(r" \(logs in [^)]*\)$", "", error)
 
 
+def runs_by_setting(runs, key):
+    """settings[key] -> setup -> the N it ran at with that value."""
+    sizes = {}
+    for r in runs:
+        sizes.setdefault(r["settings"][key], {}).setdefault(r["setup"], set()).add(r["n"])
+    return sizes
+
+
+def per_setting_line(sizes):
+    return " / ".join(
+        f"{value} for " + "; ".join(f"`{setup}` at N = " + ", ".join(f"{n:,}" for n in sorted(ns))
+                                    for setup, ns in sorted(by_setup.items()))
+        for value, by_setup in sorted(sizes.items()))
+
+
 def commits_line(runs):
     """Which commit each (setup, N) ran at: rows are re-run one setup or N at a time."""
-    sizes = {}  # commit -> setup -> the N it ran
-    for r in runs:
-        sizes.setdefault(r["settings"]["commit"], {}).setdefault(r["setup"], set()).add(r["n"])
-    return " / ".join(
-        f"{commit} for " + "; ".join(f"`{setup}` at N = " + ", ".join(f"{n:,}" for n in sorted(ns))
-                                     for setup, ns in sorted(by_setup.items()))
-        for commit, by_setup in sorted(sizes.items()))
+    return per_setting_line(runs_by_setting(runs, "commit"))
 
 
 def machines_line(runs):
     """The machine of each (setup, N): rows are re-run piecemeal, sometimes on another VM, and
     figures from two machines (a p99 ratio between two N, say) are no comparison."""
-    sizes = {}  # machine -> setup -> the N it ran
-    for r in runs:
-        sizes.setdefault(r["settings"]["machine"], {}).setdefault(r["setup"], set()).add(r["n"])
+    sizes = runs_by_setting(runs, "machine")
     if len(sizes) == 1:
         return next(iter(sizes))
-    return "more than one; compare rows of one machine only: " + " / ".join(
-        f"{machine} for " + "; ".join(f"`{setup}` at N = " + ", ".join(f"{n:,}" for n in sorted(ns))
-                                      for setup, ns in sorted(by_setup.items()))
-        for machine, by_setup in sorted(sizes.items()))
+    return "more than one; compare rows of one machine only: " + per_setting_line(sizes)
 
 
 def write(out_dir, data):

@@ -45,9 +45,9 @@ class MemoryBudget {
   void report(const void* who, uint64_t residentBytes, const Activity& activity,
               common::TimePoint now);
   // Whether bytes more fit beside what is resident. A prefetch (a restore ahead of a predicted
-  // change) asks first and only fills spare room: making room would send out the least
-  // recently active, in a cyclic workload the operators due next: in the ring at N = 1000 most
-  // prefetches were sent out again before their change came (docs/swap.md).
+  // change) asks first and only fills spare room: making room would send out another resident
+  // operator (under the old least-recently-active order, the one due next: in the ring at
+  // N = 1000 most prefetches were sent out again before their change came; docs/swap.md).
   bool hasRoomFor(uint64_t bytes) const;
   // who is gone (stopped or removed): its bytes no longer count.
   void forget(const void* who);

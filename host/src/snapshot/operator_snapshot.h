@@ -114,8 +114,9 @@ class OperatorSnapshot {
   common::Result<std::string> ensureDirectory();
   common::Result<Link> writeLayer(LayerHeader header, std::span<const uint8_t> memory,
                                   uint64_t* bytesWritten, std::string* recreated);
-  // A file at `temporary` to write a layer into: a spare nobody can map any more, else new.
-  int openForWriting(const std::string& temporary);
+  // A file at `temporary` to write a layer into: a spare nobody can map any more (its old
+  // content still in it: *reusedSpare), else new.
+  int openForWriting(const std::string& temporary, bool* reusedSpare);
   // Keeps the layers of a replaced chain as spares (at most kMaxSpares; the rest are removed).
   void retire(std::vector<Link> replaced);
 

@@ -208,6 +208,54 @@ TEST_F(OperatorSnapshotTest, ASpareNobodyMapsIsRewrittenAsTheNextLayerInsteadOfA
   EXPECT_TRUE(OperatorSnapshot::verifyData(plan).isOk());
 }
 
+// A spare is rewritten in place, not truncated: whatever it held where the new layer has zero
+// pages must read back as zero, through the map and through the data check.
+TEST_F(OperatorSnapshotTest, ASpareRewrittenInPlaceShowsNoneOfItsOldPages) {
+  AnonymousMemory old(kPages);
+  for (uint64_t page = 0; page < kPages; ++page) old.fillPage(page, 3);
+  ASSERT_TRUE(snapshot_.save(old.span(), kGlobals, false).isOk());
+  ASSERT_TRUE(snapshot_.save(old.span(), kGlobals, false).isOk());
+  const ino_t spare = inodeOf(dir() + "/1.spare");
+
+  AnonymousMemory source(2 * kPages);  // grown meanwhile: the file's layout moves too
+  fillSource(source);
+  source.fillPage(100, 4);
+  auto saved = snapshot_.save(source.span(), kGlobals, false);
+
+  ASSERT_TRUE(saved.isOk()) << saved.status().toString();
+  ASSERT_EQ(inodeOf(layerPath(3)), spare);
+  EXPECT_EQ(fs::file_size(layerPath(3)), headerOf(layerPath(3)).dataOffset + source.size());
+  AnonymousMemory restored(2 * kPages);
+  for (uint64_t page = 0; page < 2 * kPages; ++page) restored.fillPage(page, 7);
+  RestorePlan plan;
+  restoreInto(restored, &plan);
+  EXPECT_TRUE(sameBytes(restored, source, source.size()));
+  EXPECT_TRUE(OperatorSnapshot::verifyData(plan, VerifyScope::kAll).isOk());
+}
+
+TEST_F(OperatorSnapshotTest, ADeltaWrittenIntoASpareKeepsTheZeroPagesItDirtied) {
+  AnonymousMemory source(kPages);
+  for (uint64_t page = 0; page < kPages; ++page) source.fillPage(page, 3);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());  // 1 becomes a spare
+  AnonymousMemory guest(kPages);
+  RestorePlan plan;
+  restoreInto(guest, &plan);
+  plan = RestorePlan();
+
+  guest.zeroPage(5);  // written, to zero: a delta page the spare has data for
+  guest.fillPage(6, 8);
+  auto saved = snapshot_.save(guest.span(), kGlobals, true);
+
+  ASSERT_TRUE(saved.isOk()) << saved.status().toString();
+  EXPECT_FALSE(saved->full);
+  EXPECT_FALSE(fs::exists(dir() + "/1.spare"));
+  AnonymousMemory restored(kPages);
+  restoreInto(restored, &plan);
+  EXPECT_TRUE(sameBytes(restored, guest, guest.size()));
+  EXPECT_TRUE(OperatorSnapshot::verifyData(plan, VerifyScope::kAll).isOk());
+}
+
 TEST_F(OperatorSnapshotTest, ASpareALivePlanMayMapIsNotRewrittenUntilItsLeaseIsGone) {
   AnonymousMemory source(kPages);
   fillSource(source);

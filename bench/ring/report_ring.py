@@ -206,8 +206,9 @@ def where_memory_goes(groups):
     if swap and swap.get("host_status"):
         h = swap["host_status"]
         text += (f"Swapping out drops an operator's instance, its linear memory and its hold on the compiled "
-                 f"module (unmapped when no resident operator runs the same one; the restore maps it back "
-                 f"from the artifact): wasm-swap's PSS is {f(swap, 'anon'):.1f} MiB anonymous and "
+                 f"module (the module cache keeps up to 1024 such modules mapped with their clean code "
+                 f"pages given back, so a restore faults in the code it runs instead of mapping the "
+                 f"artifact again; docs/swap.md): wasm-swap's PSS is {f(swap, 'anon'):.1f} MiB anonymous and "
                  f"{f(swap, 'file'):.1f} MiB of mapped files. In that run the host "
                  f"swapped out {h['swapOuts']:,} times and restored {h['restores']:,} times; "
                  f"{h['wakesSwapped']:,} of {h['wakesSwapped'] + h['wakesResident']:,} wake-ups found the operator "

@@ -253,7 +253,10 @@ common::Result<std::shared_ptr<GuestFactory>> OperatorHost::wasmGuests(const Ope
   }
   return std::shared_ptr<GuestFactory>(std::make_shared<WasmGuestFactory>(
       wasm.engine, std::move(*prepared),
-      wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout}, spec.name, std::move(reload)));
+      wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout}, spec.name, std::move(reload),
+      [this, identity](const wasm::GuestModule& module) {
+        return this->wasm().modules.park(identity, module);
+      }));
 }
 
 common::Status OperatorHost::add(const OperatorSpec& spec, std::shared_ptr<GuestFactory> guests) {

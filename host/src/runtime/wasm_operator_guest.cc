@@ -1,8 +1,11 @@
 #include "runtime/wasm_operator_guest.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
 
+#include "snapshot/dirty_pages.h"
 #include "wop_abi.h"
 
 namespace wop::runtime {
@@ -113,6 +116,34 @@ Status WasmOperatorGuest::restoreGlobals(const std::vector<snapshot::GlobalValue
 
 namespace {
 
+// Unmaps the pages of a parked module's image that are the artifact file's own (clean): they
+// stay in the page cache and fault back in as the code runs, so a parked module costs no
+// resident code. Pages written in this process (anonymous: copy-on-write, as relocations would
+// be, or an image copied to the heap) are kept: they exist nowhere else. That test is what
+// makes the whole pages at either end safe to include too. When the pages cannot be told
+// apart, all are kept.
+void giveBackCleanPages(std::span<const uint8_t> image) {
+  const auto first =
+      reinterpret_cast<uintptr_t>(image.data()) / snapshot::kPageBytes * snapshot::kPageBytes;
+  const auto end =
+      (reinterpret_cast<uintptr_t>(image.data()) + image.size() + snapshot::kPageBytes - 1) /
+      snapshot::kPageBytes * snapshot::kPageBytes;
+  if (end <= first) return;
+  auto* base = reinterpret_cast<uint8_t*>(first);
+  const uint64_t pages = (end - first) / snapshot::kPageBytes;
+  auto written = snapshot::privatelyWrittenPages(base, pages * snapshot::kPageBytes);
+  if (!written) return;
+  written->push_back({pages, 0});  // the end, so the last clean stretch is given back too
+  uint64_t next = 0;
+  for (const auto& run : *written) {
+    if (run.firstPage > next) {
+      ::madvise(base + next * snapshot::kPageBytes, (run.firstPage - next) * snapshot::kPageBytes,
+                MADV_DONTNEED);
+    }
+    next = run.firstPage + run.pageCount;
+  }
+}
+
 std::vector<std::string> capturedGlobalsOf(const wasm::GuestModule& module) {
   const auto& state = module.capturableState();
   return state ? state->exportedMutableGlobals : std::vector<std::string>{};
@@ -121,11 +152,13 @@ std::vector<std::string> capturedGlobalsOf(const wasm::GuestModule& module) {
 }  // namespace
 
 WasmGuestFactory::WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module,
-                                   wasm::InstanceLimits limits, std::string name, Reload reload)
+                                   wasm::InstanceLimits limits, std::string name, Reload reload,
+                                   Park park)
     : engine_(engine),
       limits_(limits),
       name_(std::move(name)),
       reload_(std::move(reload)),
+      park_(std::move(park)),
       identity_(module.module().identity()),
       sourceDigest_(module.module().sourceDigest()),
       capturable_(module.module().capturableState().status()),
@@ -140,7 +173,13 @@ uint64_t WasmGuestFactory::residentCodeBytes() const {
 }
 
 void WasmGuestFactory::releaseCode() {
-  if (reload_) module_.reset();
+  if (!reload_ || !module_) return;
+  const wasm::GuestModule& module = module_->module();
+  // Held by this factory and the parking only: nobody runs the code until the next restore.
+  // (Mapping the pages back in one MADV_POPULATE_READ at the reload made restores slower than
+  // letting the guest fault in what it runs: 0.54 ms against 0.44, ring N = 100, idle 0.)
+  if (park_ && park_(module) && module.imageHolders() == 2) giveBackCleanPages(module.image());
+  module_.reset();
 }
 
 Status WasmGuestFactory::ensureLoaded() {

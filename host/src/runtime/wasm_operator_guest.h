@@ -56,10 +56,13 @@ class WasmGuestFactory final : public GuestFactory {
  public:
   // Brings the module back after releaseCode(); empty: the module is never released.
   using Reload = std::function<common::Result<wasm::PreparedModule>()>;
+  // Offers the module, as releaseCode() lets it go, to be kept for the next Reload
+  // (ModuleCache::park); returns whether it was kept. Empty: nothing is kept.
+  using Park = std::function<bool(const wasm::GuestModule&)>;
 
   // name labels the guest's messages (the operator's name, not its file's).
   WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module, wasm::InstanceLimits limits,
-                   std::string name, Reload reload = {});
+                   std::string name, Reload reload = {}, Park park = {});
 
   common::Result<std::unique_ptr<OperatorGuest>> create(
       hostcalls::OperatorServices& services) override;
@@ -69,8 +72,9 @@ class WasmGuestFactory final : public GuestFactory {
   common::Result<std::unique_ptr<OperatorGuest>> restore(
       hostcalls::OperatorServices& services, const snapshot::OperatorSnapshot& snapshot,
       const snapshot::RestorePlan& plan) override;
-  // Drops this operator's hold on its compiled module while it is swapped out: when no other
-  // operator uses the same module, its code is unmapped. The next guest reloads it.
+  // Drops this operator's hold on its compiled module while it is swapped out. Parked (kept
+  // mapped for the next reload) when Park takes it, its clean code pages given back unless
+  // another operator runs the same module; else unmapped when no other operator uses it.
   void releaseCode() override;
   uint64_t residentCodeBytes() const override;
 
@@ -82,6 +86,7 @@ class WasmGuestFactory final : public GuestFactory {
   const wasm::InstanceLimits limits_;
   const std::string name_;
   const Reload reload_;
+  const Park park_;
   const std::string identity_;
   const std::string sourceDigest_;
   const common::Status capturable_;

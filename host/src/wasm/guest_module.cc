@@ -282,6 +282,13 @@ uint64_t GuestModule::imageBytesOf(const wasmtime::Module& module) {
   return static_cast<uint64_t>(static_cast<const char*>(end) - static_cast<const char*>(start));
 }
 
+std::span<const uint8_t> GuestModule::image() const {
+  void* start = nullptr;
+  void* end = nullptr;
+  wasmtime_module_image_range(module_->capi(), &start, &end);
+  return {static_cast<const uint8_t*>(start), imageBytes_};
+}
+
 bool GuestModule::exportsFunction(std::string_view name) const {
   for (const auto& exported : module_->exports()) {
     if (exported.name() == name)

@@ -74,6 +74,10 @@ class GuestModule {
   // second (an artifact mapped once serves every operator with the same module).
   uint64_t imageBytes() const { return imageBytes_; }
   long imageHolders() const { return module_.use_count(); }
+  // Where the image is mapped (for giving its clean pages back while nobody runs it).
+  std::span<const uint8_t> image() const;
+  // The compiled module itself, for a ModuleCache to keep (park) while no operator holds it.
+  std::shared_ptr<const wasmtime::Module> compiled() const { return module_; }
   bool exportsFunction(std::string_view name) const;
   // Whether instantiating it may run its code (a start function): then a trap during
   // instantiation is the guest's, not a property of the module. True unless its bytes said

@@ -17,8 +17,8 @@ namespace wop::wasm {
 using common::Status;
 using common::StatusCode;
 
-ModuleCache::ModuleCache(Engine& engine, std::string directory)
-    : engine_(engine), directory_(std::move(directory)) {
+ModuleCache::ModuleCache(Engine& engine, std::string directory, size_t maxParked)
+    : engine_(engine), directory_(std::move(directory)), maxParked_(maxParked) {
   std::error_code error;
   // Made private when this creates it; an existing folder (say the system's temporary one) is
   // the user's and is not chmod'ed.
@@ -134,6 +134,24 @@ std::shared_ptr<const wasmtime::Module> ModuleCache::inMemory(const std::string&
     loaded_.erase(it);
   }
   return shared;
+}
+
+bool ModuleCache::park(const std::string& identity, const GuestModule& module) {
+  if (maxParked_ == 0 || identity.empty()) return false;
+  std::shared_ptr<const wasmtime::Module> letGo;  // released outside the lock: it unmaps code
+  std::lock_guard lock(mutex_);
+  std::erase_if(parked_, [&](const auto& entry) { return entry.first == identity; });
+  parked_.emplace_back(identity, module.compiled());
+  if (parked_.size() > maxParked_) {
+    letGo = std::move(parked_.front().second);
+    parked_.pop_front();
+  }
+  return true;
+}
+
+size_t ModuleCache::parked() const {
+  std::lock_guard lock(mutex_);
+  return parked_.size();
 }
 
 bool ModuleCache::hasArtifact(const std::string& identity) const {

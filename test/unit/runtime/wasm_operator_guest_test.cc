@@ -1,14 +1,20 @@
 #include "runtime/wasm_operator_guest.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <optional>
+#include <span>
 #include <wasmtime.hh>
 
 #include "bench/native/fake_services.h"
 #include "kube/temp_dir.h"
 #include "snapshot/operator_snapshot.h"
 #include "wasm/memory_guest.h"
+#include "wasm/module_cache.h"
 
 namespace wop::runtime {
 namespace {
@@ -152,6 +158,89 @@ TEST(WasmGuestFactoryCode, ResidentCodeIsTheFactorysShareOfTheImageUntilReleased
   bench::testing::FakeServices services;
   ASSERT_TRUE(factory.create(services));
   EXPECT_GT(factory.residentCodeBytes(), 0u);
+}
+
+// Pages of [data, data + bytes) mapped in this process now (present in its page table).
+uint64_t presentPages(std::span<const uint8_t> range) {
+  const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  const uint64_t first = reinterpret_cast<uintptr_t>(range.data()) / 4096;
+  const uint64_t last = (reinterpret_cast<uintptr_t>(range.data()) + range.size() - 1) / 4096;
+  uint64_t present = 0;
+  for (uint64_t page = first; page <= last; ++page) {
+    uint64_t entry = 0;
+    if (::pread(fd, &entry, 8, static_cast<off_t>(page * 8)) == 8 && (entry >> 63) != 0) present++;
+  }
+  ::close(fd);
+  return present;
+}
+
+// A swapped-out operator's module parked in the cache: its mapping stays (the next restore
+// skips mapping the artifact again) but its code pages, clean copies of the artifact's, are
+// given back, and run again after the reload.
+TEST(WasmGuestFactoryCode, AParkedModuleGivesItsCleanCodePagesBackAndRunsAfterTheReload) {
+  wop::testing::TempDir temp;
+  wasm::Engine engine;
+  auto bytes = wasmtime::wat2wasm(kMemoryGuest);
+  ASSERT_TRUE(bytes);
+  const auto wasm = bytes.unwrap();
+  const std::string path = temp.file("memory.wasm");
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(wasm.data()), static_cast<std::streamsize>(wasm.size()));
+  {
+    wasm::ModuleCache compiling(engine, temp.file("artifacts"));
+    auto compiled = compiling.load(path, {});
+    ASSERT_TRUE(compiled) << compiled.status().toString();
+  }
+  wasm::ModuleCache cache(engine, temp.file("artifacts"));  // maps the artifact from its file
+  auto linker = wasm::GuestLinker::create(engine);
+  ASSERT_TRUE(linker);
+  std::string identity;
+  std::span<const uint8_t> image;
+  std::optional<wasm::PreparedModule> prepared;
+  {
+    auto module = cache.load(path, {});
+    ASSERT_TRUE(module) << module.status().toString();
+    ASSERT_EQ(cache.counters().loadedFromDisk, 1u);
+    identity = module->identity();
+    image = module->image();
+    auto made = (*linker)->prepare(*module);
+    ASSERT_TRUE(made);
+    prepared.emplace(std::move(*made));
+  }
+  auto reload = [&]() -> common::Result<wasm::PreparedModule> {
+    auto module = cache.reload(identity, "memory", {});
+    if (!module) return module.status();
+    return (*linker)->prepare(*module);
+  };
+  auto park = [&](const wasm::GuestModule& module) { return cache.park(identity, module); };
+  WasmGuestFactory factory(engine, std::move(*prepared), {.maxMemoryBytes = 8 * kMiB}, "memory",
+                           reload, park);
+  prepared.reset();
+  bench::testing::FakeServices services;
+  auto run = [&] {
+    auto guest = factory.create(services);
+    ASSERT_TRUE(guest) << guest.status().toString();
+    auto& instance = static_cast<WasmOperatorGuest&>(**guest).instance();
+    ASSERT_TRUE(instance.enter("store", {wasmtime::Val(8), wasmtime::Val(42)}));
+    auto loaded = instance.enter("load", {wasmtime::Val(8)});
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->front().i32(), 42);
+  };
+  run();
+  ASSERT_GT(presentPages(image), 0u);
+
+  factory.releaseCode();
+
+  EXPECT_EQ(cache.parked(), 1u);
+  EXPECT_EQ(factory.residentCodeBytes(), 0u);
+  EXPECT_EQ(presentPages(image), 0u);
+  run();
+  EXPECT_EQ(cache.counters().loadedFromDisk, 1u);  // the parked module, not the artifact again
+  EXPECT_GT(presentPages(image), 0u);
+  factory.releaseCode();  // a reloaded module this time: parked and given back the same way
+  EXPECT_EQ(cache.parked(), 1u);
+  EXPECT_EQ(presentPages(image), 0u);
 }
 
 }  // namespace

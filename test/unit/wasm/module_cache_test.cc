@@ -79,6 +79,80 @@ TEST_F(ModuleCacheTest, OperatorsWithTheSameModuleShareOneImage) {
   EXPECT_EQ(first->imageHolders(), 1);
 }
 
+// A tiny module of its own per value, written as a file: modules with distinct identities.
+std::string writeModule(const std::filesystem::path& folder, int value) {
+  std::filesystem::create_directories(folder);
+  const std::string wat =
+      "(module (memory (export \"memory\") 1) (func (export \"f\") (result i32) i32.const " +
+      std::to_string(value) + "))";
+  auto bytes = wasmtime::wat2wasm(wat);
+  EXPECT_TRUE(bytes);
+  const auto wasm = bytes.unwrap();
+  const auto path = folder / ("module-" + std::to_string(value) + ".wasm");
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(wasm.data()), static_cast<std::streamsize>(wasm.size()));
+  return path.string();
+}
+
+// Swapped-out operators let their module go; a parked one comes back from memory, not by
+// mapping and registering its artifact again.
+TEST_F(ModuleCacheTest, AParkedModuleIsReloadedFromMemoryNotFromItsArtifact) {
+  ModuleCache cache(engine_, dir_.string(), 4);
+  std::string identity;
+  {
+    auto module = cache.load(WOP_JSON_ROUNDTRIP_WASM, {});
+    ASSERT_TRUE(module) << module.status().toString();
+    identity = module->identity();
+    EXPECT_TRUE(cache.park(identity, *module));
+    EXPECT_TRUE(cache.park(identity, *module));  // parked again: still one entry
+  }
+  EXPECT_EQ(cache.parked(), 1u);
+
+  auto reloaded = cache.reload(identity, "json", {});
+
+  ASSERT_TRUE(reloaded) << reloaded.status().toString();
+  EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
+  auto instance = GuestInstance::create(engine_, *reloaded, {});
+  ASSERT_TRUE(instance);
+  EXPECT_TRUE(instance->callWithBytes(
+      "roundtrip", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}})"));
+}
+
+TEST_F(ModuleCacheTest, ParkingKeepsAtMostItsLimitAndLetsTheLeastRecentlyParkedGo) {
+  ModuleCache cache(engine_, dir_.string(), 1);
+  std::string first, second;
+  {
+    auto a = cache.load(writeModule(dir_ / "wasm", 1), {});
+    auto b = cache.load(writeModule(dir_ / "wasm", 2), {});
+    ASSERT_TRUE(a) << a.status().toString();
+    ASSERT_TRUE(b) << b.status().toString();
+    first = a->identity();
+    second = b->identity();
+    ASSERT_NE(first, second);
+    EXPECT_TRUE(cache.park(first, *a));
+    EXPECT_TRUE(cache.park(second, *b));  // over the limit: a goes
+  }
+  EXPECT_EQ(cache.parked(), 1u);
+
+  ASSERT_TRUE(cache.reload(second, "b", {}));
+  EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
+  ASSERT_TRUE(cache.reload(first, "a", {}));
+  EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
+}
+
+TEST_F(ModuleCacheTest, WithALimitOfNoneNothingIsParked) {
+  ModuleCache cache(engine_, dir_.string(), 0);
+  std::string identity;
+  {
+    auto module = cache.load(WOP_JSON_ROUNDTRIP_WASM, {});
+    ASSERT_TRUE(module);
+    identity = module->identity();
+    EXPECT_FALSE(cache.park(identity, *module));
+  }
+  ASSERT_TRUE(cache.reload(identity, "json", {}));
+  EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
+}
+
 // Code compiled for one memory reservation has that reservation's bounds checks: a host
 // restarted with another compiles afresh and keeps both artifacts, each found again by its own.
 TEST_F(ModuleCacheTest, EachMemoryReservationHasArtifactsOfItsOwn) {

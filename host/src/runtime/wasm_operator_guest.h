@@ -72,9 +72,9 @@ class WasmGuestFactory final : public GuestFactory {
   common::Result<std::unique_ptr<OperatorGuest>> restore(
       hostcalls::OperatorServices& services, const snapshot::OperatorSnapshot& snapshot,
       const snapshot::RestorePlan& plan) override;
-  // Drops this operator's hold on its compiled module while it is swapped out. Parked (kept
-  // mapped for the next reload) when Park takes it, its clean code pages given back unless
-  // another operator runs the same module; else unmapped when no other operator uses it.
+  // Drops this operator's hold on its compiled module while it is swapped out. The last holder
+  // offers it to Park: kept mapped for the next reload with its clean code pages given back;
+  // not kept, it is unmapped.
   void releaseCode() override;
   uint64_t residentCodeBytes() const override;
 

@@ -130,6 +130,9 @@ std::shared_ptr<const wasmtime::Module> ModuleCache::inMemory(const std::string&
   auto shared = it->second.lock();
   if (shared) {
     counters_.sharedInMemory++;
+    // Taken back by an operator: no longer parked, so the holders of its image are operators
+    // only (each one's share of code is the image over them, GuestModule::imageHolders).
+    std::erase_if(parked_, [&](const auto& entry) { return entry.first == key; });
   } else {
     loaded_.erase(it);
   }

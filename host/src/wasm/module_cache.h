@@ -51,7 +51,8 @@ class ModuleCache {
   // mapping and registering the artifact again: that was half of a restore (0.6 ms against
   // 0.3, the ring at N = 100, idle 0). At most maxParked, the least recently parked let go
   // first: each costs Wasmtime's metadata and a few maps (the caller may give the code pages
-  // themselves back). Returns whether it was kept.
+  // themselves back). Taking it from memory again (reload or load) unparks it. Returns whether
+  // it was kept.
   bool park(const std::string& identity, const GuestModule& module);
   size_t parked() const;
 

@@ -238,7 +238,25 @@ TEST(WasmGuestFactoryCode, AParkedModuleGivesItsCleanCodePagesBackAndRunsAfterTh
   run();
   EXPECT_EQ(cache.counters().loadedFromDisk, 1u);  // the parked module, not the artifact again
   EXPECT_GT(presentPages(image), 0u);
+  // Unparked as it is taken back: the budget sees this operator hold the whole image again.
+  EXPECT_EQ(cache.parked(), 0u);
+  EXPECT_EQ(factory.residentCodeBytes(), image.size());
   factory.releaseCode();  // a reloaded module this time: parked and given back the same way
+  EXPECT_EQ(cache.parked(), 1u);
+  EXPECT_EQ(presentPages(image), 0u);
+
+  // Two operators of one module: the first to let go does not park it (the other runs it and
+  // holds the whole image), the last one does.
+  run();
+  auto again = reload();
+  ASSERT_TRUE(again);
+  WasmGuestFactory other(engine, std::move(*again), {.maxMemoryBytes = 8 * kMiB}, "other", reload,
+                         park);
+  factory.releaseCode();
+  EXPECT_EQ(cache.parked(), 0u);
+  EXPECT_EQ(other.residentCodeBytes(), image.size());
+  EXPECT_GT(presentPages(image), 0u);
+  other.releaseCode();
   EXPECT_EQ(cache.parked(), 1u);
   EXPECT_EQ(presentPages(image), 0u);
 }

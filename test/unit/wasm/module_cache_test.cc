@@ -112,6 +112,8 @@ TEST_F(ModuleCacheTest, AParkedModuleIsReloadedFromMemoryNotFromItsArtifact) {
 
   ASSERT_TRUE(reloaded) << reloaded.status().toString();
   EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
+  EXPECT_EQ(cache.parked(), 0u);  // taken back: no longer parked
+  EXPECT_EQ(reloaded->imageHolders(), 1);
   auto instance = GuestInstance::create(engine_, *reloaded, {});
   ASSERT_TRUE(instance);
   EXPECT_TRUE(instance->callWithBytes(

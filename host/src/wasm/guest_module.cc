@@ -275,18 +275,11 @@ common::Result<GuestModule> GuestModule::compileFile(Engine& engine, const std::
   return compile(engine, *bytes, path, requirements);
 }
 
-uint64_t GuestModule::imageBytesOf(const wasmtime::Module& module) {
+std::span<const uint8_t> GuestModule::imageOf(const wasmtime::Module& module) {
   void* start = nullptr;
   void* end = nullptr;
   wasmtime_module_image_range(module.capi(), &start, &end);
-  return static_cast<uint64_t>(static_cast<const char*>(end) - static_cast<const char*>(start));
-}
-
-std::span<const uint8_t> GuestModule::image() const {
-  void* start = nullptr;
-  void* end = nullptr;
-  wasmtime_module_image_range(module_->capi(), &start, &end);
-  return {static_cast<const uint8_t*>(start), imageBytes_};
+  return {static_cast<const uint8_t*>(start), static_cast<const uint8_t*>(end)};
 }
 
 bool GuestModule::exportsFunction(std::string_view name) const {

@@ -72,10 +72,10 @@ class GuestModule {
   // Bytes of the compiled image (code and its tables) the module maps, and how many
   // GuestModules share that image now: one holder's share of code memory is the first over the
   // second (an artifact mapped once serves every operator with the same module).
-  uint64_t imageBytes() const { return imageBytes_; }
+  uint64_t imageBytes() const { return image_.size(); }
   long imageHolders() const { return module_.use_count(); }
   // Where the image is mapped (for giving its clean pages back while nobody runs it).
-  std::span<const uint8_t> image() const;
+  std::span<const uint8_t> image() const { return image_; }
   // The compiled module itself, for a ModuleCache to keep (park) while no operator holds it.
   std::shared_ptr<const wasmtime::Module> compiled() const { return module_; }
   bool exportsFunction(std::string_view name) const;
@@ -98,14 +98,15 @@ class GuestModule {
 
  private:
   GuestModule(std::string name, std::shared_ptr<const wasmtime::Module> module)
-      : name_(std::move(name)), module_(std::move(module)), imageBytes_(imageBytesOf(*module_)) {}
-  static uint64_t imageBytesOf(const wasmtime::Module& module);
+      : name_(std::move(name)), module_(std::move(module)), image_(imageOf(*module_)) {}
+  static std::span<const uint8_t> imageOf(const wasmtime::Module& module);
 
   std::string name_;
   // Shared so that a ModuleCache can hand out the same compiled module while anyone holds it,
   // and let it go (its code unmapped) when nobody does.
   std::shared_ptr<const wasmtime::Module> module_;
-  uint64_t imageBytes_;  // fixed once compiled: read at construction, not per report
+  // Fixed once compiled (the module_ keeps it mapped): read at construction, not per report.
+  std::span<const uint8_t> image_;
   std::string identity_;
   std::string sourceDigest_;
   bool instantiationRunsCode_ = true;

@@ -79,9 +79,18 @@ void MemoryBudget::forget(const void* who) {
   entries_.erase(it);
 }
 
-bool MemoryBudget::hasRoomFor(uint64_t bytes) const {
+bool MemoryBudget::roomForPrefetch(const void* who, uint64_t bytes, common::TimePoint wakeAt,
+                                   common::TimePoint now) const {
   std::lock_guard lock(mutex_);
-  return residentBytes_ + bytes <= budgetBytes_;
+  if (residentBytes_ + bytes <= budgetBytes_) return true;
+  const common::Duration untilMine = wakeAt > now ? wakeAt - now : common::Duration::zero();
+  uint64_t mayGo = 0;  // bytes of those leaving already or due later than who
+  for (const void* other : resident_) {
+    if (other == who) continue;
+    const auto& entry = entries_.at(other);
+    if (entry.asked || untilNextWake(entry.activity, now) > untilMine) mayGo += entry.bytes;
+  }
+  return residentBytes_ + bytes <= budgetBytes_ + mayGo;
 }
 
 uint64_t MemoryBudget::residentBytes() const {

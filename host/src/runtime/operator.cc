@@ -302,7 +302,10 @@ bool Operator::runSlice() {
       scheduleNextDue();
       return false;
     }
-    if (!work && env_.memoryBudget && !env_.memoryBudget->hasRoomFor(lastResidentBytes_)) {
+    if (!work && env_.memoryBudget &&
+        !env_.memoryBudget->roomForPrefetch(this, lastResidentBytes_,
+                                            swapper_->expectedWake().value_or(env_.clock.now()),
+                                            env_.clock.now())) {
       swapper_->skipPrefetch();  // restored on the change itself, as without prediction
       scheduleNextDue();
       return false;

@@ -47,13 +47,53 @@ TEST(MemoryBudget, UnderTheBudgetNobodyIsAsked) {
   EXPECT_EQ(fleet.budget.residentBytes(), 8 * kMiB);
 }
 
-TEST(MemoryBudget, HasRoomOnlyForWhatFitsBesideWhatIsResident) {
+TEST(MemoryBudget, APrefetchFitsBesideWhatIsResident) {
   Fleet fleet(10 * kMiB);
-  fleet.report(0, 6 * kMiB, 1);
-  EXPECT_TRUE(fleet.budget.hasRoomFor(4 * kMiB));
-  EXPECT_FALSE(fleet.budget.hasRoomFor(4 * kMiB + 1));
+  const common::TimePoint now{seconds(2)};
+  const common::TimePoint soon{seconds(3)};
+  fleet.reportExpecting(0, 6 * kMiB, 1, 2);  // due now: it may not be sent out for anyone
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[1], 4 * kMiB, soon, now));
+  EXPECT_FALSE(fleet.budget.roomForPrefetch(&fleet.tags[1], 4 * kMiB + 1, soon, now));
   fleet.report(0, 0, 2);  // swapped out
-  EXPECT_TRUE(fleet.budget.hasRoomFor(10 * kMiB));
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[1], 10 * kMiB, soon, now));
+  EXPECT_TRUE(fleet.asked.empty()) << "asking is the next report's job";
+}
+
+// The ring again: the budget is full of the operators that just ran. The one due next may
+// come back ahead of its change, since those it would send out are due a lap later; an
+// operator due later than every resident one may not.
+TEST(MemoryBudget, APrefetchMakesRoomOnlyByOperatorsDueLaterThanItself) {
+  Fleet fleet(8 * kMiB);
+  const common::TimePoint now{seconds(10)};
+  fleet.reportExpecting(1, 4 * kMiB, 8, 18, 10);  // ran at 8, due a lap later
+  fleet.reportExpecting(2, 4 * kMiB, 9, 19, 10);
+  EXPECT_TRUE(
+      fleet.budget.roomForPrefetch(&fleet.tags[3], 4 * kMiB, common::TimePoint{seconds(11)}, now));
+  EXPECT_TRUE(
+      fleet.budget.roomForPrefetch(&fleet.tags[3], 8 * kMiB, common::TimePoint{seconds(11)}, now));
+  EXPECT_FALSE(fleet.budget.roomForPrefetch(&fleet.tags[3], 8 * kMiB + 1,
+                                            common::TimePoint{seconds(11)}, now));
+  // Due at 18.5: only op2 (19) is due later.
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(
+      &fleet.tags[3], 4 * kMiB, common::TimePoint{std::chrono::milliseconds(18500)}, now));
+  EXPECT_FALSE(fleet.budget.roomForPrefetch(
+      &fleet.tags[3], 4 * kMiB + 1, common::TimePoint{std::chrono::milliseconds(18500)}, now));
+  EXPECT_FALSE(
+      fleet.budget.roomForPrefetch(&fleet.tags[3], 1, common::TimePoint{seconds(20)}, now));
+}
+
+TEST(MemoryBudget, APrefetchCountsOperatorsAlreadyAskedAsLeavingAndNeverItself) {
+  Fleet fleet(8 * kMiB);
+  fleet.reportExpecting(0, 4 * kMiB, 1, 2);
+  fleet.reportExpecting(1, 6 * kMiB, 2, 3);  // 10 > 8: op0 asked, though due sooner
+  ASSERT_EQ(fleet.asked, std::vector<std::string>{"op0"});
+  const common::TimePoint now{seconds(2)};
+  const common::TimePoint wake{seconds(30)};
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[2], 2 * kMiB, wake, now));
+  EXPECT_FALSE(fleet.budget.roomForPrefetch(&fleet.tags[2], 2 * kMiB + 1, wake, now));
+  // op1 holding code while out must not make room for itself by its own bytes.
+  EXPECT_FALSE(
+      fleet.budget.roomForPrefetch(&fleet.tags[1], 4 * kMiB, common::TimePoint{seconds(1)}, now));
 }
 
 TEST(MemoryBudget, CatchesUpWhileOverWithSwapOutsAskedAndNotYetDone) {

@@ -526,16 +526,19 @@ TEST_F(OperatorTest, APrefetchThatNoChangeFollowsIsCountedAsWasted) {
   EXPECT_TRUE(stats().swappedOut);
 }
 
-TEST_F(OperatorTest, APrefetchWithNoRoomInTheMemoryBudgetWaitsForTheChangeItself) {
+TEST_F(OperatorTest, APrefetchWithRoomOnlyFromOperatorsDueSoonerWaitsForTheChangeItself) {
   enableSwapping();
   settings_.swapPredict = true;
   settings_.swapIdleAfter = milliseconds(2000);
   MemoryBudget budget(1 << 20);
-  // Another operator holds more than the budget; asked to go, it is busy and stays (it reports
-  // again at once).
+  // Another operator holds more than the budget and is due about when this one's prefetch
+  // would be (changes every 30 s, the prefetch 50 ms ahead); asked to go, it is busy and stays
+  // (it reports again at once).
   int other = 0;
+  common::TimePoint otherDue{};
   auto otherReports = [&] {
-    budget.report(&other, (1 << 20) + 1, {.lastActive = clock_.now()}, clock_.now());
+    budget.report(&other, (1 << 20) + 1, {.lastActive = clock_.now(), .expectedWake = otherDue},
+                  clock_.now());
   };
   budget.enroll(&other, otherReports);
   otherReports();
@@ -544,12 +547,45 @@ TEST_F(OperatorTest, APrefetchWithNoRoomInTheMemoryBudgetWaitsForTheChangeItself
     primary().onUpdate(configMap("shop", "a", std::to_string(i)),
                        configMap("shop", "a", std::to_string(i + 1)));
     runSlices();
+    otherDue = clock_.now() + milliseconds(29970);
+    otherReports();
     advance(seconds(30));
   }
   EXPECT_GT(stats().swapOuts, 0u);
-  EXPECT_EQ(stats().prefetches, 0u) << "a prefetch would only push someone else out";
+  EXPECT_EQ(stats().prefetches, 0u) << "a prefetch would push out an operator due sooner";
   EXPECT_GT(stats().prefetchesSkipped, 0u);
   EXPECT_EQ(script_.reconciled.size(), 12u) << "each change restored it on its own path";
+  op_.reset();  // before the budget it reports to
+}
+
+// The budget is full of an operator due an hour from now: it may go for this one, which is
+// due in 30 s, so the prefetch happens (and asks it to go).
+TEST_F(OperatorTest, APrefetchMakesRoomByAnOperatorDueLaterThanItsChange) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  MemoryBudget budget(1 << 20);
+  int other = 0;
+  int otherAsked = 0;
+  budget.enroll(&other, [&] {
+    ++otherAsked;
+    budget.report(&other, 0, {.lastActive = clock_.now()}, clock_.now());  // swapped out
+  });
+  budget.report(&other, (1 << 20) + 1,
+                {.lastActive = clock_.now(), .expectedWake = clock_.now() + std::chrono::hours(1)},
+                clock_.now());
+  startWithBudget(budget);
+  for (int i = 0; i < 12; ++i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+    advance(seconds(30));
+  }
+  EXPECT_GT(stats().prefetches, 0u);
+  EXPECT_EQ(stats().prefetchesSkipped, 0u);
+  EXPECT_GT(stats().prefetchHits, 0u) << "changes found it back ahead of them";
+  EXPECT_EQ(otherAsked, 1);
+  EXPECT_EQ(script_.reconciled.size(), 12u);
   op_.reset();  // before the budget it reports to
 }
 

@@ -20,6 +20,10 @@ bool Operator::swapIn(bool prefetch) {
     std::lock_guard lock(mutex_);
     swappedOutSince_.reset();  // restored, or restarted afresh when the snapshot fails
   }
+  // A request to go that came during the last swap-out (another worker's report still counted
+  // this operator resident) was for the residency that ended. Kept, it sent prefetches straight
+  // back out unused: in the ring at N = 1000 at the defaults, 6,773 of 9,147 prefetches.
+  evictionRequested_.store(false);
   auto restored = swapper_->restore(*guests_, *this, prefetch);
   if (!restored) {
     restartFromSnapshotFault("cannot restore from its snapshot: " + restored.status().message());

@@ -34,6 +34,7 @@ struct GuestScript {
                                std::string_view object)>
       onMap;
   bool failSave = false;                // saveTo fails as on a full disk
+  std::function<void()> onSave;         // called as saveTo starts (a swap-out under way)
   std::function<void()> onMemoryBytes;  // called whenever the host reads the guest's memory size
   // Seen:
   int instances = 0;
@@ -82,6 +83,7 @@ class FakeGuest final : public OperatorGuest {
   }
   common::Result<snapshot::SaveResult> saveTo(snapshot::OperatorSnapshot& snapshot,
                                               bool restoredFromChain) override {
+    if (script_.onSave) script_.onSave();
     if (script_.failSave)
       return common::Status(common::StatusCode::kResourceExhausted, "No space left on device");
     return snapshot.save(memory_.span(), {}, restoredFromChain);

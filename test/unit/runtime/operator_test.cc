@@ -589,6 +589,34 @@ TEST_F(OperatorTest, APrefetchMakesRoomByAnOperatorDueLaterThanItsChange) {
   op_.reset();  // before the budget it reports to
 }
 
+// The budget asks an operator to go while it is already swapping out (another worker's report
+// saw it still resident). That request was for the residency that ended: it must not send the
+// next prefetch straight back out, unused.
+TEST_F(OperatorTest, AnEvictionAskedDuringASwapOutDoesNotSendTheNextPrefetchBackOut) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  MemoryBudget budget(64 << 20);
+  int other = 0;
+  budget.enroll(&other, [] {});
+  script_.onSave = [&] {
+    budget.report(&other, 64 << 20, {.lastActive = clock_.now()}, clock_.now());  // over: asks
+    budget.report(&other, 0, {.lastActive = clock_.now()}, clock_.now());
+  };
+  startWithBudget(budget);
+  for (int i = 0; i < 12; ++i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+    advance(seconds(30));
+  }
+  EXPECT_GT(budget.evictionsRequested(), 0u) << "the budget asked during swap-outs";
+  EXPECT_GT(stats().prefetches, 0u);
+  EXPECT_EQ(stats().prefetchesWasted, 0u);
+  EXPECT_GT(stats().prefetchHits, 0u);
+  op_.reset();  // before the budget it reports to
+}
+
 // The loads (OperatorHost::addAll) wait for a budget that is over and catching up; one that
 // has not heard of the new operators until a worker reaches them lets the loads run ahead.
 TEST_F(OperatorTest, ANewOperatorCountsInTheMemoryBudgetBeforeItsFirstSlice) {

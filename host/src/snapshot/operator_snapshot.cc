@@ -77,6 +77,58 @@ void appendPage(std::vector<PageRun>& runs, uint64_t page) {
   }
 }
 
+// Punches holes wherever the file has data (an old layer's, found with SEEK_DATA / SEEK_HOLE)
+// except the pages the new layer writes (`keep`): what is punched reads back as zero, and its
+// blocks and page cache are freed. Called before the new layer is written. Zeros written over
+// the old data inside the new runs did the same for correctness, but left the old layer's pages
+// outside them on disk and in the page cache: with swap on, the fleet's cgroup usage (page cache
+// included) went from 133% of swap-off's to 240% once spares were rewritten in place. Returns
+// false where the file system cannot punch holes (the caller then writes zeros instead).
+common::Result<bool> punchOldData(int fd, uint64_t dataOffset, uint64_t memoryBytes,
+                                  const std::vector<PageRun>& keep, const std::string& path) {
+  const uint64_t end = dataOffset + memoryBytes;
+  auto next = keep.begin();
+  // Punches [from, to) in pages of the memory image, skipping the kept runs.
+  auto punchPages = [&](uint64_t from, uint64_t to) -> common::Result<bool> {
+    while (from < to) {
+      while (next != keep.end() && next->firstPage + next->pageCount <= from) ++next;
+      uint64_t stop = to;
+      if (next != keep.end() && next->firstPage <= from) {
+        from = next->firstPage + next->pageCount;  // kept: overwritten in place
+        continue;
+      }
+      if (next != keep.end()) stop = std::min(stop, next->firstPage);
+      if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      static_cast<off_t>(dataOffset + from * kPageBytes),
+                      static_cast<off_t>((stop - from) * kPageBytes)) != 0) {
+        if (errno == EOPNOTSUPP || errno == ENOSYS) return false;
+        return ioError("freeing old data in " + path, errno);
+      }
+      from = stop;
+    }
+    return true;
+  };
+  uint64_t at = dataOffset;
+  while (at < end) {
+    const off_t data = ::lseek(fd, static_cast<off_t>(at), SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) break;  // no data from here to the end of the file
+      return ioError("looking for old data in " + path, errno);
+    }
+    if (static_cast<uint64_t>(data) >= end) break;
+    const off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) return ioError("looking for old data in " + path, errno);
+    const uint64_t to = std::min<uint64_t>(static_cast<uint64_t>(hole), end);
+    // Whole pages, rounded outward: nothing new is written yet.
+    const uint64_t fromPage = (std::max<uint64_t>(data, dataOffset) - dataOffset) / kPageBytes;
+    const uint64_t toPage = (to - dataOffset + kPageBytes - 1) / kPageBytes;
+    auto punched = punchPages(fromPage, toPage);
+    if (!punched || !*punched) return punched;
+    at = to;
+  }
+  return true;
+}
+
 // Writes zeros wherever the file has data (an old layer's) inside the given page runs, found
 // with SEEK_DATA / SEEK_HOLE so a sparse spare costs a few lseeks, not a write per page. A file
 // system without hole reporting says "data" everywhere: then every such page is written.
@@ -243,6 +295,14 @@ common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader 
   if (::ftruncate(file.fd, static_cast<off_t>(header.dataOffset + memory.size())) != 0) {
     return fail(ioError("sizing " + temporary, errno));
   }
+  // A spare is rewritten in place: its old pages must not show through the new layer's zero
+  // pages (restore maps them, the data check reads them), and should not stay on disk.
+  bool oldDataFreed = !reusedSpare;
+  if (reusedSpare) {
+    auto punched = punchOldData(file.fd, header.dataOffset, memory.size(), written, temporary);
+    if (!punched) return fail(punched.status());
+    oldDataFreed = *punched;
+  }
   if (auto s = writeAll(file.fd, headerBytes.data(), headerBytes.size(), 0, temporary); !s.isOk())
     return fail(s);
   *bytesWritten = 0;
@@ -256,9 +316,7 @@ common::Result<OperatorSnapshot::Link> OperatorSnapshot::writeLayer(LayerHeader 
     }
     *bytesWritten += size;
   }
-  // A spare is rewritten in place: its old pages must not show through the new layer's zero
-  // pages (restore maps them, the data check reads them).
-  if (reusedSpare) {
+  if (!oldDataFreed) {  // no hole punching here: zeros over the old data in the new runs
     auto cleared = clearOldData(file.fd, header.dataOffset, zero, temporary);
     if (!cleared) return fail(cleared.status());
     *bytesWritten += *cleared;

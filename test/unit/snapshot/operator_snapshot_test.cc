@@ -256,6 +256,51 @@ TEST_F(OperatorSnapshotTest, ADeltaWrittenIntoASpareKeepsTheZeroPagesItDirtied) 
   EXPECT_TRUE(OperatorSnapshot::verifyData(plan, VerifyScope::kAll).isOk());
 }
 
+// The data a file holds past offset `from`, by SEEK_DATA / SEEK_HOLE: what is on disk (and may
+// sit in the page cache), holes left out.
+uint64_t dataBytesFrom(const std::string& path, uint64_t from) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ~uint64_t{0};
+  uint64_t bytes = 0;
+  off_t at = static_cast<off_t>(from);
+  for (;;) {
+    const off_t data = ::lseek(fd, at, SEEK_DATA);
+    if (data < 0) break;
+    const off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    bytes += static_cast<uint64_t>(hole - data);
+    at = hole;
+  }
+  ::close(fd);
+  return bytes;
+}
+
+// A full layer of every page, its spare then rewritten as a one-page delta: the old pages are
+// freed (holes), not left on disk and in the page cache outside the delta's runs.
+TEST_F(OperatorSnapshotTest, ASpareRewrittenAsASmallDeltaKeepsNoneOfItsOldData) {
+  AnonymousMemory source(kPages);
+  for (uint64_t page = 0; page < kPages; ++page) source.fillPage(page, 3);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());  // 1 becomes a spare
+  const ino_t spare = inodeOf(dir() + "/1.spare");
+  AnonymousMemory guest(kPages);
+  RestorePlan plan;
+  restoreInto(guest, &plan);
+  plan = RestorePlan();
+
+  guest.fillPage(6, 8);
+  auto saved = snapshot_.save(guest.span(), kGlobals, true);
+
+  ASSERT_TRUE(saved.isOk()) << saved.status().toString();
+  EXPECT_FALSE(saved->full);
+  ASSERT_EQ(inodeOf(layerPath(3)), spare);
+  EXPECT_EQ(dataBytesFrom(layerPath(3), headerOf(layerPath(3)).dataOffset), 4096u)
+      << "only the delta's page is data";
+  AnonymousMemory restored(kPages);
+  restoreInto(restored, &plan);
+  EXPECT_TRUE(sameBytes(restored, guest, guest.size()));
+  EXPECT_TRUE(OperatorSnapshot::verifyData(plan, VerifyScope::kAll).isOk());
+}
+
 TEST_F(OperatorSnapshotTest, ASpareALivePlanMayMapIsNotRewrittenUntilItsLeaseIsGone) {
   AnonymousMemory source(kPages);
   fillSource(source);

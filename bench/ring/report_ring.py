@@ -215,6 +215,10 @@ def where_memory_goes(groups):
                  f"swapped out (idle period 0, no prediction: each operator goes back to disk as soon as it "
                  f"has passed the nonce on). What that costs is the hop latency and CPU above: a restore "
                  f"on every hop, and a swap-out after it.")
+        if h.get("restoreMsTotal") and h["restores"] and h["swapOuts"]:
+            text += (f" By the host's own timing (warm-up cycles included) a restore took "
+                     f"{h['restoreMsTotal'] / h['restores']:.2f} ms on average and a swap-out "
+                     f"{h['swapOutMsTotal'] / h['swapOuts']:.2f} ms.")
     return "### Where the memory goes\n\n" + text
 
 

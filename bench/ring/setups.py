@@ -335,6 +335,9 @@ class Setup:
         totals["watches"] = status.get("watches")  # informers open, resources watched cluster-wide
         for k in ("swapOuts", "restores", "prefetches", "prefetchesWasted", "prefetchesSkipped", "wakesSwapped", "wakesResident", "swappable", "swappedOut"):
             totals[k] = sum(int(o.get("swap", {}).get(k, 0)) for o in operators)
+        # Time spent restoring and swapping out (warm-up cycles included, as in the counts).
+        for k in ("restoreMsTotal", "swapOutMsTotal"):
+            totals[k] = round(sum(float(o.get("swap", {}).get(k, 0)) for o in operators), 1)
         return totals
 
     def log_tail(self, lines=15):

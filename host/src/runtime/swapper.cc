@@ -100,6 +100,7 @@ common::Result<Swapper::Restored> Swapper::restore(GuestFactory& factory,
     prefetchHitCounted_ = false;
     stats_.lastRestoreMs =
         std::chrono::duration<double, std::milli>(clock_.now() - started).count();
+    stats_.restoreMsTotal += stats_.lastRestoreMs;
   }
   return Restored{std::move(*guest), std::make_shared<snapshot::RestorePlan>(std::move(*plan))};
 }
@@ -155,6 +156,7 @@ Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest) {
     stats_.swapOuts++;
     stats_.snapshotBytes = saved->bytesWritten;
     stats_.lastSwapOutMs = ms;
+    stats_.swapOutMsTotal += ms;
   }
   std::string what = std::string(saved->full ? "full" : "delta") + ", " +
                      std::to_string(saved->bytesWritten >> 10) + " KiB written, " +

@@ -36,6 +36,10 @@ struct SwapStats {
   uint64_t wakesSwapped = 0;       // changes that had to restore it
   double lastRestoreMs = 0;
   double lastSwapOutMs = 0;
+  // Summed over every restore and swap-out: with the counts, the means a benchmark reports
+  // (the histograms on /metrics hold the same, bucketed, but a status file has no buckets).
+  double restoreMsTotal = 0;
+  double swapOutMsTotal = 0;
 };
 
 class Swapper {

@@ -83,7 +83,9 @@ nlohmann::json statusJson(runtime::OperatorHost& host) {
                            {"wakesSwapped", s.wakesSwapped},
                            {"residentSeconds", s.residentSeconds},
                            {"lastRestoreMs", s.lastRestoreMs},
-                           {"lastSwapOutMs", s.lastSwapOutMs}}}});
+                           {"lastSwapOutMs", s.lastSwapOutMs},
+                           {"restoreMsTotal", s.restoreMsTotal},
+                           {"swapOutMsTotal", s.swapOutMsTotal}}}});
   }
   const size_t resident = residentBytes();  // one read of /proc/self/status per status write
   return {{"operators", operators},

@@ -96,7 +96,8 @@ bench-fleet: build
 # The ring at N = 100, 1000 and 3000 in one host (issues 16 and 17): PSS, time to /readyz
 # (warm and cold artifact cache), hop latency, threads, maps and virtual memory against N, at the
 # host's default swap settings and at idle 0: bench/results/scale.json, docs/benchmarks/scale.md.
-# About 30 minutes; SCALE_FLAGS to change (e.g. "--n 10000 --keep --cycles 5 --warmup 1").
+# About 30 minutes; SCALE_FLAGS to change (e.g. "--n 10000 --cycles 5 --warmup 1"; rows of other
+# setups and sizes are kept).
 SCALE_FLAGS ?=
 bench-scale: build
 	@/usr/bin/python3 bench/scale/run.py --build $(BUILD) $(SCALE_FLAGS)

@@ -95,7 +95,7 @@ def watch_lines(groups):
         if not one_machine(wide, each):
             lines.append(f"- N = {n:,}: one cluster-wide watch against one watch per namespace: not compared, the two "
                          "ran on different machines (re-run both: `bench/scale/run.py --build build --n "
-                         f"{n} --setups wasm-swap-defaults,wasm-swap-ns-watches --keep`).")
+                         f"{n} --setups wasm-swap-defaults,wasm-swap-ns-watches`).")
             continue
         informers = lambda rs: med(rs, "host_status.watches.informers", 1)  # noqa: E731
         parts = [f"informers (watches) in the host {informers(wide):,.0f} against {informers(each):,.0f}"

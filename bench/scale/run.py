@@ -12,11 +12,12 @@ its first /readyz 200 (every definition loaded from the warm artifact cache, eve
 synced), threads, virtual memory (VmSize) and map count. The first run of each N warms the
 artifact cache by running the host once; that warm-up is a cold start, and its time to /readyz
 (compiling every module) is recorded as cold_ready_s. Later runs of the same N copy that cache
-(the modules are the same bytes), so only one cold start per N is paid.
+(the modules are the same bytes), so only one cold start per N is paid. An invocation replaces
+the rows of the (setup, N) pairs it runs and keeps the others (--fresh starts a new file).
 
 Setups: wasm-swap-defaults runs the host's own swap settings (idle 2 s, prediction on, a 64 MiB
-memory budget: resident linear memory and compiled code above it send the least recently active
-operators out first); wasm-swap the ring's idle 0 without prediction (every operator out as soon
+memory budget: resident linear memory and compiled code above it send out first the operators
+whose next wake is furthest away); wasm-swap the ring's idle 0 without prediction (every operator out as soon
 as it passed the nonce on); wasm-swap-ns-watches the host's defaults but one watch per namespace
 (--cluster-wide-watch-after 0), against the defaults' one cluster-wide watch past 32 namespaces:
 the API server's CPU and memory both ways. Opt-in: wasm-swap-budget, the host's defaults with the
@@ -69,7 +70,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help=f"runs of each (setup, N) for N <= {BIG_N}")
     parser.add_argument("--big-repeats", type=int, default=1, help=f"runs of each (setup, N) for N > {BIG_N}")
     ring.add_run_arguments(parser, cycles=10, warmup=2)
-    parser.add_argument("--keep", action="store_true", help="keep earlier runs of other (setup, N) pairs in the results file")
+    # Keeping is the default: a partial run (one setup, one N) that started a fresh file would
+    # discard every other row, a trap that cost a hand merge once. --keep stays accepted, since
+    # earlier invocations recorded in the results file name it.
+    parser.add_argument("--keep", action="store_true", help="the default: keep earlier runs of other (setup, N) pairs")
+    parser.add_argument("--fresh", action="store_true", help="start a new results file (drop every earlier run)")
     parser.add_argument("--out", default=None,
                         help="write scale.json, scale.md and scale.png into this folder instead of the repository's")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/benchmarks/scale.md")
@@ -87,7 +92,7 @@ def main():
     names = [s for s in args.setups.split(",") if s]
     sizes = [int(x) for x in args.n.split(",") if x]
 
-    data = load(results) if args.keep else {"runs": [], "failures": [], "invocations": []}
+    data = {"runs": [], "failures": [], "invocations": []} if args.fresh else load(results)
     # This invocation's (setup, N) pairs replace earlier runs of the same; the rest are kept.
     data["runs"] = [r for r in data["runs"] if not (r["n"] in sizes and r["setup"] in names)]
     data["failures"] = [f for f in data["failures"] if not (f["n"] in sizes and f["setup"] in names)]

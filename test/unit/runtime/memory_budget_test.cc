@@ -133,16 +133,32 @@ TEST(MemoryBudget, OverTheBudgetTheOperatorsWokenLastInACycleGoFirst) {
   EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op1", "op2"}));
 }
 
-// Without a guess an operator is taken to stay quiet as long as it has been; an overdue guess
-// the same way from its expected time. A guess far ahead goes before both.
+// Without a guess an operator is taken to stay quiet as long as it has been. A guess far ahead
+// goes before that; a guess a little late is due any moment.
 TEST(MemoryBudget, AnOperatorWithNoExpectedWakeIsJudgedByHowLongItHasBeenQuiet) {
   Fleet fleet(8 * kMiB);
   fleet.reportExpecting(2, 4 * kMiB, 90, 130);      // at 100: 30 s off
   fleet.report(0, 4 * kMiB, 95);                    // at 100: quiet 5 s, taken as 5 s off
-  fleet.reportExpecting(1, 4 * kMiB, 90, 99, 100);  // overdue by 1 s: 1 s off; 12 > 8
+  fleet.reportExpecting(1, 4 * kMiB, 90, 99, 100);  // 1 s late of a 9 s wait: 0; 12 > 8
   EXPECT_EQ(fleet.asked, std::vector<std::string>{"op2"});
   fleet.reportExpecting(3, 4 * kMiB, 100, 101);  // 12 > 8 beside op2's 4 on its way out
   EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op2", "op0"}));
+}
+
+// The budget full of operators due within a second: one a little late is the next to run, so
+// it stays and the one due last goes. Late by more than its whole predicted wait, it is judged
+// as quiet beyond that.
+TEST(MemoryBudget, AnOperatorALittleLateIsDueAnyMomentNotFarAhead) {
+  Fleet fleet(8 * kMiB);
+  fleet.reportExpecting(0, 4 * kMiB, 90, 98, 100);  // predicted at 98, 2 s late
+  fleet.reportExpecting(1, 4 * kMiB, 91, 101, 100);
+  fleet.reportExpecting(2, 4 * kMiB, 92, 102, 100);  // due last: 12 > 8
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op1"}) << "op2 reported: never its own victim";
+  Fleet late(8 * kMiB);
+  late.reportExpecting(0, 4 * kMiB, 90, 95, 106);    // a 5 s wait, 11 s late: 6 s off
+  late.reportExpecting(1, 4 * kMiB, 100, 105, 106);  // 1 s late: due any moment
+  late.reportExpecting(2, 4 * kMiB, 101, 108, 106);  // 2 s off: 12 > 8
+  EXPECT_EQ(late.asked, std::vector<std::string>{"op0"});
 }
 
 TEST(MemoryBudget, TheReporterIsNeverItsOwnVictim) {

@@ -152,7 +152,13 @@ Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest) {
   const double ms = std::chrono::duration<double, std::milli>(clock_.now() - started).count();
   {
     std::lock_guard lock(mutex_);
-    if (prefetched && !prefetchHitCounted_) stats_.prefetchesWasted++;
+    if (prefetched && !prefetchHitCounted_) {
+      stats_.prefetchesWasted++;
+      // One prefetch per predicted change: sent out unused (the budget needed the room, or the
+      // change is late), the next restore is the change's own. Prefetching again and again
+      // for one change is restores and swap-outs for nothing.
+      prefetchSkipped_ = true;
+    }
     stats_.swapOuts++;
     stats_.snapshotBytes = saved->bytesWritten;
     stats_.lastSwapOutMs = ms;

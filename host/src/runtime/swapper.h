@@ -59,7 +59,8 @@ class Swapper {
   bool prefetchDue() const;
   // When a prefetch will be due, if it is in the future.
   std::optional<common::TimePoint> nextPrefetch() const;
-  // The due prefetch will not happen (no room for it): none until the next change.
+  // The due prefetch will not happen (no room for it): none until the next change (nor after a
+  // prefetch swapped out unused).
   void skipPrefetch();
   // The predictor's best guess of the next change (WakePredictor::expectedWake); nullopt
   // without prediction or before it has an interval.
@@ -114,8 +115,9 @@ class Swapper {
   std::atomic<bool> swappedOut_{false};
   std::atomic<bool> prefetched_{false};  // restored ahead of a prediction, no swap-out since
   bool prefetchHitCounted_ = false;      // guarded by mutex_
-  bool prefetchSkipped_ = false;         // until the next change; guarded by mutex_
-  mutable std::mutex mutex_;             // guards the predictor and the stats
+  // No (more) prefetch until the next change: no room, or one was already sent out unused.
+  bool prefetchSkipped_ = false;  // guarded by mutex_
+  mutable std::mutex mutex_;      // guards the predictor and the stats
   WakePredictor predictor_;
   SwapStats stats_;
 };

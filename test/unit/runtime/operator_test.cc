@@ -617,6 +617,39 @@ TEST_F(OperatorTest, AnEvictionAskedDuringASwapOutDoesNotSendTheNextPrefetchBack
   op_.reset();  // before the budget it reports to
 }
 
+// Another operator, due later and never leaving, makes room for each prefetch and then asks the
+// budget for it back, which sends the prefetched operator out unused. One prefetch per change:
+// the change itself then restores it, instead of a restore and a swap-out over and over.
+TEST_F(OperatorTest, APrefetchSentOutUnusedIsNotRepeatedForTheSameChange) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  MemoryBudget budget(1 << 20);
+  int other = 0;
+  auto otherReports = [&] {
+    budget.report(
+        &other, 1 << 20,
+        {.lastActive = clock_.now(), .expectedWake = clock_.now() + std::chrono::hours(1)},
+        clock_.now());
+  };
+  budget.enroll(&other, otherReports);  // asked to go, it stays and takes the room back
+  otherReports();
+  startWithBudget(budget);
+  for (int i = 0; i < 12; ++i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+    // Changes 29.5 or 30.5 s apart (a prefetch window of a few seconds), and slices run
+    // often, as a busy host's workers would reach it: each could prefetch again.
+    for (int step = 0; step < (i % 2 == 0 ? 295 : 305); ++step) advance(milliseconds(100));
+  }
+  EXPECT_GT(stats().prefetches, 0u);
+  EXPECT_LE(stats().prefetches, 12u) << "at most one per change";
+  EXPECT_EQ(stats().prefetchesWasted, stats().prefetches);
+  EXPECT_EQ(script_.reconciled.size(), 12u);
+  op_.reset();  // before the budget it reports to
+}
+
 // The loads (OperatorHost::addAll) wait for a budget that is over and catching up; one that
 // has not heard of the new operators until a worker reaches them lets the loads run ahead.
 TEST_F(OperatorTest, ANewOperatorCountsInTheMemoryBudgetBeforeItsFirstSlice) {

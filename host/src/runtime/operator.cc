@@ -306,7 +306,8 @@ bool Operator::runSlice() {
         !env_.memoryBudget->roomForPrefetch(this, lastResidentBytes_,
                                             swapper_->expectedWake().value_or(env_.clock.now()),
                                             env_.clock.now())) {
-      swapper_->skipPrefetch();  // restored on the change itself, as without prediction
+      // Tried again later; or restored on the change itself, as without prediction.
+      if (auto retry = swapper_->skipPrefetch()) wakeAt(*retry);
       scheduleNextDue();
       return false;
     }

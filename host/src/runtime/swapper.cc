@@ -3,6 +3,9 @@
 namespace wop::runtime {
 namespace {
 
+// A prefetch with no room is tried again halfway to its change, down to this far from it.
+constexpr auto kMinPrefetchRetry = std::chrono::milliseconds(1);
+
 // After a failed swap-out (a full disk), how long before the next try.
 constexpr auto kSwapRetryAfter = std::chrono::seconds(30);
 
@@ -30,7 +33,9 @@ Swapper::~Swapper() { snapshot_.discard(); }
 WakeKind Swapper::recordWake() {
   std::lock_guard lock(mutex_);
   predictor_.recordWake(clock_.now());
-  prefetchSkipped_ = false;  // a new prediction
+  if (prefetchRetryAt_ && swappedOut_) stats_.prefetchesSkipped++;  // never found room
+  prefetchBlocked_ = false;                                         // a new prediction
+  prefetchRetryAt_.reset();
   if (swappedOut_) {
     stats_.wakesSwapped++;
     return WakeKind::kSwapped;
@@ -48,7 +53,7 @@ bool Swapper::prefetchDue() const {
   if (!predict_) return false;
   const auto now = clock_.now();
   std::lock_guard lock(mutex_);
-  if (prefetchSkipped_) return false;
+  if (prefetchBlocked_ || (prefetchRetryAt_ && now < *prefetchRetryAt_)) return false;
   const auto at = predictor_.prefetchAt();
   const auto wake = predictor_.predictedWake();
   return at && wake && *at <= now && *wake > now;
@@ -57,8 +62,9 @@ bool Swapper::prefetchDue() const {
 std::optional<common::TimePoint> Swapper::nextPrefetch() const {
   if (!predict_) return std::nullopt;
   std::lock_guard lock(mutex_);
-  if (prefetchSkipped_) return std::nullopt;
-  const auto at = predictor_.prefetchAt();
+  if (prefetchBlocked_) return std::nullopt;
+  auto at = predictor_.prefetchAt();
+  if (at && prefetchRetryAt_) at = std::max(*at, *prefetchRetryAt_);
   if (at && *at > clock_.now()) return at;
   return std::nullopt;
 }
@@ -69,10 +75,23 @@ std::optional<common::TimePoint> Swapper::expectedWake() const {
   return predictor_.expectedWake();
 }
 
-void Swapper::skipPrefetch() {
+std::optional<common::TimePoint> Swapper::skipPrefetch() {
+  const auto now = clock_.now();
   std::lock_guard lock(mutex_);
-  prefetchSkipped_ = true;
-  stats_.prefetchesSkipped++;
+  const auto wake = predictor_.predictedWake();
+  if (!wake || *wake - now < 2 * kMinPrefetchRetry) {
+    prefetchBlocked_ = true;  // too close to bother: the change restores it
+    stats_.prefetchesSkipped++;
+    prefetchRetryAt_.reset();
+    return std::nullopt;
+  }
+  // Halfway to the change: a window wider than the budget holds fills with those due sooner,
+  // and they leave as the ring reaches them. Skipped for good, as this was at first, the
+  // operator restored on its change and sent out a prefetched one due after it, which then did
+  // the same: in the ring at N = 1000 at the defaults, 1,218 prefetches skipped, 5,085 of 8,781
+  // done sent out unused.
+  prefetchRetryAt_ = now + (*wake - now) / 2;
+  return prefetchRetryAt_;
 }
 
 common::Result<Swapper::Restored> Swapper::restore(GuestFactory& factory,
@@ -157,7 +176,7 @@ Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest) {
       // One prefetch per predicted change: sent out unused (the budget needed the room, or the
       // change is late), the next restore is the change's own. Prefetching again and again
       // for one change is restores and swap-outs for nothing.
-      prefetchSkipped_ = true;
+      prefetchBlocked_ = true;
     }
     stats_.swapOuts++;
     stats_.snapshotBytes = saved->bytesWritten;

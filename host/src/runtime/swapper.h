@@ -27,13 +27,14 @@ struct SwapStats {
   uint64_t swapOuts = 0;
   uint64_t restores = 0;  // of which prefetches: restored ahead of a predicted change
   uint64_t prefetches = 0;
-  uint64_t prefetchHits = 0;       // prefetches a change then found resident (the rest were early)
-  uint64_t prefetchesWasted = 0;   // prefetches swapped out again before any change came
-  uint64_t prefetchesSkipped = 0;  // predicted changes not prefetched: no room in the budget
-  uint64_t snapshotFaults = 0;     // unusable snapshots: restarted fresh instead
-  uint64_t snapshotBytes = 0;      // data written by the last swap-out
-  uint64_t wakesResident = 0;      // changes that found the guest resident
-  uint64_t wakesSwapped = 0;       // changes that had to restore it
+  uint64_t prefetchHits = 0;      // prefetches a change then found resident (the rest were early)
+  uint64_t prefetchesWasted = 0;  // prefetches swapped out again before any change came
+  uint64_t prefetchesSkipped =
+      0;                        // predicted changes not prefetched: no room in the budget in time
+  uint64_t snapshotFaults = 0;  // unusable snapshots: restarted fresh instead
+  uint64_t snapshotBytes = 0;   // data written by the last swap-out
+  uint64_t wakesResident = 0;   // changes that found the guest resident
+  uint64_t wakesSwapped = 0;    // changes that had to restore it
   double lastRestoreMs = 0;
   double lastSwapOutMs = 0;
   // Summed over every restore and swap-out: with the counts, the means a benchmark reports
@@ -59,9 +60,10 @@ class Swapper {
   bool prefetchDue() const;
   // When a prefetch will be due, if it is in the future.
   std::optional<common::TimePoint> nextPrefetch() const;
-  // The due prefetch will not happen (no room for it): none until the next change (nor after a
+  // The due prefetch found no room: returns when to try again (halfway to the predicted
+  // change), or nullopt when that is too close (then none until the next change, as after a
   // prefetch swapped out unused).
-  void skipPrefetch();
+  std::optional<common::TimePoint> skipPrefetch();
   // The predictor's best guess of the next change (WakePredictor::expectedWake); nullopt
   // without prediction or before it has an interval.
   std::optional<common::TimePoint> expectedWake() const;
@@ -115,9 +117,11 @@ class Swapper {
   std::atomic<bool> swappedOut_{false};
   std::atomic<bool> prefetched_{false};  // restored ahead of a prediction, no swap-out since
   bool prefetchHitCounted_ = false;      // guarded by mutex_
-  // No (more) prefetch until the next change: no room, or one was already sent out unused.
-  bool prefetchSkipped_ = false;  // guarded by mutex_
-  mutable std::mutex mutex_;      // guards the predictor and the stats
+  // No (more) prefetch until the next change: one was sent out unused, or no room was found
+  // close to the change. Guarded by mutex_, as is:
+  bool prefetchBlocked_ = false;
+  std::optional<common::TimePoint> prefetchRetryAt_;  // no room: not before then
+  mutable std::mutex mutex_;                          // guards the predictor and the stats
   WakePredictor predictor_;
   SwapStats stats_;
 };

@@ -617,6 +617,45 @@ TEST_F(OperatorTest, AnEvictionAskedDuringASwapOutDoesNotSendTheNextPrefetchBack
   op_.reset();  // before the budget it reports to
 }
 
+// The budget is full of another operator due between this one's prefetch and its change: the
+// prefetch finds no room, but the other leaves before the change, and the retry (halfway to the
+// change) finds the room it left.
+TEST_F(OperatorTest, APrefetchWithNoRoomIsTriedAgainAndFindsTheRoomLeftSinceThen) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  MemoryBudget budget(1 << 20);
+  int other = 0;
+  common::TimePoint otherDue{};
+  bool otherResident = true;
+  auto otherReports = [&] {
+    budget.report(&other, otherResident ? (1 << 20) + 1 : 0,
+                  {.lastActive = clock_.now(), .expectedWake = otherDue}, clock_.now());
+  };
+  budget.enroll(&other, otherReports);  // busy whenever asked: it leaves at its own time only
+  startWithBudget(budget);
+  for (int i = 0; i < 12; ++i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+    // Changes 30 s apart: this one's prefetch is due 50 ms before the next. The other is due
+    // 40 ms before it, and leaves 35 ms before it.
+    const auto change = clock_.now() + seconds(30);
+    otherDue = change - milliseconds(40);
+    otherResident = true;
+    otherReports();
+    timers_.at(change - milliseconds(35), [&] {
+      otherResident = false;
+      otherReports();
+    });
+    advance(seconds(30));
+  }
+  EXPECT_GT(stats().prefetchHits, 6u) << "most changes found it back";
+  EXPECT_EQ(stats().prefetchesSkipped, 0u) << "each found room in the end";
+  EXPECT_EQ(script_.reconciled.size(), 12u);
+  op_.reset();  // before the budget it reports to
+}
+
 // Another operator, due later and never leaving, makes room for each prefetch and then asks the
 // budget for it back, which sends the prefetched operator out unused. One prefetch per change:
 // the change itself then restores it, instead of a restore and a swap-out over and over.

@@ -45,21 +45,25 @@ void MemoryBudget::report(const void* who, uint64_t residentBytes, const Activit
     }
     entry.activity = activity;
     entry.asked = false;  // it has settled: swapped out, or still busy and may be asked again
-    if (residentBytes_ > budgetBytes_) toAsk = victims(who, now);
+    if (residentBytes_ > budgetBytes_) toAsk = victims(now);
   }
   // Outside the lock: a callback wakes its operator, which may report on another thread.
   for (auto& ask : toAsk) ask();
 }
 
-std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter,
-                                                       common::TimePoint now) {
+std::vector<MemoryBudget::Evict> MemoryBudget::victims(common::TimePoint now) {
   std::vector<std::pair<common::Duration, Entry*>> resident;
   uint64_t pending = 0;  // bytes of operators already asked: they are on their way out
   for (const void* who : resident_) {
     auto& entry = entries_.at(who);
     if (entry.asked) {
       pending += entry.bytes;
-    } else if (who != reporter) {
+    } else if (!entry.activity.busy) {
+      // The reporter too: an operator that has just run is, in a cycle, the one due furthest
+      // ahead. Spared, as it was at first (under least recently active first it was never
+      // chosen anyway), it sent out a prefetched operator due sooner in its place: in the ring
+      // at N = 1000 at the defaults, 5,600 of 6,097 prefetches went out unused, by the budget,
+      // more than a second before their change.
       resident.emplace_back(untilNextWake(entry.activity, now), &entry);
     }
   }

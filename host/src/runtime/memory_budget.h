@@ -36,12 +36,16 @@ class MemoryBudget {
   struct Activity {
     common::TimePoint lastActive{};                   // when it last had work
     std::optional<common::TimePoint> expectedWake{};  // WakePredictor::expectedWake
+    // Work queued or in flight: it could not go now, so it is not asked (asking only made it
+    // run slices to say no); it reports again when its work is done.
+    bool busy = false;
   };
 
   // who counts from now on; evict asks it to swap out. Any thread.
   void enroll(const void* who, Evict evict);
   // An enrolled who's resident bytes now (0: swapped out) and its activity, at now. Over the
-  // budget, asks the others whose next wake is furthest from now to swap out. Any thread.
+  // budget, asks those not busy whose next wake is furthest from now to swap out, who itself
+  // included. Any thread.
   void report(const void* who, uint64_t residentBytes, const Activity& activity,
               common::TimePoint now);
   // Whether who may restore bytes ahead of a change predicted at wakeAt (a prefetch): they fit
@@ -72,7 +76,7 @@ class MemoryBudget {
     bool asked = false;  // asked to swap out, not yet reported back
   };
   // The entries to ask (next wake furthest from now first) so that the rest fit; mutex_ held.
-  std::vector<Evict> victims(const void* reporter, common::TimePoint now);
+  std::vector<Evict> victims(common::TimePoint now);
 
   const uint64_t budgetBytes_;
   mutable std::mutex mutex_;

@@ -183,7 +183,7 @@ void Operator::becameRunning() {
   // faster than 2 workers reach them, and a budget that does not see them neither asks for
   // swap-outs nor holds the loads back (OperatorHost::addAll), so at idle 0 the start-up peak
   // of 1000 operators was 63-311 MiB against a steady 45.
-  reportToMemoryBudget(false);
+  reportToMemoryBudget(false, /*busy=*/false);  // asked now, it goes at its first idle slice
   // Last: from here a worker may run a slice, enter the guest and swap it out. add()'s first
   // start runs on the loader's thread, so it must not touch the guest after this (it did, and
   // a host with idle 0 crashed in Wasmtime while loading 3000 operators).
@@ -329,12 +329,13 @@ bool Operator::runSlice() {
     more = more || (synced && !mapRequests_.empty());
   }
   if (hadWork) swapper_->busy();
-  if (!more) considerSwapOut(!controllers_->hasInFlight() && calls_->pending() == 0 && synced);
-  reportToMemoryBudget(hadWork);
+  const bool idle = !more && !controllers_->hasInFlight() && calls_->pending() == 0 && synced;
+  if (!more) considerSwapOut(idle);
+  reportToMemoryBudget(hadWork, /*busy=*/!idle);
   return more;
 }
 
-void Operator::reportToMemoryBudget(bool hadWork) {
+void Operator::reportToMemoryBudget(bool hadWork, bool busy) {
   if (!env_.memoryBudget || !swapper_) return;
   const auto now = env_.clock.now();
   if (hadWork || lastActive_ == common::TimePoint{}) lastActive_ = now;
@@ -344,7 +345,8 @@ void Operator::reportToMemoryBudget(bool hadWork) {
   const uint64_t bytes =
       (resident ? supervisor_.guest()->memoryBytes() : 0) + guests_->residentCodeBytes();
   env_.memoryBudget->report(
-      this, bytes, {.lastActive = lastActive_, .expectedWake = swapper_->expectedWake()}, now);
+      this, bytes,
+      {.lastActive = lastActive_, .expectedWake = swapper_->expectedWake(), .busy = busy}, now);
 }
 
 void Operator::requestEviction() {

@@ -133,7 +133,7 @@ class Operator final : public hostcalls::OperatorServices,
   void considerSwapOut(bool idle);
   // The host's memory budget (runtime/memory_budget.h): this operator's resident bytes after a
   // slice; and the budget's request to swap out at the next idle slice (any thread).
-  void reportToMemoryBudget(bool hadWork);
+  void reportToMemoryBudget(bool hadWork, bool busy);
   void requestEviction();
   void restartFromSnapshotFault(const std::string& reason);
   bool takeSnapshotFault();

@@ -84,8 +84,8 @@ TEST(MemoryBudget, APrefetchMakesRoomOnlyByOperatorsDueLaterThanItself) {
 
 TEST(MemoryBudget, APrefetchCountsOperatorsAlreadyAskedAsLeavingAndNeverItself) {
   Fleet fleet(8 * kMiB);
-  fleet.reportExpecting(0, 4 * kMiB, 1, 2);
-  fleet.reportExpecting(1, 6 * kMiB, 2, 3);  // 10 > 8: op0 asked, though due sooner
+  fleet.reportExpecting(0, 4 * kMiB, 1, 4);
+  fleet.reportExpecting(1, 6 * kMiB, 2, 3);  // 10 > 8: op0 asked
   ASSERT_EQ(fleet.asked, std::vector<std::string>{"op0"});
   const common::TimePoint now{seconds(2)};
   const common::TimePoint wake{seconds(30)};
@@ -105,8 +105,8 @@ TEST(MemoryBudget, CatchesUpWhileOverWithSwapOutsAskedAndNotYetDone) {
   fleet.report(0, 0, 3);  // op0 swapped out
   EXPECT_FALSE(fleet.budget.catchingUp());
   Fleet alone(1 * kMiB);
-  alone.report(0, 4 * kMiB, 1);  // over, but nobody to ask: nothing to wait for
-  EXPECT_FALSE(alone.budget.catchingUp());
+  alone.report(0, 4 * kMiB, 1);  // over, alone: asked itself
+  EXPECT_TRUE(alone.budget.catchingUp());
 }
 
 TEST(MemoryBudget, OverTheBudgetTheLeastRecentlyActiveGoFirstUntilTheRestFits) {
@@ -122,15 +122,16 @@ TEST(MemoryBudget, OverTheBudgetTheLeastRecentlyActiveGoFirstUntilTheRestFits) {
 }
 
 // A ring: each operator wakes once per lap, in turn. The one due next was active longest ago,
-// so recency would send it out; its expected wake keeps it, and the one that just ran goes.
+// so recency would send it out; its expected wake keeps it, and the one that just ran goes,
+// though it is the one reporting.
 TEST(MemoryBudget, OverTheBudgetTheOperatorsWokenLastInACycleGoFirst) {
   Fleet fleet(10 * kMiB);
   fleet.reportExpecting(0, 4 * kMiB, 1, 11);  // due next (lap of 10 s)
   fleet.reportExpecting(1, 4 * kMiB, 5, 15);
   fleet.reportExpecting(2, 4 * kMiB, 9, 19);  // just ran: 12 MiB > 10
-  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op1"}) << "op2 reported: never its own victim";
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op2"});
   fleet.reportExpecting(3, 4 * kMiB, 10, 20);
-  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op1", "op2"}));
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op2", "op3"}));
 }
 
 // Without a guess an operator is taken to stay quiet as long as it has been. A guess far ahead
@@ -152,8 +153,8 @@ TEST(MemoryBudget, AnOperatorALittleLateIsDueAnyMomentNotFarAhead) {
   Fleet fleet(8 * kMiB);
   fleet.reportExpecting(0, 4 * kMiB, 90, 98, 100);  // predicted at 98, 2 s late
   fleet.reportExpecting(1, 4 * kMiB, 91, 101, 100);
-  fleet.reportExpecting(2, 4 * kMiB, 92, 102, 100);  // due last: 12 > 8
-  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op1"}) << "op2 reported: never its own victim";
+  fleet.reportExpecting(2, 4 * kMiB, 92, 100, 100);  // due now: 12 > 8
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op1"});
   Fleet late(8 * kMiB);
   late.reportExpecting(0, 4 * kMiB, 90, 95, 106);    // a 5 s wait, 11 s late: 6 s off
   late.reportExpecting(1, 4 * kMiB, 100, 105, 106);  // 1 s late: due any moment
@@ -161,10 +162,26 @@ TEST(MemoryBudget, AnOperatorALittleLateIsDueAnyMomentNotFarAhead) {
   EXPECT_EQ(late.asked, std::vector<std::string>{"op0"});
 }
 
-TEST(MemoryBudget, TheReporterIsNeverItsOwnVictim) {
-  Fleet fleet(1 * kMiB);
-  fleet.report(0, 4 * kMiB, 1);  // over, but alone: nobody else to ask
-  EXPECT_TRUE(fleet.asked.empty());
+TEST(MemoryBudget, TheReporterJustActiveGoesOnlyWhenTheOthersDoNotMakeRoom) {
+  Fleet fleet(8 * kMiB);
+  fleet.report(0, 4 * kMiB, 1);
+  fleet.report(1, 6 * kMiB, 5);  // quiet 0 s against op0's 4 s: op0 goes
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op0"});
+  fleet.report(2, 9 * kMiB, 6);  // 19 with op0's 4 leaving: op1 (1 s) then op2 itself (0)
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op0", "op1", "op2"}));
+}
+
+// Busy operators cannot go now: asking them only made them run a slice to say no. Once idle
+// they report again and may be asked.
+TEST(MemoryBudget, ABusyOperatorIsNotAskedUntilItReportsIdle) {
+  Fleet fleet(8 * kMiB);
+  const common::TimePoint at{seconds(5)};
+  fleet.budget.report(&fleet.tags[0], 4 * kMiB, {.lastActive = at - seconds(4), .busy = true}, at);
+  fleet.budget.report(&fleet.tags[1], 6 * kMiB, {.lastActive = at, .busy = true}, at);
+  EXPECT_TRUE(fleet.asked.empty()) << "over, but everyone is busy";
+  EXPECT_FALSE(fleet.budget.catchingUp());
+  fleet.budget.report(&fleet.tags[0], 4 * kMiB, {.lastActive = at - seconds(4)}, at);
+  EXPECT_EQ(fleet.asked, std::vector<std::string>{"op0"});
 }
 
 TEST(MemoryBudget, AnOperatorAskedIsNotAskedAgainUntilItReportsBack) {

@@ -531,14 +531,18 @@ TEST_F(OperatorTest, APrefetchWithRoomOnlyFromOperatorsDueSoonerWaitsForTheChang
   settings_.swapPredict = true;
   settings_.swapIdleAfter = milliseconds(2000);
   MemoryBudget budget(1 << 20);
-  // Another operator holds more than the budget and is due about when this one's prefetch
-  // would be (changes every 30 s, the prefetch 50 ms ahead); asked to go, it is busy and stays
-  // (it reports again at once).
+  // Another operator holds the whole budget and is due about when this one's prefetch would be
+  // (changes every 30 s, the prefetch 50 ms ahead); asked to go, it is busy and stays (it
+  // reports again at once).
   int other = 0;
   common::TimePoint otherDue{};
+  bool inReport = false;
   auto otherReports = [&] {
-    budget.report(&other, (1 << 20) + 1, {.lastActive = clock_.now(), .expectedWake = otherDue},
+    if (inReport) return;  // asked during its own report: busy, it stays
+    inReport = true;
+    budget.report(&other, 1 << 20, {.lastActive = clock_.now(), .expectedWake = otherDue},
                   clock_.now());
+    inReport = false;
   };
   budget.enroll(&other, otherReports);
   otherReports();
@@ -628,9 +632,13 @@ TEST_F(OperatorTest, APrefetchWithNoRoomIsTriedAgainAndFindsTheRoomLeftSinceThen
   int other = 0;
   common::TimePoint otherDue{};
   bool otherResident = true;
+  bool inReport = false;
   auto otherReports = [&] {
+    if (inReport) return;  // asked during its own report: busy, it stays
+    inReport = true;
     budget.report(&other, otherResident ? (1 << 20) + 1 : 0,
                   {.lastActive = clock_.now(), .expectedWake = otherDue}, clock_.now());
+    inReport = false;
   };
   budget.enroll(&other, otherReports);  // busy whenever asked: it leaves at its own time only
   startWithBudget(budget);
@@ -665,13 +673,21 @@ TEST_F(OperatorTest, APrefetchSentOutUnusedIsNotRepeatedForTheSameChange) {
   settings_.swapIdleAfter = milliseconds(2000);
   MemoryBudget budget(1 << 20);
   int other = 0;
+  bool dueNow = false;
+  bool inReport = false;
   auto otherReports = [&] {
-    budget.report(
-        &other, 1 << 20,
-        {.lastActive = clock_.now(), .expectedWake = clock_.now() + std::chrono::hours(1)},
-        clock_.now());
+    if (inReport) return;  // asked during its own report: busy, it stays
+    inReport = true;
+    const auto due = dueNow ? clock_.now() : clock_.now() + std::chrono::hours(1);
+    budget.report(&other, 1 << 20, {.lastActive = clock_.now(), .expectedWake = due}, clock_.now());
+    inReport = false;
   };
-  budget.enroll(&other, otherReports);  // asked to go, it stays and takes the room back
+  // Due an hour later, it makes room; asked to go, it has work due now and stays, which sends
+  // the prefetched operator out.
+  budget.enroll(&other, [&] {
+    dueNow = true;
+    otherReports();
+  });
   otherReports();
   startWithBudget(budget);
   for (int i = 0; i < 12; ++i) {

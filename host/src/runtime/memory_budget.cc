@@ -99,7 +99,12 @@ bool MemoryBudget::roomForPrefetch(const void* who, uint64_t bytes, common::Time
   for (const void* other : resident_) {
     if (other == who) continue;
     const auto& entry = entries_.at(other);
-    if (entry.asked || untilNextWake(entry.activity, now) > untilMine) mayGo += entry.bytes;
+    // Not the busy: the next report would not ask them (victims), so the prefetched operator,
+    // due further than the rest, would be sent out in their place. Counting them, 6,916 of
+    // 9,817 prefetches went out by the budget unused (ring N = 1000 at the defaults).
+    if (entry.asked || (!entry.activity.busy && untilNextWake(entry.activity, now) > untilMine)) {
+      mayGo += entry.bytes;
+    }
   }
   return residentBytes_ + bytes <= budgetBytes_ + mayGo;
 }

@@ -50,9 +50,9 @@ class MemoryBudget {
               common::TimePoint now);
   // Whether who may restore bytes ahead of a change predicted at wakeAt (a prefetch): they fit
   // beside what is resident, or making room would send out only operators already asked or
-  // whose next wake is further from now than wakeAt (the next report asks them, furthest
-  // first). Never one due sooner: that would trade a prefetch for a restore on the path of an
-  // earlier change. Spare room only was the rule under the old least-recently-active order,
+  // idle ones whose next wake is further from now than wakeAt (the next report asks them,
+  // furthest first). Never one due sooner: that would trade a prefetch for a restore on the path of
+  // an earlier change. Spare room only was the rule under the old least-recently-active order,
   // where making room sent out the very operators due next; with the next-wake order it left
   // most prefetches undone once the budget was full (the ring at N = 1000 at the defaults,
   // bench/results/scale.json at commit 72d0034: 8,891 skipped, 882 done, 12,276 of 13,000

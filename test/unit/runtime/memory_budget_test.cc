@@ -82,6 +82,17 @@ TEST(MemoryBudget, APrefetchMakesRoomOnlyByOperatorsDueLaterThanItself) {
       fleet.budget.roomForPrefetch(&fleet.tags[3], 1, common::TimePoint{seconds(20)}, now));
 }
 
+TEST(MemoryBudget, APrefetchDoesNotCountOnBusyOperatorsToMakeRoom) {
+  Fleet fleet(8 * kMiB);
+  const common::TimePoint now{seconds(10)};
+  fleet.budget.report(&fleet.tags[0], 8 * kMiB,
+                      {.lastActive = now, .expectedWake = now + seconds(60), .busy = true}, now);
+  EXPECT_FALSE(fleet.budget.roomForPrefetch(&fleet.tags[1], 1, now + seconds(1), now));
+  fleet.budget.report(&fleet.tags[0], 8 * kMiB,
+                      {.lastActive = now, .expectedWake = now + seconds(60)}, now);
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[1], 1, now + seconds(1), now));
+}
+
 TEST(MemoryBudget, APrefetchCountsOperatorsAlreadyAskedAsLeavingAndNeverItself) {
   Fleet fleet(8 * kMiB);
   fleet.reportExpecting(0, 4 * kMiB, 1, 4);

@@ -45,13 +45,14 @@ void MemoryBudget::report(const void* who, uint64_t residentBytes, const Activit
     }
     entry.activity = activity;
     entry.asked = false;  // it has settled: swapped out, or still busy and may be asked again
-    if (residentBytes_ > budgetBytes_) toAsk = victims(now);
+    if (residentBytes_ > budgetBytes_) toAsk = victims(who, now);
   }
   // Outside the lock: a callback wakes its operator, which may report on another thread.
   for (auto& ask : toAsk) ask();
 }
 
-std::vector<MemoryBudget::Evict> MemoryBudget::victims(common::TimePoint now) {
+std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter,
+                                                       common::TimePoint now) {
   std::vector<std::pair<common::Duration, Entry*>> resident;
   uint64_t pending = 0;  // bytes of operators already asked: they are on their way out
   for (const void* who : resident_) {
@@ -69,6 +70,18 @@ std::vector<MemoryBudget::Evict> MemoryBudget::victims(common::TimePoint now) {
   }
   std::sort(resident.begin(), resident.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
+  // But the reporter only in place of one due sooner: due soonest of all (alone, or the one
+  // that just ran without a guess), it stays, as a lone operator over a small budget did.
+  const auto reporterEntry = entries_.find(reporter);
+  if (reporterEntry != entries_.end()) {
+    const auto mine = std::find_if(resident.begin(), resident.end(), [&](const auto& candidate) {
+      return candidate.second == &reporterEntry->second;
+    });
+    const bool anySooner = std::any_of(resident.begin(), resident.end(), [&](const auto& c) {
+      return mine != resident.end() && c.first < mine->first;
+    });
+    if (mine != resident.end() && !anySooner) resident.erase(mine);
+  }
   std::vector<Evict> toAsk;
   uint64_t staying = residentBytes_ - pending;
   for (auto& [until, entry] : resident) {

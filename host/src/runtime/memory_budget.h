@@ -45,7 +45,7 @@ class MemoryBudget {
   void enroll(const void* who, Evict evict);
   // An enrolled who's resident bytes now (0: swapped out) and its activity, at now. Over the
   // budget, asks those not busy whose next wake is furthest from now to swap out, who itself
-  // included. Any thread.
+  // included unless no other is due sooner. Any thread.
   void report(const void* who, uint64_t residentBytes, const Activity& activity,
               common::TimePoint now);
   // Whether who may restore bytes ahead of a change predicted at wakeAt (a prefetch): they fit
@@ -76,7 +76,7 @@ class MemoryBudget {
     bool asked = false;  // asked to swap out, not yet reported back
   };
   // The entries to ask (next wake furthest from now first) so that the rest fit; mutex_ held.
-  std::vector<Evict> victims(common::TimePoint now);
+  std::vector<Evict> victims(const void* reporter, common::TimePoint now);
 
   const uint64_t budgetBytes_;
   mutable std::mutex mutex_;

@@ -116,8 +116,9 @@ TEST(MemoryBudget, CatchesUpWhileOverWithSwapOutsAskedAndNotYetDone) {
   fleet.report(0, 0, 3);  // op0 swapped out
   EXPECT_FALSE(fleet.budget.catchingUp());
   Fleet alone(1 * kMiB);
-  alone.report(0, 4 * kMiB, 1);  // over, alone: asked itself
-  EXPECT_TRUE(alone.budget.catchingUp());
+  alone.report(0, 4 * kMiB, 1);  // over, but alone: nobody due sooner, it stays
+  EXPECT_TRUE(alone.asked.empty());
+  EXPECT_FALSE(alone.budget.catchingUp());
 }
 
 TEST(MemoryBudget, OverTheBudgetTheLeastRecentlyActiveGoFirstUntilTheRestFits) {
@@ -178,8 +179,8 @@ TEST(MemoryBudget, TheReporterJustActiveGoesOnlyWhenTheOthersDoNotMakeRoom) {
   fleet.report(0, 4 * kMiB, 1);
   fleet.report(1, 6 * kMiB, 5);  // quiet 0 s against op0's 4 s: op0 goes
   EXPECT_EQ(fleet.asked, std::vector<std::string>{"op0"});
-  fleet.report(2, 9 * kMiB, 6);  // 19 with op0's 4 leaving: op1 (1 s) then op2 itself (0)
-  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op0", "op1", "op2"}));
+  fleet.report(2, 9 * kMiB, 6);  // 19 with op0's 4 leaving: op1 (1 s); op2 (0) is due soonest
+  EXPECT_EQ(fleet.asked, (std::vector<std::string>{"op0", "op1"}));
 }
 
 // Busy operators cannot go now: asking them only made them run a slice to say no. Once idle
@@ -192,6 +193,8 @@ TEST(MemoryBudget, ABusyOperatorIsNotAskedUntilItReportsIdle) {
   EXPECT_TRUE(fleet.asked.empty()) << "over, but everyone is busy";
   EXPECT_FALSE(fleet.budget.catchingUp());
   fleet.budget.report(&fleet.tags[0], 4 * kMiB, {.lastActive = at - seconds(4)}, at);
+  EXPECT_TRUE(fleet.asked.empty()) << "idle now, but due soonest of those that could go";
+  fleet.budget.report(&fleet.tags[1], 6 * kMiB, {.lastActive = at, .busy = true}, at);
   EXPECT_EQ(fleet.asked, std::vector<std::string>{"op0"});
 }
 

@@ -302,10 +302,10 @@ bool Operator::runSlice() {
       scheduleNextDue();
       return false;
     }
+    const auto now = env_.clock.now();
     if (!work && env_.memoryBudget &&
         !env_.memoryBudget->roomForPrefetch(this, lastResidentBytes_,
-                                            swapper_->expectedWake().value_or(env_.clock.now()),
-                                            env_.clock.now())) {
+                                            swapper_->expectedWake().value_or(now), now)) {
       // Tried again later; or restored on the change itself, as without prediction.
       if (auto retry = swapper_->skipPrefetch()) wakeAt(*retry);
       scheduleNextDue();

@@ -27,14 +27,13 @@ struct SwapStats {
   uint64_t swapOuts = 0;
   uint64_t restores = 0;  // of which prefetches: restored ahead of a predicted change
   uint64_t prefetches = 0;
-  uint64_t prefetchHits = 0;      // prefetches a change then found resident (the rest were early)
-  uint64_t prefetchesWasted = 0;  // prefetches swapped out again before any change came
-  uint64_t prefetchesSkipped =
-      0;                        // predicted changes not prefetched: no room in the budget in time
-  uint64_t snapshotFaults = 0;  // unusable snapshots: restarted fresh instead
-  uint64_t snapshotBytes = 0;   // data written by the last swap-out
-  uint64_t wakesResident = 0;   // changes that found the guest resident
-  uint64_t wakesSwapped = 0;    // changes that had to restore it
+  uint64_t prefetchHits = 0;       // prefetches a change then found resident (the rest were early)
+  uint64_t prefetchesWasted = 0;   // prefetches swapped out again before any change came
+  uint64_t prefetchesSkipped = 0;  // predicted changes not prefetched: no room found in time
+  uint64_t snapshotFaults = 0;     // unusable snapshots: restarted fresh instead
+  uint64_t snapshotBytes = 0;      // data written by the last swap-out
+  uint64_t wakesResident = 0;      // changes that found the guest resident
+  uint64_t wakesSwapped = 0;       // changes that had to restore it
   double lastRestoreMs = 0;
   double lastSwapOutMs = 0;
   // Summed over every restore and swap-out: with the counts, the means a benchmark reports

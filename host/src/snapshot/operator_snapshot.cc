@@ -77,38 +77,13 @@ void appendPage(std::vector<PageRun>& runs, uint64_t page) {
   }
 }
 
-// Punches holes wherever the file has data (an old layer's, found with SEEK_DATA / SEEK_HOLE)
-// except the pages the new layer writes (`keep`): what is punched reads back as zero, and its
-// blocks and page cache are freed. Called before the new layer is written. Zeros written over
-// the old data inside the new runs did the same for correctness, but left the old layer's pages
-// outside them on disk and in the page cache: with swap on, the fleet's cgroup usage (page cache
-// included) went from 133% of swap-off's to 240% once spares were rewritten in place. Returns
-// false where the file system cannot punch holes (the caller then writes zeros instead).
-common::Result<bool> punchOldData(int fd, uint64_t dataOffset, uint64_t memoryBytes,
-                                  const std::vector<PageRun>& keep, const std::string& path) {
-  const uint64_t end = dataOffset + memoryBytes;
-  auto next = keep.begin();
-  // Punches [from, to) in pages of the memory image, skipping the kept runs.
-  auto punchPages = [&](uint64_t from, uint64_t to) -> common::Result<bool> {
-    while (from < to) {
-      while (next != keep.end() && next->firstPage + next->pageCount <= from) ++next;
-      uint64_t stop = to;
-      if (next != keep.end() && next->firstPage <= from) {
-        from = next->firstPage + next->pageCount;  // kept: overwritten in place
-        continue;
-      }
-      if (next != keep.end()) stop = std::min(stop, next->firstPage);
-      if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                      static_cast<off_t>(dataOffset + from * kPageBytes),
-                      static_cast<off_t>((stop - from) * kPageBytes)) != 0) {
-        if (errno == EOPNOTSUPP || errno == ENOSYS) return false;
-        return ioError("freeing old data in " + path, errno);
-      }
-      from = stop;
-    }
-    return true;
-  };
-  uint64_t at = dataOffset;
+// Calls visit(from, to) for each range of [begin, end) where the file has data (SEEK_DATA /
+// SEEK_HOLE), in order, stopping at the first error visit returns. A file system without hole
+// reporting says "data" everywhere: then the whole range is one visit.
+template <typename Visit>
+Status forEachDataRange(int fd, uint64_t begin, uint64_t end, const std::string& path,
+                        Visit visit) {
+  uint64_t at = begin;
   while (at < end) {
     const off_t data = ::lseek(fd, static_cast<off_t>(at), SEEK_DATA);
     if (data < 0) {
@@ -119,46 +94,79 @@ common::Result<bool> punchOldData(int fd, uint64_t dataOffset, uint64_t memoryBy
     const off_t hole = ::lseek(fd, data, SEEK_HOLE);
     if (hole < 0) return ioError("looking for old data in " + path, errno);
     const uint64_t to = std::min<uint64_t>(static_cast<uint64_t>(hole), end);
-    // Whole pages, rounded outward: nothing new is written yet.
-    const uint64_t fromPage = (std::max<uint64_t>(data, dataOffset) - dataOffset) / kPageBytes;
-    const uint64_t toPage = (to - dataOffset + kPageBytes - 1) / kPageBytes;
-    auto punched = punchPages(fromPage, toPage);
-    if (!punched || !*punched) return punched;
+    if (auto s = visit(static_cast<uint64_t>(data), to); !s.isOk()) return s;
     at = to;
   }
+  return Status::ok();
+}
+
+// Punches holes wherever the file has data (an old layer's) except the pages the new layer
+// writes (`keep`): what is punched reads back as zero, and its blocks and page cache are freed.
+// Called before the new layer is written. Zeros written over the old data inside the new runs
+// did the same for correctness, but left the old layer's pages outside them on disk and in the
+// page cache: with swap on, the fleet's cgroup usage (page cache included) went from 133% of
+// swap-off's to 240% once spares were rewritten in place. Returns false where the file system
+// cannot punch holes (the caller then writes zeros instead).
+common::Result<bool> punchOldData(int fd, uint64_t dataOffset, uint64_t memoryBytes,
+                                  const std::vector<PageRun>& keep, const std::string& path) {
+  auto next = keep.begin();
+  bool unsupported = false;
+  // [from, to) in pages of the memory image, less the kept runs (overwritten in place).
+  auto punchPages = [&](uint64_t from, uint64_t to) -> Status {
+    while (from < to) {
+      while (next != keep.end() && next->firstPage + next->pageCount <= from) ++next;
+      if (next != keep.end() && next->firstPage <= from) {
+        from = next->firstPage + next->pageCount;
+        continue;
+      }
+      const uint64_t stop = next != keep.end() ? std::min(to, next->firstPage) : to;
+      if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      static_cast<off_t>(dataOffset + from * kPageBytes),
+                      static_cast<off_t>((stop - from) * kPageBytes)) != 0) {
+        if (errno != EOPNOTSUPP && errno != ENOSYS) {
+          return ioError("freeing old data in " + path, errno);
+        }
+        unsupported = true;
+        return Status(StatusCode::kFailedPrecondition, "no hole punching");  // ends the walk
+      }
+      from = stop;
+    }
+    return Status::ok();
+  };
+  auto walked = forEachDataRange(
+      fd, dataOffset, dataOffset + memoryBytes, path, [&](uint64_t data, uint64_t to) {
+        // Whole pages, rounded outward: nothing new is written yet.
+        return punchPages((std::max(data, dataOffset) - dataOffset) / kPageBytes,
+                          (to - dataOffset + kPageBytes - 1) / kPageBytes);
+      });
+  if (unsupported) return false;
+  if (!walked.isOk()) return walked;
   return true;
 }
 
-// Writes zeros wherever the file has data (an old layer's) inside the given page runs, found
-// with SEEK_DATA / SEEK_HOLE so a sparse spare costs a few lseeks, not a write per page. A file
-// system without hole reporting says "data" everywhere: then every such page is written.
-// Returns the bytes written.
+// Writes zeros wherever the file has data (an old layer's) inside the given page runs, so a
+// sparse spare costs a few lseeks, not a write per page. Returns the bytes written.
 common::Result<uint64_t> clearOldData(int fd, uint64_t dataOffset, const std::vector<PageRun>& runs,
                                       const std::string& path) {
   static const std::vector<uint8_t> zeros(kChecksumBlockPages * kPageBytes, 0);
   uint64_t written = 0;
   for (const auto& run : runs) {
-    const uint64_t end = dataOffset + (run.firstPage + run.pageCount) * kPageBytes;
-    uint64_t at = dataOffset + run.firstPage * kPageBytes;
-    while (at < end) {
-      const off_t data = ::lseek(fd, static_cast<off_t>(at), SEEK_DATA);
-      if (data < 0) {
-        if (errno == ENXIO) break;  // no data from here to the end of the file
-        return ioError("looking for old data in " + path, errno);
-      }
-      if (static_cast<uint64_t>(data) >= end) break;
-      const off_t hole = ::lseek(fd, data, SEEK_HOLE);
-      if (hole < 0) return ioError("looking for old data in " + path, errno);
-      // Whole pages: the runs are page aligned, and so is what a layer ever wrote.
-      const uint64_t from = static_cast<uint64_t>(data) / kPageBytes * kPageBytes;
-      const uint64_t to = std::min<uint64_t>(static_cast<uint64_t>(hole), end);
-      for (uint64_t offset = from; offset < to; offset += zeros.size()) {
-        const uint64_t size = std::min<uint64_t>(zeros.size(), to - offset);
-        if (auto s = writeAll(fd, zeros.data(), size, offset, path); !s.isOk()) return s;
-        written += size;
-      }
-      at = to;
-    }
+    auto walked =
+        forEachDataRange(fd, dataOffset + run.firstPage * kPageBytes,
+                         dataOffset + (run.firstPage + run.pageCount) * kPageBytes, path,
+                         [&](uint64_t data, uint64_t to) {
+                           // Whole pages: the runs are page aligned, and so is what a layer ever
+                           // wrote.
+                           for (uint64_t offset = data / kPageBytes * kPageBytes; offset < to;
+                                offset += zeros.size()) {
+                             const uint64_t size = std::min<uint64_t>(zeros.size(), to - offset);
+                             if (auto s = writeAll(fd, zeros.data(), size, offset, path); !s.isOk())
+                               return s;
+                             written += size;
+                           }
+                           return Status::ok();
+                         });
+    if (!walked.isOk()) return walked;
   }
   return written;
 }

@@ -95,6 +95,19 @@ class OperatorTest : public ::testing::Test {
     informers_.syncAll();
   }
   cache::Handlers& primary() { return informers_.subscribed.at(0).handlers; }
+  // The watched ConfigMap shop/a changes (version i to i + 1), and the operator's slices run.
+  void change(int i) {
+    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
+                       configMap("shop", "a", std::to_string(i + 1)));
+    runSlices();
+  }
+  // count changes 30 s apart: a pattern the wake predictor learns.
+  void changesEvery30Seconds(int count) {
+    for (int i = 0; i < count; ++i) {
+      change(i);
+      advance(seconds(30));
+    }
+  }
   OperatorStats stats() const { return op_->stats(); }
   void enableSwapping() {
     settings_.swapEnabled = true;
@@ -496,12 +509,7 @@ TEST_F(OperatorTest, RegularWakesAreLearnedAndTheGuestIsRestoredAheadOfThem) {
   settings_.swapIdleAfter = milliseconds(2000);
   start();
   informers_.syncAll();
-  for (int i = 0; i < 12; ++i) {
-    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
-                       configMap("shop", "a", std::to_string(i + 1)));
-    runSlices();
-    advance(seconds(30));
-  }
+  changesEvery30Seconds(12);
   EXPECT_GT(stats().swapOuts, 0u) << "idle for 30 s between changes: it swaps out";
   EXPECT_GT(stats().prefetches, 0u) << "and comes back before the next change";
   EXPECT_EQ(script_.reconciled.size(), 12u);
@@ -513,12 +521,7 @@ TEST_F(OperatorTest, APrefetchThatNoChangeFollowsIsCountedAsWasted) {
   settings_.swapIdleAfter = milliseconds(2000);
   start();
   informers_.syncAll();
-  for (int i = 0; i < 12; ++i) {
-    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
-                       configMap("shop", "a", std::to_string(i + 1)));
-    runSlices();
-    advance(seconds(30));
-  }
+  changesEvery30Seconds(12);
   const auto before = stats();
   ASSERT_GT(before.prefetchHits, 0u);
   advance(std::chrono::minutes(5));  // the changes stop
@@ -548,9 +551,7 @@ TEST_F(OperatorTest, APrefetchWithRoomOnlyFromOperatorsDueSoonerWaitsForTheChang
   otherReports();
   startWithBudget(budget);
   for (int i = 0; i < 12; ++i) {
-    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
-                       configMap("shop", "a", std::to_string(i + 1)));
-    runSlices();
+    change(i);
     otherDue = clock_.now() + milliseconds(29970);
     otherReports();
     advance(seconds(30));
@@ -579,12 +580,7 @@ TEST_F(OperatorTest, APrefetchMakesRoomByAnOperatorDueLaterThanItsChange) {
                 {.lastActive = clock_.now(), .expectedWake = clock_.now() + std::chrono::hours(1)},
                 clock_.now());
   startWithBudget(budget);
-  for (int i = 0; i < 12; ++i) {
-    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
-                       configMap("shop", "a", std::to_string(i + 1)));
-    runSlices();
-    advance(seconds(30));
-  }
+  changesEvery30Seconds(12);
   EXPECT_GT(stats().prefetches, 0u);
   EXPECT_EQ(stats().prefetchesSkipped, 0u);
   EXPECT_GT(stats().prefetchHits, 0u) << "changes found it back ahead of them";
@@ -608,12 +604,7 @@ TEST_F(OperatorTest, AnEvictionAskedDuringASwapOutDoesNotSendTheNextPrefetchBack
     budget.report(&other, 0, {.lastActive = clock_.now()}, clock_.now());
   };
   startWithBudget(budget);
-  for (int i = 0; i < 12; ++i) {
-    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
-                       configMap("shop", "a", std::to_string(i + 1)));
-    runSlices();
-    advance(seconds(30));
-  }
+  changesEvery30Seconds(12);
   EXPECT_GT(budget.evictionsRequested(), 0u) << "the budget asked during swap-outs";
   EXPECT_GT(stats().prefetches, 0u);
   EXPECT_EQ(stats().prefetchesWasted, 0u);
@@ -643,9 +634,7 @@ TEST_F(OperatorTest, APrefetchWithNoRoomIsTriedAgainAndFindsTheRoomLeftSinceThen
   budget.enroll(&other, otherReports);  // busy whenever asked: it leaves at its own time only
   startWithBudget(budget);
   for (int i = 0; i < 12; ++i) {
-    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
-                       configMap("shop", "a", std::to_string(i + 1)));
-    runSlices();
+    change(i);
     // Changes 30 s apart: this one's prefetch is due 50 ms before the next. The other is due
     // 40 ms before it, and leaves 35 ms before it.
     const auto change = clock_.now() + seconds(30);
@@ -691,9 +680,7 @@ TEST_F(OperatorTest, APrefetchSentOutUnusedIsNotRepeatedForTheSameChange) {
   otherReports();
   startWithBudget(budget);
   for (int i = 0; i < 12; ++i) {
-    primary().onUpdate(configMap("shop", "a", std::to_string(i)),
-                       configMap("shop", "a", std::to_string(i + 1)));
-    runSlices();
+    change(i);
     // Changes 29.5 or 30.5 s apart (a prefetch window of a few seconds), and slices run
     // often, as a busy host's workers would reach it: each could prefetch again.
     for (int step = 0; step < (i % 2 == 0 ? 295 : 305); ++step) advance(milliseconds(100));

@@ -132,7 +132,7 @@ std::shared_ptr<const wasmtime::Module> ModuleCache::inMemory(const std::string&
     counters_.sharedInMemory++;
     // Taken back by an operator: no longer parked, so the holders of its image are operators
     // only (each one's share of code is the image over them, GuestModule::imageHolders).
-    std::erase_if(parked_, [&](const auto& entry) { return entry.first == key; });
+    unparkLocked(key);
   } else {
     loaded_.erase(it);
   }
@@ -143,13 +143,22 @@ bool ModuleCache::park(const std::string& identity, const GuestModule& module) {
   if (maxParked_ == 0 || identity.empty()) return false;
   std::shared_ptr<const wasmtime::Module> letGo;  // released outside the lock: it unmaps code
   std::lock_guard lock(mutex_);
-  std::erase_if(parked_, [&](const auto& entry) { return entry.first == identity; });
+  unparkLocked(identity);
   parked_.emplace_back(identity, module.compiled());
+  parkedByIdentity_[identity] = std::prev(parked_.end());
   if (parked_.size() > maxParked_) {
     letGo = std::move(parked_.front().second);
+    parkedByIdentity_.erase(parked_.front().first);
     parked_.pop_front();
   }
   return true;
+}
+
+void ModuleCache::unparkLocked(const std::string& identity) {
+  auto found = parkedByIdentity_.find(identity);
+  if (found == parkedByIdentity_.end()) return;
+  parked_.erase(found->second);
+  parkedByIdentity_.erase(found);
 }
 
 size_t ModuleCache::parked() const {

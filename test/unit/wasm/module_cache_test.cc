@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "common/file.h"
 #include "wasm/guest_instance.h"
@@ -139,6 +140,32 @@ TEST_F(ModuleCacheTest, ParkingKeepsAtMostItsLimitAndLetsTheLeastRecentlyParkedG
   ASSERT_TRUE(cache.reload(second, "b", {}));
   EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
   ASSERT_TRUE(cache.reload(first, "a", {}));
+  EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
+}
+
+// Parking again counts as the latest parking: the one let go is the one parked longest ago.
+TEST_F(ModuleCacheTest, ParkingAgainMakesAModuleTheMostRecentlyParked) {
+  ModuleCache cache(engine_, dir_.string(), 2);
+  std::string identities[3];
+  {
+    std::vector<GuestModule> modules;
+    for (int i = 0; i < 3; ++i) {
+      auto module = cache.load(writeModule(dir_ / "wasm", 10 + i), {});
+      ASSERT_TRUE(module) << module.status().toString();
+      identities[i] = module->identity();
+      modules.push_back(std::move(*module));
+    }
+    EXPECT_TRUE(cache.park(identities[0], modules[0]));
+    EXPECT_TRUE(cache.park(identities[1], modules[1]));
+    EXPECT_TRUE(cache.park(identities[0], modules[0]));  // now the most recent
+    EXPECT_TRUE(cache.park(identities[2], modules[2]));  // over the limit: 1 goes, not 0
+  }
+  EXPECT_EQ(cache.parked(), 2u);
+
+  ASSERT_TRUE(cache.reload(identities[0], "a", {}));
+  ASSERT_TRUE(cache.reload(identities[2], "c", {}));
+  EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
+  ASSERT_TRUE(cache.reload(identities[1], "b", {}));
   EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -39,6 +40,10 @@ class MemoryBudget {
     // Work queued or in flight: it could not go now, so it is not asked (asking only made it
     // run slices to say no); it reports again when its work is done.
     bool busy = false;
+    // Swapped out: what a restore would make resident again (0 while resident). With an
+    // expected wake, it is due to come back then, and a prefetch of an operator due after it
+    // leaves it the room (roomForPrefetch).
+    uint64_t restoreBytes = 0;
   };
 
   // who counts from now on; evict asks it to swap out. Any thread.
@@ -48,15 +53,19 @@ class MemoryBudget {
   // included unless no other is due sooner. Any thread.
   void report(const void* who, uint64_t residentBytes, const Activity& activity,
               common::TimePoint now);
-  // Whether who may restore bytes ahead of a change predicted at wakeAt (a prefetch): they fit
-  // beside what is resident, or making room would send out only operators already asked or
-  // idle ones whose next wake is further from now than wakeAt (the next report asks them,
-  // furthest first). Never one due sooner: that would trade a prefetch for a restore on the path of
-  // an earlier change. Spare room only was the rule under the old least-recently-active order,
-  // where making room sent out the very operators due next; with the next-wake order it left
-  // most prefetches undone once the budget was full (the ring at N = 1000 at the defaults,
-  // bench/results/scale.json at commit 72d0034: 8,891 skipped, 882 done, 12,276 of 13,000
-  // changes restored on their path).
+  // Whether who may restore bytes ahead of a change predicted at wakeAt (a prefetch): the
+  // budget holds them beside every operator due sooner, resident or swapped out and due back
+  // before wakeAt. Making room may send out operators already asked and idle ones due later
+  // (the next report asks them, furthest first), never one due sooner: that would trade a
+  // prefetch for a restore on the path of an earlier change. Spare room only was the rule under
+  // the old least-recently-active order, where making room sent out the very operators due
+  // next; with the next-wake order it left most prefetches undone once the budget was full
+  // (the ring at N = 1000 at the defaults, bench/results/scale.json at commit 72d0034: 8,891
+  // skipped, 882 done, 12,276 of 13,000 changes restored on their path). Counting the swapped
+  // out due sooner sizes a prefetch window to what the budget holds: without them, a window
+  // wider than the budget (four deviations of a noisy interval, seconds) let an operator in
+  // early, and one due sooner sent it out again before its change (3,895 of 6,604 prefetches
+  // in the same ring).
   bool roomForPrefetch(const void* who, uint64_t bytes, common::TimePoint wakeAt,
                        common::TimePoint now) const;
   // who is gone (stopped or removed): its bytes no longer count.
@@ -69,12 +78,16 @@ class MemoryBudget {
   bool catchingUp() const;
 
  private:
+  using ByWake = std::multimap<common::TimePoint, const void*>;
   struct Entry {
     uint64_t bytes = 0;
     Activity activity;
     Evict evict;
     bool asked = false;  // asked to swap out, not yet reported back
+    std::optional<ByWake::iterator> swappedOutByWake;  // its place in swappedOut_
   };
+  // Keeps who's place in swappedOut_ up to its activity; mutex_ held.
+  void indexSwappedOut(const void* who, Entry& entry);
   // The entries to ask (next wake furthest from now first) so that the rest fit; mutex_ held.
   std::vector<Evict> victims(const void* reporter, common::TimePoint now);
 
@@ -85,6 +98,9 @@ class MemoryBudget {
   // however many operators are swapped out (it scanned every entry, a cost per slice that grew
   // with the operator count: 6.6% of the host's CPU at N = 1000 under perf).
   std::unordered_set<const void*> resident_;
+  // The swapped out with an expected wake, soonest first: a prefetch reads only those due
+  // before its own change, and stops once the budget is spoken for.
+  ByWake swappedOut_;
   uint64_t residentBytes_ = 0;
   uint64_t evictionsRequested_ = 0;
 };

@@ -344,9 +344,12 @@ void Operator::reportToMemoryBudget(bool hadWork, bool busy) {
   const bool resident = !swapper_->swappedOut() && supervisor_.guest();
   const uint64_t bytes =
       (resident ? supervisor_.guest()->memoryBytes() : 0) + guests_->residentCodeBytes();
-  env_.memoryBudget->report(
-      this, bytes,
-      {.lastActive = lastActive_, .expectedWake = swapper_->expectedWake(), .busy = busy}, now);
+  env_.memoryBudget->report(this, bytes,
+                            {.lastActive = lastActive_,
+                             .expectedWake = swapper_->expectedWake(),
+                             .busy = busy,
+                             .restoreBytes = resident ? 0 : lastResidentBytes_},
+                            now);
 }
 
 void Operator::requestEviction() {

@@ -82,6 +82,40 @@ TEST(MemoryBudget, APrefetchMakesRoomOnlyByOperatorsDueLaterThanItself) {
       fleet.budget.roomForPrefetch(&fleet.tags[3], 1, common::TimePoint{seconds(20)}, now));
 }
 
+// A prefetch window wider than the budget holds: operators swapped out and due back before
+// the change leave the room to themselves, so the prefetch waits until it is among the
+// soonest the budget holds (an operator let in early went out again for one due sooner).
+TEST(MemoryBudget, APrefetchLeavesRoomForTheSwappedOutDueBackSooner) {
+  Fleet fleet(8 * kMiB);
+  const common::TimePoint now{seconds(10)};
+  auto swappedOut = [&](int i, int wakeAtSecond) {
+    fleet.budget.report(&fleet.tags[i], 0,
+                        {.lastActive = common::TimePoint{seconds(5)},
+                         .expectedWake = common::TimePoint{seconds(wakeAtSecond)},
+                         .restoreBytes = 4 * kMiB},
+                        now);
+  };
+  fleet.reportExpecting(1, 4 * kMiB, 9, 30, 10);  // just ran, due far ahead: may go
+  swappedOut(2, 11);
+  swappedOut(3, 12);
+  swappedOut(4, 9);  // overdue: restored by its change, whenever that comes
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB,
+                                           common::TimePoint{std::chrono::milliseconds(11500)},
+                                           now));
+  EXPECT_FALSE(
+      fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB, common::TimePoint{seconds(13)}, now));
+  // Back in (resident, due sooner) it still counts; once it has run and is due far ahead, not.
+  fleet.reportExpecting(2, 4 * kMiB, 10, 11, 10);
+  EXPECT_FALSE(
+      fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB, common::TimePoint{seconds(13)}, now));
+  fleet.reportExpecting(2, 4 * kMiB, 10, 40, 10);
+  EXPECT_TRUE(
+      fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB, common::TimePoint{seconds(13)}, now));
+  fleet.budget.forget(&fleet.tags[3]);
+  EXPECT_TRUE(
+      fleet.budget.roomForPrefetch(&fleet.tags[0], 8 * kMiB, common::TimePoint{seconds(13)}, now));
+}
+
 TEST(MemoryBudget, APrefetchDoesNotCountOnBusyOperatorsToMakeRoom) {
   Fleet fleet(8 * kMiB);
   const common::TimePoint now{seconds(10)};

@@ -78,9 +78,20 @@ def goal_lines(groups):
                          "different machines.")
         elif small and big:
             ratio = med(big, "hop_latency_ms_p99") / med(small, "hop_latency_ms_p99")
+            # Every pairing of a run at N = 1,000 with one at N = 100: how far the runs' spread
+            # alone moves the ratio. A ratio of medians under the goal with pairings above it
+            # is within the noise, and says so.
+            pairs = [b / s for b in values(big, "hop_latency_ms_p99") for s in values(small, "hop_latency_ms_p99")]
+            if max(pairs) <= P99_GOAL_RATIO:
+                verdict = "met"
+            elif ratio > P99_GOAL_RATIO:
+                verdict = "missed"
+            else:
+                verdict = "met on the medians only, within the runs' spread"
             lines.append(f"- Hop p99 at N = 1,000 against N = 100, {LABELS[setup]}: "
-                         f"{med(big, 'hop_latency_ms_p99'):.2f} / {med(small, 'hop_latency_ms_p99'):.2f} ms = {ratio:.2f}x, "
-                         f"goal <= {P99_GOAL_RATIO}x: **{'met' if ratio <= P99_GOAL_RATIO else 'missed'}**.")
+                         f"{med(big, 'hop_latency_ms_p99'):.2f} / {med(small, 'hop_latency_ms_p99'):.2f} ms = {ratio:.2f}x "
+                         f"({min(pairs):.2f}-{max(pairs):.2f}x over every pairing of runs), "
+                         f"goal <= {P99_GOAL_RATIO}x: **{verdict}**.")
     return lines
 
 

@@ -42,7 +42,7 @@ Setup::Setup(const Args& args) : modules(engine, args.artifacts) {
   // every restore measured here includes mapping the compiled code back.
   const std::string identity = module.identity();
   auto reload = [this, identity, path]() -> common::Result<wasm::PreparedModule> {
-    auto again = modules.reload(identity, path, hostcalls::abiV1Requirements(kMaxMemory));
+    auto again = modules.reload(identity, path);
     if (!again) return again.status();
     return linker->prepare(*again);
   };

@@ -83,7 +83,7 @@ class MemoryBudget {
     uint64_t bytes = 0;
     Activity activity;
     Evict evict;
-    bool asked = false;  // asked to swap out, not yet reported back
+    bool asked = false;                                // asked to swap out, not yet reported back
     std::optional<ByWake::iterator> swappedOutByWake;  // its place in swappedOut_
   };
   // Keeps who's place in swappedOut_ up to its activity; mutex_ held.

@@ -244,7 +244,7 @@ common::Result<std::shared_ptr<GuestFactory>> OperatorHost::wasmGuests(const Ope
     reload = [this, identity, path = spec.modulePath,
               requirements]() -> common::Result<wasm::PreparedModule> {
       Wasm& wasm = this->wasm();
-      auto module = wasm.modules.reload(identity, path, requirements);
+      auto module = wasm.modules.reload(identity, path);
       // The artifact gone (a cleaned cache): compile the module file again (pinned as before).
       if (!module) module = wasm.modules.load(path, requirements);
       if (!module) return module.status();

@@ -171,10 +171,8 @@ bool ModuleCache::hasArtifact(const std::string& identity) const {
 }
 
 common::Result<GuestModule> ModuleCache::reload(const std::string& identity,
-                                                const std::string& name,
-                                                const ModuleRequirements& requirements) {
-  if (auto shared = inMemory(identity))
-    return GuestModule::fromCompiled(std::move(shared), name, requirements);
+                                                const std::string& name) {
+  if (auto shared = inMemory(identity)) return GuestModule::checkedBefore(std::move(shared), name);
   const std::string artifact = directory_ + "/" + identity + ".cwasm";
   auto mapped = wasmtime::Module::deserialize_file(engine_.raw(), artifact);
   if (!mapped)
@@ -186,7 +184,7 @@ common::Result<GuestModule> ModuleCache::reload(const std::string& identity,
     counters_.loadedFromDisk++;
     loaded_[identity] = shared;
   }
-  return GuestModule::fromCompiled(std::move(shared), name, requirements);
+  return GuestModule::checkedBefore(std::move(shared), name);
 }
 
 }  // namespace wop::wasm

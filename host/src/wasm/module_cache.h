@@ -42,9 +42,9 @@ class ModuleCache {
   common::Result<GuestModule> load(const std::string& path, const ModuleRequirements& requirements);
   // The module of identity (a GuestModule::identity() this cache gave out) again, without
   // reading or hashing its Wasm: from memory if anyone still holds it, else mapped from its
-  // artifact. For operators that let their module go while swapped out.
-  common::Result<GuestModule> reload(const std::string& identity, const std::string& name,
-                                     const ModuleRequirements& requirements);
+  // artifact. For operators that let their module go while swapped out. Not checked against
+  // requirements again: load did, for the caller that got identity from it.
+  common::Result<GuestModule> reload(const std::string& identity, const std::string& name);
   // Whether reload can find identity's artifact on disk.
   bool hasArtifact(const std::string& identity) const;
   // Keeps module (identity: what load gave it; a reloaded module does not carry it) in memory

@@ -99,9 +99,8 @@ TEST(MemoryBudget, APrefetchLeavesRoomForTheSwappedOutDueBackSooner) {
   swappedOut(2, 11);
   swappedOut(3, 12);
   swappedOut(4, 9);  // overdue: restored by its change, whenever that comes
-  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB,
-                                           common::TimePoint{std::chrono::milliseconds(11500)},
-                                           now));
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(
+      &fleet.tags[0], 4 * kMiB, common::TimePoint{std::chrono::milliseconds(11500)}, now));
   EXPECT_FALSE(
       fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB, common::TimePoint{seconds(13)}, now));
   // Back in (resident, due sooner) it still counts; once it has run and is due far ahead, not.

@@ -209,7 +209,7 @@ TEST(WasmGuestFactoryCode, AParkedModuleGivesItsCleanCodePagesBackAndRunsAfterTh
     prepared.emplace(std::move(*made));
   }
   auto reload = [&]() -> common::Result<wasm::PreparedModule> {
-    auto module = cache.reload(identity, "memory", {});
+    auto module = cache.reload(identity, "memory");
     if (!module) return module.status();
     return (*linker)->prepare(*module);
   };

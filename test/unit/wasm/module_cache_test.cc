@@ -109,7 +109,7 @@ TEST_F(ModuleCacheTest, AParkedModuleIsReloadedFromMemoryNotFromItsArtifact) {
   }
   EXPECT_EQ(cache.parked(), 1u);
 
-  auto reloaded = cache.reload(identity, "json", {});
+  auto reloaded = cache.reload(identity, "json");
 
   ASSERT_TRUE(reloaded) << reloaded.status().toString();
   EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
@@ -137,9 +137,9 @@ TEST_F(ModuleCacheTest, ParkingKeepsAtMostItsLimitAndLetsTheLeastRecentlyParkedG
   }
   EXPECT_EQ(cache.parked(), 1u);
 
-  ASSERT_TRUE(cache.reload(second, "b", {}));
+  ASSERT_TRUE(cache.reload(second, "b"));
   EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
-  ASSERT_TRUE(cache.reload(first, "a", {}));
+  ASSERT_TRUE(cache.reload(first, "a"));
   EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
 }
 
@@ -162,10 +162,10 @@ TEST_F(ModuleCacheTest, ParkingAgainMakesAModuleTheMostRecentlyParked) {
   }
   EXPECT_EQ(cache.parked(), 2u);
 
-  ASSERT_TRUE(cache.reload(identities[0], "a", {}));
-  ASSERT_TRUE(cache.reload(identities[2], "c", {}));
+  ASSERT_TRUE(cache.reload(identities[0], "a"));
+  ASSERT_TRUE(cache.reload(identities[2], "c"));
   EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
-  ASSERT_TRUE(cache.reload(identities[1], "b", {}));
+  ASSERT_TRUE(cache.reload(identities[1], "b"));
   EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
 }
 
@@ -178,7 +178,7 @@ TEST_F(ModuleCacheTest, WithALimitOfNoneNothingIsParked) {
     identity = module->identity();
     EXPECT_FALSE(cache.park(identity, *module));
   }
-  ASSERT_TRUE(cache.reload(identity, "json", {}));
+  ASSERT_TRUE(cache.reload(identity, "json"));
   EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
 }
 

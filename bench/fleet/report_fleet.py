@@ -25,6 +25,22 @@ GOAL_LATENCY_RATIO = 1.1
 MIB = 2**20
 
 
+def settle_is_default(settings):
+    """Whether the early swap-out ran as the host's defaults (swap-settle with no flags), as it
+    has since it became the default; before, swap-predict did."""
+    return settings.get("configs", {}).get("swap-settle") == "(host defaults)"
+
+
+def labels_for(settings):
+    if not settle_is_default(settings):
+        return LABELS
+    return dict(LABELS, **{"swap-predict": "swap on with prediction, no early swap-out",
+                           "swap-settle": "swap on, prediction, early swap-out (host defaults)",
+                           "swap-budget": "prediction without the early swap-out, with the host's memory budget at --budget-mib",
+                           "swap-predict-budget": "prediction without the early swap-out in a memory budget",
+                           "swap-settle-budget": "host defaults in a memory budget"})
+
+
 def without_log_path(failure):
     """A failure as the harness printed it, without the folder of logs it kept on that machine."""
     return re.sub(r" \(logs in [^)]*\)$", "", failure)
@@ -60,7 +76,7 @@ def spread(runs, key, scale=1.0, digits=1):
     return f"{med} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
 
 
-def plot(result, grouped, path):
+def plot(result, grouped, path, labels):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -72,7 +88,7 @@ def plot(result, grouped, path):
         for k, r in enumerate(sorted(runs, key=lambda r: r["repeat"])):
             t0 = r["window_s"][0] - result["settings"]["warmup_s"]  # the replay's start
             ts = [s["t"] - t0 for s in r["timeline"]]
-            label = LABELS[config] if k == 0 else None
+            label = labels[config] if k == 0 else None
             alpha = 1.0 if k == 0 else 0.35
             mem.plot(ts, [s["pss"] / MIB for s in r["timeline"]], color=colours[config], alpha=alpha, label=label)
             res.plot(ts, [(s["resident"] if s["resident"] is not None else float("nan")) for s in r["timeline"]],
@@ -117,29 +133,33 @@ def verdict(r):
     return met, text
 
 
-def goal_sentence(grouped):
-    pred = ratios(grouped, "swap-predict")
+def goal_sentence(grouped, settings, labels):
+    settle_default = settle_is_default(settings)
+    defaults = "swap-settle" if settle_default else "swap-predict"
+    pred = ratios(grouped, defaults)
     if not pred or pred["pss"] is None or pred["p50"] is None:
-        return "The goal cannot be judged: swap-off and swap-predict were not both measured."
+        return f"The goal cannot be judged: swap-off and {defaults} were not both measured."
     met, text = verdict(pred)
-    parts = [f"**Goal {'met' if met else 'missed'}** at the host's defaults (swap on, prediction on): {text}."]
+    what = "swap on, prediction on, early swap-out" if settle_default else "swap on, prediction on"
+    parts = [f"**Goal {'met' if met else 'missed'}** at the host's defaults ({what}): {text}."]
     idle = ratios(grouped, "swap-idle")
     if idle:
         parts.append(f"Without prediction: {verdict(idle)[1]}.")
-    settle = ratios(grouped, "swap-settle")
-    if settle:
-        met_settle, text = verdict(settle)
-        parts.append(f"With the early swap-out (`--swap-settle-ms`), the goal is {'met' if met_settle else 'missed'}: "
-                     f"{text}.")
+    other = ratios(grouped, "swap-predict" if settle_default else "swap-settle")
+    if other:
+        met_other, text = verdict(other)
+        name = ("Without the early swap-out (`--swap-settle-ms 0`, the idle timer alone)" if settle_default
+                else "With the early swap-out (`--swap-settle-ms`)")
+        parts.append(f"{name}, the goal is {'met' if met_other else 'missed'}: {text}.")
     for config in ("swap-budget", "swap-lru", "swap-predict-budget", "swap-settle-budget"):
         r = ratios(grouped, config)
         if r and r["pss"] is not None:
             met_b, text = verdict(r)
-            parts.append(f"{LABELS[config].capitalize()}: goal {'met' if met_b else 'missed'}, {text}.")
+            parts.append(f"{labels[config].capitalize()}: goal {'met' if met_b else 'missed'}, {text}.")
     return " ".join(parts)
 
 
-def budget_paragraph(grouped, settings, failed):
+def budget_paragraph(grouped, settings, failed, labels):
     budgeted = {c: grouped[c] for c in ("swap-predict-budget", "swap-settle-budget") if c in grouped}
     failures = [f for f in failed if f.split(":")[0] in ("swap-predict-budget", "swap-settle-budget")]
     off = grouped.get("swap-off")
@@ -161,7 +181,7 @@ def budget_paragraph(grouped, settings, failed):
                          if {"swap-budget", "swap-lru"} & set(grouped) else ", which these runs did not have"))
     for config, runs in budgeted.items():
         limits = [r["memory_budget"] for r in runs if r.get("memory_budget")]
-        parts.append(f"{LABELS[config]}: cgroup usage {median(runs, 'cgroup_usage_bytes_median') / MIB:.1f} MiB, "
+        parts.append(f"{labels[config]}: cgroup usage {median(runs, 'cgroup_usage_bytes_median') / MIB:.1f} MiB, "
                      f"the limit hit {sum(x['failcnt'] for x in limits)} times and {sum(x['oom_kills'] for x in limits)} "
                      f"OOM kill(s) over {len(runs)} run(s), wake-up p50 {median(runs, 'wake_latency_ms_p50'):.2f} ms and "
                      f"p99 {median(runs, 'wake_latency_ms_p99'):.2f} ms, {sum(r['lost_changes'] for r in runs)} changes lost")
@@ -181,26 +201,30 @@ def policy_paragraph(grouped, settings):
 
     def file_mib(runs):
         return (median(runs, "pss_bytes_median") - median(runs, "pss_anon_bytes_median")) / MIB
+    settle_default = settle_is_default(settings)
+    pred_name = "the idle timer with prediction" + ("" if settle_default else " (the host's defaults)")
+    settle_name = "the early swap-out" + (" (the host's defaults)" if settle_default else "")
     return (
         f"**Why the idle timer is the wrong policy here.** After every wake an operator stays resident for the "
         f"idle period ({settings['host_idle_ms_default']}) whether or not its next wake is near: over the "
         f"{window:.0f} s window the operators were resident {median(idle, 'resident_fraction'):.1%} of the time "
-        f"without prediction and {median(pred, 'resident_fraction'):.1%} with it (prediction only adds prefetches "
-        f"and keeps frequently woken operators resident). The early swap-out swaps a confidently predicted operator "
-        f"out once it has settled and lets the prefetch bring it back: resident "
-        f"{median(settle, 'resident_fraction'):.1%} of the time, for {per_minute(settle, 'swap_outs'):.0f} swap-outs "
-        f"a minute instead of {per_minute(pred, 'swap_outs'):.0f}, {median(settle, 'found_resident_fraction'):.1%} "
-        f"of changes finding the operator resident (defaults: {median(pred, 'found_resident_fraction'):.1%}), and "
-        f"host CPU {median(settle, 'cpu_utilisation'):.1%} of a core instead of {median(pred, 'cpu_utilisation'):.1%} "
+        f"without prediction and {median(pred, 'resident_fraction'):.1%} with {pred_name} (prediction only adds "
+        f"prefetches and keeps frequently woken operators resident). {settle_name[0].upper() + settle_name[1:]} "
+        f"swaps a confidently predicted operator out once it has settled and lets the prefetch bring it back: "
+        f"resident {median(settle, 'resident_fraction'):.1%} of the time, for {per_minute(settle, 'swap_outs'):.0f} "
+        f"swap-outs a minute instead of {per_minute(pred, 'swap_outs'):.0f}, "
+        f"{median(settle, 'found_resident_fraction'):.1%} of changes finding the operator resident (idle timer with "
+        f"prediction: {median(pred, 'found_resident_fraction'):.1%}), and host CPU "
+        f"{median(settle, 'cpu_utilisation'):.1%} of a core instead of {median(pred, 'cpu_utilisation'):.1%} "
         f"(swap off: {median(off, 'cpu_utilisation'):.1%}). PSS that is not anonymous (the binary, compiled code, "
         f"and the snapshot pages restored guests map) is {file_mib(off):.1f} MiB with swap off, "
-        f"{file_mib(idle):.1f} without prediction, {file_mib(pred):.1f} with the defaults and {file_mib(settle):.1f} "
-        f"with the early swap-out. A restored guest maps its snapshot from the page cache, and a read fault maps "
-        f"page-cache pages around the page read (fault-around, large folios), so a few reads of an index can map "
-        f"much more of it than they touch (an explanation, not measured by this benchmark).")
+        f"{file_mib(idle):.1f} without prediction, {file_mib(pred):.1f} with {pred_name} and "
+        f"{file_mib(settle):.1f} with {settle_name}. A restored guest maps its snapshot from the page cache, and a "
+        f"read fault maps page-cache pages around the page read (fault-around, large folios), so a few reads of an "
+        f"index can map much more of it than they touch (an explanation, not measured by this benchmark).")
 
 
-def table(grouped, n):
+def table(grouped, n, labels):
     rows = ["| config | PSS MiB | anon PSS MiB | cgroup MiB | resident fraction | resident operators | "
             "wake-up ms p50 | p99 | host CPU s (share of a core) | swap-outs | restores (prefetches) | "
             "changes found resident | lost | runs |",
@@ -208,7 +232,7 @@ def table(grouped, n):
     for config, runs in grouped.items():
         cpu = f"{spread(runs, 'cpu_seconds', digits=2)} ({median(runs, 'cpu_utilisation'):.1%})"
         rows.append(
-            f"| {LABELS[config]} | {spread(runs, 'pss_bytes_median', MIB)} | {spread(runs, 'pss_anon_bytes_median', MIB)} "
+            f"| {labels[config]} | {spread(runs, 'pss_bytes_median', MIB)} | {spread(runs, 'pss_anon_bytes_median', MIB)} "
             f"| {spread(runs, 'cgroup_usage_bytes_median', MIB)} | {spread(runs, 'resident_fraction', digits=3)} "
             f"| {spread(runs, 'resident_operators_median', digits=0)} of {n} "
             f"| {spread(runs, 'wake_latency_ms_p50', digits=2)} | {spread(runs, 'wake_latency_ms_p99', digits=2)} "
@@ -239,6 +263,7 @@ def write(result, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     s = result["settings"]
     grouped = by_config(result["runs"])
+    labels = labels_for(s)
     png = os.path.join(out_dir, "fleet-memory.png")
     lines = ["# Fleet: a workload where swapping should pay", "",
              f"Generated by `{s['command']}` (bench/fleet/run.py; results in bench/results/fleet.json) "
@@ -250,16 +275,16 @@ def write(result, out_dir):
     else:
         lines += [f"**Conditions:** {fleet_summary(result)} Trace gaps divided by {s['speedup']:g}; each operator "
                   f"starts at a random phase of its trace. One host, {s['host_workers']} workers; swap configs: "
-                  + "; ".join(f"{LABELS[c]}: `{v}`" for c, v in s["configs"].items())
+                  + "; ".join(f"{labels[c]}: `{v}`" for c, v in s["configs"].items())
                   + f" (the host's default idle period is {s['host_idle_ms_default']}, prediction "
                   f"{s['host_predict_default']}). Measured over {s['duration_s']:g} s after {s['warmup_s']:g} s of "
                   f"replay; {s['repeats']} run(s) per config in a shuffled order; control plane: {s['control_plane']}. "
                   "Figures are medians over runs (min-max in brackets) of each run's median over its window.", "",
-                  goal_sentence(grouped), "",
-                  table(grouped, s["n"]), "",
+                  goal_sentence(grouped, s, labels), "",
+                  table(grouped, s["n"], labels), "",
                   f"![memory over time]({os.path.basename(png)})", "",
                   policy_paragraph(grouped, s), "",
-                  budget_paragraph(grouped, s, result.get("failed", [])), "",
+                  budget_paragraph(grouped, s, result.get("failed", []), labels), "",
                   "Wake-up latency: from just before the driver's PATCH of an operator's ConfigMap label to the "
                   "driver's watch seeing the guest's annotation for it (two API server writes and watch deliveries "
                   "included, so it is the latency a user sees, not the host's alone). Resident fraction: the "
@@ -269,7 +294,7 @@ def write(result, out_dir):
                   "as the ring benchmark measures them (bench/ring/probe.py).", ""]
         loads = [r["load_before"][0] for r in result["runs"]]
         lines += [f"Load (1 min) before the runs: {min(loads):.2f}-{max(loads):.2f}.", ""]
-        plot(result, grouped, png)
+        plot(result, grouped, png, labels)
     if result.get("failed"):
         lines += ["Failed runs:", ""] + [f"- {without_log_path(f)}" for f in result["failed"]] + [""]
     lines += ["## Settings", "", "```json", json.dumps(s, indent=1), "```", ""]

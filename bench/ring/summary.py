@@ -108,18 +108,23 @@ def _fleet_lines(root, fleet):
     import report_fleet
     grouped = report_fleet.by_config(fleet["runs"])
     lines = []
-    defaults, settle = report_fleet.ratios(grouped, "swap-predict"), report_fleet.ratios(grouped, "swap-settle")
+    settle_default = report_fleet.settle_is_default(fleet["settings"])
+    defaults = report_fleet.ratios(grouped, "swap-settle" if settle_default else "swap-predict")
+    other = report_fleet.ratios(grouped, "swap-predict" if settle_default else "swap-settle")
+    other_flag = fleet["settings"]["configs"]["swap-predict" if settle_default else "swap-settle"]
     budgeted = report_fleet.ratios(grouped, "swap-budget") or report_fleet.ratios(grouped, "swap-lru")
     n = fleet["settings"]["n"]
     if defaults:
         met = defaults["pss"] <= report_fleet.GOAL_MEMORY_RATIO and defaults["p50"] <= report_fleet.GOAL_LATENCY_RATIO
         lines.append(
             f"- **Fleet** ({n} operators holding in-memory indexes of sizes {fleet['settings']['size_distribution']}, "
-            f"replaying recorded traces): at the host's defaults the host "
+            f"replaying recorded traces): at the host's defaults"
+            + (" (the early swap-out of a confidently predicted operator included)" if settle_default else "")
+            + " the host "
             f"holds {defaults['pss']:.0%} of swap-off's PSS at {defaults['p50']:.2f}x its p50 wake-up latency "
             f"(goal {report_fleet.GOAL_MEMORY_RATIO:.0%} at {report_fleet.GOAL_LATENCY_RATIO:g}x: {'met' if met else 'missed'})"
-            + (f"; with the early swap-out (`--swap-settle-ms {fleet['settings']['configs']['swap-settle'].split()[-1]}`, "
-               f"not the default) {settle['pss']:.0%} at {settle['p50']:.2f}x" if settle else "")
+            + (f"; {'without' if settle_default else 'with'} the early swap-out (`{other_flag}`, not the default) "
+               f"{other['pss']:.0%} at {other['p50']:.2f}x" if other else "")
             + (f"; with the host's memory budget (`--swap-memory-budget-mib {fleet['settings']['host_budget_mib']}`, "
                f"not the default) {budgeted['pss']:.0%} at {budgeted['p50']:.2f}x" if budgeted and budgeted["pss"] is not None else "")
             + ". "

@@ -113,6 +113,13 @@ constexpr int64_t kMaxSwapMemoryBudgetMiB = int64_t{1} << 30;  // 1 PiB: any mac
 // resident with its compiled code, several times the memory at N = 1000 distinct modules for
 // about the same hop latency (docs/swap.md, docs/benchmarks/scale.md).
 constexpr int64_t kDefaultSwapMemoryBudgetMiB = 64;
+// The early swap-out (SwapOptions::settleAfter). The idle timer alone kept every woken operator
+// resident for its idle period whether or not its next wake was near: in the fleet benchmark
+// (docs/benchmarks/fleet.md, commit c3048d2) the defaults without it held 29.3% of swap-off's
+// PSS at 1.10x its p50 wake-up latency, with it 17.7% at 1.07x (the goal: 25% at 1.1x); on
+// another draw of the workload 23.3% at 1.15x against 15.8% at 1.11x. 250 ms still lets a
+// burst (an operator's own write coming back as an event) find it resident.
+constexpr std::chrono::milliseconds kDefaultSwapSettle{250};
 // Operators loaded at once at start: a load mostly waits for its permission reviews, so a few
 // in flight hide those waits (docs/benchmarks/scale.md: time to ready at N = 10,000); the
 // loader threads end when every definition is loaded.
@@ -134,7 +141,7 @@ std::vector<Flag> swapFlags() {
                      "with --swap-predict: swap out after N idle when the next predicted wake is "
                      "confidently far (0: wait --swap-idle-ms)",
                      std::chrono::milliseconds(0), kMaxSwapIdle)
-          .withDefault(swap.settleAfter),
+          .withDefault(kDefaultSwapSettle),
       Flag::integer("swap-memory-budget-mib", "N",
                     "swap out the idle operators whose next wake is furthest away while their "
                     "resident linear memories and compiled code add up to more than N MiB (0: "
@@ -150,7 +157,7 @@ runtime::SwapOptions swapOptions(const ParsedFlags& flags) {
   if (auto predict = flags.onOff("swap-predict")) swap.predict = *predict;
   if (auto directory = flags.text("swap-dir")) swap.directory = *directory;
   if (auto idle = flags.duration("swap-idle-ms")) swap.idleAfter = *idle;
-  if (auto settle = flags.duration("swap-settle-ms")) swap.settleAfter = *settle;
+  swap.settleAfter = flags.duration("swap-settle-ms").value_or(kDefaultSwapSettle);
   const auto budget = flags.integer("swap-memory-budget-mib").value_or(kDefaultSwapMemoryBudgetMiB);
   swap.memoryBudgetBytes = static_cast<uint64_t>(budget) << 20;
   return swap;

@@ -31,6 +31,12 @@ def settle_is_default(settings):
     return settings.get("configs", {}).get("swap-settle") == "(host defaults)"
 
 
+def defaults_and_other(settings):
+    """The config that ran the host's defaults, and the one beside it that differs only in the
+    early swap-out."""
+    return ("swap-settle", "swap-predict") if settle_is_default(settings) else ("swap-predict", "swap-settle")
+
+
 def labels_for(settings):
     if not settle_is_default(settings):
         return LABELS
@@ -135,7 +141,7 @@ def verdict(r):
 
 def goal_sentence(grouped, settings, labels):
     settle_default = settle_is_default(settings)
-    defaults = "swap-settle" if settle_default else "swap-predict"
+    defaults, alternative = defaults_and_other(settings)
     pred = ratios(grouped, defaults)
     if not pred or pred["pss"] is None or pred["p50"] is None:
         return f"The goal cannot be judged: swap-off and {defaults} were not both measured."
@@ -145,7 +151,7 @@ def goal_sentence(grouped, settings, labels):
     idle = ratios(grouped, "swap-idle")
     if idle:
         parts.append(f"Without prediction: {verdict(idle)[1]}.")
-    other = ratios(grouped, "swap-predict" if settle_default else "swap-settle")
+    other = ratios(grouped, alternative)
     if other:
         met_other, text = verdict(other)
         name = ("Without the early swap-out (`--swap-settle-ms 0`, the idle timer alone)" if settle_default

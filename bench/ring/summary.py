@@ -109,9 +109,9 @@ def _fleet_lines(root, fleet):
     grouped = report_fleet.by_config(fleet["runs"])
     lines = []
     settle_default = report_fleet.settle_is_default(fleet["settings"])
-    defaults = report_fleet.ratios(grouped, "swap-settle" if settle_default else "swap-predict")
-    other = report_fleet.ratios(grouped, "swap-predict" if settle_default else "swap-settle")
-    other_flag = fleet["settings"]["configs"]["swap-predict" if settle_default else "swap-settle"]
+    defaults_config, other_config = report_fleet.defaults_and_other(fleet["settings"])
+    defaults, other = report_fleet.ratios(grouped, defaults_config), report_fleet.ratios(grouped, other_config)
+    other_flag = fleet["settings"]["configs"][other_config]
     budgeted = report_fleet.ratios(grouped, "swap-budget") or report_fleet.ratios(grouped, "swap-lru")
     n = fleet["settings"]["n"]
     if defaults:

@@ -126,7 +126,7 @@ bool MemoryBudget::roomForPrefetch(const void* who, uint64_t bytes, common::Time
   }
   for (auto it = swappedOut_.lower_bound(now); it != swappedOut_.end() && it->first < wakeAt;
        ++it) {
-    if (needed > budgetBytes_) break;
+    if (needed > budgetBytes_) return false;  // spoken for: the rest need not be read
     if (it->second != who) needed += entries_.at(it->second).activity.restoreBytes;
   }
   return needed <= budgetBytes_;

@@ -66,14 +66,6 @@ class GuestModule {
   static common::Result<GuestModule> fromCompiled(std::shared_ptr<const wasmtime::Module> module,
                                                   const std::string& name,
                                                   const ModuleRequirements& requirements);
-  // A module that passed fromCompiled before: the same compiled module again, or one mapped
-  // from the artifact of the same identity (the same bytes, so the same imports and exports).
-  // Not checked again: on every restore that walked its imports and exports through the C API,
-  // 3.3% of the host's CPU in the ring at N = 1000 at the defaults.
-  static GuestModule checkedBefore(std::shared_ptr<const wasmtime::Module> module,
-                                   const std::string& name) {
-    return GuestModule(name, std::move(module));
-  }
 
   const std::string& name() const { return name_; }
   const wasmtime::Module& raw() const { return *module_; }
@@ -105,6 +97,17 @@ class GuestModule {
   void setSourceDigest(std::string digest) { sourceDigest_ = std::move(digest); }
 
  private:
+  // ModuleCache::reload gives a module out again by identity without checking it (checkedBefore).
+  friend class ModuleCache;
+  // A module that passed fromCompiled before: the same compiled module again, or one mapped
+  // from the artifact of the same identity (the same bytes, so the same imports and exports).
+  // Not checked again: on every restore that walked its imports and exports through the C API,
+  // 3.3% of the host's CPU in the ring at N = 1000 at the defaults. Private: nobody else may
+  // skip the checks.
+  static GuestModule checkedBefore(std::shared_ptr<const wasmtime::Module> module,
+                                   const std::string& name) {
+    return GuestModule(name, std::move(module));
+  }
   GuestModule(std::string name, std::shared_ptr<const wasmtime::Module> module)
       : name_(std::move(name)), module_(std::move(module)), image_(imageOf(*module_)) {}
   static std::span<const uint8_t> imageOf(const wasmtime::Module& module);

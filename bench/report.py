@@ -25,14 +25,23 @@ def control_plane(deps):
 
 
 def git_commit():
-    """The checkout's commit, with "+changes" when tracked files other than the benchmarks' own
-    outputs (bench/results, docs) differ from it: a harness that saves after each run would
-    otherwise mark all its later runs as changed."""
+    """The checkout's commit when this benchmark process started (report is imported first
+    thing), with "+changes" when tracked files other than the benchmarks' own outputs
+    (bench/results, docs) differed from it: a harness that saves after each run would otherwise
+    mark all its later runs as changed, and edits made while a long benchmark runs (the binaries
+    were built before it) would mark the runs that end after them."""
+    return _COMMIT_AT_START
+
+
+def _checkout_commit():
     out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no", "--", ".",
                             ":(exclude)bench/results", ":(exclude)docs"],
                            capture_output=True, text=True).stdout.strip()
     return out.stdout.strip() + ("+changes" if dirty else "")
+
+
+_COMMIT_AT_START = _checkout_commit()
 
 
 def one_machine(*groups):

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -50,6 +51,24 @@ uint64_t checkedBytes(const LayerHeader& header) {
     if (header.blockChecksums[i] != 0) bytes += blocks[i].pageCount * kPageBytes;
   }
   return bytes;
+}
+
+FileState fileStateOf(const struct stat& info) {
+  const auto ns = [](const timespec& t) { return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  return {static_cast<uint64_t>(info.st_dev), static_cast<uint64_t>(info.st_ino),
+          static_cast<uint64_t>(info.st_size), ns(info.st_mtim), ns(info.st_ctim)};
+}
+
+// File times come from a clock that may tick only every few milliseconds (the kernel's coarse
+// clock), so a write within one tick of the last change could leave them as they were: a state
+// is trusted only once its change time is older than that.
+constexpr std::chrono::milliseconds kFileTimeGranularity{20};
+
+bool settled(const FileState& state) {
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return now - state.changedNs >= std::chrono::nanoseconds(kFileTimeGranularity).count();
 }
 
 bool verifiedBeforeRun(const LayerHeader& header) {
@@ -204,6 +223,22 @@ struct Fd {
 };
 
 }  // namespace
+
+bool DataCheck::goodAs(const FileState& state) const {
+  std::lock_guard lock(mutex_);
+  return good_ && *good_ == state;
+}
+
+void DataCheck::markGood(const FileState& state) {
+  if (!settled(state)) return;  // checked again next time
+  std::lock_guard lock(mutex_);
+  good_ = state;
+}
+
+size_t RestorePlan::layersKnownGood() const {
+  return static_cast<size_t>(
+      std::count_if(layers_.begin(), layers_.end(), [](const Layer& l) { return l.knownGood; }));
+}
 
 RestorePlan::RestorePlan(RestorePlan&& other) noexcept
     : layers_(std::move(other.layers_)), lease_(std::move(other.lease_)) {
@@ -449,7 +484,11 @@ common::Result<RestorePlan> OperatorSnapshot::open() const {
                     layer + " is truncated: " + std::to_string(info.st_size) + " bytes, expected " +
                         std::to_string(h.dataOffset + h.memoryBytes));
     }
-    plan.layers_.back().header = std::move(*header);
+    auto& opened = plan.layers_.back();
+    opened.header = std::move(*header);
+    opened.state = fileStateOf(info);
+    opened.check = chain_[i].check;
+    opened.knownGood = opened.check->goodAs(opened.state);
   }
   return plan;
 }
@@ -474,6 +513,7 @@ common::Status OperatorSnapshot::verifyData(const RestorePlan& plan, VerifyScope
         verifiedBeforeRun(layer.header) != (scope == VerifyScope::kBeforeRun)) {
       continue;
     }
+    if (layer.knownGood) continue;
     const std::string& path = layer.path;
     const auto blocks = blocksOf(layer.header.runs);
     // A zero block was written as holes: it is read only if the file has data there now (found
@@ -501,6 +541,8 @@ common::Status OperatorSnapshot::verifyData(const RestorePlan& plan, VerifyScope
                           std::to_string(block.firstPage + block.pageCount - 1) + ")");
       }
     }
+    // Good as the file was at open(): a change since shows in the state the next open() sees.
+    if (layer.check) layer.check->markGood(layer.state);
   }
   return Status::ok();
 }

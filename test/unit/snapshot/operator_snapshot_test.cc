@@ -486,6 +486,47 @@ TEST_F(OperatorSnapshotTest, ASmallLayerIsCheckedBeforeTheGuestRunsAndTheErrorNa
   EXPECT_TRUE(after.isOk()) << "checked already, not again";
 }
 
+// Past the file time granularity the check allows for (kFileTimeGranularity, 20 ms).
+void waitPastFileTimeGranularity() { ::usleep(30'000); }
+
+TEST_F(OperatorSnapshotTest, ALayerFoundGoodIsNotReadAgainWhileItsFileIsUnchanged) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  waitPastFileTimeGranularity();
+
+  auto first = snapshot_.open();
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  EXPECT_EQ(first->layersKnownGood(), 0u);
+  ASSERT_TRUE(OperatorSnapshot::verifyData(*first).isOk());
+
+  auto second = snapshot_.open();
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  EXPECT_EQ(second->layersKnownGood(), 1u);
+  EXPECT_TRUE(OperatorSnapshot::verifyData(*second).isOk());
+}
+
+TEST_F(OperatorSnapshotTest, ALayerWrittenToAfterItWasFoundGoodIsCheckedAgain) {
+  AnonymousMemory source(kPages);
+  fillSource(source);
+  ASSERT_TRUE(snapshot_.save(source.span(), kGlobals, false).isOk());
+  waitPastFileTimeGranularity();
+  {
+    auto plan = snapshot_.open();
+    ASSERT_TRUE(plan.isOk());
+    ASSERT_TRUE(OperatorSnapshot::verifyData(*plan).isOk());
+  }
+
+  flipByte(layerPath(1), headerOf(layerPath(1)).dataOffset + 9 * kPageBytes + 100);
+
+  auto plan = snapshot_.open();
+  ASSERT_TRUE(plan.isOk()) << plan.status().toString();
+  EXPECT_EQ(plan->layersKnownGood(), 0u);
+  auto verified = OperatorSnapshot::verifyData(*plan);
+  EXPECT_EQ(verified.code(), StatusCode::kDataLoss);
+  EXPECT_THAT(verified.message(), HasSubstr("pages 0 to 15"));
+}
+
 TEST_F(OperatorSnapshotTest, DataWrittenIntoTheHolesOfAZeroBlockIsFound) {
   AnonymousMemory source(kPages);
   fillSource(source);  // pages 48 to 63 hold only page 63; pages 16 to 31 none: a zero block

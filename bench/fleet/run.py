@@ -52,6 +52,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "ring"))
 from report import control_plane, git_commit, machine_summary, read_deps  # noqa: E402
 import probe  # noqa: E402
+import wake_latency  # noqa: E402
 import setups  # noqa: E402
 
 
@@ -272,6 +273,7 @@ def status_totals(status):
         totals[k] = sum(float(o.get("swap", {}).get(k, 0)) for o in ops)
     totals["operators"] = len(ops)
     totals["writtenAt"] = (status or {}).get("writtenAt", 0)
+    totals["wakeLatency"] = (status or {}).get("wakeLatency")
     return totals
 
 
@@ -459,7 +461,7 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
     latencies = [(cluster.reached[k] - t) * 1000 for k, (t, measured) in sent.items() if measured and k in cluster.reached]
     lost = [k for k, (t, measured) in sent.items() if k not in cluster.reached]
     before, after = window["start"][2], window["end"][2]
-    delta = {k: after[k] - before[k] for k in after if k not in ("operators", "swappedOut")}
+    delta = {k: after[k] - before[k] for k in after if k not in ("operators", "swappedOut", "wakeLatency")}
     wakes = delta["wakesResident"] + delta["wakesSwapped"]
     seconds = t1 - t0
     pss, anon, usage = (timeline.between(k, t0, t1) for k in ("pss", "pss_anon", "cgroup"))
@@ -475,6 +477,8 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
         "wake_latency_ms_p50": ring_run.percentile(latencies, 50) if latencies else None,
         "wake_latency_ms_p99": ring_run.percentile(latencies, 99) if latencies else None,
         "wake_latency_samples": len(latencies), "lost_changes": len(lost),
+        # The host's own part of the same wake-ups (after the settle: every measured change done).
+        "host_wake_ms": wake_latency.between(before["wakeLatency"], status_totals(status)["wakeLatency"]),
         "events_sent": len(sent),
         "cpu_seconds": round(window["end"][1] - window["start"][1], 3), "window_seconds": round(seconds, 3),
         "cpu_utilisation": (window["end"][1] - window["start"][1]) / seconds,

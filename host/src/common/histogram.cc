@@ -44,6 +44,15 @@ std::span<const double> workQueueDurationBuckets() {
   return kBuckets;
 }
 
+std::span<const double> fineLatencyBuckets() {
+  static const std::vector<double> kBuckets = [] {
+    std::vector<double> bounds;
+    for (double bound = 1e-5; bound < 10.0; bound *= 1.05) bounds.push_back(bound);
+    return bounds;
+  }();
+  return kBuckets;
+}
+
 std::span<const double> swapDurationBuckets() {
   static constexpr std::array kBuckets{1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
                                        1e-2, 2.5e-2, 5e-2, 0.1,  0.25,   0.5,  1.0,  2.5,    5.0};

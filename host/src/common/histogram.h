@@ -43,5 +43,8 @@ std::span<const double> reconcileTimeBuckets();
 std::span<const double> workQueueDurationBuckets();
 // Ours, for swap-outs and restores: 10 us .. 5 s in 1-2.5-5 steps.
 std::span<const double> swapDurationBuckets();
+// Ours, for benchmarks' quantiles: 10 us .. about 10 s, each bound 5% above the last, so a
+// quantile read from the counts is within 5% of the true one.
+std::span<const double> fineLatencyBuckets();
 
 }  // namespace wop::common

@@ -14,6 +14,11 @@ void FigureRecorder::changeToReconcile(double ms, WakeKind kind) {
   if (latency_.size() < kMaxSamples) latency_.push_back({ms, kind});
 }
 
+void FigureRecorder::changeReconciled(double ms, WakeKind kind) {
+  std::lock_guard lock(mutex_);
+  if (reconciled_.size() < kMaxSamples) reconciled_.push_back({ms, kind});
+}
+
 void FigureRecorder::swapped(SwapEvent event, double ms) {
   std::lock_guard lock(mutex_);
   auto& samples = event == SwapEvent::kSwapOut ? swapOutMs_ : restoreMs_;
@@ -30,8 +35,17 @@ std::vector<double> FigureRecorder::takeLatencySamples() {
 
 std::vector<double> FigureRecorder::takeLatencySamples(WakeKind kind) {
   std::lock_guard lock(mutex_);
+  return takeOfKind(latency_, kind);
+}
+
+std::vector<double> FigureRecorder::takeReconciledSamples(WakeKind kind) {
+  std::lock_guard lock(mutex_);
+  return takeOfKind(reconciled_, kind);
+}
+
+std::vector<double> FigureRecorder::takeOfKind(std::vector<LatencySample>& samples, WakeKind kind) {
   std::vector<double> out;
-  std::erase_if(latency_, [&](const LatencySample& sample) {
+  std::erase_if(samples, [&](const LatencySample& sample) {
     if (sample.kind != kind) return false;
     out.push_back(sample.ms);
     return true;

@@ -1,5 +1,6 @@
 // An OperatorObserver that keeps figures for benchmarks and tests: change-to-reconcile delays
-// by wake kind, and swap-out and restore durations. Bounded: at most a million samples each.
+// (to the reconcile's start, and to its end) by wake kind, and swap-out and restore durations.
+// Bounded: at most a million samples each.
 //
 // Thread-safety: all methods, from any thread.
 #pragma once
@@ -15,11 +16,14 @@ class FigureRecorder final : public OperatorObserver {
  public:
   bool wantsLatency() const override { return true; }
   void changeToReconcile(double ms, WakeKind kind) override;
+  void changeReconciled(double ms, WakeKind kind) override;
   void swapped(SwapEvent event, double ms) override;
 
   // Samples (ms) since the last take, of every kind or of one.
   std::vector<double> takeLatencySamples();
   std::vector<double> takeLatencySamples(WakeKind kind);
+  // To the end of the reconcile, of one kind.
+  std::vector<double> takeReconciledSamples(WakeKind kind);
   std::vector<double> takeSwapSamples(SwapEvent event);
 
  private:
@@ -27,8 +31,11 @@ class FigureRecorder final : public OperatorObserver {
     double ms;
     WakeKind kind;
   };
+  static std::vector<double> takeOfKind(std::vector<LatencySample>& samples, WakeKind kind);
+
   std::mutex mutex_;
   std::vector<LatencySample> latency_;
+  std::vector<LatencySample> reconciled_;
   std::vector<double> swapOutMs_;
   std::vector<double> restoreMs_;
 };

@@ -386,16 +386,19 @@ void Operator::runEntries() {
     if (!mayReconcile) break;
     auto reconcile = controllers_->startNext();
     if (!reconcile) break;
+    const auto msSince = [this](common::TimePoint at) {
+      return std::chrono::duration<double, std::milli>(env_.clock.now() - at).count();
+    };
+    std::optional<Enqueued> enqueued;
     if (env_.observer.wantsLatency()) {
       std::lock_guard lock(mutex_);
       auto it = enqueuedAt_.find(std::to_string(reconcile->controller) + "/" + reconcile->key);
       if (it != enqueuedAt_.end()) {
-        env_.observer.changeToReconcile(
-            std::chrono::duration<double, std::milli>(env_.clock.now() - it->second.at).count(),
-            it->second.kind);
+        enqueued = it->second;
         enqueuedAt_.erase(it);
       }
     }
+    if (enqueued) env_.observer.changeToReconcile(msSince(enqueued->at), enqueued->kind);
     {
       std::lock_guard lock(reconcileLogMutex_);
       currentReconcile_ = CurrentReconcile{reconcile->id, reconcile->key};
@@ -406,6 +409,7 @@ void Operator::runEntries() {
       std::lock_guard lock(reconcileLogMutex_);
       currentReconcile_.reset();
     }
+    if (enqueued) env_.observer.changeReconciled(msSince(enqueued->at), enqueued->kind);
     entryFailed(entered, "wop_reconcile");
   }
 }

@@ -58,6 +58,13 @@ class OperatorObserver {
     (void)ms;
     (void)kind;
   }
+  // From the same event to the end of the reconcile entry it woke: the host's own part of a
+  // wake-up (a restore and the guest's page faults included; the API server's part, before the
+  // event and after the entry, not).
+  virtual void changeReconciled(double ms, WakeKind kind) {
+    (void)ms;
+    (void)kind;
+  }
   virtual void swapped(SwapEvent event, double ms) {
     (void)event;
     (void)ms;

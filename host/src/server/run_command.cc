@@ -13,12 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "common/histogram.h"
 #include "common/limits.h"
 #include "common/open_files.h"
 #include "fetch/https_client.h"
 #include "fetch/module_store.h"
 #include "outbound/outbound_client.h"
 #include "runtime/operator_host.h"
+#include "runtime/wake_latency_recorder.h"
 #include "server/cluster_flags.h"
 #include "server/endpoints.h"
 #include "server/health_checks.h"
@@ -55,7 +57,24 @@ nlohmann::json memoryJson(runtime::OperatorHost& host, size_t resident, size_t l
           {"linearMemoryBytes", linearMemoryBytes}};
 }
 
-nlohmann::json statusJson(runtime::OperatorHost& host) {
+// Cumulative counts of the host's own part of wake-ups by wake kind, for benchmarks to diff
+// between two reads (runtime/wake_latency_recorder.h).
+nlohmann::json wakeLatencyJson(const runtime::WakeLatencyRecorder& recorder) {
+  nlohmann::json out;
+  std::vector<double> boundsMs;
+  for (double bound : common::fineLatencyBuckets()) boundsMs.push_back(bound * 1000);
+  out["upperBoundsMs"] = boundsMs;
+  for (const auto& [name, kind] : {std::pair{"resident", runtime::WakeKind::kResident},
+                                   std::pair{"restored", runtime::WakeKind::kSwapped},
+                                   std::pair{"prefetched", runtime::WakeKind::kPrefetched}}) {
+    const auto snapshot = recorder.snapshot(kind);
+    out[name] = {{"count", snapshot.count}, {"cumulative", snapshot.cumulativeCounts}};
+  }
+  return out;
+}
+
+nlohmann::json statusJson(runtime::OperatorHost& host,
+                          const runtime::WakeLatencyRecorder* wakeLatency = nullptr) {
   nlohmann::json operators = nlohmann::json::array();
   size_t linearMemoryBytes = 0;
   for (const auto& s : host.stats()) {
@@ -88,14 +107,16 @@ nlohmann::json statusJson(runtime::OperatorHost& host) {
                            {"swapOutMsTotal", s.swapOutMsTotal}}}});
   }
   const size_t resident = residentBytes();  // one read of /proc/self/status per status write
-  return {{"operators", operators},
-          {"hostResidentBytes", resident},
-          {"memory", memoryJson(host, resident, linearMemoryBytes)},
-          // Watches open on the API server, and resources whose namespaced watches were
-          // folded into one cluster-wide watch (--cluster-wide-watch-after).
-          {"watches",
-           {{"informers", host.informers().activeInformers()},
-            {"clusterWideResources", host.informers().clusterWideResources()}}}};
+  nlohmann::json status = {{"operators", operators},
+                           {"hostResidentBytes", resident},
+                           {"memory", memoryJson(host, resident, linearMemoryBytes)},
+                           // Watches open on the API server, and resources whose namespaced watches
+                           // were folded into one cluster-wide watch (--cluster-wide-watch-after).
+                           {"watches",
+                            {{"informers", host.informers().activeInformers()},
+                             {"clusterWideResources", host.informers().clusterWideResources()}}}};
+  if (wakeLatency) status["wakeLatency"] = wakeLatencyJson(*wakeLatency);
+  return status;
 }
 
 void writeStatus(const std::string& path, const nlohmann::json& status) {
@@ -195,8 +216,9 @@ FlagSet runFlags() {
                        "and operators' outbound HTTPS calls, beside the system's"));
   flags.add(Flag::text("artifact-dir", "D",
                        "compiled modules (default ~/.cache/wasm-operator/artifacts)"));
-  flags.add(
-      Flag::text("status-file", "F", "rewrite F with the operators' status JSON every second"));
+  flags.add(Flag::text("status-file", "F",
+                       "rewrite F every second with the operators' status JSON and the host's own "
+                       "part of wake-up latency by wake kind (for benchmarks)"));
   flags.add(swapFlags());
   flags.add(guestMemoryFlag());
   flags.add(Flag::text("metrics-bind-address", "ADDR",
@@ -314,6 +336,13 @@ int runCommand(const ParsedFlags& flags) {
   options.swap = swapOptions(flags);
   options.guestMemoryReservationBytes = guestMemoryReservationBytes(flags);
   options.shards = *shards;
+  // Only a host that writes a status file stamps its wake-ups (for benchmarks).
+  const auto statusFile = flags.text("status-file");
+  std::shared_ptr<runtime::WakeLatencyRecorder> wakeLatency;
+  if (statusFile) {
+    wakeLatency = std::make_shared<runtime::WakeLatencyRecorder>();
+    options.observer = wakeLatency;
+  }
   // Lifecycle Events regard each WasmOperator object, or in file mode the host's own Pod (none
   // without POD_NAME). The controller is reset by hand before the host goes (it watches through
   // the host), after it left the slot.
@@ -416,10 +445,9 @@ int runCommand(const ParsedFlags& flags) {
     host.log("", WOP_LOG_INFO, "running the cluster's WasmOperator objects");
   }
   loaded = true;
-  const auto statusFile = flags.text("status-file");
   for (;;) {
     const bool terminate = process.waitForTermination(std::chrono::seconds(1));
-    if (statusFile) writeStatus(*statusFile, statusJson(host));
+    if (statusFile) writeStatus(*statusFile, statusJson(host, wakeLatency.get()));
     if (terminate) break;
   }
   drain(host, *flags.duration("graceful-shutdown-timeout"));

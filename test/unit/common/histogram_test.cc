@@ -46,5 +46,14 @@ TEST(HistogramTest, ControllerRuntimesBucketsAreStrictlyIncreasing) {
   EXPECT_EQ(reconcileTimeBuckets().back(), 60.0);
 }
 
+TEST(HistogramTest, FineLatencyBucketsAreEachFivePercentAboveTheLastFrom10usTo10s) {
+  const auto buckets = fineLatencyBuckets();
+  ASSERT_GT(buckets.size(), 2u);
+  EXPECT_DOUBLE_EQ(buckets.front(), 1e-5);
+  for (size_t i = 1; i < buckets.size(); ++i) EXPECT_NEAR(buckets[i] / buckets[i - 1], 1.05, 1e-9);
+  EXPECT_LT(buckets.back(), 10.0);
+  EXPECT_GE(buckets.back() * 1.05, 10.0);
+}
+
 }  // namespace
 }  // namespace wop::common

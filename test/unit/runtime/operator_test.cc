@@ -394,6 +394,22 @@ TEST_F(OperatorTest, AnObserverGetsChangeToReconcileDelays) {
   EXPECT_DOUBLE_EQ(samples[0], 7.0);
 }
 
+TEST_F(OperatorTest, AnObserverGetsTheDelayToTheEndOfTheReconcileTheChangeWoke) {
+  script_.onReconcile = [&](hostcalls::OperatorServices& s, uint32_t id, uint32_t,
+                            std::string_view) {
+    clock_.advance(milliseconds(3));  // the guest's own time
+    (void)s.reconcileDone(id, WOP_RECONCILE_DONE, 0, "");
+    return common::Status::ok();
+  };
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  clock_.advance(milliseconds(7));
+  runSlices();
+  EXPECT_THAT(figures_->takeLatencySamples(WakeKind::kResident), ElementsAre(7.0));
+  EXPECT_THAT(figures_->takeReconciledSamples(WakeKind::kResident), ElementsAre(10.0));
+}
+
 // ------------------------------------------------------------------------------ swapping
 
 TEST_F(OperatorTest, AnIdleOperatorIsSwappedOutAndAChangeRestoresItsState) {

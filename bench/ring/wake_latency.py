@@ -1,0 +1,48 @@
+"""The host's own part of wake-ups, from its status file (--status-file): "wakeLatency" holds
+cumulative histograms (5% buckets, runtime/wake_latency_recorder.h) of the time from the informer
+event that queued a key to the end of the reconcile it woke, by how the change found its operator:
+resident, prefetched (restored ahead of it by a prediction) or restored (on the way to the
+reconcile). The API server's part (before the event reaches the host, and the writes after the
+reconcile) is not in it, so it tells the host's latency apart from the control plane's."""
+
+KINDS = ("resident", "prefetched", "restored")
+
+
+def _counts(status_latency, kind, size):
+    if not status_latency:
+        return [0] * size, 0
+    entry = status_latency[kind]
+    return entry["cumulative"], entry["count"]
+
+
+def quantile(bounds, cumulative, count, q):
+    """The q-quantile (ms), interpolated within the bucket that holds it, as Prometheus'
+    histogram_quantile does; None without observations."""
+    if count <= 0:
+        return None
+    rank = q * count
+    for i, c in enumerate(cumulative):
+        if c >= rank:
+            lower = bounds[i - 1] if i > 0 else 0.0
+            below = cumulative[i - 1] if i > 0 else 0
+            return lower + (bounds[i] - lower) * (rank - below) / (c - below) if c > below else bounds[i]
+    return bounds[-1]  # above the last bound (10 s)
+
+
+def between(before, after):
+    """{kind or "all": {"count", "p50_ms", "p99_ms"}} of the wake-ups reconciled between two reads
+    of the status file (before may be None: since the host started); None if the host wrote none."""
+    if not after:
+        return None
+    bounds = after["upperBoundsMs"]
+    per_kind = {}
+    for kind in KINDS:
+        a, na = _counts(after, kind, len(bounds))
+        b, nb = _counts(before, kind, len(bounds))
+        per_kind[kind] = ([x - y for x, y in zip(a, b)], na - nb)
+    per_kind["all"] = ([sum(per_kind[k][0][i] for k in KINDS) for i in range(len(bounds))],
+                       sum(per_kind[k][1] for k in KINDS))
+    return {kind: {"count": count,
+                   "p50_ms": quantile(bounds, cumulative, count, 0.5),
+                   "p99_ms": quantile(bounds, cumulative, count, 0.99)}
+            for kind, (cumulative, count) in per_kind.items()}

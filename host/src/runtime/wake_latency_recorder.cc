@@ -1,0 +1,26 @@
+#include "runtime/wake_latency_recorder.h"
+
+namespace wop::runtime {
+
+template <typename Self>
+auto& WakeLatencyRecorder::of(Self& self, WakeKind kind) {
+  switch (kind) {
+    case WakeKind::kSwapped:
+      return self.restored_;
+    case WakeKind::kPrefetched:
+      return self.prefetched_;
+    case WakeKind::kResident:
+      break;
+  }
+  return self.resident_;
+}
+
+void WakeLatencyRecorder::changeReconciled(double ms, WakeKind kind) {
+  of(*this, kind).observe(ms / 1000);
+}
+
+common::Histogram::Snapshot WakeLatencyRecorder::snapshot(WakeKind kind) const {
+  return of(*this, kind).snapshot();
+}
+
+}  // namespace wop::runtime

@@ -1,0 +1,32 @@
+// The host's own part of each wake-up, by how the change found its operator (resident, restored
+// on the way, or prefetched ahead of it): from the informer event that queued a key to the end of
+// the reconcile entry it woke. Benchmarks read it from the status file (--status-file) to tell the
+// host's latency apart from the API server's, which dominates and varies from run to run.
+// Histograms with fine buckets (common::fineLatencyBuckets): bounded memory, however long the run.
+//
+// Thread-safety: all methods, from any thread.
+#pragma once
+
+#include "common/histogram.h"
+#include "runtime/operator_environment.h"
+
+namespace wop::runtime {
+
+class WakeLatencyRecorder final : public OperatorObserver {
+ public:
+  bool wantsLatency() const override { return true; }
+  void changeReconciled(double ms, WakeKind kind) override;
+
+  // Seconds, cumulative since start.
+  common::Histogram::Snapshot snapshot(WakeKind kind) const;
+
+ private:
+  template <typename Self>  // this recorder, const or not
+  static auto& of(Self& self, WakeKind kind);
+
+  common::Histogram resident_{common::fineLatencyBuckets()};
+  common::Histogram restored_{common::fineLatencyBuckets()};
+  common::Histogram prefetched_{common::fineLatencyBuckets()};
+};
+
+}  // namespace wop::runtime

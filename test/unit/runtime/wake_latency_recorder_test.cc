@@ -1,0 +1,36 @@
+#include "runtime/wake_latency_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace wop::runtime {
+namespace {
+
+// Observations at or under the first bound at or above ms.
+uint64_t countUpTo(const common::Histogram::Snapshot& snapshot, double ms) {
+  const auto it = std::lower_bound(snapshot.upperBounds.begin(), snapshot.upperBounds.end(),
+                                   ms / 1000 * (1 - 1e-12));
+  return snapshot.cumulativeCounts.at(static_cast<size_t>(it - snapshot.upperBounds.begin()));
+}
+
+TEST(WakeLatencyRecorderTest, KeepsEachWakeKindApartInSeconds) {
+  WakeLatencyRecorder recorder;
+  EXPECT_TRUE(recorder.wantsLatency()) << "else the operators stamp nothing";
+  recorder.changeReconciled(0.4, WakeKind::kResident);
+  recorder.changeReconciled(0.4, WakeKind::kResident);
+  recorder.changeReconciled(1.5, WakeKind::kSwapped);
+
+  const auto resident = recorder.snapshot(WakeKind::kResident);
+  EXPECT_EQ(resident.count, 2u);
+  EXPECT_EQ(countUpTo(resident, 0.38), 0u);
+  EXPECT_EQ(countUpTo(resident, 0.42), 2u) << "within one bucket (5%) of 0.4 ms";
+  const auto restored = recorder.snapshot(WakeKind::kSwapped);
+  EXPECT_EQ(restored.count, 1u);
+  EXPECT_EQ(countUpTo(restored, 1.4), 0u);
+  EXPECT_EQ(countUpTo(restored, 1.6), 1u);
+  EXPECT_EQ(recorder.snapshot(WakeKind::kPrefetched).count, 0u);
+}
+
+}  // namespace
+}  // namespace wop::runtime

@@ -259,16 +259,26 @@ def host_part_table(grouped, labels):
     return "\n".join(rows)
 
 
-def host_part_paragraph(grouped, settings, labels):
-    """What the host itself adds to a wake-up at the defaults, against the end-to-end figure and
-    its spread, from the runs that recorded it."""
+def host_part(grouped, settings):
+    """(the host's part of a wake-up at p50 at the defaults, the same with swap off, swap-off's
+    end-to-end p50 per run), medians over runs; None unless both configs recorded it."""
     defaults, _ = defaults_and_other(settings)
     off, ours = grouped.get("swap-off"), grouped.get(defaults)
     if not off or not ours or not host_values(off, "all", "p50_ms") or not host_values(ours, "all", "p50_ms"):
+        return None
+    return (statistics.median(host_values(ours, "all", "p50_ms")),
+            statistics.median(host_values(off, "all", "p50_ms")),
+            [r["wake_latency_ms_p50"] for r in off])
+
+
+def host_part_paragraph(grouped, settings, labels):
+    """What the host itself adds to a wake-up at the defaults, against the end-to-end figure and
+    its spread, from the runs that recorded it."""
+    figures = host_part(grouped, settings)
+    if not figures:
         return ""
-    host_off = statistics.median(host_values(off, "all", "p50_ms"))
-    host_ours = statistics.median(host_values(ours, "all", "p50_ms"))
-    e2e_off = [r["wake_latency_ms_p50"] for r in off]
+    host_ours, host_off, e2e_off = figures
+    ours = grouped[defaults_and_other(settings)[0]]
     kinds = ", ".join(f"{name} {statistics.median(host_values(ours, kind, 'p50_ms')):.2f} ms"
                       for kind, name in (("resident", "resident"), ("prefetched", "prefetched"),
                                          ("restored", "restored on the change"))

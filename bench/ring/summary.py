@@ -119,7 +119,7 @@ def _host_part_sentence(part):
     if not part:
         return ""
     ours, off, e2e_off = part
-    return (f"The host's own part of a wake-up (event in the host to the end of its reconcile) is "
+    return (f"The host's own part of a wake-up (event in the host to the return of the reconcile entry that issued the guest's write) is "
             f"{ours:.2f} ms at the p50 at the defaults against {off:.2f} ms with swap off ({ours - off:+.2f} ms); "
             f"the rest is the control plane's, and swap-off's end-to-end p50 ranged "
             f"{min(e2e_off):.2f}-{max(e2e_off):.2f} ms over its runs. ")

@@ -1,9 +1,10 @@
 """The host's own part of wake-ups, from its status file (--status-file): "wakeLatency" holds
 cumulative histograms (5% buckets, runtime/wake_latency_recorder.h) of the time from the informer
-event that queued a key to the end of the reconcile it woke, by how the change found its operator:
-resident, prefetched (restored ahead of it by a prediction) or restored (on the way to the
-reconcile). The API server's part (before the event reaches the host, and the writes after the
-reconcile) is not in it, so it tells the host's latency apart from the control plane's."""
+event that queued a key to the return of the reconcile entry it woke, by how the change found its
+operator: resident, prefetched (restored ahead of it by a prediction) or restored (on the way to
+the reconcile). The API server's part (before the event reaches the host, and the writes the
+reconcile issued) is not in it, so it tells the host's latency apart from the control plane's; a
+guest that awaits its write finishes the reconcile in a later entry, which is not in it either."""
 
 KINDS = ("resident", "prefetched", "restored")
 

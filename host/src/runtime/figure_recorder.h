@@ -22,7 +22,7 @@ class FigureRecorder final : public OperatorObserver {
   // Samples (ms) since the last take, of every kind or of one.
   std::vector<double> takeLatencySamples();
   std::vector<double> takeLatencySamples(WakeKind kind);
-  // To the end of the reconcile, of one kind.
+  // To the return of the reconcile entry, of one kind.
   std::vector<double> takeReconciledSamples(WakeKind kind);
   std::vector<double> takeSwapSamples(SwapEvent event);
 

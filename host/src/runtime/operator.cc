@@ -206,12 +206,19 @@ void Operator::stop() {
   supervisor_.setState(OperatorState::kStopped);
   if (env_.memoryBudget) env_.memoryBudget->forget(this);
   if (controllers_) controllers_->stop();
+  forgetEnqueued();
 }
 
 void Operator::abandon(const std::string& reason) {
   dropInstance();
   (void)refuse(Status(StatusCode::kInternal, reason));
   if (controllers_) controllers_->stop();
+  forgetEnqueued();
+}
+
+void Operator::forgetEnqueued() {
+  std::lock_guard lock(mutex_);
+  enqueuedAt_.clear();
 }
 
 void Operator::fail(const std::string& reason) {

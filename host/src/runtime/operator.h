@@ -142,6 +142,8 @@ class Operator final : public hostcalls::OperatorServices,
   void watchSwappedOut();
   void armSwappedOutCheck(common::TimePoint at);
   void checkSwappedOut();  // timer thread
+  // Drops the change times stamped for an observer: no reconcile will consume them now.
+  void forgetEnqueued();
   // Why a guest whose snapshot mapping faulted (snapshot/mapped_memory_guard.h) is restarted.
   static constexpr const char* kLostSnapshotMemory =
       "read memory its snapshot could not give back (a layer file shrank or could not be read)";

@@ -58,9 +58,9 @@ class OperatorObserver {
     (void)ms;
     (void)kind;
   }
-  // From the same event to the end of the reconcile entry it woke: the host's own part of a
-  // wake-up (a restore and the guest's page faults included; the API server's part, before the
-  // event and after the entry, not).
+  // From the same event to the return of the reconcile entry it woke: the host's own part of a
+  // wake-up up to the guest's writes (a restore and the entry's page faults included; the API
+  // server's part, before the event, and the sending of the writes the entry issued, not).
   virtual void changeReconciled(double ms, WakeKind kind) {
     (void)ms;
     (void)kind;

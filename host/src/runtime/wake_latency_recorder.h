@@ -1,8 +1,10 @@
 // The host's own part of each wake-up, by how the change found its operator (resident, restored
-// on the way, or prefetched ahead of it): from the informer event that queued a key to the end of
-// the reconcile entry it woke. Benchmarks read it from the status file (--status-file) to tell the
-// host's latency apart from the API server's, which dominates and varies from run to run.
-// Histograms with fine buckets (common::fineLatencyBuckets): bounded memory, however long the run.
+// on the way, or prefetched ahead of it): from the informer event that queued a key to the return
+// of the reconcile entry it woke (whose API calls are issued, not yet sent: a guest that awaits
+// one finishes the reconcile in a later entry, not counted here). Benchmarks read it from the
+// status file (--status-file) to tell the host's latency apart from the API server's, which
+// dominates and varies from run to run. Histograms with fine buckets (common::fineLatencyBuckets):
+// bounded memory, however long the run.
 //
 // Thread-safety: all methods, from any thread.
 #pragma once

@@ -60,15 +60,19 @@ FileState fileStateOf(const struct stat& info) {
 }
 
 // File times come from a clock that may tick only every few milliseconds (the kernel's coarse
-// clock), so a write within one tick of the last change could leave them as they were: a state
-// is trusted only once its change time is older than that.
+// clock), so a write within one tick of the last change could leave them as they were. A state
+// is trusted only if it was read (fstat) when its change time was already older than that: any
+// write after the read then shows a later change time.
 constexpr std::chrono::milliseconds kFileTimeGranularity{20};
 
-bool settled(const FileState& state) {
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  return now - state.changedNs >= std::chrono::nanoseconds(kFileTimeGranularity).count();
+int64_t wallClockNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool settledWhenRead(const FileState& state, int64_t readAfterNs) {
+  return readAfterNs - state.changedNs >= std::chrono::nanoseconds(kFileTimeGranularity).count();
 }
 
 bool verifiedBeforeRun(const LayerHeader& header) {
@@ -230,7 +234,6 @@ bool DataCheck::goodAs(const FileState& state) const {
 }
 
 void DataCheck::markGood(const FileState& state) {
-  if (!settled(state)) return;  // checked again next time
   std::lock_guard lock(mutex_);
   good_ = state;
 }
@@ -454,6 +457,7 @@ common::Result<RestorePlan> OperatorSnapshot::open() const {
     if (entry.fd < 0)
       return Status(StatusCode::kDataLoss, layer + " is missing: " + std::strerror(errno));
     plan.layers_.push_back(entry);
+    const int64_t beforeStat = wallClockNs();
     struct stat info{};
     if (::fstat(entry.fd, &info) != 0) return ioError("reading " + layer, errno);
     // Headers fit in a page but for layers of many runs: read one page, more only if declared.
@@ -487,6 +491,7 @@ common::Result<RestorePlan> OperatorSnapshot::open() const {
     auto& opened = plan.layers_.back();
     opened.header = std::move(*header);
     opened.state = fileStateOf(info);
+    opened.stateSettled = settledWhenRead(opened.state, beforeStat);
     opened.check = chain_[i].check;
     opened.knownGood = opened.check->goodAs(opened.state);
   }
@@ -541,8 +546,9 @@ common::Status OperatorSnapshot::verifyData(const RestorePlan& plan, VerifyScope
                           std::to_string(block.firstPage + block.pageCount - 1) + ")");
       }
     }
-    // Good as the file was at open(): a change since shows in the state the next open() sees.
-    if (layer.check) layer.check->markGood(layer.state);
+    // Good as the file was at open(): a change since shows in the state the next open() sees
+    // (unless the state was too fresh to tell: then it is checked again next time).
+    if (layer.check && layer.stateSettled) layer.check->markGood(layer.state);
   }
   return Status::ok();
 }

@@ -94,7 +94,8 @@ class RestorePlan {
     int fd = -1;
     std::string path;
     LayerHeader header;
-    FileState state;  // at open()
+    FileState state;            // at open()
+    bool stateSettled = false;  // read when its change time was old enough to rely on
     std::shared_ptr<DataCheck> check;
     bool knownGood = false;  // check->goodAs(state) at open()
   };

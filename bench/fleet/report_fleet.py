@@ -73,13 +73,15 @@ def median(runs, key):
 
 def spread(runs, key, scale=1.0, digits=1):
     """"median (min-max)" of key over runs, scaled; "-" when missing."""
-    values = [r[key] / scale for r in runs if r.get(key) is not None]
+    return spread_of([r[key] / scale for r in runs if r.get(key) is not None], digits)
+
+
+def spread_of(values, digits=2):
+    """"median (min-max)" of values ("median" alone for one); "-" for none."""
     if not values:
         return "-"
     med = f"{statistics.median(values):,.{digits}f}"
-    if len(values) == 1:
-        return med
-    return f"{med} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
+    return med if len(values) == 1 else f"{med} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
 
 
 def plot(result, grouped, path, labels):
@@ -235,13 +237,6 @@ def host_values(runs, kind, field):
     that recorded it (hosts before the status file's wakeLatency did not)."""
     return [r["host_wake_ms"][kind][field] for r in runs
             if r.get("host_wake_ms") and r["host_wake_ms"][kind][field] is not None]
-
-
-def spread_of(values, digits=2):
-    if not values:
-        return "-"
-    med = f"{statistics.median(values):,.{digits}f}"
-    return med if len(values) == 1 else f"{med} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
 
 
 def host_part_table(grouped, labels):

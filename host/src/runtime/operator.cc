@@ -367,6 +367,9 @@ void Operator::requestEviction() {
 void Operator::runEntries() {
   const auto sliceEnd = env_.clock.now() + kSliceQuantum;
   const bool mayReconcile = controllers_->synced() && takingKeys();
+  const auto msSince = [this](common::TimePoint at) {
+    return std::chrono::duration<double, std::milli>(env_.clock.now() - at).count();
+  };
   while (supervisor_.state() == OperatorState::kRunning && env_.clock.now() < sliceEnd) {
     if (auto answer = calls_->take()) {
       entryFailed(supervisor_.guest()->complete(answer->token, answer->status, answer->body),
@@ -393,9 +396,6 @@ void Operator::runEntries() {
     if (!mayReconcile) break;
     auto reconcile = controllers_->startNext();
     if (!reconcile) break;
-    const auto msSince = [this](common::TimePoint at) {
-      return std::chrono::duration<double, std::milli>(env_.clock.now() - at).count();
-    };
     std::optional<Enqueued> enqueued;
     if (env_.observer.wantsLatency()) {
       std::lock_guard lock(mutex_);

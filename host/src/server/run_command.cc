@@ -60,10 +60,13 @@ nlohmann::json memoryJson(runtime::OperatorHost& host, size_t resident, size_t l
 // Cumulative counts of the host's own part of wake-ups by wake kind, for benchmarks to diff
 // between two reads (runtime/wake_latency_recorder.h).
 nlohmann::json wakeLatencyJson(const runtime::WakeLatencyRecorder& recorder) {
+  static const std::vector<double> kBoundsMs = [] {
+    std::vector<double> ms;
+    for (double bound : common::fineLatencyBuckets()) ms.push_back(bound * 1000);
+    return ms;
+  }();
   nlohmann::json out;
-  std::vector<double> boundsMs;
-  for (double bound : common::fineLatencyBuckets()) boundsMs.push_back(bound * 1000);
-  out["upperBoundsMs"] = boundsMs;
+  out["upperBoundsMs"] = kBoundsMs;
   for (const auto& [name, kind] : {std::pair{"resident", runtime::WakeKind::kResident},
                                    std::pair{"restored", runtime::WakeKind::kSwapped},
                                    std::pair{"prefetched", runtime::WakeKind::kPrefetched}}) {

@@ -51,8 +51,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "ring"))
 from report import control_plane, git_commit, machine_summary, read_deps  # noqa: E402
+import own_part  # noqa: E402
 import probe  # noqa: E402
-import wake_latency  # noqa: E402
 import setups  # noqa: E402
 
 
@@ -438,6 +438,8 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
             if "start" not in window and due >= measured_from:
                 time.sleep(max(0, measured_from - time.monotonic()))
                 window["start"] = (time.monotonic(), probe.cpu_seconds([host.pid]), status_totals(read_status(status_file)))
+                # The host's part: from its first status written in the window (own_part.py).
+                window["first_status"] = own_part.FirstStatusAfter(status_file, time.time_ns())
             time.sleep(max(0, due - time.monotonic()))
             if host.poll() is not None:
                 raise RunFailed(f"the host exited with {host.returncode} (log: {workdir}/host.log)")
@@ -448,11 +450,16 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
         if "start" not in window:
             raise RunFailed("no event in the measured window")
         window["end"] = (time.monotonic(), probe.cpu_seconds([host.pid]), status_totals(read_status(status_file)))
+        measured_end_ns = time.time_ns()
         # The last changes reconciled (or not, within the timeout: counted as lost).
         cluster.wait(lambda: all(cluster.best[i] >= steps[i] for i in range(n)), args.settle_s)
         status = read_status(status_file)
+        # The host's own part of the same wake-ups (after the settle: every measured change done).
+        host_part = own_part.from_host(window["first_status"], status_file, measured_end_ns)
         limits = cgroup_limits(cgroup) if config in BUDGETED else None
     finally:
+        if "first_status" in window:
+            window["first_status"].stop()
         timeline.stop()
         cluster.stop()
         setups.stop([host])
@@ -477,8 +484,7 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
         "wake_latency_ms_p50": ring_run.percentile(latencies, 50) if latencies else None,
         "wake_latency_ms_p99": ring_run.percentile(latencies, 99) if latencies else None,
         "wake_latency_samples": len(latencies), "lost_changes": len(lost),
-        # The host's own part of the same wake-ups (after the settle: every measured change done).
-        "host_wake_ms": wake_latency.between(before["wakeLatency"], status_totals(status)["wakeLatency"]),
+        "host_wake_ms": host_part,
         "events_sent": len(sent),
         "cpu_seconds": round(window["end"][1] - window["start"][1], 3), "window_seconds": round(seconds, 3),
         "cpu_utilisation": (window["end"][1] - window["start"][1]) / seconds,

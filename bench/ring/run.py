@@ -42,6 +42,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, HERE)
 from report import control_plane, git_commit, machine_summary, read_deps  # noqa: E402
+import own_part  # noqa: E402
 import probe  # noqa: E402
 import report_ring  # noqa: E402
 import setups  # noqa: E402
@@ -160,6 +161,9 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
             for j in range(2, 2 + args.warmup):
                 drive_cycle(api, watcher, setup, processes, j, args.cycle_timeout + 0.1 * n)
             sampler.set_phase("measured")
+            measured_start_ns = time.time_ns()
+            status_path = os.path.join(workdir, "status.json")
+            first_status = own_part.FirstStatusAfter(status_path, measured_start_ns) if host_pid else None
             plane_cpu = {k: probe.cpu_seconds([pid]) for k, pid in plane.items()}
             setup_cpu = probe.cpu_seconds(probe.process_tree([p.pid for p in processes]))
             hops, laps = [], []
@@ -171,6 +175,7 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
                     print(f"cycle {j}:", [round((t - written) * 1000, 1) for t in times])
                 hops += [(b - a) * 1000 for a, b in zip(times, times[1:])]
                 laps.append((times[-1] - written) * 1000)
+            measured_end_ns = time.time_ns()
             pids = probe.process_tree([p.pid for p in processes])
             cpu = probe.cpu_seconds(pids)
             cpu_measured = cpu - setup_cpu
@@ -185,12 +190,17 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
             time.sleep(args.idle_s)
             nonces = api.nonces()
             host_status = setup.host_summary()
+            own = own_part.from_host(first_status, status_path, measured_end_ns) if first_status else None
         finally:
+            if first_status:
+                first_status.stop()
             sampler.stop()
             if ready:
                 ready.stop()
             watcher.stop()
             setups.stop(processes)
+        if setup.own_part_files:
+            own = own_part.from_files(setup.own_part_files, measured_start_ns, measured_end_ns)
         wrong = {f"ring-{i}": nonces.get(f"ring-{i}") for i in range(n) if nonces.get(f"ring-{i}") != last}
         if wrong:
             raise RunFailed(f"{name} N={n}: after the run, these namespaces do not hold nonce {last}: {wrong}")
@@ -229,6 +239,9 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
         "cycles_measured": args.cycles, "cycles_warmup": args.warmup, "hop_samples": len(hops),
         "memory_samples_measured": len(measured), "notes": sorted(set(setup.notes)),
         "host_status": host_status,
+        # The setup's own part of a hop (own_part.py): its p50 and p99, and how it was measured.
+        "own_part_ms_p50": own and own["all"]["p50_ms"], "own_part_ms_p99": own and own["all"]["p99_ms"],
+        "own_part": own,
         "settings": run_settings(setup, args, deps),
     }
     if os.environ.get("WOP_RING_DEBUG"):

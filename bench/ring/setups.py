@@ -130,6 +130,7 @@ class Setup:
         self.native = os.path.join(build, "bench", "native-ring")
         self.logs = []
         self.notes = []
+        self.own_part_files = []  # client-go: one per process, written at exit
         # Where the measured host serves /readyz (a free port; wasm setups only): the harness
         # times start-up to its first 200.
         self.health_address = None
@@ -309,8 +310,12 @@ class Setup:
         """Starts the setup's processes; self.logs[-len(result):] are their logs, in order."""
         k, n = self.kubeconfig, self.n
         if self.base in PER_OPERATOR_PROCESS:
+            # client-go writes its own part of each hop at exit (own_part.py); native does not.
+            if self.base == "client-go":
+                self.own_part_files = [os.path.join(self.workdir, f"own-part-{i}.txt") for i in range(n)]
+            own = [["--own-part-file", path] for path in self.own_part_files] or [[]] * n
             return [self._spawn([exe, "--kubeconfig", k, "--input-namespace", ring_ns(i, n),
-                                 "--output-namespace", ring_ns(i + 1, n), *self.rate_flags()], f"op-{i}")
+                                 "--output-namespace", ring_ns(i + 1, n), *self.rate_flags(), *own[i]], f"op-{i}")
                     for i, exe in enumerate(self.executables)]
         if self.base == "combined":
             return [self._spawn([self.native, "--kubeconfig", k, "--ring", str(n), *self.rate_flags()], "combined")]

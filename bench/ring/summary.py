@@ -92,8 +92,19 @@ def _defaults_against_client_go(rows, smallest):
             + (f"{status['restores']:,} restores in {status['reconciles']:,} reconciles (host status of the run with the median PSS), "
                if "restores" in status and "reconciles" in status else "")
             + f"memory budget {defaults['settings'].get('swap_memory_budget_mib')} MiB, PSS "
-            f"{defaults['pss_steady_bytes'] / MIB:.1f} MiB."]
+            f"{defaults['pss_steady_bytes'] / MIB:.1f} MiB." + _own_part_clause(defaults, go, figure)]
     return []
+
+
+def _own_part_clause(defaults, go, figure):
+    """Where the hop's time goes: each setup's own part (bench/ring/own_part.py) against the rest."""
+    if defaults.get("own_part_ms_p50") is None or go.get("own_part_ms_p50") is None:
+        return ""
+    rest = lambda row: row["hop_latency_ms_p50"] - row["own_part_ms_p50"]  # noqa: E731
+    return (f" Each setup's own part of a hop (event in its process to the reconcile issuing the write), p50: "
+            f"{figure(defaults, 'own_part_ms_p50')} ms for the host against {figure(go, 'own_part_ms_p50')} ms "
+            f"for client-go; the hop p50 less it (the API server's and etcd's part) {rest(defaults):.2f} against "
+            f"{rest(go):.2f} ms.")
 
 
 def _restore_lines(root, restore):

@@ -2,8 +2,8 @@
 """Smoke test of `make bench-fleet` (the benchmark itself is not part of the suite): its quick
 mode (6 operators, short windows, one run per config) on the fixture's control plane, into a
 scratch folder; every config must finish, lose no change, and give figures the report can use:
-memory three ways, a resident fraction in [0, 1] (1 with swap off), wake-up latencies, CPU, and
-swap-outs only where swapping is on. The report and its plot must be written.
+memory three ways, a resident fraction in [0, 1] (1 with swap off), wake-up latencies and the
+host's own part of them, CPU, and swap-outs only where swapping is on. The report and its plot must be written.
 
   fleet_smoke_test.py SOURCE_DIR BUILD_DIR   (WOP_TESTENV_DIR: the fixture's control plane)
 """
@@ -38,6 +38,10 @@ with tempfile.TemporaryDirectory() as out:
         assert r["cpu_seconds"] > 0, r
         assert len(r["timeline"]) >= settings["duration_s"] / 2, len(r["timeline"])
         assert r["reconcile_errors"] == 0 and r["restarts"] == 0, r
+        # The host's own part, from its first status written in the window (bench/ring/own_part.py).
+        part = r["host_wake_ms"]
+        assert part and part["source"] and 0 <= part["window_start_after_measured_s"] <= 2.5, (config, part)
+        assert part["all"]["count"] > 0 and 0 < part["all"]["p50_ms"] <= part["all"]["p99_ms"], (config, part)
     off = runs["swap-off"]
     assert off["swap_outs"] == 0 and off["resident_fraction"] > 0.95, off
     # Indexes of at least 1 MiB each are resident with swap off: the host's anonymous memory holds them.

@@ -7,6 +7,7 @@
 // guarded by resourceVersion), never lowering it.
 //
 //	ring-clientgo --kubeconfig K --input-namespace ring-0 --output-namespace ring-1 [--qps Q --burst B]
+//	              [--own-part-file F]
 //
 // Without --qps the client keeps client-go's default rate limit (5 QPS, burst 10); a
 // negative --qps turns the limiter off (client-go's own rule).
@@ -19,7 +20,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,6 +44,83 @@ type ring struct {
 	output cache.GenericLister // TestResources in the output namespace (only read)
 	outNs  string
 	queue  workqueue.TypedRateLimitingInterface[string]
+	own    *ownPart // nil without --own-part-file
+}
+
+// ownPart times this process's own part of a hop: from the event that queued a key (the first
+// since the key's last reconcile began) to its reconcile issuing the write, or ending without
+// one. It is what the wasm host reports as wakeLatency in its status file
+// (runtime/wake_latency_recorder.h), so the ring can tell each setup's own latency apart from
+// the API server's. Samples are kept with their event's wall time, so the benchmark takes
+// exactly those of its measured cycles; at most maxOwnSamples are kept.
+type ownPart struct {
+	mu      sync.Mutex
+	queued  map[string]time.Time
+	samples []ownSample
+	dropped int
+}
+
+type ownSample struct {
+	event    time.Time
+	duration time.Duration
+}
+
+const maxOwnSamples = 1 << 20
+
+func (o *ownPart) queuedAt(key string) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.queued[key]; !ok {
+		o.queued[key] = time.Now()
+	}
+}
+
+// started takes the key's event time; done (the returned function) records the sample once.
+func (o *ownPart) started(key string) func() {
+	if o == nil {
+		return func() {}
+	}
+	o.mu.Lock()
+	event, ok := o.queued[key]
+	delete(o.queued, key)
+	o.mu.Unlock()
+	if !ok {
+		return func() {}
+	}
+	recorded := false
+	return func() {
+		if recorded {
+			return
+		}
+		recorded = true
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if len(o.samples) < maxOwnSamples {
+			o.samples = append(o.samples, ownSample{event, time.Since(event)})
+		} else {
+			o.dropped++
+		}
+	}
+}
+
+// write saves one line per sample: the event's Unix time and the duration, both in ns.
+func (o *ownPart) write(path string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	for _, s := range o.samples {
+		fmt.Fprintf(f, "%d %d\n", s.event.UnixNano(), s.duration.Nanoseconds())
+	}
+	if o.dropped > 0 {
+		fmt.Fprintf(os.Stderr, "ring: %d own-part samples beyond %d not kept\n", o.dropped, maxOwnSamples)
+	}
+	return f.Close()
 }
 
 func nonceOf(obj *unstructured.Unstructured) int64 {
@@ -49,6 +129,8 @@ func nonceOf(obj *unstructured.Unstructured) int64 {
 }
 
 func (r *ring) reconcile(ctx context.Context, key string) error {
+	writing := r.own.started(key)
+	defer writing()
 	ns, name, err := cache.SplitMetaNamespaceKey(key)
 	if err != nil {
 		return nil // a malformed key will not get better
@@ -68,6 +150,7 @@ func (r *ring) reconcile(ctx context.Context, key string) error {
 			"metadata": map[string]any{"namespace": r.outNs, "name": name},
 			"spec":     map[string]any{"nonce": nonce},
 		}}
+		writing()
 		_, err = r.client.Resource(testResources).Namespace(r.outNs).Create(ctx, obj, metav1.CreateOptions{})
 		return err
 	} else if err != nil {
@@ -82,6 +165,7 @@ func (r *ring) reconcile(ctx context.Context, key string) error {
 		"metadata": map[string]any{"resourceVersion": current.GetResourceVersion()},
 		"spec":     map[string]any{"nonce": nonce},
 	})
+	writing()
 	_, err = r.client.Resource(testResources).Namespace(r.outNs).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err
 }
@@ -101,9 +185,10 @@ func (r *ring) processNext(ctx context.Context) bool {
 	return true
 }
 
-func enqueue(queue workqueue.TypedRateLimitingInterface[string]) cache.ResourceEventHandlerFuncs {
+func enqueue(queue workqueue.TypedRateLimitingInterface[string], own *ownPart) cache.ResourceEventHandlerFuncs {
 	add := func(obj any) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+			own.queuedAt(key)
 			queue.Add(key)
 		}
 	}
@@ -120,6 +205,7 @@ func main() {
 	outNs := flag.String("output-namespace", "ring-1", "namespace the nonces are carried to")
 	qps := flag.Float64("qps", 0, "client QPS (0: client-go's default, negative: no limit)")
 	burst := flag.Int("burst", 0, "client burst (0: client-go's default)")
+	ownPartFile := flag.String("own-part-file", "", "at exit, write each hop's own part here (event ns, duration ns)")
 	flag.Parse()
 
 	config, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
@@ -147,8 +233,11 @@ func main() {
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ring"}),
 	}
+	if *ownPartFile != "" {
+		r.own = &ownPart{queued: map[string]time.Time{}}
+	}
 	inInformer := inFactory.ForResource(testResources)
-	if _, err := inInformer.Informer().AddEventHandler(enqueue(r.queue)); err != nil {
+	if _, err := inInformer.Informer().AddEventHandler(enqueue(r.queue, r.own)); err != nil {
 		fmt.Fprintf(os.Stderr, "ring: %v\n", err)
 		os.Exit(1)
 	}
@@ -171,5 +260,11 @@ func main() {
 		r.queue.ShutDown()
 	}()
 	for r.processNext(ctx) {
+	}
+	if r.own != nil {
+		if err := r.own.write(*ownPartFile); err != nil {
+			fmt.Fprintf(os.Stderr, "ring: %v\n", err)
+			os.Exit(1)
+		}
 	}
 }

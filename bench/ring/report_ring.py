@@ -28,7 +28,7 @@ FIGURES = ("pss_steady_bytes", "pss_peak_bytes", "pss_idle_bytes", "pss_steady_p
            "cgroup_usage_idle_bytes", "hop_latency_ms_p50", "hop_latency_ms_p99", "round_trip_ms_p50",
            "round_trip_ms_p99", "cpu_seconds", "cpu_measured_seconds", "wall_seconds", "first_reconcile_s",
            "apiserver_cpu_measured_seconds", "etcd_cpu_measured_seconds", "apiserver_pss_steady_bytes",
-           "etcd_pss_steady_bytes", "own_part_ms_p50", "own_part_ms_p99")
+           "etcd_pss_steady_bytes", "own_part_ms_p50", "own_part_ms_p99", "own_part_started_ms_p50")
 
 
 def load_runs(root):

@@ -241,6 +241,8 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
         "host_status": host_status,
         # The setup's own part of a hop (own_part.py): its p50 and p99, and how it was measured.
         "own_part_ms_p50": own and own["all"]["p50_ms"], "own_part_ms_p99": own and own["all"]["p99_ms"],
+        # The host's part before its reconcile entry began (the wait for a worker, a restore on the way).
+        "own_part_started_ms_p50": own and own["all"].get("started_p50_ms"),
         "own_part": own,
         "settings": run_settings(setup, args, deps),
     }

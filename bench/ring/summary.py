@@ -101,8 +101,11 @@ def _own_part_clause(defaults, go, figure):
     if defaults.get("own_part_ms_p50") is None or go.get("own_part_ms_p50") is None:
         return ""
     rest = lambda row: row["hop_latency_ms_p50"] - row["own_part_ms_p50"]  # noqa: E731
+    started = defaults.get("own_part_started_ms_p50")
     return (f" Each setup's own part of a hop (event in its process to the reconcile issuing the write), p50: "
-            f"{figure(defaults, 'own_part_ms_p50')} ms for the host against {figure(go, 'own_part_ms_p50')} ms "
+            f"{figure(defaults, 'own_part_ms_p50')} ms for the host"
+            + (f" ({started:.2f} ms of it before the reconcile entry began)" if started is not None else "")
+            + f" against {figure(go, 'own_part_ms_p50')} ms "
             f"for client-go; the hop p50 less it (the API server's and etcd's part) {rest(defaults):.2f} against "
             f"{rest(go):.2f} ms.")
 

@@ -9,10 +9,13 @@ guest that awaits its write finishes the reconcile in a later entry, which is no
 KINDS = ("resident", "prefetched", "restored")
 
 
-def _counts(status_latency, kind, size):
+def _counts(status_latency, kind, size, prefix=""):
+    """(cumulative counts, count) of kind; prefix "started" for the start of the reconcile."""
     if not status_latency:
         return [0] * size, 0
     entry = status_latency[kind]
+    if prefix:
+        return entry.get(prefix + "Cumulative", [0] * size), entry.get(prefix + "Count", 0)
     return entry["cumulative"], entry["count"]
 
 
@@ -30,20 +33,34 @@ def quantile(bounds, cumulative, count, q):
     return bounds[-1]  # above the last bound (10 s)
 
 
-def between(before, after):
-    """{kind or "all": {"count", "p50_ms", "p99_ms"}} of the wake-ups reconciled between two reads
-    of the status file (before may be None: since the host started); None if the host wrote none."""
-    if not after:
-        return None
-    bounds = after["upperBoundsMs"]
+def _stage(before, after, bounds, prefix):
     per_kind = {}
     for kind in KINDS:
-        a, na = _counts(after, kind, len(bounds))
-        b, nb = _counts(before, kind, len(bounds))
+        a, na = _counts(after, kind, len(bounds), prefix)
+        b, nb = _counts(before, kind, len(bounds), prefix)
         per_kind[kind] = ([x - y for x, y in zip(a, b)], na - nb)
     per_kind["all"] = ([sum(per_kind[k][0][i] for k in KINDS) for i in range(len(bounds))],
                        sum(per_kind[k][1] for k in KINDS))
-    return {kind: {"count": count,
-                   "p50_ms": quantile(bounds, cumulative, count, 0.5),
-                   "p99_ms": quantile(bounds, cumulative, count, 0.99)}
-            for kind, (cumulative, count) in per_kind.items()}
+    return per_kind
+
+
+def between(before, after):
+    """{kind or "all": {"count", "p50_ms", "p99_ms"}} of the wake-ups reconciled between two reads
+    of the status file (before may be None: since the host started); None if the host wrote none.
+    Hosts that also record the start of each reconcile add "started_p50_ms" and "started_p99_ms":
+    the time before the reconcile entry ran (the wait for a worker, a restore on the way)."""
+    if not after:
+        return None
+    bounds = after["upperBoundsMs"]
+    returned = _stage(before, after, bounds, "")
+    started = _stage(before, after, bounds, "started") if "startedCount" in after[KINDS[0]] else None
+    out = {}
+    for kind, (cumulative, count) in returned.items():
+        out[kind] = {"count": count,
+                     "p50_ms": quantile(bounds, cumulative, count, 0.5),
+                     "p99_ms": quantile(bounds, cumulative, count, 0.99)}
+        if started:
+            cumulative, count = started[kind]
+            out[kind]["started_p50_ms"] = quantile(bounds, cumulative, count, 0.5)
+            out[kind]["started_p99_ms"] = quantile(bounds, cumulative, count, 0.99)
+    return out

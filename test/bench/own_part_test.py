@@ -22,8 +22,12 @@ def latency(resident_ms):
     """A wakeLatency with one bucket per whole ms up to 10 ms, holding these resident wake-ups."""
     bounds = [float(b) for b in range(1, 11)]
     cumulative = [sum(1 for v in resident_ms if v <= b) for b in bounds]
-    empty = {"count": 0, "cumulative": [0] * len(bounds)}
-    return {"upperBoundsMs": bounds, "resident": {"count": len(resident_ms), "cumulative": cumulative},
+    # Each reconcile started a third of the way in (rounded down to whole ms, so the bucket at 1 ms).
+    started = [sum(1 for v in resident_ms if max(1, v // 3) <= b) for b in bounds]
+    empty = {"count": 0, "cumulative": [0] * len(bounds), "startedCount": 0, "startedCumulative": [0] * len(bounds)}
+    return {"upperBoundsMs": bounds,
+            "resident": {"count": len(resident_ms), "cumulative": cumulative,
+                         "startedCount": len(resident_ms), "startedCumulative": started},
             "prefetched": empty, "restored": empty}
 
 
@@ -64,6 +68,7 @@ with tempfile.TemporaryDirectory() as tmp:
     assert part["all"]["count"] == 4 and part["resident"]["count"] == 4, part
     assert 4 < part["all"]["p50_ms"] <= 5 and part["prefetched"]["p50_ms"] is None, part
     assert part["window_start_after_measured_s"] == 0.1, part
+    assert 0 < part["all"]["started_p50_ms"] <= 1 < part["all"]["p50_ms"], part
 
     # A first status written only after the window ended measures nothing.
     late = own_part.FirstStatusAfter(status, start + 1000 * MS, poll_s=0.005)

@@ -15,12 +15,20 @@ auto& WakeLatencyRecorder::of(Self& self, WakeKind kind) {
   return self.resident_;
 }
 
+void WakeLatencyRecorder::changeToReconcile(double ms, WakeKind kind) {
+  of(*this, kind).toStart.observe(ms / 1000);
+}
+
 void WakeLatencyRecorder::changeReconciled(double ms, WakeKind kind) {
-  of(*this, kind).observe(ms / 1000);
+  of(*this, kind).toReturn.observe(ms / 1000);
 }
 
 common::Histogram::Snapshot WakeLatencyRecorder::snapshot(WakeKind kind) const {
-  return of(*this, kind).snapshot();
+  return of(*this, kind).toReturn.snapshot();
+}
+
+common::Histogram::Snapshot WakeLatencyRecorder::startedSnapshot(WakeKind kind) const {
+  return of(*this, kind).toStart.snapshot();
 }
 
 }  // namespace wop::runtime

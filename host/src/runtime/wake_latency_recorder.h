@@ -3,8 +3,10 @@
 // of the reconcile entry it woke (whose API calls are issued, not yet sent: a guest that awaits
 // one finishes the reconcile in a later entry, not counted here). Benchmarks read it from the
 // status file (--status-file) to tell the host's latency apart from the API server's, which
-// dominates and varies from run to run. Histograms with fine buckets (common::fineLatencyBuckets):
-// bounded memory, however long the run.
+// dominates and varies from run to run. Beside it, the same wake-ups up to the start of that
+// reconcile: the rest is the entry itself (guest code, host calls, page faults), the part before
+// it the wait for a worker (and a restore on the way). Histograms with fine buckets
+// (common::fineLatencyBuckets): bounded memory, however long the run.
 //
 // Thread-safety: all methods, from any thread.
 #pragma once
@@ -17,18 +19,24 @@ namespace wop::runtime {
 class WakeLatencyRecorder final : public OperatorObserver {
  public:
   bool wantsLatency() const override { return true; }
+  void changeToReconcile(double ms, WakeKind kind) override;
   void changeReconciled(double ms, WakeKind kind) override;
 
-  // Seconds, cumulative since start.
+  // Seconds, cumulative since start: to the return of the reconcile entry, and to its start.
   common::Histogram::Snapshot snapshot(WakeKind kind) const;
+  common::Histogram::Snapshot startedSnapshot(WakeKind kind) const;
 
  private:
+  struct Stages {
+    common::Histogram toStart{common::fineLatencyBuckets()};
+    common::Histogram toReturn{common::fineLatencyBuckets()};
+  };
   template <typename Self>  // this recorder, const or not
   static auto& of(Self& self, WakeKind kind);
 
-  common::Histogram resident_{common::fineLatencyBuckets()};
-  common::Histogram restored_{common::fineLatencyBuckets()};
-  common::Histogram prefetched_{common::fineLatencyBuckets()};
+  Stages resident_;
+  Stages restored_;
+  Stages prefetched_;
 };
 
 }  // namespace wop::runtime

@@ -57,8 +57,9 @@ nlohmann::json memoryJson(runtime::OperatorHost& host, size_t resident, size_t l
           {"linearMemoryBytes", linearMemoryBytes}};
 }
 
-// Cumulative counts of the host's own part of wake-ups by wake kind, for benchmarks to diff
-// between two reads (runtime/wake_latency_recorder.h).
+// Cumulative counts of the host's own part of wake-ups by wake kind, to the return of the
+// reconcile entry and to its start ("started"), for benchmarks to diff between two reads
+// (runtime/wake_latency_recorder.h).
 nlohmann::json wakeLatencyJson(const runtime::WakeLatencyRecorder& recorder) {
   static const std::vector<double> kBoundsMs = [] {
     std::vector<double> ms;
@@ -70,8 +71,12 @@ nlohmann::json wakeLatencyJson(const runtime::WakeLatencyRecorder& recorder) {
   for (const auto& [name, kind] : {std::pair{"resident", runtime::WakeKind::kResident},
                                    std::pair{"restored", runtime::WakeKind::kSwapped},
                                    std::pair{"prefetched", runtime::WakeKind::kPrefetched}}) {
-    const auto snapshot = recorder.snapshot(kind);
-    out[name] = {{"count", snapshot.count}, {"cumulative", snapshot.cumulativeCounts}};
+    const auto returned = recorder.snapshot(kind);
+    const auto started = recorder.startedSnapshot(kind);
+    out[name] = {{"count", returned.count},
+                 {"cumulative", returned.cumulativeCounts},
+                 {"startedCount", started.count},
+                 {"startedCumulative", started.cumulativeCounts}};
   }
   return out;
 }

@@ -30,6 +30,21 @@ TEST(WakeLatencyRecorderTest, KeepsEachWakeKindApartInSeconds) {
   EXPECT_EQ(countUpTo(restored, 1.4), 0u);
   EXPECT_EQ(countUpTo(restored, 1.6), 1u);
   EXPECT_EQ(recorder.snapshot(WakeKind::kPrefetched).count, 0u);
+  EXPECT_EQ(recorder.startedSnapshot(WakeKind::kResident).count, 0u) << "kept apart from returns";
+}
+
+TEST(WakeLatencyRecorderTest, KeepsTheStartOfEachReconcileApartFromItsReturn) {
+  WakeLatencyRecorder recorder;
+  recorder.changeToReconcile(0.1, WakeKind::kPrefetched);
+  recorder.changeReconciled(0.4, WakeKind::kPrefetched);
+
+  const auto started = recorder.startedSnapshot(WakeKind::kPrefetched);
+  EXPECT_EQ(started.count, 1u);
+  EXPECT_EQ(countUpTo(started, 0.11), 1u);
+  const auto returned = recorder.snapshot(WakeKind::kPrefetched);
+  EXPECT_EQ(returned.count, 1u);
+  EXPECT_EQ(countUpTo(returned, 0.38), 0u);
+  EXPECT_EQ(recorder.startedSnapshot(WakeKind::kResident).count, 0u);
 }
 
 }  // namespace

@@ -52,6 +52,40 @@ def cell(runs, key, scale=1.0, digits=1):
     return text if len(v) == 1 else f"{text} ({min(v):,.{digits}f}-{max(v):,.{digits}f})"
 
 
+def derived_cell(runs, fn, digits=2):
+    """"median (min-max)" of fn(run) over the runs where it is defined, or "-"."""
+    v = [x for x in (fn(r) for r in runs) if x is not None]
+    if not v:
+        return "-"
+    text = f"{statistics.median(v):,.{digits}f}"
+    return text if len(v) == 1 else f"{text} ({min(v):,.{digits}f}-{max(v):,.{digits}f})"
+
+
+def per(run, numerator, denominator):
+    """host_status[numerator] / host_status[denominator], None without them."""
+    status = run.get("host_status") or {}
+    top, bottom = status.get(numerator), status.get(denominator)
+    return top / bottom if top is not None and bottom else None
+
+
+def swapping_lines(groups):
+    """What swapping costs per N, from the host's status at the end of each run (whole run:
+    start-up and warm-up cycles included), beside the host's CPU per measured hop."""
+    lines = ["", "Swapping per N, from the host's status file at the end of each run (the whole run: start-up and "
+             "warm-up cycles included), and the host's CPU per measured hop (median (min-max) over the runs). "
+             "Time per restore and per swap-out is wall time on the worker. The module cache keeps at most 1,024 "
+             "compiled modules of swapped-out operators in memory (`ModuleCache::kDefaultMaxParked`); past that, a "
+             "restore maps and registers its module's artifact again, which the restore time shows.", "",
+             "| setup | N | restores per reconcile | ms per restore | ms per swap-out | host CPU ms per hop |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for (setup, n), rs in groups.items():
+        lines.append(f"| {setup} | {n:,} | {derived_cell(rs, lambda r: per(r, 'restores', 'reconciles'))} "
+                     f"| {derived_cell(rs, lambda r: per(r, 'restoreMsTotal', 'restores'))} "
+                     f"| {derived_cell(rs, lambda r: per(r, 'swapOutMsTotal', 'swapOuts'))} "
+                     f"| {derived_cell(rs, lambda r: 1000 * r['cpu_measured_seconds'] / r['hop_samples'] if r.get('hop_samples') else None)} |")
+    return lines
+
+
 def cold_ready(runs):
     v = values(runs, "cold_ready_s")
     return f"{statistics.median(v):,.1f}" if v else "-"
@@ -267,6 +301,7 @@ def write(out_dir, data):
                 f"| {cell(rs, 'host_shape.maps_peak', 1, 0)} "
                 f"| {cell(rs, 'host_shape.vm_size_bytes_peak', GIB, 0)} | {cell(rs, 'cpu_measured_seconds', 1, 1)} "
                 f"| {cell(rs, 'apiserver_cpu_measured_seconds', 1, 1)} | {cell(rs, 'apiserver_pss_steady_bytes', MIB)} |")
+        lines += swapping_lines(groups)
         lines += ["", "Where the host's PSS is, from its smaps at the end of the measured cycles (MiB, median (min-max) over the runs):", "",
                   "| setup | N | compiled code | linear memories | heap and other anon | binaries and libraries |",
                   "|---|---:|---:|---:|---:|---:|"]

@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import harness
@@ -64,7 +63,7 @@ def main():
     kubeconfig = os.path.join(plane, "kubeconfig")
     api = harness.Api(kubeconfig)
     api.create_namespace(NAMESPACE)
-    workdir = tempfile.mkdtemp(prefix="wop-ops-events-")
+    workdir = harness.scratch_folder("ops-events")
     pod = f"wasm-operator-events-{os.getpid()}"  # new each run: no Events of earlier runs
     env = dict(os.environ, POD_NAME=pod, POD_NAMESPACE="default", POD_UID="0b5e6a1c-events-test")
     log_path = os.path.join(workdir, "host.log")

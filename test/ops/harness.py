@@ -9,6 +9,7 @@ it has the python3-prometheus-client that scripts/setup-apt.sh installs."""
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +26,18 @@ from workload import Host, Workload, definitions  # noqa: E402
 
 CRD = os.path.join(ROOT, "deploy", "crds", "testresources.yaml")
 RBAC = os.path.join(ROOT, "deploy", "rbac", "example-operators.yaml")
+
+
+# Every Environment's folder (hosts' logs, swap, artifacts): removed when the checks pass, kept
+# (and named) when one fails or the test dies before finish(), for the logs.
+_WORKDIRS = []
+
+
+def scratch_folder(prefix):
+    """A new folder under /tmp that Checks.finish removes when every check passed."""
+    folder = tempfile.mkdtemp(prefix=f"wop-{prefix}-")
+    _WORKDIRS.append(folder)
+    return folder
 
 
 class Checks:
@@ -44,6 +57,11 @@ class Checks:
 
     def finish(self):
         print(f"{self.passed} passed, {self.failures} failed", flush=True)
+        for workdir in _WORKDIRS:
+            if self.failures:
+                print(f"logs kept in {workdir}", flush=True)
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
         sys.exit(1 if self.failures else 0)
 
 
@@ -53,7 +71,7 @@ class Environment:
         self.build, self.kube_bin, self.prefix = build, kube_bin, prefix
         self.kubeconfig = os.path.join(plane, "kubeconfig")
         self.binary = os.path.join(build, "host", "wasm-operator")
-        self.workdir = tempfile.mkdtemp(prefix=f"wop-{prefix}-")
+        self.workdir = scratch_folder(prefix)
         self.artifacts = os.path.join(self.workdir, "artifacts")
         kubectl = [os.path.join(kube_bin, "kubectl"), "--kubeconfig", self.kubeconfig]
         subprocess.run(kubectl + ["apply", "-f", CRD, "-f", RBAC], check=True, capture_output=True)

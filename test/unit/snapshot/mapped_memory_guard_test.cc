@@ -102,11 +102,14 @@ TEST(MappedMemoryGuardTest, GuardsOfOtherRangesStayUnfaulted) {
 }
 
 // Truncates a mapped file under memory no guard watches (one watches another range, one
-// watched it and is gone) and reads it: a SIGBUS nobody handles.
+// watched it and is gone) and reads it: a SIGBUS nobody handles. The dying process removes
+// the file and its folder first (the mapping keeps the file): no destructor runs after.
 void readATruncatedUnwatchedMapping(const std::string& path) {
   AnonymousMemory memory(kPages);
   AnonymousMemory watched(kPages);
   const int fd = mapFileOver(path, memory);
+  ::unlink(path.c_str());
+  ::rmdir(std::filesystem::path(path).parent_path().c_str());
   auto guard = MappedMemoryGuard::watch(watched.data(), watched.size());
   {
     auto dropped = MappedMemoryGuard::watch(memory.data(), memory.size());

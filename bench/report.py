@@ -11,6 +11,12 @@ sys.path.insert(0, os.path.join(ROOT, "testenv"))
 from deps import read_deps  # noqa: E402,F401
 
 
+def percentile(values, p):
+    """The p-th percentile of values (nearest rank, no interpolation); values must not be empty."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
 @contextlib.contextmanager
 def control_plane(deps):
     """A control plane of the benchmark's own; yields its kubeconfig path; always stopped."""

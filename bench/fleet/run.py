@@ -50,7 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "ring"))
-from report import control_plane, git_commit, machine_summary, read_deps  # noqa: E402
+from report import control_plane, git_commit, machine_summary, percentile, read_deps  # noqa: E402
 import own_part  # noqa: E402
 import probe  # noqa: E402
 import setups  # noqa: E402
@@ -63,7 +63,7 @@ def _load(name, path):
     return module
 
 
-# The ring harness's run.py (percentile, host defaults from --help), and bench/swap/trace.py
+# The ring harness's run.py (host defaults from --help), and bench/swap/trace.py
 # (its name would shadow the standard library's trace module on sys.path).
 ring_run = _load("ring_run", os.path.join(ROOT, "bench", "ring", "run.py"))
 traces = _load("fleet_traces", os.path.join(ROOT, "bench", "swap", "trace.py"))
@@ -455,7 +455,7 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
         cluster.wait(lambda: all(cluster.best[i] >= steps[i] for i in range(n)), args.settle_s)
         status = read_status(status_file)
         # The host's own part of the same wake-ups (after the settle: every measured change done).
-        host_part = own_part.from_host(window["first_status"], status_file, measured_end_ns)
+        host_part = own_part.from_host(window["first_status"], (status or {}).get("wakeLatency"), measured_end_ns)
         limits = cgroup_limits(cgroup) if config in BUDGETED else None
     finally:
         if "first_status" in window:
@@ -481,8 +481,8 @@ def measure(config, args, deps, build, fleet, modules, artifacts, prefix, kubeco
         # Resident seconds between two writes of the status file, over the time between them.
         "resident_fraction": delta["residentSeconds"] / (n * delta["writtenAt"]),
         "resident_operators_median": statistics.median(timeline.between("resident", t0, t1) or [n]),
-        "wake_latency_ms_p50": ring_run.percentile(latencies, 50) if latencies else None,
-        "wake_latency_ms_p99": ring_run.percentile(latencies, 99) if latencies else None,
+        "wake_latency_ms_p50": percentile(latencies, 50) if latencies else None,
+        "wake_latency_ms_p99": percentile(latencies, 99) if latencies else None,
         "wake_latency_samples": len(latencies), "lost_changes": len(lost),
         "host_wake_ms": host_part,
         "events_sent": len(sent),

@@ -44,7 +44,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "ring"))
 sys.path.insert(0, os.path.join(ROOT, "testenv"))
-from report import git_commit, machine_summary, read_deps  # noqa: E402
+from report import git_commit, machine_summary, percentile, read_deps  # noqa: E402
 import node as testnode  # noqa: E402
 import probe  # noqa: E402
 import setups as ring_setups  # noqa: E402
@@ -185,11 +185,6 @@ def drive(api, watcher, j, timeout, what):
         raise RunFailed(f"{what}: cycle {j} did not go round within {timeout:.0f} s; last reached "
                         f"{watcher.last_reached(j)}")
     return written
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def run_one(setup, n, options, deps, build, clientgo, images):

@@ -16,16 +16,16 @@ import os
 import threading
 
 import wake_latency
+from report import percentile
 
 
-def _percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def _read_latency(path):
-    with open(path) as f:
-        return json.load(f).get("wakeLatency")
+def read_latency(path):
+    """The wakeLatency of the host's status file at path; None if it has none or cannot be read."""
+    try:
+        with open(path) as f:
+            return json.load(f).get("wakeLatency")
+    except (OSError, ValueError):
+        return None
 
 
 class FirstStatusAfter(threading.Thread):
@@ -43,11 +43,13 @@ class FirstStatusAfter(threading.Thread):
         while not self._stopping.is_set():
             try:
                 written = os.stat(self.path).st_mtime_ns
-                if written >= self.since_ns:
-                    self.latency, self.written_ns = _read_latency(self.path), written
+            except OSError:
+                written = None  # not yet written
+            if written is not None and written >= self.since_ns:
+                latency = read_latency(self.path)
+                if latency is not None:  # else replaced while read: the next poll reads the new one
+                    self.latency, self.written_ns = latency, written
                     return
-            except (OSError, ValueError):
-                pass  # not yet written, or replaced while read: the next poll reads the new one
             self._stopping.wait(self.poll_s)
 
     def stop(self):
@@ -55,17 +57,13 @@ class FirstStatusAfter(threading.Thread):
         self.join(timeout=5)
 
 
-def from_host(first, status_path, end_ns):
-    """The host's part over [first status write in the measured cycles, their end], read after
-    them: wake_latency.between's {"all" or kind: {"count", "p50_ms", "p99_ms"}} and how it was
-    measured; None when the host wrote no wakeLatency (an older host) or no status came in the
-    measured cycles."""
+def from_host(first, after, end_ns):
+    """The host's part over [first status write in the measured cycles, their end]; after: the
+    wakeLatency of a status read after them. wake_latency.between's {"all" or kind: {"count",
+    "p50_ms", "p99_ms"}} and how it was measured; None when the host wrote no wakeLatency (an
+    older host) or no status came in the measured cycles."""
     first.stop()
     if first.latency is None or first.written_ns > end_ns:
-        return None
-    try:
-        after = _read_latency(status_path)
-    except (OSError, ValueError):
         return None
     parts = wake_latency.between(first.latency, after)
     if not parts or not parts["all"]["count"]:
@@ -89,5 +87,5 @@ def from_files(paths, start_ns, end_ns):
     if not durations:
         return None
     return {"source": "per-process samples (--own-part-file)",
-            "all": {"count": len(durations), "p50_ms": _percentile(durations, 50),
-                    "p99_ms": _percentile(durations, 99)}}
+            "all": {"count": len(durations), "p50_ms": percentile(durations, 50),
+                    "p99_ms": percentile(durations, 99)}}

@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, HERE)
-from report import control_plane, git_commit, machine_summary, read_deps  # noqa: E402
+from report import control_plane, git_commit, machine_summary, percentile, read_deps  # noqa: E402
 import own_part  # noqa: E402
 import probe  # noqa: E402
 import report_ring  # noqa: E402
@@ -52,11 +52,6 @@ CRD = os.path.join(ROOT, "deploy", "crds", "testresources.yaml")
 
 class RunFailed(Exception):
     pass
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def drive_cycle(api, watcher, setup, processes, j, timeout):
@@ -190,7 +185,8 @@ def measure(name, n, args, deps, build, baselines, workdir, cgroup):
             time.sleep(args.idle_s)
             nonces = api.nonces()
             host_status = setup.host_summary()
-            own = own_part.from_host(first_status, status_path, measured_end_ns) if first_status else None
+            own = own_part.from_host(first_status, own_part.read_latency(status_path), measured_end_ns) \
+                if first_status else None
         finally:
             if first_status:
                 first_status.stop()

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(sys.argv[1], "bench"))
 sys.path.insert(0, os.path.join(sys.argv[1], "bench", "ring"))
 import own_part  # noqa: E402
 
@@ -34,8 +35,8 @@ def latency(resident_ms):
 def write_status(path, resident_ms, written_ns):
     with open(path + ".tmp", "w") as f:
         json.dump({"operators": [], "wakeLatency": latency(resident_ms)}, f)
+    os.utime(path + ".tmp", ns=(written_ns, written_ns))  # before the rename: the poller sees only this time
     os.rename(path + ".tmp", path)
-    os.utime(path, ns=(written_ns, written_ns))
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +65,7 @@ with tempfile.TemporaryDirectory() as tmp:
     while first.latency is None and time.monotonic() < deadline:
         time.sleep(0.01)
     write_status(status, [1.5] * 12 + [4.5] * 4, start + 1100 * MS)  # the window's wake-ups
-    part = own_part.from_host(first, status, start + 2000 * MS)
+    part = own_part.from_host(first, own_part.read_latency(status), start + 2000 * MS)
     assert part["all"]["count"] == 4 and part["resident"]["count"] == 4, part
     assert 4 < part["all"]["p50_ms"] <= 5 and part["prefetched"]["p50_ms"] is None, part
     assert part["window_start_after_measured_s"] == 0.1, part
@@ -75,5 +76,5 @@ with tempfile.TemporaryDirectory() as tmp:
     deadline = time.monotonic() + 5
     while late.latency is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert own_part.from_host(late, status, start + 1050 * MS) is None
+    assert own_part.from_host(late, own_part.read_latency(status), start + 1050 * MS) is None
 print("own_part: ok")

@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -114,11 +115,16 @@ func (o *ownPart) write(path string) error {
 	if err != nil {
 		return err
 	}
+	out := bufio.NewWriter(f) // one write per buffer, not per sample
 	for _, s := range o.samples {
-		fmt.Fprintf(f, "%d %d\n", s.event.UnixNano(), s.duration.Nanoseconds())
+		fmt.Fprintf(out, "%d %d\n", s.event.UnixNano(), s.duration.Nanoseconds())
 	}
 	if o.dropped > 0 {
 		fmt.Fprintf(os.Stderr, "ring: %d own-part samples beyond %d not kept\n", o.dropped, maxOwnSamples)
+	}
+	if err := out.Flush(); err != nil {
+		f.Close()
+		return err
 	}
 	return f.Close()
 }

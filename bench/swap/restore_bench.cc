@@ -73,7 +73,7 @@ double timedRestore(Setup& setup, snapshot::OperatorSnapshot& snap, const Filled
   const double ms = msSince(start);
   if (touch == Touch::kRead && sum != filled.touchSum) die("bench_touch read other data");
   guest.reset();
-  setup.factory->releaseCode();  // the next restore maps the code back too
+  setup.factory->releaseCode({});  // the next restore maps the code back too
   return ms;
 }
 
@@ -92,7 +92,7 @@ Json benchRestore(const Args& args) {
     Filled filled = createFilled(setup, bytes, 77);
     (void)check(filled.guest->saveTo(snap, false), "saving");
     filled.guest.reset();
-    setup.factory->releaseCode();
+    setup.factory->releaseCode({});
     for (const bool cold : {false, true}) {
       const int samples = cold ? args.coldRestores : args.restores;
       std::vector<double> map, mapRead, mapWrite, verify, verifyCpu, verifyRead;

@@ -41,7 +41,7 @@ Json benchSizes(const Args& args) {
       auto saved = check(filled.guest->saveTo(snap, false), "saving");
       const double saveMs = msSince(start);
       filled.guest.reset();
-      setup.factory->releaseCode();  // as the runtime does: the module's code goes too
+      setup.factory->releaseCode({});  // as the runtime does: the module's code goes too
       swapOut.push_back(msSince(start));
       save.push_back(saveMs);
       written = saved.bytesWritten;
@@ -53,7 +53,7 @@ Json benchSizes(const Args& args) {
         restore.push_back(msSince(start));
         checkRestored(*guest, filled, 1000 + s);  // outside the timed part
         guest.reset();
-        setup.factory->releaseCode();  // so every restore maps the code back
+        setup.factory->releaseCode({});  // so every restore maps the code back
       }
       // Restore, then a guest that reads one word of every page: the cost a guest that uses
       // its whole memory pays later, page fault by page fault.
@@ -124,7 +124,7 @@ Json benchDirty(const Args& args) {
         auto saved = check(guest->saveTo(snap, true), "saving a delta");
         save.push_back(msSince(start));
         guest.reset();
-        setup.factory->releaseCode();
+        setup.factory->releaseCode({});
         swapOut.push_back(msSince(start));
         written = saved.bytesWritten;
         full += saved.full ? 1 : 0;
@@ -152,7 +152,7 @@ Json benchDirty(const Args& args) {
     std::unique_ptr<runtime::WasmOperatorGuest> guest;
     for (int r = 0; r < 10; ++r) {
       guest.reset();
-      setup.factory->releaseCode();
+      setup.factory->releaseCode({});
       auto start = Clock::now();
       auto plan = check(snap.open(), "opening the chain");
       guest = setup.restore(snap, plan);

@@ -39,7 +39,7 @@ void MemoryBudget::report(const void* who, uint64_t residentBytes, const Activit
     residentBytes_ = residentBytes_ - entry.bytes + residentBytes;
     entry.bytes = residentBytes;
     if (residentBytes > 0) {
-      resident_.insert(who);
+      resident_.emplace(who, &entry);
     } else {
       resident_.erase(who);
     }
@@ -56,8 +56,8 @@ std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter,
                                                        common::TimePoint now) {
   std::vector<std::pair<common::Duration, Entry*>> resident;
   uint64_t pending = 0;  // bytes of operators already asked: they are on their way out
-  for (const void* who : resident_) {
-    auto& entry = entries_.at(who);
+  for (auto& [who, residentEntry] : resident_) {
+    auto& entry = *residentEntry;
     if (entry.asked) {
       pending += entry.bytes;
     } else if (!entry.activity.busy) {
@@ -92,7 +92,8 @@ void MemoryBudget::indexSwappedOut(const void* who, Entry& entry) {
   entry.swappedOutByWake.reset();
   const auto& activity = entry.activity;
   if (activity.restoreBytes > 0 && activity.expectedWake) {
-    entry.swappedOutByWake = swappedOut_.emplace(*activity.expectedWake, who);
+    entry.swappedOutByWake =
+        swappedOut_.emplace(*activity.expectedWake, DueBack{who, activity.restoreBytes});
   }
 }
 
@@ -111,8 +112,8 @@ bool MemoryBudget::roomForPrefetch(const void* who, uint64_t bytes, common::Time
   std::lock_guard lock(mutex_);
   const common::Duration untilMine = wakeAt > now ? wakeAt - now : common::Duration::zero();
   uint64_t needed = bytes;  // who's and those of everyone due sooner
-  for (const void* other : resident_) {
-    const auto& entry = entries_.at(other);
+  for (const auto& [other, residentEntry] : resident_) {
+    const auto& entry = *residentEntry;
     if (other == who) {  // code it holds while out (shared with others) stays, of course
       needed += entry.bytes;
       continue;
@@ -130,7 +131,7 @@ bool MemoryBudget::roomForPrefetch(const void* who, uint64_t bytes, common::Time
   for (auto it = swappedOut_.lower_bound(now); it != swappedOut_.end() && it->first < wakeAt;
        ++it) {
     if (needed > budgetBytes_) return false;  // spoken for: the rest need not be read
-    if (it->second != who) needed += entries_.at(it->second).activity.restoreBytes;
+    if (it->second.who != who) needed += it->second.restoreBytes;
   }
   return needed <= budgetBytes_;
 }
@@ -143,8 +144,8 @@ uint64_t MemoryBudget::residentBytes() const {
 bool MemoryBudget::catchingUp() const {
   std::lock_guard lock(mutex_);
   if (residentBytes_ <= budgetBytes_) return false;
-  for (const void* who : resident_) {
-    if (entries_.at(who).asked) return true;
+  for (const auto& [who, entry] : resident_) {
+    if (entry->asked) return true;
   }
   return false;
 }

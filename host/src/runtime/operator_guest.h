@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/wake_guess.h"
 #include "hostcalls/operator_services.h"
 #include "snapshot/operator_snapshot.h"
 
@@ -58,8 +59,9 @@ class GuestFactory {
   virtual std::string identity() const { return {}; }
   // "sha256:<hex>" of the module file its guests come from; empty when there is none.
   virtual std::string sourceDigest() const { return {}; }
-  // The operator is swapped out: let go of what only its guests need (compiled code).
-  virtual void releaseCode() {}
+  // The operator is swapped out: let go of what only its guests need (compiled code). dueBack:
+  // when the operator is due back, so that what is kept for restores is what comes back soonest.
+  virtual void releaseCode(const common::WakeGuess& dueBack) { (void)dueBack; }
   // This factory's share of the compiled code it holds now (0 once released): the image over
   // the factories sharing it.
   virtual uint64_t residentCodeBytes() const { return 0; }

@@ -254,8 +254,8 @@ common::Result<std::shared_ptr<GuestFactory>> OperatorHost::wasmGuests(const Ope
   return std::shared_ptr<GuestFactory>(std::make_shared<WasmGuestFactory>(
       wasm.engine, std::move(*prepared),
       wasm::InstanceLimits{spec.maxMemoryBytes, spec.entryTimeout}, spec.name, std::move(reload),
-      [this, identity](const wasm::GuestModule& module) {
-        return this->wasm().modules.park(identity, module);
+      [this, identity](const wasm::GuestModule& module, const common::WakeGuess& dueBack) {
+        return this->wasm().modules.park(identity, module, dueBack);
       }));
 }
 

@@ -107,8 +107,10 @@ void Operator::considerSwapOut(bool idle) {
   }
   // What a restore will hold again (a prefetch asks the memory budget for that much room).
   lastResidentBytes_ = supervisor_.guest()->memoryBytes() + guests_->residentCodeBytes();
-  supervisor_.drop();      // drops the store: the memory goes back to the system
-  guests_->releaseCode();  // and the compiled code, unless another operator runs the same module
+  supervisor_.drop();  // drops the store: the memory goes back to the system
+  // And the compiled code, unless another operator runs the same module; parked modules are
+  // kept for the operators due back soonest.
+  guests_->releaseCode({swapper_->expectedWake(), env_.clock.now()});
   {
     std::lock_guard lock(mutex_);
     stats_.memoryBytes = 0;

@@ -172,7 +172,7 @@ uint64_t WasmGuestFactory::residentCodeBytes() const {
   return module.imageBytes() / static_cast<uint64_t>(std::max(1L, module.imageHolders()));
 }
 
-void WasmGuestFactory::releaseCode() {
+void WasmGuestFactory::releaseCode(const common::WakeGuess& dueBack) {
   if (!reload_ || !module_) return;
   const wasm::GuestModule& module = module_->module();
   // Parked only by its last operator: a parked reference would count as one more holder of a
@@ -180,7 +180,9 @@ void WasmGuestFactory::releaseCode() {
   // code until the next restore, so its pages go back. (Mapping them in again in one
   // MADV_POPULATE_READ at the reload made restores slower than letting the guest fault in
   // what it runs: 0.54 ms against 0.44, ring N = 100, idle 0.)
-  if (park_ && module.imageHolders() == 1 && park_(module)) giveBackCleanPages(module.image());
+  if (park_ && module.imageHolders() == 1 && park_(module, dueBack)) {
+    giveBackCleanPages(module.image());
+  }
   module_.reset();
 }
 

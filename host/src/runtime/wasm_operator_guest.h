@@ -57,8 +57,9 @@ class WasmGuestFactory final : public GuestFactory {
   // Brings the module back after releaseCode(); empty: the module is never released.
   using Reload = std::function<common::Result<wasm::PreparedModule>()>;
   // Offers the module, as releaseCode() lets it go, to be kept for the next Reload
-  // (ModuleCache::park); returns whether it was kept. Empty: nothing is kept.
-  using Park = std::function<bool(const wasm::GuestModule&)>;
+  // (ModuleCache::park) with when its operator is due back; returns whether it was kept. Empty:
+  // nothing is kept.
+  using Park = std::function<bool(const wasm::GuestModule&, const common::WakeGuess&)>;
 
   // name labels the guest's messages (the operator's name, not its file's).
   WasmGuestFactory(wasm::Engine& engine, wasm::PreparedModule module, wasm::InstanceLimits limits,
@@ -75,7 +76,7 @@ class WasmGuestFactory final : public GuestFactory {
   // Drops this operator's hold on its compiled module while it is swapped out. The last holder
   // offers it to Park: kept mapped for the next reload with its clean code pages given back;
   // not kept, it is unmapped.
-  void releaseCode() override;
+  void releaseCode(const common::WakeGuess& dueBack) override;
   uint64_t residentCodeBytes() const override;
 
  private:

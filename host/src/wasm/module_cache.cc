@@ -139,26 +139,44 @@ std::shared_ptr<const wasmtime::Module> ModuleCache::inMemory(const std::string&
   return shared;
 }
 
-bool ModuleCache::park(const std::string& identity, const GuestModule& module) {
+bool ModuleCache::park(const std::string& identity, const GuestModule& module,
+                       const common::WakeGuess& dueBack) {
   if (maxParked_ == 0 || identity.empty()) return false;
   std::shared_ptr<const wasmtime::Module> letGo;  // released outside the lock: it unmaps code
   std::lock_guard lock(mutex_);
   unparkLocked(identity);
-  parked_.emplace_back(identity, module.compiled());
-  parkedByIdentity_[identity] = std::prev(parked_.end());
-  if (parked_.size() > maxParked_) {
-    letGo = std::move(parked_.front().second);
-    parkedByIdentity_.erase(parked_.front().first);
-    parked_.pop_front();
+  auto& parked = parked_[identity];
+  parked.module = module.compiled();
+  parked.parkedAt = dueBack.now;
+  if (dueBack.at) {
+    parked.byWake = byWake_.emplace(*dueBack.at, identity);
+  } else {
+    parked.unguessed = unguessed_.insert(unguessed_.end(), identity);
   }
-  return true;
+  if (parked_.size() <= maxParked_) return true;
+  const std::string goes = parkedToLetGo(dueBack.now);  // a copy: unparking frees the original
+  letGo = parked_.at(goes).module;
+  unparkLocked(goes);
+  return goes != identity;
+}
+
+const std::string& ModuleCache::parkedToLetGo(common::TimePoint now) const {
+  if (!unguessed_.empty()) return unguessed_.front();
+  // A guess that did not come true (late by more than the wait it predicted) would otherwise
+  // hold its place for good, counted as due any moment.
+  const auto& [soonest, soonestIdentity] = *byWake_.begin();
+  const auto parkedAt = parked_.at(soonestIdentity).parkedAt;
+  const auto predictedWait = soonest > parkedAt ? soonest - parkedAt : common::Duration::zero();
+  if (now > soonest && now - soonest > predictedWait) return soonestIdentity;
+  return std::prev(byWake_.end())->second;
 }
 
 void ModuleCache::unparkLocked(const std::string& identity) {
-  auto found = parkedByIdentity_.find(identity);
-  if (found == parkedByIdentity_.end()) return;
-  parked_.erase(found->second);
-  parkedByIdentity_.erase(found);
+  auto found = parked_.find(identity);
+  if (found == parked_.end()) return;
+  if (found->second.unguessed) unguessed_.erase(*found->second.unguessed);
+  if (found->second.byWake) byWake_.erase(*found->second.byWake);
+  parked_.erase(found);
 }
 
 size_t ModuleCache::parked() const {

@@ -15,11 +15,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/sha256.h"
 #include "common/status.h"
+#include "common/wake_guess.h"
 #include "wasm/engine.h"
 #include "wasm/guest_module.h"
 
@@ -48,13 +51,19 @@ class ModuleCache {
   // Whether reload can find identity's artifact on disk.
   bool hasArtifact(const std::string& identity) const;
   // Keeps module (identity: what load gave it; a reloaded module does not carry it) in memory
-  // after its last operator let it go for a swap-out, so that reload finds it instead of
-  // mapping and registering the artifact again: that was half of a restore (0.6 ms against
-  // 0.3, the ring at N = 100, idle 0). At most maxParked, the least recently parked let go
-  // first: each costs Wasmtime's metadata and a few maps (the caller may give the code pages
-  // themselves back). Taking it from memory again (reload or load) unparks it. Returns whether
-  // it was kept.
-  bool park(const std::string& identity, const GuestModule& module);
+  // after its last operator let it go for a swap-out (dueBack: when that operator is due back), so
+  // that reload finds it instead of mapping and registering the artifact again: that was half of a
+  // restore (0.6 ms against 0.3, the ring at N = 100, idle 0). At most maxParked: each costs
+  // Wasmtime's metadata and a few maps (the caller may give the code pages themselves back). Over
+  // the limit, one goes, the first of: the least recently parked of those without a guess; the most
+  // overdue guess, once it is late by more than the wait it predicted; the guess due furthest
+  // ahead, which may be module's own (then it is not kept). Least recently parked alone kept
+  // nothing that a cycle longer than the limit came back to: in the ring at N = 3000, every restore
+  // mapped its artifact again (0.85 ms a restore against 0.27 at N = 1000); furthest-due keeps a
+  // fixed limit's worth of the cycle parked. Taking it from memory again (reload or load) unparks
+  // it. Returns whether it was kept.
+  bool park(const std::string& identity, const GuestModule& module,
+            const common::WakeGuess& dueBack = {});
   size_t parked() const;
 
   ModuleCacheCounters counters() const;
@@ -71,13 +80,23 @@ class ModuleCache {
   mutable std::mutex mutex_;
   // By artifact key; weak, so that a module nobody uses is dropped and its code unmapped.
   std::map<std::string, std::weak_ptr<const wasmtime::Module>> loaded_;
-  // Parked modules by identity, least recently parked first, with an index by identity: every
-  // swap-out parks and every restore unparks, and a scan of the list compared up to maxParked
-  // identities each time (memcmp was 6% of the host's CPU in the ring at N = 1000).
-  using Parked = std::list<std::pair<std::string, std::shared_ptr<const wasmtime::Module>>>;
+  // Parked modules by identity, each with its place in one of two orders: every swap-out parks
+  // and every restore unparks, so neither may scan (a scan of the parked compared up to
+  // maxParked identities each time: memcmp was 6% of the host's CPU in the ring at N = 1000).
+  using Unguessed = std::list<std::string>;                      // least recently parked first
+  using ByWake = std::multimap<common::TimePoint, std::string>;  // soonest first
+  struct ParkedModule {
+    std::shared_ptr<const wasmtime::Module> module;
+    common::TimePoint parkedAt{};
+    std::optional<Unguessed::iterator> unguessed;
+    std::optional<ByWake::iterator> byWake;
+  };
+  // Which parked module goes when one too many are; mutex_ held.
+  const std::string& parkedToLetGo(common::TimePoint now) const;
   const size_t maxParked_;
-  Parked parked_;
-  std::unordered_map<std::string, Parked::iterator> parkedByIdentity_;
+  std::unordered_map<std::string, ParkedModule> parked_;
+  Unguessed unguessed_;
+  ByWake byWake_;
   ModuleCacheCounters counters_;
 };
 

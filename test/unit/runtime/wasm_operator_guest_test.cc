@@ -153,7 +153,7 @@ TEST(WasmGuestFactoryCode, ResidentCodeIsTheFactorysShareOfTheImageUntilReleased
   // Shared by module, prepared, the reload's copies and the factory.
   ASSERT_GE(module->imageHolders(), 4);
   EXPECT_EQ(factory.residentCodeBytes(), image / static_cast<uint64_t>(module->imageHolders()));
-  factory.releaseCode();
+  factory.releaseCode({});
   EXPECT_EQ(factory.residentCodeBytes(), 0u);
   bench::testing::FakeServices services;
   ASSERT_TRUE(factory.create(services));
@@ -213,7 +213,9 @@ TEST(WasmGuestFactoryCode, AParkedModuleGivesItsCleanCodePagesBackAndRunsAfterTh
     if (!module) return module.status();
     return (*linker)->prepare(*module);
   };
-  auto park = [&](const wasm::GuestModule& module) { return cache.park(identity, module); };
+  auto park = [&](const wasm::GuestModule& module, const common::WakeGuess& dueBack) {
+    return cache.park(identity, module, dueBack);
+  };
   WasmGuestFactory factory(engine, std::move(*prepared), {.maxMemoryBytes = 8 * kMiB}, "memory",
                            reload, park);
   prepared.reset();
@@ -230,7 +232,7 @@ TEST(WasmGuestFactoryCode, AParkedModuleGivesItsCleanCodePagesBackAndRunsAfterTh
   run();
   ASSERT_GT(presentPages(image), 0u);
 
-  factory.releaseCode();
+  factory.releaseCode({});
 
   EXPECT_EQ(cache.parked(), 1u);
   EXPECT_EQ(factory.residentCodeBytes(), 0u);
@@ -241,7 +243,7 @@ TEST(WasmGuestFactoryCode, AParkedModuleGivesItsCleanCodePagesBackAndRunsAfterTh
   // Unparked as it is taken back: the budget sees this operator hold the whole image again.
   EXPECT_EQ(cache.parked(), 0u);
   EXPECT_EQ(factory.residentCodeBytes(), image.size());
-  factory.releaseCode();  // a reloaded module this time: parked and given back the same way
+  factory.releaseCode({});  // a reloaded module this time: parked and given back the same way
   EXPECT_EQ(cache.parked(), 1u);
   EXPECT_EQ(presentPages(image), 0u);
 
@@ -252,11 +254,11 @@ TEST(WasmGuestFactoryCode, AParkedModuleGivesItsCleanCodePagesBackAndRunsAfterTh
   ASSERT_TRUE(again);
   WasmGuestFactory other(engine, std::move(*again), {.maxMemoryBytes = 8 * kMiB}, "other", reload,
                          park);
-  factory.releaseCode();
+  factory.releaseCode({});
   EXPECT_EQ(cache.parked(), 0u);
   EXPECT_EQ(other.residentCodeBytes(), image.size());
   EXPECT_GT(presentPages(image), 0u);
-  other.releaseCode();
+  other.releaseCode({});
   EXPECT_EQ(cache.parked(), 1u);
   EXPECT_EQ(presentPages(image), 0u);
 }

@@ -3,10 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/file.h"
 #include "wasm/guest_instance.h"
 
@@ -167,6 +169,107 @@ TEST_F(ModuleCacheTest, ParkingAgainMakesAModuleTheMostRecentlyParked) {
   EXPECT_EQ(cache.counters().loadedFromDisk, 0u);
   ASSERT_TRUE(cache.reload(identities[1], "b"));
   EXPECT_EQ(cache.counters().loadedFromDisk, 1u);
+}
+
+// Loads count distinct modules (seeded from seed) and lets every holder go, so that each is
+// only parked or on disk.
+std::vector<std::string> loadDistinct(ModuleCache& cache, const std::filesystem::path& folder,
+                                      int seed, int count) {
+  std::vector<std::string> identities;
+  for (int i = 0; i < count; ++i) {
+    auto module = cache.load(writeModule(folder, seed + i), {});
+    EXPECT_TRUE(module) << module.status().toString();
+    if (module) identities.push_back(module->identity());
+  }
+  return identities;
+}
+
+common::TimePoint at(int seconds) { return common::TimePoint{} + std::chrono::seconds(seconds); }
+
+TEST_F(ModuleCacheTest, OverTheLimitTheModuleDueBackFurthestIsNotKept) {
+  ModuleCache cache(engine_, dir_.string(), 2);
+  const auto ids = loadDistinct(cache, dir_ / "wasm", 20, 3);
+  ASSERT_EQ(ids.size(), 3u);
+  {
+    std::vector<GuestModule> modules;
+    for (const auto& id : ids) modules.push_back(*cache.reload(id, "m"));
+    EXPECT_TRUE(cache.park(ids[0], modules[0], {.at = at(12), .now = at(10)}));
+    EXPECT_TRUE(cache.park(ids[1], modules[1], {.at = at(11), .now = at(10)}));
+    EXPECT_FALSE(cache.park(ids[2], modules[2], {.at = at(13), .now = at(10)}));
+  }
+  const auto fromDisk = cache.counters().loadedFromDisk;
+  ASSERT_TRUE(cache.reload(ids[0], "a"));
+  ASSERT_TRUE(cache.reload(ids[1], "b"));
+  EXPECT_EQ(cache.counters().loadedFromDisk, fromDisk);
+  ASSERT_TRUE(cache.reload(ids[2], "c"));
+  EXPECT_EQ(cache.counters().loadedFromDisk, fromDisk + 1);
+}
+
+// The ring's pattern: operators come back in a fixed cycle longer than the limit. Least
+// recently parked first, every module had gone by the time its turn came; furthest-due first,
+// a limit's worth of the cycle stays parked and comes back from memory on every lap.
+TEST_F(ModuleCacheTest, ACycleLongerThanTheLimitReloadsALimitsWorthFromMemoryEveryLap) {
+  constexpr int kCycle = 5;
+  constexpr size_t kLimit = 3;
+  ModuleCache cache(engine_, dir_.string(), kLimit);
+  const auto ids = loadDistinct(cache, dir_ / "wasm", 30, kCycle);
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kCycle));
+  int second = 100;
+  for (int lap = 0; lap < 4; ++lap) {
+    const auto fromDiskBefore = cache.counters().loadedFromDisk;
+    for (const auto& id : ids) {
+      auto module = cache.reload(id, "m");  // its change: restored
+      ASSERT_TRUE(module) << module.status().toString();
+      ++second;  // it ran, and is swapped out until the same time next lap
+      cache.park(id, *module, {.at = at(second + kCycle), .now = at(second)});
+    }
+    const auto fromDisk = cache.counters().loadedFromDisk - fromDiskBefore;
+    if (lap > 0) EXPECT_EQ(fromDisk, kCycle - kLimit) << "lap " << lap;
+  }
+  EXPECT_EQ(cache.parked(), kLimit);
+}
+
+// A guess that did not come true (late by more than the wait it predicted) would otherwise
+// hold its place for good as due any moment.
+TEST_F(ModuleCacheTest, AGuessLateByMoreThanItsWaitGoesBeforeTheFurthestDue) {
+  ModuleCache cache(engine_, dir_.string(), 2);
+  const auto ids = loadDistinct(cache, dir_ / "wasm", 40, 3);
+  ASSERT_EQ(ids.size(), 3u);
+  {
+    std::vector<GuestModule> modules;
+    for (const auto& id : ids) modules.push_back(*cache.reload(id, "m"));
+    EXPECT_TRUE(cache.park(ids[0], modules[0], {.at = at(11), .now = at(10)}));  // 1 s wait
+    // At 13 s it is 2 s late.
+    EXPECT_TRUE(cache.park(ids[1], modules[1], {.at = at(14), .now = at(13)}));
+    EXPECT_TRUE(cache.park(ids[2], modules[2], {.at = at(15), .now = at(13)}));
+  }
+  const auto fromDisk = cache.counters().loadedFromDisk;
+  ASSERT_TRUE(cache.reload(ids[1], "b"));
+  ASSERT_TRUE(cache.reload(ids[2], "c"));
+  EXPECT_EQ(cache.counters().loadedFromDisk, fromDisk);
+  ASSERT_TRUE(cache.reload(ids[0], "a"));
+  EXPECT_EQ(cache.counters().loadedFromDisk, fromDisk + 1);
+}
+
+// Without prediction nothing says when a module comes back: those go first, least recently
+// parked first, as before guesses were used.
+TEST_F(ModuleCacheTest, ModulesWithoutAGuessGoBeforeThoseWithOne) {
+  ModuleCache cache(engine_, dir_.string(), 2);
+  const auto ids = loadDistinct(cache, dir_ / "wasm", 50, 3);
+  ASSERT_EQ(ids.size(), 3u);
+  {
+    std::vector<GuestModule> modules;
+    for (const auto& id : ids) modules.push_back(*cache.reload(id, "m"));
+    EXPECT_TRUE(cache.park(ids[0], modules[0], {.at = at(1000), .now = at(10)}));
+    EXPECT_TRUE(cache.park(ids[1], modules[1], {.now = at(10)}));
+    EXPECT_TRUE(cache.park(ids[2], modules[2], {.at = at(2000), .now = at(10)}));
+  }
+  const auto fromDisk = cache.counters().loadedFromDisk;
+  ASSERT_TRUE(cache.reload(ids[0], "a"));
+  ASSERT_TRUE(cache.reload(ids[2], "c"));
+  EXPECT_EQ(cache.counters().loadedFromDisk, fromDisk);
+  ASSERT_TRUE(cache.reload(ids[1], "b"));
+  EXPECT_EQ(cache.counters().loadedFromDisk, fromDisk + 1);
 }
 
 TEST_F(ModuleCacheTest, WithALimitOfNoneNothingIsParked) {

@@ -110,6 +110,11 @@ OperatorHost::Wasm& OperatorHost::wasm() {
   return *wasm_;
 }
 
+wasm::ModuleCacheCounters OperatorHost::moduleCounters() {
+  std::lock_guard lock(wasmMutex_);
+  return wasm_ ? wasm_->modules.counters() : wasm::ModuleCacheCounters{};
+}
+
 void OperatorHost::log(const std::string& operatorName, int32_t level, const std::string& message,
                        const LogFields& fields) {
   if (level < options_.logLevel) return;

@@ -135,6 +135,9 @@ class OperatorHost final : private OperatorScheduler, private BackgroundJobs {
   uint64_t artifactCacheBytes();
   int workerCount() const { return static_cast<int>(workers_.size()); }
   cache::SharedInformers& informers() { return informers_; }
+  // The module cache's counts (compiled, mapped, shared, parked); zeros before the first Wasm
+  // operator.
+  wasm::ModuleCacheCounters moduleCounters();
   // This host's own snapshot folder; empty when swapping is off.
   const std::string& snapshotDirectory() const { return snapshotDirectory_; }
   // Whether operators start reconciles (OperatorEnvironment::takingKeys); true from the start.

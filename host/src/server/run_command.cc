@@ -57,6 +57,17 @@ nlohmann::json memoryJson(runtime::OperatorHost& host, size_t resident, size_t l
           {"linearMemoryBytes", linearMemoryBytes}};
 }
 
+// Where operators' compiled modules came from (module_cache.h): compiled, mapped from an
+// artifact, shared in memory (a parked one counts here when a restore takes it back), and the
+// parked now and let go over the limit.
+nlohmann::json modulesJson(const wasm::ModuleCacheCounters& counters) {
+  return {{"compiled", counters.compiled},
+          {"loadedFromDisk", counters.loadedFromDisk},
+          {"sharedInMemory", counters.sharedInMemory},
+          {"parked", counters.parked},
+          {"parkedLetGo", counters.parkedLetGo}};
+}
+
 // Cumulative counts of the host's own part of wake-ups by wake kind, to the return of the
 // reconcile entry and to its start ("started"), for benchmarks to diff between two reads
 // (runtime/wake_latency_recorder.h).
@@ -122,7 +133,8 @@ nlohmann::json statusJson(runtime::OperatorHost& host,
                            // were folded into one cluster-wide watch (--cluster-wide-watch-after).
                            {"watches",
                             {{"informers", host.informers().activeInformers()},
-                             {"clusterWideResources", host.informers().clusterWideResources()}}}};
+                             {"clusterWideResources", host.informers().clusterWideResources()}}},
+                           {"modules", modulesJson(host.moduleCounters())}};
   if (wakeLatency) status["wakeLatency"] = wakeLatencyJson(*wakeLatency);
   return status;
 }

@@ -27,7 +27,9 @@ ModuleCache::ModuleCache(Engine& engine, std::string directory, size_t maxParked
 
 ModuleCacheCounters ModuleCache::counters() const {
   std::lock_guard lock(mutex_);
-  return counters_;
+  auto counters = counters_;
+  counters.parked = parked_.size();
+  return counters;
 }
 
 common::Result<wasmtime::Module> ModuleCache::compiledModule(const std::string& path,
@@ -157,6 +159,7 @@ bool ModuleCache::park(const std::string& identity, const GuestModule& module,
   const std::string goes = parkedToLetGo(dueBack.now);  // a copy: unparking frees the original
   letGo = parked_.at(goes).module;
   unparkLocked(goes);
+  counters_.parkedLetGo++;
   return goes != identity;
 }
 

@@ -32,6 +32,8 @@ struct ModuleCacheCounters {
   uint64_t compiled = 0;        // compiled from Wasm (artifact written)
   uint64_t loadedFromDisk = 0;  // mapped from an artifact
   uint64_t sharedInMemory = 0;  // same bytes already loaded in this process
+  uint64_t parked = 0;          // kept in memory for swapped-out operators now
+  uint64_t parkedLetGo = 0;     // parked (or offered) and let go over the limit
 };
 
 class ModuleCache {

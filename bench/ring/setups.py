@@ -339,7 +339,7 @@ class Setup:
         totals["memory"] = status.get("memory")  # the host's own view: heap in use, caches, linear memories
         totals["watches"] = status.get("watches")  # informers open, resources watched cluster-wide
         totals["modules"] = status.get("modules")  # compiled, mapped from disk, shared, parked
-        for k in ("swapOuts", "restores", "prefetches", "prefetchesWasted", "prefetchesSkipped", "wakesSwapped", "wakesResident", "swappable", "swappedOut"):
+        for k in ("swapOuts", "restores", "prefetches", "prefetchesWasted", "prefetchesSentOutByBudget", "prefetchesSkipped", "wakesSwapped", "wakesResident", "swappable", "swappedOut"):
             totals[k] = sum(int(o.get("swap", {}).get(k, 0)) for o in operators)
         # Time spent restoring and swapping out (warm-up cycles included, as in the counts).
         for k in ("restoreMsTotal", "swapOutMsTotal"):

@@ -90,7 +90,7 @@ void Operator::considerSwapOut(bool idle) {
   const auto check = swapper_->idle();
   if (check.checkAgainAt) wakeAt(*check.checkAgainAt);
   if (!check.swapNow && !evict) return;
-  const auto result = swapper_->swapOut(*supervisor_.guest());
+  const auto result = swapper_->swapOut(*supervisor_.guest(), /*forBudget=*/!check.swapNow);
   switch (result.outcome) {
     case Swapper::SwapOut::kLostMemory:
       restartFromSnapshotFault(std::string("swap-out ") + kLostSnapshotMemory);

@@ -153,7 +153,7 @@ Swapper::IdleCheck Swapper::idle() {
   return check;
 }
 
-Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest) {
+Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest, bool forBudget) {
   const auto started = clock_.now();
   auto saved = guest.saveTo(snapshot_, restoredFromChain_);
   if (guest.memoryFaulted() || (!saved && saved.status().code() == common::StatusCode::kDataLoss)) {
@@ -173,6 +173,9 @@ Swapper::SwapOutResult Swapper::swapOut(OperatorGuest& guest) {
     std::lock_guard lock(mutex_);
     if (prefetched && !prefetchHitCounted_) {
       stats_.prefetchesWasted++;
+      // Whose doing: the budget's (room for others), or the prediction's (the change came
+      // later than its window, or not at all).
+      if (forBudget) stats_.prefetchesSentOutByBudget++;
       // One prefetch per predicted change: sent out unused (the budget needed the room, or the
       // change is late), the next restore is the change's own. Prefetching again and again
       // for one change is restores and swap-outs for nothing.

@@ -27,8 +27,9 @@ struct SwapStats {
   uint64_t swapOuts = 0;
   uint64_t restores = 0;  // of which prefetches: restored ahead of a predicted change
   uint64_t prefetches = 0;
-  uint64_t prefetchHits = 0;       // prefetches a change then found resident (the rest were early)
-  uint64_t prefetchesWasted = 0;   // prefetches swapped out again before any change came
+  uint64_t prefetchHits = 0;      // prefetches a change then found resident (the rest were early)
+  uint64_t prefetchesWasted = 0;  // prefetches swapped out again before any change came
+  uint64_t prefetchesSentOutByBudget = 0;  // of those, sent out by the memory budget alone
   uint64_t prefetchesSkipped = 0;  // predicted changes not prefetched: no room found in time
   uint64_t snapshotFaults = 0;     // unusable snapshots: restarted fresh instead
   uint64_t snapshotBytes = 0;      // data written by the last swap-out
@@ -94,7 +95,8 @@ class Swapper {
     double ms = 0;
   };
   // Saves the guest (the caller drops it when kSwapped).
-  SwapOutResult swapOut(OperatorGuest& guest);
+  // forBudget: the memory budget asked for it before the operator's own idle rules did.
+  SwapOutResult swapOut(OperatorGuest& guest, bool forBudget);
 
   // A fresh instance runs: its memory is not the chain's.
   void freshInstance();

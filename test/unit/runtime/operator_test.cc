@@ -542,7 +542,30 @@ TEST_F(OperatorTest, APrefetchThatNoChangeFollowsIsCountedAsWasted) {
   ASSERT_GT(before.prefetchHits, 0u);
   advance(std::chrono::minutes(5));  // the changes stop
   EXPECT_EQ(stats().prefetchesWasted, before.prefetchesWasted + 1);
+  EXPECT_EQ(stats().prefetchesSentOutByBudget, 0u) << "no budget: the prediction's miss";
   EXPECT_TRUE(stats().swappedOut);
+}
+
+// Wasted prefetches have two causes with different cures: the memory budget sending the
+// operator out for room, or a change later than the prediction's window. Each is counted.
+TEST_F(OperatorTest, APrefetchTheBudgetSendsOutIsCountedApartFromOneThePredictionMissed) {
+  enableSwapping();
+  settings_.swapPredict = true;
+  settings_.swapIdleAfter = milliseconds(2000);
+  MemoryBudget budget(64 << 20);
+  int other = 0;
+  budget.enroll(&other, [] {});
+  startWithBudget(budget);
+  changesEvery30Seconds(12);
+  ASSERT_FALSE(stats().swappedOut) << "prefetched ahead of the next change";
+  const auto before = stats();
+  // Another operator, busy (so it stays), now needs the whole budget: this one is asked to go.
+  budget.report(&other, 64 << 20, {.lastActive = clock_.now(), .busy = true}, clock_.now());
+  runSlices();
+  EXPECT_TRUE(stats().swappedOut);
+  EXPECT_EQ(stats().prefetchesWasted, before.prefetchesWasted + 1);
+  EXPECT_EQ(stats().prefetchesSentOutByBudget, before.prefetchesSentOutByBudget + 1);
+  op_.reset();  // before the budget it reports to
 }
 
 TEST_F(OperatorTest, APrefetchWithRoomOnlyFromOperatorsDueSoonerWaitsForTheChangeItself) {

@@ -14,4 +14,15 @@ struct WakeGuess {
   TimePoint now{};
 };
 
+// How much later than guess it is at now, beyond the wait the guess predicted (from since, when
+// the wait began); zero while it is not that late. A guess a little late is due any moment; one
+// late by more than its own wait did not come true. The memory budget and the module cache
+// judge overdue guesses by this one rule.
+inline Duration lateBeyondItsWait(TimePoint guess, TimePoint since, TimePoint now) {
+  if (now <= guess) return Duration::zero();
+  const Duration predictedWait = guess > since ? guess - since : Duration::zero();
+  const Duration late = now - guess;
+  return late > predictedWait ? late - predictedWait : Duration::zero();
+}
+
 }  // namespace wop::common

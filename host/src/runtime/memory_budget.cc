@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/wake_guess.h"
+
 namespace wop::runtime {
 
 void MemoryBudget::enroll(const void* who, Evict evict) {
@@ -20,10 +22,7 @@ namespace {
 common::Duration untilNextWake(const MemoryBudget::Activity& activity, common::TimePoint now) {
   const auto guess = activity.expectedWake.value_or(activity.lastActive);
   if (guess >= now) return guess - now;
-  const auto predictedWait =
-      guess > activity.lastActive ? guess - activity.lastActive : common::Duration::zero();
-  const auto late = now - guess;
-  return late > predictedWait ? late - predictedWait : common::Duration::zero();
+  return common::lateBeyondItsWait(guess, activity.lastActive, now);
 }
 
 }  // namespace
@@ -56,7 +55,7 @@ std::vector<MemoryBudget::Evict> MemoryBudget::victims(const void* reporter,
                                                        common::TimePoint now) {
   std::vector<std::pair<common::Duration, Entry*>> resident;
   uint64_t pending = 0;  // bytes of operators already asked: they are on their way out
-  for (auto& [who, residentEntry] : resident_) {
+  for (auto& [_, residentEntry] : resident_) {
     auto& entry = *residentEntry;
     if (entry.asked) {
       pending += entry.bytes;
@@ -144,7 +143,7 @@ uint64_t MemoryBudget::residentBytes() const {
 bool MemoryBudget::catchingUp() const {
   std::lock_guard lock(mutex_);
   if (residentBytes_ <= budgetBytes_) return false;
-  for (const auto& [who, entry] : resident_) {
+  for (const auto& [_, entry] : resident_) {
     if (entry->asked) return true;
   }
   return false;

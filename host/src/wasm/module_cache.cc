@@ -169,8 +169,9 @@ const std::string& ModuleCache::parkedToLetGo(common::TimePoint now) const {
   // hold its place for good, counted as due any moment.
   const auto& [soonest, soonestIdentity] = *byWake_.begin();
   const auto parkedAt = parked_.at(soonestIdentity).parkedAt;
-  const auto predictedWait = soonest > parkedAt ? soonest - parkedAt : common::Duration::zero();
-  if (now > soonest && now - soonest > predictedWait) return soonestIdentity;
+  if (common::lateBeyondItsWait(soonest, parkedAt, now) > common::Duration::zero()) {
+    return soonestIdentity;
+  }
   return std::prev(byWake_.end())->second;
 }
 

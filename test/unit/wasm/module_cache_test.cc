@@ -184,6 +184,13 @@ std::vector<std::string> loadDistinct(ModuleCache& cache, const std::filesystem:
   return identities;
 }
 
+// Each of identities' modules, held (so that each can be parked by the test).
+std::vector<GuestModule> reloadAll(ModuleCache& cache, const std::vector<std::string>& identities) {
+  std::vector<GuestModule> modules;
+  for (const auto& identity : identities) modules.push_back(*cache.reload(identity, "m"));
+  return modules;
+}
+
 common::TimePoint at(int seconds) { return common::TimePoint{} + std::chrono::seconds(seconds); }
 
 TEST_F(ModuleCacheTest, OverTheLimitTheModuleDueBackFurthestIsNotKept) {
@@ -191,8 +198,7 @@ TEST_F(ModuleCacheTest, OverTheLimitTheModuleDueBackFurthestIsNotKept) {
   const auto ids = loadDistinct(cache, dir_ / "wasm", 20, 3);
   ASSERT_EQ(ids.size(), 3u);
   {
-    std::vector<GuestModule> modules;
-    for (const auto& id : ids) modules.push_back(*cache.reload(id, "m"));
+    auto modules = reloadAll(cache, ids);
     EXPECT_TRUE(cache.park(ids[0], modules[0], {.at = at(12), .now = at(10)}));
     EXPECT_TRUE(cache.park(ids[1], modules[1], {.at = at(11), .now = at(10)}));
     EXPECT_FALSE(cache.park(ids[2], modules[2], {.at = at(13), .now = at(10)}));
@@ -236,8 +242,7 @@ TEST_F(ModuleCacheTest, AGuessLateByMoreThanItsWaitGoesBeforeTheFurthestDue) {
   const auto ids = loadDistinct(cache, dir_ / "wasm", 40, 3);
   ASSERT_EQ(ids.size(), 3u);
   {
-    std::vector<GuestModule> modules;
-    for (const auto& id : ids) modules.push_back(*cache.reload(id, "m"));
+    auto modules = reloadAll(cache, ids);
     EXPECT_TRUE(cache.park(ids[0], modules[0], {.at = at(11), .now = at(10)}));  // 1 s wait
     // At 13 s it is 2 s late.
     EXPECT_TRUE(cache.park(ids[1], modules[1], {.at = at(14), .now = at(13)}));
@@ -258,8 +263,7 @@ TEST_F(ModuleCacheTest, ModulesWithoutAGuessGoBeforeThoseWithOne) {
   const auto ids = loadDistinct(cache, dir_ / "wasm", 50, 3);
   ASSERT_EQ(ids.size(), 3u);
   {
-    std::vector<GuestModule> modules;
-    for (const auto& id : ids) modules.push_back(*cache.reload(id, "m"));
+    auto modules = reloadAll(cache, ids);
     EXPECT_TRUE(cache.park(ids[0], modules[0], {.at = at(1000), .now = at(10)}));
     EXPECT_TRUE(cache.park(ids[1], modules[1], {.now = at(10)}));
     EXPECT_TRUE(cache.park(ids[2], modules[2], {.at = at(2000), .now = at(10)}));

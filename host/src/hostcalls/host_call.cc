@@ -43,10 +43,13 @@ wop_status HostCall::writeOut(std::string_view bytes, uint32_t outPtr, uint32_t 
       return WOP_ERR_OUT_OF_BOUNDS;
     }
   }
-  auto alloc = caller_.get_export("wop_alloc");
-  auto* func = alloc ? std::get_if<wasmtime::Func>(&*alloc) : nullptr;
-  if (func == nullptr) return WOP_ERR_ALLOC_FAILED;
-  auto result = func->call(caller_.context(), {wasmtime::Val(static_cast<int32_t>(bytes.size()))});
+  std::optional<wasmtime::Func> alloc = context_.state().alloc;
+  if (!alloc) {
+    auto exported = caller_.get_export("wop_alloc");
+    if (auto* found = exported ? std::get_if<wasmtime::Func>(&*exported) : nullptr) alloc = *found;
+  }
+  if (!alloc) return WOP_ERR_ALLOC_FAILED;
+  auto result = alloc->call(caller_.context(), {wasmtime::Val(static_cast<int32_t>(bytes.size()))});
   if (!result) return WOP_ERR_ALLOC_FAILED;
   auto values = result.unwrap();
   if (values.size() != 1 || values[0].kind() != wasmtime::ValKind::I32) return WOP_ERR_ALLOC_FAILED;

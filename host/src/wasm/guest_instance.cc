@@ -59,6 +59,8 @@ common::Result<GuestInstance> GuestInstance::finishCreate(
   const std::string context = "instantiating " + module.name();
   if (!created) return instantiationStatus(created.err(), module, context, instance.limits_);
   instance.instance_ = created.unwrap();
+  instance.state_->memory = instance.exportedMemory();
+  if (auto alloc = instance.exportedFunc("wop_alloc")) instance.state_->alloc = *alloc;
   if (runInitializer && module.exportsFunction("_initialize")) {
     auto init = instance.enter("_initialize", {});
     if (!init) return init.status().withContext(context);
@@ -97,6 +99,7 @@ common::Result<GuestInstance> GuestInstance::create(Engine& engine, const Prepar
 }
 
 std::optional<wasmtime::Memory> GuestInstance::exportedMemory() {
+  if (state_->memory) return state_->memory;
   auto exported = instance_->get(store_, "memory");
   auto* memory = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr;
   if (memory == nullptr) return std::nullopt;
@@ -181,12 +184,18 @@ common::Result<uint32_t> GuestInstance::copyIn(std::string_view bytes) {
 }
 
 common::Result<wasmtime::Func> GuestInstance::exportedFunc(std::string_view name) {
+  for (const auto& [known, func] : funcs_) {
+    if (known == name) return func;
+  }
   auto exported = instance_->get(store_, name);
   auto* func = exported ? std::get_if<wasmtime::Func>(&*exported) : nullptr;
   if (func == nullptr) {
     return Status(StatusCode::kNotFound,
                   state_->name + " exports no function named " + std::string(name));
   }
+  // The host enters a guest through a handful of names; a bound keeps a caller that asks for
+  // many from growing this list (past it, names are looked up every time).
+  if (funcs_.size() < kMaxRememberedFuncs) funcs_.emplace_back(std::string(name), *func);
   return *func;
 }
 

@@ -17,6 +17,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 #include <wasmtime.hh>
 
 #include "common/status.h"
@@ -90,6 +92,10 @@ class GuestInstance {
   std::unique_ptr<GuestState> state_;  // the store's data points here; stable across moves
   wasmtime::Store store_;
   std::optional<wasmtime::Instance> instance_;
+  // Exported functions already looked up: every entry into the guest needs one, and
+  // Wasmtime's lookup by name hashes the name each time.
+  static constexpr size_t kMaxRememberedFuncs = 16;
+  std::vector<std::pair<std::string, wasmtime::Func>> funcs_;
 };
 
 }  // namespace wop::wasm

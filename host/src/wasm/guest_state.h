@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <wasmtime.hh>
 
 #include "common/limits.h"
 
@@ -21,6 +23,12 @@ struct GuestState {
   // (it reads as zero). Host calls then refuse to act on what they read from it.
   const std::atomic<bool>* memoryFault = nullptr;
   bool memoryFaulted() const { return memoryFault != nullptr && memoryFault->load(); }
+
+  // The instance's "memory" and "wop_alloc" exports, looked up once it is created (unset
+  // before: a start function's host calls look them up by name). Host calls read and allocate
+  // on every call, and Wasmtime's lookup by name hashes the name each time.
+  std::optional<wasmtime::Memory> memory;
+  std::optional<wasmtime::Func> alloc;
 
   // What the guest wrote to stdout/stderr, capped; beyond the cap bytes are only counted.
   std::string output;

@@ -22,10 +22,14 @@ class HostCallContext {
 
   // The guest's exported "memory", or nullopt if it exports none.
   std::optional<GuestMemory> memory() {
-    auto exported = caller_.get_export("memory");
-    if (!exported) return std::nullopt;
-    auto* memory = std::get_if<wasmtime::Memory>(&*exported);
-    if (memory == nullptr) return std::nullopt;
+    std::optional<wasmtime::Memory> memory = state().memory;
+    if (!memory) {
+      auto exported = caller_.get_export("memory");
+      if (auto* found = exported ? std::get_if<wasmtime::Memory>(&*exported) : nullptr) {
+        memory = *found;
+      }
+    }
+    if (!memory) return std::nullopt;
     auto data = memory->data(caller_.context());
     return GuestMemory(std::span<uint8_t>(data.data(), data.size()));
   }

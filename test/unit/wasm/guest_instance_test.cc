@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/limits.h"
 #include "wat_test_support.h"
@@ -185,6 +186,32 @@ TEST_F(GuestInstanceTest, AnOutputRangeOutsideMemoryIsRefused) {
   auto output = instance->callWithBytes("lie", "x");
   ASSERT_FALSE(output);
   EXPECT_THAT(output.status().message(), HasSubstr("outside its memory"));
+}
+
+// Exports are looked up once and remembered (GuestInstance::exportedFunc, GuestState::memory):
+// a memory grown since stays the one the host reads, and a name the guest does not export is
+// refused every time, not remembered as something else.
+TEST_F(GuestInstanceTest, RememberedExportsFollowAGrownMemoryAndMissingOnesStayMissing) {
+  auto instance = instantiateWat(R"((module
+      (memory (export "memory") 1)
+      (func (export "wop_alloc") (param $len i32) (result i32)
+        (local $at i32)
+        (drop (memory.grow (i32.const 1)))
+        (local.set $at (i32.mul (i32.sub (memory.size) (i32.const 1)) (i32.const 65536)))
+        local.get $at)
+      (func (export "echo") (param $ptr i32) (param $len i32) (result i64)
+        (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32))
+                (i64.extend_i32_u (local.get $len))))))");
+  ASSERT_TRUE(instance) << instance.status().toString();
+  for (int call = 1; call <= 3; ++call) {
+    auto output = instance->callWithBytes("echo", "call " + std::to_string(call));
+    ASSERT_TRUE(output) << output.status().toString();
+    EXPECT_EQ(*output, "call " + std::to_string(call));
+    EXPECT_EQ(instance->memoryBytes(), static_cast<uint64_t>(call + 1) * 65536);
+    auto missing = instance->enter("absent", {});
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  }
 }
 
 TEST_F(GuestInstanceTest, AnAllocationOutsideMemoryIsRefused) {

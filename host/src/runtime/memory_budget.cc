@@ -1,6 +1,7 @@
 #include "runtime/memory_budget.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/wake_guess.h"
 
@@ -91,8 +92,8 @@ void MemoryBudget::indexSwappedOut(const void* who, Entry& entry) {
   entry.swappedOutByWake.reset();
   const auto& activity = entry.activity;
   if (activity.restoreBytes > 0 && activity.expectedWake) {
-    entry.swappedOutByWake =
-        swappedOut_.emplace(*activity.expectedWake, DueBack{who, activity.restoreBytes});
+    entry.swappedOutByWake = swappedOut_.emplace(
+        *activity.expectedWake, DueBack{who, activity.restoreBytes, activity.lastActive});
   }
 }
 
@@ -127,10 +128,21 @@ bool MemoryBudget::roomForPrefetch(const void* who, uint64_t bytes, common::Time
       if (needed > budgetBytes_) return false;
     }
   }
-  for (auto it = swappedOut_.lower_bound(now); it != swappedOut_.end() && it->first < wakeAt;
-       ++it) {
+  const auto dueFromNow = swappedOut_.lower_bound(now);
+  for (auto it = dueFromNow; it != swappedOut_.end() && it->first < wakeAt; ++it) {
     if (needed > budgetBytes_) return false;  // spoken for: the rest need not be read
     if (it->second.who != who) needed += it->second.restoreBytes;
+  }
+  // The overdue, nearest first: due any moment unless late by more than the wait they
+  // predicted (then judged, as in victims(), by how much later than that they are).
+  size_t read = 0;
+  for (auto it = std::make_reverse_iterator(dueFromNow);
+       it != swappedOut_.rend() && read < kMaxOverdueRead; ++it, ++read) {
+    if (needed > budgetBytes_) return false;
+    const auto& due = it->second;
+    if (due.who != who && common::lateBeyondItsWait(it->first, due.since, now) <= untilMine) {
+      needed += due.restoreBytes;
+    }
   }
   return needed <= budgetBytes_;
 }

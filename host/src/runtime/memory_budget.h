@@ -15,6 +15,7 @@
 // out); nothing here touches a guest.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -64,7 +65,12 @@ class MemoryBudget {
   // out due sooner sizes a prefetch window to what the budget holds: without them, a window
   // wider than the budget (four deviations of a noisy interval, seconds) let an operator in
   // early, and one due sooner sent it out again before its change (3,895 of 6,604 prefetches
-  // in the same ring).
+  // in the same ring). The swapped out whose guess has passed count too while they are due any
+  // moment (late by no more than the wait they predicted), as resident ones do in victims():
+  // left out, a ring running behind its predictions let prefetches in beside every operator
+  // between the token and them, which then came back on their changes and sent the prefetched
+  // out unused (N = 10,000 at the defaults, bench/results/scale.json at ba9633f: 27,086 of the
+  // 27,123 prefetches wasted were sent out by the budget).
   bool roomForPrefetch(const void* who, uint64_t bytes, common::TimePoint wakeAt,
                        common::TimePoint now) const;
   // who is gone (stopped or removed): its bytes no longer count.
@@ -82,6 +88,7 @@ class MemoryBudget {
   struct DueBack {
     const void* who;
     uint64_t restoreBytes;
+    common::TimePoint since;  // its last activity: where the wait its guess predicts began
   };
   using ByWake = std::multimap<common::TimePoint, DueBack>;
   struct Entry {
@@ -108,6 +115,10 @@ class MemoryBudget {
   // The swapped out with an expected wake, soonest first: a prefetch reads only those due
   // before its own change, and stops once the budget is spoken for.
   ByWake swappedOut_;
+  // How many of the overdue (guess passed) a prefetch reads, nearest first: they are the ones
+  // likeliest to be due any moment, and guesses that never came true (operators gone quiet)
+  // pile up behind them; read whole, every prefetch would cost as many steps as there are.
+  static constexpr size_t kMaxOverdueRead = 512;
   uint64_t residentBytes_ = 0;
   uint64_t evictionsRequested_ = 0;
 };

@@ -98,7 +98,7 @@ TEST(MemoryBudget, APrefetchLeavesRoomForTheSwappedOutDueBackSooner) {
   fleet.reportExpecting(1, 4 * kMiB, 9, 30, 10);  // just ran, due far ahead: may go
   swappedOut(2, 11);
   swappedOut(3, 12);
-  swappedOut(4, 9);  // overdue: restored by its change, whenever that comes
+  swappedOut(4, 2);  // late by 8 s, beyond the wait its guess predicted (none): not due soon
   EXPECT_TRUE(fleet.budget.roomForPrefetch(
       &fleet.tags[0], 4 * kMiB, common::TimePoint{std::chrono::milliseconds(11500)}, now));
   EXPECT_FALSE(
@@ -113,6 +113,34 @@ TEST(MemoryBudget, APrefetchLeavesRoomForTheSwappedOutDueBackSooner) {
   fleet.budget.forget(&fleet.tags[3]);
   EXPECT_TRUE(
       fleet.budget.roomForPrefetch(&fleet.tags[0], 8 * kMiB, common::TimePoint{seconds(13)}, now));
+}
+
+// A ring behind its predictions: the operators between the token and a prefetched one are past
+// their guesses, and each comes back on its change before it. Left out of the count, they sent
+// the prefetched operator out again unused.
+TEST(MemoryBudget, APrefetchLeavesRoomForTheOverdueDueAnyMoment) {
+  Fleet fleet(8 * kMiB);
+  const common::TimePoint now{seconds(10)};
+  const common::TimePoint mine{seconds(11)};
+  auto swappedOut = [&](int i, int activeAtSecond, int wakeAtSecond) {
+    fleet.budget.report(&fleet.tags[i], 0,
+                        {.lastActive = common::TimePoint{seconds(activeAtSecond)},
+                         .expectedWake = common::TimePoint{seconds(wakeAtSecond)},
+                         .restoreBytes = 4 * kMiB},
+                        now);
+  };
+  swappedOut(1, 1, 9);  // 1 s late on a wait of 8 s: due any moment
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB, mine, now));
+  EXPECT_FALSE(fleet.budget.roomForPrefetch(&fleet.tags[0], 4 * kMiB + 1, mine, now));
+  // Late by 5 s beyond a wait of 2 s: that guess did not come true, and it is judged by the
+  // 5 s, as a resident operator is: further than a prefetch due in 1 s, nearer than one in 6.
+  swappedOut(1, 1, 3);
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[0], 8 * kMiB, mine, now));
+  EXPECT_FALSE(
+      fleet.budget.roomForPrefetch(&fleet.tags[0], 8 * kMiB, common::TimePoint{seconds(16)}, now));
+  // Its own entry never counts against it.
+  swappedOut(0, 1, 9);
+  EXPECT_TRUE(fleet.budget.roomForPrefetch(&fleet.tags[0], 8 * kMiB, mine, now));
 }
 
 TEST(MemoryBudget, APrefetchDoesNotCountOnBusyOperatorsToMakeRoom) {

@@ -43,11 +43,7 @@ wop_status HostCall::writeOut(std::string_view bytes, uint32_t outPtr, uint32_t 
       return WOP_ERR_OUT_OF_BOUNDS;
     }
   }
-  std::optional<wasmtime::Func> alloc = context_.state().alloc;
-  if (!alloc) {
-    auto exported = caller_.get_export("wop_alloc");
-    if (auto* found = exported ? std::get_if<wasmtime::Func>(&*exported) : nullptr) alloc = *found;
-  }
+  auto alloc = context_.alloc();
   if (!alloc) return WOP_ERR_ALLOC_FAILED;
   auto result = alloc->call(caller_.context(), {wasmtime::Val(static_cast<int32_t>(bytes.size()))});
   if (!result) return WOP_ERR_ALLOC_FAILED;

@@ -20,10 +20,15 @@ namespace {
 // the same way by how much later it is. (Taken as far ahead as it was late, a ring operator a
 // few ms late, the very next to run, went out before those due a few ms after it: with the
 // budget full of prefetched operators at N = 1000, most prefetches were sent out unused.)
-common::Duration untilNextWake(const MemoryBudget::Activity& activity, common::TimePoint now) {
-  const auto guess = activity.expectedWake.value_or(activity.lastActive);
+common::Duration untilNextWake(common::TimePoint guess, common::TimePoint since,
+                               common::TimePoint now) {
   if (guess >= now) return guess - now;
-  return common::lateBeyondItsWait(guess, activity.lastActive, now);
+  return common::lateBeyondItsWait(guess, since, now);
+}
+
+common::Duration untilNextWake(const MemoryBudget::Activity& activity, common::TimePoint now) {
+  return untilNextWake(activity.expectedWake.value_or(activity.lastActive), activity.lastActive,
+                       now);
 }
 
 }  // namespace
@@ -133,14 +138,13 @@ bool MemoryBudget::roomForPrefetch(const void* who, uint64_t bytes, common::Time
     if (needed > budgetBytes_) return false;  // spoken for: the rest need not be read
     if (it->second.who != who) needed += it->second.restoreBytes;
   }
-  // The overdue, nearest first: due any moment unless late by more than the wait they
-  // predicted (then judged, as in victims(), by how much later than that they are).
+  // The overdue, nearest first, judged by the rule victims() applies to resident ones.
   size_t read = 0;
   for (auto it = std::make_reverse_iterator(dueFromNow);
        it != swappedOut_.rend() && read < kMaxOverdueRead; ++it, ++read) {
     if (needed > budgetBytes_) return false;
     const auto& due = it->second;
-    if (due.who != who && common::lateBeyondItsWait(it->first, due.since, now) <= untilMine) {
+    if (due.who != who && untilNextWake(it->first, due.since, now) <= untilMine) {
       needed += due.restoreBytes;
     }
   }

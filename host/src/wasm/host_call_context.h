@@ -1,6 +1,6 @@
 // What a host function needs from its caller: the calling guest's state (from the store's
-// data) and a checked view of its memory. Built on entry to each host call and dropped on
-// return; it must not outlive the call.
+// data), a checked view of its memory and its allocator. Built on entry to each host call and
+// dropped on return; it must not outlive the call.
 #pragma once
 
 #include <any>
@@ -32,6 +32,15 @@ class HostCallContext {
     if (!memory) return std::nullopt;
     auto data = memory->data(caller_.context());
     return GuestMemory(std::span<uint8_t>(data.data(), data.size()));
+  }
+
+  // The guest's exported "wop_alloc", or nullopt if it exports no such function.
+  std::optional<wasmtime::Func> alloc() {
+    if (state().alloc) return state().alloc;
+    auto exported = caller_.get_export("wop_alloc");
+    auto* found = exported ? std::get_if<wasmtime::Func>(&*exported) : nullptr;
+    if (found == nullptr) return std::nullopt;
+    return *found;
   }
 
  private:

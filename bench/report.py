@@ -52,8 +52,10 @@ _COMMIT_AT_START = _checkout_commit()
 
 def one_machine(*groups):
     """Whether every run of the groups (lists of result rows with settings) ran on one machine:
-    rows are re-run piecemeal, sometimes on another VM, and figures from two are no comparison."""
-    return len({r["settings"]["machine"] for runs in groups for r in runs}) == 1
+    rows are re-run piecemeal, sometimes on another VM, and figures from two are no comparison.
+    A row that recorded no machine (written before results named theirs) is on an unknown one."""
+    machines = [(r.get("settings") or {}).get("machine") for runs in groups for r in runs]
+    return None not in machines and len(set(machines)) == 1
 
 
 def machine_summary():

@@ -10,6 +10,8 @@ import statistics
 import sys
 import subprocess
 
+from report import one_machine
+
 MIB = 2**20
 COLORS = {"client-go": "#C44E52", "native": "#8172B2", "combined": "#937860", "controller-runtime-combined": "#DA8BC3",
           "wasm-resident": "#4C72B0", "wasm-swap": "#55A868", "wasm-swap-defaults": "#2E7D32",
@@ -191,10 +193,12 @@ def marginal(rows):
     """PSS each added operator costs: the slope between the smallest and largest N of a setup."""
     lines = []
     for setup in dict.fromkeys(r["setup"] for r in rows):
-        pts = sorted((r["n"], r["pss_steady_bytes"]) for r in rows if r["setup"] == setup)
-        if len(pts) >= 2 and pts[-1][0] > pts[0][0]:
-            (n0, b0), (n1, b1) = pts[0], pts[-1]
-            lines.append(f"| {setup} | {(b1 - b0) / (n1 - n0) / MIB:.3f} | N = {n0} to {n1} |")
+        ends = sorted((r for r in rows if r["setup"] == setup), key=lambda r: r["n"])
+        if len(ends) >= 2 and ends[-1]["n"] > ends[0]["n"]:
+            first, last = ends[0], ends[-1]
+            (n0, b0), (n1, b1) = (first["n"], first["pss_steady_bytes"]), (last["n"], last["pss_steady_bytes"])
+            machines = "" if one_machine([first], [last]) else " (the two rows ran on different machines)"
+            lines.append(f"| {setup} | {(b1 - b0) / (n1 - n0) / MIB:.3f} | N = {n0} to {n1}{machines} |")
     if not lines:
         return ""
     return "| setup | PSS per added operator (MiB) | from |\n|---|---|---|\n" + "\n".join(lines)
@@ -269,6 +273,9 @@ def verdict(rows, setup, other, key, limit, what, unit):
     if a is None or b is None:
         missing = " and ".join(s for s, r in ((setup, a), (other, b)) if r is None)
         return f"| {what} | not measured ({missing} missing at N = 100) | - |"
+    if not one_machine([a], [b]):
+        return (f"| {what} | not compared: {setup} and {other} ran on different machines (re-run both) | "
+                f"{unit(a[key])} vs {unit(b[key])} |")
     ratio = a[key] / b[key]
     state = "met" if ratio <= limit else "missed"
     margin = f"{(limit - ratio) / limit * 100:.0f}% under the limit" if ratio <= limit else f"{ratio / limit:.2f}x over the limit"

@@ -32,6 +32,10 @@ def _ring_lines(rows):
     if any(s not in at for s in need):
         return [f"- Ring (N = {n}): not every setup of the summary was measured ({', '.join(need)})."]
     go, crc, swap, defaults = (at[s] for s in need)
+    if not one_machine([go], [crc], [swap], [defaults]):
+        return [f"- Ring (N = {n}): not compared, the setups of the summary ({', '.join(need)}) ran on "
+                f"different machines (re-run them: `bench/ring/run.py --build build --n {n}`)."] \
+            + _defaults_against_client_go(rows, n)
     pss = lambda r: r["pss_steady_bytes"] / MIB  # noqa: E731
     swap_set = lambda r: f"idle {r['settings']['swap_idle_ms']}, prediction {r['settings']['swap_predict']}"  # noqa: E731
     lines = [

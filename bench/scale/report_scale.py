@@ -189,6 +189,49 @@ def watch_lines(groups):
     return lines
 
 
+def machine_memory_gib(machine):
+    """The memory a machine string names ("2 cores (...), 24 GiB, Linux ..."), or None."""
+    found = re.search(r"(\d+(?:\.\d+)?) GiB", machine or "")
+    return float(found.group(1)) if found else None
+
+
+def client_go_lines(client_go_runs, groups):
+    """Issue 16 item 5: client-go (one process per operator) at the scale N only if the machine
+    holds it, else extrapolated from its measured slope, saying so. The slope is between the two
+    largest N of the ring benchmark's client-go runs on one machine; memory that grows a process
+    per operator is close to linear in N, latency and CPU are not, so only memory is carried."""
+    by_n = {}
+    for r in client_go_runs:
+        by_n.setdefault(r["n"], []).append(r)
+    if not by_n:
+        return ["- client-go: no ring runs of it in bench/results (`make bench-ring`), nothing to extrapolate from."]
+    pairs = [(top, low) for top in by_n for low in by_n if low < top and one_machine(by_n[low], by_n[top])]
+    if not pairs:
+        return ["- client-go: no two N of its ring runs ran on one machine; no slope to extrapolate from "
+                "(re-run `bench/ring/run.py --build build --n 50,100 --setups client-go`)."]
+    top, low = max(pairs)
+    machine = by_n[top][0]["settings"]["machine"]
+    memory = machine_memory_gib(machine)
+    slope = {key: (med(by_n[top], key, MIB) - med(by_n[low], key, MIB)) / (top - low)
+             for key in ("pss_steady_bytes", "cgroup_usage_steady_bytes")}
+    lines = [f"- Not run here: one process per operator, measured at N = {low:,} and {top:,} (ring benchmark, "
+             f"{len(by_n[low])} and {len(by_n[top])} runs, medians; {machine}), adds "
+             f"{slope['pss_steady_bytes']:.1f} MiB of PSS and {slope['cgroup_usage_steady_bytes']:.1f} MiB of cgroup "
+             "usage (page cache included) per operator. Extrapolated linearly from N = "
+             f"{top:,} (memory only: latency and CPU are not linear in the process count):"]
+    for n in sorted({n for _, n in groups if n > top}):
+        pss = (med(by_n[top], "pss_steady_bytes", MIB) + slope["pss_steady_bytes"] * (n - top)) / 1024
+        usage = (med(by_n[top], "cgroup_usage_steady_bytes", MIB) + slope["cgroup_usage_steady_bytes"] * (n - top)) / 1024
+        fits = ("" if memory is None else
+                f", {'more than' if usage > memory else 'within'} the machine's {memory:g} GiB"
+                + (" of memory: not run" if usage > memory else ""))
+        host = groups.get(("wasm-swap-defaults", n))
+        against = (f"; the host at its defaults held {med(host, 'pss_steady_bytes', MIB):,.1f} MiB of PSS at this N "
+                   "on the same machine" if host and one_machine(host, by_n[top]) else "")
+        lines.append(f"  - N = {n:,}: about {pss:,.1f} GiB of PSS, {usage:,.1f} GiB of cgroup usage{fits}{against}.")
+    return lines
+
+
 def write_plot(path, groups):
     import matplotlib
     matplotlib.use("Agg")
@@ -249,8 +292,9 @@ def machines_line(runs):
     return "more than one; compare rows of one machine only: " + per_setting_line(sizes)
 
 
-def write(out_dir, data):
-    """Writes scale.md and scale.png into out_dir (docs/benchmarks for the repository's)."""
+def write(out_dir, data, client_go_runs=()):
+    """Writes scale.md and scale.png into out_dir (docs/benchmarks for the repository's);
+    client_go_runs: the ring benchmark's client-go runs, to extrapolate from."""
     runs, failures = data.get("runs", []), data.get("failures", [])
     groups = grouped(runs)
     lines = ["# Scale: the ring at large N in one host",
@@ -290,6 +334,7 @@ def write(out_dir, data):
                   "the median over the measured cycles.",
                   ""]
         lines += ["## Goals (issue 17; issue 16 item 5)", ""] + goal_lines(groups) + [""]
+        lines += ["## client-go at these N", ""] + client_go_lines(list(client_go_runs), groups) + [""]
         watches = watch_lines(groups)
         if watches:
             lines += ["## One cluster-wide watch or one watch per namespace", "",

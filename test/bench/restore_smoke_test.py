@@ -27,8 +27,11 @@ with tempfile.TemporaryDirectory() as scratch:
         assert hot[0][key]["n"] == 2, (key, hot[0][key])
     for key in ("map_ms", "map_read_ms", "map_write_ms"):
         assert hot[0][key]["min"] > 0, (key, hot[0][key])
-    # A guest that reads or writes every page has done more than mapping.
-    assert hot[0]["map_write_ms"]["p50"] > hot[0]["map_ms"]["p50"] * 0.5, hot[0]
+    # A guest that reads or writes every page has done more than mapping. The fastest sample of
+    # each: a busy machine (ctest -j2) only makes samples slower, and with two samples a p50 is
+    # their mean, so one slow map sample could turn the comparison (the test failed once under
+    # -j2 and passed alone; this is the only figure here another process can move).
+    assert hot[0]["map_write_ms"]["min"] > hot[0]["map_ms"]["min"] * 0.5, hot[0]
     assert result["verify_before_run_max_bytes"] > 0
 
     floor_file = os.path.join(scratch, "floor.bin")

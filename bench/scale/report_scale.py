@@ -226,8 +226,9 @@ def client_go_lines(client_go_runs, groups):
                 f", {'more than' if usage > memory else 'within'} the machine's {memory:g} GiB"
                 + (" of memory: not run" if usage > memory else ""))
         host = groups.get(("wasm-swap-defaults", n))
-        against = (f"; the host at its defaults held {med(host, 'pss_steady_bytes', MIB):,.1f} MiB of PSS at this N "
-                   "on the same machine" if host and one_machine(host, by_n[top]) else "")
+        ours = med(host, "pss_steady_bytes", MIB) if host and one_machine(host, by_n[top]) else None
+        against = (f"; the host at its defaults held {ours:,.1f} MiB of PSS at this N on the same machine, "
+                   f"1/{pss * 1024 / ours:,.0f} of it" if ours else "")
         lines.append(f"  - N = {n:,}: about {pss:,.1f} GiB of PSS, {usage:,.1f} GiB of cgroup usage{fits}{against}.")
     return lines
 

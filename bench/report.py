@@ -2,6 +2,7 @@
 import contextlib
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,24 @@ def one_machine(*groups):
     A row that recorded no machine (written before results named theirs) is on an unknown one."""
     machines = [(r.get("settings") or {}).get("machine") for runs in groups for r in runs]
     return None not in machines and len(set(machines)) == 1
+
+
+def ratio_against_goal(numerators, denominators, limit):
+    """A ratio of medians against a goal (<= limit), and every pairing of one run's numerator
+    with another's denominator: how far the runs' spread alone moves it. Returns (ratio, lowest
+    pairing, highest pairing, verdict); a median ratio on one side of the goal with pairings on
+    both is within the noise, and the verdict says so."""
+    ratio = statistics.median(numerators) / statistics.median(denominators)
+    pairs = [a / b for a in numerators for b in denominators]
+    if max(pairs) <= limit:
+        verdict = "met"
+    elif min(pairs) > limit:
+        verdict = "missed"
+    elif ratio > limit:
+        verdict = "missed on the medians, within the runs' spread"
+    else:
+        verdict = "met on the medians only, within the runs' spread"
+    return ratio, min(pairs), max(pairs), verdict
 
 
 def machine_summary():

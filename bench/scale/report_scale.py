@@ -6,7 +6,7 @@ import os
 import re
 import statistics
 
-from report import one_machine
+from report import one_machine, ratio_against_goal
 
 MIB = 2**20
 GIB = 2**30
@@ -129,22 +129,11 @@ def goal_lines(groups):
             lines.append(f"- Hop p99 at N = 1,000 against N = 100, {LABELS[setup]}: not compared, the two ran on "
                          "different machines.")
         elif small and big:
-            ratio = med(big, "hop_latency_ms_p99") / med(small, "hop_latency_ms_p99")
-            # Every pairing of a run at N = 1,000 with one at N = 100: how far the runs' spread
-            # alone moves the ratio. A ratio of medians under the goal with pairings above it
-            # is within the noise, and says so.
-            pairs = [b / s for b in values(big, "hop_latency_ms_p99") for s in values(small, "hop_latency_ms_p99")]
-            if max(pairs) <= P99_GOAL_RATIO:
-                verdict = "met"
-            elif min(pairs) > P99_GOAL_RATIO:
-                verdict = "missed"
-            elif ratio > P99_GOAL_RATIO:
-                verdict = "missed on the medians, within the runs' spread"
-            else:
-                verdict = "met on the medians only, within the runs' spread"
+            ratio, low, high, verdict = ratio_against_goal(
+                values(big, "hop_latency_ms_p99"), values(small, "hop_latency_ms_p99"), P99_GOAL_RATIO)
             lines.append(f"- Hop p99 at N = 1,000 against N = 100, {LABELS[setup]}: "
                          f"{med(big, 'hop_latency_ms_p99'):.2f} / {med(small, 'hop_latency_ms_p99'):.2f} ms = {ratio:.2f}x "
-                         f"({min(pairs):.2f}-{max(pairs):.2f}x over every pairing of runs), "
+                         f"({low:.2f}-{high:.2f}x over every pairing of runs), "
                          f"goal <= {P99_GOAL_RATIO}x: **{verdict}**." + own_part_clause(small, big))
     return lines
 

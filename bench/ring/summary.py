@@ -244,7 +244,10 @@ def _ten_thousand_line(by):
     if not rs:
         return []
     med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
-    cold = [r["cold_ready_s"] for r in rs if r.get("cold_ready_s")]
+    # The cold start is paid by the first run of an invocation, whichever setup that was.
+    cold = [r["cold_ready_s"] for r in rs if r.get("cold_ready_s")] or \
+        [r["cold_ready_s"] for (_, n), runs in by.items() if n == 10000 for r in runs
+         if r.get("cold_ready_s") and one_machine(runs, rs)]
     return [f"- **N = 10,000** at the host defaults ({len(rs)} run{'s' if len(rs) > 1 else ''}, "
             f"{rs[0]['cycles_measured']} measured cycles, every nonce arrived): {med('pss_steady_bytes') / 2**20:,.0f} MiB "
             f"PSS, hop p50 {med('hop_latency_ms_p50'):.1f} ms / p99 {med('hop_latency_ms_p99'):.1f} ms, ready in "

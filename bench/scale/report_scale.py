@@ -173,8 +173,9 @@ def watch_lines(groups):
                                         ("hop_latency_ms_p99", "hop p99", 1, " ms")):
             if values(wide, key, scale) and values(each, key, scale):
                 parts.append(f"{label} {med(wide, key, scale):,.1f}{unit} against {med(each, key, scale):,.1f}{unit}")
-        lines.append(f"- N = {n:,}: one cluster-wide watch (host defaults, {len(wide)} runs) against one watch per "
-                     f"namespace ({len(each)} runs), medians: " + "; ".join(p for p in parts if p) + ".")
+        runs = lambda rs: f"{len(rs)} run{'s' if len(rs) > 1 else ''}"  # noqa: E731
+        lines.append(f"- N = {n:,}: one cluster-wide watch (host defaults, {runs(wide)}) against one watch per "
+                     f"namespace ({runs(each)}), medians: " + "; ".join(p for p in parts if p) + ".")
     return lines
 
 

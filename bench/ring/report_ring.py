@@ -196,9 +196,9 @@ def marginal(rows):
         ends = sorted((r for r in rows if r["setup"] == setup), key=lambda r: r["n"])
         if len(ends) >= 2 and ends[-1]["n"] > ends[0]["n"]:
             first, last = ends[0], ends[-1]
-            (n0, b0), (n1, b1) = (first["n"], first["pss_steady_bytes"]), (last["n"], last["pss_steady_bytes"])
+            slope = (last["pss_steady_bytes"] - first["pss_steady_bytes"]) / (last["n"] - first["n"]) / MIB
             machines = "" if one_machine([first], [last]) else " (the two rows ran on different machines)"
-            lines.append(f"| {setup} | {(b1 - b0) / (n1 - n0) / MIB:.3f} | N = {n0} to {n1}{machines} |")
+            lines.append(f"| {setup} | {slope:.3f} | N = {first['n']} to {last['n']}{machines} |")
     if not lines:
         return ""
     return "| setup | PSS per added operator (MiB) | from |\n|---|---|---|\n" + "\n".join(lines)

@@ -215,14 +215,19 @@ def _scale_lines(scale):
                          f"PSS, hop p99 {med(rs, 'hop_latency_ms_p99'):.1f} ms, ready in {med(rs, 'ready_s'):.1f} s (warm cache)")
     if not parts:
         return []
-    # The cold start of the defaults' own invocation where it has one: rows of other setups may
-    # come from another machine.
-    cold = [r["cold_ready_s"] for r in by.get(("wasm-swap-defaults", 1000), []) if r.get("cold_ready_s")] or \
-        [r["cold_ready_s"] for rs in by.values() for r in rs if r["n"] == 1000 and r.get("cold_ready_s")]
+    cold = _cold_starts(by, 1000)
     return [f"- **Scale, N = 1,000 ring operators in one host** (distinct modules): " + "; ".join(parts)
             + (f"; a cold artifact cache costs {statistics.median(cold):.0f} s to ready" if cold else "")
             + _p99_goal_clause(by) + _watch_sharing_clause(by)
             + " ([details](benchmarks/scale.md))."] + _ten_thousand_line(by)
+
+
+def _cold_starts(by, n):
+    """The cold starts at N = n on the defaults' machine: an invocation's first run pays it,
+    whichever setup that was, and rows of other setups may come from another machine."""
+    defaults = by.get(("wasm-swap-defaults", n), [])
+    return [r["cold_ready_s"] for (_, at), runs in by.items() if at == n for r in runs
+            if r.get("cold_ready_s") and (not defaults or one_machine(runs, defaults))]
 
 
 def _p99_goal_clause(by):
@@ -244,10 +249,7 @@ def _ten_thousand_line(by):
     if not rs:
         return []
     med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
-    # The cold start is paid by the first run of an invocation, whichever setup that was.
-    cold = [r["cold_ready_s"] for r in rs if r.get("cold_ready_s")] or \
-        [r["cold_ready_s"] for (_, n), runs in by.items() if n == 10000 for r in runs
-         if r.get("cold_ready_s") and one_machine(runs, rs)]
+    cold = _cold_starts(by, 10000)
     return [f"- **N = 10,000** at the host defaults ({len(rs)} run{'s' if len(rs) > 1 else ''}, "
             f"{rs[0]['cycles_measured']} measured cycles, every nonce arrived): {med('pss_steady_bytes') / 2**20:,.0f} MiB "
             f"PSS, hop p50 {med('hop_latency_ms_p50'):.1f} ms / p99 {med('hop_latency_ms_p99'):.1f} ms, ready in "

@@ -10,7 +10,8 @@ KINDS = ("resident", "prefetched", "restored")
 
 
 def _counts(status_latency, kind, size, prefix=""):
-    """(cumulative counts, count) of kind; prefix "started" for the start of the reconcile."""
+    """(cumulative counts, count) of kind; prefix "started" for the start of the reconcile,
+    "worker" for the start of the worker's slice that ran it."""
     if not status_latency:
         return [0] * size, 0
     entry = status_latency[kind]
@@ -48,12 +49,15 @@ def between(before, after):
     """{kind or "all": {"count", "p50_ms", "p99_ms"}} of the wake-ups reconciled between two reads
     of the status file (before may be None: since the host started); None if the host wrote none.
     Hosts that also record the start of each reconcile add "started_p50_ms" and "started_p99_ms":
-    the time before the reconcile entry ran (the wait for a worker, a restore on the way)."""
+    the time before the reconcile entry ran (the wait for a worker, a restore on the way); those
+    that record the start of the worker's slice that ran it add "worker_p50_ms" and
+    "worker_p99_ms": the wait for a worker alone."""
     if not after:
         return None
     bounds = after["upperBoundsMs"]
     returned = _stage(before, after, bounds, "")
     started = _stage(before, after, bounds, "started") if "startedCount" in after[KINDS[0]] else None
+    worker = _stage(before, after, bounds, "worker") if "workerCount" in after[KINDS[0]] else None
     out = {}
     for kind, (cumulative, count) in returned.items():
         out[kind] = {"count": count,
@@ -63,4 +67,8 @@ def between(before, after):
             cumulative, count = started[kind]
             out[kind]["started_p50_ms"] = quantile(bounds, cumulative, count, 0.5)
             out[kind]["started_p99_ms"] = quantile(bounds, cumulative, count, 0.99)
+        if worker:
+            cumulative, count = worker[kind]
+            out[kind]["worker_p50_ms"] = quantile(bounds, cumulative, count, 0.5)
+            out[kind]["worker_p99_ms"] = quantile(bounds, cumulative, count, 0.99)
     return out

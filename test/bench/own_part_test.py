@@ -25,10 +25,15 @@ def latency(resident_ms):
     cumulative = [sum(1 for v in resident_ms if v <= b) for b in bounds]
     # Each reconcile started a third of the way in (rounded down to whole ms, so the bucket at 1 ms).
     started = [sum(1 for v in resident_ms if max(1, v // 3) <= b) for b in bounds]
-    empty = {"count": 0, "cumulative": [0] * len(bounds), "startedCount": 0, "startedCumulative": [0] * len(bounds)}
+    # And its worker's slice began a sixth of the way in.
+    worker = [sum(1 for v in resident_ms if max(1, v // 6) <= b) for b in bounds]
+    zeros = [0] * len(bounds)
+    empty = {"count": 0, "cumulative": zeros, "startedCount": 0, "startedCumulative": zeros,
+             "workerCount": 0, "workerCumulative": zeros}
     return {"upperBoundsMs": bounds,
             "resident": {"count": len(resident_ms), "cumulative": cumulative,
-                         "startedCount": len(resident_ms), "startedCumulative": started},
+                         "startedCount": len(resident_ms), "startedCumulative": started,
+                         "workerCount": len(resident_ms), "workerCumulative": worker},
             "prefetched": empty, "restored": empty}
 
 
@@ -64,12 +69,13 @@ with tempfile.TemporaryDirectory() as tmp:
     deadline = time.monotonic() + 5
     while first.latency is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    write_status(status, [1.5] * 12 + [4.5] * 4, start + 1100 * MS)  # the window's wake-ups
+    write_status(status, [1.5] * 12 + [9.5] * 4, start + 1100 * MS)  # the window's wake-ups
     part = own_part.from_host(first, own_part.read_latency(status), start + 2000 * MS)
     assert part["all"]["count"] == 4 and part["resident"]["count"] == 4, part
-    assert 4 < part["all"]["p50_ms"] <= 5 and part["prefetched"]["p50_ms"] is None, part
+    assert 9 < part["all"]["p50_ms"] <= 10 and part["prefetched"]["p50_ms"] is None, part
     assert part["window_start_after_measured_s"] == 0.1, part
-    assert 0 < part["all"]["started_p50_ms"] <= 1 < part["all"]["p50_ms"], part
+    assert 2 < part["all"]["started_p50_ms"] <= 3, part
+    assert 0 < part["all"]["worker_p50_ms"] <= 1, part
 
     # A first status written only after the window ended measures nothing.
     late = own_part.FirstStatusAfter(status, start + 1000 * MS, poll_s=0.005)

@@ -9,6 +9,11 @@ constexpr size_t kMaxSamples = 1'000'000;
 
 }  // namespace
 
+void FigureRecorder::changeToWorker(double ms, WakeKind kind) {
+  std::lock_guard lock(mutex_);
+  if (worker_.size() < kMaxSamples) worker_.push_back({ms, kind});
+}
+
 void FigureRecorder::changeToReconcile(double ms, WakeKind kind) {
   std::lock_guard lock(mutex_);
   if (latency_.size() < kMaxSamples) latency_.push_back({ms, kind});
@@ -36,6 +41,11 @@ std::vector<double> FigureRecorder::takeLatencySamples() {
 std::vector<double> FigureRecorder::takeLatencySamples(WakeKind kind) {
   std::lock_guard lock(mutex_);
   return takeOfKind(latency_, kind);
+}
+
+std::vector<double> FigureRecorder::takeWorkerSamples(WakeKind kind) {
+  std::lock_guard lock(mutex_);
+  return takeOfKind(worker_, kind);
 }
 
 std::vector<double> FigureRecorder::takeReconciledSamples(WakeKind kind) {

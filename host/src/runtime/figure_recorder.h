@@ -1,6 +1,6 @@
 // An OperatorObserver that keeps figures for benchmarks and tests: change-to-reconcile delays
-// (to the reconcile's start, and to its end) by wake kind, and swap-out and restore durations.
-// Bounded: at most a million samples each.
+// (to the worker's slice, to the reconcile's start, and to its end) by wake kind, and swap-out and
+// restore durations. Bounded: at most a million samples each.
 //
 // Thread-safety: all methods, from any thread.
 #pragma once
@@ -15,6 +15,7 @@ namespace wop::runtime {
 class FigureRecorder final : public OperatorObserver {
  public:
   bool wantsLatency() const override { return true; }
+  void changeToWorker(double ms, WakeKind kind) override;
   void changeToReconcile(double ms, WakeKind kind) override;
   void changeReconciled(double ms, WakeKind kind) override;
   void swapped(SwapEvent event, double ms) override;
@@ -22,6 +23,8 @@ class FigureRecorder final : public OperatorObserver {
   // Samples (ms) since the last take, of every kind or of one.
   std::vector<double> takeLatencySamples();
   std::vector<double> takeLatencySamples(WakeKind kind);
+  // To the start of the worker's slice that ran it, of one kind.
+  std::vector<double> takeWorkerSamples(WakeKind kind);
   // To the return of the reconcile entry, of one kind.
   std::vector<double> takeReconciledSamples(WakeKind kind);
   std::vector<double> takeSwapSamples(SwapEvent event);
@@ -34,6 +37,7 @@ class FigureRecorder final : public OperatorObserver {
   static std::vector<double> takeOfKind(std::vector<LatencySample>& samples, WakeKind kind);
 
   std::mutex mutex_;
+  std::vector<LatencySample> worker_;
   std::vector<LatencySample> latency_;
   std::vector<LatencySample> reconciled_;
   std::vector<double> swapOutMs_;

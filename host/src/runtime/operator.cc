@@ -1,5 +1,6 @@
 #include "runtime/operator.h"
 
+#include <algorithm>
 #include <future>
 
 #include "runtime/memory_budget.h"
@@ -285,6 +286,7 @@ void Operator::mapRequested(MapRequest request) {
 // ------------------------------------------------------------------------------ slices
 
 bool Operator::runSlice() {
+  sliceStartedAt_ = env_.clock.now();
   auto state = supervisor_.state();
   if (state == OperatorState::kStarting) {
     // A retried first start waits for its setup; add()'s first start runs on another thread
@@ -405,7 +407,14 @@ void Operator::runEntries() {
         enqueuedAt_.erase(it);
       }
     }
-    if (enqueued) env_.observer.changeToReconcile(msSince(enqueued->at), enqueued->kind);
+    if (enqueued) {
+      // A key that came while this slice ran waited for no worker.
+      const common::Duration waited =
+          std::max<common::Duration>(sliceStartedAt_ - enqueued->at, common::Duration::zero());
+      env_.observer.changeToWorker(std::chrono::duration<double, std::milli>(waited).count(),
+                                   enqueued->kind);
+      env_.observer.changeToReconcile(msSince(enqueued->at), enqueued->kind);
+    }
     {
       std::lock_guard lock(reconcileLogMutex_);
       currentReconcile_ = CurrentReconcile{reconcile->id, reconcile->key};

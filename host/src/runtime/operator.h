@@ -173,7 +173,8 @@ class Operator final : public hostcalls::OperatorServices,
     common::TimePoint at;
     WakeKind kind;
   };
-  std::unordered_map<std::string, Enqueued> enqueuedAt_;           // "c/key", only for an observer
+  std::unordered_map<std::string, Enqueued> enqueuedAt_;  // "c/key", only for an observer
+  common::TimePoint sliceStartedAt_{};  // worker only: when the running slice began
   std::optional<std::pair<uint64_t, std::string>> snapshotFault_;  // instance, reason
   uint64_t instance_ = 0;  // counts instances: a late snapshot fault names the one it was for
   common::TimePoint residentSince_{};

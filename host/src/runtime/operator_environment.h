@@ -53,6 +53,12 @@ class OperatorObserver {
  public:
   virtual ~OperatorObserver() = default;
   virtual bool wantsLatency() const { return false; }
+  // From the informer event that queued a key to the start of the worker's slice that reconciled
+  // it (0 when the key came while that slice ran): the wait for a worker, alone.
+  virtual void changeToWorker(double ms, WakeKind kind) {
+    (void)ms;
+    (void)kind;
+  }
   // From the informer event that queued a key to the start of its reconcile.
   virtual void changeToReconcile(double ms, WakeKind kind) {
     (void)ms;

@@ -15,6 +15,10 @@ auto& WakeLatencyRecorder::of(Self& self, WakeKind kind) {
   return self.resident_;
 }
 
+void WakeLatencyRecorder::changeToWorker(double ms, WakeKind kind) {
+  of(*this, kind).toWorker.observe(ms / 1000);
+}
+
 void WakeLatencyRecorder::changeToReconcile(double ms, WakeKind kind) {
   of(*this, kind).toStart.observe(ms / 1000);
 }
@@ -29,6 +33,10 @@ common::Histogram::Snapshot WakeLatencyRecorder::snapshot(WakeKind kind) const {
 
 common::Histogram::Snapshot WakeLatencyRecorder::startedSnapshot(WakeKind kind) const {
   return of(*this, kind).toStart.snapshot();
+}
+
+common::Histogram::Snapshot WakeLatencyRecorder::workerSnapshot(WakeKind kind) const {
+  return of(*this, kind).toWorker.snapshot();
 }
 
 }  // namespace wop::runtime

@@ -69,8 +69,8 @@ nlohmann::json modulesJson(const wasm::ModuleCacheCounters& counters) {
 }
 
 // Cumulative counts of the host's own part of wake-ups by wake kind, to the return of the
-// reconcile entry and to its start ("started"), for benchmarks to diff between two reads
-// (runtime/wake_latency_recorder.h).
+// reconcile entry, to its start ("started") and to the start of the worker's slice ("worker"), for
+// benchmarks to diff between two reads (runtime/wake_latency_recorder.h).
 nlohmann::json wakeLatencyJson(const runtime::WakeLatencyRecorder& recorder) {
   static const std::vector<double> kBoundsMs = [] {
     std::vector<double> ms;
@@ -84,10 +84,10 @@ nlohmann::json wakeLatencyJson(const runtime::WakeLatencyRecorder& recorder) {
                                    std::pair{"prefetched", runtime::WakeKind::kPrefetched}}) {
     const auto returned = recorder.snapshot(kind);
     const auto started = recorder.startedSnapshot(kind);
-    out[name] = {{"count", returned.count},
-                 {"cumulative", returned.cumulativeCounts},
-                 {"startedCount", started.count},
-                 {"startedCumulative", started.cumulativeCounts}};
+    const auto worker = recorder.workerSnapshot(kind);
+    out[name] = {{"count", returned.count},       {"cumulative", returned.cumulativeCounts},
+                 {"startedCount", started.count}, {"startedCumulative", started.cumulativeCounts},
+                 {"workerCount", worker.count},   {"workerCumulative", worker.cumulativeCounts}};
   }
   return out;
 }

@@ -410,6 +410,23 @@ TEST_F(OperatorTest, AnObserverGetsTheDelayToTheEndOfTheReconcileTheChangeWoke) 
   EXPECT_THAT(figures_->takeReconciledSamples(WakeKind::kResident), ElementsAre(10.0));
 }
 
+TEST_F(OperatorTest, AnObserverGetsTheWaitForAWorkerAndNoneForAKeyThatCameDuringTheSlice) {
+  script_.onReconcile = [&](hostcalls::OperatorServices& s, uint32_t id, uint32_t,
+                            std::string_view key) {
+    clock_.advance(milliseconds(3));                               // the guest's own time
+    if (key == "shop/a") primary().onAdd(configMap("shop", "b"));  // comes while the slice runs
+    (void)s.reconcileDone(id, WOP_RECONCILE_DONE, 0, "");
+    return common::Status::ok();
+  };
+  start();
+  informers_.syncAll();
+  primary().onAdd(configMap("shop", "a"));
+  clock_.advance(milliseconds(7));  // no worker free yet
+  runSlices();
+  EXPECT_THAT(figures_->takeWorkerSamples(WakeKind::kResident), ElementsAre(7.0, 0.0));
+  EXPECT_THAT(figures_->takeLatencySamples(WakeKind::kResident), ElementsAre(7.0, 0.0));
+}
+
 // ------------------------------------------------------------------------------ swapping
 
 TEST_F(OperatorTest, AnIdleOperatorIsSwappedOutAndAChangeRestoresItsState) {

@@ -33,10 +33,16 @@ TEST(WakeLatencyRecorderTest, KeepsEachWakeKindApartInSeconds) {
   EXPECT_EQ(recorder.startedSnapshot(WakeKind::kResident).count, 0u) << "kept apart from returns";
 }
 
-TEST(WakeLatencyRecorderTest, KeepsTheStartOfEachReconcileApartFromItsReturn) {
+TEST(WakeLatencyRecorderTest, KeepsTheWorkerAndTheStartOfEachReconcileApartFromItsReturn) {
   WakeLatencyRecorder recorder;
+  recorder.changeToWorker(0.05, WakeKind::kPrefetched);
   recorder.changeToReconcile(0.1, WakeKind::kPrefetched);
   recorder.changeReconciled(0.4, WakeKind::kPrefetched);
+
+  const auto worker = recorder.workerSnapshot(WakeKind::kPrefetched);
+  EXPECT_EQ(worker.count, 1u);
+  EXPECT_EQ(countUpTo(worker, 0.045), 0u);
+  EXPECT_EQ(countUpTo(worker, 0.055), 1u);
 
   const auto started = recorder.startedSnapshot(WakeKind::kPrefetched);
   EXPECT_EQ(started.count, 1u);

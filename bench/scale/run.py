@@ -3,11 +3,12 @@
 host, against N. Writes bench/results/scale.json and docs/benchmarks/scale.md (with a plot).
 
   bench/scale/run.py --build BUILD_DIR [--n 100,1000,3000] [--setups wasm-swap-defaults,wasm-swap]
-                     [--repeats 3] [--big-repeats 1] [--cycles 10] [--warmup 2]
+                     [--repeats 3] [--big-repeats 1] [--cycles 10] [--min-hops 10000] [--warmup 2]
 
 Each run is one ring run (bench/ring/run.py's run_one: a fresh control plane, a memory cgroup,
 N byte-distinct modules, the nonce driven round the ring), with a few cycles since a lap at large
-N is long. Beside the ring's figures each run records, from the host process: time from launch to
+N is long, and at small N as many as --min-hops measured hops take (N = 100: 102 cycles), so
+that every N's hop p99 rests on as many hops. Beside the ring's figures each run records, from the host process: time from launch to
 its first /readyz 200 (every definition loaded from the warm artifact cache, every informer
 synced), threads, virtual memory (VmSize) and map count. The first run of each N warms the
 artifact cache by running the host once; that warm-up is a cold start, and its time to /readyz
@@ -47,6 +48,7 @@ RESULTS = os.path.join(ROOT, "bench", "results", "scale.json")
 DOCS = os.path.join(ROOT, "docs", "benchmarks")
 SETUPS = ("wasm-swap-defaults", "wasm-swap", "wasm-swap-ns-watches")  # wasm-swap-budget: opt-in
 BIG_N = 1000  # above this, --big-repeats runs
+MIN_HOPS = 10_000  # measured hops per run at least (cycles_for)
 
 
 def load(path):
@@ -60,6 +62,14 @@ def save(path, data):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w") as f:
         json.dump(data, f, indent=1)
+
+
+def cycles_for(n, cycles, min_hops):
+    """Measured cycles of a run at N: at least cycles, and enough for min_hops hops. The p99 of
+    a run rests on its hops' worst 1%: at N = 100, 10 cycles gave 990 hops, so that p99 was the
+    10th worst hop, and it moved from 5.7 to 8.7 ms between runs while N = 1,000's (the 100th
+    worst of 9,990) held near 9 ms; the goal compares the two."""
+    return max(cycles, -(-min_hops // max(1, n - 1)))
 
 
 def write_reports(args, docs, data, deps):
@@ -77,6 +87,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help=f"runs of each (setup, N) for N <= {BIG_N}")
     parser.add_argument("--big-repeats", type=int, default=1, help=f"runs of each (setup, N) for N > {BIG_N}")
     ring.add_run_arguments(parser, cycles=10, warmup=2)
+    parser.add_argument("--min-hops", type=int, default=MIN_HOPS,
+                        help="measured hops per run at least: small N run more than --cycles cycles")
     # Keeping is the default: a partial run (one setup, one N) that started a fresh file would
     # discard every other row, a trap that cost a hand merge once. --keep stays accepted, since
     # earlier invocations recorded in the results file name it.
@@ -106,8 +118,10 @@ def main():
     data["invocations"].append({"argv": sys.argv[1:], "n": sizes, "setups": names, "seed": args.seed,
                                 "commit": git_commit(), "machine": machine_summary(),
                                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    cycles = args.cycles
     for n in sizes:
         args.repeats_of_n = args.repeats if n <= BIG_N else args.big_repeats
+        args.cycles = cycles_for(n, cycles, args.min_hops)
         order = [(name, k) for name in names for k in range(args.repeats_of_n)]
         shuffle.shuffle(order)
         seed_dir = tempfile.mkdtemp(prefix=f"wop-scale-artifacts-{n}-")

@@ -16,7 +16,7 @@ import tempfile
 source, build = sys.argv[1:3]
 with tempfile.TemporaryDirectory() as out:
     subprocess.run(["/usr/bin/python3", os.path.join(source, "bench", "scale", "run.py"), "--build", build,
-                    "--n", "12", "--repeats", "1", "--cycles", "2", "--warmup", "1", "--idle-s", "1",
+                    "--n", "12", "--repeats", "1", "--cycles", "2", "--min-hops", "33", "--warmup", "1", "--idle-s", "1",
                     "--seed", "7", "--out", out], check=True, timeout=280)
     with open(os.path.join(out, "scale.json")) as f:
         data = json.load(f)
@@ -25,7 +25,8 @@ with tempfile.TemporaryDirectory() as out:
     assert set(runs) == {"wasm-swap-defaults", "wasm-swap", "wasm-swap-ns-watches"}, runs.keys()
     assert sum(1 for r in runs.values() if r["cold_ready_s"] is not None) == 1, "one cold start per N"
     for setup, r in runs.items():
-        assert r["n"] == 12 and r["hop_samples"] == 2 * 11, r
+        # --min-hops 33 over 11 hops a cycle: 3 measured cycles, one more than --cycles.
+        assert r["n"] == 12 and r["cycles_measured"] == 3 and r["hop_samples"] == 3 * 11, r
         assert 0 < r["hop_latency_ms_p50"] <= r["hop_latency_ms_p99"], r
         assert 0 < r["ready_s"] < r["first_reconcile_s"] + 30, r
         shape = r["host_shape"]

@@ -143,9 +143,14 @@ def own_part_clause(small, big):
     key = "own_part_ms_p99"
     if not values(small, key) or not values(big, key):
         return ""
+    worker = "own_part.all.worker_p99_ms"  # recorded since 14f84c8
+    waits = ""
+    if values(small, worker) and values(big, worker):
+        waits = (f" (of which the wait for a worker, event to the start of the worker's slice: "
+                 f"{med(big, worker):.2f} against {med(small, worker):.2f} ms)")
     return (f" The host's own part of a hop (event in the host to the return of the reconcile entry that issued "
-            f"the write) at p99: {med(big, key):.2f} ms at N = 1,000 against {med(small, key):.2f} ms at N = 100; "
-            f"the rest is the API server's and etcd's.")
+            f"the write) at p99: {med(big, key):.2f} ms at N = 1,000 against {med(small, key):.2f} ms at N = 100"
+            f"{waits}; the rest is the API server's and etcd's.")
 
 
 def watch_lines(groups):

@@ -2,6 +2,7 @@
 """Unit test of the scale report's client-go extrapolation (bench/scale/report_scale.py) on rows
 made here: the slope comes from two N of one machine only, each scale N gets its figure and
 whether the machine's memory holds it, and with no such pair the report says so, never a figure.
+And its sentence on the host's own part of the hop p99, with the wait for a worker when recorded.
 
   scale_report_test.py SOURCE_DIR
 """
@@ -44,4 +45,15 @@ check(any("N = 10,000:" in ln for ln in lines), f"every scale N above the measur
 apart = report_scale.client_go_lines([run(50, THERE, 1400, 2000), run(100, HERE, 2800, 4000)], host)
 check(len(apart) == 1 and "no slope" in apart[0] and "GiB of PSS" not in apart[0],
       f"two machines give no extrapolation: {apart}")
-print("scale report client-go extrapolation: ok")
+
+# The host's own part at p99, with the wait for a worker where the runs recorded it.
+def own(p99, worker=None):
+    return {"own_part_ms_p99": p99, "own_part": {"all": {} if worker is None else {"worker_p99_ms": worker}}}
+
+
+clause = report_scale.own_part_clause([own(1.0, 0.5)], [own(2.0, 0.75)])
+check("2.00 ms at N = 1,000 against 1.00 ms" in clause and "worker" in clause and "0.75 against 0.50 ms" in clause,
+      f"the own part and its wait for a worker: {clause}")
+clause = report_scale.own_part_clause([own(1.0)], [own(2.0, 0.75)])
+check("2.00 ms at N = 1,000" in clause and "worker" not in clause, f"no wait where one N did not record it: {clause}")
+print("scale report client-go extrapolation and own part: ok")

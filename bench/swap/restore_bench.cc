@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 
+#include "swap/restore_operator.h"
 #include "swap/swap_bench.h"
 #include "swap/swap_setup.h"
 
@@ -93,10 +94,28 @@ Json benchRestore(const Args& args) {
     (void)check(filled.guest->saveTo(snap, false), "saving");
     filled.guest.reset();
     setup.factory->releaseCode({});
+    // A real operator of about this size (restore_operator.cc), when its module is given.
+    std::unique_ptr<OperatorBench> op;
+    std::unique_ptr<snapshot::OperatorSnapshot> opSnap;
+    uint64_t opMemory = 0;
+    std::vector<double> residentReconcile;
+    if (!args.operatorWasm.empty()) {
+      std::filesystem::remove_all(args.snapshotDir + "/operator");
+      op = std::make_unique<OperatorBench>(args, bytes >> 10);
+      opSnap = std::make_unique<snapshot::OperatorSnapshot>(args.snapshotDir + "/operator",
+                                                            op->identity());
+      opMemory = op->start(*opSnap);
+      for (int s = 0; s < args.restores; ++s) residentReconcile.push_back(op->residentReconcile());
+      op->stopResident();
+    }
     for (const bool cold : {false, true}) {
       const int samples = cold ? args.coldRestores : args.restores;
-      std::vector<double> map, mapRead, mapWrite, verify, verifyCpu, verifyRead;
+      std::vector<double> map, mapRead, mapWrite, verify, verifyCpu, verifyRead, mapReconcile;
       for (int s = 0; s < samples; ++s) {
+        if (op) {
+          if (cold) dropPageCache();
+          mapReconcile.push_back(op->restoreAndReconcile(*opSnap));
+        }
         for (Touch touch : {Touch::kNone, Touch::kRead, Touch::kWrite}) {
           if (cold) dropPageCache();
           const double ms = timedRestore(setup, snap, filled, bytes, touch);
@@ -123,6 +142,12 @@ Json benchRestore(const Args& args) {
                       {"verify_after_run_ms", summary(verify)},
                       {"verify_after_run_cpu_ms", summary(verifyCpu)},
                       {"verify_after_run_storage_read_bytes", summary(verifyRead)}});
+      if (op) {
+        rows.back()["operator_memory_bytes"] = opMemory;
+        rows.back()["operator_index_kib"] = bytes >> 10;
+        rows.back()["map_reconcile_ms"] = summary(mapReconcile);
+        rows.back()["reconcile_resident_ms"] = summary(residentReconcile);
+      }
       std::cerr << "restore " << mib << " MiB " << (cold ? "cold" : "hot") << " done\n";
     }
   }

@@ -184,6 +184,8 @@ int main(int argc, char** argv) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--kubeconfig")
       args.kubeconfig = value;
+    else if (flag == "--operator-wasm")
+      args.operatorWasm = value;
     else if (flag == "--wasm-dir")
       args.wasmDir = value;
     else if (flag == "--source-dir")

@@ -17,7 +17,8 @@ using Json = nlohmann::json;
 struct Args {
   std::string mode, kubeconfig, wasmDir, sourceDir, artifacts, snapshotDir;
   std::string sizes = "1,2,5,10,25,50,87";
-  int saves = 20;  // full saves per size (each followed by `restores` restores)
+  std::string operatorWasm;  // restore: the fleet operator's module, for map + first reconcile
+  int saves = 20;            // full saves per size (each followed by `restores` restores)
   int restores = 10;
   int coldRestores = 5;  // restore: samples with the page cache dropped before each
   int reps = 40;         // delta swap-outs per dirty size and pattern

@@ -131,6 +131,7 @@ def build_result(ours, floor, verify_before_run_max, args, deps):
                                  "one reconcile of a ConfigMap (a cache read answered from memory, 64 index lookups "
                                  "of which 8 update, a merge patch issued and not sent), timed to the entry's return",
                      "snapshot": "one full layer, on the file system of $HOME (not tmpfs)",
+                     "checks": "every sample restores layers not yet known good (their files touched before it)",
                      "verify_before_run_max_bytes": verify_before_run_max,
                      "cold": "sync and echo 1 > /proc/sys/vm/drop_caches before each operation",
                      "quick": args.quick},
@@ -168,6 +169,10 @@ def write_report(result):
              "checked after the guest is back, in the background), map linear memory from the snapshot "
              "and the compiled code from its artifact. No page of memory is read yet: the guest faults "
              "pages in as it touches them.",
+             "- Every sample restores a layer not yet checked, as the first restore after a swap-out does: the "
+             "host checks a layer's data once while its file is unchanged, so a later restore of the same layer "
+             "(a base layer under newer deltas) skips the check; the benchmark touches the files before each "
+             "sample so that it measures the check.",
              "- **map + read** / **map + write**: map, then the guest reads (writes) one word of every "
              "4 KiB page: what a guest that uses all its memory pays in page faults (copy on write for "
              "writes).",

@@ -19,7 +19,9 @@ from report import control_plane, machine_summary, read_deps  # noqa: E402
 def run_bench(build, kubeconfig, artifacts, *args):
     cmd = [os.path.join(build, "bench", "runtime_bench"), *args, "--kubeconfig", kubeconfig,
            "--wasm-dir", os.path.join(build, "wasm"), "--source-dir", ROOT, "--artifacts", artifacts]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:  # say why: the program's own message, not only its exit status
+        sys.exit(f"runtime_bench {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

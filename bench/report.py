@@ -59,6 +59,9 @@ def one_machine(*groups):
     return None not in machines and len(set(machines)) == 1
 
 
+P99_GOAL_RATIO = 1.5  # issue 16 item 5 / issue 17: hop p99 at N = 1,000 against N = 100
+
+
 def ratio_against_goal(numerators, denominators, limit):
     """A ratio of medians against a goal (<= limit), and every pairing of one run's numerator
     with another's denominator: how far the runs' spread alone moves it. Returns (ratio, lowest

@@ -8,7 +8,7 @@ import os
 import statistics
 import sys
 
-from report import one_machine, ratio_against_goal
+from report import P99_GOAL_RATIO, one_machine, ratio_against_goal
 
 MIB = 2**20
 
@@ -247,9 +247,9 @@ def _p99_goal_clause(by):
     if not one_machine(small, big):
         return "; hop p99 at N = 1,000 against N = 100 at the defaults: not compared, the two ran on different machines"
     ratio, low, high, verdict = ratio_against_goal([r["hop_latency_ms_p99"] for r in big],
-                                                   [r["hop_latency_ms_p99"] for r in small], 1.5)
+                                                   [r["hop_latency_ms_p99"] for r in small], P99_GOAL_RATIO)
     return (f"; at the defaults hop p99 at N = 1,000 is {ratio:.2f}x N = 100's ({low:.2f}-{high:.2f}x over the "
-            f"pairings of runs; goal 1.5x: {verdict})")
+            f"pairings of runs; goal {P99_GOAL_RATIO}x: {verdict})")
 
 
 def _ten_thousand_line(by):

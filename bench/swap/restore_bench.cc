@@ -69,6 +69,12 @@ void forgetChecks(const std::string& directory) {
   }
 }
 
+// Before each sample: layers not yet checked, and with cold, nothing in the page cache.
+void prepareSample(const std::string& directory, bool cold) {
+  forgetChecks(directory);
+  if (cold) dropPageCache();
+}
+
 enum class Touch { kNone, kRead, kWrite };
 
 // One restore as the swapper does it, then the guest touching its pages; returns the time.
@@ -129,18 +135,15 @@ Json benchRestore(const Args& args) {
       std::vector<double> map, mapRead, mapWrite, verify, verifyCpu, verifyRead, mapReconcile;
       for (int s = 0; s < samples; ++s) {
         if (op) {
-          forgetChecks(args.snapshotDir + "/operator");
-          if (cold) dropPageCache();
+          prepareSample(args.snapshotDir + "/operator", cold);
           mapReconcile.push_back(op->restoreAndReconcile(*opSnap));
         }
         for (Touch touch : {Touch::kNone, Touch::kRead, Touch::kWrite}) {
-          forgetChecks(directory);
-          if (cold) dropPageCache();
+          prepareSample(directory, cold);
           const double ms = timedRestore(setup, snap, filled, bytes, touch);
           (touch == Touch::kNone ? map : touch == Touch::kRead ? mapRead : mapWrite).push_back(ms);
         }
-        forgetChecks(directory);
-        if (cold) dropPageCache();
+        prepareSample(directory, cold);
         auto plan = check(snap.open(), "opening the snapshot");
         const uint64_t readBefore = storageReadBytes();
         const double cpuBefore = threadCpuMs();

@@ -11,8 +11,6 @@
 // a wake-up is not what this measures (the ring and fleet benchmarks have it).
 #include "swap/restore_operator.h"
 
-#include <fstream>
-
 namespace wop::bench::swap {
 namespace {
 
@@ -48,22 +46,8 @@ hostcalls::HostResult<int32_t> OperatorEntryServices::reconcileDone(uint32_t, in
 OperatorBench::OperatorBench(const Args& args, uint64_t indexKiB)
     : modules_(engine_, args.artifacts) {
   services_.indexKiB = indexKiB;
-  auto module = check(modules_.load(args.operatorWasm, hostcalls::abiV1Requirements(kMaxMemory)),
-                      "loading " + args.operatorWasm);
-  check(module.capturableState().status(), args.operatorWasm + " is not capturable");
   linker_ = check(wasm::GuestLinker::create(engine_, hostcalls::defineAbiV1), "defining the ABI");
-  auto prepared = check(linker_->prepare(module), "preparing " + args.operatorWasm);
-  // As in Setup: every restore maps the compiled code back from its artifact.
-  const std::string identity = module.identity();
-  const std::string path = args.operatorWasm;
-  auto reload = [this, identity, path]() -> common::Result<wasm::PreparedModule> {
-    auto again = modules_.reload(identity, path);
-    if (!again) return again.status();
-    return linker_->prepare(*again);
-  };
-  factory_ = std::make_unique<runtime::WasmGuestFactory>(
-      engine_, std::move(prepared), wasm::InstanceLimits{kMaxMemory, std::chrono::seconds(10)},
-      "restore-operator", reload);
+  factory_ = capturableFactory(engine_, modules_, *linker_, args.operatorWasm, "restore-operator");
 }
 
 uint64_t OperatorBench::start(snapshot::OperatorSnapshot& snap) {

@@ -33,22 +33,30 @@ Setup::Setup(const Args& args) : modules(engine, args.artifacts) {
   std::ofstream(path, std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()),
              static_cast<std::streamsize>(bytes.size()));
+  linker = check(wasm::GuestLinker::create(engine, hostcalls::defineAbiV1), "defining the ABI");
+  factory = capturableFactory(engine, modules, *linker, path, "swap-bench");
+}
+
+std::unique_ptr<runtime::WasmGuestFactory> capturableFactory(wasm::Engine& engine,
+                                                             wasm::ModuleCache& modules,
+                                                             wasm::GuestLinker& linker,
+                                                             const std::string& path,
+                                                             const std::string& name) {
   auto module =
       check(modules.load(path, hostcalls::abiV1Requirements(kMaxMemory)), "loading " + path);
-  check(module.capturableState().status(), "swap_memory.wasm is not capturable");
-  linker = check(wasm::GuestLinker::create(engine, hostcalls::defineAbiV1), "defining the ABI");
-  auto prepared = check(linker->prepare(module), "preparing swap_memory.wasm");
+  check(module.capturableState().status(), path + " is not capturable");
+  auto prepared = check(linker.prepare(module), "preparing " + path);
   // Reloads the module from its artifact after releaseCode(), as OperatorHost::add sets up:
-  // every restore measured here includes mapping the compiled code back.
-  const std::string identity = module.identity();
-  auto reload = [this, identity, path]() -> common::Result<wasm::PreparedModule> {
+  // every restore measured includes mapping the compiled code back.
+  auto reload = [&modules, &linker, identity = module.identity(),
+                 path]() -> common::Result<wasm::PreparedModule> {
     auto again = modules.reload(identity, path);
     if (!again) return again.status();
-    return linker->prepare(*again);
+    return linker.prepare(*again);
   };
-  factory = std::make_unique<runtime::WasmGuestFactory>(
-      engine, std::move(prepared), wasm::InstanceLimits{kMaxMemory, std::chrono::seconds(10)},
-      "swap-bench", reload);
+  return std::make_unique<runtime::WasmGuestFactory>(
+      engine, std::move(prepared), wasm::InstanceLimits{kMaxMemory, std::chrono::seconds(10)}, name,
+      reload);
 }
 
 std::unique_ptr<runtime::WasmOperatorGuest> Setup::create() {

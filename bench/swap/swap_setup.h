@@ -64,6 +64,15 @@ struct Setup {
                                                       const snapshot::RestorePlan& plan);
 };
 
+// path loaded and prepared as OperatorHost::add does it, into a factory of guests named name
+// (dies if it cannot, or if its guests cannot be snapshotted). A reload after releaseCode() maps
+// the compiled code back from its artifact, as the host's do. modules and linker must outlive it.
+std::unique_ptr<runtime::WasmGuestFactory> capturableFactory(wasm::Engine& engine,
+                                                             wasm::ModuleCache& modules,
+                                                             wasm::GuestLinker& linker,
+                                                             const std::string& path,
+                                                             const std::string& name);
+
 int64_t callI64(runtime::WasmOperatorGuest& guest, const char* name,
                 std::vector<wasmtime::Val> args);
 
